@@ -1,0 +1,310 @@
+//! Reading the loader-relevant parts of an ELF file with goblin's table parsers.
+//!
+//! goblin's all-in-one `Elf::parse` also pre-splits every string table and walks every relocation,
+//! which on a 100 MB library touches tens of megabytes; here only the headers, the dynamic array,
+//! `.dynsym`, the version sections and the note segments are read, and strings are looked up on
+//! demand.
+
+use goblin::container::{Container, Ctx};
+use goblin::elf::dynamic::{self, Dynamic};
+use goblin::elf::header::Header;
+use goblin::elf::program_header::{self, ProgramHeader};
+use goblin::elf::section_header::{self, SectionHeader};
+use goblin::elf::sym::{self, Symtab};
+use goblin::elf::symver::{VerdefSection, VerneedSection, VersymSection};
+use goblin::elf::Elf;
+
+use super::notes::{self, NoteFacts};
+use super::profile::{self, BinaryProfile};
+
+/// Why a file could not be read as ELF. The caller adds the file name.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum ElfError {
+    #[error("empty file")]
+    Empty,
+    #[error("not an ELF file")]
+    NotElf,
+    #[error("truncated ELF: {0}")]
+    Truncated(String),
+    #[error("corrupt ELF: {0}")]
+    Corrupt(String),
+}
+
+const DT_RELR: u64 = 36;
+const VER_FLG_BASE: u16 = 0x1;
+const VER_FLG_WEAK: u16 = 0x2;
+const STB_GNU_UNIQUE: u8 = 10;
+
+/// One undefined dynamic symbol, with the (library, version) it is bound to when versioned.
+#[derive(Debug, Clone)]
+pub(crate) struct RawUndefined {
+    pub name: String,
+    pub weak: bool,
+    pub version: Option<(String, String)>,
+}
+
+/// Everything read from the file, before interpretation.
+#[derive(Debug, Default)]
+pub(crate) struct Raw {
+    pub elf64: bool,
+    pub little: bool,
+    pub machine: u16,
+    pub e_type: u16,
+    pub interpreter: Option<String>,
+    pub has_dynamic: bool,
+    pub needed: Vec<String>,
+    pub soname: Option<String>,
+    pub rpath: Vec<String>,
+    pub runpath: Vec<String>,
+    pub flags: u64,
+    pub flags_1: u64,
+    pub bind_now_tag: bool,
+    pub dt_relr: bool,
+    pub has_symtab: bool,
+    pub has_section_headers: bool,
+    pub undefined: Vec<RawUndefined>,
+    /// (library, [(version, weak)]) in file order.
+    pub verneed: Vec<(String, Vec<(String, bool)>)>,
+    /// Version names this object defines (the base/SONAME entry excluded).
+    pub verdefs: Vec<String>,
+    pub notes: NoteFacts,
+}
+
+/// A symbol this object exports, with its version when versioned.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ExportedSymbol {
+    pub name: String,
+    pub version: Option<String>,
+    /// `sym@@VER` (true) rather than the hidden `sym@VER`.
+    pub default: bool,
+}
+
+/// The dynamic symbols an object defines, for loader simulation.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Exports {
+    pub symbols: Vec<ExportedSymbol>,
+}
+
+fn cstr(table: &[u8], off: usize) -> Option<String> {
+    let s = table.get(off..)?;
+    let end = s.iter().position(|&b| b == 0)?;
+    Some(String::from_utf8_lossy(&s[..end]).into_owned())
+}
+
+fn corrupt(what: &str, e: impl std::fmt::Display) -> ElfError {
+    ElfError::Corrupt(format!("{what}: {e}"))
+}
+
+/// Does `what` (at `off`, `size` bytes) fit in the file? Tables the ELF header points at directly
+/// (program headers, segments, section header table) are cut off by truncation; anything else
+/// found beyond the end means a corrupt table.
+fn check_extent(len: usize, off: u64, size: u64, what: &str) -> Result<(), ElfError> {
+    match off.checked_add(size) {
+        Some(end) if end <= len as u64 => Ok(()),
+        _ => {
+            let msg = format!("{what} ends at byte {} but the file has {len} bytes", off as u128 + size as u128);
+            let header_level = matches!(what, "program header table" | "a loadable segment" | "section header table");
+            Err(if header_level { ElfError::Truncated(msg) } else { ElfError::Corrupt(msg) })
+        }
+    }
+}
+
+/// Parse the profile of one ELF file.
+pub fn parse(bytes: &[u8]) -> Result<BinaryProfile, ElfError> {
+    let raw = read(bytes, None)?;
+    Ok(profile::build(raw))
+}
+
+/// Parse the profile and the exported dynamic symbols (what a library offers to others).
+pub fn parse_with_exports(bytes: &[u8]) -> Result<(BinaryProfile, Exports), ElfError> {
+    let mut exports = Exports::default();
+    let raw = read(bytes, Some(&mut exports))?;
+    Ok((profile::build(raw), exports))
+}
+
+pub(crate) fn read(bytes: &[u8], mut exports: Option<&mut Exports>) -> Result<Raw, ElfError> {
+    if bytes.is_empty() {
+        return Err(ElfError::Empty);
+    }
+    if bytes.len() < 4 || &bytes[..4] != b"\x7fELF" {
+        return Err(ElfError::NotElf);
+    }
+    if bytes.len() < 52 {
+        return Err(ElfError::Truncated(format!("ELF header needs at least 52 bytes, file has {}", bytes.len())));
+    }
+    let header: Header = Elf::parse_header(bytes).map_err(|e| match bytes.len() {
+        n if n < 64 => ElfError::Truncated(format!("ELF header cut short ({n} bytes): {e}")),
+        _ => corrupt("ELF header", e),
+    })?;
+    let container = header.container().map_err(|e| corrupt("ELF class", e))?;
+    let endian = header.endianness().map_err(|e| corrupt("ELF data encoding", e))?;
+    let ctx = Ctx::new(container, endian);
+    let len = bytes.len();
+
+    let mut raw = Raw {
+        elf64: container == Container::Big,
+        little: endian.is_little(),
+        machine: header.e_machine,
+        e_type: header.e_type,
+        ..Raw::default()
+    };
+
+    check_extent(len, header.e_phoff, header.e_phnum as u64 * header.e_phentsize as u64, "program header table")?;
+    let phdrs = ProgramHeader::parse(bytes, header.e_phoff as usize, header.e_phnum as usize, ctx)
+        .map_err(|e| corrupt("program headers", e))?;
+    for ph in &phdrs {
+        if ph.p_type == program_header::PT_LOAD || ph.p_type == program_header::PT_DYNAMIC {
+            check_extent(len, ph.p_offset, ph.p_filesz, "a loadable segment")?;
+        }
+    }
+    let shdrs = if header.e_shoff != 0 && header.e_shnum != 0 {
+        check_extent(len, header.e_shoff, header.e_shnum as u64 * header.e_shentsize as u64, "section header table")?;
+        SectionHeader::parse(bytes, header.e_shoff as usize, header.e_shnum as usize, ctx)
+            .map_err(|e| corrupt("section header table", e))?
+    } else {
+        Vec::new()
+    };
+    raw.has_section_headers = !shdrs.is_empty();
+    raw.has_symtab = shdrs.iter().any(|s| s.sh_type == section_header::SHT_SYMTAB);
+
+    for ph in &phdrs {
+        match ph.p_type {
+            program_header::PT_INTERP if ph.p_filesz > 0 => {
+                let start = ph.p_offset as usize;
+                let seg = bytes
+                    .get(start..start.saturating_add(ph.p_filesz as usize))
+                    .ok_or_else(|| ElfError::Truncated("PT_INTERP lies beyond the end of the file".into()))?;
+                let end = seg.iter().position(|&b| b == 0).unwrap_or(seg.len());
+                raw.interpreter = Some(String::from_utf8_lossy(&seg[..end]).into_owned());
+            }
+            program_header::PT_NOTE => {
+                let start = ph.p_offset as usize;
+                if let Some(seg) = bytes.get(start..start.saturating_add(ph.p_filesz as usize)) {
+                    notes::scan(seg, ph.p_align as usize, raw.little, raw.elf64, &mut raw.notes);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    let dynamic = Dynamic::parse(bytes, &phdrs, ctx).map_err(|e| corrupt("dynamic section", e))?;
+    let Some(dynamic) = dynamic else {
+        return Ok(raw);
+    };
+    raw.has_dynamic = true;
+    let info = &dynamic.info;
+    let dynstr: &[u8] = if info.strsz == 0 {
+        &[]
+    } else {
+        bytes.get(info.strtab..info.strtab.saturating_add(info.strsz)).ok_or_else(|| {
+            corrupt("dynamic string table", format!("offset {:#x}+{:#x} outside the file", info.strtab, info.strsz))
+        })?
+    };
+    let dstr = |off: u64| -> Result<String, ElfError> {
+        cstr(dynstr, off as usize).ok_or_else(|| corrupt("dynamic section", format!("string offset {off:#x} outside .dynstr")))
+    };
+    for d in &dynamic.dyns {
+        match d.d_tag {
+            dynamic::DT_NEEDED => raw.needed.push(dstr(d.d_val)?),
+            dynamic::DT_SONAME => raw.soname = Some(dstr(d.d_val)?),
+            dynamic::DT_RPATH => raw.rpath.extend(dstr(d.d_val)?.split(':').filter(|s| !s.is_empty()).map(String::from)),
+            dynamic::DT_RUNPATH => raw.runpath.extend(dstr(d.d_val)?.split(':').filter(|s| !s.is_empty()).map(String::from)),
+            dynamic::DT_FLAGS => raw.flags = d.d_val,
+            dynamic::DT_FLAGS_1 => raw.flags_1 = d.d_val,
+            dynamic::DT_BIND_NOW => raw.bind_now_tag = true,
+            DT_RELR => raw.dt_relr = true,
+            _ => {}
+        }
+    }
+
+    // .dynsym: its section header gives the count; the same for its string table.
+    let Some(dynsym_sh) = shdrs.iter().find(|s| s.sh_type == section_header::SHT_DYNSYM) else {
+        return Ok(raw);
+    };
+    check_extent(len, dynsym_sh.sh_offset, dynsym_sh.sh_size, ".dynsym")?;
+    let entsize = if raw.elf64 { 24 } else { 16 };
+    let count = (dynsym_sh.sh_size / entsize) as usize;
+    let syms = Symtab::parse(bytes, dynsym_sh.sh_offset as usize, count, ctx).map_err(|e| corrupt(".dynsym", e))?;
+    let symstr: &[u8] = match shdrs.get(dynsym_sh.sh_link as usize) {
+        Some(s) => {
+            check_extent(len, s.sh_offset, s.sh_size, ".dynstr")?;
+            &bytes[s.sh_offset as usize..(s.sh_offset + s.sh_size) as usize]
+        }
+        None => dynstr,
+    };
+
+    let versym = VersymSection::parse(bytes, &shdrs, ctx).map_err(|e| corrupt(".gnu.version", e))?;
+    let verneed = VerneedSection::parse(bytes, &shdrs, ctx).map_err(|e| corrupt(".gnu.version_r", e))?;
+    let verdef = VerdefSection::parse(bytes, &shdrs, ctx).map_err(|e| corrupt(".gnu.version_d", e))?;
+    // Version strings live in the string table the version sections link to (normally .dynstr).
+    let vstr = |sh_type: u32| -> &[u8] {
+        shdrs
+            .iter()
+            .find(|s| s.sh_type == sh_type)
+            .and_then(|s| shdrs.get(s.sh_link as usize))
+            .and_then(|s| bytes.get(s.sh_offset as usize..(s.sh_offset.saturating_add(s.sh_size)) as usize))
+            .unwrap_or(symstr)
+    };
+
+    // version index → (library, version) for needs
+    let mut need_by_index: Vec<(u16, String, String)> = Vec::new();
+    if let Some(vn) = &verneed {
+        let strs = vstr(section_header::SHT_GNU_VERNEED);
+        for need in vn.iter() {
+            let lib = cstr(strs, need.vn_file).unwrap_or_default();
+            let mut versions = Vec::new();
+            for aux in need.iter() {
+                let ver = cstr(strs, aux.vna_name).unwrap_or_default();
+                need_by_index.push((aux.vna_other & 0x7fff, lib.clone(), ver.clone()));
+                versions.push((ver, aux.vna_flags & VER_FLG_WEAK != 0));
+            }
+            raw.verneed.push((lib, versions));
+        }
+    }
+    let mut def_by_index: Vec<(u16, String)> = Vec::new();
+    if let Some(vd) = &verdef {
+        let strs = vstr(section_header::SHT_GNU_VERDEF);
+        for def in vd.iter() {
+            if let Some(aux) = def.iter().next() {
+                let name = cstr(strs, aux.vda_name).unwrap_or_default();
+                def_by_index.push((def.vd_ndx, name.clone()));
+                if def.vd_flags & VER_FLG_BASE == 0 {
+                    raw.verdefs.push(name);
+                }
+            }
+        }
+    }
+
+    for (i, s) in syms.iter().enumerate().skip(1) {
+        let bind = sym::st_bind(s.st_info);
+        let typ = sym::st_type(s.st_info);
+        let vidx = versym.as_ref().and_then(|v| v.get_at(i)).map(|v| v.vs_val);
+        if s.st_shndx == section_header::SHN_UNDEF as usize {
+            if s.st_name == 0 || bind == sym::STB_LOCAL {
+                continue;
+            }
+            let name = cstr(symstr, s.st_name).unwrap_or_default();
+            let version = vidx
+                .map(|v| v & 0x7fff)
+                .filter(|&v| v >= 2)
+                .and_then(|v| need_by_index.iter().find(|(i, _, _)| *i == v))
+                .map(|(_, l, v)| (l.clone(), v.clone()));
+            raw.undefined.push(RawUndefined { name, weak: bind == sym::STB_WEAK, version });
+        } else if let Some(ex) = exports.as_deref_mut() {
+            let exported_bind = matches!(bind, sym::STB_GLOBAL | sym::STB_WEAK | STB_GNU_UNIQUE);
+            let vis = s.st_other & 0x3;
+            if !exported_bind || typ == sym::STT_SECTION || typ == sym::STT_FILE || !(vis == 0 || vis == 3) {
+                continue;
+            }
+            let (version, default) = match vidx {
+                Some(v) if v & 0x7fff >= 2 => {
+                    let name = def_by_index.iter().find(|(i, _)| *i == v & 0x7fff).map(|(_, n)| n.clone());
+                    (name, v & 0x8000 == 0)
+                }
+                _ => (None, true),
+            };
+            ex.symbols.push(ExportedSymbol { name: cstr(symstr, s.st_name).unwrap_or_default(), version, default });
+        }
+    }
+    Ok(raw)
+}

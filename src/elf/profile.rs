@@ -1,0 +1,394 @@
+//! [`BinaryProfile`]: the interpreted facts of one ELF file (kind, libc flavour, version needs).
+
+use serde::{Deserialize, Serialize};
+
+use super::parse::Raw;
+use super::version;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// Dynamically linked, fixed address (ET_EXEC with PT_INTERP).
+    Executable,
+    /// Position-independent executable (ET_DYN with PT_INTERP).
+    Pie,
+    /// Shared object (ET_DYN, no PT_INTERP, or with a SONAME like libc.so.6).
+    SharedObject,
+    /// Statically linked executable (no PT_INTERP, no dynamic section).
+    Static,
+    /// Static position-independent executable (ET_DYN, no PT_INTERP, DF_1_PIE).
+    StaticPie,
+    Relocatable,
+    Core,
+    Other,
+}
+
+impl Kind {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Kind::Executable => "dynamic executable",
+            Kind::Pie => "PIE executable",
+            Kind::SharedObject => "shared object",
+            Kind::Static => "static executable",
+            Kind::StaticPie => "static-PIE executable",
+            Kind::Relocatable => "relocatable object",
+            Kind::Core => "core dump",
+            Kind::Other => "other ELF",
+        }
+    }
+    /// Can the kernel execute it directly?
+    pub fn is_program(self) -> bool {
+        matches!(self, Kind::Executable | Kind::Pie | Kind::Static | Kind::StaticPie)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LibcFlavour {
+    Glibc,
+    Musl,
+    Static,
+    Unknown,
+}
+
+impl std::fmt::Display for LibcFlavour {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            LibcFlavour::Glibc => "glibc",
+            LibcFlavour::Musl => "musl",
+            LibcFlavour::Static => "static",
+            LibcFlavour::Unknown => "unknown",
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Libc {
+    pub flavour: LibcFlavour,
+    /// Why: "interpreter /lib64/ld-linux-x86-64.so.2", "needs libc.so.6", "GLIBC_ versions".
+    pub evidence: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VersionNeed {
+    /// `GLIBC_2.34`
+    pub version: String,
+    /// VER_FLG_WEAK: a missing version only warns.
+    pub weak: bool,
+    /// The undefined symbols bound to this version, sorted.
+    pub symbols: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LibraryNeeds {
+    pub library: String,
+    pub versions: Vec<VersionNeed>,
+}
+
+/// The highest version of one family (GLIBC_, GLIBCXX_, CXXABI_, GCC_, …) and what forces it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HighestVersion {
+    /// `GLIBC`, `GLIBCXX`, `CXXABI`, `GCC`, …
+    pub family: String,
+    pub version: String,
+    pub library: String,
+    pub symbols: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UndefinedSymbol {
+    pub name: String,
+    pub weak: bool,
+}
+
+/// A versioned undefined symbol: `name` must come from `library` at `version`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VersionedSymbol {
+    pub name: String,
+    pub weak: bool,
+    pub library: String,
+    pub version: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BinaryProfile {
+    /// `elf32` / `elf64`
+    pub class: String,
+    /// `little` / `big`
+    pub endian: String,
+    /// `x86-64`, `aarch64`, `i386`, …
+    pub machine: String,
+    pub e_machine: u16,
+    pub kind: Kind,
+    pub stripped: bool,
+    pub interpreter: Option<String>,
+    pub libc: Libc,
+    pub needed: Vec<String>,
+    pub soname: Option<String>,
+    pub rpath: Vec<String>,
+    pub runpath: Vec<String>,
+    pub version_needs: Vec<LibraryNeeds>,
+    /// Highest version per family; GLIBC first when present.
+    pub highest_versions: Vec<HighestVersion>,
+    /// Symbols bound to GLIBC_PRIVATE (only the matching glibc build provides them).
+    pub glibc_private: Vec<String>,
+    /// Needs GLIBC_ABI_DT_RELR (glibc ≥ 2.36 loader).
+    pub glibc_abi_dt_relr: bool,
+    /// Versioned undefined symbols, in symbol-table order (for loader simulation).
+    pub versioned_undefined: Vec<VersionedSymbol>,
+    /// Undefined dynamic symbols without a version.
+    pub unversioned_undefined: Vec<UndefinedSymbol>,
+    /// Versions this object defines (libraries only).
+    pub version_definitions: Vec<String>,
+    pub bind_now: bool,
+    pub dt_relr: bool,
+    /// `Linux 3.2.0` from .note.ABI-tag.
+    pub abi_tag: Option<String>,
+    /// x86-64 ISA levels from the GNU property note.
+    pub x86_isa_needed: Vec<String>,
+}
+
+impl BinaryProfile {
+    pub fn highest(&self, family: &str) -> Option<&HighestVersion> {
+        self.highest_versions.iter().find(|h| h.family == family)
+    }
+    /// `2.34` when the file needs GLIBC_2.34 at most.
+    pub fn glibc_min(&self) -> Option<&str> {
+        self.highest("GLIBC").and_then(|h| version::glibc_number(&h.version))
+    }
+}
+
+fn machine_name(m: u16) -> String {
+    use goblin::elf::header::*;
+    match m {
+        EM_X86_64 => "x86-64".into(),
+        EM_386 => "i386".into(),
+        EM_AARCH64 => "aarch64".into(),
+        EM_ARM => "arm".into(),
+        EM_RISCV => "riscv".into(),
+        EM_PPC64 => "ppc64".into(),
+        EM_PPC => "ppc".into(),
+        EM_S390 => "s390".into(),
+        EM_MIPS => "mips".into(),
+        258 => "loongarch".into(),
+        other => format!("{} ({other})", machine_to_str(other).trim_start_matches("EM_").to_lowercase()),
+    }
+}
+
+/// Is this path a glibc dynamic loader name (`ld-linux-x86-64.so.2`, `ld-linux.so.2`, `ld64.so.2`, …)?
+pub fn is_glibc_loader(path: &str) -> bool {
+    let base = path.rsplit('/').next().unwrap_or(path);
+    (base.starts_with("ld-linux") || base.starts_with("ld64.so") || base == "ld.so.1") && base.contains(".so")
+}
+
+/// Is this path musl's loader (`ld-musl-x86_64.so.1`)?
+pub fn is_musl_loader(path: &str) -> bool {
+    path.rsplit('/').next().unwrap_or(path).starts_with("ld-musl-")
+}
+
+/// Sonames only musl provides: Alpine's `libc.musl-<arch>.so.1` and the bare `libc.so` Debian's musl-gcc links.
+pub fn is_musl_libc_name(name: &str) -> bool {
+    name == "libc.so" || (name.starts_with("libc.musl-") && name.ends_with(".so.1"))
+}
+
+fn classify_libc(raw: &Raw, kind: Kind) -> Libc {
+    let mut glibc = Vec::new();
+    let mut musl = Vec::new();
+    if let Some(i) = &raw.interpreter {
+        if is_musl_loader(i) {
+            musl.push(format!("interpreter {i}"));
+        } else if is_glibc_loader(i) {
+            glibc.push(format!("interpreter {i}"));
+        }
+    }
+    for n in &raw.needed {
+        if n == "libc.so.6" {
+            glibc.push("needs libc.so.6".to_string());
+        } else if is_musl_libc_name(n) {
+            musl.push(format!("needs {n} (no version suffix)"));
+        }
+    }
+    if raw.verneed.iter().any(|(_, vs)| vs.iter().any(|(v, _)| v.starts_with("GLIBC_"))) {
+        glibc.push("needs GLIBC_ symbol versions".to_string());
+    }
+    let interp_musl = raw.interpreter.as_deref().is_some_and(is_musl_loader);
+    if !musl.is_empty() && (interp_musl || glibc.is_empty()) {
+        return Libc { flavour: LibcFlavour::Musl, evidence: musl };
+    }
+    if !glibc.is_empty() {
+        return Libc { flavour: LibcFlavour::Glibc, evidence: glibc };
+    }
+    if matches!(kind, Kind::Static | Kind::StaticPie) {
+        return Libc { flavour: LibcFlavour::Static, evidence: vec!["no interpreter and no needed libraries".into()] };
+    }
+    let why = match &raw.interpreter {
+        Some(i) => format!("unrecognised interpreter {i}"),
+        None if raw.needed.is_empty() => "no libc dependency".to_string(),
+        None => "no libc among the needed libraries".to_string(),
+    };
+    Libc { flavour: LibcFlavour::Unknown, evidence: vec![why] }
+}
+
+fn classify_kind(raw: &Raw) -> Kind {
+    use goblin::elf::dynamic::DF_1_PIE;
+    use goblin::elf::header::*;
+    match raw.e_type {
+        ET_REL => Kind::Relocatable,
+        ET_CORE => Kind::Core,
+        ET_EXEC if raw.interpreter.is_some() => Kind::Executable,
+        ET_EXEC => Kind::Static,
+        ET_DYN => {
+            let pie_flag = raw.flags_1 & DF_1_PIE != 0;
+            match (&raw.interpreter, pie_flag) {
+                (Some(_), true) => Kind::Pie,
+                (Some(_), false) if raw.soname.is_none() => Kind::Pie,
+                (None, true) => Kind::StaticPie,
+                _ => Kind::SharedObject,
+            }
+        }
+        _ => Kind::Other,
+    }
+}
+
+pub(crate) fn build(raw: Raw) -> BinaryProfile {
+    use goblin::elf::dynamic::{DF_1_NOW, DF_BIND_NOW};
+    let kind = classify_kind(&raw);
+    let libc = classify_libc(&raw, kind);
+
+    let mut version_needs: Vec<LibraryNeeds> = raw
+        .verneed
+        .iter()
+        .map(|(lib, vs)| LibraryNeeds {
+            library: lib.clone(),
+            versions: vs
+                .iter()
+                .map(|(v, weak)| {
+                    let mut symbols: Vec<String> = raw
+                        .undefined
+                        .iter()
+                        .filter(|u| u.version.as_ref().is_some_and(|(l, ver)| l == lib && ver == v))
+                        .map(|u| u.name.clone())
+                        .collect();
+                    symbols.sort();
+                    symbols.dedup();
+                    VersionNeed { version: v.clone(), weak: *weak, symbols }
+                })
+                .collect(),
+        })
+        .collect();
+    for l in &mut version_needs {
+        l.versions.sort_by(|a, b| version::compare(&a.version, &b.version));
+    }
+
+    let mut highest: Vec<HighestVersion> = Vec::new();
+    for l in &version_needs {
+        for v in &l.versions {
+            let fam = version::family(&v.version);
+            if fam == v.version || version::numeric(&v.version, fam).is_none() {
+                continue;
+            }
+            let family = fam.trim_end_matches('_').to_string();
+            match highest.iter_mut().find(|h| h.family == family) {
+                Some(h) => match version::compare(&v.version, &h.version) {
+                    std::cmp::Ordering::Greater => {
+                        *h = HighestVersion { family, version: v.version.clone(), library: l.library.clone(), symbols: v.symbols.clone() }
+                    }
+                    std::cmp::Ordering::Equal => {
+                        h.symbols.extend(v.symbols.iter().cloned());
+                        h.symbols.sort();
+                        h.symbols.dedup();
+                    }
+                    std::cmp::Ordering::Less => {}
+                },
+                None => highest.push(HighestVersion {
+                    family,
+                    version: v.version.clone(),
+                    library: l.library.clone(),
+                    symbols: v.symbols.clone(),
+                }),
+            }
+        }
+    }
+    let rank = |f: &str| ["GLIBC", "GLIBCXX", "CXXABI", "GCC"].iter().position(|x| *x == f).unwrap_or(99);
+    highest.sort_by(|a, b| rank(&a.family).cmp(&rank(&b.family)).then(a.family.cmp(&b.family)));
+
+    let mut glibc_private: Vec<String> = raw
+        .undefined
+        .iter()
+        .filter(|u| u.version.as_ref().is_some_and(|(_, v)| v == "GLIBC_PRIVATE"))
+        .map(|u| u.name.clone())
+        .collect();
+    glibc_private.sort();
+    let glibc_abi_dt_relr = raw.verneed.iter().any(|(_, vs)| vs.iter().any(|(v, _)| v == "GLIBC_ABI_DT_RELR"));
+
+    let versioned_undefined = raw
+        .undefined
+        .iter()
+        .filter_map(|u| {
+            u.version.as_ref().map(|(l, v)| VersionedSymbol { name: u.name.clone(), weak: u.weak, library: l.clone(), version: v.clone() })
+        })
+        .collect();
+    let mut unversioned_undefined: Vec<UndefinedSymbol> = raw
+        .undefined
+        .iter()
+        .filter(|u| u.version.is_none())
+        .map(|u| UndefinedSymbol { name: u.name.clone(), weak: u.weak })
+        .collect();
+    unversioned_undefined.sort_by(|a, b| a.name.cmp(&b.name));
+    unversioned_undefined.dedup();
+
+    BinaryProfile {
+        class: if raw.elf64 { "elf64" } else { "elf32" }.into(),
+        endian: if raw.little { "little" } else { "big" }.into(),
+        machine: machine_name(raw.machine),
+        e_machine: raw.machine,
+        kind,
+        stripped: !raw.has_symtab,
+        interpreter: raw.interpreter,
+        libc,
+        needed: raw.needed,
+        soname: raw.soname,
+        rpath: raw.rpath,
+        runpath: raw.runpath,
+        version_needs,
+        highest_versions: highest,
+        glibc_private,
+        glibc_abi_dt_relr,
+        versioned_undefined,
+        unversioned_undefined,
+        version_definitions: raw.verdefs,
+        bind_now: raw.bind_now_tag || raw.flags & DF_BIND_NOW != 0 || raw.flags_1 & DF_1_NOW != 0,
+        dt_relr: raw.dt_relr,
+        abi_tag: raw.notes.abi_tag,
+        x86_isa_needed: raw.notes.x86_isa_needed,
+    }
+}
+
+/// Expand `$ORIGIN` / `${ORIGIN}` in an RPATH/RUNPATH entry against the file's directory.
+pub fn expand_origin(entry: &str, origin: &str) -> String {
+    entry.replace("${ORIGIN}", origin).replace("$ORIGIN", origin)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loader_names() {
+        assert!(is_glibc_loader("/lib64/ld-linux-x86-64.so.2"));
+        assert!(is_glibc_loader("/lib/ld-linux-aarch64.so.1"));
+        assert!(is_glibc_loader("/lib/ld-linux.so.2"));
+        assert!(!is_glibc_loader("/lib/ld-musl-x86_64.so.1"));
+        assert!(is_musl_loader("/lib/ld-musl-x86_64.so.1"));
+        assert!(is_musl_libc_name("libc.musl-x86_64.so.1"));
+        assert!(is_musl_libc_name("libc.so"));
+        assert!(!is_musl_libc_name("libc.so.6"));
+    }
+
+    #[test]
+    fn origin_expansion() {
+        assert_eq!(expand_origin("$ORIGIN/lib", "/opt/app"), "/opt/app/lib");
+        assert_eq!(expand_origin("${ORIGIN}/../lib", "/opt/app/bin"), "/opt/app/bin/../lib");
+        assert_eq!(expand_origin("/usr/lib", "/x"), "/usr/lib");
+    }
+}

@@ -1,0 +1,62 @@
+//! Symbol-version names such as `GLIBC_2.34` or `GLIBCXX_3.4.30`, compared numerically.
+
+use std::cmp::Ordering;
+
+/// The numeric part of a version name with the given prefix (`GLIBC_2.3.4` → `[2, 3, 4]`).
+/// `None` for names that are not `<prefix><digits>(.<digits>)*`, e.g. `GLIBC_PRIVATE`.
+pub fn numeric(name: &str, prefix: &str) -> Option<Vec<u32>> {
+    let rest = name.strip_prefix(prefix)?;
+    if rest.is_empty() {
+        return None;
+    }
+    rest.split('.').map(|p| p.parse::<u32>().ok()).collect()
+}
+
+/// The family prefix of a version name: `GLIBC_`, `GLIBCXX_`, `CXXABI_`, `GCC_`, … (everything up to
+/// and including the last `_` before the numbers).
+pub fn family(name: &str) -> &str {
+    match name.rfind('_') {
+        Some(i) if name[i + 1..].starts_with(|c: char| c.is_ascii_digit()) => &name[..=i],
+        _ => name,
+    }
+}
+
+/// Compare two names of the same family numerically; non-numeric names sort first.
+pub fn compare(a: &str, b: &str) -> Ordering {
+    let fa = family(a);
+    let fb = family(b);
+    match (numeric(a, fa), numeric(b, fb)) {
+        (Some(x), Some(y)) => fa.cmp(fb).then(x.cmp(&y)),
+        (Some(_), None) => Ordering::Greater,
+        (None, Some(_)) => Ordering::Less,
+        (None, None) => a.cmp(b),
+    }
+}
+
+/// `GLIBC_2.34` → `"2.34"`; `None` for non-numeric GLIBC names.
+pub fn glibc_number(name: &str) -> Option<&str> {
+    numeric(name, "GLIBC_")?;
+    name.strip_prefix("GLIBC_")
+}
+
+/// Parse a dotted number such as `2.36` into comparable parts.
+pub fn dotted(s: &str) -> Option<Vec<u32>> {
+    s.split('.').map(|p| p.parse::<u32>().ok()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numeric_ordering_is_not_lexical() {
+        assert_eq!(compare("GLIBC_2.9", "GLIBC_2.10"), Ordering::Less);
+        assert_eq!(compare("GLIBC_2.3.4", "GLIBC_2.3"), Ordering::Greater);
+        assert_eq!(compare("GLIBC_PRIVATE", "GLIBC_2.2.5"), Ordering::Less);
+        assert_eq!(numeric("GLIBCXX_3.4.30", "GLIBCXX_"), Some(vec![3, 4, 30]));
+        assert_eq!(numeric("GLIBC_PRIVATE", "GLIBC_"), None);
+        assert_eq!(family("GLIBCXX_3.4.30"), "GLIBCXX_");
+        assert_eq!(family("GLIBC_ABI_DT_RELR"), "GLIBC_ABI_DT_RELR");
+        assert_eq!(glibc_number("GLIBC_2.34"), Some("2.34"));
+    }
+}

@@ -1,0 +1,172 @@
+//! Formats for `libccheck inspect`.
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use super::short_list;
+use crate::elf::{BinaryProfile, LibcFlavour};
+use crate::inspect::{FileError, FileReport, InspectRun};
+
+pub const SCHEMA: &str = "libccheck/inspect/v1";
+
+#[derive(Serialize)]
+struct JsonDoc<'a> {
+    schema: &'static str,
+    files: &'a [FileReport],
+    errors: &'a [FileError],
+    skipped_non_elf: usize,
+    skipped_symlinks: usize,
+}
+
+pub fn json(run: &InspectRun) -> String {
+    let doc = JsonDoc {
+        schema: SCHEMA,
+        files: &run.files,
+        errors: &run.errors,
+        skipped_non_elf: run.skipped_non_elf,
+        skipped_symlinks: run.skipped_symlinks,
+    };
+    let mut s = serde_json::to_string_pretty(&doc).expect("inspect report serialises");
+    s.push('\n');
+    s
+}
+
+/// The one line that matters most: what this file needs from a base image.
+pub fn headline(p: &BinaryProfile) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    match p.libc.flavour {
+        LibcFlavour::Glibc => match p.highest("GLIBC") {
+            Some(h) => {
+                let num = h.version.trim_start_matches("GLIBC_");
+                if h.symbols.is_empty() {
+                    parts.push(format!("needs glibc ≥ {num}"));
+                } else {
+                    parts.push(format!("needs glibc ≥ {num} (because of {})", short_list(&h.symbols, 3)));
+                }
+            }
+            None => parts.push("needs glibc".into()),
+        },
+        LibcFlavour::Musl => parts.push("needs musl".into()),
+        LibcFlavour::Static => parts.push(format!("{}: needs no libc at run time", p.kind.describe())),
+        LibcFlavour::Unknown => parts.push(format!("{} with no known libc", p.kind.describe())),
+    }
+    if let Some(i) = &p.interpreter {
+        parts.push(format!("interpreter {i}"));
+    }
+    // Other libraries, each with the highest versions it must provide.
+    let others: Vec<String> = p
+        .needed
+        .iter()
+        .filter(|n| !is_libc_family(n))
+        .map(|n| {
+            let vs: Vec<&str> =
+                p.highest_versions.iter().filter(|h| h.family != "GLIBC" && &h.library == n).map(|h| h.version.as_str()).collect();
+            if vs.is_empty() { n.clone() } else { format!("{n} ({})", vs.join(", ")) }
+        })
+        .collect();
+    if !others.is_empty() {
+        parts.push(format!("needs {}", short_list(&others, 4)));
+    }
+    parts.join("; ")
+}
+
+fn is_libc_family(n: &str) -> bool {
+    ["libc.so.6", "libm.so.6", "libpthread.so.0", "libdl.so.2", "librt.so.1", "libc.so"].contains(&n)
+        || crate::elf::is_musl_libc_name(n)
+        || n.starts_with("ld-linux")
+}
+
+pub fn human_file(f: &FileReport, out: &mut String) {
+    let p = &f.profile;
+    let _ = writeln!(out, "{}: {}", f.path, headline(p));
+    let _ = writeln!(
+        out,
+        "  {} {} {}-endian, {}, {}; libc {} ({})",
+        p.class.to_uppercase(),
+        p.machine,
+        p.endian,
+        p.kind.describe(),
+        if p.stripped { "stripped" } else { "not stripped" },
+        p.libc.flavour,
+        p.libc.evidence.join("; ")
+    );
+    if !p.needed.is_empty() {
+        let _ = writeln!(out, "  needed:    {}", p.needed.join(", "));
+    }
+    if let Some(s) = &p.soname {
+        let _ = writeln!(out, "  soname:    {s}");
+    }
+    if !p.version_definitions.is_empty() {
+        let _ = writeln!(out, "  defines:   {}", short_list(&p.version_definitions, 8));
+    }
+    for (label, raw, exp) in [("rpath", &p.rpath, &f.rpath_expanded), ("runpath", &p.runpath, &f.runpath_expanded)] {
+        for (r, e) in raw.iter().zip(exp) {
+            if r == e {
+                let _ = writeln!(out, "  {label:<9}  {r}");
+            } else {
+                let _ = writeln!(out, "  {label:<9}  {r} → {e}");
+            }
+        }
+    }
+    let mut first = true;
+    for l in &p.version_needs {
+        for v in &l.versions {
+            let label = if first { "versions:" } else { "" };
+            first = false;
+            let syms = if v.symbols.is_empty() { "(no symbol; required as a whole)".to_string() } else { short_list(&v.symbols, 6) };
+            let weak = if v.weak { " (weak)" } else { "" };
+            let _ = writeln!(out, "  {label:<10} {} {}{weak} ← {syms}", l.library, v.version);
+        }
+    }
+    if !p.glibc_private.is_empty() {
+        let _ = writeln!(out, "  GLIBC_PRIVATE: {} (only the exact glibc build it was linked against has these)", short_list(&p.glibc_private, 6));
+    }
+    if p.glibc_abi_dt_relr {
+        let _ = writeln!(out, "  needs GLIBC_ABI_DT_RELR: the loader must support DT_RELR (glibc ≥ 2.36)");
+    }
+    if !p.unversioned_undefined.is_empty() {
+        let names: Vec<String> =
+            p.unversioned_undefined.iter().map(|u| if u.weak { format!("{} (weak)", u.name) } else { u.name.clone() }).collect();
+        let _ = writeln!(out, "  unversioned undefined: {}", short_list(&names, 8));
+    }
+    let mut flags = Vec::new();
+    if p.bind_now {
+        flags.push("BIND_NOW".to_string());
+    }
+    if p.dt_relr {
+        flags.push("DT_RELR".to_string());
+    }
+    if let Some(t) = &p.abi_tag {
+        flags.push(format!("ABI tag {t}"));
+    }
+    if !p.x86_isa_needed.is_empty() {
+        flags.push(format!("ISA {}", p.x86_isa_needed.join("+")));
+    }
+    if !flags.is_empty() {
+        let _ = writeln!(out, "  flags:     {}", flags.join(", "));
+    }
+}
+
+pub fn human(run: &InspectRun) -> String {
+    let mut out = String::new();
+    for (i, f) in run.files.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        human_file(f, &mut out);
+    }
+    if run.files.len() > 1 || run.skipped_non_elf > 0 || run.skipped_symlinks > 0 {
+        let _ = writeln!(
+            out,
+            "\n{} ELF file(s) inspected, {} non-ELF file(s) and {} symlink(s) skipped, {} error(s)",
+            run.files.len(),
+            run.skipped_non_elf,
+            run.skipped_symlinks,
+            run.errors.len()
+        );
+    } else if run.files.is_empty() && run.errors.is_empty() {
+        let _ = writeln!(out, "no ELF files found");
+    }
+    out
+}

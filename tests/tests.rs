@@ -1,0 +1,6 @@
+//! All integration tests in one binary (shared helpers in `util`).
+
+mod util;
+
+mod fuzz;
+mod inspect;
