@@ -34,7 +34,11 @@ fn mutation() -> impl Strategy<Value = Mutation> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 2000, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(2000),
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
     #[test]
     fn mutated_elf_never_panics(which in 0usize..9, muts in proptest::collection::vec(mutation(), 1..8)) {
         let mut b = corpus()[which].clone();
