@@ -6,7 +6,10 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::bases;
+use crate::docker::{BollardEngine, Sandbox};
 use crate::report::{self, Format};
+use crate::run::{self, ExtraFile, PullPolicy, RunConfig};
 
 /// Exit codes shared by every subcommand (see README).
 pub mod exit {
@@ -28,15 +31,85 @@ runs it inside each base image through the Docker Engine API, sandboxed, and tel
 ok, no_interpreter, missing_library, missing_version, missing_symbol, crash, timeout.\n\n\
 Exit codes: 0 every required base works; 1 some required base fails; 2 usage, input, Docker or internal error.",
     args_conflicts_with_subcommands = true,
-    subcommand_negates_reqs = true
+    subcommand_negates_reqs = true,
+    after_help = "Examples:\n  libccheck ./myapp                        load-check ./myapp on the default bases\n  libccheck -b alpine,debian12-slim ./myapp -- --version   also run it with --version\n  libccheck inspect ./myapp                what it needs, without Docker\n  libccheck bases                          the aliases"
 )]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
 
+    #[command(flatten)]
+    pub check: CheckArgs,
+
     /// More log output on stderr (-v info, -vv debug); RUST_LOG overrides.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
+}
+
+/// `libccheck [OPTIONS] <BINARY> [-- <ARGS>...]`: check one binary across bases.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The binary (or shared object) to check. It is uploaded into each base; never run on the host.
+    #[arg(value_name = "BINARY", required = true)]
+    pub binary: Option<PathBuf>,
+
+    /// Arguments for the exec probe: when given, the binary is also run with them in each base.
+    #[arg(last = true, value_name = "ARGS")]
+    pub args: Vec<String>,
+
+    /// Base alias (see `libccheck bases`) or image reference; repeat or comma-separate.
+    /// Default: alpine, debian-slim, distroless-static, distroless-base, distroless-cc.
+    #[arg(short, long = "base", value_name = "BASE")]
+    pub bases: Vec<String>,
+
+    /// When to pull images from their registry.
+    #[arg(long, value_enum, default_value_t = PullPolicy::Missing)]
+    pub pull: PullPolicy,
+
+    /// Bases that must work for exit 0 (default: all requested); others are reported only.
+    #[arg(long, value_name = "BASE")]
+    pub require: Vec<String>,
+
+    /// Extra file to upload beside the binary (a library, an asset); DEST is relative to the
+    /// binary's directory. Files that RUNPATH/RPATH $ORIGIN entries point at are uploaded anyway.
+    #[arg(long = "with", value_name = "PATH[:DEST]")]
+    pub with: Vec<String>,
+
+    /// Seconds each probe may run before its container is killed.
+    #[arg(long, default_value_t = 30, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub timeout: u64,
+
+    /// Containers at once (default: all bases at once).
+    #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=64))]
+    pub jobs: Option<u64>,
+
+    /// Run the exec probe even without ARGS (runs the binary with no arguments).
+    #[arg(long)]
+    pub exec: bool,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+
+    /// Sandbox: give the container a network (default: none).
+    #[arg(long)]
+    pub allow_network: bool,
+
+    /// Sandbox: run as root instead of uid 65532 (capabilities stay dropped).
+    #[arg(long)]
+    pub as_root: bool,
+
+    /// Sandbox: memory limit in MiB.
+    #[arg(long, default_value_t = 512, value_name = "MIB", value_parser = clap::value_parser!(u64).range(16..=65536))]
+    pub memory: u64,
+
+    /// Sandbox: maximum number of processes in the container.
+    #[arg(long, default_value_t = 128, value_name = "N", value_parser = clap::value_parser!(u64).range(8..=100000))]
+    pub pids_limit: u64,
+
+    /// Bytes of stdout and of stderr kept per probe (the rest is counted and dropped).
+    #[arg(long, default_value_t = 65536, value_name = "BYTES")]
+    pub output_limit: usize,
 }
 
 #[derive(Debug, Subcommand)]
@@ -44,6 +117,16 @@ pub enum Command {
     /// Print the ELF facts of files: interpreter, needed libraries, symbol versions and the symbols
     /// that force them, libc flavour. Directories are walked. Nothing is executed.
     Inspect(InspectArgs),
+    /// List the base aliases and the images they stand for.
+    Bases(BasesArgs),
+    /// Remove containers left behind by libccheck runs that were killed (label org.libccheck.run).
+    Clean,
+}
+
+#[derive(Debug, Args)]
+pub struct BasesArgs {
+    #[arg(long, value_enum, default_value_t = InspectFormat::Human)]
+    pub format: InspectFormat,
 }
 
 #[derive(Debug, Args)]
@@ -85,8 +168,154 @@ fn write_stdout(s: &str) -> anyhow::Result<()> {
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Some(Command::Inspect(a)) => inspect(a),
-        None => anyhow::bail!("no command given; try `libccheck --help`"),
+        Some(Command::Bases(a)) => list_bases(a),
+        Some(Command::Clean) => clean(),
+        None => check(cli.check),
     }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?)
+}
+
+/// Resolves on Ctrl-C or SIGTERM, with the exit code a shell expects (130 / 143).
+async fn interrupted() -> u8 {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+    let mut int = signal(SignalKind::interrupt()).expect("SIGINT handler");
+    tokio::select! {
+        _ = int.recv() => 130,
+        _ = term.recv() => 143,
+    }
+}
+
+/// Validate the check arguments into a [`RunConfig`] before any Docker I/O.
+fn check_config(a: &CheckArgs) -> anyhow::Result<RunConfig> {
+    let base_args: Vec<String> =
+        if a.bases.is_empty() { bases::DEFAULT_MATRIX.iter().map(|s| s.to_string()).collect() } else { a.bases.clone() };
+    let bases = bases::resolve_all(&base_args).map_err(anyhow::Error::msg)?;
+    let required = if a.require.is_empty() {
+        bases.iter().map(|b| b.name.clone()).collect()
+    } else {
+        let req = bases::resolve_all(&a.require).map_err(anyhow::Error::msg)?;
+        for r in &req {
+            if !bases.iter().any(|b| b.name == r.name) {
+                anyhow::bail!("--require {}: not among the bases being checked", r.name);
+            }
+        }
+        req.into_iter().map(|b| b.name).collect()
+    };
+    let extra_files = a.with.iter().map(|w| ExtraFile::parse(w)).collect::<Result<Vec<_>, _>>().map_err(anyhow::Error::msg)?;
+    for x in &extra_files {
+        if !x.host.is_file() {
+            anyhow::bail!("--with {}: no such file", x.host.display());
+        }
+    }
+    let sandbox = Sandbox {
+        network: a.allow_network,
+        user: if a.as_root { "0:0".into() } else { Sandbox::default().user },
+        memory_bytes: (a.memory as i64) << 20,
+        pids_limit: a.pids_limit as i64,
+        ..Sandbox::default()
+    };
+    Ok(RunConfig {
+        jobs: a.jobs.map(|j| j as usize).unwrap_or(bases.len()),
+        bases,
+        required,
+        pull: a.pull,
+        timeout: std::time::Duration::from_secs(a.timeout),
+        exec_args: (a.exec || !a.args.is_empty()).then(|| a.args.clone()),
+        extra_files,
+        sandbox,
+        output_cap: a.output_limit,
+        progress: true,
+    })
+}
+
+fn check(a: CheckArgs) -> anyhow::Result<ExitCode> {
+    let binary = a.binary.clone().expect("clap requires BINARY");
+    let cfg = check_config(&a)?;
+    let bytes = std::fs::read(&binary).map_err(|e| {
+        let run = crate::inspect::inspect_paths(std::slice::from_ref(&binary));
+        run.errors.first().map(|f| anyhow::anyhow!("{}: {}", f.path, f.error)).unwrap_or_else(|| anyhow::anyhow!("{}: {e}", binary.display()))
+    })?;
+    let profile = crate::elf::parse(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", binary.display()))?;
+    drop(bytes);
+    if !matches!(profile.kind, crate::elf::Kind::Executable | crate::elf::Kind::Pie | crate::elf::Kind::Static | crate::elf::Kind::StaticPie | crate::elf::Kind::SharedObject) {
+        anyhow::bail!("{}: a {} cannot be loaded or run", binary.display(), profile.kind.describe());
+    }
+    if cfg.exec_args.is_some() && !profile.kind.is_program() {
+        anyhow::bail!("{}: a shared object cannot be run; drop the exec arguments", binary.display());
+    }
+    let plan = run::plan(&binary, &profile, &cfg).map_err(anyhow::Error::msg)?;
+    let run_id = format!("{}-{}", std::process::id(), std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0));
+    let rt = runtime()?;
+    let results = rt.block_on(async {
+        let timeout = cfg.timeout * 3 + std::time::Duration::from_secs(120);
+        let engine = BollardEngine::connect(timeout).await?;
+        let progress = run::Progress::new(cfg.progress, cfg.bases.len());
+        let outcome = tokio::select! {
+            r = run::run_matrix(&engine, &plan, &profile, &cfg, &run_id, &progress) => Ok(r),
+            code = interrupted() => Err(code),
+        };
+        progress.finish();
+        match outcome {
+            Ok(r) => Ok::<_, anyhow::Error>(Ok(r)),
+            Err(code) => {
+                let n = run::cleanup(&engine, Some(&run_id)).await.unwrap_or(0);
+                eprintln!("libccheck: interrupted; removed {n} container(s)");
+                Ok(Err(code))
+            }
+        }
+    })?;
+    let results = match results {
+        Ok(r) => r,
+        Err(code) => return Ok(ExitCode::from(code)),
+    };
+    let report = report::run::Report::new(&binary.display().to_string(), &profile, cfg.exec_args.clone(), results);
+    let color = std::env::var_os("NO_COLOR").is_none() && std::io::IsTerminal::is_terminal(&std::io::stdout());
+    let text = match a.format {
+        Format::Human => report::run::human(&report, color),
+        Format::Json => report::run::json(&report),
+        Format::Junit => report::run::junit(&report),
+        Format::Markdown => report::run::markdown(&report),
+    };
+    write_stdout(&text)?;
+    Ok(ExitCode::from(report.exit_code))
+}
+
+fn list_bases(a: BasesArgs) -> anyhow::Result<ExitCode> {
+    let text = match a.format {
+        InspectFormat::Json => {
+            let v = serde_json::json!({
+                "schema": "libccheck/bases/v1",
+                "aliases": bases::ALIASES,
+                "default_matrix": bases::DEFAULT_MATRIX,
+            });
+            serde_json::to_string_pretty(&v)? + "\n"
+        }
+        InspectFormat::Human => {
+            let mut s = String::from("ALIAS              IMAGE                                          PUBLIC IMAGE SHIPS\n");
+            for al in bases::ALIASES {
+                let d = if bases::DEFAULT_MATRIX.contains(&al.name) { " (default)" } else { "" };
+                s.push_str(&format!("{:<18} {:<46} {}{d}\n", al.name, al.image, al.libc));
+            }
+            s.push_str("\nAny other image reference works too: -b myregistry/myimage:tag\n");
+            s
+        }
+    };
+    write_stdout(&text)?;
+    Ok(ExitCode::from(exit::OK))
+}
+
+fn clean() -> anyhow::Result<ExitCode> {
+    let rt = runtime()?;
+    let n = rt.block_on(async {
+        let engine = BollardEngine::connect(std::time::Duration::from_secs(60)).await?;
+        Ok::<_, anyhow::Error>(run::cleanup(&engine, None).await?)
+    })?;
+    println!("removed {n} container(s) left by libccheck runs");
+    Ok(ExitCode::from(exit::OK))
 }
 
 fn inspect(a: InspectArgs) -> anyhow::Result<ExitCode> {
@@ -99,6 +328,5 @@ fn inspect(a: InspectArgs) -> anyhow::Result<ExitCode> {
         InspectFormat::Json => report::inspect::json(&run),
     };
     write_stdout(&text)?;
-    let _ = Format::Human;
     Ok(ExitCode::from(if run.errors.is_empty() { exit::OK } else { exit::ERROR }))
 }

@@ -1,6 +1,7 @@
 //! Turning results into bytes: human text, JSON, and (for runs) JUnit and Markdown. No I/O here.
 
 pub mod inspect;
+pub mod run;
 
 /// Output formats shared by the subcommands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]

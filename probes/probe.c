@@ -1,0 +1,235 @@
+/*
+ * libccheck-probe: the program libccheck injects into each container as its entrypoint.
+ * Built fully static (no libc needed in the image), so it works on musl, slim and shell-less
+ * distroless images alike.
+ *
+ * Runs a list of jobs one after another, each in its own process group, with a time limit and
+ * capped capture of stdout/stderr, and reports how each ended. Since the probe is the parent of
+ * every job, a job that dies of a signal is seen as such (no PID-1 signal rules apply to it).
+ *
+ * Usage: probe TIMEOUT_MS CAP_BYTES JOB...
+ *   JOB = NAME NENV ENV... NARGS PATH ARG...     (NARGS counts PATH and every ARG)
+ *   PATH "@read" with one ARG reports that file's content as the job's stdout, running nothing
+ *   (how os-release is read in images without cat or a shell).
+ *
+ * Output (stdout), per job:
+ *   LIBCCHECK-PROBE v1 name=N errno=E exited=0|1 code=C signal=S timed_out=0|1 out_total=B err_total=B ms=T
+ *   OUT <hex of the first CAP_BYTES of stdout, wrapped>
+ *   ERR <hex of the first CAP_BYTES of stderr, wrapped>
+ *   END
+ * Hex keeps the report intact through Docker's log drivers, whatever bytes the job printed.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static long long now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void hexdump(const char *tag, const unsigned char *buf, size_t n) {
+    static const char hx[] = "0123456789abcdef";
+    char line[4096 + 8];
+    size_t i = 0;
+    do {
+        size_t k = 0;
+        memcpy(line, tag, 4);
+        k = 4;
+        while (i < n && k < 4096) {
+            line[k++] = hx[buf[i] >> 4];
+            line[k++] = hx[buf[i] & 15];
+            i++;
+        }
+        line[k++] = '\n';
+        fwrite(line, 1, k, stdout);
+    } while (i < n);
+}
+
+struct cap {
+    unsigned char *buf;
+    size_t len, cap;
+    unsigned long long total;
+};
+
+static int drain(int fd, struct cap *c) {
+    unsigned char tmp[65536];
+    ssize_t r = read(fd, tmp, sizeof tmp);
+    if (r <= 0) return r == 0 || (errno != EINTR && errno != EAGAIN) ? 0 : 1;
+    c->total += (unsigned long long)r;
+    size_t room = c->cap - c->len;
+    size_t take = (size_t)r < room ? (size_t)r : room;
+    memcpy(c->buf + c->len, tmp, take);
+    c->len += take;
+    return 1;
+}
+
+static void read_job(const char *name, const char *path, size_t capsz) {
+    struct cap c = {malloc(capsz ? capsz : 1), 0, capsz, 0};
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    int e = fd < 0 ? errno : 0;
+    if (fd >= 0) {
+        while (drain(fd, &c) && c.total < capsz) {
+        }
+        close(fd);
+    }
+    printf("LIBCCHECK-PROBE v1 name=%s errno=%d exited=%d code=%d signal=0 timed_out=0 out_total=%llu err_total=0 ms=0\n",
+           name, e, e ? 0 : 1, e ? -1 : 0, c.total);
+    hexdump("OUT ", c.buf, c.len);
+    hexdump("ERR ", c.buf, 0);
+    puts("END");
+    free(c.buf);
+}
+
+static int run_job(const char *name, char **env, int nenv, char **argv, long timeout_ms, size_t capsz) {
+    if (strcmp(argv[0], "@read") == 0 && argv[1]) {
+        read_job(name, argv[1], capsz);
+        return 0;
+    }
+    int out[2], err[2], st[2];
+    if (pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC) || pipe2(st, O_CLOEXEC)) {
+        perror("probe: pipe");
+        return -1;
+    }
+    /* environment: ours plus the job's */
+    int base = 0;
+    while (environ[base]) base++;
+    char **envp = calloc((size_t)(base + nenv + 1), sizeof *envp);
+    for (int i = 0; i < base; i++) envp[i] = environ[i];
+    for (int i = 0; i < nenv; i++) envp[base + i] = env[i];
+
+    long long start = now_ms();
+    pid_t pid = fork();
+    if (pid < 0) {
+        perror("probe: fork");
+        return -1;
+    }
+    if (pid == 0) {
+        setpgid(0, 0);
+        signal(SIGPIPE, SIG_DFL);
+        int devnull = open("/dev/null", O_RDONLY);
+        if (devnull >= 0) dup2(devnull, 0);
+        dup2(out[1], 1);
+        dup2(err[1], 2);
+        execve(argv[0], argv, envp);
+        int e = errno;
+        if (write(st[1], &e, sizeof e) < 0) _exit(126);
+        _exit(127);
+    }
+    setpgid(pid, pid);
+    close(out[1]);
+    close(err[1]);
+    close(st[1]);
+    int exec_errno = 0;
+    if (read(st[0], &exec_errno, sizeof exec_errno) != sizeof exec_errno) exec_errno = 0;
+    close(st[0]);
+
+    struct cap co = {malloc(capsz ? capsz : 1), 0, capsz, 0}, ce = {malloc(capsz ? capsz : 1), 0, capsz, 0};
+    struct pollfd p[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
+    int open_fds = 2, timed_out = 0, status = 0, reaped = 0;
+    long long deadline = start + timeout_ms;
+    while (!reaped) {
+        long long left = deadline - now_ms();
+        if (left <= 0) {
+            timed_out = 1;
+            break;
+        }
+        if (open_fds > 0) {
+            int n = poll(p, 2, left > 50 ? 50 : (int)left);
+            if (n < 0 && errno != EINTR) break;
+            for (int i = 0; i < 2; i++) {
+                if (p[i].fd >= 0 && (p[i].revents & (POLLIN | POLLHUP | POLLERR))) {
+                    if (!drain(p[i].fd, i == 0 ? &co : &ce)) {
+                        close(p[i].fd);
+                        p[i].fd = -1;
+                        open_fds--;
+                    }
+                }
+            }
+        } else {
+            usleep(5000);
+        }
+        if (waitpid(pid, &status, WNOHANG) == pid) reaped = 1;
+    }
+    if (!reaped) {
+        /* Kill the whole process group, again and again: a fork bomb keeps making new members. */
+        for (int i = 0; i < 50; i++) {
+            kill(-pid, SIGKILL);
+            if (waitpid(pid, &status, WNOHANG) == pid) {
+                reaped = 1;
+                break;
+            }
+            usleep(2000);
+        }
+        if (!reaped) waitpid(pid, &status, 0);
+        kill(-pid, SIGKILL);
+    } else {
+        /* Pick up what is left in the pipes, without waiting for descendants that keep them open. */
+        for (int i = 0; i < 2; i++) {
+            if (p[i].fd < 0) continue;
+            fcntl(p[i].fd, F_SETFL, O_NONBLOCK);
+            while (drain(p[i].fd, i == 0 ? &co : &ce) && co.total + ce.total < (1ull << 34)) {
+                struct pollfd q = {p[i].fd, POLLIN, 0};
+                if (poll(&q, 1, 20) <= 0) break;
+            }
+        }
+    }
+    for (int i = 0; i < 2; i++)
+        if (p[i].fd >= 0) close(p[i].fd);
+    long long ms = now_ms() - start;
+
+    int exited = WIFEXITED(status) && !exec_errno && !timed_out;
+    int sig = WIFSIGNALED(status) && !timed_out ? WTERMSIG(status) : 0;
+    printf("LIBCCHECK-PROBE v1 name=%s errno=%d exited=%d code=%d signal=%d timed_out=%d out_total=%llu err_total=%llu ms=%lld\n",
+           name, exec_errno, exited, exited ? WEXITSTATUS(status) : -1, sig, timed_out, co.total, ce.total, ms);
+    hexdump("OUT ", co.buf, co.len);
+    hexdump("ERR ", ce.buf, ce.len);
+    puts("END");
+    fflush(stdout);
+    free(co.buf);
+    free(ce.buf);
+    free(envp);
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 3) {
+        fprintf(stderr, "usage: probe TIMEOUT_MS CAP_BYTES JOB...\n");
+        return 2;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    long timeout_ms = atol(argv[1]);
+    size_t capsz = (size_t)atol(argv[2]);
+    int i = 3;
+    while (i < argc) {
+        const char *name = argv[i++];
+        if (i >= argc) break;
+        int nenv = atoi(argv[i++]);
+        if (nenv < 0 || i + nenv >= argc) break;
+        char **env = &argv[i];
+        i += nenv;
+        int nargs = atoi(argv[i++]);
+        if (nargs < 1 || i + nargs > argc) break;
+        char **args = calloc((size_t)nargs + 1, sizeof *args);
+        for (int k = 0; k < nargs; k++) args[k] = argv[i + k];
+        i += nargs;
+        run_job(name, env, nenv, args, timeout_ms, capsz);
+        free(args);
+    }
+    if (i != argc) {
+        fprintf(stderr, "probe: malformed job list\n");
+        return 2;
+    }
+    return 0;
+}

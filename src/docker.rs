@@ -1,0 +1,336 @@
+//! Everything libccheck asks of Docker, behind one small trait ([`Engine`]), and its one real
+//! implementation over the Engine API ([`BollardEngine`], bollard + tokio). Nothing else in the
+//! crate talks to Docker, so the orchestration logic is testable with a fake.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use bollard::Docker;
+use bollard::models::{ContainerCreateBody, HostConfig, HostConfigLogConfig};
+use bollard::query_parameters::{
+    CreateContainerOptionsBuilder, CreateImageOptionsBuilder, KillContainerOptionsBuilder, ListContainersOptionsBuilder,
+    LogsOptionsBuilder, RemoveContainerOptionsBuilder, UploadToContainerOptionsBuilder,
+};
+use futures_util::StreamExt;
+
+/// Label on every container libccheck creates; its value is the run id.
+pub const RUN_LABEL: &str = "org.libccheck.run";
+
+#[derive(Debug, thiserror::Error)]
+pub enum DockerError {
+    #[error("cannot reach the Docker daemon at {host}: {reason} (is dockerd running? DOCKER_HOST selects another daemon)")]
+    Unreachable { host: String, reason: String },
+    #[error("permission denied on the Docker socket {host} (add your user to the `docker` group, or use a daemon you may access)")]
+    PermissionDenied { host: String },
+    #[error("image {image} is not present locally (and --pull never forbids pulling it)")]
+    ImageMissing { image: String },
+    #[error("pulling {image} failed: {reason} (use a local image with --pull never, or predict without Docker with --offline)")]
+    Pull { image: String, reason: String },
+    #[error("Docker {op} failed: {message}")]
+    Api { op: &'static str, message: String },
+}
+
+/// Sandbox settings of a probe container.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Sandbox {
+    pub network: bool,
+    pub read_only_root: bool,
+    pub user: String,
+    pub memory_bytes: i64,
+    pub pids_limit: i64,
+    pub drop_capabilities: bool,
+    pub no_new_privileges: bool,
+}
+
+impl Default for Sandbox {
+    fn default() -> Self {
+        Sandbox {
+            network: false,
+            read_only_root: true,
+            user: "65532:65532".into(),
+            memory_bytes: 512 << 20,
+            pids_limit: 128,
+            drop_capabilities: true,
+            no_new_privileges: true,
+        }
+    }
+}
+
+/// What to create: an image, an entrypoint and its arguments, labels, a sandbox, and a volume
+/// (`work_dir`) that receives the uploaded files (a volume because a read-only root refuses uploads).
+#[derive(Debug, Clone)]
+pub struct ContainerSpec {
+    pub image: String,
+    pub entrypoint: Vec<String>,
+    pub cmd: Vec<String>,
+    pub env: Vec<String>,
+    pub labels: HashMap<String, String>,
+    pub sandbox: Sandbox,
+    pub work_dir: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageInfo {
+    pub id: String,
+    pub os: String,
+    pub arch: String,
+}
+
+/// Pull progress for a display: bytes done / total across layers, and the latest status line.
+#[derive(Debug, Clone, Default)]
+pub struct PullProgress {
+    pub current: i64,
+    pub total: i64,
+    pub status: String,
+}
+
+/// The Docker operations libccheck needs.
+#[allow(async_fn_in_trait)]
+pub trait Engine: Send + Sync {
+    async fn image_info(&self, image: &str) -> Result<Option<ImageInfo>, DockerError>;
+    async fn pull(&self, image: &str, progress: &(dyn Fn(&PullProgress) + Send + Sync)) -> Result<(), DockerError>;
+    async fn create(&self, spec: &ContainerSpec) -> Result<String, DockerError>;
+    async fn upload(&self, id: &str, dir: &str, tar: Vec<u8>) -> Result<(), DockerError>;
+    async fn start(&self, id: &str) -> Result<(), DockerError>;
+    /// Wait for the container to exit; its exit code.
+    async fn wait(&self, id: &str) -> Result<i64, DockerError>;
+    /// stdout and stderr of the (exited) container.
+    async fn logs(&self, id: &str) -> Result<(Vec<u8>, Vec<u8>), DockerError>;
+    async fn kill(&self, id: &str) -> Result<(), DockerError>;
+    /// Force-remove the container and its anonymous volumes.
+    async fn remove(&self, id: &str) -> Result<(), DockerError>;
+    /// Ids of containers (any state) carrying `label` (`key` or `key=value`).
+    async fn list_labelled(&self, label: &str) -> Result<Vec<String>, DockerError>;
+}
+
+pub struct BollardEngine {
+    docker: Docker,
+}
+
+fn docker_host() -> String {
+    std::env::var("DOCKER_HOST").unwrap_or_else(|_| "unix:///var/run/docker.sock".into())
+}
+
+fn io_kind(e: &(dyn std::error::Error + 'static)) -> Option<std::io::ErrorKind> {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            return Some(io.kind());
+        }
+        cur = err.source();
+    }
+    None
+}
+
+fn root_message(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut cur: &(dyn std::error::Error + 'static) = e;
+    while let Some(s) = cur.source() {
+        cur = s;
+    }
+    cur.to_string()
+}
+
+/// Map a bollard error to ours, recognising an unreachable daemon wherever it happens.
+fn api(op: &'static str, e: bollard::errors::Error) -> DockerError {
+    use bollard::errors::Error as E;
+    match &e {
+        E::DockerResponseServerError { message, .. } => DockerError::Api { op, message: message.trim().to_string() },
+        E::DockerContainerWaitError { error, code } => DockerError::Api { op, message: format!("{error} (exit {code})") },
+        _ => match io_kind(&e) {
+            Some(std::io::ErrorKind::PermissionDenied) => DockerError::PermissionDenied { host: docker_host() },
+            Some(
+                std::io::ErrorKind::ConnectionRefused | std::io::ErrorKind::NotFound | std::io::ErrorKind::ConnectionReset,
+            ) => DockerError::Unreachable { host: docker_host(), reason: root_message(&e) },
+            _ => DockerError::Api { op, message: root_message(&e) },
+        },
+    }
+}
+
+impl BollardEngine {
+    /// Connect as `DOCKER_HOST` says (unix socket by default, tcp:// too) and negotiate the API
+    /// version so that older daemons (API 1.41, Docker 20.10) work.
+    pub async fn connect(request_timeout: Duration) -> Result<Self, DockerError> {
+        let host = docker_host();
+        let docker = Docker::connect_with_defaults()
+            .map_err(|e| DockerError::Unreachable { host: host.clone(), reason: root_message(&e) })?
+            .with_timeout(request_timeout);
+        let docker = docker.negotiate_version().await.map_err(|e| match api("version negotiation", e) {
+            DockerError::Api { message, .. } => DockerError::Unreachable { host: host.clone(), reason: message },
+            other => other,
+        })?;
+        tracing::debug!(api = %docker.client_version(), "connected to Docker");
+        Ok(BollardEngine { docker })
+    }
+}
+
+impl Engine for BollardEngine {
+    async fn image_info(&self, image: &str) -> Result<Option<ImageInfo>, DockerError> {
+        match self.docker.inspect_image(image).await {
+            Ok(i) => Ok(Some(ImageInfo {
+                id: i.id.unwrap_or_default(),
+                os: i.os.unwrap_or_default(),
+                arch: i.architecture.unwrap_or_default(),
+            })),
+            Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => Ok(None),
+            Err(e) => Err(api("image inspect", e)),
+        }
+    }
+
+    async fn pull(&self, image: &str, progress: &(dyn Fn(&PullProgress) + Send + Sync)) -> Result<(), DockerError> {
+        let (name, tag) = split_ref(image);
+        let opts = CreateImageOptionsBuilder::new().from_image(name).tag(tag).build();
+        let mut stream = self.docker.create_image(Some(opts), None, None);
+        let mut layers: HashMap<String, (i64, i64)> = HashMap::new();
+        // Drain the whole stream: the pull is only complete when it ends.
+        while let Some(item) = stream.next().await {
+            let info = item.map_err(|e| match api("pull", e) {
+                DockerError::Api { message, .. } => DockerError::Pull { image: image.into(), reason: message },
+                other => other,
+            })?;
+            if let Some(err) = info.error.or(info.error_detail.and_then(|d| d.message)) {
+                return Err(DockerError::Pull { image: image.into(), reason: err });
+            }
+            if let (Some(id), Some(d)) = (&info.id, &info.progress_detail) {
+                if let (Some(c), Some(t)) = (d.current, d.total) {
+                    layers.insert(id.clone(), (c, t));
+                }
+            }
+            let (current, total) = layers.values().fold((0, 0), |(c, t), (lc, lt)| (c + lc, t + lt));
+            progress(&PullProgress { current, total, status: info.status.unwrap_or_default() });
+        }
+        Ok(())
+    }
+
+    async fn create(&self, spec: &ContainerSpec) -> Result<String, DockerError> {
+        let sb = &spec.sandbox;
+        let host = HostConfig {
+            init: Some(true),
+            network_mode: Some(if sb.network { "bridge".into() } else { "none".into() }),
+            cap_drop: sb.drop_capabilities.then(|| vec!["ALL".into()]),
+            security_opt: sb.no_new_privileges.then(|| vec!["no-new-privileges".into()]),
+            readonly_rootfs: Some(sb.read_only_root),
+            tmpfs: Some(HashMap::from([("/tmp".to_string(), "rw,nosuid,nodev,size=64m".to_string())])),
+            memory: Some(sb.memory_bytes),
+            memory_swap: Some(sb.memory_bytes),
+            pids_limit: Some(sb.pids_limit),
+            log_config: Some(HostConfigLogConfig {
+                typ: Some("json-file".into()),
+                config: Some(HashMap::from([("max-size".to_string(), "4m".to_string())])),
+            }),
+            ..Default::default()
+        };
+        let body = ContainerCreateBody {
+            image: Some(spec.image.clone()),
+            entrypoint: Some(spec.entrypoint.clone()),
+            cmd: Some(spec.cmd.clone()),
+            env: Some(spec.env.clone()),
+            user: Some(sb.user.clone()),
+            labels: Some(spec.labels.clone()),
+            volumes: Some(HashMap::from([(spec.work_dir.clone(), HashMap::new())])),
+            working_dir: Some("/tmp".into()),
+            network_disabled: Some(!sb.network),
+            attach_stdout: Some(false),
+            attach_stderr: Some(false),
+            tty: Some(false),
+            host_config: Some(host),
+            ..Default::default()
+        };
+        let r = self
+            .docker
+            .create_container(Some(CreateContainerOptionsBuilder::new().build()), body)
+            .await
+            .map_err(|e| api("container create", e))?;
+        Ok(r.id)
+    }
+
+    async fn upload(&self, id: &str, dir: &str, tar: Vec<u8>) -> Result<(), DockerError> {
+        let opts = UploadToContainerOptionsBuilder::new().path(dir).build();
+        self.docker
+            .upload_to_container(id, Some(opts), bollard::body_full(tar.into()))
+            .await
+            .map_err(|e| api("upload", e))
+    }
+
+    async fn start(&self, id: &str) -> Result<(), DockerError> {
+        self.docker.start_container(id, None::<bollard::query_parameters::StartContainerOptions>).await.map_err(|e| api("container start", e))
+    }
+
+    async fn wait(&self, id: &str) -> Result<i64, DockerError> {
+        let mut s = self.docker.wait_container(id, None::<bollard::query_parameters::WaitContainerOptions>);
+        match s.next().await {
+            Some(Ok(r)) => Ok(r.status_code),
+            // A non-zero exit arrives as an error variant carrying the code.
+            Some(Err(bollard::errors::Error::DockerContainerWaitError { code, .. })) => Ok(code),
+            Some(Err(e)) => Err(api("container wait", e)),
+            None => Err(DockerError::Api { op: "container wait", message: "the daemon closed the wait stream".into() }),
+        }
+    }
+
+    async fn logs(&self, id: &str) -> Result<(Vec<u8>, Vec<u8>), DockerError> {
+        let opts = LogsOptionsBuilder::new().stdout(true).stderr(true).tail("all").build();
+        let mut s = self.docker.logs(id, Some(opts));
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        while let Some(item) = s.next().await {
+            match item.map_err(|e| api("logs", e))? {
+                bollard::container::LogOutput::StdOut { message } => out.extend_from_slice(&message),
+                bollard::container::LogOutput::StdErr { message } => err.extend_from_slice(&message),
+                bollard::container::LogOutput::Console { message } => out.extend_from_slice(&message),
+                _ => {}
+            }
+        }
+        Ok((out, err))
+    }
+
+    async fn kill(&self, id: &str) -> Result<(), DockerError> {
+        let opts = KillContainerOptionsBuilder::new().signal("KILL").build();
+        match self.docker.kill_container(id, Some(opts)).await {
+            Ok(()) => Ok(()),
+            // Already stopped or gone: that is what we wanted.
+            Err(bollard::errors::Error::DockerResponseServerError { status_code: 404 | 409, .. }) => Ok(()),
+            Err(e) => Err(api("container kill", e)),
+        }
+    }
+
+    async fn remove(&self, id: &str) -> Result<(), DockerError> {
+        let opts = RemoveContainerOptionsBuilder::new().force(true).v(true).build();
+        match self.docker.remove_container(id, Some(opts)).await {
+            Ok(()) => Ok(()),
+            Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => Ok(()),
+            // "removal already in progress"
+            Err(bollard::errors::Error::DockerResponseServerError { status_code: 409, .. }) => Ok(()),
+            Err(e) => Err(api("container remove", e)),
+        }
+    }
+
+    async fn list_labelled(&self, label: &str) -> Result<Vec<String>, DockerError> {
+        let filters = HashMap::from([("label".to_string(), vec![label.to_string()])]);
+        let opts = ListContainersOptionsBuilder::new().all(true).filters(&filters).build();
+        let list = self.docker.list_containers(Some(opts)).await.map_err(|e| api("container list", e))?;
+        Ok(list.into_iter().filter_map(|c| c.id).collect())
+    }
+}
+
+/// `alpine:3.22` → (`alpine`, `3.22`); `host:5000/x/y` → (`host:5000/x/y`, `latest`); digests kept whole.
+pub fn split_ref(image: &str) -> (&str, &str) {
+    if image.contains('@') {
+        return (image, "");
+    }
+    match image.rfind(':') {
+        Some(i) if !image[i + 1..].contains('/') => (&image[..i], &image[i + 1..]),
+        _ => (image, "latest"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_ref;
+
+    #[test]
+    fn image_references() {
+        assert_eq!(split_ref("alpine:3.22"), ("alpine", "3.22"));
+        assert_eq!(split_ref("alpine"), ("alpine", "latest"));
+        assert_eq!(split_ref("127.0.0.1:5000/x/y"), ("127.0.0.1:5000/x/y", "latest"));
+        assert_eq!(split_ref("127.0.0.1:5000/x/y:1"), ("127.0.0.1:5000/x/y", "1"));
+        assert_eq!(split_ref("gcr.io/distroless/cc-debian13"), ("gcr.io/distroless/cc-debian13", "latest"));
+    }
+}

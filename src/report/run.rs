@@ -1,0 +1,228 @@
+//! Formats for the run matrix: human table, JSON (`libccheck/report/v1`), JUnit XML, Markdown.
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::classify::Verdict;
+use crate::elf::BinaryProfile;
+use crate::run::BaseResult;
+
+pub const SCHEMA: &str = "libccheck/report/v1";
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BinarySummary {
+    pub path: String,
+    pub headline: String,
+    pub interpreter: Option<String>,
+    pub libc: String,
+    pub glibc_min: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    pub bases: usize,
+    pub ok: usize,
+    pub failed: usize,
+    pub errors: usize,
+    /// Required bases that do not work.
+    pub required_failing: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub schema: &'static str,
+    pub binary: BinarySummary,
+    pub exec_args: Option<Vec<String>>,
+    pub bases: Vec<BaseResult>,
+    pub summary: Summary,
+    pub exit_code: u8,
+}
+
+impl Report {
+    pub fn new(path: &str, profile: &BinaryProfile, exec_args: Option<Vec<String>>, bases: Vec<BaseResult>) -> Report {
+        let ok = bases.iter().filter(|b| b.verdict == Verdict::Ok).count();
+        let errors = bases.iter().filter(|b| b.verdict == Verdict::Error).count();
+        let required_failing: Vec<String> = bases.iter().filter(|b| b.required && b.verdict != Verdict::Ok).map(|b| b.base.clone()).collect();
+        let exit_code = if bases.iter().any(|b| b.required && b.verdict == Verdict::Error) {
+            2
+        } else if required_failing.is_empty() {
+            0
+        } else {
+            1
+        };
+        Report {
+            schema: SCHEMA,
+            binary: BinarySummary {
+                path: path.to_string(),
+                headline: super::inspect::headline(profile),
+                interpreter: profile.interpreter.clone(),
+                libc: profile.libc.flavour.to_string(),
+                glibc_min: profile.glibc_min().map(String::from),
+            },
+            exec_args,
+            summary: Summary { bases: bases.len(), ok, failed: bases.len() - ok - errors, errors, required_failing },
+            bases,
+            exit_code,
+        }
+    }
+}
+
+pub fn json(r: &Report) -> String {
+    let mut s = serde_json::to_string_pretty(r).expect("report serialises");
+    s.push('\n');
+    s
+}
+
+fn paint(s: &str, verdict: Verdict, color: bool) -> String {
+    if !color {
+        return s.to_string();
+    }
+    let code = match verdict {
+        Verdict::Ok => "32",
+        Verdict::Error => "33",
+        _ => "31",
+    };
+    format!("\x1b[{code}m{s}\x1b[0m")
+}
+
+fn probe_cell(b: &BaseResult) -> String {
+    let mut v = b.verdict.to_string();
+    if let Some(e) = &b.exec {
+        if b.load.as_ref().is_none_or(|l| l.verdict == Verdict::Ok) && (e.stdout_truncated || e.stderr_truncated) {
+            v.push_str(" (output truncated)");
+        }
+    }
+    v
+}
+
+pub fn human(r: &Report, color: bool) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{}: {}", r.binary.path, r.binary.headline);
+    if let Some(a) = &r.exec_args {
+        let _ = writeln!(out, "exec probe: {} {}", r.binary.path, a.join(" "));
+    }
+    out.push('\n');
+    let rows: Vec<[String; 5]> = r
+        .bases
+        .iter()
+        .map(|b| {
+            let name = if b.required { b.base.clone() } else { format!("{} (optional)", b.base) };
+            // A base given as an image reference already names its image; show its id instead.
+            let image = if b.base == b.image {
+                b.image_id.as_deref().map(|i| i.trim_start_matches("sha256:").chars().take(12).collect()).unwrap_or_else(|| b.image.clone())
+            } else {
+                b.image.clone()
+            };
+            [name, image, b.libc.clone().unwrap_or_else(|| "?".into()), probe_cell(b), b.reason.clone()]
+        })
+        .collect();
+    let head = ["BASE", "IMAGE", "LIBC", "VERDICT", "REASON"];
+    let mut w = head.map(|h| h.chars().count());
+    for row in &rows {
+        for (i, c) in row.iter().enumerate().take(4) {
+            w[i] = w[i].max(c.chars().count());
+        }
+    }
+    let _ = writeln!(out, "{:w0$}  {:w1$}  {:w2$}  {:w3$}  {}", head[0], head[1], head[2], head[3], head[4], w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3]);
+    for (row, b) in rows.iter().zip(&r.bases) {
+        let verdict = format!("{:w3$}", row[3], w3 = w[3]);
+        let _ = writeln!(
+            out,
+            "{:w0$}  {:w1$}  {:w2$}  {}  {}",
+            row[0],
+            row[1],
+            row[2],
+            paint(&verdict, b.verdict, color),
+            row[4],
+            w0 = w[0],
+            w1 = w[1],
+            w2 = w[2]
+        );
+    }
+    out.push('\n');
+    let s = &r.summary;
+    let _ = write!(out, "works on {} of {} bases", s.ok, s.bases);
+    if !s.required_failing.is_empty() {
+        let _ = write!(out, "; required but failing: {}", s.required_failing.join(", "));
+    }
+    out.push('\n');
+    out
+}
+
+fn xml(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            '\'' => o.push_str("&apos;"),
+            c if (c as u32) < 0x20 && !matches!(c, '\n' | '\t' | '\r') => {}
+            c => o.push(c),
+        }
+    }
+    o
+}
+
+pub fn junit(r: &Report) -> String {
+    let failures = r.bases.iter().filter(|b| !matches!(b.verdict, Verdict::Ok | Verdict::Error)).count();
+    let errors = r.summary.errors;
+    let time: f64 = r.bases.iter().map(|b| b.ms as f64 / 1000.0).sum();
+    let name = std::path::Path::new(&r.binary.path).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let mut o = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let _ = writeln!(o, "<testsuites name=\"libccheck\" tests=\"{}\" failures=\"{failures}\" errors=\"{errors}\" time=\"{time:.3}\">", r.bases.len());
+    let _ = writeln!(
+        o,
+        "  <testsuite name=\"libccheck: {}\" tests=\"{}\" failures=\"{failures}\" errors=\"{errors}\" skipped=\"0\" time=\"{time:.3}\">",
+        xml(&name),
+        r.bases.len()
+    );
+    for b in &r.bases {
+        let _ = write!(o, "    <testcase classname=\"libccheck.{}\" name=\"{}\" time=\"{:.3}\"", xml(&name), xml(&b.base), b.ms as f64 / 1000.0);
+        let evidence = b.load.iter().chain(&b.exec).filter_map(|x| x.evidence.clone()).collect::<Vec<_>>().join("\n");
+        let body = format!("image: {}\nlibc: {}\n{}", b.image, b.libc.as_deref().unwrap_or("?"), evidence);
+        match b.verdict {
+            Verdict::Ok => o.push_str("/>\n"),
+            Verdict::Error => {
+                let _ = write!(o, ">\n      <error message=\"{}\" type=\"error\">{}</error>\n    </testcase>\n", xml(&b.reason), xml(&body));
+            }
+            v => {
+                let _ = write!(o, ">\n      <failure message=\"{}\" type=\"{v}\">{}</failure>\n    </testcase>\n", xml(&b.reason), xml(&body));
+            }
+        }
+    }
+    o.push_str("  </testsuite>\n</testsuites>\n");
+    o
+}
+
+fn md(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+pub fn markdown(r: &Report) -> String {
+    let mut o = String::new();
+    let _ = writeln!(o, "### libccheck: `{}`\n", md(&r.binary.path));
+    let _ = writeln!(o, "{}\n", md(&r.binary.headline));
+    o.push_str("| Base | Image | libc | Result | Reason |\n|---|---|---|---|---|\n");
+    for b in &r.bases {
+        let mark = match b.verdict {
+            Verdict::Ok => "✅ ok".to_string(),
+            Verdict::Error => "⚠️ error".to_string(),
+            v => format!("❌ {v}"),
+        };
+        let _ = writeln!(
+            o,
+            "| {}{} | `{}` | {} | {} | {} |",
+            md(&b.base),
+            if b.required { "" } else { " (optional)" },
+            md(&b.image),
+            md(b.libc.as_deref().unwrap_or("?")),
+            mark,
+            md(&b.reason)
+        );
+    }
+    let _ = writeln!(o, "\nWorks on **{} of {}** bases.", r.summary.ok, r.summary.bases);
+    o
+}

@@ -1,0 +1,565 @@
+//! The run matrix: one sandboxed container per base, the static probe as its entrypoint, the load
+//! probe (the program's own interpreter in trace/list mode) and optionally the exec probe (the
+//! program with the user's arguments). Docker is reached only through [`Engine`].
+
+use std::collections::HashMap;
+use std::io::IsTerminal;
+use std::path::{Component, Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use futures_util::future::join_all;
+use serde::Serialize;
+use tokio::sync::Semaphore;
+
+use crate::bases::Base;
+use crate::classify::{self, Outcome, ProbeKind, Verdict};
+use crate::docker::{ContainerSpec, DockerError, Engine, PullProgress, Sandbox, RUN_LABEL};
+use crate::elf::{self, BinaryProfile, Kind, LibcFlavour};
+use crate::probe::{self, Job, JobResult};
+
+/// Where uploads land in the container (an anonymous volume, since the root is read-only).
+pub const WORK_DIR: &str = "/libccheck";
+/// The binary's directory inside the container: `$ORIGIN` for it.
+pub const APP_DIR: &str = "/libccheck/app";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum PullPolicy {
+    /// Pull only images that are not present locally.
+    #[default]
+    Missing,
+    /// Pull every image, even when present.
+    Always,
+    /// Never pull; a missing image is an error for that base.
+    Never,
+}
+
+/// A file uploaded beside the binary (`--with PATH[:DEST]`, DEST relative to the binary's directory).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExtraFile {
+    pub host: PathBuf,
+    pub dest: String,
+}
+
+impl ExtraFile {
+    pub fn parse(spec: &str) -> Result<ExtraFile, String> {
+        let (host, dest) = match spec.rsplit_once(':') {
+            Some((h, d)) if !h.is_empty() => (h, d.to_string()),
+            _ => (spec, String::new()),
+        };
+        let host = PathBuf::from(host);
+        let dest = if dest.is_empty() {
+            host.file_name().ok_or_else(|| format!("--with {spec}: no file name"))?.to_string_lossy().into_owned()
+        } else {
+            dest
+        };
+        let p = Path::new(&dest);
+        if p.is_absolute() || p.components().any(|c| matches!(c, Component::ParentDir)) {
+            return Err(format!("--with {spec}: DEST must be a relative path below the binary's directory"));
+        }
+        Ok(ExtraFile { host, dest })
+    }
+}
+
+/// Everything a run needs, checked before any I/O.
+#[derive(Debug, Clone)]
+pub struct RunConfig {
+    pub bases: Vec<Base>,
+    /// Names of the bases that must work for exit 0.
+    pub required: Vec<String>,
+    pub pull: PullPolicy,
+    pub timeout: Duration,
+    pub jobs: usize,
+    /// `Some` runs the exec probe with these arguments.
+    pub exec_args: Option<Vec<String>>,
+    pub extra_files: Vec<ExtraFile>,
+    pub sandbox: Sandbox,
+    /// Bytes kept of each of stdout and stderr.
+    pub output_cap: usize,
+    pub progress: bool,
+}
+
+/// What happened on one base.
+#[derive(Debug, Clone, Serialize)]
+pub struct BaseResult {
+    pub base: String,
+    pub image: String,
+    pub image_id: Option<String>,
+    /// libc found in the image: `glibc 2.36`, `musl 1.2.5`, `none`.
+    pub libc: Option<String>,
+    /// PRETTY_NAME from the image's os-release, when it has one.
+    pub os: Option<String>,
+    pub required: bool,
+    pub verdict: Verdict,
+    pub reason: String,
+    pub load: Option<Outcome>,
+    pub exec: Option<Outcome>,
+    pub ms: u64,
+}
+
+impl BaseResult {
+    fn error(base: &Base, required: bool, reason: String) -> BaseResult {
+        BaseResult {
+            base: base.name.clone(),
+            image: base.image.clone(),
+            image_id: None,
+            libc: None,
+            os: None,
+            required,
+            verdict: Verdict::Error,
+            reason,
+            load: None,
+            exec: None,
+            ms: 0,
+        }
+    }
+}
+
+/// What is uploaded and what the probe is asked to do; the same for every base.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub binary_name: String,
+    pub tar: Vec<u8>,
+    pub jobs: Vec<Job>,
+    pub interpreter: Option<String>,
+    /// Docker's name for the binary's architecture (`amd64`).
+    pub docker_arch: Option<&'static str>,
+}
+
+struct ArchNames {
+    docker: &'static str,
+    musl: &'static str,
+    triplet: &'static str,
+}
+
+fn arch_names(machine: &str) -> Option<ArchNames> {
+    Some(match machine {
+        "x86-64" => ArchNames { docker: "amd64", musl: "x86_64", triplet: "x86_64-linux-gnu" },
+        "aarch64" => ArchNames { docker: "arm64", musl: "aarch64", triplet: "aarch64-linux-gnu" },
+        "i386" => ArchNames { docker: "386", musl: "i386", triplet: "i386-linux-gnu" },
+        _ => return None,
+    })
+}
+
+const GLIBC_TRACE: [&str; 3] = ["LD_TRACE_LOADED_OBJECTS=1", "LD_BIND_NOW=1", "LD_WARN=yes"];
+
+/// The probe jobs for this binary (pure).
+pub fn jobs_for(profile: &BinaryProfile, binary_name: &str, exec_args: Option<&[String]>) -> Vec<Job> {
+    let target = format!("{APP_DIR}/{binary_name}");
+    let mut jobs = vec![Job::read("os-release", "/etc/os-release"), Job::read("os-release-usr", "/usr/lib/os-release")];
+    let names = arch_names(&profile.machine);
+    if let Some(a) = &names {
+        jobs.push(Job::new("libc-glibc", &[], &[&format!("/lib/{}/libc.so.6", a.triplet)]));
+        jobs.push(Job::new("libc-glibc-lib64", &[], &["/lib64/libc.so.6"]));
+        jobs.push(Job::new("libc-musl", &[], &[&format!("/lib/ld-musl-{}.so.1", a.musl)]));
+    }
+    match (&profile.interpreter, profile.kind) {
+        (Some(interp), _) if elf::is_musl_loader(interp) => jobs.push(Job::new("load", &[], &[interp, "--list", &target])),
+        (Some(interp), _) => jobs.push(Job::new("load", &GLIBC_TRACE, &[interp, &target])),
+        (None, Kind::SharedObject) => {
+            // A shared object has no interpreter: let each loader the image may have try it.
+            if let Some(a) = &names {
+                let glibc_ld = match profile.machine.as_str() {
+                    "x86-64" => "/lib64/ld-linux-x86-64.so.2",
+                    "aarch64" => "/lib/ld-linux-aarch64.so.1",
+                    _ => "/lib/ld-linux.so.2",
+                };
+                jobs.push(Job::new("load-glibc", &GLIBC_TRACE, &[glibc_ld, &target]));
+                jobs.push(Job::new("load-musl", &[], &[&format!("/lib/ld-musl-{}.so.1", a.musl), "--list", &target]));
+            }
+        }
+        _ => {}
+    }
+    if let Some(args) = exec_args {
+        let mut argv = vec![target.clone()];
+        argv.extend(args.iter().cloned());
+        jobs.push(Job { name: "exec".into(), env: vec![], argv });
+    }
+    jobs
+}
+
+fn add_file(tar: &mut tar::Builder<Vec<u8>>, dest: &str, data: &[u8], mode: u32) -> std::io::Result<()> {
+    let mut h = tar::Header::new_gnu();
+    h.set_entry_type(tar::EntryType::Regular);
+    h.set_size(data.len() as u64);
+    h.set_mode(mode);
+    h.set_uid(0);
+    h.set_gid(0);
+    h.set_mtime(0);
+    tar.append_data(&mut h, dest, data)
+}
+
+fn add_dir(tar: &mut tar::Builder<Vec<u8>>, dest: &str) -> std::io::Result<()> {
+    let mut h = tar::Header::new_gnu();
+    h.set_entry_type(tar::EntryType::Directory);
+    h.set_size(0);
+    h.set_mode(0o755);
+    h.set_mtime(0);
+    tar.append_data(&mut h, dest, std::io::empty())
+}
+
+/// `app/<rel>` normalised; `None` when it would leave the upload volume.
+fn container_rel(rel: &str) -> Option<String> {
+    let mut parts: Vec<&str> = vec!["app"];
+    for c in rel.split('/') {
+        match c {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            c => parts.push(c),
+        }
+    }
+    (!parts.is_empty()).then(|| parts.join("/"))
+}
+
+/// Build the upload: the probe, the binary, its `$ORIGIN` sidecar directories, `--with` files.
+pub fn plan(binary: &Path, profile: &BinaryProfile, cfg: &RunConfig) -> Result<Plan, String> {
+    let binary_name = binary.file_name().ok_or("binary path has no file name")?.to_string_lossy().into_owned();
+    let read = |p: &Path| std::fs::read(p).map_err(|e| format!("{}: {}", p.display(), e.to_string().split(" (os error").next().unwrap_or("")));
+    let mut tar = tar::Builder::new(Vec::new());
+    let io = |e: std::io::Error| e.to_string();
+    add_file(&mut tar, "probe", probe::PROBE_BINARY, 0o755).map_err(io)?;
+    add_dir(&mut tar, "app").map_err(io)?;
+    add_file(&mut tar, &format!("app/{binary_name}"), &read(binary)?, 0o755).map_err(io)?;
+    let host_dir = binary.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let mut added: Vec<String> = vec![format!("app/{binary_name}")];
+    for entry in profile.runpath.iter().chain(&profile.rpath) {
+        if !entry.contains("ORIGIN") {
+            continue;
+        }
+        let rel = elf::expand_origin(entry, ".");
+        let Some(crel) = container_rel(&rel) else {
+            tracing::warn!("RUNPATH entry {entry} leaves the upload directory; not uploaded");
+            continue;
+        };
+        let dir = host_dir.join(&rel);
+        let Ok(rd) = std::fs::read_dir(&dir) else { continue };
+        if crel != "app" {
+            add_dir(&mut tar, &crel).map_err(io)?;
+        }
+        let mut files: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_file()).collect();
+        files.sort();
+        for f in files {
+            let dest = format!("{crel}/{}", f.file_name().unwrap().to_string_lossy());
+            if !added.contains(&dest) {
+                add_file(&mut tar, &dest, &read(&f)?, 0o755).map_err(io)?;
+                added.push(dest);
+            }
+        }
+    }
+    for x in &cfg.extra_files {
+        let dest = format!("app/{}", x.dest);
+        if let Some(parent) = Path::new(&dest).parent().filter(|p| p != &Path::new("app")) {
+            add_dir(&mut tar, &parent.to_string_lossy()).map_err(io)?;
+        }
+        add_file(&mut tar, &dest, &read(&x.host)?, 0o755).map_err(io)?;
+    }
+    let tar = tar.into_inner().map_err(io)?;
+    Ok(Plan {
+        jobs: jobs_for(profile, &binary_name, cfg.exec_args.as_deref()),
+        binary_name,
+        tar,
+        interpreter: profile.interpreter.clone(),
+        docker_arch: arch_names(&profile.machine).map(|a| a.docker),
+    })
+}
+
+/// What the facts jobs say about the image's libc and OS (pure).
+pub fn image_facts(results: &[JobResult]) -> (Option<String>, Option<String>) {
+    let get = |n: &str| results.iter().find(|r| r.name == n && r.exec_errno == 0 && !r.timed_out);
+    let glibc = ["libc-glibc", "libc-glibc-lib64"].iter().filter_map(|n| get(n)).find_map(|r| {
+        let t = String::from_utf8_lossy(&r.stdout);
+        let i = t.find("release version ")?;
+        let v: String = t[i + 16..].chars().take_while(|c| c.is_ascii_digit() || *c == '.').collect();
+        Some(format!("glibc {}", v.trim_end_matches('.')))
+    });
+    let musl = get("libc-musl").and_then(|r| {
+        let t = String::from_utf8_lossy(&r.stderr);
+        let v = t.lines().find_map(|l| l.strip_prefix("Version "))?;
+        Some(format!("musl {}", v.trim()))
+    });
+    let libc = match (glibc, musl) {
+        (Some(g), Some(m)) => Some(format!("{g} + {m}")),
+        (g, m) => g.or(m),
+    };
+    let os = ["os-release", "os-release-usr"].iter().filter_map(|n| get(n)).find_map(|r| {
+        String::from_utf8_lossy(&r.stdout).lines().find_map(|l| {
+            l.strip_prefix("PRETTY_NAME=").map(|v| v.trim_matches('"').to_string())
+        })
+    });
+    let ran_facts = results.iter().any(|r| r.name.starts_with("libc-"));
+    (libc.or_else(|| ran_facts.then(|| "none".to_string())), os)
+}
+
+/// Combine the probes of one base into its verdict (pure).
+pub fn base_verdict(profile: &BinaryProfile, results: &[JobResult], interpreter: Option<&str>) -> (Option<Outcome>, Option<Outcome>, Verdict, String) {
+    let find = |n: &str| results.iter().find(|r| r.name == n);
+    let load = match find("load") {
+        Some(j) => Some(classify::classify(j, ProbeKind::Load, interpreter, APP_DIR)),
+        None => {
+            // Shared object: the loaders the image has (ENOENT means that loader is absent).
+            let tried: Vec<Outcome> = ["load-glibc", "load-musl"]
+                .iter()
+                .filter_map(|n| find(n))
+                .filter(|j| j.exec_errno != 2)
+                .map(|j| classify::classify(j, ProbeKind::Load, None, APP_DIR))
+                .collect();
+            if profile.kind == Kind::SharedObject {
+                Some(match tried.iter().find(|o| o.verdict == Verdict::Ok).or(tried.first()) {
+                    Some(o) => o.clone(),
+                    None => {
+                        let mut o = Outcome::new(Verdict::NoInterpreter, "the image has no dynamic loader to load this shared object");
+                        o.problems = vec![classify::Problem::NoInterpreter { interpreter: "(any dynamic loader)".into() }];
+                        o
+                    }
+                })
+            } else {
+                None
+            }
+        }
+    };
+    let exec = find("exec").map(|j| classify::classify(j, ProbeKind::Exec, interpreter, APP_DIR));
+    let (verdict, reason) = match (&load, &exec) {
+        (Some(l), _) if l.verdict != Verdict::Ok => (l.verdict, l.reason.clone()),
+        (_, Some(e)) => (e.verdict, e.reason.clone()),
+        (Some(l), None) => (l.verdict, l.reason.clone()),
+        (None, None) => {
+            let why = if profile.libc.flavour == LibcFlavour::Static { "static: no loader involved" } else { "nothing to load" };
+            (Verdict::Ok, why.to_string())
+        }
+    };
+    (load, exec, verdict, reason)
+}
+
+/// Progress on a terminal (one rewritten stderr line); silent otherwise.
+pub struct Progress {
+    enabled: bool,
+    state: Mutex<(usize, usize)>,
+}
+
+impl Progress {
+    pub fn new(enabled: bool, total: usize) -> Progress {
+        Progress { enabled: enabled && std::io::stderr().is_terminal(), state: Mutex::new((0, total)) }
+    }
+    pub fn line(&self, msg: &str) {
+        if self.enabled {
+            eprint!("\r\x1b[2K{msg}");
+        }
+    }
+    fn base_done(&self, name: &str) {
+        let mut s = self.state.lock().unwrap();
+        s.0 += 1;
+        let (d, t) = *s;
+        drop(s);
+        self.line(&format!("checked {d}/{t} bases (last: {name})"));
+    }
+    pub fn finish(&self) {
+        if self.enabled {
+            eprint!("\r\x1b[2K");
+        }
+    }
+}
+
+/// Make sure each image is present, pulling as the policy says. Per image: its id/arch or an error.
+pub async fn ensure_images<E: Engine>(engine: &E, bases: &[Base], pull: PullPolicy, progress: &Progress) -> HashMap<String, Result<crate::docker::ImageInfo, String>> {
+    let mut images: Vec<&str> = bases.iter().map(|b| b.image.as_str()).collect();
+    images.sort();
+    images.dedup();
+    let futs = images.into_iter().map(|image| async move {
+        let r: Result<_, DockerError> = async {
+            let present = engine.image_info(image).await?;
+            let must_pull = match (pull, &present) {
+                (PullPolicy::Always, _) => true,
+                (PullPolicy::Missing, None) => true,
+                (PullPolicy::Never, None) => return Err(DockerError::ImageMissing { image: image.into() }),
+                _ => false,
+            };
+            if must_pull {
+                let show = |p: &PullProgress| {
+                    if p.total > 0 {
+                        progress.line(&format!("pulling {image}: {:.1}/{:.1} MB", p.current as f64 / 1e6, p.total as f64 / 1e6));
+                    } else {
+                        progress.line(&format!("pulling {image}: {}", p.status));
+                    }
+                };
+                engine.pull(image, &show).await?;
+                return engine.image_info(image).await?.ok_or_else(|| DockerError::Pull { image: image.into(), reason: "image absent after pull".into() });
+            }
+            Ok(present.unwrap())
+        }
+        .await;
+        (image.to_string(), r.map_err(|e| e.to_string()))
+    });
+    join_all(futs).await.into_iter().collect()
+}
+
+/// Run the plan on every base, `cfg.jobs` containers at a time.
+pub async fn run_matrix<E: Engine>(engine: &E, plan: &Plan, profile: &BinaryProfile, cfg: &RunConfig, run_id: &str, progress: &Progress) -> Vec<BaseResult> {
+    let images = ensure_images(engine, &cfg.bases, cfg.pull, progress).await;
+    let sem = Semaphore::new(cfg.jobs.max(1));
+    let futs = cfg.bases.iter().map(|base| {
+        let sem = &sem;
+        let images = &images;
+        async move {
+            let required = cfg.required.contains(&base.name);
+            let r = match images.get(&base.image) {
+                Some(Ok(info)) => {
+                    if let Some(arch) = plan.docker_arch.filter(|a| !info.arch.is_empty() && *a != info.arch) {
+                        BaseResult::error(base, required, format!("image is {}/{}, the binary is {}/{arch}", info.os, info.arch, info.os))
+                    } else if info.arch != "amd64" && !info.arch.is_empty() {
+                        BaseResult::error(base, required, format!("libccheck's probe runs on amd64 images only; {} is {}", base.image, info.arch))
+                    } else {
+                        let _permit = sem.acquire().await.expect("semaphore open");
+                        let mut r = run_base(engine, plan, profile, cfg, base, run_id).await;
+                        r.required = required;
+                        r.image_id = Some(info.id.clone());
+                        r
+                    }
+                }
+                Some(Err(e)) => BaseResult::error(base, required, e.clone()),
+                None => BaseResult::error(base, required, "image was not resolved".into()),
+            };
+            progress.base_done(&base.name);
+            r
+        }
+    });
+    join_all(futs).await
+}
+
+async fn run_base<E: Engine>(engine: &E, plan: &Plan, profile: &BinaryProfile, cfg: &RunConfig, base: &Base, run_id: &str) -> BaseResult {
+    let started = Instant::now();
+    let timeout_ms = cfg.timeout.as_millis() as u64;
+    let spec = ContainerSpec {
+        image: base.image.clone(),
+        entrypoint: vec![format!("{WORK_DIR}/probe")],
+        cmd: probe::command_line(timeout_ms, cfg.output_cap, &plan.jobs),
+        env: vec![],
+        labels: HashMap::from([(RUN_LABEL.to_string(), run_id.to_string()), ("org.libccheck.base".to_string(), base.name.clone())]),
+        sandbox: cfg.sandbox.clone(),
+        work_dir: WORK_DIR.into(),
+    };
+    let id = match engine.create(&spec).await {
+        Ok(id) => id,
+        Err(e) => return BaseResult::error(base, false, e.to_string()),
+    };
+    tracing::debug!(base = %base.name, container = %id, "created");
+    let body = async {
+        engine.upload(&id, WORK_DIR, plan.tar.clone()).await?;
+        engine.start(&id).await?;
+        // Every job may use its full time limit; then some grace for the probe's own report.
+        let limit = cfg.timeout * (plan.jobs.iter().filter(|j| j.argv[0] != "@read").count() as u32) + Duration::from_secs(15);
+        match tokio::time::timeout(limit, engine.wait(&id)).await {
+            Ok(code) => {
+                let code = code?;
+                let (out, err) = engine.logs(&id).await?;
+                Ok::<_, DockerError>(Some((code, out, err)))
+            }
+            Err(_) => {
+                engine.kill(&id).await?;
+                Ok(None)
+            }
+        }
+    }
+    .await;
+    if let Err(e) = engine.remove(&id).await {
+        tracing::warn!("could not remove container {id}: {e}");
+    }
+    let mut r = BaseResult::error(base, false, String::new());
+    r.ms = started.elapsed().as_millis() as u64;
+    match body {
+        Err(e) => r.reason = e.to_string(),
+        Ok(None) => {
+            r.verdict = Verdict::Timeout;
+            r.reason = format!("the container did not finish within the time limit ({} s per probe); killed", cfg.timeout.as_secs());
+        }
+        Ok(Some((code, out, err))) => match probe::parse_report(&out) {
+            Ok(results) if code == 0 => {
+                let (libc, os) = image_facts(&results);
+                let (load, exec, verdict, reason) = base_verdict(profile, &results, plan.interpreter.as_deref());
+                r.libc = libc;
+                r.os = os;
+                r.load = load;
+                r.exec = exec;
+                r.verdict = verdict;
+                r.reason = reason;
+            }
+            Ok(_) | Err(_) => {
+                let msg = String::from_utf8_lossy(&err);
+                r.reason = format!("the probe failed (exit {code}): {}", msg.lines().last().unwrap_or("no message"));
+            }
+        },
+    }
+    r
+}
+
+/// Remove every container of this run (or, with `None`, of any libccheck run). Repeats until the
+/// daemon lists none, since a create that was in flight when we were interrupted may land late.
+pub async fn cleanup<E: Engine>(engine: &E, run_id: Option<&str>) -> Result<usize, DockerError> {
+    let label = match run_id {
+        Some(id) => format!("{RUN_LABEL}={id}"),
+        None => RUN_LABEL.to_string(),
+    };
+    let mut removed = 0;
+    let mut quiet_rounds = 0;
+    for _ in 0..20 {
+        let ids = engine.list_labelled(&label).await?;
+        if ids.is_empty() {
+            quiet_rounds += 1;
+            if quiet_rounds >= 2 || run_id.is_none() {
+                break;
+            }
+        } else {
+            quiet_rounds = 0;
+        }
+        for id in ids {
+            engine.remove(&id).await?;
+            removed += 1;
+        }
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+    Ok(removed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extra_file_specs() {
+        assert_eq!(ExtraFile::parse("/x/libfoo.so.1").unwrap(), ExtraFile { host: "/x/libfoo.so.1".into(), dest: "libfoo.so.1".into() });
+        assert_eq!(ExtraFile::parse("a.so:lib/a.so").unwrap().dest, "lib/a.so");
+        assert!(ExtraFile::parse("a.so:/etc/x").is_err());
+        assert!(ExtraFile::parse("a.so:../x").is_err());
+    }
+
+    #[test]
+    fn container_paths_stay_in_the_volume() {
+        assert_eq!(container_rel("./lib").as_deref(), Some("app/lib"));
+        assert_eq!(container_rel("./../lib").as_deref(), Some("lib"));
+        assert_eq!(container_rel("./../../x"), None);
+    }
+
+    #[test]
+    fn facts_from_probe_output() {
+        let r = |name: &str, errno: i32, out: &str, err: &str| JobResult {
+            name: name.into(),
+            exec_errno: errno,
+            stdout: out.into(),
+            stderr: err.into(),
+            ..Default::default()
+        };
+        let (libc, os) = image_facts(&[
+            r("os-release", 0, "NAME=x\nPRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\n", ""),
+            r("libc-glibc", 0, "GNU C Library (Debian GLIBC 2.36-9+deb12u14) stable release version 2.36.\n", ""),
+            r("libc-musl", 2, "", ""),
+        ]);
+        assert_eq!(libc.as_deref(), Some("glibc 2.36"));
+        assert_eq!(os.as_deref(), Some("Debian GNU/Linux 12 (bookworm)"));
+        let (libc, os) = image_facts(&[r("os-release", 2, "", ""), r("libc-glibc", 2, "", ""), r("libc-musl", 0, "", "musl libc (x86_64)\nVersion 1.2.5\n")]);
+        assert_eq!((libc.as_deref(), os), (Some("musl 1.2.5"), None));
+        let (libc, _) = image_facts(&[r("libc-glibc", 2, "", ""), r("libc-musl", 2, "", "")]);
+        assert_eq!(libc.as_deref(), Some("none"));
+    }
+}
