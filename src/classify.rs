@@ -77,6 +77,11 @@ pub struct Outcome {
     pub stdout_truncated: bool,
     pub stderr_truncated: bool,
     pub ms: u64,
+    /// What the program printed (exec probe only; capped, invalid UTF-8 replaced).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stdout: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stderr: Option<String>,
 }
 
 impl Outcome {
@@ -91,6 +96,8 @@ impl Outcome {
             stdout_truncated: false,
             stderr_truncated: false,
             ms: 0,
+            stdout: None,
+            stderr: None,
         }
     }
 }
@@ -262,6 +269,10 @@ pub enum ProbeKind {
 pub fn classify(job: &JobResult, kind: ProbeKind, interpreter: Option<&str>, app_dir: &str) -> Outcome {
     let mut o = Outcome::new(Verdict::Ok, "");
     o.ms = job.ms;
+    if kind == ProbeKind::Exec {
+        o.stdout = Some(String::from_utf8_lossy(&job.stdout).into_owned());
+        o.stderr = Some(String::from_utf8_lossy(&job.stderr).into_owned());
+    }
     o.stdout_truncated = job.stdout_truncated();
     o.stderr_truncated = job.stderr_truncated();
     if job.exec_errno != 0 {

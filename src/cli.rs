@@ -272,7 +272,7 @@ fn check(a: CheckArgs) -> anyhow::Result<ExitCode> {
         Ok(r) => r,
         Err(code) => return Ok(ExitCode::from(code)),
     };
-    let report = report::run::Report::new(&binary.display().to_string(), &profile, cfg.exec_args.clone(), results);
+    let report = report::run::Report::new(&run_id, &binary.display().to_string(), &profile, cfg.exec_args.clone(), results);
     let color = std::env::var_os("NO_COLOR").is_none() && std::io::IsTerminal::is_terminal(&std::io::stdout());
     let text = match a.format {
         Format::Human => report::run::human(&report, color),

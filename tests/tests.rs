@@ -4,3 +4,4 @@ mod util;
 
 mod fuzz;
 mod inspect;
+mod matrix;

@@ -49,3 +49,53 @@ pub fn json(args: &[&str]) -> (i32, serde_json::Value) {
     let v = serde_json::from_str(&o.stdout).unwrap_or_else(|e| panic!("bad JSON ({e}): {}\nstderr: {}", o.stdout, o.stderr));
     (o.code, v)
 }
+
+/// The fixture base images, keyed by the short names of fixtures/expected.tsv.
+pub const BASES: [(&str, &str); 7] = [
+    ("musl", "libccheck-fixture/musl:latest"),
+    ("bullseye", "libccheck-fixture/debian-slim:bullseye"),
+    ("bookworm", "libccheck-fixture/debian-slim:bookworm"),
+    ("trixie", "libccheck-fixture/debian-slim:trixie"),
+    ("distroless-static", "libccheck-fixture/distroless-static:bookworm"),
+    ("distroless-base", "libccheck-fixture/distroless-base:bookworm"),
+    ("distroless-cc", "libccheck-fixture/distroless-cc:bookworm"),
+];
+
+pub fn image(short: &str) -> &'static str {
+    BASES.iter().find(|(s, _)| *s == short).unwrap_or_else(|| panic!("no fixture base {short}")).1
+}
+
+/// Docker-backed tests need the daemon and the fixture images. They never skip silently: without
+/// a daemon they fail, unless LIBCCHECK_SKIP_DOCKER=1 (for laptops; CI never sets it).
+pub fn docker() -> bool {
+    static READY: OnceLock<bool> = OnceLock::new();
+    *READY.get_or_init(|| {
+        if std::env::var("LIBCCHECK_SKIP_DOCKER").is_ok_and(|v| v == "1") {
+            eprintln!("LIBCCHECK_SKIP_DOCKER=1: skipping a Docker-backed test");
+            return false;
+        }
+        let info = Command::new("docker").args(["info", "--format", "{{.ServerVersion}}"]).output();
+        match info {
+            Ok(o) if o.status.success() => {}
+            _ => panic!("the Docker daemon is not reachable; Docker-backed tests need it (set LIBCCHECK_SKIP_DOCKER=1 to skip them on a laptop)"),
+        }
+        let st = Command::new(root().join("fixtures/build-images.sh")).status().expect("run fixtures/build-images.sh");
+        assert!(st.success(), "fixtures/build-images.sh failed");
+        fixtures();
+        true
+    })
+}
+
+/// Ids of containers whose org.libccheck.run label equals `run_id` (or starts with `prefix-`).
+pub fn containers_of_run(run_id_or_pid_prefix: &str) -> Vec<String> {
+    let o = Command::new("docker")
+        .args(["ps", "-a", "--filter", "label=org.libccheck.run", "--format", "{{.ID}} {{.Label \"org.libccheck.run\"}}"])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .filter_map(|l| l.split_once(' '))
+        .filter(|(_, run)| *run == run_id_or_pid_prefix || run.starts_with(&format!("{run_id_or_pid_prefix}-")))
+        .map(|(id, _)| id.to_string())
+        .collect()
+}

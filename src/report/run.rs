@@ -32,6 +32,8 @@ pub struct Summary {
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     pub schema: &'static str,
+    /// Value of the org.libccheck.run label on this run's containers.
+    pub run_id: String,
     pub binary: BinarySummary,
     pub exec_args: Option<Vec<String>>,
     pub bases: Vec<BaseResult>,
@@ -40,7 +42,7 @@ pub struct Report {
 }
 
 impl Report {
-    pub fn new(path: &str, profile: &BinaryProfile, exec_args: Option<Vec<String>>, bases: Vec<BaseResult>) -> Report {
+    pub fn new(run_id: &str, path: &str, profile: &BinaryProfile, exec_args: Option<Vec<String>>, bases: Vec<BaseResult>) -> Report {
         let ok = bases.iter().filter(|b| b.verdict == Verdict::Ok).count();
         let errors = bases.iter().filter(|b| b.verdict == Verdict::Error).count();
         let required_failing: Vec<String> = bases.iter().filter(|b| b.required && b.verdict != Verdict::Ok).map(|b| b.base.clone()).collect();
@@ -53,6 +55,7 @@ impl Report {
         };
         Report {
             schema: SCHEMA,
+            run_id: run_id.to_string(),
             binary: BinarySummary {
                 path: path.to_string(),
                 headline: super::inspect::headline(profile),

@@ -1,0 +1,197 @@
+//! The run matrix against the fixture images: fixtures/expected.tsv asserted cell by cell, for the
+//! load probe and the exec probe; the sandbox (timeout, output cap, fork bomb, no network); no
+//! container left behind, Ctrl-C included.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::util::*;
+
+struct Row {
+    binary: String,
+    probe: String,
+    cells: Vec<(String, String)>,
+}
+
+fn expected() -> Vec<Row> {
+    let text = std::fs::read_to_string(root().join("fixtures/expected.tsv")).unwrap();
+    let shorts: Vec<&str> = BASES.iter().map(|(s, _)| *s).collect();
+    text.lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            assert_eq!(f.len(), 2 + shorts.len(), "bad row in expected.tsv: {l}");
+            Row {
+                binary: f[0].into(),
+                probe: f[1].into(),
+                cells: shorts.iter().zip(&f[2..]).map(|(b, v)| (b.to_string(), v.to_string())).collect(),
+            }
+        })
+        .collect()
+}
+
+fn base_args() -> Vec<String> {
+    vec!["-b".into(), BASES.iter().map(|(_, i)| *i).collect::<Vec<_>>().join(",")]
+}
+
+/// Does the outcome carry the detail the table names (a version, a library, a signal)?
+fn detail_matches(outcome: &Value, detail: &str) -> bool {
+    let s = outcome.to_string();
+    s.contains(&format!("\"{detail}\""))
+}
+
+fn check_row(row: &Row) -> Vec<String> {
+    let mut args: Vec<String> = vec!["--format".into(), "json".into(), "--timeout".into(), "3".into()];
+    args.extend(base_args());
+    args.push(fixture(&row.binary).to_string_lossy().into_owned());
+    if row.probe == "exec" {
+        args.push("--exec".into());
+    }
+    let a: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (code, v) = json(&a);
+    let mut errs = Vec::new();
+    let all_ok = row.cells.iter().all(|(_, e)| e == "ok");
+    if code != if all_ok { 0 } else { 1 } {
+        errs.push(format!("{} {}: exit code {code}", row.binary, row.probe));
+    }
+    assert!(containers_of_run(v["run_id"].as_str().unwrap()).is_empty(), "containers left behind by {}", row.binary);
+    for (short, want) in &row.cells {
+        let b = v["bases"].as_array().unwrap().iter().find(|b| b["base"] == image(short)).unwrap();
+        let (verdict, detail) = want.split_once(':').map(|(v, d)| (v, Some(d))).unwrap_or((want.as_str(), None));
+        // The probe the row is about: exec rows look at the exec outcome itself.
+        let outcome = if row.probe == "exec" { &b["exec"] } else { &b["load"] };
+        let got = if outcome.is_null() { b["verdict"].as_str().unwrap() } else { outcome["verdict"].as_str().unwrap() };
+        if got != verdict || b["verdict"] != verdict {
+            errs.push(format!("{} {} on {short}: expected {verdict}, got {got} (base verdict {}): {}", row.binary, row.probe, b["verdict"], b["reason"]));
+        } else if let Some(d) = detail {
+            if !detail_matches(outcome, d) {
+                errs.push(format!("{} {} on {short}: {verdict} without {d}: {outcome}", row.binary, row.probe));
+            }
+        }
+    }
+    errs
+}
+
+fn check_rows(filter: impl Fn(&Row) -> bool) {
+    if !docker() {
+        return;
+    }
+    let rows: Vec<Row> = expected().into_iter().filter(|r| filter(r)).collect();
+    assert!(!rows.is_empty());
+    let errs: Vec<String> = std::thread::scope(|s| {
+        let hs: Vec<_> = rows.chunks(rows.len().div_ceil(3)).map(|chunk| s.spawn(move || chunk.iter().flat_map(check_row).collect::<Vec<_>>())).collect();
+        hs.into_iter().flat_map(|h| h.join().unwrap()).collect()
+    });
+    assert!(errs.is_empty(), "{} cell(s) differ from fixtures/expected.tsv:\n{}", errs.len(), errs.join("\n"));
+}
+
+#[test]
+fn expected_table_load_probe() {
+    check_rows(|r| r.probe == "load");
+}
+
+#[test]
+fn expected_table_exec_probe_loader_cases() {
+    check_rows(|r| r.probe == "exec" && !["hang", "forkbomb", "flood", "crash", "connect"].contains(&r.binary.as_str()));
+}
+
+#[test]
+fn expected_table_exec_probe_runtime_cases() {
+    check_rows(|r| r.probe == "exec" && ["hang", "forkbomb", "flood", "crash", "connect"].contains(&r.binary.as_str()));
+}
+
+fn run_one(base: &str, binary: &str, extra: &[&str]) -> (i32, Value) {
+    let img = image(base);
+    let bin = fixture(binary);
+    let mut args = vec!["--format", "json", "-b", img, bin.to_str().unwrap()];
+    args.extend(extra);
+    json(&args)
+}
+
+#[test]
+fn crash_names_the_signal_and_the_evidence() {
+    if !docker() {
+        return;
+    }
+    let (code, v) = run_one("bookworm", "crash", &["--exec"]);
+    assert_eq!(code, 1);
+    let e = &v["bases"][0]["exec"];
+    assert_eq!(e["verdict"], "crash");
+    assert_eq!(e["signal"], "SIGSEGV");
+    assert_eq!(v["bases"][0]["reason"], "killed by SIGSEGV");
+}
+
+#[test]
+fn hang_times_out_and_the_container_is_gone() {
+    if !docker() {
+        return;
+    }
+    let t = Instant::now();
+    let (code, v) = run_one("distroless-static", "hang", &["--timeout", "2", "--exec"]);
+    assert!(t.elapsed() < Duration::from_secs(20), "took {:?}", t.elapsed());
+    assert_eq!(code, 1);
+    assert_eq!(v["bases"][0]["verdict"], "timeout");
+    assert!(containers_of_run(v["run_id"].as_str().unwrap()).is_empty());
+}
+
+#[test]
+fn output_flood_is_capped_and_marked() {
+    if !docker() {
+        return;
+    }
+    let (code, v) = run_one("musl", "flood", &["--exec", "--output-limit", "1024"]);
+    assert_eq!(code, 0, "{v}");
+    let e = &v["bases"][0]["exec"];
+    assert_eq!(e["verdict"], "ok");
+    assert_eq!(e["stdout_truncated"], true);
+    assert_eq!(e["stderr_truncated"], true);
+    let o = run(&["-b", image("musl"), fixture("flood").to_str().unwrap(), "--exec", "--output-limit", "1024"]);
+    assert!(o.stdout.contains("ok (output truncated)"), "{}", o.stdout);
+    assert!(o.stdout.len() < 4096, "the report must not carry the flood: {} bytes", o.stdout.len());
+}
+
+#[test]
+fn fork_bomb_is_contained_by_the_pids_limit() {
+    if !docker() {
+        return;
+    }
+    let (code, v) = run_one("bookworm", "forkbomb", &["--exec", "--timeout", "3", "--pids-limit", "64"]);
+    assert_eq!(code, 1);
+    assert_eq!(v["bases"][0]["verdict"], "timeout");
+    assert!(containers_of_run(v["run_id"].as_str().unwrap()).is_empty());
+    // The host is fine: we can still start processes.
+    assert!(Command::new("true").status().unwrap().success());
+}
+
+#[test]
+fn no_network_in_the_sandbox_unless_asked() {
+    if !docker() {
+        return;
+    }
+    let (_, v) = run_one("trixie", "connect", &["--exec"]);
+    let e = &v["bases"][0]["exec"];
+    assert_eq!(e["verdict"], "exit_nonzero");
+    assert_eq!(e["exit_code"], 3);
+    assert_eq!(e["evidence"], "connect failed: Network is unreachable");
+}
+
+#[test]
+fn runs_as_non_root_with_read_only_root_no_capabilities_and_no_network() {
+    if !docker() {
+        return;
+    }
+    for base in ["musl", "distroless-static", "bookworm"] {
+        let (code, v) = run_one(base, "sandbox-report", &["--exec"]);
+        assert_eq!(code, 0, "{v}");
+        let out = v["bases"][0]["exec"]["stdout"].as_str().unwrap().to_string();
+        for want in ["uid=65532\n", "root_writable=0\n", "tmp_writable=1\n", "CapEff:\t0000000000000000\n", "NoNewPrivs:\t1\n", "interfaces=lo\n"] {
+            assert!(out.contains(want), "{base}: {want:?} not in {out:?}");
+        }
+    }
+    // The user may relax the sandbox explicitly.
+    let (_, v) = run_one("bookworm", "sandbox-report", &["--exec", "--as-root", "--allow-network"]);
+    let out = v["bases"][0]["exec"]["stdout"].as_str().unwrap().to_string();
+    assert!(out.contains("uid=0\n") && out.contains("eth0"), "{out}");
+}
