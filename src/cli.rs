@@ -120,7 +120,15 @@ pub enum Command {
     /// List the base aliases and the images they stand for.
     Bases(BasesArgs),
     /// Remove containers left behind by libccheck runs that were killed (label org.libccheck.run).
-    Clean,
+    /// Containers of runs still going on this host are spared unless --all.
+    Clean(CleanArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CleanArgs {
+    /// Also remove containers of runs that are still going (and of runs from other hosts).
+    #[arg(long)]
+    pub all: bool,
 }
 
 #[derive(Debug, Args)]
@@ -169,7 +177,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Some(Command::Inspect(a)) => inspect(a),
         Some(Command::Bases(a)) => list_bases(a),
-        Some(Command::Clean) => clean(),
+        Some(Command::Clean(a)) => clean(a),
         None => check(cli.check),
     }
 }
@@ -262,7 +270,7 @@ fn check(a: CheckArgs) -> anyhow::Result<ExitCode> {
         match outcome {
             Ok(r) => Ok::<_, anyhow::Error>(Ok(r)),
             Err(code) => {
-                let n = run::cleanup(&engine, Some(&run_id)).await.unwrap_or(0);
+                let n = run::cleanup_run(&engine, &run_id).await.unwrap_or(0);
                 eprintln!("libccheck: interrupted; removed {n} container(s)");
                 Ok(Err(code))
             }
@@ -308,13 +316,17 @@ fn list_bases(a: BasesArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::from(exit::OK))
 }
 
-fn clean() -> anyhow::Result<ExitCode> {
+fn clean(a: CleanArgs) -> anyhow::Result<ExitCode> {
     let rt = runtime()?;
-    let n = rt.block_on(async {
+    let c = rt.block_on(async {
         let engine = BollardEngine::connect(std::time::Duration::from_secs(60)).await?;
-        Ok::<_, anyhow::Error>(run::cleanup(&engine, None).await?)
+        Ok::<_, anyhow::Error>(run::cleanup_leftovers(&engine, a.all).await?)
     })?;
-    println!("removed {n} container(s) left by libccheck runs");
+    print!("removed {} container(s) left by libccheck runs", c.removed);
+    if c.live > 0 {
+        print!("; {} belong to runs still going (--all removes them too)", c.live);
+    }
+    println!();
     Ok(ExitCode::from(exit::OK))
 }
 

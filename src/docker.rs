@@ -15,6 +15,9 @@ use futures_util::StreamExt;
 
 /// Label on every container libccheck creates; its value is the run id.
 pub const RUN_LABEL: &str = "org.libccheck.run";
+/// The host and process that created the container (so that `clean` spares live runs).
+pub const HOST_LABEL: &str = "org.libccheck.host";
+pub const PID_LABEL: &str = "org.libccheck.pid";
 
 #[derive(Debug, thiserror::Error)]
 pub enum DockerError {
@@ -99,8 +102,8 @@ pub trait Engine: Send + Sync {
     async fn kill(&self, id: &str) -> Result<(), DockerError>;
     /// Force-remove the container and its anonymous volumes.
     async fn remove(&self, id: &str) -> Result<(), DockerError>;
-    /// Ids of containers (any state) carrying `label` (`key` or `key=value`).
-    async fn list_labelled(&self, label: &str) -> Result<Vec<String>, DockerError>;
+    /// Containers (any state) carrying `label` (`key` or `key=value`): id and labels.
+    async fn list_labelled(&self, label: &str) -> Result<Vec<(String, HashMap<String, String>)>, DockerError>;
 }
 
 pub struct BollardEngine {
@@ -302,11 +305,11 @@ impl Engine for BollardEngine {
         }
     }
 
-    async fn list_labelled(&self, label: &str) -> Result<Vec<String>, DockerError> {
+    async fn list_labelled(&self, label: &str) -> Result<Vec<(String, HashMap<String, String>)>, DockerError> {
         let filters = HashMap::from([("label".to_string(), vec![label.to_string()])]);
         let opts = ListContainersOptionsBuilder::new().all(true).filters(&filters).build();
         let list = self.docker.list_containers(Some(opts)).await.map_err(|e| api("container list", e))?;
-        Ok(list.into_iter().filter_map(|c| c.id).collect())
+        Ok(list.into_iter().filter_map(|c| Some((c.id?, c.labels.unwrap_or_default()))).collect())
     }
 }
 

@@ -14,7 +14,7 @@ use tokio::sync::Semaphore;
 
 use crate::bases::Base;
 use crate::classify::{self, Outcome, ProbeKind, Verdict};
-use crate::docker::{ContainerSpec, DockerError, Engine, PullProgress, Sandbox, RUN_LABEL};
+use crate::docker::{ContainerSpec, DockerError, Engine, HOST_LABEL, PID_LABEL, PullProgress, RUN_LABEL, Sandbox};
 use crate::elf::{self, BinaryProfile, Kind, LibcFlavour};
 use crate::probe::{self, Job, JobResult};
 
@@ -436,7 +436,12 @@ async fn run_base<E: Engine>(engine: &E, plan: &Plan, profile: &BinaryProfile, c
         entrypoint: vec![format!("{WORK_DIR}/probe")],
         cmd: probe::command_line(timeout_ms, cfg.output_cap, &plan.jobs),
         env: vec![],
-        labels: HashMap::from([(RUN_LABEL.to_string(), run_id.to_string()), ("org.libccheck.base".to_string(), base.name.clone())]),
+        labels: HashMap::from([
+            (RUN_LABEL.to_string(), run_id.to_string()),
+            (HOST_LABEL.to_string(), hostname()),
+            (PID_LABEL.to_string(), std::process::id().to_string()),
+            ("org.libccheck.base".to_string(), base.name.clone()),
+        ]),
         sandbox: cfg.sandbox.clone(),
         work_dir: WORK_DIR.into(),
     };
@@ -494,32 +499,64 @@ async fn run_base<E: Engine>(engine: &E, plan: &Plan, profile: &BinaryProfile, c
     r
 }
 
-/// Remove every container of this run (or, with `None`, of any libccheck run). Repeats until the
-/// daemon lists none, since a create that was in flight when we were interrupted may land late.
-pub async fn cleanup<E: Engine>(engine: &E, run_id: Option<&str>) -> Result<usize, DockerError> {
-    let label = match run_id {
-        Some(id) => format!("{RUN_LABEL}={id}"),
-        None => RUN_LABEL.to_string(),
-    };
+pub fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname").map(|s| s.trim().to_string()).unwrap_or_default()
+}
+
+/// Is the libccheck process that made a container still running here?
+fn owner_alive(labels: &HashMap<String, String>) -> bool {
+    if labels.get(HOST_LABEL).map(String::as_str) != Some(hostname().as_str()) {
+        return false;
+    }
+    let Some(pid) = labels.get(PID_LABEL) else { return false };
+    std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim() == "libccheck")
+}
+
+/// What `libccheck clean` did.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Cleaned {
+    pub removed: usize,
+    /// Containers of runs that are still going on this host.
+    pub live: usize,
+}
+
+/// Remove every container of this run. Repeats until the daemon lists none for a while, since a
+/// create that was in flight when we were interrupted may land late.
+pub async fn cleanup_run<E: Engine>(engine: &E, run_id: &str) -> Result<usize, DockerError> {
+    let label = format!("{RUN_LABEL}={run_id}");
     let mut removed = 0;
     let mut quiet_rounds = 0;
     for _ in 0..20 {
-        let ids = engine.list_labelled(&label).await?;
-        if ids.is_empty() {
+        let found = engine.list_labelled(&label).await?;
+        if found.is_empty() {
             quiet_rounds += 1;
-            if quiet_rounds >= 2 || run_id.is_none() {
+            if quiet_rounds >= 2 {
                 break;
             }
         } else {
             quiet_rounds = 0;
         }
-        for id in ids {
+        for (id, _) in found {
             engine.remove(&id).await?;
             removed += 1;
         }
         tokio::time::sleep(Duration::from_millis(150)).await;
     }
     Ok(removed)
+}
+
+/// Remove containers left by libccheck runs that are over (killed, crashed); with `all`, every one.
+pub async fn cleanup_leftovers<E: Engine>(engine: &E, all: bool) -> Result<Cleaned, DockerError> {
+    let mut c = Cleaned::default();
+    for (id, labels) in engine.list_labelled(RUN_LABEL).await? {
+        if !all && owner_alive(&labels) {
+            c.live += 1;
+            continue;
+        }
+        engine.remove(&id).await?;
+        c.removed += 1;
+    }
+    Ok(c)
 }
 
 #[cfg(test)]

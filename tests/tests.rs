@@ -2,6 +2,8 @@
 
 mod util;
 
+mod docker_errors;
+mod fixture_images;
 mod fuzz;
 mod inspect;
 mod matrix;

@@ -1,0 +1,232 @@
+//! Docker paths that go wrong, and pulling: an unreachable daemon, a forbidden socket, unknown
+//! images, pulls from a real registry (Debian's docker-registry on 127.0.0.1), Ctrl-C.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::util::*;
+
+#[test]
+fn unreachable_daemon_is_one_clear_line() {
+    let o = libccheck()
+        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+        .args(["-b", "alpine", fixture("hello").to_str().unwrap()])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("cannot reach the Docker daemon at unix:///nonexistent/docker.sock"), "{err}");
+    let o = libccheck().env("DOCKER_HOST", "tcp://127.0.0.1:1").args(["clean"]).output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("cannot reach the Docker daemon at tcp://127.0.0.1:1"), "{err}");
+}
+
+#[test]
+fn forbidden_socket_says_permission_denied() {
+    if !docker() {
+        return;
+    }
+    let d = tempfile::tempdir().unwrap();
+    let hello = d.path().join("hello");
+    std::fs::copy(fixture("hello"), &hello).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(d.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let sock = "/var/run/docker.sock";
+    let meta = std::fs::metadata(sock).unwrap();
+    if meta.permissions().mode() & 0o006 != 0 {
+        panic!("{sock} is world-accessible; this test needs a socket that uid 65534 may not use");
+    }
+    let bin = assert_cmd::cargo::cargo_bin("libccheck");
+    let o = Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(&bin)
+        .args(["-b", "alpine", hello.to_str().unwrap()])
+        .env("DOCKER_HOST", format!("unix://{sock}"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert_eq!(
+        err.trim(),
+        format!("libccheck: error: permission denied on the Docker socket unix://{sock} (add your user to the `docker` group, or use a daemon you may access)")
+    );
+}
+
+#[test]
+fn bad_bases_and_binaries() {
+    let hello = fixture("hello");
+    let o = run(&["-b", "not a base!", hello.to_str().unwrap()]);
+    assert_eq!(o.code, 2);
+    assert!(o.stderr.contains("unknown base \"not a base!\""), "{}", o.stderr);
+    let o = run(&["-b", "alpine", "/no/such/binary"]);
+    assert_eq!((o.code, o.stderr.trim()), (2, "libccheck: error: /no/such/binary: no such file or directory"));
+    let o = run(&["-b", "alpine", root().join("Cargo.toml").to_str().unwrap()]);
+    assert_eq!(o.code, 2);
+    assert!(o.stderr.contains("Cargo.toml: not an ELF file"), "{}", o.stderr);
+    let o = run(&["-b", "alpine", "--require", "ubuntu", hello.to_str().unwrap()]);
+    assert_eq!(o.code, 2);
+    assert!(o.stderr.contains("--require ubuntu: not among the bases"), "{}", o.stderr);
+    let o = run(&["-b", "alpine", fixture("libgreet.so.1").to_str().unwrap(), "--", "x"]);
+    assert_eq!(o.code, 2);
+    assert!(o.stderr.contains("a shared object cannot be run"), "{}", o.stderr);
+}
+
+#[test]
+fn missing_image_with_pull_never_and_a_failing_pull() {
+    if !docker() {
+        return;
+    }
+    let hello = fixture("hello-static");
+    let o = run(&["--format", "json", "--pull", "never", "-b", "libccheck-fixture/absent:none", hello.to_str().unwrap()]);
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    let v: Value = serde_json::from_str(&o.stdout).unwrap();
+    assert_eq!(v["bases"][0]["verdict"], "error");
+    assert_eq!(v["bases"][0]["reason"], "image libccheck-fixture/absent:none is not present locally (and --pull never forbids pulling it)");
+    // With pulling allowed, the pull fails (no registry is reachable) and says what to do.
+    let o = run(&["--format", "json", "-b", "127.0.0.1:1/absent:none", hello.to_str().unwrap()]);
+    assert_eq!(o.code, 2);
+    let v: Value = serde_json::from_str(&o.stdout).unwrap();
+    let reason = v["bases"][0]["reason"].as_str().unwrap();
+    assert!(reason.starts_with("pulling 127.0.0.1:1/absent:none failed: "), "{reason}");
+    assert!(reason.contains("--pull never") && reason.contains("--offline"), "{reason}");
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+struct Registry(std::process::Child, #[allow(dead_code)] tempfile::TempDir);
+impl Drop for Registry {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn pulls_from_a_registry_with_progress_and_uses_the_image() {
+    if !docker() {
+        return;
+    }
+    let port = free_port();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("config.yml");
+    std::fs::write(
+        &cfg,
+        format!("version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\n", dir.path().join("data").display()),
+    )
+    .unwrap();
+    let child = Command::new("docker-registry")
+        .args(["serve", cfg.to_str().unwrap()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("docker-registry (Debian package docker-registry) must be installed");
+    let _reg = Registry(child, dir);
+    let t = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(t.elapsed() < Duration::from_secs(20), "registry did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let image = format!("127.0.0.1:{port}/libccheck-pulltest/musl:t{}", std::process::id());
+    let docker = |args: &[&str]| {
+        let o = Command::new("docker").args(args).output().unwrap();
+        assert!(o.status.success(), "docker {args:?}: {}", String::from_utf8_lossy(&o.stderr));
+    };
+    docker(&["tag", image_of("musl"), &image]);
+    docker(&["push", &image]);
+    docker(&["rmi", &image]);
+    let (code, v) = json(&["--format", "json", "-b", &image, fixture("hello-musl").to_str().unwrap()]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["bases"][0]["verdict"], "ok");
+    assert_eq!(v["bases"][0]["libc"], "musl 1.2.5");
+    // It is local now; --pull never finds it, --pull always pulls again.
+    let (code, _) = json(&["--format", "json", "--pull", "never", "-b", &image, fixture("hello-musl").to_str().unwrap()]);
+    assert_eq!(code, 0);
+    let (code, _) = json(&["--format", "json", "--pull", "always", "-b", &image, fixture("hello-musl").to_str().unwrap()]);
+    assert_eq!(code, 0);
+    // A tag the registry does not have: the failure names image and reason.
+    let missing = format!("127.0.0.1:{port}/libccheck-pulltest/musl:nope");
+    let (code, v) = json(&["--format", "json", "-b", &missing, fixture("hello-musl").to_str().unwrap()]);
+    assert_eq!(code, 2);
+    let reason = v["bases"][0]["reason"].as_str().unwrap();
+    assert!(reason.starts_with(&format!("pulling {missing} failed: ")) && reason.contains("not found"), "{reason}");
+    docker(&["rmi", &image]);
+}
+
+fn image_of(short: &str) -> &'static str {
+    image(short)
+}
+
+#[test]
+fn sigint_leaves_no_container_behind() {
+    if !docker() {
+        return;
+    }
+    for signal in ["INT", "TERM"] {
+        let bin = assert_cmd::cargo::cargo_bin("libccheck");
+        let mut child = Command::new(&bin)
+            .args(["--timeout", "60", "-b", &BASES.iter().map(|(_, i)| *i).collect::<Vec<_>>().join(",")])
+            .arg(fixture("hang"))
+            .arg("--exec")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let pid = child.id().to_string();
+        let t = Instant::now();
+        // Wait until the run's containers exist, then interrupt it.
+        while containers_of_run(&pid).len() < BASES.len() {
+            assert!(t.elapsed() < Duration::from_secs(30), "containers never appeared");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        assert!(Command::new("kill").args([&format!("-{signal}"), &pid]).status().unwrap().success());
+        let status = child.wait().unwrap();
+        let mut err = String::new();
+        for l in BufReader::new(child.stderr.take().unwrap()).lines() {
+            err.push_str(&l.unwrap());
+        }
+        assert_eq!(status.code(), Some(if signal == "INT" { 130 } else { 143 }), "{err}");
+        assert!(err.contains("interrupted; removed"), "{err}");
+        assert!(t.elapsed() < Duration::from_secs(40));
+        assert_eq!(containers_of_run(&pid), Vec::<String>::new(), "containers left after SIG{signal}");
+    }
+}
+
+#[test]
+fn clean_removes_leftovers_of_killed_runs() {
+    if !docker() {
+        return;
+    }
+    // A run killed with SIGKILL cannot clean up; `libccheck clean` can.
+    let bin = assert_cmd::cargo::cargo_bin("libccheck");
+    let mut child = Command::new(&bin)
+        .args(["--timeout", "60", "-b", image("musl")])
+        .arg(fixture("hang"))
+        .arg("--exec")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = child.id().to_string();
+    let t = Instant::now();
+    while containers_of_run(&pid).is_empty() {
+        assert!(t.elapsed() < Duration::from_secs(30));
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(!containers_of_run(&pid).is_empty());
+    // Other tests' runs are live: clean spares them and removes the dead run's container.
+    let o = run(&["clean"]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(o.stdout.starts_with("removed "), "{}", o.stdout);
+    assert!(containers_of_run(&pid).is_empty());
+    let o = run(&["clean"]);
+    assert!(o.stdout.starts_with("removed 0 container(s)"), "{}", o.stdout);
+}
