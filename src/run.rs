@@ -449,15 +449,18 @@ async fn run_base<E: Engine>(engine: &E, plan: &Plan, profile: &BinaryProfile, c
         Ok(id) => id,
         Err(e) => return BaseResult::error(base, false, e.to_string()),
     };
-    tracing::debug!(base = %base.name, container = %id, "created");
+    tracing::debug!(base = %base.name, container = %id, ms = started.elapsed().as_millis() as u64, "created");
     let body = async {
         engine.upload(&id, WORK_DIR, plan.tar.clone()).await?;
+        tracing::debug!(base = %base.name, ms = started.elapsed().as_millis() as u64, "uploaded");
         engine.start(&id).await?;
+        tracing::debug!(base = %base.name, ms = started.elapsed().as_millis() as u64, "started");
         // Every job may use its full time limit; then some grace for the probe's own report.
         let limit = cfg.timeout * (plan.jobs.iter().filter(|j| j.argv[0] != "@read").count() as u32) + Duration::from_secs(15);
         match tokio::time::timeout(limit, engine.wait(&id)).await {
             Ok(code) => {
                 let code = code?;
+                tracing::debug!(base = %base.name, ms = started.elapsed().as_millis() as u64, "exited");
                 let (out, err) = engine.logs(&id).await?;
                 Ok::<_, DockerError>(Some((code, out, err)))
             }
@@ -471,6 +474,7 @@ async fn run_base<E: Engine>(engine: &E, plan: &Plan, profile: &BinaryProfile, c
     if let Err(e) = engine.remove(&id).await {
         tracing::warn!("could not remove container {id}: {e}");
     }
+    tracing::debug!(base = %base.name, ms = started.elapsed().as_millis() as u64, "removed");
     let mut r = BaseResult::error(base, false, String::new());
     r.ms = started.elapsed().as_millis() as u64;
     match body {
