@@ -285,3 +285,61 @@ fn human_output_leads_with_the_requirement() {
     );
     assert!(o.stdout.contains("libc.so.6 GLIBC_2.34 ← __libc_start_main"), "{}", o.stdout);
 }
+
+#[test]
+fn dt_relr_and_its_glibc_abi_version() {
+    let f = inspect_one("hello-relr");
+    assert_eq!(f["dt_relr"], true);
+    assert_eq!(f["glibc_abi_dt_relr"], true);
+    assert_eq!(need(&f, "libc.so.6", "GLIBC_ABI_DT_RELR")["symbols"].as_array().unwrap().len(), 0);
+    assert_eq!(inspect_one("hello")["dt_relr"], false);
+    let o = run(&["inspect", fixture("hello-relr").to_str().unwrap()]);
+    assert!(o.stdout.contains("needs GLIBC_ABI_DT_RELR"), "{}", o.stdout);
+}
+
+/// readelf is the oracle: every versioned undefined symbol (`name@VERSION`) it lists must be
+/// exactly what libccheck reports, on the fixtures and on system libraries (including ones that
+/// need GLIBC_PRIVATE).
+#[test]
+fn versioned_symbols_agree_with_readelf() {
+    let mut files: Vec<std::path::PathBuf> = ["hello", "hello-cxx", "newer-glibc", "glibc-only", "runpath/app-runpath", "hello-i386", "hello-aarch64"]
+        .iter()
+        .map(|n| fixture(n))
+        .collect();
+    for sys in ["/lib/x86_64-linux-gnu/libnsl.so.1", "/usr/lib/x86_64-linux-gnu/libstdc++.so.6", "/lib/x86_64-linux-gnu/libm.so.6"] {
+        if std::path::Path::new(sys).exists() {
+            files.push(sys.into());
+        }
+    }
+    let mut private_seen = false;
+    for f in files {
+        let o = std::process::Command::new("readelf").args(["--dyn-syms", "-W"]).arg(&f).output().expect("readelf (binutils)");
+        let mut want: Vec<String> = String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .filter_map(|l| {
+                let cols: Vec<&str> = l.split_whitespace().collect();
+                (cols.len() >= 8 && cols[6] == "UND" && cols[7].contains('@')).then(|| cols[7].replace("@@", "@"))
+            })
+            .collect();
+        want.sort();
+        want.dedup();
+        let (code, v) = json(&["inspect", "--format", "json", f.to_str().unwrap()]);
+        assert_eq!(code, 0);
+        let mut got: Vec<String> = v["files"][0]["versioned_undefined"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| format!("{}@{}", s["name"].as_str().unwrap(), s["version"].as_str().unwrap()))
+            .collect();
+        got.sort();
+        got.dedup();
+        assert_eq!(got, want, "{}", f.display());
+        if got.iter().any(|s| s.ends_with("@GLIBC_PRIVATE")) {
+            private_seen = true;
+            assert!(!v["files"][0]["glibc_private"].as_array().unwrap().is_empty());
+        }
+    }
+    if std::path::Path::new("/lib/x86_64-linux-gnu/libnsl.so.1").exists() {
+        assert!(private_seen, "libnsl.so.1 needs GLIBC_PRIVATE symbols");
+    }
+}

@@ -195,3 +195,108 @@ fn runs_as_non_root_with_read_only_root_no_capabilities_and_no_network() {
     let out = v["bases"][0]["exec"]["stdout"].as_str().unwrap().to_string();
     assert!(out.contains("uid=0\n") && out.contains("eth0"), "{out}");
 }
+
+#[test]
+fn with_uploads_extra_files_beside_the_binary() {
+    if !docker() {
+        return;
+    }
+    // The RUNPATH binary alone, without its lib/ directory: the library is missing…
+    let d = tempfile::tempdir().unwrap();
+    let app = d.path().join("app-runpath");
+    std::fs::copy(fixture("runpath/app-runpath"), &app).unwrap();
+    let (code, v) = json(&["--format", "json", "-b", image("bookworm"), app.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert_eq!(v["bases"][0]["verdict"], "missing_library");
+    assert_eq!(v["bases"][0]["load"]["problems"][0]["library"], "libgreet.so.1");
+    // …and --with puts it where $ORIGIN/lib finds it.
+    let with = format!("{}:lib/libgreet.so.1", fixture("libgreet.so.1").display());
+    let (code, v) = json(&["--format", "json", "-b", image("bookworm"), "--with", &with, app.to_str().unwrap(), "--exec"]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["bases"][0]["exec"]["stdout"], "greetings, runpath\n");
+}
+
+#[test]
+fn require_decides_the_exit_code() {
+    if !docker() {
+        return;
+    }
+    let bases = format!("{},{}", image("musl"), image("bookworm"));
+    let hello = fixture("hello");
+    let (code, v) = json(&["--format", "json", "-b", &bases, hello.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert_eq!(v["summary"]["required_failing"], serde_json::json!([image("musl")]));
+    let (code, v) = json(&["--format", "json", "-b", &bases, "--require", image("bookworm"), hello.to_str().unwrap()]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["bases"][0]["required"], false);
+    assert_eq!(v["summary"]["required_failing"], serde_json::json!([]));
+}
+
+#[test]
+fn junit_and_markdown_reports() {
+    if !docker() {
+        return;
+    }
+    let bases = format!("{},{},{}", image("musl"), image("bookworm"), image("distroless-base"));
+    let cxx = fixture("hello-cxx");
+    let o = run(&["--format", "junit", "-b", &bases, cxx.to_str().unwrap()]);
+    assert_eq!(o.code, 1);
+    // A real XML parser reads it: one testcase per base, the failure message is the reason.
+    let py = r#"
+import sys, xml.etree.ElementTree as ET
+root = ET.fromstring(sys.stdin.read())
+suite = root.find("testsuite")
+print(root.tag, suite.get("tests"), suite.get("failures"), suite.get("errors"))
+for tc in suite.findall("testcase"):
+    f = tc.find("failure")
+    print(tc.get("name"), "|", f.get("type") if f is not None else "pass", "|", f.get("message") if f is not None else "")
+"#;
+    let mut child = Command::new("python3")
+        .args(["-c", py])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), o.stdout.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "XML did not parse:\n{}", o.stdout);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "testsuites 3 2 0");
+    assert_eq!(lines[1], format!("{} | no_interpreter | interpreter /lib64/ld-linux-x86-64.so.2 is not in the image", image("musl")));
+    assert_eq!(lines[2], format!("{} | pass | ", image("bookworm")));
+    assert_eq!(lines[3], format!("{} | missing_library | libraries not found: libstdc++.so.6, libgcc_s.so.1", image("distroless-base")));
+
+    let o = run(&["--format", "markdown", "-b", &bases, cxx.to_str().unwrap()]);
+    assert!(o.stdout.contains("| Base | Image | libc | Result | Reason |"), "{}", o.stdout);
+    assert!(o.stdout.contains(&format!("| {} | `{}` | glibc 2.36 | ✅ ok | every library, version and symbol resolved |", image("bookworm"), image("bookworm"))), "{}", o.stdout);
+    assert!(o.stdout.contains("❌ missing_library"), "{}", o.stdout);
+    assert!(o.stdout.contains("Works on **1 of 3** bases."), "{}", o.stdout);
+}
+
+#[test]
+fn docker_host_over_tcp() {
+    if !docker() {
+        return;
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut socat = Command::new("socat")
+        .args([&format!("TCP-LISTEN:{port},bind=127.0.0.1,reuseaddr,fork"), "UNIX-CONNECT:/var/run/docker.sock"])
+        .spawn()
+        .expect("socat (Debian package socat)");
+    let t = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(t.elapsed() < Duration::from_secs(10));
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let o = libccheck()
+        .env("DOCKER_HOST", format!("tcp://127.0.0.1:{port}"))
+        .args(["--format", "json", "-b", image("musl"), fixture("hello-musl").to_str().unwrap()])
+        .output()
+        .unwrap();
+    let _ = socat.kill();
+    let _ = socat.wait();
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&o.stderr)));
+    assert_eq!(o.status.code(), Some(0), "{v}");
+    assert_eq!(v["bases"][0]["verdict"], "ok");
+}
