@@ -379,7 +379,14 @@ pub async fn ensure_images<E: Engine>(engine: &E, bases: &[Base], pull: PullPoli
             if must_pull {
                 let show = |p: &PullProgress| {
                     if p.total > 0 {
-                        progress.line(&format!("pulling {image}: {:.1}/{:.1} MB", p.current as f64 / 1e6, p.total as f64 / 1e6));
+                        let filled = ((p.current.min(p.total) * 30) / p.total) as usize;
+                        progress.line(&format!(
+                            "pulling {image} [{}{}] {:.1}/{:.1} MB",
+                            "#".repeat(filled),
+                            " ".repeat(30 - filled),
+                            p.current as f64 / 1e6,
+                            p.total as f64 / 1e6
+                        ));
                     } else {
                         progress.line(&format!("pulling {image}: {}", p.status));
                     }

@@ -163,28 +163,34 @@ fn image_of(short: &str) -> &'static str {
     image(short)
 }
 
+/// Start libccheck on the `hang` fixture and return once every base's container exists.
+fn spawn_hanging_run(images: &[&str]) -> (std::process::Child, String) {
+    let child = Command::new(assert_cmd::cargo::cargo_bin("libccheck"))
+        .args(["--timeout", "60", "-b", &images.join(",")])
+        .arg(fixture("hang"))
+        .arg("--exec")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id().to_string();
+    let t = Instant::now();
+    while containers_of_run(&pid).len() < images.len() {
+        assert!(t.elapsed() < Duration::from_secs(30), "containers never appeared");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    (child, pid)
+}
+
 #[test]
 fn sigint_leaves_no_container_behind() {
     if !docker() {
         return;
     }
     for signal in ["INT", "TERM"] {
-        let bin = assert_cmd::cargo::cargo_bin("libccheck");
-        let mut child = Command::new(&bin)
-            .args(["--timeout", "60", "-b", &BASES.iter().map(|(_, i)| *i).collect::<Vec<_>>().join(",")])
-            .arg(fixture("hang"))
-            .arg("--exec")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let pid = child.id().to_string();
+        let all: Vec<&str> = BASES.iter().map(|(_, i)| *i).collect();
+        let (mut child, pid) = spawn_hanging_run(&all);
         let t = Instant::now();
-        // Wait until the run's containers exist, then interrupt it.
-        while containers_of_run(&pid).len() < BASES.len() {
-            assert!(t.elapsed() < Duration::from_secs(30), "containers never appeared");
-            std::thread::sleep(Duration::from_millis(100));
-        }
         assert!(Command::new("kill").args([&format!("-{signal}"), &pid]).status().unwrap().success());
         let status = child.wait().unwrap();
         let mut err = String::new();
@@ -204,21 +210,7 @@ fn clean_removes_leftovers_of_killed_runs() {
         return;
     }
     // A run killed with SIGKILL cannot clean up; `libccheck clean` can.
-    let bin = assert_cmd::cargo::cargo_bin("libccheck");
-    let mut child = Command::new(&bin)
-        .args(["--timeout", "60", "-b", image("musl")])
-        .arg(fixture("hang"))
-        .arg("--exec")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let pid = child.id().to_string();
-    let t = Instant::now();
-    while containers_of_run(&pid).is_empty() {
-        assert!(t.elapsed() < Duration::from_secs(30));
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let (mut child, pid) = spawn_hanging_run(&[image("musl")]);
     child.kill().unwrap();
     child.wait().unwrap();
     assert!(!containers_of_run(&pid).is_empty());
