@@ -234,7 +234,7 @@ pub fn describe(p: &Problem) -> String {
     }
 }
 
-fn summarize(problems: &[Problem]) -> String {
+pub fn summarize(problems: &[Problem]) -> String {
     let first = problems.iter().min_by_key(|p| p.verdict()).expect("non-empty");
     let same: Vec<&Problem> = problems.iter().filter(|p| p.verdict() == first.verdict()).collect();
     match first {

@@ -91,6 +91,14 @@ pub struct CheckArgs {
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
 
+    /// Predict only: read each image's filesystem and simulate its loader; start no container.
+    #[arg(long, conflicts_with_all = ["exec", "args"])]
+    pub no_run: bool,
+
+    /// Do not fail (exit 2) when a run disagrees with libccheck's prediction.
+    #[arg(long)]
+    pub allow_mismatch: bool,
+
     /// Sandbox: give the container a network (default: none).
     #[arg(long)]
     pub allow_network: bool,
@@ -238,6 +246,7 @@ fn check_config(a: &CheckArgs) -> anyhow::Result<RunConfig> {
         sandbox,
         output_cap: a.output_limit,
         progress: true,
+        no_run: a.no_run,
     })
 }
 
@@ -248,8 +257,17 @@ fn check(a: CheckArgs) -> anyhow::Result<ExitCode> {
         let run = crate::inspect::inspect_paths(std::slice::from_ref(&binary));
         run.errors.first().map(|f| anyhow::anyhow!("{}: {}", f.path, f.error)).unwrap_or_else(|| anyhow::anyhow!("{}: {e}", binary.display()))
     })?;
-    let profile = crate::elf::parse(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", binary.display()))?;
+    let (profile, exports) = crate::elf::parse_with_exports(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", binary.display()))?;
     drop(bytes);
+    let exports: Vec<String> = exports
+        .symbols
+        .into_iter()
+        .map(|s| match s.version {
+            Some(v) if s.default => format!("{}@@{v}", s.name),
+            Some(v) => format!("{}@{v}", s.name),
+            None => s.name,
+        })
+        .collect();
     if !matches!(profile.kind, crate::elf::Kind::Executable | crate::elf::Kind::Pie | crate::elf::Kind::Static | crate::elf::Kind::StaticPie | crate::elf::Kind::SharedObject) {
         anyhow::bail!("{}: a {} cannot be loaded or run", binary.display(), profile.kind.describe());
     }
@@ -264,7 +282,7 @@ fn check(a: CheckArgs) -> anyhow::Result<ExitCode> {
         let engine = BollardEngine::connect(timeout).await?;
         let progress = run::Progress::new(cfg.progress, cfg.bases.len());
         let outcome = tokio::select! {
-            r = run::run_matrix(&engine, &plan, &profile, &cfg, &run_id, &progress) => Ok(r),
+            r = run::run_matrix(&engine, &plan, &profile, &exports, &cfg, &run_id, &progress) => Ok(r),
             code = interrupted() => Err(code),
         };
         progress.finish();
@@ -281,7 +299,7 @@ fn check(a: CheckArgs) -> anyhow::Result<ExitCode> {
         Ok(r) => r,
         Err(code) => return Ok(ExitCode::from(code)),
     };
-    let report = report::run::Report::new(&run_id, &binary.display().to_string(), &profile, cfg.exec_args.clone(), results);
+    let report = report::run::Report::new(&run_id, &binary.display().to_string(), &profile, cfg.exec_args.clone(), results, a.allow_mismatch);
     let color = std::env::var_os("NO_COLOR").is_none() && std::io::IsTerminal::is_terminal(&std::io::stdout());
     let text = match a.format {
         Format::Human => report::run::human(&report, color),

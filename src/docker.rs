@@ -102,6 +102,8 @@ pub trait Engine: Send + Sync {
     async fn kill(&self, id: &str) -> Result<(), DockerError>;
     /// Force-remove the container and its anonymous volumes.
     async fn remove(&self, id: &str) -> Result<(), DockerError>;
+    /// The filesystem of a (created, never started) container as a tar stream.
+    fn export(&self, id: &str) -> futures_util::stream::BoxStream<'static, Result<bytes::Bytes, DockerError>>;
     /// Containers (any state) carrying `label` (`key` or `key=value`): id and labels.
     async fn list_labelled(&self, label: &str) -> Result<Vec<(String, HashMap<String, String>)>, DockerError>;
 }
@@ -229,7 +231,7 @@ impl Engine for BollardEngine {
             env: Some(spec.env.clone()),
             user: Some(sb.user.clone()),
             labels: Some(spec.labels.clone()),
-            volumes: Some(HashMap::from([(spec.work_dir.clone(), HashMap::new())])),
+            volumes: (!spec.work_dir.is_empty()).then(|| HashMap::from([(spec.work_dir.clone(), HashMap::new())])),
             working_dir: Some("/tmp".into()),
             network_disabled: Some(!sb.network),
             attach_stdout: Some(false),
@@ -303,6 +305,10 @@ impl Engine for BollardEngine {
             Err(bollard::errors::Error::DockerResponseServerError { status_code: 409, .. }) => Ok(()),
             Err(e) => Err(api("container remove", e)),
         }
+    }
+
+    fn export(&self, id: &str) -> futures_util::stream::BoxStream<'static, Result<bytes::Bytes, DockerError>> {
+        self.docker.export_container(id).map(|r| r.map_err(|e| api("export", e))).boxed()
     }
 
     async fn list_labelled(&self, label: &str) -> Result<Vec<(String, HashMap<String, String>)>, DockerError> {

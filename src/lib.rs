@@ -3,12 +3,16 @@
 //! Pure logic lives in [`elf`] (profiles from bytes) and [`report`] (formats); host file access in
 //! [`inspect`]; the command line in [`cli`].
 
+pub mod base;
 pub mod bases;
 pub mod classify;
 pub mod cli;
 pub mod docker;
 pub mod elf;
+pub mod hints;
 pub mod inspect;
+pub mod predict;
+pub mod profiles;
 pub mod probe;
 pub mod report;
 pub mod run;

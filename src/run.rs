@@ -2,7 +2,7 @@
 //! probe (the program's own interpreter in trace/list mode) and optionally the exec probe (the
 //! program with the user's arguments). Docker is reached only through [`Engine`].
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::IsTerminal;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Mutex;
@@ -12,7 +12,9 @@ use futures_util::future::join_all;
 use serde::Serialize;
 use tokio::sync::Semaphore;
 
+use crate::base::Library;
 use crate::bases::Base;
+use crate::predict::{self, Prediction, Subject};
 use crate::classify::{self, Outcome, ProbeKind, Verdict};
 use crate::docker::{ContainerSpec, DockerError, Engine, HOST_LABEL, PID_LABEL, PullProgress, RUN_LABEL, Sandbox};
 use crate::elf::{self, BinaryProfile, Kind, LibcFlavour};
@@ -78,6 +80,8 @@ pub struct RunConfig {
     /// Bytes kept of each of stdout and stderr.
     pub output_cap: usize,
     pub progress: bool,
+    /// Predict only: read the images' filesystems, start no container.
+    pub no_run: bool,
 }
 
 /// What happened on one base.
@@ -95,6 +99,13 @@ pub struct BaseResult {
     pub reason: String,
     pub load: Option<Outcome>,
     pub exec: Option<Outcome>,
+    /// What the loader simulation said before the run.
+    pub prediction: Option<Prediction>,
+    /// Did the run prove the prediction? `None` when there was no run or it could not decide.
+    pub agree: Option<bool>,
+    /// For a glibc program on a musl base: musl's loader run on it explicitly (what gcompat would do).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub musl_compat_run: Option<Outcome>,
     pub ms: u64,
 }
 
@@ -111,6 +122,9 @@ impl BaseResult {
             reason,
             load: None,
             exec: None,
+            prediction: None,
+            agree: None,
+            musl_compat_run: None,
             ms: 0,
         }
     }
@@ -125,6 +139,8 @@ pub struct Plan {
     pub interpreter: Option<String>,
     /// Docker's name for the binary's architecture (`amd64`).
     pub docker_arch: Option<&'static str>,
+    /// The ELF files uploaded beside the binary, by container path (for prediction).
+    pub sidecars: BTreeMap<String, Library>,
 }
 
 struct ArchNames {
@@ -170,6 +186,12 @@ pub fn jobs_for(profile: &BinaryProfile, binary_name: &str, exec_args: Option<&[
             }
         }
         _ => {}
+    }
+    // A glibc program whose interpreter a musl base lacks: what would musl's loader do with it?
+    if let (Some(interp), Some(a)) = (&profile.interpreter, &names) {
+        if elf::is_glibc_loader(interp) {
+            jobs.push(Job::new("musl-compat", &[], &[&format!("/lib/ld-musl-{}.so.1", a.musl), "--list", &target]));
+        }
     }
     if let Some(args) = exec_args {
         let mut argv = vec![target.clone()];
@@ -225,6 +247,21 @@ pub fn plan(binary: &Path, profile: &BinaryProfile, cfg: &RunConfig) -> Result<P
     add_file(&mut tar, &format!("app/{binary_name}"), &read(binary)?, 0o755).map_err(io)?;
     let host_dir = binary.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let mut added: Vec<String> = vec![format!("app/{binary_name}")];
+    let mut sidecars: BTreeMap<String, Library> = BTreeMap::new();
+    let mut note = |dest: &str, bytes: &[u8]| {
+        if let Ok((profile, exports)) = elf::parse_with_exports(bytes) {
+            let exports = exports
+                .symbols
+                .into_iter()
+                .map(|s| match s.version {
+                    Some(v) if s.default => format!("{}@@{v}", s.name),
+                    Some(v) => format!("{}@{v}", s.name),
+                    None => s.name,
+                })
+                .collect();
+            sidecars.insert(format!("{WORK_DIR}/{dest}"), Library { profile, exports });
+        }
+    };
     for entry in profile.runpath.iter().chain(&profile.rpath) {
         if !entry.contains("ORIGIN") {
             continue;
@@ -244,7 +281,9 @@ pub fn plan(binary: &Path, profile: &BinaryProfile, cfg: &RunConfig) -> Result<P
         for f in files {
             let dest = format!("{crel}/{}", f.file_name().unwrap().to_string_lossy());
             if !added.contains(&dest) {
-                add_file(&mut tar, &dest, &read(&f)?, 0o755).map_err(io)?;
+                let bytes = read(&f)?;
+                note(&dest, &bytes);
+                add_file(&mut tar, &dest, &bytes, 0o755).map_err(io)?;
                 added.push(dest);
             }
         }
@@ -254,7 +293,9 @@ pub fn plan(binary: &Path, profile: &BinaryProfile, cfg: &RunConfig) -> Result<P
         if let Some(parent) = Path::new(&dest).parent().filter(|p| p != &Path::new("app")) {
             add_dir(&mut tar, &parent.to_string_lossy()).map_err(io)?;
         }
-        add_file(&mut tar, &dest, &read(&x.host)?, 0o755).map_err(io)?;
+        let bytes = read(&x.host)?;
+        note(&dest, &bytes);
+        add_file(&mut tar, &dest, &bytes, 0o755).map_err(io)?;
     }
     let tar = tar.into_inner().map_err(io)?;
     Ok(Plan {
@@ -263,6 +304,7 @@ pub fn plan(binary: &Path, profile: &BinaryProfile, cfg: &RunConfig) -> Result<P
         tar,
         interpreter: profile.interpreter.clone(),
         docker_arch: arch_names(&profile.machine).map(|a| a.docker),
+        sidecars,
     })
 }
 
@@ -402,13 +444,51 @@ pub async fn ensure_images<E: Engine>(engine: &E, bases: &[Base], pull: PullPoli
     join_all(futs).await.into_iter().collect()
 }
 
-/// Run the plan on every base, `cfg.jobs` containers at a time.
-pub async fn run_matrix<E: Engine>(engine: &E, plan: &Plan, profile: &BinaryProfile, cfg: &RunConfig, run_id: &str, progress: &Progress) -> Vec<BaseResult> {
+/// Did the run prove the prediction? Compares the verdict and the names involved (libraries,
+/// versions, symbols); `None` when the run could not decide (error, timeout).
+pub fn agreement(pred: &Prediction, actual: Verdict, actual_problems: &[classify::Problem]) -> Option<bool> {
+    if matches!(actual, Verdict::Error | Verdict::Timeout) {
+        return None;
+    }
+    if pred.verdict != actual {
+        return Some(false);
+    }
+    let keys = |ps: &[classify::Problem]| {
+        let mut k: Vec<String> = ps
+            .iter()
+            .filter(|p| p.verdict() == actual)
+            .map(|p| match p {
+                classify::Problem::NoInterpreter { .. } => String::new(),
+                classify::Problem::MissingLibrary { library, .. } => library.clone(),
+                classify::Problem::MissingVersion { version, .. } => version.clone(),
+                classify::Problem::MissingSymbol { symbol, .. } => symbol.clone(),
+            })
+            .collect();
+        k.sort();
+        k.dedup();
+        k
+    };
+    Some(keys(&pred.problems) == keys(actual_problems))
+}
+
+/// Run the plan on every base, `cfg.jobs` containers at a time, predicting each from its image's
+/// filesystem at the same time.
+pub async fn run_matrix<E: Engine>(
+    engine: &E,
+    plan: &Plan,
+    profile: &BinaryProfile,
+    exports: &[String],
+    cfg: &RunConfig,
+    run_id: &str,
+    progress: &Progress,
+) -> Vec<BaseResult> {
     let images = ensure_images(engine, &cfg.bases, cfg.pull, progress).await;
     let sem = Semaphore::new(cfg.jobs.max(1));
+    let subject = Subject { profile, exports, path: format!("{APP_DIR}/{}", plan.binary_name), sidecars: &plan.sidecars };
     let futs = cfg.bases.iter().map(|base| {
         let sem = &sem;
         let images = &images;
+        let subject = &subject;
         async move {
             let required = cfg.required.contains(&base.name);
             let r = match images.get(&base.image) {
@@ -419,7 +499,46 @@ pub async fn run_matrix<E: Engine>(engine: &E, plan: &Plan, profile: &BinaryProf
                         BaseResult::error(base, required, format!("libccheck's probe runs on amd64 images only; {} is {}", base.image, info.arch))
                     } else {
                         let _permit = sem.acquire().await.expect("semaphore open");
-                        let mut r = run_base(engine, plan, profile, cfg, base, run_id).await;
+                        let predicted = async {
+                            let bp = crate::profiles::profile(engine, &base.image, &info.id, run_id).await?;
+                            Ok::<_, String>((predict::predict(subject, &bp), bp.describe_libc(), bp.os.clone()))
+                        };
+                        let mut r = if cfg.no_run {
+                            let mut r = BaseResult::error(base, required, String::new());
+                            match predicted.await {
+                                Ok((p, libc, os)) => {
+                                    r.verdict = p.verdict;
+                                    r.reason = p.reason.clone();
+                                    r.libc = Some(libc);
+                                    r.os = os;
+                                    r.prediction = Some(p);
+                                }
+                                Err(e) => r.reason = format!("cannot read the image: {e}"),
+                            }
+                            r
+                        } else {
+                            let (mut r, predicted) = tokio::join!(run_base(engine, plan, profile, cfg, base, run_id), predicted);
+                            match predicted {
+                                Ok((p, _, _)) => {
+                                    let (actual, problems) = match &r.load {
+                                        Some(l) => (l.verdict, l.problems.clone()),
+                                        // Nothing to load (static), and the program started: loading was fine.
+                                        None if r.exec.is_some() => (Verdict::Ok, vec![]),
+                                        None if r.verdict == Verdict::Error || r.verdict == Verdict::Timeout => (r.verdict, vec![]),
+                                        None => (Verdict::Ok, vec![]),
+                                    };
+                                    r.agree = agreement(&p, actual, &problems);
+                                    if let (Some(c), Some(o)) = (&p.musl_compat, &r.musl_compat_run) {
+                                        if r.agree == Some(true) && o.verdict != Verdict::Error {
+                                            r.agree = Some(c.runs == (o.verdict == Verdict::Ok));
+                                        }
+                                    }
+                                    r.prediction = Some(p);
+                                }
+                                Err(e) => tracing::warn!("no prediction for {}: {e}", base.name),
+                            }
+                            r
+                        };
                         r.required = required;
                         r.image_id = Some(info.id.clone());
                         r
@@ -494,6 +613,10 @@ async fn run_base<E: Engine>(engine: &E, plan: &Plan, profile: &BinaryProfile, c
             Ok(results) if code == 0 => {
                 let (libc, os) = image_facts(&results);
                 let (load, exec, verdict, reason) = base_verdict(profile, &results, plan.interpreter.as_deref());
+                r.musl_compat_run = results
+                    .iter()
+                    .find(|j| j.name == "musl-compat" && j.exec_errno != 2)
+                    .map(|j| classify::classify(j, ProbeKind::Load, None, APP_DIR));
                 r.libc = libc;
                 r.os = os;
                 r.load = load;

@@ -63,6 +63,11 @@ fn check_row(row: &Row) -> Vec<String> {
         // The probe the row is about: exec rows look at the exec outcome itself.
         let outcome = if row.probe == "exec" { &b["exec"] } else { &b["load"] };
         let got = if outcome.is_null() { b["verdict"].as_str().unwrap() } else { outcome["verdict"].as_str().unwrap() };
+        // Prediction and run agree in every cell the run could decide.
+        let decided = !matches!(b["verdict"].as_str(), Some("timeout" | "error")) || !b["exec"].is_null();
+        if b["prediction"].is_null() || (decided && b["agree"] != true) {
+            errs.push(format!("{} {} on {short}: prediction {} but run {} (agree {})", row.binary, row.probe, b["prediction"]["verdict"], got, b["agree"]));
+        }
         if got != verdict || b["verdict"] != verdict {
             errs.push(format!("{} {} on {short}: expected {verdict}, got {got} (base verdict {}): {}", row.binary, row.probe, b["verdict"], b["reason"]));
         } else if let Some(d) = detail {
@@ -268,8 +273,8 @@ for tc in suite.findall("testcase"):
     assert_eq!(lines[3], format!("{} | missing_library | libraries not found: libstdc++.so.6, libgcc_s.so.1", image("distroless-base")));
 
     let o = run(&["--format", "markdown", "-b", &bases, cxx.to_str().unwrap()]);
-    assert!(o.stdout.contains("| Base | Image | libc | Result | Reason |"), "{}", o.stdout);
-    assert!(o.stdout.contains(&format!("| {} | `{}` | glibc 2.36 | ✅ ok | every library, version and symbol resolved |", image("bookworm"), image("bookworm"))), "{}", o.stdout);
+    assert!(o.stdout.contains("| Base | Image | libc | Predicted | Result | Reason |"), "{}", o.stdout);
+    assert!(o.stdout.contains(&format!("| {} | `{}` | glibc 2.36 | ok | ✅ ok | every library, version and symbol resolved |", image("bookworm"), image("bookworm"))), "{}", o.stdout);
     assert!(o.stdout.contains("❌ missing_library"), "{}", o.stdout);
     assert!(o.stdout.contains("Works on **1 of 3** bases."), "{}", o.stdout);
 }
@@ -299,4 +304,74 @@ fn docker_host_over_tcp() {
     let v: Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&o.stderr)));
     assert_eq!(o.status.code(), Some(0), "{v}");
     assert_eq!(v["bases"][0]["verdict"], "ok");
+}
+
+#[test]
+fn glibc_programs_on_musl_with_an_interpreter_link() {
+    if !docker() {
+        return;
+    }
+    // hello: musl provides every symbol → "runs with gcompat"; proven by musl's loader in the run…
+    let (_, v) = run_one("musl", "hello", &[]);
+    let b = &v["bases"][0];
+    assert_eq!(b["verdict"], "no_interpreter");
+    assert_eq!(b["prediction"]["musl_compat"]["runs"], true, "{b}");
+    assert_eq!(b["musl_compat_run"]["verdict"], "ok");
+    assert_eq!(b["agree"], true);
+    // …and by running it for real through musl's loader, as gcompat's link would.
+    let out = Command::new("docker")
+        .args(["run", "--rm", "--network", "none", "-v", &format!("{}:/app:ro", fixtures().display()), image("musl"), "/lib/ld-musl-x86_64.so.1", "/app/hello"])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "hello from libccheck fixture\n");
+    // glibc-only: names what musl lacks, and musl's loader agrees.
+    let (_, v) = run_one("musl", "glibc-only", &[]);
+    let b = &v["bases"][0];
+    let c = &b["prediction"]["musl_compat"];
+    assert_eq!(c["runs"], false);
+    assert_eq!(c["summary"], "needs glibc: `__snprintf_chk`, `backtrace_symbols_fd`, `backtrace`, `gnu_get_libc_version` are not in musl");
+    assert_eq!(b["musl_compat_run"]["verdict"], "missing_symbol");
+    let mut want: Vec<&str> = vec!["__snprintf_chk", "backtrace", "backtrace_symbols_fd", "gnu_get_libc_version"];
+    let mut got: Vec<&str> = b["musl_compat_run"]["problems"].as_array().unwrap().iter().map(|p| p["symbol"].as_str().unwrap()).collect();
+    want.sort();
+    got.sort();
+    assert_eq!(got, want);
+    assert_eq!(b["agree"], true);
+    let hints: Vec<&str> = b["prediction"]["hints"].as_array().unwrap().iter().map(|h| h.as_str().unwrap()).collect();
+    assert!(hints[0].starts_with("needs glibc: `__snprintf_chk`"), "{hints:?}");
+}
+
+#[test]
+fn no_run_predicts_from_the_image_filesystems_without_containers() {
+    if !docker() {
+        return;
+    }
+    let mut args: Vec<String> = vec!["--format".into(), "json".into(), "--no-run".into()];
+    args.extend(base_args());
+    args.push(fixture("hello-cxx").to_string_lossy().into_owned());
+    let a: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (code, v) = json(&a);
+    assert_eq!(code, 1);
+    let verdicts: Vec<(String, String)> = v["bases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| (b["base"].as_str().unwrap().to_string(), b["verdict"].as_str().unwrap().to_string()))
+        .collect();
+    let want: Vec<(String, String)> = expected()
+        .into_iter()
+        .find(|r| r.binary == "hello-cxx" && r.probe == "load")
+        .unwrap()
+        .cells
+        .into_iter()
+        .map(|(s, v)| (image(&s).to_string(), v.split(':').next().unwrap().to_string()))
+        .collect();
+    assert_eq!(verdicts, want);
+    for b in v["bases"].as_array().unwrap() {
+        assert!(b["load"].is_null() && b["exec"].is_null() && b["agree"].is_null(), "{b}");
+    }
+    assert!(containers_of_run(v["run_id"].as_str().unwrap()).is_empty());
+    let o = run(&["--no-run", "-b", image("distroless-base"), fixture("hello-cxx").to_str().unwrap()]);
+    assert!(o.stdout.contains("use distroless-cc"), "{}", o.stdout);
+    assert!(o.stdout.contains("libstdc++.so.6: install Debian package libstdc++6 / Alpine package libstdc++"), "{}", o.stdout);
 }

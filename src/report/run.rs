@@ -27,6 +27,8 @@ pub struct Summary {
     pub errors: usize,
     /// Required bases that do not work.
     pub required_failing: Vec<String>,
+    /// Bases where the run disagreed with the prediction (libccheck itself is wrong there).
+    pub mismatches: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -42,11 +44,12 @@ pub struct Report {
 }
 
 impl Report {
-    pub fn new(run_id: &str, path: &str, profile: &BinaryProfile, exec_args: Option<Vec<String>>, bases: Vec<BaseResult>) -> Report {
+    pub fn new(run_id: &str, path: &str, profile: &BinaryProfile, exec_args: Option<Vec<String>>, bases: Vec<BaseResult>, allow_mismatch: bool) -> Report {
+        let mismatches: Vec<String> = bases.iter().filter(|b| b.agree == Some(false)).map(|b| b.base.clone()).collect();
         let ok = bases.iter().filter(|b| b.verdict == Verdict::Ok).count();
         let errors = bases.iter().filter(|b| b.verdict == Verdict::Error).count();
         let required_failing: Vec<String> = bases.iter().filter(|b| b.required && b.verdict != Verdict::Ok).map(|b| b.base.clone()).collect();
-        let exit_code = if bases.iter().any(|b| b.required && b.verdict == Verdict::Error) {
+        let exit_code = if bases.iter().any(|b| b.required && b.verdict == Verdict::Error) || (!allow_mismatch && !mismatches.is_empty()) {
             2
         } else if required_failing.is_empty() {
             0
@@ -64,7 +67,7 @@ impl Report {
                 glibc_min: profile.glibc_min().map(String::from),
             },
             exec_args,
-            summary: Summary { bases: bases.len(), ok, failed: bases.len() - ok - errors, errors, required_failing },
+            summary: Summary { bases: bases.len(), ok, failed: bases.len() - ok - errors, errors, required_failing, mismatches },
             bases,
             exit_code,
         }
@@ -99,6 +102,14 @@ fn probe_cell(b: &BaseResult) -> String {
     v
 }
 
+fn predicted_cell(b: &BaseResult) -> String {
+    b.prediction.as_ref().map(|p| p.verdict.to_string()).unwrap_or_else(|| "-".into())
+}
+
+fn ran(b: &BaseResult) -> bool {
+    b.load.is_some() || b.exec.is_some() || b.agree.is_some() || (b.prediction.is_none() && b.verdict != Verdict::Error)
+}
+
 pub fn human(r: &Report, color: bool) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{}: {}", r.binary.path, r.binary.headline);
@@ -106,7 +117,8 @@ pub fn human(r: &Report, color: bool) -> String {
         let _ = writeln!(out, "exec probe: {} {}", r.binary.path, a.join(" "));
     }
     out.push('\n');
-    let rows: Vec<[String; 5]> = r
+    let any_run = r.bases.iter().any(ran);
+    let rows: Vec<Vec<String>> = r
         .bases
         .iter()
         .map(|b| {
@@ -117,35 +129,74 @@ pub fn human(r: &Report, color: bool) -> String {
             } else {
                 b.image.clone()
             };
-            [name, image, b.libc.clone().unwrap_or_else(|| "?".into()), probe_cell(b), b.reason.clone()]
+            let mut verdict = probe_cell(b);
+            if b.agree == Some(false) {
+                verdict.push_str(" ≠ PREDICTED");
+            }
+            if any_run {
+                vec![name, image, b.libc.clone().unwrap_or_else(|| "?".into()), predicted_cell(b), verdict, b.reason.clone()]
+            } else {
+                vec![name, image, b.libc.clone().unwrap_or_else(|| "?".into()), verdict, b.reason.clone()]
+            }
         })
         .collect();
-    let head = ["BASE", "IMAGE", "LIBC", "VERDICT", "REASON"];
-    let mut w = head.map(|h| h.chars().count());
+    let head: Vec<&str> = if any_run {
+        vec!["BASE", "IMAGE", "LIBC", "PREDICTED", "VERDICT", "REASON"]
+    } else {
+        vec!["BASE", "IMAGE", "LIBC", "PREDICTED", "REASON"]
+    };
+    let n = head.len();
+    let mut w: Vec<usize> = head.iter().map(|h| h.chars().count()).collect();
     for row in &rows {
-        for (i, c) in row.iter().enumerate().take(4) {
+        for (i, c) in row.iter().enumerate().take(n - 1) {
             w[i] = w[i].max(c.chars().count());
         }
     }
-    let _ = writeln!(out, "{:w0$}  {:w1$}  {:w2$}  {:w3$}  {}", head[0], head[1], head[2], head[3], head[4], w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3]);
+    let line = |cells: &[String], verdict: Option<Verdict>| {
+        let mut l = String::new();
+        for (i, c) in cells.iter().enumerate() {
+            if i == n - 1 {
+                l.push_str(c);
+            } else {
+                let padded = format!("{c}{}", " ".repeat(w[i] - c.chars().count()));
+                match verdict {
+                    Some(v) if i == n - 2 => l.push_str(&paint(&padded, v, color)),
+                    _ => l.push_str(&padded),
+                }
+                l.push_str("  ");
+            }
+        }
+        l
+    };
+    let _ = writeln!(out, "{}", line(&head.iter().map(|h| h.to_string()).collect::<Vec<_>>(), None));
     for (row, b) in rows.iter().zip(&r.bases) {
-        let verdict = format!("{:w3$}", row[3], w3 = w[3]);
+        let _ = writeln!(out, "{}", line(row, Some(b.verdict)));
+    }
+    let hinted: Vec<&BaseResult> = r.bases.iter().filter(|b| b.prediction.as_ref().is_some_and(|p| !p.hints.is_empty())).collect();
+    if !hinted.is_empty() {
+        out.push_str("\nhow to fix:\n");
+        for b in hinted {
+            for h in &b.prediction.as_ref().unwrap().hints {
+                let _ = writeln!(out, "  {}: {h}", b.base);
+            }
+        }
+    }
+    for b in r.bases.iter().filter(|b| b.agree == Some(false)) {
+        let p = b.prediction.as_ref().unwrap();
         let _ = writeln!(
             out,
-            "{:w0$}  {:w1$}  {:w2$}  {}  {}",
-            row[0],
-            row[1],
-            row[2],
-            paint(&verdict, b.verdict, color),
-            row[4],
-            w0 = w[0],
-            w1 = w[1],
-            w2 = w[2]
+            "\nPREDICTION MISMATCH on {}: libccheck predicted {} ({}), the run showed {} ({}). libccheck's loader simulation is wrong here; please report it.",
+            b.base,
+            p.verdict,
+            p.reason,
+            b.load.as_ref().map(|l| l.verdict).unwrap_or(b.verdict),
+            b.load.as_ref().map(|l| l.reason.as_str()).unwrap_or(&b.reason)
         );
     }
     out.push('\n');
     let s = &r.summary;
-    let _ = write!(out, "works on {} of {} bases", s.ok, s.bases);
+    let verb = if any_run { "works" } else { "predicted to work" };
+    let _ = write!(out, "{verb} on {} of {} bases", s.ok, s.bases);
     if !s.required_failing.is_empty() {
         let _ = write!(out, "; required but failing: {}", s.required_failing.join(", "));
     }
@@ -184,7 +235,16 @@ pub fn junit(r: &Report) -> String {
     );
     for b in &r.bases {
         let _ = write!(o, "    <testcase classname=\"libccheck.{}\" name=\"{}\" time=\"{:.3}\"", xml(&name), xml(&b.base), b.ms as f64 / 1000.0);
-        let evidence = b.load.iter().chain(&b.exec).filter_map(|x| x.evidence.clone()).collect::<Vec<_>>().join("\n");
+        let mut evidence = b.load.iter().chain(&b.exec).filter_map(|x| x.evidence.clone()).collect::<Vec<_>>().join("\n");
+        if let Some(p) = &b.prediction {
+            evidence.push_str(&format!("\npredicted: {} ({})", p.verdict, p.reason));
+            for h in &p.hints {
+                evidence.push_str(&format!("\nhint: {h}"));
+            }
+            if b.agree == Some(false) {
+                evidence.push_str("\nPREDICTION MISMATCH");
+            }
+        }
         let body = format!("image: {}\nlibc: {}\n{}", b.image, b.libc.as_deref().unwrap_or("?"), evidence);
         match b.verdict {
             Verdict::Ok => o.push_str("/>\n"),
@@ -208,20 +268,26 @@ pub fn markdown(r: &Report) -> String {
     let mut o = String::new();
     let _ = writeln!(o, "### libccheck: `{}`\n", md(&r.binary.path));
     let _ = writeln!(o, "{}\n", md(&r.binary.headline));
-    o.push_str("| Base | Image | libc | Result | Reason |\n|---|---|---|---|---|\n");
+    o.push_str("| Base | Image | libc | Predicted | Result | Reason |\n|---|---|---|---|---|---|\n");
     for b in &r.bases {
         let mark = match b.verdict {
             Verdict::Ok => "✅ ok".to_string(),
             Verdict::Error => "⚠️ error".to_string(),
             v => format!("❌ {v}"),
         };
+        let predicted = match (&b.prediction, b.agree) {
+            (Some(p), Some(false)) => format!("{} ⚠️ mismatch", p.verdict),
+            (Some(p), _) => p.verdict.to_string(),
+            (None, _) => "-".into(),
+        };
         let _ = writeln!(
             o,
-            "| {}{} | `{}` | {} | {} | {} |",
+            "| {}{} | `{}` | {} | {} | {} | {} |",
             md(&b.base),
             if b.required { "" } else { " (optional)" },
             md(&b.image),
             md(b.libc.as_deref().unwrap_or("?")),
+            predicted,
             mark,
             md(&b.reason)
         );

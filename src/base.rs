@@ -1,0 +1,393 @@
+//! [`BaseProfile`]: what a base image offers a dynamic loader, read from its files (never by
+//! running it): os-release, libc flavour and version, loaders, search configuration
+//! (ld.so.conf/ld.so.cache, musl's path file) and an index of its shared libraries.
+//!
+//! [`Builder`] takes the image's entries one at a time (from a streamed tar or a directory walk),
+//! keeps only what loaders need, and never holds more than one file's bytes.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::{Deserialize, Serialize};
+
+use crate::elf::{self, BinaryProfile, Kind};
+
+/// Bumped whenever the profile's meaning or layout changes; older cache entries are rebuilt.
+pub const FORMAT: u32 = 2;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LibcKind {
+    Glibc,
+    Musl,
+    None,
+}
+
+/// A shared library found in the image.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Library {
+    pub profile: BinaryProfile,
+    /// Exported dynamic symbols: `name`, `name@VER` (hidden) or `name@@VER` (default).
+    pub exports: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BaseProfile {
+    pub format: u32,
+    pub image_id: String,
+    /// PRETTY_NAME from os-release, when the image has one.
+    pub os: Option<String>,
+    pub libc: LibcKind,
+    /// `2.36` for glibc (highest GLIBC_ version libc.so.6 defines), `1.2.5` for musl.
+    pub libc_version: Option<String>,
+    /// Symbolic links and hard links: path → target (as written).
+    pub links: BTreeMap<String, String>,
+    /// Shared libraries by their real path.
+    pub libraries: BTreeMap<String, Library>,
+    /// Directories from /etc/ld.so.conf and its includes, in order.
+    pub ld_so_conf: Vec<String>,
+    /// (soname, path, flags) entries of /etc/ld.so.cache, in file order.
+    pub ld_so_cache: Option<Vec<(String, String, i32)>>,
+    /// Directories of /etc/ld-musl-<arch>.path (musl), when present.
+    pub musl_path: Option<Vec<String>>,
+    /// Has `/bin/sh` (distroless images have none).
+    pub shell: bool,
+}
+
+impl BaseProfile {
+    /// Resolve `path` inside the image, following symlinks (never outside the image).
+    pub fn resolve(&self, path: &str) -> Option<String> {
+        resolve_in(&self.links, path, |p| self.libraries.contains_key(p))
+    }
+    pub fn library_at(&self, path: &str) -> Option<(String, &Library)> {
+        let real = self.resolve(path)?;
+        self.libraries.get(&real).map(|l| (real, l))
+    }
+    pub fn describe_libc(&self) -> String {
+        match (self.libc, &self.libc_version) {
+            (LibcKind::Glibc, Some(v)) => format!("glibc {v}"),
+            (LibcKind::Musl, Some(v)) => format!("musl {v}"),
+            (LibcKind::Glibc, None) => "glibc".into(),
+            (LibcKind::Musl, None) => "musl".into(),
+            (LibcKind::None, _) => "none".into(),
+        }
+    }
+}
+
+/// Normalise an absolute path: no `.`, `..` resolved lexically, no trailing slash.
+pub fn normalize(path: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for c in path.split('/') {
+        match c {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            c => parts.push(c),
+        }
+    }
+    format!("/{}", parts.join("/"))
+}
+
+/// Follow symlinks component by component; `..` never climbs above the image root.
+pub fn resolve_in(links: &BTreeMap<String, String>, path: &str, _exists: impl Fn(&str) -> bool) -> Option<String> {
+    let mut pending: Vec<String> = normalize(path).split('/').filter(|s| !s.is_empty()).rev().map(String::from).collect();
+    let mut cur = String::new();
+    let mut hops = 0;
+    while let Some(comp) = pending.pop() {
+        let cand = if comp == ".." {
+            cur.rsplit_once('/').map(|(a, _)| a.to_string()).unwrap_or_default()
+        } else if comp == "." {
+            cur.clone()
+        } else {
+            format!("{cur}/{comp}")
+        };
+        if let Some(target) = links.get(&cand) {
+            hops += 1;
+            if hops > 40 {
+                return None;
+            }
+            let rest: Vec<String> = target.split('/').filter(|s| !s.is_empty()).rev().map(String::from).collect();
+            if target.starts_with('/') {
+                cur = String::new();
+            }
+            pending.extend(rest);
+        } else {
+            cur = cand;
+        }
+    }
+    Some(if cur.is_empty() { "/".into() } else { cur })
+}
+
+/// Parse /etc/ld.so.cache (new format, possibly after an old-format section).
+pub fn parse_ld_so_cache(d: &[u8]) -> Option<Vec<(String, String, i32)>> {
+    const MAGIC: &[u8] = b"glibc-ld.so.cache1.1";
+    let base = d.windows(MAGIC.len()).take(1 << 20).position(|w| w == MAGIC)?;
+    let u32_at = |o: usize| d.get(o..o + 4).map(|b| u32::from_le_bytes(b.try_into().unwrap()));
+    let nlibs = u32_at(base + 20)? as usize;
+    let cstr = |o: usize| {
+        let s = d.get(base + o..)?;
+        let end = s.iter().position(|&b| b == 0)?;
+        Some(String::from_utf8_lossy(&s[..end]).into_owned())
+    };
+    let mut out = Vec::with_capacity(nlibs.min(100_000));
+    for i in 0..nlibs.min(100_000) {
+        let e = base + 48 + i * 24;
+        let flags = u32_at(e)? as i32;
+        let (key, value) = (u32_at(e + 4)? as usize, u32_at(e + 8)? as usize);
+        out.push((cstr(key)?, cstr(value)?, flags));
+    }
+    Some(out)
+}
+
+/// Collects a [`BaseProfile`] from an image's entries.
+#[derive(Default)]
+pub struct Builder {
+    links: BTreeMap<String, String>,
+    libraries: BTreeMap<String, Library>,
+    texts: HashMap<String, String>,
+    conf_files: BTreeMap<String, String>,
+    ld_so_cache: Option<Vec<(String, String, i32)>>,
+    musl_versions: HashMap<String, String>,
+    glibc_release: Option<String>,
+    seen_sh: bool,
+}
+
+/// Files whose text the profile needs.
+fn wanted_text(path: &str) -> bool {
+    path == "/etc/os-release"
+        || path == "/usr/lib/os-release"
+        || path == "/etc/ld.so.conf"
+        || path.starts_with("/etc/ld.so.conf.d/")
+        || (path.starts_with("/etc/ld-musl-") && path.ends_with(".path"))
+}
+
+/// Could this regular file be a shared library a loader opens?
+pub fn maybe_library(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    name.contains(".so") && !path.starts_with("/proc/") && !path.starts_with("/sys/") && !path.starts_with("/usr/share/")
+}
+
+/// The version string embedded in musl's libc (`1.2.5`): a NUL-terminated `d.d.d` in its data.
+fn musl_version(bytes: &[u8]) -> Option<String> {
+    let mut found = None;
+    for chunk in bytes.split(|&b| b == 0) {
+        if chunk.len() >= 5 && chunk.len() <= 12 && chunk.iter().all(|b| b.is_ascii_digit() || *b == b'.') {
+            let s = std::str::from_utf8(chunk).ok()?;
+            let parts: Vec<&str> = s.split('.').collect();
+            if parts.len() == 3 && parts.iter().all(|p| !p.is_empty()) && s.starts_with("1.") {
+                found = Some(s.to_string());
+            }
+        }
+    }
+    found
+}
+
+impl Builder {
+    /// Does the builder want this regular file's bytes? (Avoids reading the rest.)
+    pub fn wants(&self, path: &str, size: u64) -> bool {
+        wanted_text(path) || path == "/etc/ld.so.cache" || (maybe_library(path) && size < (1 << 30) && size > 64)
+    }
+
+    /// A path that exists but whose content is not needed.
+    pub fn add_other(&mut self, path: &str) {
+        if normalize(path) == "/bin/sh" || normalize(path) == "/usr/bin/sh" {
+            self.seen_sh = true;
+        }
+    }
+
+    pub fn add_link(&mut self, path: &str, target: &str) {
+        self.add_other(path);
+        self.links.insert(normalize(path), target.to_string());
+    }
+
+    /// A hard link: same content as `target` (an absolute path in the image).
+    pub fn add_hardlink(&mut self, path: &str, target: &str) {
+        self.links.insert(normalize(path), normalize(target));
+    }
+
+    pub fn add_file(&mut self, path: &str, bytes: &[u8]) {
+        self.add_other(path);
+        let path = normalize(path);
+        if path == "/etc/ld.so.cache" {
+            self.ld_so_cache = parse_ld_so_cache(bytes);
+            return;
+        }
+        if wanted_text(&path) {
+            let text = String::from_utf8_lossy(bytes).into_owned();
+            if path.starts_with("/etc/ld.so.conf") {
+                self.conf_files.insert(path.clone(), text.clone());
+            }
+            self.texts.insert(path, text);
+            return;
+        }
+        if bytes.len() < 4 || &bytes[..4] != b"\x7fELF" {
+            return;
+        }
+        let Ok((profile, exports)) = elf::parse_with_exports(bytes) else { return };
+        if !matches!(profile.kind, Kind::SharedObject | Kind::Pie | Kind::StaticPie) {
+            return;
+        }
+        // musl's libc.so is its own loader and has no GLIBC_ version definitions.
+        let name = path.rsplit('/').next().unwrap_or("");
+        if profile.soname.as_deref() == Some("libc.so.6") {
+            // "GNU C Library (Debian GLIBC 2.31-13) stable release version 2.31." — the release,
+            // which the highest GLIBC_ symbol version (2.30 there) does not always tell.
+            const KEY: &[u8] = b"release version ";
+            if let Some(i) = bytes.windows(KEY.len()).position(|w| w == KEY) {
+                let v: String = bytes[i + KEY.len()..].iter().take(12).map(|&b| b as char).take_while(|c| c.is_ascii_digit() || *c == '.').collect();
+                let v = v.trim_end_matches('.').to_string();
+                if !v.is_empty() {
+                    self.glibc_release = Some(v);
+                }
+            }
+        }
+        if name.starts_with("ld-musl-") || (name == "libc.so" && !profile.version_definitions.iter().any(|v| v.starts_with("GLIBC_"))) {
+            if let Some(v) = musl_version(bytes) {
+                self.musl_versions.insert(path.clone(), v);
+            }
+        }
+        let exports = exports
+            .symbols
+            .into_iter()
+            .map(|s| match s.version {
+                Some(v) if s.default => format!("{}@@{v}", s.name),
+                Some(v) => format!("{}@{v}", s.name),
+                None => s.name,
+            })
+            .collect();
+        self.libraries.insert(path, Library { profile, exports });
+    }
+
+    fn conf_dirs(&self, file: &str, depth: usize, out: &mut Vec<String>) {
+        if depth > 8 {
+            return;
+        }
+        let Some(text) = self.conf_files.get(file) else { return };
+        for line in text.lines() {
+            let line = line.split('#').next().unwrap_or("").trim();
+            if let Some(pattern) = line.strip_prefix("include ").map(str::trim) {
+                // Only the `dir/*.conf` glob form is used in practice.
+                let (dir, pat) = pattern.rsplit_once('/').unwrap_or(("/etc", pattern));
+                let suffix = pat.trim_start_matches('*');
+                let mut matches: Vec<&String> =
+                    self.conf_files.keys().filter(|k| k.starts_with(&format!("{dir}/")) && k.ends_with(suffix)).collect();
+                matches.sort();
+                for m in matches {
+                    self.conf_dirs(m, depth + 1, out);
+                }
+            } else if !line.is_empty() {
+                for d in line.split([':', ',', ' ', '\t']).filter(|d| d.starts_with('/')) {
+                    let d = normalize(d);
+                    if !out.contains(&d) {
+                        out.push(d);
+                    }
+                }
+            }
+        }
+    }
+
+    pub fn finish(self, image_id: &str) -> BaseProfile {
+        let os = ["/etc/os-release", "/usr/lib/os-release"].iter().find_map(|p| {
+            let real = resolve_in(&self.links, p, |_| true)?;
+            let t = self.texts.get(&real).or_else(|| self.texts.get(*p))?;
+            t.lines().find_map(|l| l.strip_prefix("PRETTY_NAME=")).map(|v| v.trim().trim_matches('"').to_string())
+        });
+        let mut ld_so_conf = Vec::new();
+        self.conf_dirs("/etc/ld.so.conf", 0, &mut ld_so_conf);
+        let musl_path = self.texts.iter().find(|(k, _)| k.starts_with("/etc/ld-musl-")).map(|(_, t)| {
+            t.split(['\n', ':']).map(str::trim).filter(|d| d.starts_with('/')).map(String::from).collect()
+        });
+        // glibc: the highest GLIBC_x.y that a libc.so.6 defines. musl: its embedded version.
+        let glibc = self
+            .libraries
+            .values()
+            .filter(|l| l.profile.soname.as_deref() == Some("libc.so.6"))
+            .filter_map(|l| {
+                l.profile.version_definitions.iter().filter(|v| elf::version::glibc_number(v).is_some()).max_by(|a, b| elf::version::compare(a, b)).cloned()
+            })
+            .max_by(|a, b| elf::version::compare(a, b));
+        let musl = self.musl_versions.values().next().cloned();
+        let (libc, libc_version) = match (glibc, musl) {
+            (Some(g), _) => (LibcKind::Glibc, self.glibc_release.clone().or_else(|| elf::version::glibc_number(&g).map(String::from))),
+            (None, Some(m)) => (LibcKind::Musl, Some(m)),
+            (None, None) if !self.musl_versions.is_empty() => (LibcKind::Musl, None),
+            _ => (LibcKind::None, None),
+        };
+        BaseProfile {
+            format: FORMAT,
+            image_id: image_id.to_string(),
+            os,
+            libc,
+            libc_version,
+            links: self.links,
+            libraries: self.libraries,
+            ld_so_conf,
+            ld_so_cache: self.ld_so_cache,
+            musl_path,
+            shell: self.seen_sh,
+        }
+    }
+}
+
+/// Build a profile from a directory on the host (a root filesystem), reading it as the image's
+/// `/`. Symlinks are recorded, never followed out of `root`.
+pub fn from_dir(root: &std::path::Path, image_id: &str) -> std::io::Result<BaseProfile> {
+    let mut b = Builder::default();
+    for e in walkdir::WalkDir::new(root).follow_links(false) {
+        let Ok(e) = e else { continue };
+        let rel = e.path().strip_prefix(root).unwrap_or(e.path());
+        let path = format!("/{}", rel.to_string_lossy());
+        let ft = e.file_type();
+        if ft.is_symlink() {
+            if let Ok(t) = std::fs::read_link(e.path()) {
+                b.add_link(&path, &t.to_string_lossy());
+            }
+        } else if ft.is_file() {
+            b.add_other(&path);
+            let size = e.metadata().map(|m| m.len()).unwrap_or(0);
+            if b.wants(&path, size) {
+                if let Ok(bytes) = std::fs::read(e.path()) {
+                    b.add_file(&path, &bytes);
+                }
+            }
+        }
+    }
+    Ok(b.finish(image_id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolves_symlinks_inside_the_image() {
+        let mut links = BTreeMap::new();
+        links.insert("/lib".to_string(), "usr/lib".to_string());
+        links.insert("/lib64".to_string(), "usr/lib64".to_string());
+        links.insert("/usr/lib64/ld-linux-x86-64.so.2".to_string(), "../lib/x86_64-linux-gnu/ld-linux-x86-64.so.2".to_string());
+        links.insert("/escape".to_string(), "../../../../etc/passwd".to_string());
+        links.insert("/loop".to_string(), "/loop".to_string());
+        let r = |p: &str| resolve_in(&links, p, |_| true);
+        assert_eq!(r("/lib64/ld-linux-x86-64.so.2").as_deref(), Some("/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2"));
+        assert_eq!(r("/lib/x86_64-linux-gnu/libc.so.6").as_deref(), Some("/usr/lib/x86_64-linux-gnu/libc.so.6"));
+        assert_eq!(r("/escape").as_deref(), Some("/etc/passwd"));
+        assert_eq!(r("/loop"), None);
+    }
+
+    #[test]
+    fn ld_so_conf_includes_in_order() {
+        let mut b = Builder::default();
+        b.add_file("/etc/ld.so.conf", b"include /etc/ld.so.conf.d/*.conf\n/opt/extra\n");
+        b.add_file("/etc/ld.so.conf.d/x86_64-linux-gnu.conf", b"# Multiarch\n/usr/local/lib/x86_64-linux-gnu\n/lib/x86_64-linux-gnu\n");
+        b.add_file("/etc/ld.so.conf.d/libc.conf", b"/usr/local/lib\n");
+        let p = b.finish("x");
+        assert_eq!(p.ld_so_conf, ["/usr/local/lib", "/usr/local/lib/x86_64-linux-gnu", "/lib/x86_64-linux-gnu", "/opt/extra"]);
+        assert_eq!(p.libc, LibcKind::None);
+    }
+
+    #[test]
+    fn musl_version_string() {
+        assert_eq!(musl_version(b"abc\0musl libc (x86_64)\0Version %s\n\x001.2.5\0xyz").as_deref(), Some("1.2.5"));
+        assert_eq!(musl_version(b"2.36\0"), None);
+    }
+}

@@ -1,0 +1,420 @@
+//! `predict(binary, base)`: simulate the base's dynamic loader (glibc or musl rules) on the
+//! binary and say what will happen and why, with fix hints. Pure: works on profiles only.
+
+use std::collections::{BTreeMap, HashSet};
+
+use serde::{Deserialize, Serialize};
+
+use crate::base::{normalize, BaseProfile, Library};
+use crate::classify::{self, Problem, Verdict};
+use crate::elf::{self, BinaryProfile, Kind};
+use crate::hints;
+
+/// How a glibc binary would fare on a musl base if its interpreter path led to musl's loader
+/// (what gcompat arranges).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MuslCompat {
+    /// Every library and symbol resolves under musl.
+    pub runs: bool,
+    /// What musl (and the base's libraries) lack.
+    pub problems: Vec<Problem>,
+    pub summary: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Prediction {
+    pub verdict: Verdict,
+    pub reason: String,
+    pub problems: Vec<Problem>,
+    pub hints: Vec<String>,
+    /// Which loader rules were simulated: `glibc`, `musl`, or none (static / no loader).
+    pub loader: Option<String>,
+    /// Objects loaded, in order: (name, path in the image).
+    pub loaded: Vec<(String, String)>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub musl_compat: Option<MuslCompat>,
+}
+
+/// The program being predicted: its profile, what it exports, where it sits in the container,
+/// and the sidecar libraries uploaded beside it (container path → library).
+pub struct Subject<'a> {
+    pub profile: &'a BinaryProfile,
+    pub exports: &'a [String],
+    /// Container path of the binary (`/libccheck/app/name`).
+    pub path: String,
+    pub sidecars: &'a BTreeMap<String, Library>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Rules {
+    Glibc,
+    Musl,
+}
+
+struct Obj<'a> {
+    name: String,
+    path: String,
+    profile: &'a BinaryProfile,
+    exports: &'a [String],
+    parent: Option<usize>,
+}
+
+struct World<'a> {
+    base: &'a BaseProfile,
+    sidecars: &'a BTreeMap<String, Library>,
+}
+
+impl<'a> World<'a> {
+    fn lib(&self, path: &str) -> Option<(String, &'a Library)> {
+        let p = normalize(path);
+        if let Some(l) = self.sidecars.get(&p) {
+            return Some((p, l));
+        }
+        self.base.library_at(&p)
+    }
+}
+
+fn dir_of(path: &str) -> String {
+    path.rsplit_once('/').map(|(d, _)| if d.is_empty() { "/".to_string() } else { d.to_string() }).unwrap_or_else(|| "/".into())
+}
+
+fn compatible(a: &BinaryProfile, b: &BinaryProfile) -> bool {
+    a.e_machine == b.e_machine && a.class == b.class
+}
+
+fn triplet(machine: &str) -> &'static str {
+    match machine {
+        "aarch64" => "aarch64-linux-gnu",
+        "i386" => "i386-linux-gnu",
+        _ => "x86_64-linux-gnu",
+    }
+}
+
+/// musl maps these onto itself: lib{c,pthread,rt,m,dl,util,xnet}.so*.
+fn musl_reserved(name: &str) -> bool {
+    let Some(rest) = name.strip_prefix("lib") else { return false };
+    ["c", "pthread", "rt", "m", "dl", "util", "xnet"].iter().any(|r| {
+        rest.strip_prefix(r).is_some_and(|t| t == ".so" || t.starts_with(".so."))
+    })
+}
+
+fn search_dirs<'a>(w: &World<'a>, name: &str, dirs: &[String], main: &BinaryProfile) -> Option<(String, &'a Library)> {
+    for d in dirs {
+        if let Some((p, l)) = w.lib(&format!("{d}/{name}")) {
+            if compatible(&l.profile, main) {
+                return Some((p, l));
+            }
+        }
+    }
+    None
+}
+
+fn expand(entries: &[String], origin: &str) -> Vec<String> {
+    entries.iter().map(|e| elf::expand_origin(e, origin)).collect()
+}
+
+fn glibc_find<'a>(w: &World<'a>, name: &str, objs: &[Obj<'a>], from: usize) -> Option<(String, &'a Library)> {
+    let main = objs[0].profile;
+    if name.contains('/') {
+        return w.lib(&elf::expand_origin(name, &dir_of(&objs[from].path))).filter(|(_, l)| compatible(&l.profile, main));
+    }
+    let o = &objs[from];
+    // DT_RPATH of the object and of its loaders (only while none of them has DT_RUNPATH).
+    if o.profile.runpath.is_empty() {
+        let mut cur = Some(from);
+        while let Some(i) = cur {
+            let p = &objs[i];
+            if !p.profile.runpath.is_empty() {
+                break;
+            }
+            if let Some(f) = search_dirs(w, name, &expand(&p.profile.rpath, &dir_of(&p.path)), main) {
+                return Some(f);
+            }
+            cur = p.parent;
+        }
+    }
+    if let Some(f) = search_dirs(w, name, &expand(&o.profile.runpath, &dir_of(&o.path)), main) {
+        return Some(f);
+    }
+    if let Some(cache) = &w.base.ld_so_cache {
+        let want64 = main.class == "elf64";
+        for (soname, path, flags) in cache {
+            let is64 = flags & 0xff00 != 0;
+            if soname == name && is64 == want64 {
+                if let Some(f) = w.lib(path).filter(|(_, l)| compatible(&l.profile, main)) {
+                    return Some(f);
+                }
+            }
+        }
+    }
+    let t = triplet(&main.machine);
+    let mut defaults: Vec<String> = Vec::new();
+    if w.base.ld_so_cache.is_none() {
+        defaults.extend(w.base.ld_so_conf.iter().cloned());
+    }
+    defaults.extend([format!("/lib/{t}"), format!("/usr/lib/{t}"), "/lib64".into(), "/usr/lib64".into(), "/lib".into(), "/usr/lib".into()]);
+    search_dirs(w, name, &defaults, main)
+}
+
+fn musl_find<'a>(w: &World<'a>, name: &str, objs: &[Obj<'a>], from: usize) -> Option<(String, &'a Library)> {
+    let main = objs[0].profile;
+    if name.contains('/') {
+        return w.lib(name);
+    }
+    // The rpath of the object and of everything that led to it; RUNPATH, when present, replaces RPATH.
+    let mut cur = Some(from);
+    while let Some(i) = cur {
+        let p = &objs[i];
+        let rp = if p.profile.runpath.is_empty() { &p.profile.rpath } else { &p.profile.runpath };
+        if let Some(f) = search_dirs(w, name, &expand(rp, &dir_of(&p.path)), main) {
+            return Some(f);
+        }
+        cur = p.parent;
+    }
+    let sys: Vec<String> = w.base.musl_path.clone().unwrap_or_else(|| vec!["/lib".into(), "/usr/local/lib".into(), "/usr/lib".into()]);
+    search_dirs(w, name, &sys, main)
+}
+
+struct Sim<'a> {
+    objs: Vec<Obj<'a>>,
+    problems: Vec<Problem>,
+}
+
+fn short(path: &str, app_dir: &str) -> String {
+    path.strip_prefix(app_dir).map(|p| p.trim_start_matches('/').to_string()).unwrap_or_else(|| path.to_string())
+}
+
+/// Load `subject` with the loader at `loader_path` following `rules`.
+fn simulate<'a>(w: &World<'a>, subject: &'a Subject<'a>, loader_path: &str, loader: &'a Library, rules: Rules) -> Sim<'a> {
+    let app_dir = dir_of(&subject.path);
+    let mut objs = vec![Obj { name: short(&subject.path, &app_dir), path: subject.path.clone(), profile: subject.profile, exports: subject.exports, parent: None }];
+    let mut problems = Vec::new();
+    let mut real_paths: HashSet<String> = HashSet::new();
+    let ld_name = loader.profile.soname.clone().unwrap_or_else(|| loader_path.rsplit('/').next().unwrap_or("").to_string());
+    let loader_real = w.lib(loader_path).map(|(p, _)| p).unwrap_or_else(|| loader_path.to_string());
+    let mut i = 0;
+    while i < objs.len() {
+        let needed = objs[i].profile.needed.clone();
+        for n in needed {
+            let already = objs.iter().any(|o| o.name == n || o.profile.soname.as_deref() == Some(n.as_str()));
+            if already {
+                continue;
+            }
+            // The loader itself answers to its soname (glibc) or to the reserved libc names (musl).
+            if n == ld_name || (rules == Rules::Musl && musl_reserved(&n)) {
+                if !objs.iter().any(|o| o.path == loader_real) {
+                    objs.push(Obj { name: n.clone(), path: loader_real.clone(), profile: &loader.profile, exports: &loader.exports, parent: Some(i) });
+                }
+                continue;
+            }
+            let found = match rules {
+                Rules::Glibc => glibc_find(w, &n, &objs, i),
+                Rules::Musl => musl_find(w, &n, &objs, i),
+            };
+            match found {
+                Some((p, l)) => {
+                    if real_paths.insert(p.clone()) && p != loader_real {
+                        objs.push(Obj { name: n.clone(), path: p, profile: &l.profile, exports: &l.exports, parent: Some(i) });
+                    } else if p == loader_real && !objs.iter().any(|o| o.path == loader_real) {
+                        objs.push(Obj { name: n.clone(), path: p, profile: &loader.profile, exports: &loader.exports, parent: Some(i) });
+                    }
+                }
+                None => problems.push(Problem::MissingLibrary { library: n.clone(), needed_by: Some(objs[i].name.clone()) }),
+            }
+        }
+        i += 1;
+    }
+    if !objs.iter().any(|o| o.path == loader_real) {
+        objs.push(Obj { name: ld_name.clone(), path: loader_real.clone(), profile: &loader.profile, exports: &loader.exports, parent: Some(0) });
+    }
+    let missing_lib = problems.iter().any(|p| matches!(p, Problem::MissingLibrary { .. }));
+
+    // Versions (glibc only): each (library, version) must be defined by the library actually loaded.
+    let mut missing_versions: Vec<String> = Vec::new();
+    if rules == Rules::Glibc {
+        for o in &objs {
+            for need in &o.profile.version_needs {
+                let Some(target) = objs.iter().find(|t| t.name == need.library || t.profile.soname.as_deref() == Some(need.library.as_str())) else {
+                    continue;
+                };
+                for v in &need.versions {
+                    if v.weak || target.profile.version_definitions.contains(&v.version) {
+                        continue;
+                    }
+                    let p = Problem::MissingVersion { library: need.library.clone(), version: v.version.clone(), needed_by: Some(o.name.clone()) };
+                    if !problems.contains(&p) {
+                        problems.push(p);
+                    }
+                    missing_versions.push(v.version.clone());
+                }
+            }
+        }
+    }
+
+    // Symbols, bound now: every non-weak undefined symbol must be defined in the global scope.
+    if !missing_lib {
+        let mut by_name: HashSet<&str> = HashSet::new();
+        let mut exact: HashSet<(&str, &str)> = HashSet::new();
+        let mut unversioned_ok: HashSet<&str> = HashSet::new();
+        for o in &objs {
+            for e in o.exports {
+                let (name, ver, default) = match e.split_once('@') {
+                    Some((n, v)) => (n, Some(v.trim_start_matches('@')), v.starts_with('@')),
+                    None => (e.as_str(), None, true),
+                };
+                by_name.insert(name);
+                if let Some(v) = ver {
+                    exact.insert((name, v));
+                }
+                if default {
+                    unversioned_ok.insert(name);
+                }
+            }
+        }
+        for o in &objs {
+            for s in &o.profile.versioned_undefined {
+                if s.weak || missing_versions.contains(&s.version) {
+                    continue;
+                }
+                let ok = match rules {
+                    Rules::Glibc => exact.contains(&(s.name.as_str(), s.version.as_str())),
+                    Rules::Musl => by_name.contains(s.name.as_str()),
+                };
+                if !ok {
+                    problems.push(Problem::MissingSymbol {
+                        symbol: s.name.clone(),
+                        version: (rules == Rules::Glibc).then(|| s.version.clone()),
+                        needed_by: Some(o.name.clone()),
+                    });
+                }
+            }
+            for s in &o.profile.unversioned_undefined {
+                if s.weak {
+                    continue;
+                }
+                let ok = match rules {
+                    Rules::Glibc => unversioned_ok.contains(s.name.as_str()),
+                    Rules::Musl => by_name.contains(s.name.as_str()),
+                };
+                if !ok {
+                    problems.push(Problem::MissingSymbol { symbol: s.name.clone(), version: None, needed_by: Some(o.name.clone()) });
+                }
+            }
+        }
+    }
+    Sim { objs, problems }
+}
+
+fn rules_of(loader: &Library) -> Rules {
+    if loader.profile.version_definitions.iter().any(|v| v.starts_with("GLIBC_")) { Rules::Glibc } else { Rules::Musl }
+}
+
+fn finish(sim: Sim<'_>, rules: Rules) -> Prediction {
+    let loaded = sim.objs.iter().skip(1).map(|o| (o.name.clone(), o.path.clone())).collect();
+    let loader = Some(match rules {
+        Rules::Glibc => "glibc",
+        Rules::Musl => "musl",
+    }
+    .to_string());
+    if sim.problems.is_empty() {
+        return Prediction { verdict: Verdict::Ok, reason: "every library, version and symbol resolves".into(), problems: vec![], hints: vec![], loader, loaded, musl_compat: None };
+    }
+    let verdict = sim.problems.iter().map(Problem::verdict).min().unwrap();
+    Prediction { verdict, reason: classify::summarize(&sim.problems), problems: sim.problems, hints: vec![], loader, loaded, musl_compat: None }
+}
+
+/// Known loader paths for a machine: (glibc, musl).
+fn loader_paths(machine: &str) -> (&'static str, &'static str) {
+    match machine {
+        "aarch64" => ("/lib/ld-linux-aarch64.so.1", "/lib/ld-musl-aarch64.so.1"),
+        "i386" => ("/lib/ld-linux.so.2", "/lib/ld-musl-i386.so.1"),
+        _ => ("/lib64/ld-linux-x86-64.so.2", "/lib/ld-musl-x86_64.so.1"),
+    }
+}
+
+/// Predict what loading `subject` on `base` does.
+pub fn predict(subject: &Subject<'_>, base: &BaseProfile) -> Prediction {
+    let w = World { base, sidecars: subject.sidecars };
+    let p = subject.profile;
+    let mut pred = match (&p.interpreter, p.kind) {
+        (Some(interp), _) => match w.lib(interp) {
+            Some((path, loader)) => {
+                let rules = rules_of(loader);
+                finish(simulate(&w, subject, &path, loader, rules), rules)
+            }
+            None => {
+                let mut pr = Prediction {
+                    verdict: Verdict::NoInterpreter,
+                    reason: format!("interpreter {interp} is not in the image"),
+                    problems: vec![Problem::NoInterpreter { interpreter: interp.clone() }],
+                    hints: vec![],
+                    loader: None,
+                    loaded: vec![],
+                    musl_compat: None,
+                };
+                // A glibc program on a base with musl's loader: would musl run it?
+                let (_, musl_ld) = loader_paths(&p.machine);
+                if elf::is_glibc_loader(interp) {
+                    if let Some((path, loader)) = w.lib(musl_ld).filter(|(_, l)| rules_of(l) == Rules::Musl) {
+                        let sim = simulate(&w, subject, &path, loader, Rules::Musl);
+                        pr.musl_compat = Some(musl_compat(&sim.problems));
+                    }
+                }
+                pr
+            }
+        },
+        (None, Kind::SharedObject) => {
+            // Each loader the image has tries it; the first that loads it wins.
+            let (g, m) = loader_paths(&p.machine);
+            let tries: Vec<Prediction> = [g, m]
+                .iter()
+                .filter_map(|lp| w.lib(lp))
+                .map(|(path, loader)| {
+                    let rules = rules_of(loader);
+                    finish(simulate(&w, subject, &path, loader, rules), rules)
+                })
+                .collect();
+            match tries.iter().find(|t| t.verdict == Verdict::Ok).or(tries.first()) {
+                Some(t) => t.clone(),
+                None => Prediction {
+                    verdict: Verdict::NoInterpreter,
+                    reason: "the image has no dynamic loader to load this shared object".into(),
+                    problems: vec![Problem::NoInterpreter { interpreter: "(any dynamic loader)".into() }],
+                    hints: vec![],
+                    loader: None,
+                    loaded: vec![],
+                    musl_compat: None,
+                },
+            }
+        }
+        _ => Prediction {
+            verdict: Verdict::Ok,
+            reason: "static: no loader involved".into(),
+            problems: vec![],
+            hints: vec![],
+            loader: None,
+            loaded: vec![],
+            musl_compat: None,
+        },
+    };
+    pred.hints = hints::for_prediction(p, base, &pred);
+    pred
+}
+
+fn musl_compat(problems: &[Problem]) -> MuslCompat {
+    if problems.is_empty() {
+        return MuslCompat {
+            runs: true,
+            problems: vec![],
+            summary: "runs here with gcompat or an interpreter link to musl's loader: musl provides every symbol it needs".into(),
+        };
+    }
+    let syms: Vec<String> = problems.iter().filter_map(|p| if let Problem::MissingSymbol { symbol, .. } = p { Some(format!("`{symbol}`")) } else { None }).collect();
+    let libs: Vec<String> = problems.iter().filter_map(|p| if let Problem::MissingLibrary { library, .. } = p { Some(library.clone()) } else { None }).collect();
+    let summary = if !libs.is_empty() {
+        format!("would not run even with gcompat: {} not found", libs.join(", "))
+    } else {
+        format!("needs glibc: {} {} not in musl", crate::report::short_list(&syms, 6), if syms.len() == 1 { "is" } else { "are" })
+    };
+    MuslCompat { runs: false, problems: problems.to_vec(), summary }
+}

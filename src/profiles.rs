@@ -1,0 +1,132 @@
+//! Getting a [`BaseProfile`] for an image: from the on-disk cache (keyed by image ID, with a
+//! format version), or by streaming the filesystem of a created, never-started container through
+//! the Engine API — one file in memory at a time, nothing written to disk but the profile.
+
+use std::collections::HashMap;
+use std::io::Read;
+use std::path::PathBuf;
+
+use futures_util::TryStreamExt;
+
+use crate::base::{self, BaseProfile, Builder};
+use crate::docker::{ContainerSpec, Engine, Sandbox, HOST_LABEL, PID_LABEL, RUN_LABEL};
+
+/// `$XDG_CACHE_HOME/libccheck/bases` (or `~/.cache/...`); `LIBCCHECK_CACHE_DIR` overrides.
+pub fn cache_dir() -> PathBuf {
+    if let Some(d) = std::env::var_os("LIBCCHECK_CACHE_DIR") {
+        return PathBuf::from(d);
+    }
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(std::env::temp_dir);
+    base.join("libccheck").join("bases")
+}
+
+fn cache_file(image_id: &str) -> PathBuf {
+    let id: String = image_id.trim_start_matches("sha256:").chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+    cache_dir().join(format!("v{}-{id}.json", base::FORMAT))
+}
+
+/// A cached profile, if present, readable, of this format and this image; anything else is
+/// ignored (and rebuilt by the caller).
+pub fn load_cached(image_id: &str) -> Option<BaseProfile> {
+    let bytes = std::fs::read(cache_file(image_id)).ok()?;
+    let p: BaseProfile = match serde_json::from_slice(&bytes) {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::warn!("ignoring corrupt cached profile of {image_id}: {e}");
+            return None;
+        }
+    };
+    (p.format == base::FORMAT && p.image_id == image_id).then_some(p)
+}
+
+pub fn store(p: &BaseProfile) {
+    let path = cache_file(&p.image_id);
+    let write = || -> std::io::Result<()> {
+        std::fs::create_dir_all(path.parent().unwrap())?;
+        let tmp = tempfile::NamedTempFile::new_in(path.parent().unwrap())?;
+        serde_json::to_writer(std::io::BufWriter::new(tmp.as_file()), p)?;
+        tmp.persist(&path).map_err(|e| e.error)?;
+        Ok(())
+    };
+    // Profiles of older formats for this image are stale now.
+    if let Ok(rd) = std::fs::read_dir(path.parent().unwrap()) {
+        let id = path.file_name().unwrap().to_string_lossy().split_once('-').map(|(_, rest)| rest.to_string()).unwrap_or_default();
+        for e in rd.flatten() {
+            let n = e.file_name().to_string_lossy().into_owned();
+            if n.ends_with(&id) && e.path() != path {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+    }
+    if let Err(e) = write() {
+        tracing::warn!("cannot cache the profile of {} in {}: {e}", p.image_id, path.display());
+    }
+}
+
+/// Read a tar stream of an image filesystem into a profile.
+pub fn from_tar(reader: impl Read, image_id: &str) -> std::io::Result<BaseProfile> {
+    let mut b = Builder::default();
+    let mut archive = tar::Archive::new(reader);
+    let mut buf = Vec::new();
+    for entry in archive.entries()? {
+        let mut e = entry?;
+        let path = format!("/{}", e.path()?.to_string_lossy().trim_start_matches("./").trim_end_matches('/'));
+        match e.header().entry_type() {
+            tar::EntryType::Symlink => {
+                if let Some(t) = e.link_name()? {
+                    b.add_link(&path, &t.to_string_lossy());
+                }
+            }
+            tar::EntryType::Link => {
+                if let Some(t) = e.link_name()? {
+                    b.add_hardlink(&path, &format!("/{}", t.to_string_lossy().trim_start_matches("./")));
+                }
+            }
+            tar::EntryType::Regular | tar::EntryType::Continuous => {
+                b.add_other(&path);
+                if b.wants(&path, e.size()) {
+                    buf.clear();
+                    e.read_to_end(&mut buf)?;
+                    b.add_file(&path, &buf);
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(b.finish(image_id))
+}
+
+/// The profile of `image` (whose ID is `image_id`): cached, or read from the image now.
+pub async fn profile<E: Engine>(engine: &E, image: &str, image_id: &str, run_id: &str) -> Result<BaseProfile, String> {
+    if let Some(p) = load_cached(image_id) {
+        return Ok(p);
+    }
+    let spec = ContainerSpec {
+        image: image.to_string(),
+        // Never started: only its filesystem is exported.
+        entrypoint: vec!["/libccheck-never-started".into()],
+        cmd: vec![],
+        env: vec![],
+        labels: HashMap::from([
+            (RUN_LABEL.to_string(), run_id.to_string()),
+            (HOST_LABEL.to_string(), crate::run::hostname()),
+            (PID_LABEL.to_string(), std::process::id().to_string()),
+        ]),
+        sandbox: Sandbox::default(),
+        work_dir: String::new(),
+    };
+    let id = engine.create(&spec).await.map_err(|e| e.to_string())?;
+    let stream = engine.export(&id).map_err(std::io::Error::other);
+    let reader = tokio_util::io::StreamReader::new(stream);
+    let image_id_owned = image_id.to_string();
+    let result = tokio::task::spawn_blocking(move || from_tar(tokio_util::io::SyncIoBridge::new(reader), &image_id_owned)).await;
+    if let Err(e) = engine.remove(&id).await {
+        tracing::warn!("could not remove container {id}: {e}");
+    }
+    let p = result.map_err(|e| e.to_string())?.map_err(|e| format!("reading the filesystem of {image}: {e}"))?;
+    store(&p);
+    Ok(p)
+}
