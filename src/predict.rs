@@ -418,3 +418,293 @@ fn musl_compat(problems: &[Problem]) -> MuslCompat {
     };
     MuslCompat { runs: false, problems: problems.to_vec(), summary }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::base::LibcKind;
+    use crate::elf::{Libc, LibcFlavour, LibraryNeeds, UndefinedSymbol, VersionNeed, VersionedSymbol};
+
+    fn blank(kind: Kind) -> BinaryProfile {
+        BinaryProfile {
+            class: "elf64".into(),
+            endian: "little".into(),
+            machine: "x86-64".into(),
+            e_machine: 62,
+            kind,
+            stripped: false,
+            interpreter: None,
+            libc: Libc { flavour: LibcFlavour::Glibc, evidence: vec![] },
+            needed: vec![],
+            soname: None,
+            rpath: vec![],
+            runpath: vec![],
+            version_needs: vec![],
+            highest_versions: vec![],
+            glibc_private: vec![],
+            glibc_abi_dt_relr: false,
+            versioned_undefined: vec![],
+            unversioned_undefined: vec![],
+            version_definitions: vec![],
+            bind_now: false,
+            dt_relr: false,
+            abi_tag: None,
+            x86_isa_needed: vec![],
+        }
+    }
+
+    fn lib(soname: &str, needed: &[&str], defs: &[&str], exports: &[&str]) -> Library {
+        let mut p = blank(Kind::SharedObject);
+        p.soname = Some(soname.into());
+        p.needed = needed.iter().map(|s| s.to_string()).collect();
+        p.version_definitions = defs.iter().map(|s| s.to_string()).collect();
+        Library { profile: p, exports: exports.iter().map(|s| s.to_string()).collect() }
+    }
+
+    fn need(p: &mut BinaryProfile, library: &str, version: &str, symbol: &str, weak: bool) {
+        match p.version_needs.iter_mut().find(|l| l.library == library) {
+            Some(l) => l.versions.push(VersionNeed { version: version.into(), weak, symbols: vec![symbol.into()] }),
+            None => p.version_needs.push(LibraryNeeds {
+                library: library.into(),
+                versions: vec![VersionNeed { version: version.into(), weak, symbols: vec![symbol.into()] }],
+            }),
+        }
+        p.versioned_undefined.push(VersionedSymbol { name: symbol.into(), weak, library: library.into(), version: version.into() });
+    }
+
+    fn glibc_base(extra: Vec<(&str, Library)>) -> BaseProfile {
+        let mut libraries = BTreeMap::new();
+        let mut ld = lib("ld-linux-x86-64.so.2", &[], &["GLIBC_2.2.5", "GLIBC_2.3", "GLIBC_PRIVATE"], &["__tls_get_addr@@GLIBC_2.3"]);
+        ld.profile.kind = Kind::SharedObject;
+        libraries.insert("/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2".to_string(), ld);
+        libraries.insert(
+            "/usr/lib/x86_64-linux-gnu/libc.so.6".to_string(),
+            lib("libc.so.6", &["ld-linux-x86-64.so.2"], &["GLIBC_2.2.5", "GLIBC_2.34"], &["puts@@GLIBC_2.2.5", "__libc_start_main@@GLIBC_2.34", "__libc_start_main@GLIBC_2.2.5"]),
+        );
+        for (p, l) in extra {
+            libraries.insert(p.to_string(), l);
+        }
+        let mut links = BTreeMap::new();
+        links.insert("/lib".to_string(), "usr/lib".to_string());
+        links.insert("/lib64".to_string(), "usr/lib64".to_string());
+        links.insert("/usr/lib64/ld-linux-x86-64.so.2".to_string(), "../lib/x86_64-linux-gnu/ld-linux-x86-64.so.2".to_string());
+        BaseProfile {
+            format: crate::base::FORMAT,
+            image_id: "test".into(),
+            os: None,
+            libc: LibcKind::Glibc,
+            libc_version: Some("2.36".into()),
+            links,
+            libraries,
+            ld_so_conf: vec![],
+            ld_so_cache: None,
+            musl_path: None,
+            shell: true,
+        }
+    }
+
+    fn program(needed: &[&str]) -> BinaryProfile {
+        let mut p = blank(Kind::Pie);
+        p.interpreter = Some("/lib64/ld-linux-x86-64.so.2".into());
+        p.needed = needed.iter().map(|s| s.to_string()).collect();
+        need(&mut p, "libc.so.6", "GLIBC_2.34", "__libc_start_main", false);
+        p
+    }
+
+    fn run(p: &BinaryProfile, base: &BaseProfile, sidecars: &BTreeMap<String, Library>) -> Prediction {
+        predict(&Subject { profile: p, exports: &[], path: "/app/bin".into(), sidecars }, base)
+    }
+
+    fn loaded_path<'a>(pr: &'a Prediction, name: &str) -> Option<&'a str> {
+        pr.loaded.iter().find(|(n, _)| n == name).map(|(_, p)| p.as_str())
+    }
+
+    #[test]
+    fn glibc_ok_and_interpreter_through_symlinks() {
+        let pr = run(&program(&["libc.so.6"]), &glibc_base(vec![]), &BTreeMap::new());
+        assert_eq!(pr.verdict, Verdict::Ok, "{pr:?}");
+        assert_eq!(pr.loader.as_deref(), Some("glibc"));
+        assert_eq!(loaded_path(&pr, "libc.so.6"), Some("/usr/lib/x86_64-linux-gnu/libc.so.6"));
+    }
+
+    #[test]
+    fn missing_interpreter_and_missing_library() {
+        let mut base = glibc_base(vec![]);
+        base.links.clear();
+        let pr = run(&program(&["libc.so.6"]), &base, &BTreeMap::new());
+        assert_eq!(pr.verdict, Verdict::NoInterpreter);
+        let pr = run(&program(&["libnowhere.so.1", "libc.so.6"]), &glibc_base(vec![]), &BTreeMap::new());
+        assert_eq!(pr.verdict, Verdict::MissingLibrary);
+        assert_eq!(pr.problems, vec![Problem::MissingLibrary { library: "libnowhere.so.1".into(), needed_by: Some("bin".into()) }]);
+        assert!(pr.hints.iter().any(|h| h.contains("ship it beside the binary")), "{:?}", pr.hints);
+    }
+
+    #[test]
+    fn rpath_is_inherited_runpath_is_not() {
+        // bin → libmid.so.1 → libx.so.1; one libx in $ORIGIN/a, another in the system dir.
+        let side: BTreeMap<String, Library> = [
+            ("/app/a/libx.so.1".to_string(), lib("libx.so.1", &[], &[], &[])),
+            ("/app/a/libmid.so.1".to_string(), lib("libmid.so.1", &["libx.so.1"], &[], &[])),
+        ]
+        .into_iter()
+        .collect();
+        let base = glibc_base(vec![("/usr/lib/x86_64-linux-gnu/libx.so.1", lib("libx.so.1", &[], &[], &[]))]);
+        let mut p = program(&["libmid.so.1", "libc.so.6"]);
+        p.rpath = vec!["$ORIGIN/a".into()];
+        let pr = run(&p, &base, &side);
+        assert_eq!(pr.verdict, Verdict::Ok, "{pr:?}");
+        assert_eq!(loaded_path(&pr, "libx.so.1"), Some("/app/a/libx.so.1"), "DT_RPATH applies to libmid's needs too");
+        let mut p = program(&["libmid.so.1", "libc.so.6"]);
+        p.runpath = vec!["$ORIGIN/a".into()];
+        let pr = run(&p, &base, &side);
+        assert_eq!(loaded_path(&pr, "libmid.so.1"), Some("/app/a/libmid.so.1"));
+        assert_eq!(loaded_path(&pr, "libx.so.1"), Some("/usr/lib/x86_64-linux-gnu/libx.so.1"), "DT_RUNPATH is not inherited");
+    }
+
+    #[test]
+    fn origin_of_a_library_is_its_own_directory() {
+        let mut mid = lib("libmid.so.1", &["libx.so.1"], &[], &[]);
+        mid.profile.runpath = vec!["$ORIGIN/../deps".into()];
+        let side: BTreeMap<String, Library> =
+            [("/app/lib/libmid.so.1".to_string(), mid), ("/app/deps/libx.so.1".to_string(), lib("libx.so.1", &[], &[], &[]))].into_iter().collect();
+        let mut p = program(&["libmid.so.1", "libc.so.6"]);
+        p.runpath = vec!["$ORIGIN/lib".into()];
+        let pr = run(&p, &glibc_base(vec![]), &side);
+        assert_eq!(pr.verdict, Verdict::Ok, "{pr:?}");
+        assert_eq!(loaded_path(&pr, "libx.so.1"), Some("/app/deps/libx.so.1"));
+    }
+
+    #[test]
+    fn glibc_stops_at_the_first_soname_match() {
+        // The cache names an old libx without X_2.0 first; a newer one later in the search path
+        // does not help: glibc never looks further.
+        let mut base = glibc_base(vec![
+            ("/usr/lib/x86_64-linux-gnu/libx.so.1", lib("libx.so.1", &[], &["X_1.0"], &["f@@X_1.0"])),
+            ("/usr/lib/libx.so.1", lib("libx.so.1", &[], &["X_1.0", "X_2.0"], &["f@X_1.0", "g@@X_2.0"])),
+        ]);
+        base.ld_so_cache = Some(vec![
+            ("libx.so.1".into(), "/usr/lib/x86_64-linux-gnu/libx.so.1".into(), 0x303),
+            ("libc.so.6".into(), "/usr/lib/x86_64-linux-gnu/libc.so.6".into(), 0x303),
+        ]);
+        let mut p = program(&["libx.so.1", "libc.so.6"]);
+        need(&mut p, "libx.so.1", "X_2.0", "g", false);
+        let pr = run(&p, &base, &BTreeMap::new());
+        assert_eq!(pr.verdict, Verdict::MissingVersion, "{pr:?}");
+        assert_eq!(pr.problems, vec![Problem::MissingVersion { library: "libx.so.1".into(), version: "X_2.0".into(), needed_by: Some("bin".into()) }]);
+        assert!(!pr.problems.iter().any(|p| matches!(p, Problem::MissingSymbol { .. })), "the symbol of a missing version is a consequence");
+    }
+
+    #[test]
+    fn weak_symbols_and_weak_versions_may_be_missing() {
+        let mut p = program(&["libc.so.6"]);
+        p.unversioned_undefined.push(UndefinedSymbol { name: "__gmon_start__".into(), weak: true });
+        need(&mut p, "libc.so.6", "GLIBC_9.99", "future", true);
+        assert_eq!(run(&p, &glibc_base(vec![]), &BTreeMap::new()).verdict, Verdict::Ok);
+        p.unversioned_undefined.push(UndefinedSymbol { name: "strong_missing".into(), weak: false });
+        let pr = run(&p, &glibc_base(vec![]), &BTreeMap::new());
+        assert_eq!(pr.verdict, Verdict::MissingSymbol);
+        assert_eq!(pr.problems, vec![Problem::MissingSymbol { symbol: "strong_missing".into(), version: None, needed_by: Some("bin".into()) }]);
+    }
+
+    #[test]
+    fn transitive_needs_are_checked() {
+        let mut a = lib("liba.so.1", &["libb.so.1", "libc.so.6"], &[], &["a@@A_1"]);
+        a.profile.versioned_undefined.push(VersionedSymbol { name: "puts".into(), weak: false, library: "libc.so.6".into(), version: "GLIBC_2.2.5".into() });
+        let base = glibc_base(vec![("/usr/lib/x86_64-linux-gnu/liba.so.1", a)]);
+        let pr = run(&program(&["liba.so.1", "libc.so.6"]), &base, &BTreeMap::new());
+        assert_eq!(pr.problems, vec![Problem::MissingLibrary { library: "libb.so.1".into(), needed_by: Some("liba.so.1".into()) }]);
+        let mut c = lib("libc2.so.1", &["libc.so.6"], &[], &[]);
+        need(&mut c.profile, "libc.so.6", "GLIBC_2.99", "newer", false);
+        let base = glibc_base(vec![("/usr/lib/x86_64-linux-gnu/libc2.so.1", c)]);
+        let pr = run(&program(&["libc2.so.1", "libc.so.6"]), &base, &BTreeMap::new());
+        assert_eq!(pr.problems, vec![Problem::MissingVersion { library: "libc.so.6".into(), version: "GLIBC_2.99".into(), needed_by: Some("libc2.so.1".into()) }]);
+    }
+
+    fn musl_base(path_file: Option<Vec<String>>, extra: Vec<(&str, Library)>) -> BaseProfile {
+        let mut libraries = BTreeMap::new();
+        let mut musl = lib("libc.musl-x86_64.so.1", &[], &[], &["puts", "__libc_start_main", "strlcpy", "printf"]);
+        musl.profile.libc.flavour = LibcFlavour::Musl;
+        libraries.insert("/lib/ld-musl-x86_64.so.1".to_string(), musl);
+        for (p, l) in extra {
+            libraries.insert(p.to_string(), l);
+        }
+        let links = [("/lib/libc.musl-x86_64.so.1".to_string(), "ld-musl-x86_64.so.1".to_string())].into_iter().collect();
+        BaseProfile {
+            format: crate::base::FORMAT,
+            image_id: "musl".into(),
+            os: None,
+            libc: LibcKind::Musl,
+            libc_version: Some("1.2.5".into()),
+            links,
+            libraries,
+            ld_so_conf: vec![],
+            ld_so_cache: None,
+            musl_path: path_file,
+            shell: true,
+        }
+    }
+
+    fn musl_program(needed: &[&str], undefined: &[&str]) -> BinaryProfile {
+        let mut p = blank(Kind::Pie);
+        p.interpreter = Some("/lib/ld-musl-x86_64.so.1".into());
+        p.libc.flavour = LibcFlavour::Musl;
+        p.needed = needed.iter().map(|s| s.to_string()).collect();
+        p.unversioned_undefined = undefined.iter().map(|s| UndefinedSymbol { name: s.to_string(), weak: false }).collect();
+        p
+    }
+
+    #[test]
+    fn musl_maps_libc_names_onto_itself_and_ignores_versions() {
+        let pr = run(&musl_program(&["libc.so", "libm.so.6", "libpthread.so.0"], &["puts"]), &musl_base(None, vec![]), &BTreeMap::new());
+        assert_eq!(pr.verdict, Verdict::Ok, "{pr:?}");
+        assert_eq!(pr.loader.as_deref(), Some("musl"));
+        let pr = run(&musl_program(&["libc.musl-x86_64.so.1"], &["puts", "backtrace"]), &musl_base(None, vec![]), &BTreeMap::new());
+        assert_eq!(pr.problems, vec![Problem::MissingSymbol { symbol: "backtrace".into(), version: None, needed_by: Some("bin".into()) }]);
+    }
+
+    #[test]
+    fn musl_search_path_file_and_inherited_rpath() {
+        let extra = vec![("/opt/lib/liby.so.1", lib("liby.so.1", &[], &[], &["y"]))];
+        let pr = run(&musl_program(&["liby.so.1"], &["y"]), &musl_base(None, extra.clone()), &BTreeMap::new());
+        assert_eq!(pr.verdict, Verdict::MissingLibrary, "not in musl's default path");
+        let pr = run(&musl_program(&["liby.so.1"], &["y"]), &musl_base(Some(vec!["/opt/lib".into()]), extra), &BTreeMap::new());
+        assert_eq!(pr.verdict, Verdict::Ok, "{pr:?}");
+        // musl walks the rpath of every object that led to the library, RUNPATH included.
+        let side: BTreeMap<String, Library> = [
+            ("/app/l/libmid.so.1".to_string(), lib("libmid.so.1", &["libz9.so.1"], &[], &[])),
+            ("/app/l/libz9.so.1".to_string(), lib("libz9.so.1", &[], &[], &[])),
+        ]
+        .into_iter()
+        .collect();
+        let mut p = musl_program(&["libmid.so.1"], &[]);
+        p.runpath = vec!["$ORIGIN/l".into()];
+        let pr = run(&p, &musl_base(None, vec![]), &side);
+        assert_eq!(pr.verdict, Verdict::Ok, "{pr:?}");
+    }
+
+    #[test]
+    fn glibc_program_on_musl_base_gets_the_gcompat_analysis() {
+        let base = musl_base(None, vec![]);
+        let mut p = program(&["libc.so.6"]);
+        p.unversioned_undefined.push(UndefinedSymbol { name: "puts".into(), weak: false });
+        let pr = run(&p, &base, &BTreeMap::new());
+        assert_eq!(pr.verdict, Verdict::NoInterpreter);
+        assert!(pr.musl_compat.as_ref().unwrap().runs, "{pr:?}");
+        need(&mut p, "libc.so.6", "GLIBC_2.3.4", "__snprintf_chk", false);
+        let pr = run(&p, &base, &BTreeMap::new());
+        let c = pr.musl_compat.unwrap();
+        assert!(!c.runs);
+        assert_eq!(c.summary, "needs glibc: `__snprintf_chk` is not in musl");
+    }
+
+    #[test]
+    fn static_and_shared_objects() {
+        assert_eq!(run(&blank(Kind::Static), &glibc_base(vec![]), &BTreeMap::new()).verdict, Verdict::Ok);
+        let mut so = blank(Kind::SharedObject);
+        so.needed = vec!["libc.so.6".into()];
+        assert_eq!(run(&so, &glibc_base(vec![]), &BTreeMap::new()).verdict, Verdict::Ok);
+        let mut empty = glibc_base(vec![]);
+        empty.libraries.clear();
+        assert_eq!(run(&so, &empty, &BTreeMap::new()).verdict, Verdict::NoInterpreter);
+    }
+}
