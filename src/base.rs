@@ -51,6 +51,9 @@ pub struct BaseProfile {
     pub musl_path: Option<Vec<String>>,
     /// Has `/bin/sh` (distroless images have none).
     pub shell: bool,
+    /// Built from the offline catalog: sonames and versions are known, not every symbol.
+    #[serde(default)]
+    pub catalog: bool,
 }
 
 impl BaseProfile {
@@ -325,6 +328,7 @@ impl Builder {
             ld_so_cache: self.ld_so_cache,
             musl_path,
             shell: self.seen_sh,
+            catalog: false,
         }
     }
 }

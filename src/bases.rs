@@ -9,17 +9,19 @@ pub struct Alias {
     pub image: &'static str,
     /// What the public image ships, for `libccheck bases` (informational only).
     pub libc: &'static str,
+    /// Its entry in the offline catalog.
+    pub catalog: &'static str,
 }
 
 pub const ALIASES: &[Alias] = &[
-    Alias { name: "alpine", image: "alpine:3.22", libc: "musl 1.2.5" },
-    Alias { name: "debian-slim", image: "debian:13-slim", libc: "glibc 2.41" },
-    Alias { name: "debian12-slim", image: "debian:12-slim", libc: "glibc 2.36" },
-    Alias { name: "distroless-static", image: "gcr.io/distroless/static-debian13", libc: "none (static binaries only)" },
-    Alias { name: "distroless-base", image: "gcr.io/distroless/base-debian13", libc: "glibc 2.41, libssl" },
-    Alias { name: "distroless-cc", image: "gcr.io/distroless/cc-debian13", libc: "glibc 2.41, libstdc++, libgcc_s" },
-    Alias { name: "ubuntu", image: "ubuntu:24.04", libc: "glibc 2.39" },
-    Alias { name: "ubi9-minimal", image: "registry.access.redhat.com/ubi9/ubi-minimal", libc: "glibc 2.34" },
+    Alias { name: "alpine", image: "alpine:3.22", libc: "musl 1.2.5" , catalog: "alpine-3.22" },
+    Alias { name: "debian-slim", image: "debian:13-slim", libc: "glibc 2.41" , catalog: "debian-13" },
+    Alias { name: "debian12-slim", image: "debian:12-slim", libc: "glibc 2.36" , catalog: "debian-12" },
+    Alias { name: "distroless-static", image: "gcr.io/distroless/static-debian13", libc: "none (static binaries only)" , catalog: "distroless-static-debian13" },
+    Alias { name: "distroless-base", image: "gcr.io/distroless/base-debian13", libc: "glibc 2.41, libssl" , catalog: "distroless-base-debian13" },
+    Alias { name: "distroless-cc", image: "gcr.io/distroless/cc-debian13", libc: "glibc 2.41, libstdc++, libgcc_s" , catalog: "distroless-cc-debian13" },
+    Alias { name: "ubuntu", image: "ubuntu:24.04", libc: "glibc 2.39" , catalog: "ubuntu-24.04" },
+    Alias { name: "ubi9-minimal", image: "registry.access.redhat.com/ubi9/ubi-minimal", libc: "glibc 2.34" , catalog: "ubi-9" },
 ];
 
 /// The bases checked when none is given.

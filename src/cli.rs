@@ -127,9 +127,27 @@ pub enum Command {
     Inspect(InspectArgs),
     /// List the base aliases and the images they stand for.
     Bases(BasesArgs),
+    /// (For scripts/gen-catalog.sh) print the catalog entry of an image or a root directory.
+    #[command(hide = true)]
+    CatalogEntry(CatalogEntryArgs),
     /// Remove containers left behind by libccheck runs that were killed (label org.libccheck.run).
     /// Containers of runs still going on this host are spared unless --all.
     Clean(CleanArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CatalogEntryArgs {
+    #[arg(long, conflicts_with = "dir", required_unless_present = "dir")]
+    pub image: Option<String>,
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+    #[arg(long)]
+    pub name: String,
+    /// The public image the entry describes.
+    #[arg(long)]
+    pub public: String,
+    #[arg(long)]
+    pub source: String,
 }
 
 #[derive(Debug, Args)]
@@ -187,6 +205,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Inspect(a)) => inspect(a),
         Some(Command::Bases(a)) => list_bases(a),
         Some(Command::Clean(a)) => clean(a),
+        Some(Command::CatalogEntry(a)) => catalog_entry(a),
         None => check(cli.check),
     }
 }
@@ -360,4 +379,23 @@ fn inspect(a: InspectArgs) -> anyhow::Result<ExitCode> {
     };
     write_stdout(&text)?;
     Ok(ExitCode::from(if run.errors.is_empty() { exit::OK } else { exit::ERROR }))
+}
+
+fn catalog_entry(a: CatalogEntryArgs) -> anyhow::Result<ExitCode> {
+    let profile = match (&a.image, &a.dir) {
+        (Some(image), _) => {
+            let rt = runtime()?;
+            rt.block_on(async {
+                let engine = BollardEngine::connect(std::time::Duration::from_secs(300)).await?;
+                let info = crate::docker::Engine::image_info(&engine, image).await?.ok_or_else(|| anyhow::anyhow!("no local image {image}"))?;
+                let run_id = format!("catalog-{}", std::process::id());
+                crate::profiles::profile(&engine, image, &info.id, &run_id).await.map_err(anyhow::Error::msg)
+            })?
+        }
+        (None, Some(dir)) => crate::base::from_dir(dir, &format!("dir:{}", dir.display()))?,
+        (None, None) => anyhow::bail!("--image or --dir"),
+    };
+    let e = crate::catalog::Entry::from_profile(&a.name, &a.public, &profile, &a.source);
+    write_stdout(&(serde_json::to_string(&e)? + "\n"))?;
+    Ok(ExitCode::from(exit::OK))
 }

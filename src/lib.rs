@@ -5,6 +5,7 @@
 
 pub mod base;
 pub mod bases;
+pub mod catalog;
 pub mod classify;
 pub mod cli;
 pub mod docker;

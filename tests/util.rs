@@ -51,7 +51,7 @@ pub fn json(args: &[&str]) -> (i32, serde_json::Value) {
 }
 
 /// The fixture base images, keyed by the short names of fixtures/expected.tsv.
-pub const BASES: [(&str, &str); 7] = [
+pub const BASES: [(&str, &str); 10] = [
     ("musl", "libccheck-fixture/musl:latest"),
     ("bullseye", "libccheck-fixture/debian-slim:bullseye"),
     ("bookworm", "libccheck-fixture/debian-slim:bookworm"),
@@ -59,6 +59,9 @@ pub const BASES: [(&str, &str); 7] = [
     ("distroless-static", "libccheck-fixture/distroless-static:bookworm"),
     ("distroless-base", "libccheck-fixture/distroless-base:bookworm"),
     ("distroless-cc", "libccheck-fixture/distroless-cc:bookworm"),
+    ("distroless-static-trixie", "libccheck-fixture/distroless-static:trixie"),
+    ("distroless-base-trixie", "libccheck-fixture/distroless-base:trixie"),
+    ("distroless-cc-trixie", "libccheck-fixture/distroless-cc:trixie"),
 ];
 
 pub fn image(short: &str) -> &'static str {
