@@ -142,6 +142,19 @@ pub fn parse_ld_so_cache(d: &[u8]) -> Option<Vec<(String, String, i32)>> {
     Some(out)
 }
 
+/// Export names as the loader simulation keys them: `name`, `name@VER` (hidden), `name@@VER`.
+pub fn export_names(exports: elf::Exports) -> Vec<String> {
+    exports
+        .symbols
+        .into_iter()
+        .map(|s| match s.version {
+            Some(v) if s.default => format!("{}@@{v}", s.name),
+            Some(v) => format!("{}@{v}", s.name),
+            None => s.name,
+        })
+        .collect()
+}
+
 /// Collects a [`BaseProfile`] from an image's entries.
 #[derive(Default)]
 pub struct Builder {
@@ -249,16 +262,7 @@ impl Builder {
                 self.musl_versions.insert(path.clone(), v);
             }
         }
-        let exports = exports
-            .symbols
-            .into_iter()
-            .map(|s| match s.version {
-                Some(v) if s.default => format!("{}@@{v}", s.name),
-                Some(v) => format!("{}@{v}", s.name),
-                None => s.name,
-            })
-            .collect();
-        self.libraries.insert(path, Library { profile, exports });
+        self.libraries.insert(path, Library { profile, exports: export_names(exports) });
     }
 
     fn conf_dirs(&self, file: &str, depth: usize, out: &mut Vec<String>) {

@@ -175,3 +175,112 @@ impl Entry {
         }
     }
 }
+
+/// Every entry as a base profile, built once.
+pub fn profiles() -> &'static [(&'static Entry, BaseProfile)] {
+    static P: OnceLock<Vec<(&'static Entry, BaseProfile)>> = OnceLock::new();
+    P.get_or_init(|| entries().iter().map(|e| (e, e.to_profile())).collect())
+}
+
+/// How a binary fares on the catalog: the bases it loads on, and the others grouped by cause.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Compatibility {
+    pub ok: Vec<String>,
+    pub fails: Vec<Failure>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Failure {
+    pub bases: Vec<String>,
+    pub verdict: crate::classify::Verdict,
+    pub reason: String,
+}
+
+pub fn compatibility(profile: &BinaryProfile, exports: &[String], name: &str) -> Compatibility {
+    let sidecars = BTreeMap::new();
+    let subject = crate::predict::Subject { profile, exports, path: format!("/app/{name}"), sidecars: &sidecars };
+    let mut c = Compatibility { ok: vec![], fails: vec![] };
+    for (e, bp) in profiles() {
+        let p = crate::predict::predict(&subject, bp);
+        if p.verdict == crate::classify::Verdict::Ok {
+            c.ok.push(e.name.clone());
+            continue;
+        }
+        let mut reason = p.reason.replace(&format!(" (needed by {name})"), "");
+        if let Some(m) = &p.musl_compat {
+            reason = if m.runs { "no glibc loader; runs with gcompat".into() } else { format!("no glibc loader; {}", m.summary) };
+        } else if p.verdict == crate::classify::Verdict::NoInterpreter && bp.libc == LibcKind::None {
+            reason = "no dynamic loader".into();
+        }
+        match c.fails.iter_mut().find(|f| f.verdict == p.verdict && f.reason == reason) {
+            Some(f) => f.bases.push(e.name.clone()),
+            None => c.fails.push(Failure { bases: vec![e.name.clone()], verdict: p.verdict, reason }),
+        }
+    }
+    c
+}
+
+/// `alpine-3.18, alpine-3.19, alpine-3.20` → `alpine-3.18…3.20`.
+pub fn compress(names: &[String]) -> String {
+    let mut out: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < names.len() {
+        let prefix = names[i].rsplit_once('-').map(|(p, _)| p).unwrap_or(&names[i]);
+        let mut j = i;
+        while j + 1 < names.len() && names[j + 1].rsplit_once('-').map(|(p, _)| p) == Some(prefix) {
+            j += 1;
+        }
+        if j - i >= 2 {
+            let last = names[j].rsplit_once('-').map(|(_, v)| v).unwrap_or("");
+            out.push(format!("{}…{last}", names[i]));
+        } else {
+            out.extend(names[i..=j].iter().cloned());
+        }
+        i = j + 1;
+    }
+    out.join(", ")
+}
+
+impl Compatibility {
+    pub fn line(&self) -> String {
+        let mut s = if self.ok.is_empty() { "loads on no catalog base".to_string() } else { format!("loads on {}", compress(&self.ok)) };
+        for f in &self.fails {
+            s.push_str(&format!("; not on {} ({})", compress(&f.bases), f.reason));
+        }
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn catalog_is_complete() {
+        for want in ["debian-11", "debian-12", "debian-13", "ubuntu-20.04", "ubuntu-22.04", "ubuntu-24.04", "ubi-8", "ubi-9", "alpine-3.18", "alpine-3.22",
+            "distroless-static-debian12", "distroless-base-debian13", "distroless-cc-debian13"] {
+            let e = find(want).unwrap_or_else(|| panic!("{want} missing"));
+            assert!(!e.source.is_empty());
+        }
+        for a in crate::bases::ALIASES {
+            assert!(find(a.name).is_some(), "alias {} has no catalog entry", a.name);
+        }
+        let d12 = find("debian-12").unwrap();
+        assert_eq!(d12.libc_version.as_deref(), Some("2.36"));
+        assert!(d12.libraries["libc.so.6"].contains(&"GLIBC_2.36".to_string()));
+        assert!(!d12.libraries["libc.so.6"].contains(&"GLIBC_2.38".to_string()));
+        let a = find("alpine").unwrap();
+        assert_eq!(a.libc, LibcKind::Musl);
+        assert!(a.musl_exports.iter().any(|s| s == "strlcpy"));
+        assert!(!a.musl_exports.iter().any(|s| s == "backtrace"));
+        let u = find("ubuntu-22.04").unwrap();
+        assert!(u.libraries["libstdc++.so.6"].contains(&"GLIBCXX_3.4.30".to_string()));
+        assert!(!u.libraries["libstdc++.so.6"].contains(&"GLIBCXX_3.4.31".to_string()));
+    }
+
+    #[test]
+    fn compress_names() {
+        let v: Vec<String> = ["alpine-3.18", "alpine-3.19", "alpine-3.20", "debian-12", "debian-13"].iter().map(|s| s.to_string()).collect();
+        assert_eq!(compress(&v), "alpine-3.18…3.20, debian-12, debian-13");
+    }
+}

@@ -95,6 +95,10 @@ pub struct CheckArgs {
     #[arg(long, conflicts_with_all = ["exec", "args"])]
     pub no_run: bool,
 
+    /// Predict from the built-in catalog of public bases (see `libccheck bases`); needs no Docker.
+    #[arg(long, conflicts_with_all = ["exec", "args", "no_run"])]
+    pub offline: bool,
+
     /// Do not fail (exit 2) when a run disagrees with libccheck's prediction.
     #[arg(long)]
     pub allow_mismatch: bool,
@@ -278,15 +282,7 @@ fn check(a: CheckArgs) -> anyhow::Result<ExitCode> {
     })?;
     let (profile, exports) = crate::elf::parse_with_exports(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", binary.display()))?;
     drop(bytes);
-    let exports: Vec<String> = exports
-        .symbols
-        .into_iter()
-        .map(|s| match s.version {
-            Some(v) if s.default => format!("{}@@{v}", s.name),
-            Some(v) => format!("{}@{v}", s.name),
-            None => s.name,
-        })
-        .collect();
+    let exports = crate::base::export_names(exports);
     if !matches!(profile.kind, crate::elf::Kind::Executable | crate::elf::Kind::Pie | crate::elf::Kind::Static | crate::elf::Kind::StaticPie | crate::elf::Kind::SharedObject) {
         anyhow::bail!("{}: a {} cannot be loaded or run", binary.display(), profile.kind.describe());
     }
@@ -294,6 +290,10 @@ fn check(a: CheckArgs) -> anyhow::Result<ExitCode> {
         anyhow::bail!("{}: a shared object cannot be run; drop the exec arguments", binary.display());
     }
     let plan = run::plan(&binary, &profile, &cfg).map_err(anyhow::Error::msg)?;
+    if a.offline {
+        let results = run::predict_offline(&plan, &profile, &exports, &cfg);
+        return finish_report("offline", &binary, &profile, &cfg, results, &a);
+    }
     let run_id = format!("{}-{}", std::process::id(), std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0));
     let rt = runtime()?;
     let results = rt.block_on(async {
@@ -318,7 +318,11 @@ fn check(a: CheckArgs) -> anyhow::Result<ExitCode> {
         Ok(r) => r,
         Err(code) => return Ok(ExitCode::from(code)),
     };
-    let report = report::run::Report::new(&run_id, &binary.display().to_string(), &profile, cfg.exec_args.clone(), results, a.allow_mismatch);
+    finish_report(&run_id, &binary, &profile, &cfg, results, &a)
+}
+
+fn finish_report(run_id: &str, binary: &std::path::Path, profile: &crate::elf::BinaryProfile, cfg: &RunConfig, results: Vec<run::BaseResult>, a: &CheckArgs) -> anyhow::Result<ExitCode> {
+    let report = report::run::Report::new(run_id, &binary.display().to_string(), profile, cfg.exec_args.clone(), results, a.allow_mismatch);
     let color = std::env::var_os("NO_COLOR").is_none() && std::io::IsTerminal::is_terminal(&std::io::stdout());
     let text = match a.format {
         Format::Human => report::run::human(&report, color),
@@ -331,22 +335,42 @@ fn check(a: CheckArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn list_bases(a: BasesArgs) -> anyhow::Result<ExitCode> {
+    let catalog = crate::catalog::entries();
     let text = match a.format {
         InspectFormat::Json => {
+            let entries: Vec<serde_json::Value> = catalog
+                .iter()
+                .map(|e| {
+                    serde_json::json!({
+                        "name": e.name, "image": e.image, "os": e.os, "libc": e.libc, "libc_version": e.libc_version,
+                        "loaders": e.loaders, "sonames": e.libraries.keys().collect::<Vec<_>>(), "source": e.source,
+                    })
+                })
+                .collect();
             let v = serde_json::json!({
                 "schema": "libccheck/bases/v1",
                 "aliases": bases::ALIASES,
                 "default_matrix": bases::DEFAULT_MATRIX,
+                "catalog": entries,
             });
             serde_json::to_string_pretty(&v)? + "\n"
         }
         InspectFormat::Human => {
-            let mut s = String::from("ALIAS              IMAGE                                          PUBLIC IMAGE SHIPS\n");
+            let mut s = String::from("ALIAS              IMAGE                                          CATALOG ENTRY (--offline)\n");
             for al in bases::ALIASES {
                 let d = if bases::DEFAULT_MATRIX.contains(&al.name) { " (default)" } else { "" };
-                s.push_str(&format!("{:<18} {:<46} {}{d}\n", al.name, al.image, al.libc));
+                s.push_str(&format!("{:<18} {:<46} {}{d}\n", al.name, al.image, al.catalog));
             }
-            s.push_str("\nAny other image reference works too: -b myregistry/myimage:tag\n");
+            s.push_str("\nAny other image reference works too: -b myregistry/myimage:tag\n\n");
+            s.push_str("CATALOG (libccheck --offline -b NAME)\nNAME                        LIBC         SONAMES  IMAGE\n");
+            for e in catalog {
+                let libc = match (&e.libc_version, e.libc) {
+                    (Some(v), l) => format!("{} {v}", serde_json::to_value(l)?.as_str().unwrap_or("")),
+                    (None, _) => "none".into(),
+                };
+                s.push_str(&format!("{:<27} {:<12} {:>7}  {}\n", e.name, libc, e.libraries.len(), e.image));
+            }
+            s.push_str("\nSources: `libccheck bases --format json` gives each entry's source.\n");
             s
         }
     };

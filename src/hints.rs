@@ -36,13 +36,16 @@ pub const PACKAGES: &[(&str, &str, &str)] = &[
     ("libsystemd.so.0", "libsystemd0", "(none: Alpine has no systemd)"),
 ];
 
+/// Catalog bases (distroless-static aside) whose glibc is at least `v`.
 fn glibc_bases_at_least(v: &str) -> Vec<String> {
     let want = elf::version::dotted(v).unwrap_or_default();
-    ALIASES
+    let _ = ALIASES;
+    crate::catalog::entries()
         .iter()
-        .filter_map(|a| {
-            let num = a.libc.strip_prefix("glibc ")?.split([',', ' ']).next()?;
-            (elf::version::dotted(num)? >= want).then(|| format!("{} (glibc {num})", a.name))
+        .filter(|e| e.libc == LibcKind::Glibc)
+        .filter_map(|e| {
+            let num = e.libc_version.as_deref()?;
+            (elf::version::dotted(num)? >= want).then(|| format!("{} ({num})", e.name))
         })
         .collect()
 }

@@ -19,6 +19,9 @@ pub struct FileReport {
     /// RPATH entries with `$ORIGIN` expanded against the file's directory.
     pub rpath_expanded: Vec<String>,
     pub runpath_expanded: Vec<String>,
+    /// Predicted against the built-in catalog (files named on the command line only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub catalog: Option<crate::catalog::Compatibility>,
 }
 
 /// A file that could not be inspected, with a one-line reason.
@@ -161,6 +164,21 @@ fn inspect_candidate(c: &Candidate) -> Outcome {
         Ok(m) => m,
         Err(e) => return fail(io_reason(&e)),
     };
+    if explicit {
+        return match elf::parse_with_exports(&map) {
+            Ok((profile, exports)) => {
+                let exports = crate::base::export_names(exports);
+                let mut r = report_for(path, profile);
+                let p = &r.profile;
+                if p.machine == "x86-64" && (p.kind.is_program() || p.kind == elf::Kind::SharedObject) {
+                    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                    r.catalog = Some(crate::catalog::compatibility(p, &exports, &name));
+                }
+                Outcome::Elf(Box::new(r))
+            }
+            Err(e) => fail(e.to_string()),
+        };
+    }
     match elf::parse(&map) {
         Ok(profile) => Outcome::Elf(Box::new(report_for(path, profile))),
         Err(e) => fail(e.to_string()),
@@ -187,6 +205,7 @@ pub fn report_for(path: &Path, profile: BinaryProfile) -> FileReport {
             rpath_expanded: profile.rpath.clone(),
             runpath_expanded: profile.runpath.clone(),
             profile,
+            catalog: None,
         };
     }
     let dir = path
@@ -202,5 +221,6 @@ pub fn report_for(path: &Path, profile: BinaryProfile) -> FileReport {
         rpath_expanded: expand(&profile.rpath),
         runpath_expanded: expand(&profile.runpath),
         profile,
+        catalog: None,
     }
 }

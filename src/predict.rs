@@ -644,6 +644,7 @@ mod tests {
             ld_so_cache: None,
             musl_path: path_file,
             shell: true,
+            catalog: false,
         }
     }
 

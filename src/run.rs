@@ -250,16 +250,7 @@ pub fn plan(binary: &Path, profile: &BinaryProfile, cfg: &RunConfig) -> Result<P
     let mut sidecars: BTreeMap<String, Library> = BTreeMap::new();
     let mut note = |dest: &str, bytes: &[u8]| {
         if let Ok((profile, exports)) = elf::parse_with_exports(bytes) {
-            let exports = exports
-                .symbols
-                .into_iter()
-                .map(|s| match s.version {
-                    Some(v) if s.default => format!("{}@@{v}", s.name),
-                    Some(v) => format!("{}@{v}", s.name),
-                    None => s.name,
-                })
-                .collect();
-            sidecars.insert(format!("{WORK_DIR}/{dest}"), Library { profile, exports });
+            sidecars.insert(format!("{WORK_DIR}/{dest}"), Library { profile, exports: crate::base::export_names(exports) });
         }
     };
     for entry in profile.runpath.iter().chain(&profile.rpath) {
@@ -469,6 +460,30 @@ pub fn agreement(pred: &Prediction, actual: Verdict, actual_problems: &[classify
         k
     };
     Some(keys(&pred.problems) == keys(actual_problems))
+}
+
+/// Predict from the built-in catalog only (`--offline`): no Docker at all.
+pub fn predict_offline(plan: &Plan, profile: &BinaryProfile, exports: &[String], cfg: &RunConfig) -> Vec<BaseResult> {
+    let subject = Subject { profile, exports, path: format!("{APP_DIR}/{}", plan.binary_name), sidecars: &plan.sidecars };
+    cfg.bases
+        .iter()
+        .map(|base| {
+            let required = cfg.required.contains(&base.name);
+            let Some(entry) = crate::catalog::find(&base.name) else {
+                let names: Vec<&str> = crate::catalog::entries().iter().map(|e| e.name.as_str()).collect();
+                return BaseResult::error(base, required, format!("not in the offline catalog (it has: {})", names.join(", ")));
+            };
+            let bp = entry.to_profile();
+            let p = predict::predict(&subject, &bp);
+            let mut r = BaseResult::error(base, required, p.reason.clone());
+            r.image = entry.image.clone();
+            r.verdict = p.verdict;
+            r.libc = Some(bp.describe_libc());
+            r.os = Some(entry.os.clone());
+            r.prediction = Some(p);
+            r
+        })
+        .collect()
 }
 
 /// Run the plan on every base, `cfg.jobs` containers at a time, predicting each from its image's

@@ -7,3 +7,4 @@ mod fixture_images;
 mod fuzz;
 mod inspect;
 mod matrix;
+mod offline;

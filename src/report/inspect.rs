@@ -146,6 +146,9 @@ pub fn human_file(f: &FileReport, out: &mut String) {
     if !flags.is_empty() {
         let _ = writeln!(out, "  flags:     {}", flags.join(", "));
     }
+    if let Some(c) = &f.catalog {
+        let _ = writeln!(out, "  catalog:   {}", c.line());
+    }
 }
 
 pub fn human(run: &InspectRun) -> String {
