@@ -375,3 +375,73 @@ fn no_run_predicts_from_the_image_filesystems_without_containers() {
     assert!(o.stdout.contains("use distroless-cc"), "{}", o.stdout);
     assert!(o.stdout.contains("libstdc++.so.6: install Debian package libstdc++6 / Alpine package libstdc++"), "{}", o.stdout);
 }
+
+fn cache_file(dir: &std::path::Path) -> std::path::PathBuf {
+    std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).find(|p| p.extension().is_some_and(|x| x == "json")).expect("a cached profile")
+}
+
+#[test]
+fn corrupt_cached_profiles_are_rebuilt() {
+    if !docker() {
+        return;
+    }
+    let cache = tempfile::tempdir().unwrap();
+    let hello = fixture("hello");
+    let go = || {
+        let o = libccheck()
+            .env("LIBCCHECK_CACHE_DIR", cache.path())
+            .args(["--format", "json", "--no-run", "-b", image("bookworm"), hello.to_str().unwrap()])
+            .output()
+            .unwrap();
+        (o.status.code(), serde_json::from_slice::<Value>(&o.stdout).unwrap())
+    };
+    let (code, v) = go();
+    assert_eq!(code, Some(0), "{v}");
+    let f = cache_file(cache.path());
+    let good = std::fs::read(&f).unwrap();
+    std::fs::write(&f, b"{ this is not a profile").unwrap();
+    let (code, v) = go();
+    assert_eq!(code, Some(0), "{v}");
+    assert_eq!(v["bases"][0]["libc"], "glibc 2.36");
+    assert_eq!(std::fs::read(&f).unwrap().len(), good.len(), "the corrupt entry was rewritten");
+}
+
+#[test]
+fn a_prediction_the_run_refutes_is_flagged_everywhere() {
+    if !docker() {
+        return;
+    }
+    // Make libccheck wrong on purpose: a cached profile of bookworm whose libc.so.6 lacks GLIBC_2.34.
+    let cache = tempfile::tempdir().unwrap();
+    let hello = fixture("hello");
+    let with_cache = |args: &[&str]| {
+        let o = libccheck().env("LIBCCHECK_CACHE_DIR", cache.path()).args(args).output().unwrap();
+        (o.status.code().unwrap(), String::from_utf8_lossy(&o.stdout).into_owned())
+    };
+    with_cache(&["--no-run", "-b", image("bookworm"), hello.to_str().unwrap()]);
+    let f = cache_file(cache.path());
+    let mut p: Value = serde_json::from_slice(&std::fs::read(&f).unwrap()).unwrap();
+    for (_, lib) in p["libraries"].as_object_mut().unwrap() {
+        if lib["profile"]["soname"] == "libc.so.6" {
+            let defs = lib["profile"]["version_definitions"].as_array_mut().unwrap();
+            defs.retain(|d| d != "GLIBC_2.34");
+        }
+    }
+    std::fs::write(&f, serde_json::to_vec(&p).unwrap()).unwrap();
+    let (code, out) = with_cache(&["--format", "json", "-b", image("bookworm"), hello.to_str().unwrap()]);
+    assert_eq!(code, 2, "a mismatch is libccheck's own error");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["bases"][0]["agree"], false);
+    assert_eq!(v["bases"][0]["prediction"]["verdict"], "missing_version");
+    assert_eq!(v["bases"][0]["verdict"], "ok");
+    assert_eq!(v["summary"]["mismatches"], serde_json::json!([image("bookworm")]));
+    let (code, out) = with_cache(&["-b", image("bookworm"), hello.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(out.contains("ok ≠ PREDICTED") && out.contains("PREDICTION MISMATCH on"), "{out}");
+    let (_, out) = with_cache(&["--format", "markdown", "-b", image("bookworm"), hello.to_str().unwrap()]);
+    assert!(out.contains("missing_version ⚠️ mismatch"), "{out}");
+    let (_, out) = with_cache(&["--format", "junit", "-b", image("bookworm"), hello.to_str().unwrap()]);
+    assert!(out.contains("PREDICTION MISMATCH"), "{out}");
+    let (code, _) = with_cache(&["--allow-mismatch", "-b", image("bookworm"), hello.to_str().unwrap()]);
+    assert_eq!(code, 0);
+}

@@ -221,8 +221,9 @@ fn xml(s: &str) -> String {
 }
 
 pub fn junit(r: &Report) -> String {
-    let failures = r.bases.iter().filter(|b| !matches!(b.verdict, Verdict::Ok | Verdict::Error)).count();
-    let errors = r.summary.errors;
+    let mismatch = |b: &&BaseResult| b.agree == Some(false);
+    let failures = r.bases.iter().filter(|b| !mismatch(b) && !matches!(b.verdict, Verdict::Ok | Verdict::Error)).count();
+    let errors = r.bases.iter().filter(|b| mismatch(b) || b.verdict == Verdict::Error).count();
     let time: f64 = r.bases.iter().map(|b| b.ms as f64 / 1000.0).sum();
     let name = std::path::Path::new(&r.binary.path).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let mut o = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
@@ -246,6 +247,12 @@ pub fn junit(r: &Report) -> String {
             }
         }
         let body = format!("image: {}\nlibc: {}\n{}", b.image, b.libc.as_deref().unwrap_or("?"), evidence);
+        if b.agree == Some(false) {
+            let p = b.prediction.as_ref().expect("a mismatch has a prediction");
+            let msg = format!("prediction mismatch: libccheck predicted {} ({}), the run showed {} ({})", p.verdict, p.reason, b.verdict, b.reason);
+            let _ = write!(o, ">\n      <error message=\"{}\" type=\"prediction_mismatch\">{}</error>\n    </testcase>\n", xml(&msg), xml(&body));
+            continue;
+        }
         match b.verdict {
             Verdict::Ok => o.push_str("/>\n"),
             Verdict::Error => {
