@@ -11,6 +11,8 @@
  *   JOB = NAME NENV ENV... NARGS PATH ARG...     (NARGS counts PATH and every ARG)
  *   PATH "@read" with one ARG reports that file's content as the job's stdout, running nothing
  *   (how os-release is read in images without cat or a shell).
+ * Or: probe TIMEOUT_MS CAP_BYTES @jobs FILE — the same job words, NUL-separated, read from FILE
+ *   (for hundreds of jobs, beyond what a command line holds).
  *
  * Output (stdout), per job:
  *   LIBCCHECK-PROBE v1 name=N errno=E exited=0|1 code=C signal=S timed_out=0|1 out_total=B err_total=B ms=T
@@ -211,6 +213,36 @@ int main(int argc, char **argv) {
     signal(SIGPIPE, SIG_IGN);
     long timeout_ms = atol(argv[1]);
     size_t capsz = (size_t)atol(argv[2]);
+    if (argc == 5 && strcmp(argv[3], "@jobs") == 0) {
+        /* Re-enter with the words of the file as the argument vector. */
+        int fd = open(argv[4], O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+            perror("probe: job file");
+            return 2;
+        }
+        size_t cap = 1 << 16, len = 0;
+        char *buf = malloc(cap);
+        ssize_t r;
+        while ((r = read(fd, buf + len, cap - len)) > 0) {
+            len += (size_t)r;
+            if (len == cap) buf = realloc(buf, cap *= 2);
+        }
+        close(fd);
+        int n = 3;
+        for (size_t k = 0; k < len; k++)
+            if (buf[k] == 0) n++;
+        char **nargv = calloc((size_t)n + 1, sizeof *nargv);
+        nargv[0] = argv[0];
+        nargv[1] = argv[1];
+        nargv[2] = argv[2];
+        int m = 3;
+        for (size_t k = 0; k < len;) {
+            nargv[m++] = buf + k;
+            k += strlen(buf + k) + 1;
+        }
+        argc = m;
+        argv = nargv;
+    }
     int i = 3;
     while (i < argc) {
         const char *name = argv[i++];

@@ -129,6 +129,9 @@ pub enum Command {
     /// Print the ELF facts of files: interpreter, needed libraries, symbol versions and the symbols
     /// that force them, libc flavour. Directories are walked. Nothing is executed.
     Inspect(InspectArgs),
+    /// Audit every ELF file of an image or a root directory against the bases you want to move
+    /// to: which break, why, grouped by cause, predicted and then verified in one container per target.
+    Audit(AuditArgs),
     /// List the base aliases and the images they stand for.
     Bases(BasesArgs),
     /// (For scripts/gen-catalog.sh) print the catalog entry of an image or a root directory.
@@ -137,6 +140,42 @@ pub enum Command {
     /// Remove containers left behind by libccheck runs that were killed (label org.libccheck.run).
     /// Containers of runs still going on this host are spared unless --all.
     Clean(CleanArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// A root directory to audit (an unpacked image, a build output).
+    #[arg(value_name = "DIR", required_unless_present = "image", conflicts_with = "image")]
+    pub dir: Option<PathBuf>,
+    /// An image to audit (read through the Engine API, never started).
+    #[arg(long, value_name = "IMAGE")]
+    pub image: Option<String>,
+    /// Target base(s): alias or image reference; repeat or comma-separate.
+    #[arg(long = "to", value_name = "BASE", required = true)]
+    pub to: Vec<String>,
+    /// Audit every ELF file, not only the application's own (those no package manager installed).
+    #[arg(long)]
+    pub all: bool,
+    /// Predict only; start no verifying container.
+    #[arg(long)]
+    pub no_run: bool,
+    /// Do not fail (exit 2) when verification disagrees with a prediction.
+    #[arg(long)]
+    pub allow_mismatch: bool,
+    /// Seconds per file for the loader check.
+    #[arg(long, default_value_t = 20, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub timeout: u64,
+    #[arg(long, value_enum, default_value_t = PullPolicy::Missing)]
+    pub pull: PullPolicy,
+    #[arg(long, value_enum, default_value_t = AuditFormat::Human)]
+    pub format: AuditFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum AuditFormat {
+    Human,
+    Json,
+    Markdown,
 }
 
 #[derive(Debug, Args)]
@@ -208,6 +247,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Some(Command::Inspect(a)) => inspect(a),
         Some(Command::Bases(a)) => list_bases(a),
+        Some(Command::Audit(a)) => audit(a),
         Some(Command::Clean(a)) => clean(a),
         Some(Command::CatalogEntry(a)) => catalog_entry(a),
         None => check(cli.check),
@@ -292,7 +332,7 @@ fn check(a: CheckArgs) -> anyhow::Result<ExitCode> {
     let plan = run::plan(&binary, &profile, &cfg).map_err(anyhow::Error::msg)?;
     if a.offline {
         let results = run::predict_offline(&plan, &profile, &exports, &cfg);
-        return finish_report("offline", &binary, &profile, &cfg, results, &a);
+        return finish_report("offline", "offline", &binary, &profile, &cfg, results, &a);
     }
     let run_id = format!("{}-{}", std::process::id(), std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0));
     let rt = runtime()?;
@@ -318,11 +358,12 @@ fn check(a: CheckArgs) -> anyhow::Result<ExitCode> {
         Ok(r) => r,
         Err(code) => return Ok(ExitCode::from(code)),
     };
-    finish_report(&run_id, &binary, &profile, &cfg, results, &a)
+    let mode = if cfg.no_run { "no_run" } else { "run" };
+    finish_report(&run_id, mode, &binary, &profile, &cfg, results, &a)
 }
 
-fn finish_report(run_id: &str, binary: &std::path::Path, profile: &crate::elf::BinaryProfile, cfg: &RunConfig, results: Vec<run::BaseResult>, a: &CheckArgs) -> anyhow::Result<ExitCode> {
-    let report = report::run::Report::new(run_id, &binary.display().to_string(), profile, cfg.exec_args.clone(), results, a.allow_mismatch);
+fn finish_report(run_id: &str, mode: &'static str, binary: &std::path::Path, profile: &crate::elf::BinaryProfile, cfg: &RunConfig, results: Vec<run::BaseResult>, a: &CheckArgs) -> anyhow::Result<ExitCode> {
+    let report = report::run::Report::new(run_id, mode, &binary.display().to_string(), profile, cfg.exec_args.clone(), results, a.allow_mismatch);
     let color = std::env::var_os("NO_COLOR").is_none() && std::io::IsTerminal::is_terminal(&std::io::stdout());
     let text = match a.format {
         Format::Human => report::run::human(&report, color),
@@ -422,4 +463,90 @@ fn catalog_entry(a: CatalogEntryArgs) -> anyhow::Result<ExitCode> {
     let e = crate::catalog::Entry::from_profile(&a.name, &a.public, &profile, &a.source);
     write_stdout(&(serde_json::to_string(&e)? + "\n"))?;
     Ok(ExitCode::from(exit::OK))
+}
+
+fn audit(a: AuditArgs) -> anyhow::Result<ExitCode> {
+    let targets = bases::resolve_all(&a.to).map_err(anyhow::Error::msg)?;
+    let cfg = crate::audit_run::AuditConfig {
+        targets,
+        all: a.all,
+        no_run: a.no_run,
+        timeout: std::time::Duration::from_secs(a.timeout),
+        sandbox: Sandbox::default(),
+        pull: a.pull,
+    };
+    let run_id = format!("{}-{}", std::process::id(), std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0));
+    // A directory is read before Docker is needed, so that its errors come first.
+    let dir_source = match &a.dir {
+        Some(d) => {
+            if !d.is_dir() {
+                anyhow::bail!("{}: not a directory (audit takes a root directory or --image)", d.display());
+            }
+            let s = crate::profiles::source_from_dir(d);
+            if s.files.is_empty() {
+                anyhow::bail!("{}: no ELF files to audit ({} other files)", d.display(), s.non_elf);
+            }
+            Some(s)
+        }
+        None => None,
+    };
+    let rt = runtime()?;
+    let outcome = rt.block_on(async {
+        let engine = BollardEngine::connect(std::time::Duration::from_secs(600)).await?;
+        let work = async {
+            let (source, overlay, name, kind) = match (dir_source, &a.image) {
+                (Some(s), _) => {
+                    let d = a.dir.as_ref().unwrap();
+                    let overlay = if a.no_run { vec![] } else { crate::audit_run::overlay_tar_from_dir(d, &s, a.all)? };
+                    (s, overlay, d.display().to_string(), "directory")
+                }
+                (None, Some(image)) => {
+                    let progress = run::Progress::new(true, 1);
+                    let base = bases::resolve(image).map_err(anyhow::Error::msg)?;
+                    let info = run::ensure_images(&engine, std::slice::from_ref(&base), a.pull, &progress).await;
+                    progress.finish();
+                    let info = info.get(&base.image).cloned().unwrap_or_else(|| Err("image was not resolved".into())).map_err(anyhow::Error::msg)?;
+                    if info.arch != "amd64" && !info.arch.is_empty() {
+                        anyhow::bail!("{image} is an image for {}/{}; libccheck audits amd64 images", info.os, info.arch);
+                    }
+                    let s = crate::profiles::with_image_tar(&engine, &base.image, &run_id, crate::profiles::source_from_tar).await.map_err(anyhow::Error::msg)?;
+                    if s.files.is_empty() {
+                        anyhow::bail!("{image}: no ELF files to audit");
+                    }
+                    let overlay = if a.no_run {
+                        vec![]
+                    } else {
+                        let wanted: std::collections::BTreeSet<String> = s.selected(a.all).iter().map(|f| f.path.clone()).collect();
+                        let links = s.overlay_links(a.all);
+                        crate::profiles::with_image_tar(&engine, &base.image, &run_id, move |r| crate::audit_run::overlay_tar_from_stream(r, &wanted, &links))
+                            .await
+                            .map_err(anyhow::Error::msg)?
+                    };
+                    (s, overlay, image.clone(), "image")
+                }
+                (None, None) => anyhow::bail!("give a directory or --image"),
+            };
+            let targets = crate::audit_run::audit_targets(&engine, &source, &overlay, &cfg, &run_id).await;
+            Ok::<_, anyhow::Error>(report::audit::AuditReport::new(report::audit::SourceSummary::new(&name, kind, &source, a.all), targets, a.allow_mismatch))
+        };
+        tokio::select! {
+            r = work => r.map(Ok),
+            code = interrupted() => {
+                let n = run::cleanup_run(&engine, &run_id).await.unwrap_or(0);
+                eprintln!("libccheck: interrupted; removed {n} container(s)");
+                Ok(Err(code))
+            }
+        }
+    })?;
+    let report = match outcome {
+        Ok(r) => r,
+        Err(code) => return Ok(ExitCode::from(code)),
+    };
+    let text = match a.format {
+        AuditFormat::Human => report::audit::human(&report),
+        AuditFormat::Json => report::audit::json(&report),
+        AuditFormat::Markdown => report::audit::markdown(&report),
+    };
+    write_stdout(&text)?;
+    Ok(ExitCode::from(report.exit_code))
 }

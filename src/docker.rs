@@ -220,7 +220,7 @@ impl Engine for BollardEngine {
             pids_limit: Some(sb.pids_limit),
             log_config: Some(HostConfigLogConfig {
                 typ: Some("json-file".into()),
-                config: Some(HashMap::from([("max-size".to_string(), "4m".to_string())])),
+                config: Some(HashMap::from([("max-size".to_string(), "256m".to_string())])),
             }),
             ..Default::default()
         };

@@ -109,8 +109,8 @@ pub fn for_prediction(bin: &BinaryProfile, base: &BaseProfile, pred: &Prediction
             Problem::MissingSymbol { .. } if musl_base && bin.libc.flavour == LibcFlavour::Glibc => {
                 add("glibc-only symbols: build for musl, or use a glibc base".into());
             }
-            Problem::MissingSymbol { symbol, .. } => {
-                add(format!("{symbol} is not defined by any library loaded here: the library is a different version than the one it was linked against"));
+            Problem::MissingSymbol { .. } => {
+                add("symbols no library here defines: a library is another version than the one it was linked against (ship that version beside it, or pick a base that has it)".into());
             }
         }
     }

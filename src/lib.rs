@@ -3,6 +3,8 @@
 //! Pure logic lives in [`elf`] (profiles from bytes) and [`report`] (formats); host file access in
 //! [`inspect`]; the command line in [`cli`].
 
+pub mod audit;
+pub mod audit_run;
 pub mod base;
 pub mod bases;
 pub mod catalog;

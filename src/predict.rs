@@ -65,10 +65,23 @@ struct World<'a> {
 }
 
 impl<'a> World<'a> {
+    /// The library at `path`. Files placed into the image (sidecars, an audited application)
+    /// shadow the image's own: the directory part resolves through the image's links, the
+    /// placed file is looked for there first.
     fn lib(&self, path: &str) -> Option<(String, &'a Library)> {
         let p = normalize(path);
         if let Some(l) = self.sidecars.get(&p) {
             return Some((p, l));
+        }
+        if !self.sidecars.is_empty() {
+            if let Some((dir, name)) = p.rsplit_once('/') {
+                if let Some(rdir) = self.base.resolve(if dir.is_empty() { "/" } else { dir }) {
+                    let cand = normalize(&format!("{rdir}/{name}"));
+                    if let Some(l) = self.sidecars.get(&cand) {
+                        return Some((cand, l));
+                    }
+                }
+            }
         }
         self.base.library_at(&p)
     }

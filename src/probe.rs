@@ -167,3 +167,15 @@ mod tests {
         assert_eq!(parse_report(b"").unwrap(), vec![]);
     }
 }
+
+/// For many jobs: the probe's arguments point at a job file (`@jobs PATH`) holding the same words
+/// NUL-separated. Returns (arguments, file content).
+pub fn job_file(timeout_ms: u64, cap_bytes: usize, jobs: &[Job], path: &str) -> (Vec<String>, Vec<u8>) {
+    let words = command_line(timeout_ms, cap_bytes, jobs);
+    let mut content = Vec::new();
+    for w in &words[2..] {
+        content.extend_from_slice(w.as_bytes());
+        content.push(0);
+    }
+    (vec![words[0].clone(), words[1].clone(), "@jobs".into(), path.into()], content)
+}

@@ -104,9 +104,113 @@ pub async fn profile<E: Engine>(engine: &E, image: &str, image_id: &str, run_id:
     if let Some(p) = load_cached(image_id) {
         return Ok(p);
     }
+    let id_owned = image_id.to_string();
+    let p = with_image_tar(engine, image, run_id, move |r| from_tar(r, &id_owned)).await?;
+    store(&p);
+    Ok(p)
+}
+
+/// Read the source of an audit from a tar stream of its filesystem.
+pub fn source_from_tar(reader: impl Read) -> std::io::Result<crate::audit::Source> {
+    use crate::audit::SourceBuilder;
+    let mut b = SourceBuilder::default();
+    let mut archive = tar::Archive::new(reader);
+    let mut buf = Vec::new();
+    for entry in archive.entries()? {
+        let mut e = entry?;
+        let path = format!("/{}", e.path()?.to_string_lossy().trim_start_matches("./").trim_end_matches('/'));
+        match e.header().entry_type() {
+            tar::EntryType::Symlink => {
+                if let Some(t) = e.link_name()? {
+                    b.add_link(&path, &t.to_string_lossy());
+                }
+            }
+            tar::EntryType::Link => {
+                if let Some(t) = e.link_name()? {
+                    b.add_link(&path, &format!("/{}", t.to_string_lossy().trim_start_matches("./")));
+                }
+            }
+            tar::EntryType::Regular | tar::EntryType::Continuous => {
+                buf.clear();
+                if SourceBuilder::wants_text(&path) {
+                    e.read_to_end(&mut buf)?;
+                    b.add_file(&path, &buf);
+                    continue;
+                }
+                let mut magic = [0u8; 4];
+                if e.size() < 52 || e.read_exact(&mut magic).is_err() || &magic != b"\x7fELF" {
+                    b.add_non_elf();
+                    continue;
+                }
+                buf.extend_from_slice(&magic);
+                e.read_to_end(&mut buf)?;
+                b.add_file(&path, &buf);
+            }
+            _ => {}
+        }
+    }
+    Ok(b.finish())
+}
+
+/// Read the source of an audit from a root directory on the host (symlinks recorded, never
+/// followed: an absolute link means that path inside the root).
+pub fn source_from_dir(root: &std::path::Path) -> crate::audit::Source {
+    use crate::audit::SourceBuilder;
+    let mut b = SourceBuilder::default();
+    for e in walkdir::WalkDir::new(root).follow_links(false).sort_by_file_name() {
+        let e = match e {
+            Ok(e) => e,
+            Err(err) => {
+                let p = err.path().map(|p| p.display().to_string()).unwrap_or_default();
+                b.add_unreadable(&p, err.io_error().map(|e| e.to_string()).unwrap_or_else(|| err.to_string()));
+                continue;
+            }
+        };
+        let rel = e.path().strip_prefix(root).unwrap_or(e.path());
+        let path = format!("/{}", rel.to_string_lossy());
+        let ft = e.file_type();
+        if ft.is_symlink() {
+            if let Ok(t) = std::fs::read_link(e.path()) {
+                b.add_link(&path, &t.to_string_lossy());
+            }
+        } else if ft.is_file() {
+            let mut f = match std::fs::File::open(e.path()) {
+                Ok(f) => f,
+                Err(err) => {
+                    b.add_unreadable(&e.path().display().to_string(), err.to_string().split(" (os error").next().unwrap_or("").to_lowercase());
+                    continue;
+                }
+            };
+            if SourceBuilder::wants_text(&path) {
+                let mut t = Vec::new();
+                let _ = f.read_to_end(&mut t);
+                b.add_file(&path, &t);
+                continue;
+            }
+            let mut magic = [0u8; 4];
+            if f.read_exact(&mut magic).is_err() || &magic != b"\x7fELF" {
+                b.add_non_elf();
+                continue;
+            }
+            match std::fs::read(e.path()) {
+                Ok(bytes) => b.add_file(&path, &bytes),
+                Err(err) => b.add_unreadable(&e.path().display().to_string(), err.to_string()),
+            }
+        }
+    }
+    b.finish()
+}
+
+/// Export a created, never-started container of `image` and hand its tar stream to `read`
+/// (on a blocking thread). The container is removed on every path.
+pub async fn with_image_tar<E: Engine, T: Send + 'static>(
+    engine: &E,
+    image: &str,
+    run_id: &str,
+    read: impl FnOnce(Box<dyn Read + Send>) -> std::io::Result<T> + Send + 'static,
+) -> Result<T, String> {
     let spec = ContainerSpec {
         image: image.to_string(),
-        // Never started: only its filesystem is exported.
         entrypoint: vec!["/libccheck-never-started".into()],
         cmd: vec![],
         env: vec![],
@@ -121,12 +225,9 @@ pub async fn profile<E: Engine>(engine: &E, image: &str, image_id: &str, run_id:
     let id = engine.create(&spec).await.map_err(|e| e.to_string())?;
     let stream = engine.export(&id).map_err(std::io::Error::other);
     let reader = tokio_util::io::StreamReader::new(stream);
-    let image_id_owned = image_id.to_string();
-    let result = tokio::task::spawn_blocking(move || from_tar(tokio_util::io::SyncIoBridge::new(reader), &image_id_owned)).await;
+    let result = tokio::task::spawn_blocking(move || read(Box::new(tokio_util::io::SyncIoBridge::new(reader)))).await;
     if let Err(e) = engine.remove(&id).await {
         tracing::warn!("could not remove container {id}: {e}");
     }
-    let p = result.map_err(|e| e.to_string())?.map_err(|e| format!("reading the filesystem of {image}: {e}"))?;
-    store(&p);
-    Ok(p)
+    result.map_err(|e| e.to_string())?.map_err(|e| format!("reading the filesystem of {image}: {e}"))
 }

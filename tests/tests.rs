@@ -2,6 +2,7 @@
 
 mod util;
 
+mod audit;
 mod docker_errors;
 mod fixture_images;
 mod fuzz;

@@ -1,5 +1,6 @@
 //! Turning results into bytes: human text, JSON, and (for runs) JUnit and Markdown. No I/O here.
 
+pub mod audit;
 pub mod inspect;
 pub mod run;
 

@@ -36,6 +36,8 @@ pub struct Report {
     pub schema: &'static str,
     /// Value of the org.libccheck.run label on this run's containers.
     pub run_id: String,
+    /// `run` (predict and run), `no_run` (predict from the images), `offline` (from the catalog).
+    pub mode: &'static str,
     pub binary: BinarySummary,
     pub exec_args: Option<Vec<String>>,
     pub bases: Vec<BaseResult>,
@@ -44,7 +46,15 @@ pub struct Report {
 }
 
 impl Report {
-    pub fn new(run_id: &str, path: &str, profile: &BinaryProfile, exec_args: Option<Vec<String>>, bases: Vec<BaseResult>, allow_mismatch: bool) -> Report {
+    pub fn new(
+        run_id: &str,
+        mode: &'static str,
+        path: &str,
+        profile: &BinaryProfile,
+        exec_args: Option<Vec<String>>,
+        bases: Vec<BaseResult>,
+        allow_mismatch: bool,
+    ) -> Report {
         let mismatches: Vec<String> = bases.iter().filter(|b| b.agree == Some(false)).map(|b| b.base.clone()).collect();
         let ok = bases.iter().filter(|b| b.verdict == Verdict::Ok).count();
         let errors = bases.iter().filter(|b| b.verdict == Verdict::Error).count();
@@ -59,6 +69,7 @@ impl Report {
         Report {
             schema: SCHEMA,
             run_id: run_id.to_string(),
+            mode,
             binary: BinarySummary {
                 path: path.to_string(),
                 headline: super::inspect::headline(profile),
@@ -106,10 +117,6 @@ fn predicted_cell(b: &BaseResult) -> String {
     b.prediction.as_ref().map(|p| p.verdict.to_string()).unwrap_or_else(|| "-".into())
 }
 
-fn ran(b: &BaseResult) -> bool {
-    b.load.is_some() || b.exec.is_some() || b.agree.is_some() || (b.prediction.is_none() && b.verdict != Verdict::Error)
-}
-
 pub fn human(r: &Report, color: bool) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{}: {}", r.binary.path, r.binary.headline);
@@ -117,7 +124,7 @@ pub fn human(r: &Report, color: bool) -> String {
         let _ = writeln!(out, "exec probe: {} {}", r.binary.path, a.join(" "));
     }
     out.push('\n');
-    let any_run = r.bases.iter().any(ran);
+    let any_run = r.mode == "run";
     let rows: Vec<Vec<String>> = r
         .bases
         .iter()

@@ -1,0 +1,391 @@
+//! `libccheck audit`: every ELF file of an image (or a root directory) against the bases you want
+//! to move to. Which files the package manager installed (dpkg file lists, the apk database) and
+//! which are the application's own; a prediction per file and target; then one verifying
+//! container per target, in which the static probe runs the target's loader on every file.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use crate::base::{normalize, resolve_in, Library};
+use crate::classify::{self, Problem, Verdict};
+use crate::elf::{self, BinaryProfile, Kind};
+use crate::predict::{self, Prediction, Subject};
+
+/// One ELF file of the source.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    pub path: String,
+    pub profile: BinaryProfile,
+    /// Exported symbols (shared objects only).
+    pub exports: Vec<String>,
+}
+
+/// What was read of the source image or directory.
+#[derive(Debug, Default)]
+pub struct Source {
+    pub files: Vec<SourceFile>,
+    pub links: BTreeMap<String, String>,
+    /// Paths the package manager installed, resolved inside the source.
+    pub owned: BTreeSet<String>,
+    /// `dpkg`, `apk`, or none.
+    pub package_manager: Option<String>,
+    pub packages: usize,
+    pub non_elf: usize,
+    pub unreadable: Vec<(String, String)>,
+}
+
+/// Collects a [`Source`] entry by entry (from a tar stream or a directory walk).
+#[derive(Default)]
+pub struct SourceBuilder {
+    s: Source,
+    lists: Vec<String>,
+    apk: Option<String>,
+}
+
+fn is_dpkg_list(path: &str) -> bool {
+    path.starts_with("/var/lib/dpkg/info/") && path.ends_with(".list")
+}
+
+const APK_DB: &str = "/lib/apk/db/installed";
+
+impl SourceBuilder {
+    /// Files whose whole content is wanted (package databases); ELF files are decided by magic.
+    pub fn wants_text(path: &str) -> bool {
+        is_dpkg_list(path) || path == APK_DB || path == "/usr/lib/apk/db/installed"
+    }
+
+    pub fn add_link(&mut self, path: &str, target: &str) {
+        self.s.links.insert(normalize(path), target.to_string());
+    }
+
+    pub fn add_unreadable(&mut self, path: &str, why: String) {
+        self.s.unreadable.push((path.to_string(), why));
+    }
+
+    pub fn add_non_elf(&mut self) {
+        self.s.non_elf += 1;
+    }
+
+    pub fn add_file(&mut self, path: &str, bytes: &[u8]) {
+        let path = normalize(path);
+        if Self::wants_text(&path) {
+            let t = String::from_utf8_lossy(bytes).into_owned();
+            if is_dpkg_list(&path) {
+                self.lists.push(t);
+            } else {
+                self.apk = Some(t);
+            }
+            return;
+        }
+        if bytes.len() < 4 || &bytes[..4] != b"\x7fELF" {
+            self.s.non_elf += 1;
+            return;
+        }
+        match elf::parse_with_exports(bytes) {
+            Ok((profile, exports)) => {
+                if matches!(profile.kind, Kind::Relocatable | Kind::Core | Kind::Other) {
+                    self.s.non_elf += 1;
+                    return;
+                }
+                let exports = if profile.kind == Kind::SharedObject || profile.soname.is_some() { crate::base::export_names(exports) } else { vec![] };
+                self.s.files.push(SourceFile { path, profile, exports });
+            }
+            Err(e) => self.s.unreadable.push((path, e.to_string())),
+        }
+    }
+
+    pub fn finish(mut self) -> Source {
+        let mut owned = BTreeSet::new();
+        let links = &self.s.links;
+        let mut add = |p: &str| {
+            let p = normalize(p);
+            if let Some(r) = resolve_in(links, &p, |_| true) {
+                owned.insert(r);
+            }
+            owned.insert(p);
+        };
+        if !self.lists.is_empty() {
+            self.s.package_manager = Some("dpkg".into());
+            self.s.packages = self.lists.len();
+            for l in &self.lists {
+                for line in l.lines().filter(|l| l.starts_with('/')) {
+                    add(line);
+                }
+            }
+        }
+        if let Some(db) = &self.apk {
+            self.s.package_manager = Some("apk".into());
+            let mut dir = String::new();
+            for line in db.lines() {
+                if let Some(d) = line.strip_prefix("F:") {
+                    dir = d.to_string();
+                } else if let Some(f) = line.strip_prefix("R:") {
+                    add(&format!("/{dir}/{f}"));
+                } else if line.starts_with("P:") {
+                    self.s.packages += 1;
+                }
+            }
+        }
+        self.s.owned = owned;
+        self.s.files.sort_by(|a, b| a.path.cmp(&b.path));
+        self.s
+    }
+}
+
+impl Source {
+    pub fn is_packaged(&self, path: &str) -> bool {
+        self.owned.contains(path) || resolve_in(&self.links, path, |_| true).is_some_and(|r| self.owned.contains(&r))
+    }
+
+    /// The files to audit: the application's own (not installed by the package manager), or all.
+    pub fn selected(&self, all: bool) -> Vec<&SourceFile> {
+        self.files.iter().filter(|f| all || !self.is_packaged(&f.path)).collect()
+    }
+
+    /// The application's libraries, as the target would see them once copied in: by their path
+    /// and by every symlink of the source that leads to them.
+    pub fn overlay(&self, all: bool) -> BTreeMap<String, Library> {
+        let mut m = BTreeMap::new();
+        for f in self.selected(all) {
+            if f.profile.kind == Kind::SharedObject || f.profile.soname.is_some() {
+                m.insert(f.path.clone(), Library { profile: f.profile.clone(), exports: f.exports.clone() });
+            }
+        }
+        for link in self.links.keys() {
+            if let Some(real) = resolve_in(&self.links, link, |_| true) {
+                if let Some(l) = m.get(&real).cloned() {
+                    m.insert(link.clone(), l);
+                }
+            }
+        }
+        m
+    }
+
+    /// Symlinks of the source that point at selected files (uploaded with them).
+    pub fn overlay_links(&self, all: bool) -> Vec<(String, String)> {
+        let selected: BTreeSet<&str> = self.selected(all).iter().map(|f| f.path.as_str()).collect();
+        self.links
+            .iter()
+            .filter(|(l, _)| resolve_in(&self.links, l, |_| true).is_some_and(|r| selected.contains(r.as_str())))
+            .map(|(l, t)| (l.clone(), t.clone()))
+            .collect()
+    }
+}
+
+/// Symbols a host program provides to the modules it loads: Python's C API (`Py*`, `_Py*`),
+/// Perl's (`Perl*`, `PL_*`), and the debugger's proc_service for libthread_db (`ps_*`).
+pub fn host_provided(symbol: &str) -> Option<&'static str> {
+    if symbol.starts_with("Py") || symbol.starts_with("_Py") {
+        Some("Python")
+    } else if symbol.starts_with("Perl") || symbol.starts_with("PL_") {
+        Some("Perl")
+    } else if symbol.starts_with("ps_") {
+        Some("a debugger (proc_service)")
+    } else {
+        None
+    }
+}
+
+/// Drop missing-symbol problems a host program would satisfy (shared objects only); a note says so.
+pub fn without_host_symbols(kind: Kind, problems: Vec<Problem>) -> (Vec<Problem>, Option<String>) {
+    if kind != Kind::SharedObject {
+        return (problems, None);
+    }
+    let (host, rest): (Vec<Problem>, Vec<Problem>) =
+        problems.into_iter().partition(|p| matches!(p, Problem::MissingSymbol { symbol, .. } if host_provided(symbol).is_some()));
+    let note = host.first().map(|p| {
+        let Problem::MissingSymbol { symbol, .. } = p else { unreachable!() };
+        let host_name = host_provided(symbol).unwrap_or("the host");
+        format!("{} symbols ({symbol}, …) are left to the host program that loads this module ({host_name}); not a problem", host.len())
+    });
+    (rest, note)
+}
+
+/// The audit of one file on one target.
+#[derive(Debug, Clone, Serialize)]
+pub struct FileResult {
+    pub path: String,
+    pub kind: Kind,
+    pub packaged: bool,
+    pub verdict: Verdict,
+    pub reason: String,
+    pub problems: Vec<Problem>,
+    pub hints: Vec<String>,
+    pub predicted: Verdict,
+    /// The loader's verdict in the verifying container (`None` with --no-run).
+    pub verified: Option<Verdict>,
+    pub agree: Option<bool>,
+    pub note: Option<String>,
+}
+
+/// Problems grouped by cause, for the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct Group {
+    pub cause: String,
+    pub verdict: Verdict,
+    pub hint: Option<String>,
+    pub files: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TargetResult {
+    pub base: String,
+    pub image: String,
+    pub libc: Option<String>,
+    pub audited: usize,
+    pub broken: usize,
+    pub mismatches: usize,
+    pub groups: Vec<Group>,
+    pub files: Vec<FileResult>,
+    pub error: Option<String>,
+}
+
+/// The cause a problem is grouped under: "needs glibc", "libstdc++.so.6 missing", "GLIBC_2.38 needed".
+pub fn cause(p: &Problem, target_libc: crate::base::LibcKind) -> String {
+    use crate::base::LibcKind;
+    match p {
+        Problem::NoInterpreter { interpreter } if elf::is_glibc_loader(interpreter) && target_libc == LibcKind::Musl => "needs glibc".into(),
+        Problem::NoInterpreter { interpreter } if elf::is_musl_loader(interpreter) => "needs musl".into(),
+        Problem::NoInterpreter { .. } if target_libc == LibcKind::None => "no dynamic loader in the base".into(),
+        Problem::NoInterpreter { interpreter } => format!("no {interpreter}"),
+        Problem::MissingLibrary { library, .. } => format!("{library} missing"),
+        Problem::MissingVersion { version, .. } => format!("{version} needed"),
+        Problem::MissingSymbol { .. } => "symbols not found".into(),
+    }
+}
+
+/// Predict every selected file on a target (pure).
+pub fn predict_all(source: &Source, all: bool, target: &crate::base::BaseProfile) -> Vec<(String, Prediction)> {
+    let overlay = source.overlay(all);
+    source
+        .selected(all)
+        .into_iter()
+        .map(|f| {
+            let subject = Subject { profile: &f.profile, exports: &f.exports, path: f.path.clone(), sidecars: &overlay };
+            (f.path.clone(), predict::predict(&subject, target))
+        })
+        .collect()
+}
+
+/// Combine prediction and (optional) verification into per-file results and groups (pure).
+pub fn assemble(
+    source: &Source,
+    target: &crate::base::BaseProfile,
+    predictions: Vec<(String, Prediction)>,
+    verified: Option<&BTreeMap<String, classify::Outcome>>,
+) -> (Vec<FileResult>, Vec<Group>) {
+    let by_path: BTreeMap<&str, &SourceFile> = source.files.iter().map(|f| (f.path.as_str(), f)).collect();
+    let mut files = Vec::new();
+    for (path, pred) in predictions {
+        let f = by_path[path.as_str()];
+        let (pproblems, note) = without_host_symbols(f.profile.kind, pred.problems.clone());
+        let pverdict = pproblems.iter().map(Problem::verdict).min().unwrap_or(Verdict::Ok);
+        let run = verified.and_then(|v| v.get(&path));
+        let (rverdict, rproblems) = match run {
+            Some(o) => {
+                let (rp, _) = without_host_symbols(f.profile.kind, o.problems.clone());
+                let v = if o.verdict == Verdict::MissingSymbol || o.verdict == Verdict::Ok || !o.problems.is_empty() {
+                    rp.iter().map(Problem::verdict).min().unwrap_or(Verdict::Ok)
+                } else {
+                    o.verdict
+                };
+                (Some(v), rp)
+            }
+            None => (None, vec![]),
+        };
+        let mut cmp = pred.clone();
+        cmp.verdict = pverdict;
+        cmp.problems = pproblems.clone();
+        let agree = rverdict.and_then(|v| crate::run::agreement(&cmp, v, &rproblems));
+        let (verdict, problems) = match rverdict {
+            Some(v) => (v, if v == Verdict::Ok { vec![] } else if rproblems.is_empty() { pproblems.clone() } else { rproblems }),
+            None => (pverdict, pproblems.clone()),
+        };
+        let reason = if problems.is_empty() {
+            match verdict {
+                Verdict::Ok => "loads".to_string(),
+                _ => run.map(|o| o.reason.clone()).unwrap_or_else(|| pred.reason.clone()),
+            }
+        } else {
+            classify::summarize(&problems)
+        };
+        files.push(FileResult {
+            path: path.clone(),
+            kind: f.profile.kind,
+            packaged: source.is_packaged(&path),
+            verdict,
+            reason,
+            problems,
+            hints: if verdict == Verdict::Ok { vec![] } else { pred.hints.clone() },
+            predicted: pverdict,
+            verified: rverdict,
+            agree,
+            note,
+        });
+    }
+    let mut groups: Vec<Group> = Vec::new();
+    for fr in files.iter().filter(|f| f.verdict != Verdict::Ok) {
+        let causes: Vec<(String, Verdict)> = if fr.problems.is_empty() {
+            vec![(fr.reason.clone(), fr.verdict)]
+        } else {
+            let mut c: Vec<(String, Verdict)> = fr.problems.iter().map(|p| (cause(p, target.libc), p.verdict())).collect();
+            c.dedup();
+            c
+        };
+        for (c, v) in causes {
+            match groups.iter_mut().find(|g| g.cause == c) {
+                Some(g) => {
+                    if !g.files.contains(&fr.path) {
+                        g.files.push(fr.path.clone())
+                    }
+                }
+                None => groups.push(Group { cause: c, verdict: v, hint: None, files: vec![fr.path.clone()] }),
+            }
+        }
+    }
+    // A group's hint is one every file in it shares (file-specific ones stay in the file detail).
+    for g in &mut groups {
+        let hints_of = |p: &str| files.iter().find(|f| f.path == p).map(|f| f.hints.clone()).unwrap_or_default();
+        let first = hints_of(&g.files[0]);
+        let word = g.cause.split(' ').next().unwrap_or("").to_string();
+        let shared: Vec<String> = first.iter().filter(|h| g.files.iter().all(|f| hints_of(f).contains(h))).cloned().collect();
+        let number = word.rsplit('_').next().unwrap_or("").to_string();
+        let mut picked: Vec<String> = shared.iter().find(|h| h.contains(&word) || (!number.is_empty() && h.contains(&number))).cloned().into_iter().collect();
+        picked.extend(shared.iter().filter(|h| h.starts_with("use distroless-cc")).cloned());
+        g.hint = if picked.is_empty() { shared.first().or(first.first()).cloned() } else { Some(picked.join("; ")) };
+    }
+    groups.sort_by(|a, b| b.files.len().cmp(&a.files.len()).then(a.verdict.cmp(&b.verdict)).then(a.cause.cmp(&b.cause)));
+    (files, groups)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dpkg_and_apk_ownership_through_merged_usr() {
+        let mut b = SourceBuilder::default();
+        b.add_link("/lib", "usr/lib");
+        b.add_file("/var/lib/dpkg/info/libc6:amd64.list", b"/.\n/lib/x86_64-linux-gnu/libc.so.6\n");
+        b.add_file(APK_DB, b"P:musl\nF:lib\nR:ld-musl-x86_64.so.1\n");
+        let s = b.finish();
+        assert_eq!(s.package_manager.as_deref(), Some("apk"));
+        assert!(s.is_packaged("/usr/lib/x86_64-linux-gnu/libc.so.6"));
+        assert!(s.is_packaged("/lib/ld-musl-x86_64.so.1"));
+        assert!(!s.is_packaged("/opt/app/bin/app"));
+    }
+
+    #[test]
+    fn python_extension_symbols_are_the_hosts() {
+        let ps = vec![
+            Problem::MissingSymbol { symbol: "PyLong_FromLong".into(), version: None, needed_by: None },
+            Problem::MissingSymbol { symbol: "_Py_NoneStruct".into(), version: None, needed_by: None },
+        ];
+        let (rest, note) = without_host_symbols(Kind::SharedObject, ps.clone());
+        assert!(rest.is_empty());
+        assert_eq!(note.unwrap(), "2 symbols (PyLong_FromLong, …) are left to the host program that loads this module (Python); not a problem");
+        let (rest, note) = without_host_symbols(Kind::Pie, ps);
+        assert_eq!((rest.len(), note), (2, None));
+    }
+}

@@ -1,0 +1,252 @@
+//! The I/O half of `libccheck audit`: reading the source (image or directory), profiling each
+//! target, and verifying every file on a target in one container, where the static probe runs the
+//! target's loader on each file. Pure logic lives in [`crate::audit`].
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::io::Read;
+use std::path::Path;
+use std::time::Duration;
+
+use crate::audit::{self, Source, TargetResult};
+use crate::bases::Base;
+use crate::classify::{self, Outcome, ProbeKind, Verdict};
+use crate::docker::{ContainerSpec, Engine, HOST_LABEL, PID_LABEL, RUN_LABEL, Sandbox};
+use crate::elf::{self, Kind};
+use crate::probe::{self, Job};
+
+/// What to audit and how.
+pub struct AuditConfig {
+    pub targets: Vec<Base>,
+    pub all: bool,
+    pub no_run: bool,
+    pub timeout: Duration,
+    pub sandbox: Sandbox,
+    pub pull: crate::run::PullPolicy,
+}
+
+const GLIBC_TRACE: [&str; 3] = ["LD_TRACE_LOADED_OBJECTS=1", "LD_BIND_NOW=1", "LD_WARN=yes"];
+
+/// Probe jobs for the selected files: `f<i>` (own interpreter) or `f<i>-glibc` / `f<i>-musl`.
+pub fn audit_jobs(source: &Source, all: bool) -> Vec<Job> {
+    let mut jobs = Vec::new();
+    for (i, f) in source.selected(all).iter().enumerate() {
+        let p = &f.profile;
+        match (&p.interpreter, p.kind) {
+            (Some(interp), _) if elf::is_musl_loader(interp) => jobs.push(Job::new(&format!("f{i}"), &[], &[interp, "--list", &f.path])),
+            (Some(interp), _) => jobs.push(Job::new(&format!("f{i}"), &GLIBC_TRACE, &[interp, &f.path])),
+            (None, Kind::SharedObject) => {
+                jobs.push(Job::new(&format!("f{i}-glibc"), &GLIBC_TRACE, &["/lib64/ld-linux-x86-64.so.2", &f.path]));
+                jobs.push(Job::new(&format!("f{i}-musl"), &[], &["/lib/ld-musl-x86_64.so.1", "--list", &f.path]));
+            }
+            _ => {}
+        }
+    }
+    jobs
+}
+
+/// Per file: the loader's verdict in the verifying container (pure).
+pub fn outcomes(source: &Source, all: bool, results: &[probe::JobResult]) -> BTreeMap<String, Outcome> {
+    let by_name: HashMap<&str, &probe::JobResult> = results.iter().map(|r| (r.name.as_str(), r)).collect();
+    let mut m = BTreeMap::new();
+    for (i, f) in source.selected(all).iter().enumerate() {
+        let p = &f.profile;
+        let o = match (&p.interpreter, p.kind) {
+            (Some(interp), _) => by_name.get(format!("f{i}").as_str()).map(|j| classify::classify(j, ProbeKind::Load, Some(interp), "/nonexistent")),
+            (None, Kind::SharedObject) => {
+                let tried: Vec<Outcome> = [format!("f{i}-glibc"), format!("f{i}-musl")]
+                    .iter()
+                    .filter_map(|n| by_name.get(n.as_str()))
+                    .filter(|j| j.exec_errno != 2)
+                    .map(|j| classify::classify(j, ProbeKind::Load, None, "/nonexistent"))
+                    .collect();
+                Some(match tried.iter().find(|o| o.verdict == Verdict::Ok).or(tried.first()) {
+                    Some(o) => o.clone(),
+                    None => {
+                        let mut o = Outcome::new(Verdict::NoInterpreter, "the image has no dynamic loader to load this shared object");
+                        o.problems = vec![classify::Problem::NoInterpreter { interpreter: "(any dynamic loader)".into() }];
+                        o
+                    }
+                })
+            }
+            _ => Some(Outcome::new(Verdict::Ok, "static: no loader involved")),
+        };
+        if let Some(o) = o {
+            m.insert(f.path.clone(), o);
+        }
+    }
+    m
+}
+
+fn add_entry(tar: &mut tar::Builder<Vec<u8>>, path: &str, data: &[u8], mode: u32) -> std::io::Result<()> {
+    let mut h = tar::Header::new_gnu();
+    h.set_entry_type(tar::EntryType::Regular);
+    h.set_size(data.len() as u64);
+    h.set_mode(mode);
+    h.set_mtime(0);
+    tar.append_data(&mut h, path.trim_start_matches('/'), data)
+}
+
+fn add_symlink(tar: &mut tar::Builder<Vec<u8>>, path: &str, target: &str) -> std::io::Result<()> {
+    let mut h = tar::Header::new_gnu();
+    h.set_entry_type(tar::EntryType::Symlink);
+    h.set_size(0);
+    h.set_mode(0o777);
+    h.set_mtime(0);
+    tar.append_link(&mut h, path.trim_start_matches('/'), target)
+}
+
+/// The application's files (and their symlinks) as a tar to extract at `/` in a target.
+pub fn overlay_tar_from_dir(root: &Path, source: &Source, all: bool) -> std::io::Result<Vec<u8>> {
+    let mut tar = tar::Builder::new(Vec::new());
+    for f in source.selected(all) {
+        let bytes = std::fs::read(root.join(f.path.trim_start_matches('/')))?;
+        add_entry(&mut tar, &f.path, &bytes, 0o755)?;
+    }
+    for (l, t) in source.overlay_links(all) {
+        add_symlink(&mut tar, &l, &t)?;
+    }
+    tar.into_inner()
+}
+
+/// The same from an image: a second streaming pass that keeps only the selected files.
+pub fn overlay_tar_from_stream(reader: impl Read, wanted: &BTreeSet<String>, links: &[(String, String)]) -> std::io::Result<Vec<u8>> {
+    let mut out = tar::Builder::new(Vec::new());
+    let mut archive = tar::Archive::new(reader);
+    let mut buf = Vec::new();
+    for entry in archive.entries()? {
+        let mut e = entry?;
+        let path = crate::base::normalize(&format!("/{}", e.path()?.to_string_lossy()));
+        if e.header().entry_type().is_file() && wanted.contains(&path) {
+            buf.clear();
+            e.read_to_end(&mut buf)?;
+            add_entry(&mut out, &path, &buf, 0o755)?;
+        }
+    }
+    for (l, t) in links {
+        add_symlink(&mut out, l, t)?;
+    }
+    out.into_inner()
+}
+
+/// Run every file's loader check on one target in one container.
+pub async fn verify<E: Engine>(
+    engine: &E,
+    source: &Source,
+    overlay: &[u8],
+    cfg: &AuditConfig,
+    target: &Base,
+    run_id: &str,
+) -> Result<BTreeMap<String, Outcome>, String> {
+    let jobs = audit_jobs(source, cfg.all);
+    let timeout_ms = cfg.timeout.as_millis() as u64;
+    let (args, job_file) = probe::job_file(timeout_ms, 8192, &jobs, "/libccheck/jobs");
+    let mut sandbox = cfg.sandbox.clone();
+    // The application's files must sit at their own paths; nothing of them runs (loaders in
+    // trace/list mode only), and the user stays unprivileged.
+    sandbox.read_only_root = false;
+    let spec = ContainerSpec {
+        image: target.image.clone(),
+        entrypoint: vec!["/libccheck/probe".into()],
+        cmd: args,
+        env: vec![],
+        labels: HashMap::from([
+            (RUN_LABEL.to_string(), run_id.to_string()),
+            (HOST_LABEL.to_string(), crate::run::hostname()),
+            (PID_LABEL.to_string(), std::process::id().to_string()),
+        ]),
+        sandbox,
+        work_dir: "/libccheck".into(),
+    };
+    let id = engine.create(&spec).await.map_err(|e| e.to_string())?;
+    let body = async {
+        let mut tools = tar::Builder::new(Vec::new());
+        add_entry(&mut tools, "probe", probe::PROBE_BINARY, 0o755).map_err(|e| e.to_string())?;
+        add_entry(&mut tools, "jobs", &job_file, 0o644).map_err(|e| e.to_string())?;
+        engine.upload(&id, "/libccheck", tools.into_inner().map_err(|e| e.to_string())?).await.map_err(|e| e.to_string())?;
+        if !overlay.is_empty() {
+            engine.upload(&id, "/", overlay.to_vec()).await.map_err(|e| e.to_string())?;
+        }
+        engine.start(&id).await.map_err(|e| e.to_string())?;
+        let limit = cfg.timeout * (jobs.len() as u32).max(1) + Duration::from_secs(30);
+        let code = match tokio::time::timeout(limit, engine.wait(&id)).await {
+            Ok(c) => c.map_err(|e| e.to_string())?,
+            Err(_) => {
+                let _ = engine.kill(&id).await;
+                return Err("the verifying container did not finish in time".to_string());
+            }
+        };
+        let (out, err) = engine.logs(&id).await.map_err(|e| e.to_string())?;
+        if code != 0 {
+            return Err(format!("the probe failed (exit {code}): {}", String::from_utf8_lossy(&err).lines().last().unwrap_or("")));
+        }
+        probe::parse_report(&out)
+    }
+    .await;
+    if let Err(e) = engine.remove(&id).await {
+        tracing::warn!("could not remove container {id}: {e}");
+    }
+    Ok(outcomes(source, cfg.all, &body?))
+}
+
+/// Audit on every target: predictions from each target's profile, then (unless `no_run`) one
+/// verifying container per target.
+pub async fn audit_targets<E: Engine>(engine: &E, source: &Source, overlay: &[u8], cfg: &AuditConfig, run_id: &str) -> Vec<TargetResult> {
+    let progress = crate::run::Progress::new(true, cfg.targets.len());
+    let images = crate::run::ensure_images(engine, &cfg.targets, cfg.pull, &progress).await;
+    let futs = cfg.targets.iter().map(|t| {
+        let images = &images;
+        async move {
+            let mut tr = TargetResult {
+                base: t.name.clone(),
+                image: t.image.clone(),
+                libc: None,
+                audited: source.selected(cfg.all).len(),
+                broken: 0,
+                mismatches: 0,
+                groups: vec![],
+                files: vec![],
+                error: None,
+            };
+            let info = match images.get(&t.image) {
+                Some(Ok(i)) => i.clone(),
+                Some(Err(e)) => {
+                    tr.error = Some(e.clone());
+                    return tr;
+                }
+                None => {
+                    tr.error = Some("image was not resolved".into());
+                    return tr;
+                }
+            };
+            let bp = match crate::profiles::profile(engine, &t.image, &info.id, run_id).await {
+                Ok(p) => p,
+                Err(e) => {
+                    tr.error = Some(e);
+                    return tr;
+                }
+            };
+            tr.libc = Some(bp.describe_libc());
+            let predictions = audit::predict_all(source, cfg.all, &bp);
+            let verified = if cfg.no_run {
+                None
+            } else {
+                match verify(engine, source, overlay, cfg, t, run_id).await {
+                    Ok(v) => Some(v),
+                    Err(e) => {
+                        tr.error = Some(format!("verification failed: {e}"));
+                        None
+                    }
+                }
+            };
+            let (files, groups) = audit::assemble(source, &bp, predictions, verified.as_ref());
+            tr.broken = files.iter().filter(|f| f.verdict != Verdict::Ok).count();
+            tr.mismatches = files.iter().filter(|f| f.agree == Some(false)).count();
+            tr.files = files;
+            tr.groups = groups;
+            tr
+        }
+    });
+    let r = futures_util::future::join_all(futs).await;
+    progress.finish();
+    r
+}

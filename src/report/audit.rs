@@ -1,0 +1,155 @@
+//! Formats for `libccheck audit`: summary first, then problems grouped by cause.
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::audit::{Source, TargetResult};
+
+pub const SCHEMA: &str = "libccheck/audit/v1";
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceSummary {
+    pub name: String,
+    /// `image` or `directory`.
+    pub kind: String,
+    pub package_manager: Option<String>,
+    pub packages: usize,
+    pub elf_files: usize,
+    pub audited: usize,
+    pub non_elf_files: usize,
+    pub unreadable: Vec<(String, String)>,
+    /// Every ELF file (`--all`) rather than the application's own.
+    pub all: bool,
+}
+
+impl SourceSummary {
+    pub fn new(name: &str, kind: &str, s: &Source, all: bool) -> SourceSummary {
+        SourceSummary {
+            name: name.into(),
+            kind: kind.into(),
+            package_manager: s.package_manager.clone(),
+            packages: s.packages,
+            elf_files: s.files.len(),
+            audited: s.selected(all).len(),
+            non_elf_files: s.non_elf,
+            unreadable: s.unreadable.clone(),
+            all,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditReport {
+    pub schema: &'static str,
+    pub source: SourceSummary,
+    pub targets: Vec<TargetResult>,
+    pub exit_code: u8,
+}
+
+impl AuditReport {
+    pub fn new(source: SourceSummary, targets: Vec<TargetResult>, allow_mismatch: bool) -> AuditReport {
+        let exit_code = if targets.iter().any(|t| t.error.is_some() || (!allow_mismatch && t.mismatches > 0)) {
+            2
+        } else if targets.iter().any(|t| t.broken > 0) {
+            1
+        } else {
+            0
+        };
+        AuditReport { schema: SCHEMA, source, targets, exit_code }
+    }
+}
+
+pub fn json(r: &AuditReport) -> String {
+    serde_json::to_string_pretty(r).expect("audit report serialises") + "\n"
+}
+
+fn plural(n: usize, one: &str) -> String {
+    if n == 1 { format!("1 {one}") } else { format!("{n} {one}s") }
+}
+
+pub fn human(r: &AuditReport) -> String {
+    let s = &r.source;
+    let mut o = String::new();
+    let pm = match &s.package_manager {
+        Some(pm) => format!("{pm}, {} packages", s.packages),
+        None => "no package database".into(),
+    };
+    let what = if s.all { "all of them audited".to_string() } else { format!("{} the application's own (--all audits every one)", s.audited) };
+    let _ = writeln!(o, "audit of {} ({}; {pm}): {}, {what}", s.name, s.kind, plural(s.elf_files, "ELF file"));
+    for (p, e) in &s.unreadable {
+        let _ = writeln!(o, "  could not read {p}: {e}");
+    }
+    o.push('\n');
+    let w = r.targets.iter().map(|t| t.base.len()).max().unwrap_or(6).max(6);
+    let _ = writeln!(o, "{:w$}  {:12}  BREAKS", "TARGET", "LIBC");
+    for t in &r.targets {
+        let status = match &t.error {
+            Some(e) => format!("error: {e}"),
+            None => format!("{} of {}", t.broken, t.audited),
+        };
+        let _ = writeln!(o, "{:w$}  {:12}  {status}", t.base, t.libc.as_deref().unwrap_or("?"));
+    }
+    for t in r.targets.iter().filter(|t| !t.groups.is_empty()) {
+        let _ = writeln!(o, "\n{} ({}): {} of {} break", t.base, t.libc.as_deref().unwrap_or("?"), plural(t.broken, "file"), t.audited);
+        for g in &t.groups {
+            let hint = g.hint.as_ref().map(|h| format!(" — {h}")).unwrap_or_default();
+            let _ = writeln!(o, "  {}: {}{hint}", g.cause, plural(g.files.len(), "file"));
+            for f in &g.files {
+                let _ = writeln!(o, "    {f}");
+            }
+        }
+    }
+    let mut notes: Vec<(String, String)> = Vec::new();
+    for t in &r.targets {
+        for f in t.files.iter().filter(|f| f.note.is_some()) {
+            let n = (f.path.clone(), f.note.clone().unwrap());
+            if !notes.contains(&n) {
+                notes.push(n);
+            }
+        }
+    }
+    for (p, n) in &notes {
+        let _ = writeln!(o, "\nnote: {p}: {n}");
+    }
+    for t in &r.targets {
+        for f in t.files.iter().filter(|f| f.agree == Some(false)) {
+            let _ = writeln!(
+                o,
+                "\nPREDICTION MISMATCH on {} for {}: predicted {}, the loader said {}. libccheck's simulation is wrong here; please report it.",
+                t.base,
+                f.path,
+                f.predicted,
+                f.verified.map(|v| v.to_string()).unwrap_or_default()
+            );
+        }
+    }
+    o
+}
+
+pub fn markdown(r: &AuditReport) -> String {
+    let s = &r.source;
+    let mut o = String::new();
+    let _ = writeln!(o, "### libccheck audit: `{}`\n", s.name);
+    let _ = writeln!(o, "{} audited of {} ELF files.\n", s.audited, s.elf_files);
+    o.push_str("| Target | libc | Breaks |\n|---|---|---|\n");
+    for t in &r.targets {
+        let status = match &t.error {
+            Some(e) => format!("⚠️ {}", e.replace('|', "\\|")),
+            None if t.broken == 0 => format!("✅ 0 of {}", t.audited),
+            None => format!("❌ {} of {}", t.broken, t.audited),
+        };
+        let _ = writeln!(o, "| {} | {} | {status} |", t.base, t.libc.as_deref().unwrap_or("?"));
+    }
+    for t in r.targets.iter().filter(|t| !t.groups.is_empty()) {
+        let _ = writeln!(o, "\n#### {}\n", t.base);
+        for g in &t.groups {
+            let hint = g.hint.as_ref().map(|h| format!(" — {h}")).unwrap_or_default();
+            let _ = writeln!(o, "- **{}**: {}{hint}", g.cause, plural(g.files.len(), "file"));
+            for f in &g.files {
+                let _ = writeln!(o, "  - `{f}`");
+            }
+        }
+    }
+    o
+}
