@@ -13,6 +13,8 @@
  *   (how os-release is read in images without cat or a shell).
  * Or: probe TIMEOUT_MS CAP_BYTES @jobs FILE — the same job words, NUL-separated, read from FILE
  *   (for hundreds of jobs, beyond what a command line holds).
+ * A first job word -jN runs the jobs in N worker processes (each reports into a file in /tmp,
+ *   copied to stdout at the end), for audits of many files.
  *
  * Output (stdout), per job:
  *   LIBCCHECK-PROBE v1 name=N errno=E exited=0|1 code=C signal=S timed_out=0|1 out_total=B err_total=B ms=T
@@ -243,7 +245,21 @@ int main(int argc, char **argv) {
         argc = m;
         argv = nargv;
     }
+    int workers = 1;
     int i = 3;
+    if (i < argc && strncmp(argv[i], "-j", 2) == 0) {
+        workers = atoi(argv[i] + 2);
+        if (workers < 1) workers = 1;
+        if (workers > 64) workers = 64;
+        i++;
+    }
+    struct job {
+        const char *name;
+        char **env;
+        int nenv;
+        char **args;
+    } *jobs = calloc((size_t)argc, sizeof *jobs);
+    int njobs = 0;
     while (i < argc) {
         const char *name = argv[i++];
         if (i >= argc) break;
@@ -256,11 +272,52 @@ int main(int argc, char **argv) {
         char **args = calloc((size_t)nargs + 1, sizeof *args);
         for (int k = 0; k < nargs; k++) args[k] = argv[i + k];
         i += nargs;
-        run_job(name, env, nenv, args, timeout_ms, capsz);
-        free(args);
+        jobs[njobs++] = (struct job){name, env, nenv, args};
     }
     if (i != argc) {
         fprintf(stderr, "probe: malformed job list\n");
+        return 2;
+    }
+    if (workers == 1 || njobs < 2) {
+        for (int k = 0; k < njobs; k++) run_job(jobs[k].name, jobs[k].env, jobs[k].nenv, jobs[k].args, timeout_ms, capsz);
+        return 0;
+    }
+    pid_t pids[64];
+    char paths[64][64];
+    for (int w = 0; w < workers; w++) {
+        snprintf(paths[w], sizeof paths[w], "/tmp/.libccheck-probe-%d-%d", (int)getpid(), w);
+        fflush(stdout);
+        pids[w] = fork();
+        if (pids[w] < 0) {
+            perror("probe: fork");
+            return 2;
+        }
+        if (pids[w] == 0) {
+            if (!freopen(paths[w], "w", stdout)) _exit(3);
+            for (int k = w; k < njobs; k += workers) run_job(jobs[k].name, jobs[k].env, jobs[k].nenv, jobs[k].args, timeout_ms, capsz);
+            fflush(stdout);
+            _exit(0);
+        }
+    }
+    int failed = 0;
+    for (int w = 0; w < workers; w++) {
+        int st = 0;
+        waitpid(pids[w], &st, 0);
+        if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) failed = 1;
+        FILE *f = fopen(paths[w], "r");
+        if (f) {
+            char buf[65536];
+            size_t n;
+            while ((n = fread(buf, 1, sizeof buf, f)) > 0) fwrite(buf, 1, n, stdout);
+            fclose(f);
+            unlink(paths[w]);
+        } else {
+            failed = 1;
+        }
+    }
+    fflush(stdout);
+    if (failed) {
+        fprintf(stderr, "probe: a worker failed (is /tmp writable?)\n");
         return 2;
     }
     return 0;

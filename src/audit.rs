@@ -35,6 +35,14 @@ pub struct Source {
     pub unreadable: Vec<(String, String)>,
 }
 
+/// One entry of the source, read.
+pub enum Item {
+    Text(String, String),
+    Elf(SourceFile),
+    NonElf,
+    Unreadable(String, String),
+}
+
 /// Collects a [`Source`] entry by entry (from a tar stream or a directory walk).
 #[derive(Default)]
 pub struct SourceBuilder {
@@ -68,30 +76,41 @@ impl SourceBuilder {
     }
 
     pub fn add_file(&mut self, path: &str, bytes: &[u8]) {
+        let item = Self::parse_entry(path, bytes);
+        self.add_item(item);
+    }
+
+    /// The work of [`add_file`](Self::add_file) that needs no builder state (may run in parallel).
+    pub fn parse_entry(path: &str, bytes: &[u8]) -> Item {
         let path = normalize(path);
         if Self::wants_text(&path) {
-            let t = String::from_utf8_lossy(bytes).into_owned();
-            if is_dpkg_list(&path) {
-                self.lists.push(t);
-            } else {
-                self.apk = Some(t);
-            }
-            return;
+            return Item::Text(path, String::from_utf8_lossy(bytes).into_owned());
         }
         if bytes.len() < 4 || &bytes[..4] != b"\x7fELF" {
-            self.s.non_elf += 1;
-            return;
+            return Item::NonElf;
         }
-        match elf::parse_with_exports(bytes) {
+        match elf::parse_for_loader(bytes) {
+            Ok((profile, _)) if matches!(profile.kind, Kind::Relocatable | Kind::Core | Kind::Other) => Item::NonElf,
             Ok((profile, exports)) => {
-                if matches!(profile.kind, Kind::Relocatable | Kind::Core | Kind::Other) {
-                    self.s.non_elf += 1;
-                    return;
-                }
                 let exports = if profile.kind == Kind::SharedObject || profile.soname.is_some() { crate::base::export_names(exports) } else { vec![] };
-                self.s.files.push(SourceFile { path, profile, exports });
+                Item::Elf(SourceFile { path, profile, exports })
             }
-            Err(e) => self.s.unreadable.push((path, e.to_string())),
+            Err(e) => Item::Unreadable(path, e.to_string()),
+        }
+    }
+
+    pub fn add_item(&mut self, item: Item) {
+        match item {
+            Item::Text(path, t) => {
+                if is_dpkg_list(&path) {
+                    self.lists.push(t);
+                } else {
+                    self.apk = Some(t);
+                }
+            }
+            Item::Elf(f) => self.s.files.push(f),
+            Item::NonElf => self.s.non_elf += 1,
+            Item::Unreadable(p, e) => self.s.unreadable.push((p, e)),
         }
     }
 
@@ -149,7 +168,7 @@ impl Source {
         let mut m = BTreeMap::new();
         for f in self.selected(all) {
             if f.profile.kind == Kind::SharedObject || f.profile.soname.is_some() {
-                m.insert(f.path.clone(), Library { profile: f.profile.clone(), exports: f.exports.clone() });
+                m.insert(f.path.clone(), Library::new(f.profile.clone(), f.exports.clone()));
             }
         }
         for link in self.links.keys() {
@@ -257,10 +276,11 @@ pub fn cause(p: &Problem, target_libc: crate::base::LibcKind) -> String {
 
 /// Predict every selected file on a target (pure).
 pub fn predict_all(source: &Source, all: bool, target: &crate::base::BaseProfile) -> Vec<(String, Prediction)> {
+    use rayon::prelude::*;
     let overlay = source.overlay(all);
     source
         .selected(all)
-        .into_iter()
+        .into_par_iter()
         .map(|f| {
             let subject = Subject { profile: &f.profile, exports: &f.exports, path: f.path.clone(), sidecars: &overlay };
             (f.path.clone(), predict::predict(&subject, target))

@@ -139,7 +139,7 @@ pub async fn verify<E: Engine>(
 ) -> Result<BTreeMap<String, Outcome>, String> {
     let jobs = audit_jobs(source, cfg.all);
     let timeout_ms = cfg.timeout.as_millis() as u64;
-    let (args, job_file) = probe::job_file(timeout_ms, 8192, &jobs, "/libccheck/jobs");
+    let (args, job_file) = probe::job_file(timeout_ms, 8192, &jobs, "/libccheck/jobs", 4);
     let mut sandbox = cfg.sandbox.clone();
     // The application's files must sit at their own paths; nothing of them runs (loaders in
     // trace/list mode only), and the user stays unprivileged.
@@ -167,7 +167,7 @@ pub async fn verify<E: Engine>(
             engine.upload(&id, "/", overlay.to_vec()).await.map_err(|e| e.to_string())?;
         }
         engine.start(&id).await.map_err(|e| e.to_string())?;
-        let limit = cfg.timeout * (jobs.len() as u32).max(1) + Duration::from_secs(30);
+        let limit = cfg.timeout * (jobs.len() as u32 / 4).max(1) + Duration::from_secs(30);
         let code = match tokio::time::timeout(limit, engine.wait(&id)).await {
             Ok(c) => c.map_err(|e| e.to_string())?,
             Err(_) => {

@@ -74,6 +74,7 @@ fn lib_profile(soname: &str, versions: &[String], musl: bool) -> BinaryProfile {
         versioned_undefined: vec![],
         unversioned_undefined: vec![],
         version_definitions: versions.to_vec(),
+        hidden_self_refs: vec![],
         bind_now: false,
         dt_relr: false,
         abi_tag: None,
@@ -94,7 +95,7 @@ impl Entry {
             if musl && soname.starts_with("libc.musl-") {
                 exports = self.musl_exports.clone();
             }
-            libraries.insert(format!("{dir}/{soname}"), Library { profile: lib_profile(soname, versions, musl), exports });
+            libraries.insert(format!("{dir}/{soname}"), Library::new(lib_profile(soname, versions, musl), exports));
         }
         for l in &self.loaders {
             let target = if musl {

@@ -320,7 +320,7 @@ fn check(a: CheckArgs) -> anyhow::Result<ExitCode> {
         let run = crate::inspect::inspect_paths(std::slice::from_ref(&binary));
         run.errors.first().map(|f| anyhow::anyhow!("{}: {}", f.path, f.error)).unwrap_or_else(|| anyhow::anyhow!("{}: {e}", binary.display()))
     })?;
-    let (profile, exports) = crate::elf::parse_with_exports(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", binary.display()))?;
+    let (profile, exports) = crate::elf::parse_for_loader(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", binary.display()))?;
     drop(bytes);
     let exports = crate::base::export_names(exports);
     if !matches!(profile.kind, crate::elf::Kind::Executable | crate::elf::Kind::Pie | crate::elf::Kind::Static | crate::elf::Kind::StaticPie | crate::elf::Kind::SharedObject) {

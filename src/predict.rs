@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::base::{normalize, BaseProfile, Library};
+use crate::base::{normalize, BaseProfile, ExportIndex, Library};
 use crate::classify::{self, Problem, Verdict};
 use crate::elf::{self, BinaryProfile, Kind};
 use crate::hints;
@@ -55,7 +55,7 @@ struct Obj<'a> {
     name: String,
     path: String,
     profile: &'a BinaryProfile,
-    exports: &'a [String],
+    index: &'a ExportIndex,
     parent: Option<usize>,
 }
 
@@ -198,9 +198,9 @@ fn short(path: &str, app_dir: &str) -> String {
 }
 
 /// Load `subject` with the loader at `loader_path` following `rules`.
-fn simulate<'a>(w: &World<'a>, subject: &'a Subject<'a>, loader_path: &str, loader: &'a Library, rules: Rules) -> Sim<'a> {
+fn simulate<'a>(w: &World<'a>, subject: &'a Subject<'a>, subject_index: &'a ExportIndex, loader_path: &str, loader: &'a Library, rules: Rules) -> Sim<'a> {
     let app_dir = dir_of(&subject.path);
-    let mut objs = vec![Obj { name: short(&subject.path, &app_dir), path: subject.path.clone(), profile: subject.profile, exports: subject.exports, parent: None }];
+    let mut objs = vec![Obj { name: short(&subject.path, &app_dir), path: subject.path.clone(), profile: subject.profile, index: subject_index, parent: None }];
     let mut problems = Vec::new();
     let mut real_paths: HashSet<String> = HashSet::new();
     let ld_name = loader.profile.soname.clone().unwrap_or_else(|| loader_path.rsplit('/').next().unwrap_or("").to_string());
@@ -216,7 +216,7 @@ fn simulate<'a>(w: &World<'a>, subject: &'a Subject<'a>, loader_path: &str, load
             // The loader itself answers to its soname (glibc) or to the reserved libc names (musl).
             if n == ld_name || (rules == Rules::Musl && musl_reserved(&n)) {
                 if !objs.iter().any(|o| o.path == loader_real) {
-                    objs.push(Obj { name: n.clone(), path: loader_real.clone(), profile: &loader.profile, exports: &loader.exports, parent: Some(i) });
+                    objs.push(Obj { name: n.clone(), path: loader_real.clone(), profile: &loader.profile, index: loader.index(), parent: Some(i) });
                 }
                 continue;
             }
@@ -227,9 +227,9 @@ fn simulate<'a>(w: &World<'a>, subject: &'a Subject<'a>, loader_path: &str, load
             match found {
                 Some((p, l)) => {
                     if real_paths.insert(p.clone()) && p != loader_real {
-                        objs.push(Obj { name: n.clone(), path: p, profile: &l.profile, exports: &l.exports, parent: Some(i) });
+                        objs.push(Obj { name: n.clone(), path: p, profile: &l.profile, index: l.index(), parent: Some(i) });
                     } else if p == loader_real && !objs.iter().any(|o| o.path == loader_real) {
-                        objs.push(Obj { name: n.clone(), path: p, profile: &loader.profile, exports: &loader.exports, parent: Some(i) });
+                        objs.push(Obj { name: n.clone(), path: p, profile: &loader.profile, index: loader.index(), parent: Some(i) });
                     }
                 }
                 None => problems.push(Problem::MissingLibrary { library: n.clone(), needed_by: Some(objs[i].name.clone()) }),
@@ -238,7 +238,7 @@ fn simulate<'a>(w: &World<'a>, subject: &'a Subject<'a>, loader_path: &str, load
         i += 1;
     }
     if !objs.iter().any(|o| o.path == loader_real) {
-        objs.push(Obj { name: ld_name.clone(), path: loader_real.clone(), profile: &loader.profile, exports: &loader.exports, parent: Some(0) });
+        objs.push(Obj { name: ld_name.clone(), path: loader_real.clone(), profile: &loader.profile, index: loader.index(), parent: Some(0) });
     }
     let missing_lib = problems.iter().any(|p| matches!(p, Problem::MissingLibrary { .. }));
 
@@ -268,32 +268,21 @@ fn simulate<'a>(w: &World<'a>, subject: &'a Subject<'a>, loader_path: &str, load
     // (A catalog base knows glibc's versions, not every symbol: versions decide there.)
     let symbols_known = !(w.base.catalog && rules == Rules::Glibc);
     if !missing_lib && symbols_known {
-        let mut by_name: HashSet<&str> = HashSet::new();
-        let mut exact: HashSet<(&str, &str)> = HashSet::new();
-        let mut unversioned_ok: HashSet<&str> = HashSet::new();
-        for o in &objs {
-            for e in o.exports {
-                let (name, ver, default) = match e.split_once('@') {
-                    Some((n, v)) => (n, Some(v.trim_start_matches('@')), v.starts_with('@')),
-                    None => (e.as_str(), None, true),
-                };
-                by_name.insert(name);
-                if let Some(v) = ver {
-                    exact.insert((name, v));
-                }
-                if default {
-                    unversioned_ok.insert(name);
-                }
-            }
-        }
+        // musl sees only default-version definitions (it skips hidden `name@VER` ones).
+        let musl_has = |name: &str| {
+            objs.iter().any(|o| o.index.has_default(name))
+                || name.strip_suffix("64").is_some_and(|b| MUSL_LFS64.contains(&b) && objs.iter().any(|o| o.index.has_default(b)))
+        };
+        let glibc_has_version = |name: &str, version: &str| objs.iter().any(|o| o.index.has_version(name, version));
+        let glibc_has_unversioned = |name: &str| objs.iter().any(|o| o.index.has_default(name));
         for o in &objs {
             for s in &o.profile.versioned_undefined {
                 if s.weak || missing_versions.contains(&s.version) {
                     continue;
                 }
                 let ok = match rules {
-                    Rules::Glibc => exact.contains(&(s.name.as_str(), s.version.as_str())),
-                    Rules::Musl => by_name.contains(s.name.as_str()),
+                    Rules::Glibc => glibc_has_version(&s.name, &s.version),
+                    Rules::Musl => musl_has(&s.name),
                 };
                 if !ok {
                     problems.push(Problem::MissingSymbol {
@@ -303,13 +292,20 @@ fn simulate<'a>(w: &World<'a>, subject: &'a Subject<'a>, loader_path: &str, load
                     });
                 }
             }
+            if rules == Rules::Musl {
+                for name in &o.profile.hidden_self_refs {
+                    if !musl_has(name) {
+                        problems.push(Problem::MissingSymbol { symbol: name.clone(), version: None, needed_by: Some(o.name.clone()) });
+                    }
+                }
+            }
             for s in &o.profile.unversioned_undefined {
                 if s.weak {
                     continue;
                 }
                 let ok = match rules {
-                    Rules::Glibc => unversioned_ok.contains(s.name.as_str()),
-                    Rules::Musl => by_name.contains(s.name.as_str()),
+                    Rules::Glibc => glibc_has_unversioned(&s.name),
+                    Rules::Musl => musl_has(&s.name),
                 };
                 if !ok {
                     problems.push(Problem::MissingSymbol { symbol: s.name.clone(), version: None, needed_by: Some(o.name.clone()) });
@@ -319,6 +315,18 @@ fn simulate<'a>(w: &World<'a>, subject: &'a Subject<'a>, loader_path: &str, load
     }
     Sim { objs, problems }
 }
+
+/// musl ≥ 1.2.4 no longer exports the LFS64 names (`open64`, `fopen64`, …) but its loader still
+/// binds these to the plain functions (musl's ldso/dynlink.c keeps the list).
+const MUSL_LFS64: &[&str] = &[
+    "aio_cancel", "aio_error", "aio_fsync", "aio_read", "aio_return", "aio_suspend", "aio_write", "alphasort", "creat", "fallocate",
+    "fgetpos", "fopen", "freopen", "fseeko", "fsetpos", "fstat", "fstatat", "fstatfs", "fstatvfs", "ftello", "ftruncate", "ftw",
+    "getdents", "getrlimit", "glob", "globfree", "lio_listio", "lockf", "lseek", "lstat", "mkostemp", "mkostemps", "mkstemp",
+    "mkstemps", "mmap", "nftw", "open", "openat", "posix_fadvise", "posix_fallocate", "pread", "preadv", "prlimit", "pwrite",
+    "pwritev", "readdir", "readdir_r", "scandir", "sendfile", "setrlimit", "stat", "statfs", "statvfs", "tmpfile", "truncate",
+    "versionsort", "__fxstat", "__fxstatat", "__lxstat", "__xstat",
+];
+
 
 fn rules_of(loader: &Library) -> Rules {
     if loader.profile.version_definitions.iter().any(|v| v.starts_with("GLIBC_")) { Rules::Glibc } else { Rules::Musl }
@@ -350,12 +358,14 @@ fn loader_paths(machine: &str) -> (&'static str, &'static str) {
 /// Predict what loading `subject` on `base` does.
 pub fn predict(subject: &Subject<'_>, base: &BaseProfile) -> Prediction {
     let w = World { base, sidecars: subject.sidecars };
+    let subject_index = ExportIndex::new(subject.exports);
+    let subject_index = &subject_index;
     let p = subject.profile;
     let mut pred = match (&p.interpreter, p.kind) {
         (Some(interp), _) => match w.lib(interp) {
             Some((path, loader)) => {
                 let rules = rules_of(loader);
-                finish(simulate(&w, subject, &path, loader, rules), rules)
+                finish(simulate(&w, subject, subject_index, &path, loader, rules), rules)
             }
             None => {
                 let mut pr = Prediction {
@@ -371,7 +381,7 @@ pub fn predict(subject: &Subject<'_>, base: &BaseProfile) -> Prediction {
                 let (_, musl_ld) = loader_paths(&p.machine);
                 if elf::is_glibc_loader(interp) {
                     if let Some((path, loader)) = w.lib(musl_ld).filter(|(_, l)| rules_of(l) == Rules::Musl) {
-                        let sim = simulate(&w, subject, &path, loader, Rules::Musl);
+                        let sim = simulate(&w, subject, subject_index, &path, loader, Rules::Musl);
                         pr.musl_compat = Some(musl_compat(&sim.problems));
                     }
                 }
@@ -386,7 +396,7 @@ pub fn predict(subject: &Subject<'_>, base: &BaseProfile) -> Prediction {
                 .filter_map(|lp| w.lib(lp))
                 .map(|(path, loader)| {
                     let rules = rules_of(loader);
-                    finish(simulate(&w, subject, &path, loader, rules), rules)
+                    finish(simulate(&w, subject, subject_index, &path, loader, rules), rules)
                 })
                 .collect();
             match tries.iter().find(|t| t.verdict == Verdict::Ok).or(tries.first()) {
@@ -461,6 +471,7 @@ mod tests {
             versioned_undefined: vec![],
             unversioned_undefined: vec![],
             version_definitions: vec![],
+            hidden_self_refs: vec![],
             bind_now: false,
             dt_relr: false,
             abi_tag: None,
@@ -473,7 +484,7 @@ mod tests {
         p.soname = Some(soname.into());
         p.needed = needed.iter().map(|s| s.to_string()).collect();
         p.version_definitions = defs.iter().map(|s| s.to_string()).collect();
-        Library { profile: p, exports: exports.iter().map(|s| s.to_string()).collect() }
+        Library::new(p, exports.iter().map(|s| s.to_string()).collect())
     }
 
     fn need(p: &mut BinaryProfile, library: &str, version: &str, symbol: &str, weak: bool) {

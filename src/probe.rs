@@ -169,10 +169,14 @@ mod tests {
 }
 
 /// For many jobs: the probe's arguments point at a job file (`@jobs PATH`) holding the same words
-/// NUL-separated. Returns (arguments, file content).
-pub fn job_file(timeout_ms: u64, cap_bytes: usize, jobs: &[Job], path: &str) -> (Vec<String>, Vec<u8>) {
+/// NUL-separated, run by `workers` processes. Returns (arguments, file content).
+pub fn job_file(timeout_ms: u64, cap_bytes: usize, jobs: &[Job], path: &str, workers: usize) -> (Vec<String>, Vec<u8>) {
     let words = command_line(timeout_ms, cap_bytes, jobs);
     let mut content = Vec::new();
+    if workers > 1 {
+        content.extend_from_slice(format!("-j{workers}").as_bytes());
+        content.push(0);
+    }
     for w in &words[2..] {
         content.extend_from_slice(w.as_bytes());
         content.push(0);

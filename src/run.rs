@@ -249,8 +249,8 @@ pub fn plan(binary: &Path, profile: &BinaryProfile, cfg: &RunConfig) -> Result<P
     let mut added: Vec<String> = vec![format!("app/{binary_name}")];
     let mut sidecars: BTreeMap<String, Library> = BTreeMap::new();
     let mut note = |dest: &str, bytes: &[u8]| {
-        if let Ok((profile, exports)) = elf::parse_with_exports(bytes) {
-            sidecars.insert(format!("{WORK_DIR}/{dest}"), Library { profile, exports: crate::base::export_names(exports) });
+        if let Ok((profile, exports)) = elf::parse_for_loader(bytes) {
+            sidecars.insert(format!("{WORK_DIR}/{dest}"), Library::new(profile, crate::base::export_names(exports)));
         }
     };
     for entry in profile.runpath.iter().chain(&profile.rpath) {

@@ -51,5 +51,6 @@ proptest! {
         }
         let _ = libccheck::elf::parse(&b);
         let _ = libccheck::elf::parse_with_exports(&b);
+        let _ = libccheck::elf::parse_for_loader(&b);
     }
 }

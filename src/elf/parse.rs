@@ -9,6 +9,7 @@ use goblin::container::{Container, Ctx};
 use goblin::elf::dynamic::{self, Dynamic};
 use goblin::elf::header::Header;
 use goblin::elf::program_header::{self, ProgramHeader};
+use goblin::elf::reloc::RelocSection;
 use goblin::elf::section_header::{self, SectionHeader};
 use goblin::elf::sym::{self, Symtab};
 use goblin::elf::symver::{VerdefSection, VerneedSection, VersymSection};
@@ -67,6 +68,8 @@ pub(crate) struct Raw {
     pub verneed: Vec<(String, Vec<(String, bool)>)>,
     /// Version names this object defines (the base/SONAME entry excluded).
     pub verdefs: Vec<String>,
+    /// Its own hidden-version (`name@VER`) definitions that its relocations refer to.
+    pub hidden_self_refs: Vec<String>,
     pub notes: NoteFacts,
 }
 
@@ -111,18 +114,26 @@ fn check_extent(len: usize, off: u64, size: u64, what: &str) -> Result<(), ElfEr
 
 /// Parse the profile of one ELF file.
 pub fn parse(bytes: &[u8]) -> Result<BinaryProfile, ElfError> {
-    let raw = read(bytes, None)?;
+    let raw = read(bytes, None, false)?;
     Ok(profile::build(raw))
 }
 
 /// Parse the profile and the exported dynamic symbols (what a library offers to others).
 pub fn parse_with_exports(bytes: &[u8]) -> Result<(BinaryProfile, Exports), ElfError> {
     let mut exports = Exports::default();
-    let raw = read(bytes, Some(&mut exports))?;
+    let raw = read(bytes, Some(&mut exports), false)?;
     Ok((profile::build(raw), exports))
 }
 
-pub(crate) fn read(bytes: &[u8], mut exports: Option<&mut Exports>) -> Result<Raw, ElfError> {
+/// Everything a loader simulation needs: the profile, the exports, and the hidden-version
+/// definitions the object's own relocations use (this reads the relocation tables).
+pub fn parse_for_loader(bytes: &[u8]) -> Result<(BinaryProfile, Exports), ElfError> {
+    let mut exports = Exports::default();
+    let raw = read(bytes, Some(&mut exports), true)?;
+    Ok((profile::build(raw), exports))
+}
+
+pub(crate) fn read(bytes: &[u8], mut exports: Option<&mut Exports>, relocations: bool) -> Result<Raw, ElfError> {
     if bytes.is_empty() {
         return Err(ElfError::Empty);
     }
@@ -275,6 +286,20 @@ pub(crate) fn read(bytes: &[u8], mut exports: Option<&mut Exports>) -> Result<Ra
         }
     }
 
+    // Symbols the dynamic relocations refer to (only when exports are wanted: a loader
+    // simulation needs them, `inspect` does not, and big libraries have big tables).
+    let mut reloc_syms: std::collections::HashSet<usize> = std::collections::HashSet::new();
+    if relocations {
+        let rela_plt = info.pltrel as u64 == dynamic::DT_RELA;
+        for (off, size, is_rela) in [(info.rela, info.relasz, true), (info.rel, info.relsz, false), (info.jmprel, info.pltrelsz, rela_plt)] {
+            if size == 0 || off.checked_add(size).is_none_or(|e| e > len) {
+                continue;
+            }
+            if let Ok(section) = RelocSection::parse(bytes, off, size, is_rela, ctx) {
+                reloc_syms.extend(section.iter().map(|r| r.r_sym).filter(|&i| i != 0));
+            }
+        }
+    }
     for (i, s) in syms.iter().enumerate().skip(1) {
         let bind = sym::st_bind(s.st_info);
         let typ = sym::st_type(s.st_info);
@@ -303,7 +328,11 @@ pub(crate) fn read(bytes: &[u8], mut exports: Option<&mut Exports>) -> Result<Ra
                 }
                 _ => (None, true),
             };
-            ex.symbols.push(ExportedSymbol { name: cstr(symstr, s.st_name).unwrap_or_default(), version, default });
+            let name = cstr(symstr, s.st_name).unwrap_or_default();
+            if !default && reloc_syms.contains(&i) {
+                raw.hidden_self_refs.push(name.clone());
+            }
+            ex.symbols.push(ExportedSymbol { name, version, default });
         }
     }
     Ok(raw)

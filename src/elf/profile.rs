@@ -140,6 +140,10 @@ pub struct BinaryProfile {
     pub unversioned_undefined: Vec<UndefinedSymbol>,
     /// Versions this object defines (libraries only).
     pub version_definitions: Vec<String>,
+    /// Its own hidden-version definitions (`name@VER`) that its relocations use: a loader that
+    /// ignores versions (musl) cannot see those and fails on them. Filled when exports are read.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hidden_self_refs: Vec<String>,
     pub bind_now: bool,
     pub dt_relr: bool,
     /// `Linux 3.2.0` from .note.ABI-tag.
@@ -357,6 +361,7 @@ pub(crate) fn build(raw: Raw) -> BinaryProfile {
         versioned_undefined,
         unversioned_undefined,
         version_definitions: raw.verdefs,
+        hidden_self_refs: raw.hidden_self_refs,
         bind_now: raw.bind_now_tag || raw.flags & DF_BIND_NOW != 0 || raw.flags_1 & DF_1_NOW != 0,
         dt_relr: raw.dt_relr,
         abi_tag: raw.notes.abi_tag,
