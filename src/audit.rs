@@ -271,6 +271,7 @@ pub fn cause(p: &Problem, target_libc: crate::base::LibcKind) -> String {
         Problem::MissingLibrary { library, .. } => format!("{library} missing"),
         Problem::MissingVersion { version, .. } => format!("{version} needed"),
         Problem::MissingSymbol { .. } => "symbols not found".into(),
+        Problem::Unsupported { what, .. } => format!("unsupported by the loader: {what}"),
     }
 }
 

@@ -75,6 +75,7 @@ fn lib_profile(soname: &str, versions: &[String], musl: bool) -> BinaryProfile {
         unversioned_undefined: vec![],
         version_definitions: versions.to_vec(),
         hidden_self_refs: vec![],
+        irelative: false,
         bind_now: false,
         dt_relr: false,
         abi_tag: None,

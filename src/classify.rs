@@ -50,6 +50,9 @@ pub enum Problem {
     MissingLibrary { library: String, needed_by: Option<String> },
     MissingVersion { library: String, version: String, needed_by: Option<String> },
     MissingSymbol { symbol: String, version: Option<String>, needed_by: Option<String> },
+    /// The loader cannot handle something the object uses (musl: IFUNC / IRELATIVE relocations).
+    /// Its verdict is `error`: there is no closer word in the vocabulary.
+    Unsupported { what: String, needed_by: Option<String> },
 }
 
 impl Problem {
@@ -59,6 +62,7 @@ impl Problem {
             Problem::MissingLibrary { .. } => Verdict::MissingLibrary,
             Problem::MissingVersion { .. } => Verdict::MissingVersion,
             Problem::MissingSymbol { .. } => Verdict::MissingSymbol,
+            Problem::Unsupported { .. } => Verdict::Error,
         }
     }
 }
@@ -196,9 +200,11 @@ pub fn loader_problems(text: &str, app_dir: &str) -> Vec<(Problem, String)> {
             };
             push(Problem::MissingSymbol { symbol, version, needed_by: by }, l);
         }
-        // musl: "Error relocating /x: foo: symbol not found"
+        // musl: "Error relocating /x: foo: symbol not found", "Error relocating /x: unsupported relocation type 37"
         else if let Some(rest) = l.strip_prefix("Error relocating ") {
-            if let Some(body) = rest.strip_suffix(": symbol not found") {
+            if let Some((who, n)) = rest.rsplit_once(": unsupported relocation type ") {
+                push(Problem::Unsupported { what: format!("relocation type {n}"), needed_by: Some(short(who, app_dir)) }, l);
+            } else if let Some(body) = rest.strip_suffix(": symbol not found") {
                 let (who, sym) = body.rsplit_once(": ").unwrap_or(("", body));
                 push(Problem::MissingSymbol { symbol: sym.to_string(), version: None, needed_by: Some(short(who, app_dir)) }, l);
             }
@@ -231,6 +237,7 @@ pub fn describe(p: &Problem) -> String {
         Problem::MissingVersion { library, version, needed_by } => format!("{version} not found in {library}{}", by(needed_by)),
         Problem::MissingSymbol { symbol, version: Some(v), needed_by } => format!("symbol {symbol}@{v} not found{}", by(needed_by)),
         Problem::MissingSymbol { symbol, version: None, needed_by } => format!("symbol {symbol} not found{}", by(needed_by)),
+        Problem::Unsupported { what, needed_by } => format!("the loader does not support {what}{}", by(needed_by)),
     }
 }
 

@@ -106,6 +106,9 @@ pub fn for_prediction(bin: &BinaryProfile, base: &BaseProfile, pred: &Prediction
                     None => add(format!("{library}: ship it beside the binary (RUNPATH $ORIGIN/lib, or --with) or install the package that provides it")),
                 }
             }
+            Problem::Unsupported { .. } => {
+                add("musl's loader does not support IFUNC (IRELATIVE) relocations: this is a glibc library; build it against musl".into());
+            }
             Problem::MissingSymbol { .. } if musl_base && bin.libc.flavour == LibcFlavour::Glibc => {
                 add("glibc-only symbols: build for musl, or use a glibc base".into());
             }

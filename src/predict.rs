@@ -293,6 +293,9 @@ fn simulate<'a>(w: &World<'a>, subject: &'a Subject<'a>, subject_index: &'a Expo
                 }
             }
             if rules == Rules::Musl {
+                if o.profile.irelative {
+                    problems.push(Problem::Unsupported { what: "relocation type 37".into(), needed_by: Some(o.name.clone()) });
+                }
                 for name in &o.profile.hidden_self_refs {
                     if !musl_has(name) {
                         problems.push(Problem::MissingSymbol { symbol: name.clone(), version: None, needed_by: Some(o.name.clone()) });
@@ -472,6 +475,7 @@ mod tests {
             unversioned_undefined: vec![],
             version_definitions: vec![],
             hidden_self_refs: vec![],
+        irelative: false,
             bind_now: false,
             dt_relr: false,
             abi_tag: None,

@@ -438,6 +438,10 @@ pub async fn ensure_images<E: Engine>(engine: &E, bases: &[Base], pull: PullPoli
 /// Did the run prove the prediction? Compares the verdict and the names involved (libraries,
 /// versions, symbols); `None` when the run could not decide (error, timeout).
 pub fn agreement(pred: &Prediction, actual: Verdict, actual_problems: &[classify::Problem]) -> Option<bool> {
+    let unsupported = |ps: &[classify::Problem]| ps.iter().any(|p| matches!(p, classify::Problem::Unsupported { .. }));
+    if actual == Verdict::Error && unsupported(actual_problems) {
+        return Some(pred.verdict == Verdict::Error && unsupported(&pred.problems));
+    }
     if matches!(actual, Verdict::Error | Verdict::Timeout) {
         return None;
     }
@@ -453,6 +457,7 @@ pub fn agreement(pred: &Prediction, actual: Verdict, actual_problems: &[classify
                 classify::Problem::MissingLibrary { library, .. } => library.clone(),
                 classify::Problem::MissingVersion { version, .. } => version.clone(),
                 classify::Problem::MissingSymbol { symbol, .. } => symbol.clone(),
+                classify::Problem::Unsupported { what, .. } => what.clone(),
             })
             .collect();
         k.sort();

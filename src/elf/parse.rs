@@ -70,6 +70,8 @@ pub(crate) struct Raw {
     pub verdefs: Vec<String>,
     /// Its own hidden-version (`name@VER`) definitions that its relocations refer to.
     pub hidden_self_refs: Vec<String>,
+    /// Has IRELATIVE (IFUNC) relocations.
+    pub irelative: bool,
     pub notes: NoteFacts,
 }
 
@@ -296,7 +298,15 @@ pub(crate) fn read(bytes: &[u8], mut exports: Option<&mut Exports>, relocations:
                 continue;
             }
             if let Ok(section) = RelocSection::parse(bytes, off, size, is_rela, ctx) {
-                reloc_syms.extend(section.iter().map(|r| r.r_sym).filter(|&i| i != 0));
+                for r in section.iter() {
+                    if r.r_sym != 0 {
+                        reloc_syms.insert(r.r_sym);
+                    }
+                    // R_X86_64_IRELATIVE (37), R_386_IRELATIVE (42), R_AARCH64_IRELATIVE (1032)
+                    if matches!((raw.machine, r.r_type), (62, 37) | (3, 42) | (183, 1032)) {
+                        raw.irelative = true;
+                    }
+                }
             }
         }
     }

@@ -144,6 +144,10 @@ pub struct BinaryProfile {
     /// ignores versions (musl) cannot see those and fails on them. Filled when exports are read.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub hidden_self_refs: Vec<String>,
+    /// Uses IRELATIVE (IFUNC) relocations, which musl's loader does not support. Filled when
+    /// exports are read for a loader simulation.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub irelative: bool,
     pub bind_now: bool,
     pub dt_relr: bool,
     /// `Linux 3.2.0` from .note.ABI-tag.
@@ -362,6 +366,7 @@ pub(crate) fn build(raw: Raw) -> BinaryProfile {
         unversioned_undefined,
         version_definitions: raw.verdefs,
         hidden_self_refs: raw.hidden_self_refs,
+        irelative: raw.irelative,
         bind_now: raw.bind_now_tag || raw.flags & DF_BIND_NOW != 0 || raw.flags_1 & DF_1_NOW != 0,
         dt_relr: raw.dt_relr,
         abi_tag: raw.notes.abi_tag,
