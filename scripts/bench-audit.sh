@@ -47,3 +47,21 @@ import json, sys
 r = {x["command"]: x["mean"] for x in json.load(open(sys.argv[1]))["results"]}
 print(f"static prediction {r['predict']*1000:.0f} ms | scanelf -R {r['scanelf']*1000:.0f} ms | lddtree {r['lddtree']*1000:.0f} ms | ratios {r['predict']/r['scanelf']:.2f}× scanelf, {r['predict']/r['lddtree']:.3f}× lddtree")
 PY
+# Peak memory auditing a ~1 GB image: the bookworm fixture plus the host's libraries and the Rust
+# toolchain's (librustc_driver is ~150 MB) as an application layer.
+big=libccheck-bench/big:1g
+if ! docker image inspect "$big" >/dev/null 2>&1; then
+    ctx=$out/big; mkdir -p "$ctx/root/opt/big"
+    cp -a /usr/lib/x86_64-linux-gnu "$ctx/root/opt/big/lib" 2>/dev/null || true
+    cp -a "$(rustc --print sysroot)/lib" "$ctx/root/opt/big/rust" 2>/dev/null || true
+    printf 'FROM libccheck-fixture/debian-slim:bookworm\nCOPY root/ /\n' >"$ctx/Dockerfile"
+    DOCKER_BUILDKIT=0 docker build -q -t "$big" "$ctx" >/dev/null 2>&1
+fi
+size=$(docker image inspect -f '{{.Size}}' "$big")
+/usr/bin/env time -f "%e %M" "$bin" audit --image "$big" --to "$target" >/dev/null 2>"$out/mem" || true
+python3 - "$size" "$out/mem" <<'PY'
+import sys
+size = int(sys.argv[1]) / 1e9
+secs, kb = open(sys.argv[2]).read().split()[-2:]
+print(f"verified audit of a {size:.1f} GB image: {float(secs):.1f} s, peak RSS {int(kb)/1024:.0f} MB (limit 300 MB)")
+PY

@@ -9,16 +9,14 @@ use serde::Serialize;
 
 use crate::base::{normalize, resolve_in, Library};
 use crate::classify::{self, Problem, Verdict};
-use crate::elf::{self, BinaryProfile, Kind};
+use crate::elf::{self, Kind};
 use crate::predict::{self, Prediction, Subject};
 
-/// One ELF file of the source.
+/// One ELF file of the source: its profile and (shared objects only) its exports.
 #[derive(Debug, Clone)]
 pub struct SourceFile {
     pub path: String,
-    pub profile: BinaryProfile,
-    /// Exported symbols (shared objects only).
-    pub exports: Vec<String>,
+    pub lib: Library,
 }
 
 /// What was read of the source image or directory.
@@ -93,7 +91,7 @@ impl SourceBuilder {
             Ok((profile, _)) if matches!(profile.kind, Kind::Relocatable | Kind::Core | Kind::Other) => Item::NonElf,
             Ok((profile, exports)) => {
                 let exports = if profile.kind == Kind::SharedObject || profile.soname.is_some() { crate::base::export_names(exports) } else { vec![] };
-                Item::Elf(SourceFile { path, profile, exports })
+                Item::Elf(SourceFile { path, lib: Library::new(profile, exports) })
             }
             Err(e) => Item::Unreadable(path, e.to_string()),
         }
@@ -164,16 +162,16 @@ impl Source {
 
     /// The application's libraries, as the target would see them once copied in: by their path
     /// and by every symlink of the source that leads to them.
-    pub fn overlay(&self, all: bool) -> BTreeMap<String, Library> {
-        let mut m = BTreeMap::new();
+    pub fn overlay(&self, all: bool) -> BTreeMap<String, &Library> {
+        let mut m: BTreeMap<String, &Library> = BTreeMap::new();
         for f in self.selected(all) {
-            if f.profile.kind == Kind::SharedObject || f.profile.soname.is_some() {
-                m.insert(f.path.clone(), Library::new(f.profile.clone(), f.exports.clone()));
+            if f.lib.profile.kind == Kind::SharedObject || f.lib.profile.soname.is_some() {
+                m.insert(f.path.clone(), &f.lib);
             }
         }
         for link in self.links.keys() {
             if let Some(real) = resolve_in(&self.links, link, |_| true) {
-                if let Some(l) = m.get(&real).cloned() {
+                if let Some(l) = m.get(&real).copied() {
                     m.insert(link.clone(), l);
                 }
             }
@@ -283,7 +281,7 @@ pub fn predict_all(source: &Source, all: bool, target: &crate::base::BaseProfile
         .selected(all)
         .into_par_iter()
         .map(|f| {
-            let subject = Subject { profile: &f.profile, exports: &f.exports, path: f.path.clone(), sidecars: &overlay };
+            let subject = Subject { profile: &f.lib.profile, exports: &f.lib.exports, path: f.path.clone(), sidecars: &overlay };
             (f.path.clone(), predict::predict(&subject, target))
         })
         .collect()
@@ -300,12 +298,12 @@ pub fn assemble(
     let mut files = Vec::new();
     for (path, pred) in predictions {
         let f = by_path[path.as_str()];
-        let (pproblems, note) = without_host_symbols(f.profile.kind, pred.problems.clone());
+        let (pproblems, note) = without_host_symbols(f.lib.profile.kind, pred.problems.clone());
         let pverdict = pproblems.iter().map(Problem::verdict).min().unwrap_or(Verdict::Ok);
         let run = verified.and_then(|v| v.get(&path));
         let (rverdict, rproblems) = match run {
             Some(o) => {
-                let (rp, _) = without_host_symbols(f.profile.kind, o.problems.clone());
+                let (rp, _) = without_host_symbols(f.lib.profile.kind, o.problems.clone());
                 let v = if o.verdict == Verdict::MissingSymbol || o.verdict == Verdict::Ok || !o.problems.is_empty() {
                     rp.iter().map(Problem::verdict).min().unwrap_or(Verdict::Ok)
                 } else {
@@ -333,7 +331,7 @@ pub fn assemble(
         };
         files.push(FileResult {
             path: path.clone(),
-            kind: f.profile.kind,
+            kind: f.lib.profile.kind,
             packaged: source.is_packaged(&path),
             verdict,
             reason,

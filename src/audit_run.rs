@@ -3,7 +3,7 @@
 //! target's loader on each file. Pure logic lives in [`crate::audit`].
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::io::Read;
+use std::io::{Read, Write};
 use std::path::Path;
 use std::time::Duration;
 
@@ -30,7 +30,7 @@ const GLIBC_TRACE: [&str; 3] = ["LD_TRACE_LOADED_OBJECTS=1", "LD_BIND_NOW=1", "L
 pub fn audit_jobs(source: &Source, all: bool) -> Vec<Job> {
     let mut jobs = Vec::new();
     for (i, f) in source.selected(all).iter().enumerate() {
-        let p = &f.profile;
+        let p = &f.lib.profile;
         match (&p.interpreter, p.kind) {
             (Some(interp), _) if elf::is_musl_loader(interp) => jobs.push(Job::new(&format!("f{i}"), &[], &[interp, "--list", &f.path])),
             (Some(interp), _) => jobs.push(Job::new(&format!("f{i}"), &GLIBC_TRACE, &[interp, &f.path])),
@@ -49,7 +49,7 @@ pub fn outcomes(source: &Source, all: bool, results: &[probe::JobResult]) -> BTr
     let by_name: HashMap<&str, &probe::JobResult> = results.iter().map(|r| (r.name.as_str(), r)).collect();
     let mut m = BTreeMap::new();
     for (i, f) in source.selected(all).iter().enumerate() {
-        let p = &f.profile;
+        let p = &f.lib.profile;
         let o = match (&p.interpreter, p.kind) {
             (Some(interp), _) => by_name.get(format!("f{i}").as_str()).map(|j| classify::classify(j, ProbeKind::Load, Some(interp), "/nonexistent")),
             (None, Kind::SharedObject) => {
@@ -77,7 +77,7 @@ pub fn outcomes(source: &Source, all: bool, results: &[probe::JobResult]) -> BTr
     m
 }
 
-fn add_entry(tar: &mut tar::Builder<Vec<u8>>, path: &str, data: &[u8], mode: u32) -> std::io::Result<()> {
+fn add_entry<W: Write>(tar: &mut tar::Builder<W>, path: &str, data: &[u8], mode: u32) -> std::io::Result<()> {
     let mut h = tar::Header::new_gnu();
     h.set_entry_type(tar::EntryType::Regular);
     h.set_size(data.len() as u64);
@@ -86,7 +86,7 @@ fn add_entry(tar: &mut tar::Builder<Vec<u8>>, path: &str, data: &[u8], mode: u32
     tar.append_data(&mut h, path.trim_start_matches('/'), data)
 }
 
-fn add_symlink(tar: &mut tar::Builder<Vec<u8>>, path: &str, target: &str) -> std::io::Result<()> {
+fn add_symlink<W: Write>(tar: &mut tar::Builder<W>, path: &str, target: &str) -> std::io::Result<()> {
     let mut h = tar::Header::new_gnu();
     h.set_entry_type(tar::EntryType::Symlink);
     h.set_size(0);
@@ -95,44 +95,128 @@ fn add_symlink(tar: &mut tar::Builder<Vec<u8>>, path: &str, target: &str) -> std
     tar.append_link(&mut h, path.trim_start_matches('/'), target)
 }
 
-/// The application's files (and their symlinks) as a tar to extract at `/` in a target.
-pub fn overlay_tar_from_dir(root: &Path, source: &Source, all: bool) -> std::io::Result<Vec<u8>> {
-    let mut tar = tar::Builder::new(Vec::new());
-    for f in source.selected(all) {
-        let bytes = std::fs::read(root.join(f.path.trim_start_matches('/')))?;
-        add_entry(&mut tar, &f.path, &bytes, 0o755)?;
-    }
-    for (l, t) in source.overlay_links(all) {
-        add_symlink(&mut tar, &l, &t)?;
-    }
-    tar.into_inner()
+/// Where the application's files come from, for copying them into each target.
+#[derive(Debug, Clone)]
+pub enum Origin {
+    Dir(std::path::PathBuf),
+    Image(String),
 }
 
-/// The same from an image: a second streaming pass that keeps only the selected files.
-pub fn overlay_tar_from_stream(reader: impl Read, wanted: &BTreeSet<String>, links: &[(String, String)]) -> std::io::Result<Vec<u8>> {
-    let mut out = tar::Builder::new(Vec::new());
+/// Write the application's files (and their symlinks) as a tar to extract at `/`, from a root
+/// directory.
+pub fn overlay_from_dir(root: &Path, selected: &[String], links: &[(String, String)], out: impl Write) -> std::io::Result<()> {
+    let mut tar = tar::Builder::new(out);
+    for p in selected {
+        let bytes = std::fs::read(root.join(p.trim_start_matches('/')))?;
+        add_entry(&mut tar, p, &bytes, 0o755)?;
+    }
+    for (l, t) in links {
+        add_symlink(&mut tar, l, t)?;
+    }
+    tar.into_inner()?.flush()
+}
+
+/// The same from an image's exported filesystem: keeps only the selected files, entry by entry.
+pub fn overlay_from_stream(reader: impl Read, wanted: &BTreeSet<String>, links: &[(String, String)], out: impl Write) -> std::io::Result<()> {
+    let mut tar = tar::Builder::new(out);
     let mut archive = tar::Archive::new(reader);
-    let mut buf = Vec::new();
     for entry in archive.entries()? {
         let mut e = entry?;
         let path = crate::base::normalize(&format!("/{}", e.path()?.to_string_lossy()));
         if e.header().entry_type().is_file() && wanted.contains(&path) {
-            buf.clear();
-            e.read_to_end(&mut buf)?;
-            add_entry(&mut out, &path, &buf, 0o755)?;
+            let mut h = tar::Header::new_gnu();
+            h.set_entry_type(tar::EntryType::Regular);
+            h.set_size(e.size());
+            h.set_mode(0o755);
+            h.set_mtime(0);
+            tar.append_data(&mut h, path.trim_start_matches('/'), &mut e)?;
         }
     }
     for (l, t) in links {
-        add_symlink(&mut out, l, t)?;
+        add_symlink(&mut tar, l, t)?;
     }
-    out.into_inner()
+    tar.into_inner()?.flush()
+}
+
+/// A `Write` that hands 256 KiB chunks to an async consumer (back-pressure through a small channel).
+struct ChannelWriter {
+    tx: tokio::sync::mpsc::Sender<Result<bytes::Bytes, std::io::Error>>,
+    buf: Vec<u8>,
+}
+
+impl Write for ChannelWriter {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.buf.extend_from_slice(data);
+        if self.buf.len() >= 256 << 10 {
+            self.flush()?;
+        }
+        Ok(data.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        if !self.buf.is_empty() {
+            let chunk = bytes::Bytes::from(std::mem::take(&mut self.buf));
+            self.tx.blocking_send(Ok(chunk)).map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "upload ended"))?;
+        }
+        Ok(())
+    }
+}
+
+/// Run `produce` on a blocking thread and stream what it writes.
+fn stream_from<F>(produce: F) -> futures_util::stream::BoxStream<'static, Result<bytes::Bytes, std::io::Error>>
+where
+    F: FnOnce(&mut ChannelWriter) -> std::io::Result<()> + Send + 'static,
+{
+    use futures_util::StreamExt;
+    let (tx, rx) = tokio::sync::mpsc::channel(8);
+    tokio::task::spawn_blocking(move || {
+        let mut w = ChannelWriter { tx: tx.clone(), buf: Vec::new() };
+        if let Err(e) = produce(&mut w).and_then(|_| w.flush()) {
+            let _ = tx.blocking_send(Err(e));
+        }
+    });
+    tokio_stream_from(rx).boxed()
+}
+
+fn tokio_stream_from<T: Send + 'static>(mut rx: tokio::sync::mpsc::Receiver<T>) -> impl futures_util::Stream<Item = T> {
+    futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx))
+}
+
+/// Copy the application's files into container `id` at `/`, streamed from their origin.
+async fn upload_overlay<E: Engine>(engine: &E, id: &str, source: &Source, all: bool, origin: &Origin, run_id: &str) -> Result<(), String> {
+    let selected: Vec<String> = source.selected(all).iter().map(|f| f.path.clone()).collect();
+    let links = source.overlay_links(all);
+    match origin {
+        Origin::Dir(root) => {
+            let root = root.clone();
+            let body = stream_from(move |w| overlay_from_dir(&root, &selected, &links, w));
+            engine.upload_stream(id, "/", body).await.map_err(|e| e.to_string())
+        }
+        Origin::Image(image) => {
+            // A second, never-started container of the source image: its export is filtered
+            // down to the application's files on the way into the target.
+            let wanted: BTreeSet<String> = selected.into_iter().collect();
+            let (tx, rx) = tokio::sync::mpsc::channel(8);
+            let upload = engine.upload_stream(id, "/", futures_util::StreamExt::boxed(tokio_stream_from(rx)));
+            let produce = crate::profiles::with_image_tar(engine, image, run_id, move |r| {
+                let mut w = ChannelWriter { tx: tx.clone(), buf: Vec::new() };
+                let res = overlay_from_stream(r, &wanted, &links, &mut w).and_then(|_| w.flush());
+                if let Err(e) = &res {
+                    let _ = tx.blocking_send(Err(std::io::Error::other(e.to_string())));
+                }
+                res
+            });
+            let (u, p) = tokio::join!(upload, produce);
+            p?;
+            u.map_err(|e| e.to_string())
+        }
+    }
 }
 
 /// Run every file's loader check on one target in one container.
 pub async fn verify<E: Engine>(
     engine: &E,
     source: &Source,
-    overlay: &[u8],
+    origin: &Origin,
     cfg: &AuditConfig,
     target: &Base,
     run_id: &str,
@@ -163,9 +247,7 @@ pub async fn verify<E: Engine>(
         add_entry(&mut tools, "probe", probe::PROBE_BINARY, 0o755).map_err(|e| e.to_string())?;
         add_entry(&mut tools, "jobs", &job_file, 0o644).map_err(|e| e.to_string())?;
         engine.upload(&id, "/libccheck", tools.into_inner().map_err(|e| e.to_string())?).await.map_err(|e| e.to_string())?;
-        if !overlay.is_empty() {
-            engine.upload(&id, "/", overlay.to_vec()).await.map_err(|e| e.to_string())?;
-        }
+        upload_overlay(engine, &id, source, cfg.all, origin, run_id).await?;
         engine.start(&id).await.map_err(|e| e.to_string())?;
         let limit = cfg.timeout * (jobs.len() as u32 / 4).max(1) + Duration::from_secs(30);
         let code = match tokio::time::timeout(limit, engine.wait(&id)).await {
@@ -190,7 +272,7 @@ pub async fn verify<E: Engine>(
 
 /// Audit on every target: predictions from each target's profile, then (unless `no_run`) one
 /// verifying container per target.
-pub async fn audit_targets<E: Engine>(engine: &E, source: &Source, overlay: &[u8], cfg: &AuditConfig, run_id: &str) -> Vec<TargetResult> {
+pub async fn audit_targets<E: Engine>(engine: &E, source: &Source, origin: &Origin, cfg: &AuditConfig, run_id: &str) -> Vec<TargetResult> {
     let progress = crate::run::Progress::new(true, cfg.targets.len());
     let images = crate::run::ensure_images(engine, &cfg.targets, cfg.pull, &progress).await;
     let futs = cfg.targets.iter().map(|t| {
@@ -230,7 +312,7 @@ pub async fn audit_targets<E: Engine>(engine: &E, source: &Source, overlay: &[u8
             let verified = if cfg.no_run {
                 None
             } else {
-                match verify(engine, source, overlay, cfg, t, run_id).await {
+                match verify(engine, source, origin, cfg, t, run_id).await {
                     Ok(v) => Some(v),
                     Err(e) => {
                         tr.error = Some(format!("verification failed: {e}"));

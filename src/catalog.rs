@@ -199,7 +199,7 @@ pub struct Failure {
 }
 
 pub fn compatibility(profile: &BinaryProfile, exports: &[String], name: &str) -> Compatibility {
-    let sidecars = BTreeMap::new();
+    let sidecars: BTreeMap<String, Library> = BTreeMap::new();
     let subject = crate::predict::Subject { profile, exports, path: format!("/app/{name}"), sidecars: &sidecars };
     let mut c = Compatibility { ok: vec![], fails: vec![] };
     for (e, bp) in profiles() {

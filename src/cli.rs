@@ -494,11 +494,10 @@ fn audit(a: AuditArgs) -> anyhow::Result<ExitCode> {
     let outcome = rt.block_on(async {
         let engine = BollardEngine::connect(std::time::Duration::from_secs(600)).await?;
         let work = async {
-            let (source, overlay, name, kind) = match (dir_source, &a.image) {
+            let (source, origin, name, kind) = match (dir_source, &a.image) {
                 (Some(s), _) => {
                     let d = a.dir.as_ref().unwrap();
-                    let overlay = if a.no_run { vec![] } else { crate::audit_run::overlay_tar_from_dir(d, &s, a.all)? };
-                    (s, overlay, d.display().to_string(), "directory")
+                    (s, crate::audit_run::Origin::Dir(d.clone()), d.display().to_string(), "directory")
                 }
                 (None, Some(image)) => {
                     let progress = run::Progress::new(true, 1);
@@ -513,20 +512,11 @@ fn audit(a: AuditArgs) -> anyhow::Result<ExitCode> {
                     if s.files.is_empty() {
                         anyhow::bail!("{image}: no ELF files to audit");
                     }
-                    let overlay = if a.no_run {
-                        vec![]
-                    } else {
-                        let wanted: std::collections::BTreeSet<String> = s.selected(a.all).iter().map(|f| f.path.clone()).collect();
-                        let links = s.overlay_links(a.all);
-                        crate::profiles::with_image_tar(&engine, &base.image, &run_id, move |r| crate::audit_run::overlay_tar_from_stream(r, &wanted, &links))
-                            .await
-                            .map_err(anyhow::Error::msg)?
-                    };
-                    (s, overlay, image.clone(), "image")
+                    (s, crate::audit_run::Origin::Image(base.image.clone()), image.clone(), "image")
                 }
                 (None, None) => anyhow::bail!("give a directory or --image"),
             };
-            let targets = crate::audit_run::audit_targets(&engine, &source, &overlay, &cfg, &run_id).await;
+            let targets = crate::audit_run::audit_targets(&engine, &source, &origin, &cfg, &run_id).await;
             Ok::<_, anyhow::Error>(report::audit::AuditReport::new(report::audit::SourceSummary::new(&name, kind, &source, a.all), targets, a.allow_mismatch))
         };
         tokio::select! {

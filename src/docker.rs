@@ -94,6 +94,13 @@ pub trait Engine: Send + Sync {
     async fn pull(&self, image: &str, progress: &(dyn Fn(&PullProgress) + Send + Sync)) -> Result<(), DockerError>;
     async fn create(&self, spec: &ContainerSpec) -> Result<String, DockerError>;
     async fn upload(&self, id: &str, dir: &str, tar: Vec<u8>) -> Result<(), DockerError>;
+    /// Upload a tar produced as a stream (bounded memory for large uploads).
+    async fn upload_stream(
+        &self,
+        id: &str,
+        dir: &str,
+        tar: futures_util::stream::BoxStream<'static, Result<bytes::Bytes, std::io::Error>>,
+    ) -> Result<(), DockerError>;
     async fn start(&self, id: &str) -> Result<(), DockerError>;
     /// Wait for the container to exit; its exit code.
     async fn wait(&self, id: &str) -> Result<i64, DockerError>;
@@ -254,6 +261,16 @@ impl Engine for BollardEngine {
             .upload_to_container(id, Some(opts), bollard::body_full(tar.into()))
             .await
             .map_err(|e| api("upload", e))
+    }
+
+    async fn upload_stream(
+        &self,
+        id: &str,
+        dir: &str,
+        tar: futures_util::stream::BoxStream<'static, Result<bytes::Bytes, std::io::Error>>,
+    ) -> Result<(), DockerError> {
+        let opts = UploadToContainerOptionsBuilder::new().path(dir).build();
+        self.docker.upload_to_container(id, Some(opts), bollard::body_try_stream(tar)).await.map_err(|e| api("upload", e))
     }
 
     async fn start(&self, id: &str) -> Result<(), DockerError> {

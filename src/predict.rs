@@ -42,7 +42,31 @@ pub struct Subject<'a> {
     pub exports: &'a [String],
     /// Container path of the binary (`/libccheck/app/name`).
     pub path: String,
-    pub sidecars: &'a BTreeMap<String, Library>,
+    pub sidecars: &'a dyn Sidecars,
+}
+
+/// Files placed into the image beside the image's own, by container path.
+pub trait Sidecars: Sync {
+    fn get(&self, path: &str) -> Option<&Library>;
+    fn is_empty(&self) -> bool;
+}
+
+impl Sidecars for BTreeMap<String, Library> {
+    fn get(&self, path: &str) -> Option<&Library> {
+        BTreeMap::get(self, path)
+    }
+    fn is_empty(&self) -> bool {
+        BTreeMap::is_empty(self)
+    }
+}
+
+impl Sidecars for BTreeMap<String, &Library> {
+    fn get(&self, path: &str) -> Option<&Library> {
+        BTreeMap::get(self, path).copied()
+    }
+    fn is_empty(&self) -> bool {
+        BTreeMap::is_empty(self)
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -61,7 +85,7 @@ struct Obj<'a> {
 
 struct World<'a> {
     base: &'a BaseProfile,
-    sidecars: &'a BTreeMap<String, Library>,
+    sidecars: &'a dyn Sidecars,
 }
 
 impl<'a> World<'a> {

@@ -110,6 +110,9 @@ pub async fn profile<E: Engine>(engine: &E, image: &str, image_id: &str, run_id:
     Ok(p)
 }
 
+/// Entries larger than this are spilled to a temporary file while an audit source is read.
+const SPILL_BYTES: u64 = 16 << 20;
+
 /// Read the source of an audit from a tar stream of its filesystem.
 pub fn source_from_tar(reader: impl Read) -> std::io::Result<crate::audit::Source> {
     use crate::audit::SourceBuilder;
@@ -142,9 +145,23 @@ pub fn source_from_tar(reader: impl Read) -> std::io::Result<crate::audit::Sourc
                     b.add_non_elf();
                     continue;
                 }
+                if e.size() > SPILL_BYTES {
+                    // A very large object: through a temporary file and a map, so that only the
+                    // pages the parser touches are in memory.
+                    let mut tmp = tempfile::tempfile()?;
+                    std::io::Write::write_all(&mut tmp, &magic)?;
+                    std::io::copy(&mut e, &mut tmp)?;
+                    // SAFETY: a private temporary file nobody else writes.
+                    let map = unsafe { memmap2::Mmap::map(&tmp)? };
+                    b.add_file(&path, &map);
+                    continue;
+                }
                 buf.extend_from_slice(&magic);
                 e.read_to_end(&mut buf)?;
                 b.add_file(&path, &buf);
+                if buf.capacity() > 4 * SPILL_BYTES as usize {
+                    buf = Vec::new();
+                }
             }
             _ => {}
         }
