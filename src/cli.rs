@@ -62,9 +62,9 @@ pub struct CheckArgs {
     #[arg(short, long = "base", value_name = "BASE")]
     pub bases: Vec<String>,
 
-    /// When to pull images from their registry.
-    #[arg(long, value_enum, default_value_t = PullPolicy::Missing)]
-    pub pull: PullPolicy,
+    /// When to pull images from their registry [default: missing].
+    #[arg(long, value_enum)]
+    pub pull: Option<PullPolicy>,
 
     /// Bases that must work for exit 0 (default: all requested); others are reported only.
     #[arg(long, value_name = "BASE")]
@@ -75,9 +75,9 @@ pub struct CheckArgs {
     #[arg(long = "with", value_name = "PATH[:DEST]")]
     pub with: Vec<String>,
 
-    /// Seconds each probe may run before its container is killed.
-    #[arg(long, default_value_t = 30, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=3600))]
-    pub timeout: u64,
+    /// Seconds each probe may run before it is killed [default: 30].
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub timeout: Option<u64>,
 
     /// Containers at once (default: all bases at once).
     #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=64))]
@@ -95,8 +95,9 @@ pub struct CheckArgs {
     #[arg(long, conflicts_with_all = ["exec", "args"])]
     pub no_run: bool,
 
-    /// Predict from the built-in catalog of public bases (see `libccheck bases`); needs no Docker.
-    #[arg(long, conflicts_with_all = ["exec", "args", "no_run"])]
+    /// Predict from the built-in catalog of public bases (see `libccheck bases`); needs no Docker
+    /// (exec-probe arguments are recorded, not run).
+    #[arg(long, conflicts_with = "no_run")]
     pub offline: bool,
 
     /// Do not fail (exit 2) when a run disagrees with libccheck's prediction.
@@ -111,17 +112,25 @@ pub struct CheckArgs {
     #[arg(long)]
     pub as_root: bool,
 
-    /// Sandbox: memory limit in MiB.
-    #[arg(long, default_value_t = 512, value_name = "MIB", value_parser = clap::value_parser!(u64).range(16..=65536))]
-    pub memory: u64,
+    /// Sandbox: memory limit in MiB [default: 512].
+    #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u64).range(16..=65536))]
+    pub memory: Option<u64>,
 
-    /// Sandbox: maximum number of processes in the container.
-    #[arg(long, default_value_t = 128, value_name = "N", value_parser = clap::value_parser!(u64).range(8..=100000))]
-    pub pids_limit: u64,
+    /// Sandbox: maximum number of processes in the container [default: 128].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(8..=100000))]
+    pub pids_limit: Option<u64>,
 
-    /// Bytes of stdout and of stderr kept per probe (the rest is counted and dropped).
-    #[arg(long, default_value_t = 65536, value_name = "BYTES")]
-    pub output_limit: usize,
+    /// Bytes of stdout and of stderr kept per probe; the rest is counted and dropped [default: 65536].
+    #[arg(long, value_name = "BYTES")]
+    pub output_limit: Option<usize>,
+
+    /// Settings file (default: ./libccheck.toml when present). Command-line flags override it.
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    /// Do not append the Markdown report to $GITHUB_STEP_SUMMARY (done by default when it is set).
+    #[arg(long)]
+    pub no_step_summary: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -132,8 +141,11 @@ pub enum Command {
     /// Audit every ELF file of an image or a root directory against the bases you want to move
     /// to: which break, why, grouped by cause, predicted and then verified in one container per target.
     Audit(AuditArgs),
-    /// List the base aliases and the images they stand for.
+    /// List the base aliases and the offline catalog; with --matrix, the configured bases as JSON
+    /// for a GitHub Actions strategy.matrix.
     Bases(BasesArgs),
+    /// Merge JSON reports (e.g. one per base from a CI matrix) into one report, in any format.
+    Merge(MergeArgs),
     /// (For scripts/gen-catalog.sh) print the catalog entry of an image or a root directory.
     #[command(hide = true)]
     CatalogEntry(CatalogEntryArgs),
@@ -204,6 +216,31 @@ pub struct CleanArgs {
 pub struct BasesArgs {
     #[arg(long, value_enum, default_value_t = InspectFormat::Human)]
     pub format: InspectFormat,
+    /// Print the configured bases (-b, else libccheck.toml, else the default matrix) as
+    /// `{"base": [...]}` for `strategy.matrix: ${{ fromJSON(...) }}`.
+    #[arg(long)]
+    pub matrix: bool,
+    /// Bases for --matrix.
+    #[arg(short, long = "base", value_name = "BASE", requires = "matrix")]
+    pub bases: Vec<String>,
+    /// Settings file for --matrix (default: ./libccheck.toml when present).
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// JSON reports (`libccheck --format json`) of the same binary.
+    #[arg(required = true, value_name = "REPORT")]
+    pub reports: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Do not fail (exit 2) on a prediction mismatch in the merged reports.
+    #[arg(long)]
+    pub allow_mismatch: bool,
+    /// Do not append the Markdown report to $GITHUB_STEP_SUMMARY.
+    #[arg(long)]
+    pub no_step_summary: bool,
 }
 
 #[derive(Debug, Args)]
@@ -248,6 +285,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Inspect(a)) => inspect(a),
         Some(Command::Bases(a)) => list_bases(a),
         Some(Command::Audit(a)) => audit(a),
+        Some(Command::Merge(a)) => merge(a),
         Some(Command::Clean(a)) => clean(a),
         Some(Command::CatalogEntry(a)) => catalog_entry(a),
         None => check(cli.check),
@@ -269,15 +307,22 @@ async fn interrupted() -> u8 {
     }
 }
 
-/// Validate the check arguments into a [`RunConfig`] before any Docker I/O.
-fn check_config(a: &CheckArgs) -> anyhow::Result<RunConfig> {
-    let base_args: Vec<String> =
-        if a.bases.is_empty() { bases::DEFAULT_MATRIX.iter().map(|s| s.to_string()).collect() } else { a.bases.clone() };
+/// Validate the check arguments, over the settings file, into a [`RunConfig`] before any
+/// Docker I/O. Precedence: command line, then the file, then the defaults.
+pub fn check_config(a: &CheckArgs, file: &crate::config::Config) -> anyhow::Result<RunConfig> {
+    let base_args: Vec<String> = if !a.bases.is_empty() {
+        a.bases.clone()
+    } else if let Some(b) = &file.bases {
+        b.clone()
+    } else {
+        bases::DEFAULT_MATRIX.iter().map(|s| s.to_string()).collect()
+    };
     let bases = bases::resolve_all(&base_args).map_err(anyhow::Error::msg)?;
-    let required = if a.require.is_empty() {
+    let require: Vec<String> = if !a.require.is_empty() { a.require.clone() } else { file.require.clone().unwrap_or_default() };
+    let required = if require.is_empty() {
         bases.iter().map(|b| b.name.clone()).collect()
     } else {
-        let req = bases::resolve_all(&a.require).map_err(anyhow::Error::msg)?;
+        let req = bases::resolve_all(&require).map_err(anyhow::Error::msg)?;
         for r in &req {
             if !bases.iter().any(|b| b.name == r.name) {
                 anyhow::bail!("--require {}: not among the bases being checked", r.name);
@@ -285,29 +330,33 @@ fn check_config(a: &CheckArgs) -> anyhow::Result<RunConfig> {
         }
         req.into_iter().map(|b| b.name).collect()
     };
-    let extra_files = a.with.iter().map(|w| ExtraFile::parse(w)).collect::<Result<Vec<_>, _>>().map_err(anyhow::Error::msg)?;
+    let with: Vec<String> = if !a.with.is_empty() { a.with.clone() } else { file.with.clone().unwrap_or_default() };
+    let extra_files = with.iter().map(|w| ExtraFile::parse(w)).collect::<Result<Vec<_>, _>>().map_err(anyhow::Error::msg)?;
     for x in &extra_files {
         if !x.host.is_file() {
             anyhow::bail!("--with {}: no such file", x.host.display());
         }
     }
+    let sb = file.sandbox.clone().unwrap_or_default();
     let sandbox = Sandbox {
-        network: a.allow_network,
-        user: if a.as_root { "0:0".into() } else { Sandbox::default().user },
-        memory_bytes: (a.memory as i64) << 20,
-        pids_limit: a.pids_limit as i64,
+        network: a.allow_network || sb.network.unwrap_or(false),
+        user: if a.as_root || sb.as_root.unwrap_or(false) { "0:0".into() } else { Sandbox::default().user },
+        memory_bytes: (a.memory.or(sb.memory).unwrap_or(512) as i64) << 20,
+        pids_limit: a.pids_limit.or(sb.pids_limit).unwrap_or(128) as i64,
         ..Sandbox::default()
     };
+    let args: Vec<String> = if !a.args.is_empty() { a.args.clone() } else { file.args.clone().unwrap_or_default() };
+    let exec = a.exec || file.exec.unwrap_or(false) || !args.is_empty();
     Ok(RunConfig {
-        jobs: a.jobs.map(|j| j as usize).unwrap_or(bases.len()),
+        jobs: a.jobs.or(file.jobs).map(|j| j as usize).unwrap_or(bases.len()),
         bases,
         required,
-        pull: a.pull,
-        timeout: std::time::Duration::from_secs(a.timeout),
-        exec_args: (a.exec || !a.args.is_empty()).then(|| a.args.clone()),
+        pull: a.pull.or(file.pull).unwrap_or_default(),
+        timeout: std::time::Duration::from_secs(a.timeout.or(file.timeout).unwrap_or(30)),
+        exec_args: exec.then_some(args),
         extra_files,
         sandbox,
-        output_cap: a.output_limit,
+        output_cap: a.output_limit.or(sb.output_limit).unwrap_or(65536),
         progress: true,
         no_run: a.no_run,
     })
@@ -315,7 +364,21 @@ fn check_config(a: &CheckArgs) -> anyhow::Result<RunConfig> {
 
 fn check(a: CheckArgs) -> anyhow::Result<ExitCode> {
     let binary = a.binary.clone().expect("clap requires BINARY");
-    let cfg = check_config(&a)?;
+    let (config_path, file) = crate::config::load(a.config.as_deref()).map_err(anyhow::Error::msg)?;
+    let cfg = check_config(&a, &file)?;
+    let settings = report::run::Settings {
+        config_file: config_path.map(|p| p.display().to_string()),
+        timeout_secs: cfg.timeout.as_secs(),
+        pull: serde_json::to_value(cfg.pull)?.as_str().unwrap_or("").to_string(),
+        jobs: cfg.jobs,
+        network: cfg.sandbox.network,
+        user: cfg.sandbox.user.clone(),
+        memory_mib: cfg.sandbox.memory_bytes >> 20,
+        pids_limit: cfg.sandbox.pids_limit,
+        output_limit: cfg.output_cap,
+    };
+    let allow_mismatch = a.allow_mismatch || file.allow_mismatch.unwrap_or(false);
+    let step_summary = !a.no_step_summary && file.step_summary.unwrap_or(true);
     let bytes = std::fs::read(&binary).map_err(|e| {
         let run = crate::inspect::inspect_paths(std::slice::from_ref(&binary));
         run.errors.first().map(|f| anyhow::anyhow!("{}: {}", f.path, f.error)).unwrap_or_else(|| anyhow::anyhow!("{}: {e}", binary.display()))
@@ -332,7 +395,7 @@ fn check(a: CheckArgs) -> anyhow::Result<ExitCode> {
     let plan = run::plan(&binary, &profile, &cfg).map_err(anyhow::Error::msg)?;
     if a.offline {
         let results = run::predict_offline(&plan, &profile, &exports, &cfg);
-        return finish_report("offline", "offline", &binary, &profile, &cfg, results, &a);
+        return finish_report("offline", "offline", &binary, &profile, &cfg, results, &a, allow_mismatch, step_summary, settings);
     }
     let run_id = format!("{}-{}", std::process::id(), std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0));
     let rt = runtime()?;
@@ -359,23 +422,62 @@ fn check(a: CheckArgs) -> anyhow::Result<ExitCode> {
         Err(code) => return Ok(ExitCode::from(code)),
     };
     let mode = if cfg.no_run { "no_run" } else { "run" };
-    finish_report(&run_id, mode, &binary, &profile, &cfg, results, &a)
+    finish_report(&run_id, mode, &binary, &profile, &cfg, results, &a, allow_mismatch, step_summary, settings)
 }
 
-fn finish_report(run_id: &str, mode: &'static str, binary: &std::path::Path, profile: &crate::elf::BinaryProfile, cfg: &RunConfig, results: Vec<run::BaseResult>, a: &CheckArgs) -> anyhow::Result<ExitCode> {
-    let report = report::run::Report::new(run_id, mode, &binary.display().to_string(), profile, cfg.exec_args.clone(), results, a.allow_mismatch);
-    let color = std::env::var_os("NO_COLOR").is_none() && std::io::IsTerminal::is_terminal(&std::io::stdout());
-    let text = match a.format {
-        Format::Human => report::run::human(&report, color),
-        Format::Json => report::run::json(&report),
-        Format::Junit => report::run::junit(&report),
-        Format::Markdown => report::run::markdown(&report),
-    };
-    write_stdout(&text)?;
+#[allow(clippy::too_many_arguments)]
+fn finish_report(
+    run_id: &str,
+    mode: &'static str,
+    binary: &std::path::Path,
+    profile: &crate::elf::BinaryProfile,
+    cfg: &RunConfig,
+    results: Vec<run::BaseResult>,
+    a: &CheckArgs,
+    allow_mismatch: bool,
+    step_summary: bool,
+    settings: report::run::Settings,
+) -> anyhow::Result<ExitCode> {
+    let mut report = report::run::Report::new(run_id, mode, &binary.display().to_string(), profile, cfg.exec_args.clone(), results, allow_mismatch);
+    report.settings = Some(settings);
+    emit(&report, a.format, step_summary)?;
     Ok(ExitCode::from(report.exit_code))
 }
 
+/// Print the report in `format`; also append it as Markdown to $GITHUB_STEP_SUMMARY when set.
+fn emit(report: &report::run::Report, format: Format, step_summary: bool) -> anyhow::Result<()> {
+    let color = std::env::var_os("NO_COLOR").is_none() && std::io::IsTerminal::is_terminal(&std::io::stdout());
+    let text = match format {
+        Format::Human => report::run::human(report, color),
+        Format::Json => report::run::json(report),
+        Format::Junit => report::run::junit(report),
+        Format::Markdown => report::run::markdown(report),
+        Format::Sarif => report::run::sarif(report),
+    };
+    write_stdout(&text)?;
+    if step_summary {
+        if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
+            use std::io::Write as _;
+            let mut f = std::fs::OpenOptions::new().create(true).append(true).open(&path)?;
+            f.write_all(report::run::markdown(report).as_bytes())?;
+        }
+    }
+    Ok(())
+}
+
 fn list_bases(a: BasesArgs) -> anyhow::Result<ExitCode> {
+    if a.matrix {
+        let (_, file) = crate::config::load(a.config.as_deref()).map_err(anyhow::Error::msg)?;
+        let names: Vec<String> = if !a.bases.is_empty() {
+            a.bases.clone()
+        } else {
+            file.bases.clone().unwrap_or_else(|| bases::DEFAULT_MATRIX.iter().map(|s| s.to_string()).collect())
+        };
+        let resolved = bases::resolve_all(&names).map_err(anyhow::Error::msg)?;
+        let list: Vec<String> = resolved.into_iter().map(|b| b.name).collect();
+        write_stdout(&(serde_json::json!({ "base": list }).to_string() + "\n"))?;
+        return Ok(ExitCode::from(exit::OK));
+    }
     let catalog = crate::catalog::entries();
     let text = match a.format {
         InspectFormat::Json => {
@@ -539,4 +641,36 @@ fn audit(a: AuditArgs) -> anyhow::Result<ExitCode> {
     };
     write_stdout(&text)?;
     Ok(ExitCode::from(report.exit_code))
+}
+
+fn merge(a: MergeArgs) -> anyhow::Result<ExitCode> {
+    let mut parts: Vec<report::run::Report> = Vec::new();
+    for p in &a.reports {
+        let text = std::fs::read_to_string(p).map_err(|e| anyhow::anyhow!("{}: {}", p.display(), e.to_string().split(" (os error").next().unwrap_or("")))?;
+        let r: report::run::Report = serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("{}: not a libccheck JSON report ({e})", p.display()))?;
+        if r.schema != report::run::SCHEMA {
+            anyhow::bail!("{}: schema {} is not {}", p.display(), r.schema, report::run::SCHEMA);
+        }
+        if let Some(first) = parts.first() {
+            if first.binary.path != r.binary.path {
+                anyhow::bail!("{}: a report about {}, not {}", p.display(), r.binary.path, first.binary.path);
+            }
+        }
+        parts.push(r);
+    }
+    let first = parts[0].clone();
+    let mode = if parts.iter().all(|r| r.mode == first.mode) { first.mode.clone() } else { "run".to_string() };
+    let mut bases: Vec<run::BaseResult> = Vec::new();
+    for (r, p) in parts.into_iter().zip(&a.reports) {
+        for b in r.bases {
+            if bases.iter().any(|x| x.base == b.base) {
+                anyhow::bail!("{}: base {} is already in an earlier report", p.display(), b.base);
+            }
+            bases.push(b);
+        }
+    }
+    let mut merged = report::run::Report::from_parts("merged", &mode, first.binary, first.exec_args, bases, a.allow_mismatch);
+    merged.settings = first.settings;
+    emit(&merged, a.format, !a.no_step_summary)?;
+    Ok(ExitCode::from(merged.exit_code))
 }

@@ -9,6 +9,7 @@ pub mod base;
 pub mod bases;
 pub mod catalog;
 pub mod classify;
+pub mod config;
 pub mod cli;
 pub mod docker;
 pub mod elf;

@@ -25,7 +25,7 @@ pub const WORK_DIR: &str = "/libccheck";
 /// The binary's directory inside the container: `$ORIGIN` for it.
 pub const APP_DIR: &str = "/libccheck/app";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize, serde::Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum PullPolicy {
     /// Pull only images that are not present locally.
@@ -85,7 +85,7 @@ pub struct RunConfig {
 }
 
 /// What happened on one base.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct BaseResult {
     pub base: String,
     pub image: String,

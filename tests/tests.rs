@@ -3,6 +3,7 @@
 mod util;
 
 mod audit;
+mod ci;
 mod docker_errors;
 mod fixture_images;
 mod fuzz;

@@ -12,6 +12,8 @@ pub enum Format {
     Json,
     Junit,
     Markdown,
+    /// SARIF 2.1.0, for GitHub code scanning.
+    Sarif,
 }
 
 /// `a, b, c and 4 more`

@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::classify::Verdict;
 use crate::elf::BinaryProfile;
@@ -10,7 +10,7 @@ use crate::run::BaseResult;
 
 pub const SCHEMA: &str = "libccheck/report/v1";
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BinarySummary {
     pub path: String,
     pub headline: String,
@@ -19,7 +19,7 @@ pub struct BinarySummary {
     pub glibc_min: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
     pub bases: usize,
     pub ok: usize,
@@ -31,15 +31,31 @@ pub struct Summary {
     pub mismatches: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// The settings a run used (after the command line, libccheck.toml and the defaults).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Settings {
+    pub config_file: Option<String>,
+    pub timeout_secs: u64,
+    pub pull: String,
+    pub jobs: usize,
+    pub network: bool,
+    pub user: String,
+    pub memory_mib: i64,
+    pub pids_limit: i64,
+    pub output_limit: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Report {
-    pub schema: &'static str,
+    pub schema: String,
     /// Value of the org.libccheck.run label on this run's containers.
     pub run_id: String,
     /// `run` (predict and run), `no_run` (predict from the images), `offline` (from the catalog).
-    pub mode: &'static str,
+    pub mode: String,
     pub binary: BinarySummary,
     pub exec_args: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settings: Option<Settings>,
     pub bases: Vec<BaseResult>,
     pub summary: Summary,
     pub exit_code: u8,
@@ -48,13 +64,26 @@ pub struct Report {
 impl Report {
     pub fn new(
         run_id: &str,
-        mode: &'static str,
+        mode: &str,
         path: &str,
         profile: &BinaryProfile,
         exec_args: Option<Vec<String>>,
         bases: Vec<BaseResult>,
         allow_mismatch: bool,
     ) -> Report {
+        let binary = BinarySummary {
+            path: path.to_string(),
+            headline: super::inspect::headline(profile),
+            interpreter: profile.interpreter.clone(),
+            libc: profile.libc.flavour.to_string(),
+            glibc_min: profile.glibc_min().map(String::from),
+        };
+        Report::from_parts(run_id, mode, binary, exec_args, bases, allow_mismatch)
+    }
+
+    /// A report from its parts (also how `libccheck merge` rebuilds one): the summary and the
+    /// exit code are computed here.
+    pub fn from_parts(run_id: &str, mode: &str, binary: BinarySummary, exec_args: Option<Vec<String>>, bases: Vec<BaseResult>, allow_mismatch: bool) -> Report {
         let mismatches: Vec<String> = bases.iter().filter(|b| b.agree == Some(false)).map(|b| b.base.clone()).collect();
         let ok = bases.iter().filter(|b| b.verdict == Verdict::Ok).count();
         let errors = bases.iter().filter(|b| b.verdict == Verdict::Error).count();
@@ -67,17 +96,12 @@ impl Report {
             1
         };
         Report {
-            schema: SCHEMA,
+            schema: SCHEMA.to_string(),
             run_id: run_id.to_string(),
-            mode,
-            binary: BinarySummary {
-                path: path.to_string(),
-                headline: super::inspect::headline(profile),
-                interpreter: profile.interpreter.clone(),
-                libc: profile.libc.flavour.to_string(),
-                glibc_min: profile.glibc_min().map(String::from),
-            },
+            mode: mode.to_string(),
+            binary,
             exec_args,
+            settings: None,
             summary: Summary { bases: bases.len(), ok, failed: bases.len() - ok - errors, errors, required_failing, mismatches },
             bases,
             exit_code,
@@ -308,4 +332,75 @@ pub fn markdown(r: &Report) -> String {
     }
     let _ = writeln!(o, "\nWorks on **{} of {}** bases.", r.summary.ok, r.summary.bases);
     o
+}
+
+/// SARIF 2.1.0: one result per base where the binary does not work, for GitHub code scanning.
+pub fn sarif(r: &Report) -> String {
+    use serde_json::json;
+    const RULES: [(Verdict, &str, &str); 8] = [
+        (Verdict::NoInterpreter, "NoInterpreter", "The binary's interpreter (PT_INTERP) is not in the base image"),
+        (Verdict::MissingLibrary, "MissingLibrary", "A needed shared library is not in the base image"),
+        (Verdict::MissingVersion, "MissingVersion", "A library in the base image is older than a symbol version the binary needs"),
+        (Verdict::MissingSymbol, "MissingSymbol", "A symbol the binary needs is defined by no library in the base image"),
+        (Verdict::Crash, "Crash", "The binary was killed by a signal"),
+        (Verdict::Timeout, "Timeout", "The binary did not finish within the time limit"),
+        (Verdict::ExitNonzero, "ExitNonzero", "The binary exited with a non-zero status"),
+        (Verdict::Error, "Error", "libccheck could not decide (the message says why)"),
+    ];
+    let rules: Vec<serde_json::Value> = RULES
+        .iter()
+        .map(|(v, name, text)| {
+            json!({
+                "id": v.as_str(),
+                "name": name,
+                "shortDescription": { "text": text },
+                "defaultConfiguration": { "level": "error" },
+            })
+        })
+        .collect();
+    let uri = {
+        let p = r.binary.path.trim_start_matches("./");
+        if p.starts_with('/') { format!("file://{p}") } else { p.to_string() }
+    };
+    let results: Vec<serde_json::Value> = r
+        .bases
+        .iter()
+        .filter(|b| b.verdict != Verdict::Ok)
+        .map(|b| {
+            let idx = RULES.iter().position(|(v, _, _)| *v == b.verdict).unwrap_or(RULES.len() - 1);
+            let mut text = format!("{}: {} on {} ({})", b.verdict, b.reason, b.base, b.image);
+            if let Some(p) = &b.prediction {
+                if let Some(h) = p.hints.first() {
+                    text.push_str(&format!(". Fix: {h}"));
+                }
+            }
+            json!({
+                "ruleId": b.verdict.as_str(),
+                "ruleIndex": idx,
+                "level": if b.required { "error" } else { "warning" },
+                "message": { "text": text },
+                "locations": [{ "physicalLocation": { "artifactLocation": { "uri": uri } } }],
+                "partialFingerprints": { "libccheckBase/v1": format!("{}:{}", b.base, b.verdict) },
+                "properties": {
+                    "base": b.base,
+                    "image": b.image,
+                    "libc": b.libc,
+                    "hints": b.prediction.as_ref().map(|p| p.hints.clone()).unwrap_or_default(),
+                },
+            })
+        })
+        .collect();
+    let doc = json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": { "driver": {
+                "name": "libccheck",
+                "semanticVersion": env!("CARGO_PKG_VERSION"),
+                "rules": rules,
+            }},
+            "results": results,
+        }],
+    });
+    serde_json::to_string_pretty(&doc).expect("SARIF serialises") + "\n"
 }

@@ -1,0 +1,139 @@
+//! `libccheck.toml`: the CI gate's settings in the repository. Command-line flags override it.
+//! Unknown keys and wrong types are errors that name the key and the line.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::run::PullPolicy;
+
+pub const FILE_NAME: &str = "libccheck.toml";
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Bases to check (aliases or image references).
+    pub bases: Option<Vec<String>>,
+    /// Bases that must work for exit 0 (default: all).
+    pub require: Option<Vec<String>>,
+    /// Exec-probe arguments (setting them runs the exec probe).
+    pub args: Option<Vec<String>>,
+    /// Run the exec probe even without args.
+    pub exec: Option<bool>,
+    /// Extra files beside the binary (`PATH[:DEST]`).
+    pub with: Option<Vec<String>>,
+    /// Seconds per probe.
+    pub timeout: Option<u64>,
+    pub pull: Option<PullPolicy>,
+    pub jobs: Option<u64>,
+    pub allow_mismatch: Option<bool>,
+    /// Append the Markdown report to $GITHUB_STEP_SUMMARY when it is set (default true).
+    pub step_summary: Option<bool>,
+    pub sandbox: Option<SandboxConfig>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SandboxConfig {
+    pub network: Option<bool>,
+    pub as_root: Option<bool>,
+    /// MiB
+    pub memory: Option<u64>,
+    pub pids_limit: Option<u64>,
+    /// Bytes of stdout/stderr kept per probe.
+    pub output_limit: Option<usize>,
+}
+
+/// Parse a configuration; errors read `PATH:LINE: KEY: what is wrong`.
+pub fn parse(text: &str, path: &Path) -> Result<Config, String> {
+    let c: Config = toml::from_str(text).map_err(|e| {
+        let (line, key) = match e.span() {
+            Some(span) => {
+                let line_no = text[..span.start.min(text.len())].matches('\n').count() + 1;
+                let line = text.lines().nth(line_no - 1).unwrap_or("");
+                let key = line.split('=').next().unwrap_or("").trim().trim_matches(['[', ']']).trim().to_string();
+                (line_no, key)
+            }
+            None => (0, String::new()),
+        };
+        let msg = e.message().replace('\n', " ").trim().to_string();
+        let key = if key.is_empty() { String::new() } else { format!("{key}: ") };
+        format!("{}:{line}: {key}{msg}", path.display())
+    })?;
+    let bad = |key: &str, why: &str| Err(format!("{}: {key}: {why}", path.display()));
+    if let Some(t) = c.timeout {
+        if !(1..=3600).contains(&t) {
+            return bad("timeout", "must be between 1 and 3600 seconds");
+        }
+    }
+    if let Some(j) = c.jobs {
+        if !(1..=64).contains(&j) {
+            return bad("jobs", "must be between 1 and 64");
+        }
+    }
+    if let Some(s) = &c.sandbox {
+        if s.memory.is_some_and(|m| !(16..=65536).contains(&m)) {
+            return bad("sandbox.memory", "must be between 16 and 65536 MiB");
+        }
+        if s.pids_limit.is_some_and(|p| !(8..=100_000).contains(&p)) {
+            return bad("sandbox.pids_limit", "must be between 8 and 100000");
+        }
+    }
+    for b in c.bases.iter().chain(&c.require).flatten() {
+        crate::bases::resolve(b).map_err(|e| format!("{}: bases: {e}", path.display()))?;
+    }
+    Ok(c)
+}
+
+/// The configuration in effect: `--config PATH` (must exist), else `./libccheck.toml` if present.
+pub fn load(explicit: Option<&Path>) -> Result<(Option<PathBuf>, Config), String> {
+    let path = match explicit {
+        Some(p) => p.to_path_buf(),
+        None => {
+            let p = PathBuf::from(FILE_NAME);
+            if !p.exists() {
+                return Ok((None, Config::default()));
+            }
+            p
+        }
+    };
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {}", path.display(), e.to_string().split(" (os error").next().unwrap_or("").to_lowercase()))?;
+    Ok((Some(path.clone()), parse(&text, &path)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(t: &str) -> String {
+        parse(t, Path::new("libccheck.toml")).unwrap_err()
+    }
+
+    #[test]
+    fn a_full_config() {
+        let c = parse(
+            "bases = [\"alpine\", \"distroless-cc\"]\nrequire = [\"distroless-cc\"]\nargs = [\"--version\"]\ntimeout = 10\npull = \"never\"\n[sandbox]\nmemory = 256\n",
+            Path::new("x"),
+        )
+        .unwrap();
+        assert_eq!(c.bases.unwrap(), ["alpine", "distroless-cc"]);
+        assert_eq!(c.pull, Some(PullPolicy::Never));
+        assert_eq!(c.sandbox.unwrap().memory, Some(256));
+    }
+
+    #[test]
+    fn every_error_names_key_and_line() {
+        assert!(err("timeout = 10\nbasez = [\"alpine\"]\n").starts_with("libccheck.toml:2: basez: unknown field `basez`, expected one of"));
+        assert_eq!(err("\ntimeout = \"30\"\n"), "libccheck.toml:2: timeout: invalid type: string \"30\", expected u64");
+        assert!(err("pull = \"sometimes\"\n").starts_with("libccheck.toml:1: pull: unknown variant `sometimes`, expected one of `missing`, `always`, `never`"));
+        assert_eq!(err("bases = \"alpine\"\n"), "libccheck.toml:1: bases: invalid type: string \"alpine\", expected a sequence");
+        assert!(err("[sandbox]\nnetwrk = true\n").starts_with("libccheck.toml:2: netwrk: unknown field `netwrk`, expected one of"));
+        assert_eq!(err("exec = 1\n"), "libccheck.toml:1: exec: invalid type: integer `1`, expected a boolean");
+        assert_eq!(err("timeout = 0\n"), "libccheck.toml: timeout: must be between 1 and 3600 seconds");
+        assert_eq!(err("jobs = 100\n"), "libccheck.toml: jobs: must be between 1 and 64");
+        assert_eq!(err("[sandbox]\nmemory = 1\n"), "libccheck.toml: sandbox.memory: must be between 16 and 65536 MiB");
+        assert_eq!(err("[sandbox]\npids_limit = 1\n"), "libccheck.toml: sandbox.pids_limit: must be between 8 and 100000");
+        assert!(err("bases = [\"no such base\"]\n").starts_with("libccheck.toml: bases: unknown base \"no such base\""));
+        assert!(err("timeout = \n").starts_with("libccheck.toml:1: timeout: "), "{}", err("timeout = \n"));
+    }
+}
