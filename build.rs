@@ -8,13 +8,25 @@ fn main() {
     println!("cargo:rerun-if-changed=probes/probe.c");
     let out = PathBuf::from(std::env::var("OUT_DIR").unwrap()).join("libccheck-probe");
     let src = "probes/probe.c";
-    let attempts: [(&str, &[&str]); 3] =
-        [("musl-gcc", &["-static", "-Os", "-s"]), ("cc", &["-static", "-O2", "-s"]), ("gcc", &["-static", "-O2", "-s"])];
+    let attempts: [(&str, &[&str]); 3] = [
+        ("musl-gcc", &["-static", "-Os", "-s"]),
+        ("cc", &["-static", "-O2", "-s"]),
+        ("gcc", &["-static", "-O2", "-s"]),
+    ];
     let mut errors = Vec::new();
     for (compiler, flags) in attempts {
-        match Command::new(compiler).args(flags).arg("-o").arg(&out).arg(src).output() {
+        match Command::new(compiler)
+            .args(flags)
+            .arg("-o")
+            .arg(&out)
+            .arg(src)
+            .output()
+        {
             Ok(o) if o.status.success() => return,
-            Ok(o) => errors.push(format!("{compiler}: {}", String::from_utf8_lossy(&o.stderr).trim())),
+            Ok(o) => errors.push(format!(
+                "{compiler}: {}",
+                String::from_utf8_lossy(&o.stderr).trim()
+            )),
             Err(e) => errors.push(format!("{compiler}: {e}")),
         }
     }

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use crate::base::{normalize, resolve_in, Library};
+use crate::base::{Library, normalize, resolve_in};
 use crate::classify::{self, Problem, Verdict};
 use crate::elf::{self, Kind};
 use crate::predict::{self, Prediction, Subject};
@@ -36,7 +36,7 @@ pub struct Source {
 /// One entry of the source, read.
 pub enum Item {
     Text(String, String),
-    Elf(SourceFile),
+    Elf(Box<SourceFile>),
     NonElf,
     Unreadable(String, String),
 }
@@ -88,10 +88,21 @@ impl SourceBuilder {
             return Item::NonElf;
         }
         match elf::parse_for_loader(bytes) {
-            Ok((profile, _)) if matches!(profile.kind, Kind::Relocatable | Kind::Core | Kind::Other) => Item::NonElf,
+            Ok((profile, _))
+                if matches!(profile.kind, Kind::Relocatable | Kind::Core | Kind::Other) =>
+            {
+                Item::NonElf
+            }
             Ok((profile, exports)) => {
-                let exports = if profile.kind == Kind::SharedObject || profile.soname.is_some() { crate::base::export_names(exports) } else { vec![] };
-                Item::Elf(SourceFile { path, lib: Library::new(profile, exports) })
+                let exports = if profile.kind == Kind::SharedObject || profile.soname.is_some() {
+                    crate::base::export_names(exports)
+                } else {
+                    vec![]
+                };
+                Item::Elf(Box::new(SourceFile {
+                    path,
+                    lib: Library::new(profile, exports),
+                }))
             }
             Err(e) => Item::Unreadable(path, e.to_string()),
         }
@@ -106,7 +117,7 @@ impl SourceBuilder {
                     self.apk = Some(t);
                 }
             }
-            Item::Elf(f) => self.s.files.push(f),
+            Item::Elf(f) => self.s.files.push(*f),
             Item::NonElf => self.s.non_elf += 1,
             Item::Unreadable(p, e) => self.s.unreadable.push((p, e)),
         }
@@ -152,12 +163,16 @@ impl SourceBuilder {
 
 impl Source {
     pub fn is_packaged(&self, path: &str) -> bool {
-        self.owned.contains(path) || resolve_in(&self.links, path, |_| true).is_some_and(|r| self.owned.contains(&r))
+        self.owned.contains(path)
+            || resolve_in(&self.links, path, |_| true).is_some_and(|r| self.owned.contains(&r))
     }
 
     /// The files to audit: the application's own (not installed by the package manager), or all.
     pub fn selected(&self, all: bool) -> Vec<&SourceFile> {
-        self.files.iter().filter(|f| all || !self.is_packaged(&f.path)).collect()
+        self.files
+            .iter()
+            .filter(|f| all || !self.is_packaged(&f.path))
+            .collect()
     }
 
     /// The application's libraries, as the target would see them once copied in: by their path
@@ -170,10 +185,10 @@ impl Source {
             }
         }
         for link in self.links.keys() {
-            if let Some(real) = resolve_in(&self.links, link, |_| true) {
-                if let Some(l) = m.get(&real).copied() {
-                    m.insert(link.clone(), l);
-                }
+            if let Some(real) = resolve_in(&self.links, link, |_| true)
+                && let Some(l) = m.get(&real).copied()
+            {
+                m.insert(link.clone(), l);
             }
         }
         m
@@ -184,7 +199,9 @@ impl Source {
         let selected: BTreeSet<&str> = self.selected(all).iter().map(|f| f.path.as_str()).collect();
         self.links
             .iter()
-            .filter(|(l, _)| resolve_in(&self.links, l, |_| true).is_some_and(|r| selected.contains(r.as_str())))
+            .filter(|(l, _)| {
+                resolve_in(&self.links, l, |_| true).is_some_and(|r| selected.contains(r.as_str()))
+            })
             .map(|(l, t)| (l.clone(), t.clone()))
             .collect()
     }
@@ -209,8 +226,9 @@ pub fn without_host_symbols(kind: Kind, problems: Vec<Problem>) -> (Vec<Problem>
     if kind != Kind::SharedObject {
         return (problems, None);
     }
-    let (host, rest): (Vec<Problem>, Vec<Problem>) =
-        problems.into_iter().partition(|p| matches!(p, Problem::MissingSymbol { symbol, .. } if host_provided(symbol).is_some()));
+    let (host, rest): (Vec<Problem>, Vec<Problem>) = problems.into_iter().partition(
+        |p| matches!(p, Problem::MissingSymbol { symbol, .. } if host_provided(symbol).is_some()),
+    );
     let note = host.first().map(|p| {
         let Problem::MissingSymbol { symbol, .. } = p else { unreachable!() };
         let host_name = host_provided(symbol).unwrap_or("the host");
@@ -262,9 +280,17 @@ pub struct TargetResult {
 pub fn cause(p: &Problem, target_libc: crate::base::LibcKind) -> String {
     use crate::base::LibcKind;
     match p {
-        Problem::NoInterpreter { interpreter } if elf::is_glibc_loader(interpreter) && target_libc == LibcKind::Musl => "needs glibc".into(),
-        Problem::NoInterpreter { interpreter } if elf::is_musl_loader(interpreter) => "needs musl".into(),
-        Problem::NoInterpreter { .. } if target_libc == LibcKind::None => "no dynamic loader in the base".into(),
+        Problem::NoInterpreter { interpreter }
+            if elf::is_glibc_loader(interpreter) && target_libc == LibcKind::Musl =>
+        {
+            "needs glibc".into()
+        }
+        Problem::NoInterpreter { interpreter } if elf::is_musl_loader(interpreter) => {
+            "needs musl".into()
+        }
+        Problem::NoInterpreter { .. } if target_libc == LibcKind::None => {
+            "no dynamic loader in the base".into()
+        }
         Problem::NoInterpreter { interpreter } => format!("no {interpreter}"),
         Problem::MissingLibrary { library, .. } => format!("{library} missing"),
         Problem::MissingVersion { version, .. } => format!("{version} needed"),
@@ -274,14 +300,23 @@ pub fn cause(p: &Problem, target_libc: crate::base::LibcKind) -> String {
 }
 
 /// Predict every selected file on a target (pure).
-pub fn predict_all(source: &Source, all: bool, target: &crate::base::BaseProfile) -> Vec<(String, Prediction)> {
+pub fn predict_all(
+    source: &Source,
+    all: bool,
+    target: &crate::base::BaseProfile,
+) -> Vec<(String, Prediction)> {
     use rayon::prelude::*;
     let overlay = source.overlay(all);
     source
         .selected(all)
         .into_par_iter()
         .map(|f| {
-            let subject = Subject { profile: &f.lib.profile, exports: &f.lib.exports, path: f.path.clone(), sidecars: &overlay };
+            let subject = Subject {
+                profile: &f.lib.profile,
+                exports: &f.lib.exports,
+                path: f.path.clone(),
+                sidecars: &overlay,
+            };
             (f.path.clone(), predict::predict(&subject, target))
         })
         .collect()
@@ -294,17 +329,25 @@ pub fn assemble(
     predictions: Vec<(String, Prediction)>,
     verified: Option<&BTreeMap<String, classify::Outcome>>,
 ) -> (Vec<FileResult>, Vec<Group>) {
-    let by_path: BTreeMap<&str, &SourceFile> = source.files.iter().map(|f| (f.path.as_str(), f)).collect();
+    let by_path: BTreeMap<&str, &SourceFile> =
+        source.files.iter().map(|f| (f.path.as_str(), f)).collect();
     let mut files = Vec::new();
     for (path, pred) in predictions {
         let f = by_path[path.as_str()];
         let (pproblems, note) = without_host_symbols(f.lib.profile.kind, pred.problems.clone());
-        let pverdict = pproblems.iter().map(Problem::verdict).min().unwrap_or(Verdict::Ok);
+        let pverdict = pproblems
+            .iter()
+            .map(Problem::verdict)
+            .min()
+            .unwrap_or(Verdict::Ok);
         let run = verified.and_then(|v| v.get(&path));
         let (rverdict, rproblems) = match run {
             Some(o) => {
                 let (rp, _) = without_host_symbols(f.lib.profile.kind, o.problems.clone());
-                let v = if o.verdict == Verdict::MissingSymbol || o.verdict == Verdict::Ok || !o.problems.is_empty() {
+                let v = if o.verdict == Verdict::MissingSymbol
+                    || o.verdict == Verdict::Ok
+                    || !o.problems.is_empty()
+                {
                     rp.iter().map(Problem::verdict).min().unwrap_or(Verdict::Ok)
                 } else {
                     o.verdict
@@ -318,13 +361,24 @@ pub fn assemble(
         cmp.problems = pproblems.clone();
         let agree = rverdict.and_then(|v| crate::run::agreement(&cmp, v, &rproblems));
         let (verdict, problems) = match rverdict {
-            Some(v) => (v, if v == Verdict::Ok { vec![] } else if rproblems.is_empty() { pproblems.clone() } else { rproblems }),
+            Some(v) => (
+                v,
+                if v == Verdict::Ok {
+                    vec![]
+                } else if rproblems.is_empty() {
+                    pproblems.clone()
+                } else {
+                    rproblems
+                },
+            ),
             None => (pverdict, pproblems.clone()),
         };
         let reason = if problems.is_empty() {
             match verdict {
                 Verdict::Ok => "loads".to_string(),
-                _ => run.map(|o| o.reason.clone()).unwrap_or_else(|| pred.reason.clone()),
+                _ => run
+                    .map(|o| o.reason.clone())
+                    .unwrap_or_else(|| pred.reason.clone()),
             }
         } else {
             classify::summarize(&problems)
@@ -336,7 +390,11 @@ pub fn assemble(
             verdict,
             reason,
             problems,
-            hints: if verdict == Verdict::Ok { vec![] } else { pred.hints.clone() },
+            hints: if verdict == Verdict::Ok {
+                vec![]
+            } else {
+                pred.hints.clone()
+            },
             predicted: pverdict,
             verified: rverdict,
             agree,
@@ -348,7 +406,11 @@ pub fn assemble(
         let causes: Vec<(String, Verdict)> = if fr.problems.is_empty() {
             vec![(fr.reason.clone(), fr.verdict)]
         } else {
-            let mut c: Vec<(String, Verdict)> = fr.problems.iter().map(|p| (cause(p, target.libc), p.verdict())).collect();
+            let mut c: Vec<(String, Verdict)> = fr
+                .problems
+                .iter()
+                .map(|p| (cause(p, target.libc), p.verdict()))
+                .collect();
             c.dedup();
             c
         };
@@ -359,22 +421,57 @@ pub fn assemble(
                         g.files.push(fr.path.clone())
                     }
                 }
-                None => groups.push(Group { cause: c, verdict: v, hint: None, files: vec![fr.path.clone()] }),
+                None => groups.push(Group {
+                    cause: c,
+                    verdict: v,
+                    hint: None,
+                    files: vec![fr.path.clone()],
+                }),
             }
         }
     }
     // A group's hint is one every file in it shares (file-specific ones stay in the file detail).
     for g in &mut groups {
-        let hints_of = |p: &str| files.iter().find(|f| f.path == p).map(|f| f.hints.clone()).unwrap_or_default();
+        let hints_of = |p: &str| {
+            files
+                .iter()
+                .find(|f| f.path == p)
+                .map(|f| f.hints.clone())
+                .unwrap_or_default()
+        };
         let first = hints_of(&g.files[0]);
         let word = g.cause.split(' ').next().unwrap_or("").to_string();
-        let shared: Vec<String> = first.iter().filter(|h| g.files.iter().all(|f| hints_of(f).contains(h))).cloned().collect();
+        let shared: Vec<String> = first
+            .iter()
+            .filter(|h| g.files.iter().all(|f| hints_of(f).contains(h)))
+            .cloned()
+            .collect();
         let number = word.rsplit('_').next().unwrap_or("").to_string();
-        let mut picked: Vec<String> = shared.iter().find(|h| h.contains(&word) || (!number.is_empty() && h.contains(&number))).cloned().into_iter().collect();
-        picked.extend(shared.iter().filter(|h| h.starts_with("use distroless-cc")).cloned());
-        g.hint = if picked.is_empty() { shared.first().or(first.first()).cloned() } else { Some(picked.join("; ")) };
+        let mut picked: Vec<String> = shared
+            .iter()
+            .find(|h| h.contains(&word) || (!number.is_empty() && h.contains(&number)))
+            .cloned()
+            .into_iter()
+            .collect();
+        picked.extend(
+            shared
+                .iter()
+                .filter(|h| h.starts_with("use distroless-cc"))
+                .cloned(),
+        );
+        g.hint = if picked.is_empty() {
+            shared.first().or(first.first()).cloned()
+        } else {
+            Some(picked.join("; "))
+        };
     }
-    groups.sort_by(|a, b| b.files.len().cmp(&a.files.len()).then(a.verdict.cmp(&b.verdict)).then(a.cause.cmp(&b.cause)));
+    groups.sort_by(|a, b| {
+        b.files
+            .len()
+            .cmp(&a.files.len())
+            .then(a.verdict.cmp(&b.verdict))
+            .then(a.cause.cmp(&b.cause))
+    });
     (files, groups)
 }
 
@@ -386,7 +483,10 @@ mod tests {
     fn dpkg_and_apk_ownership_through_merged_usr() {
         let mut b = SourceBuilder::default();
         b.add_link("/lib", "usr/lib");
-        b.add_file("/var/lib/dpkg/info/libc6:amd64.list", b"/.\n/lib/x86_64-linux-gnu/libc.so.6\n");
+        b.add_file(
+            "/var/lib/dpkg/info/libc6:amd64.list",
+            b"/.\n/lib/x86_64-linux-gnu/libc.so.6\n",
+        );
         b.add_file(APK_DB, b"P:musl\nF:lib\nR:ld-musl-x86_64.so.1\n");
         let s = b.finish();
         assert_eq!(s.package_manager.as_deref(), Some("apk"));
@@ -398,12 +498,23 @@ mod tests {
     #[test]
     fn python_extension_symbols_are_the_hosts() {
         let ps = vec![
-            Problem::MissingSymbol { symbol: "PyLong_FromLong".into(), version: None, needed_by: None },
-            Problem::MissingSymbol { symbol: "_Py_NoneStruct".into(), version: None, needed_by: None },
+            Problem::MissingSymbol {
+                symbol: "PyLong_FromLong".into(),
+                version: None,
+                needed_by: None,
+            },
+            Problem::MissingSymbol {
+                symbol: "_Py_NoneStruct".into(),
+                version: None,
+                needed_by: None,
+            },
         ];
         let (rest, note) = without_host_symbols(Kind::SharedObject, ps.clone());
         assert!(rest.is_empty());
-        assert_eq!(note.unwrap(), "2 symbols (PyLong_FromLong, …) are left to the host program that loads this module (Python); not a problem");
+        assert_eq!(
+            note.unwrap(),
+            "2 symbols (PyLong_FromLong, …) are left to the host program that loads this module (Python); not a problem"
+        );
         let (rest, note) = without_host_symbols(Kind::Pie, ps);
         assert_eq!((rest.len(), note), (2, None));
     }

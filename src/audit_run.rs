@@ -32,11 +32,25 @@ pub fn audit_jobs(source: &Source, all: bool) -> Vec<Job> {
     for (i, f) in source.selected(all).iter().enumerate() {
         let p = &f.lib.profile;
         match (&p.interpreter, p.kind) {
-            (Some(interp), _) if elf::is_musl_loader(interp) => jobs.push(Job::new(&format!("f{i}"), &[], &[interp, "--list", &f.path])),
-            (Some(interp), _) => jobs.push(Job::new(&format!("f{i}"), &GLIBC_TRACE, &[interp, &f.path])),
+            (Some(interp), _) if elf::is_musl_loader(interp) => jobs.push(Job::new(
+                &format!("f{i}"),
+                &[],
+                &[interp, "--list", &f.path],
+            )),
+            (Some(interp), _) => {
+                jobs.push(Job::new(&format!("f{i}"), &GLIBC_TRACE, &[interp, &f.path]))
+            }
             (None, Kind::SharedObject) => {
-                jobs.push(Job::new(&format!("f{i}-glibc"), &GLIBC_TRACE, &["/lib64/ld-linux-x86-64.so.2", &f.path]));
-                jobs.push(Job::new(&format!("f{i}-musl"), &[], &["/lib/ld-musl-x86_64.so.1", "--list", &f.path]));
+                jobs.push(Job::new(
+                    &format!("f{i}-glibc"),
+                    &GLIBC_TRACE,
+                    &["/lib64/ld-linux-x86-64.so.2", &f.path],
+                ));
+                jobs.push(Job::new(
+                    &format!("f{i}-musl"),
+                    &[],
+                    &["/lib/ld-musl-x86_64.so.1", "--list", &f.path],
+                ));
             }
             _ => {}
         }
@@ -45,13 +59,20 @@ pub fn audit_jobs(source: &Source, all: bool) -> Vec<Job> {
 }
 
 /// Per file: the loader's verdict in the verifying container (pure).
-pub fn outcomes(source: &Source, all: bool, results: &[probe::JobResult]) -> BTreeMap<String, Outcome> {
-    let by_name: HashMap<&str, &probe::JobResult> = results.iter().map(|r| (r.name.as_str(), r)).collect();
+pub fn outcomes(
+    source: &Source,
+    all: bool,
+    results: &[probe::JobResult],
+) -> BTreeMap<String, Outcome> {
+    let by_name: HashMap<&str, &probe::JobResult> =
+        results.iter().map(|r| (r.name.as_str(), r)).collect();
     let mut m = BTreeMap::new();
     for (i, f) in source.selected(all).iter().enumerate() {
         let p = &f.lib.profile;
         let o = match (&p.interpreter, p.kind) {
-            (Some(interp), _) => by_name.get(format!("f{i}").as_str()).map(|j| classify::classify(j, ProbeKind::Load, Some(interp), "/nonexistent")),
+            (Some(interp), _) => by_name
+                .get(format!("f{i}").as_str())
+                .map(|j| classify::classify(j, ProbeKind::Load, Some(interp), "/nonexistent")),
             (None, Kind::SharedObject) => {
                 let tried: Vec<Outcome> = [format!("f{i}-glibc"), format!("f{i}-musl")]
                     .iter()
@@ -59,14 +80,25 @@ pub fn outcomes(source: &Source, all: bool, results: &[probe::JobResult]) -> BTr
                     .filter(|j| j.exec_errno != 2)
                     .map(|j| classify::classify(j, ProbeKind::Load, None, "/nonexistent"))
                     .collect();
-                Some(match tried.iter().find(|o| o.verdict == Verdict::Ok).or(tried.first()) {
-                    Some(o) => o.clone(),
-                    None => {
-                        let mut o = Outcome::new(Verdict::NoInterpreter, "the image has no dynamic loader to load this shared object");
-                        o.problems = vec![classify::Problem::NoInterpreter { interpreter: "(any dynamic loader)".into() }];
-                        o
-                    }
-                })
+                Some(
+                    match tried
+                        .iter()
+                        .find(|o| o.verdict == Verdict::Ok)
+                        .or(tried.first())
+                    {
+                        Some(o) => o.clone(),
+                        None => {
+                            let mut o = Outcome::new(
+                                Verdict::NoInterpreter,
+                                "the image has no dynamic loader to load this shared object",
+                            );
+                            o.problems = vec![classify::Problem::NoInterpreter {
+                                interpreter: "(any dynamic loader)".into(),
+                            }];
+                            o
+                        }
+                    },
+                )
             }
             _ => Some(Outcome::new(Verdict::Ok, "static: no loader involved")),
         };
@@ -77,7 +109,12 @@ pub fn outcomes(source: &Source, all: bool, results: &[probe::JobResult]) -> BTr
     m
 }
 
-fn add_entry<W: Write>(tar: &mut tar::Builder<W>, path: &str, data: &[u8], mode: u32) -> std::io::Result<()> {
+fn add_entry<W: Write>(
+    tar: &mut tar::Builder<W>,
+    path: &str,
+    data: &[u8],
+    mode: u32,
+) -> std::io::Result<()> {
     let mut h = tar::Header::new_gnu();
     h.set_entry_type(tar::EntryType::Regular);
     h.set_size(data.len() as u64);
@@ -86,7 +123,11 @@ fn add_entry<W: Write>(tar: &mut tar::Builder<W>, path: &str, data: &[u8], mode:
     tar.append_data(&mut h, path.trim_start_matches('/'), data)
 }
 
-fn add_symlink<W: Write>(tar: &mut tar::Builder<W>, path: &str, target: &str) -> std::io::Result<()> {
+fn add_symlink<W: Write>(
+    tar: &mut tar::Builder<W>,
+    path: &str,
+    target: &str,
+) -> std::io::Result<()> {
     let mut h = tar::Header::new_gnu();
     h.set_entry_type(tar::EntryType::Symlink);
     h.set_size(0);
@@ -104,7 +145,12 @@ pub enum Origin {
 
 /// Write the application's files (and their symlinks) as a tar to extract at `/`, from a root
 /// directory.
-pub fn overlay_from_dir(root: &Path, selected: &[String], links: &[(String, String)], out: impl Write) -> std::io::Result<()> {
+pub fn overlay_from_dir(
+    root: &Path,
+    selected: &[String],
+    links: &[(String, String)],
+    out: impl Write,
+) -> std::io::Result<()> {
     let mut tar = tar::Builder::new(out);
     for p in selected {
         let bytes = std::fs::read(root.join(p.trim_start_matches('/')))?;
@@ -117,7 +163,12 @@ pub fn overlay_from_dir(root: &Path, selected: &[String], links: &[(String, Stri
 }
 
 /// The same from an image's exported filesystem: keeps only the selected files, entry by entry.
-pub fn overlay_from_stream(reader: impl Read, wanted: &BTreeSet<String>, links: &[(String, String)], out: impl Write) -> std::io::Result<()> {
+pub fn overlay_from_stream(
+    reader: impl Read,
+    wanted: &BTreeSet<String>,
+    links: &[(String, String)],
+    out: impl Write,
+) -> std::io::Result<()> {
     let mut tar = tar::Builder::new(out);
     let mut archive = tar::Archive::new(reader);
     for entry in archive.entries()? {
@@ -155,21 +206,28 @@ impl Write for ChannelWriter {
     fn flush(&mut self) -> std::io::Result<()> {
         if !self.buf.is_empty() {
             let chunk = bytes::Bytes::from(std::mem::take(&mut self.buf));
-            self.tx.blocking_send(Ok(chunk)).map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "upload ended"))?;
+            self.tx
+                .blocking_send(Ok(chunk))
+                .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "upload ended"))?;
         }
         Ok(())
     }
 }
 
 /// Run `produce` on a blocking thread and stream what it writes.
-fn stream_from<F>(produce: F) -> futures_util::stream::BoxStream<'static, Result<bytes::Bytes, std::io::Error>>
+fn stream_from<F>(
+    produce: F,
+) -> futures_util::stream::BoxStream<'static, Result<bytes::Bytes, std::io::Error>>
 where
     F: FnOnce(&mut ChannelWriter) -> std::io::Result<()> + Send + 'static,
 {
     use futures_util::StreamExt;
     let (tx, rx) = tokio::sync::mpsc::channel(8);
     tokio::task::spawn_blocking(move || {
-        let mut w = ChannelWriter { tx: tx.clone(), buf: Vec::new() };
+        let mut w = ChannelWriter {
+            tx: tx.clone(),
+            buf: Vec::new(),
+        };
         if let Err(e) = produce(&mut w).and_then(|_| w.flush()) {
             let _ = tx.blocking_send(Err(e));
         }
@@ -177,28 +235,51 @@ where
     tokio_stream_from(rx).boxed()
 }
 
-fn tokio_stream_from<T: Send + 'static>(mut rx: tokio::sync::mpsc::Receiver<T>) -> impl futures_util::Stream<Item = T> {
+fn tokio_stream_from<T: Send + 'static>(
+    mut rx: tokio::sync::mpsc::Receiver<T>,
+) -> impl futures_util::Stream<Item = T> {
     futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx))
 }
 
 /// Copy the application's files into container `id` at `/`, streamed from their origin.
-async fn upload_overlay<E: Engine>(engine: &E, id: &str, source: &Source, all: bool, origin: &Origin, run_id: &str) -> Result<(), String> {
-    let selected: Vec<String> = source.selected(all).iter().map(|f| f.path.clone()).collect();
+async fn upload_overlay<E: Engine>(
+    engine: &E,
+    id: &str,
+    source: &Source,
+    all: bool,
+    origin: &Origin,
+    run_id: &str,
+) -> Result<(), String> {
+    let selected: Vec<String> = source
+        .selected(all)
+        .iter()
+        .map(|f| f.path.clone())
+        .collect();
     let links = source.overlay_links(all);
     match origin {
         Origin::Dir(root) => {
             let root = root.clone();
             let body = stream_from(move |w| overlay_from_dir(&root, &selected, &links, w));
-            engine.upload_stream(id, "/", body).await.map_err(|e| e.to_string())
+            engine
+                .upload_stream(id, "/", body)
+                .await
+                .map_err(|e| e.to_string())
         }
         Origin::Image(image) => {
             // A second, never-started container of the source image: its export is filtered
             // down to the application's files on the way into the target.
             let wanted: BTreeSet<String> = selected.into_iter().collect();
             let (tx, rx) = tokio::sync::mpsc::channel(8);
-            let upload = engine.upload_stream(id, "/", futures_util::StreamExt::boxed(tokio_stream_from(rx)));
+            let upload = engine.upload_stream(
+                id,
+                "/",
+                futures_util::StreamExt::boxed(tokio_stream_from(rx)),
+            );
             let produce = crate::profiles::with_image_tar(engine, image, run_id, move |r| {
-                let mut w = ChannelWriter { tx: tx.clone(), buf: Vec::new() };
+                let mut w = ChannelWriter {
+                    tx: tx.clone(),
+                    buf: Vec::new(),
+                };
                 let res = overlay_from_stream(r, &wanted, &links, &mut w).and_then(|_| w.flush());
                 if let Err(e) = &res {
                     let _ = tx.blocking_send(Err(std::io::Error::other(e.to_string())));
@@ -246,7 +327,14 @@ pub async fn verify<E: Engine>(
         let mut tools = tar::Builder::new(Vec::new());
         add_entry(&mut tools, "probe", probe::PROBE_BINARY, 0o755).map_err(|e| e.to_string())?;
         add_entry(&mut tools, "jobs", &job_file, 0o644).map_err(|e| e.to_string())?;
-        engine.upload(&id, "/libccheck", tools.into_inner().map_err(|e| e.to_string())?).await.map_err(|e| e.to_string())?;
+        engine
+            .upload(
+                &id,
+                "/libccheck",
+                tools.into_inner().map_err(|e| e.to_string())?,
+            )
+            .await
+            .map_err(|e| e.to_string())?;
         upload_overlay(engine, &id, source, cfg.all, origin, run_id).await?;
         engine.start(&id).await.map_err(|e| e.to_string())?;
         let limit = cfg.timeout * (jobs.len() as u32 / 4).max(1) + Duration::from_secs(30);
@@ -259,7 +347,10 @@ pub async fn verify<E: Engine>(
         };
         let (out, err) = engine.logs(&id).await.map_err(|e| e.to_string())?;
         if code != 0 {
-            return Err(format!("the probe failed (exit {code}): {}", String::from_utf8_lossy(&err).lines().last().unwrap_or("")));
+            return Err(format!(
+                "the probe failed (exit {code}): {}",
+                String::from_utf8_lossy(&err).lines().last().unwrap_or("")
+            ));
         }
         probe::parse_report(&out)
     }
@@ -272,7 +363,13 @@ pub async fn verify<E: Engine>(
 
 /// Audit on every target: predictions from each target's profile, then (unless `no_run`) one
 /// verifying container per target.
-pub async fn audit_targets<E: Engine>(engine: &E, source: &Source, origin: &Origin, cfg: &AuditConfig, run_id: &str) -> Vec<TargetResult> {
+pub async fn audit_targets<E: Engine>(
+    engine: &E,
+    source: &Source,
+    origin: &Origin,
+    cfg: &AuditConfig,
+    run_id: &str,
+) -> Vec<TargetResult> {
     let progress = crate::run::Progress::new(true, cfg.targets.len());
     let images = crate::run::ensure_images(engine, &cfg.targets, cfg.pull, &progress).await;
     let futs = cfg.targets.iter().map(|t| {

@@ -34,7 +34,11 @@ pub struct Library {
 
 impl Library {
     pub fn new(profile: BinaryProfile, exports: Vec<String>) -> Library {
-        Library { profile, exports, index: LazyIndex::default() }
+        Library {
+            profile,
+            exports,
+            index: LazyIndex::default(),
+        }
     }
     /// The exports as sets for symbol lookups, built on first use.
     pub fn index(&self) -> &ExportIndex {
@@ -51,23 +55,31 @@ pub struct ExportIndex {
 
 impl ExportIndex {
     pub fn new(exports: &[String]) -> ExportIndex {
-        let mut by_name: std::collections::HashMap<String, Vec<(String, bool)>> = std::collections::HashMap::with_capacity(exports.len());
+        let mut by_name: std::collections::HashMap<String, Vec<(String, bool)>> =
+            std::collections::HashMap::with_capacity(exports.len());
         for e in exports {
             let (name, version, default) = match e.split_once('@') {
                 Some((n, v)) => (n, v.trim_start_matches('@'), v.starts_with('@')),
                 None => (e.as_str(), "", true),
             };
-            by_name.entry(name.to_string()).or_default().push((version.to_string(), default));
+            by_name
+                .entry(name.to_string())
+                .or_default()
+                .push((version.to_string(), default));
         }
         ExportIndex { by_name }
     }
     /// Is there a definition of `name` at `version` (default or hidden)?
     pub fn has_version(&self, name: &str, version: &str) -> bool {
-        self.by_name.get(name).is_some_and(|vs| vs.iter().any(|(v, _)| v == version))
+        self.by_name
+            .get(name)
+            .is_some_and(|vs| vs.iter().any(|(v, _)| v == version))
     }
     /// Is there an unversioned or default-version definition of `name`?
     pub fn has_default(&self, name: &str) -> bool {
-        self.by_name.get(name).is_some_and(|vs| vs.iter().any(|(_, d)| *d))
+        self.by_name
+            .get(name)
+            .is_some_and(|vs| vs.iter().any(|(_, d)| *d))
     }
 }
 
@@ -151,13 +163,24 @@ pub fn normalize(path: &str) -> String {
 }
 
 /// Follow symlinks component by component; `..` never climbs above the image root.
-pub fn resolve_in(links: &BTreeMap<String, String>, path: &str, _exists: impl Fn(&str) -> bool) -> Option<String> {
-    let mut pending: Vec<String> = normalize(path).split('/').filter(|s| !s.is_empty()).rev().map(String::from).collect();
+pub fn resolve_in(
+    links: &BTreeMap<String, String>,
+    path: &str,
+    _exists: impl Fn(&str) -> bool,
+) -> Option<String> {
+    let mut pending: Vec<String> = normalize(path)
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .rev()
+        .map(String::from)
+        .collect();
     let mut cur = String::new();
     let mut hops = 0;
     while let Some(comp) = pending.pop() {
         let cand = if comp == ".." {
-            cur.rsplit_once('/').map(|(a, _)| a.to_string()).unwrap_or_default()
+            cur.rsplit_once('/')
+                .map(|(a, _)| a.to_string())
+                .unwrap_or_default()
         } else if comp == "." {
             cur.clone()
         } else {
@@ -168,7 +191,12 @@ pub fn resolve_in(links: &BTreeMap<String, String>, path: &str, _exists: impl Fn
             if hops > 40 {
                 return None;
             }
-            let rest: Vec<String> = target.split('/').filter(|s| !s.is_empty()).rev().map(String::from).collect();
+            let rest: Vec<String> = target
+                .split('/')
+                .filter(|s| !s.is_empty())
+                .rev()
+                .map(String::from)
+                .collect();
             if target.starts_with('/') {
                 cur = String::new();
             }
@@ -183,8 +211,14 @@ pub fn resolve_in(links: &BTreeMap<String, String>, path: &str, _exists: impl Fn
 /// Parse /etc/ld.so.cache (new format, possibly after an old-format section).
 pub fn parse_ld_so_cache(d: &[u8]) -> Option<Vec<(String, String, i32)>> {
     const MAGIC: &[u8] = b"glibc-ld.so.cache1.1";
-    let base = d.windows(MAGIC.len()).take(1 << 20).position(|w| w == MAGIC)?;
-    let u32_at = |o: usize| d.get(o..o + 4).map(|b| u32::from_le_bytes(b.try_into().unwrap()));
+    let base = d
+        .windows(MAGIC.len())
+        .take(1 << 20)
+        .position(|w| w == MAGIC)?;
+    let u32_at = |o: usize| {
+        d.get(o..o + 4)
+            .map(|b| u32::from_le_bytes(b.try_into().unwrap()))
+    };
     let nlibs = u32_at(base + 20)? as usize;
     let cstr = |o: usize| {
         let s = d.get(base + o..)?;
@@ -239,14 +273,20 @@ fn wanted_text(path: &str) -> bool {
 /// Could this regular file be a shared library a loader opens?
 pub fn maybe_library(path: &str) -> bool {
     let name = path.rsplit('/').next().unwrap_or(path);
-    name.contains(".so") && !path.starts_with("/proc/") && !path.starts_with("/sys/") && !path.starts_with("/usr/share/")
+    name.contains(".so")
+        && !path.starts_with("/proc/")
+        && !path.starts_with("/sys/")
+        && !path.starts_with("/usr/share/")
 }
 
 /// The version string embedded in musl's libc (`1.2.5`): a NUL-terminated `d.d.d` in its data.
 fn musl_version(bytes: &[u8]) -> Option<String> {
     let mut found = None;
     for chunk in bytes.split(|&b| b == 0) {
-        if chunk.len() >= 5 && chunk.len() <= 12 && chunk.iter().all(|b| b.is_ascii_digit() || *b == b'.') {
+        if chunk.len() >= 5
+            && chunk.len() <= 12
+            && chunk.iter().all(|b| b.is_ascii_digit() || *b == b'.')
+        {
             let s = std::str::from_utf8(chunk).ok()?;
             let parts: Vec<&str> = s.split('.').collect();
             if parts.len() == 3 && parts.iter().all(|p| !p.is_empty()) && s.starts_with("1.") {
@@ -260,7 +300,9 @@ fn musl_version(bytes: &[u8]) -> Option<String> {
 impl Builder {
     /// Does the builder want this regular file's bytes? (Avoids reading the rest.)
     pub fn wants(&self, path: &str, size: u64) -> bool {
-        wanted_text(path) || path == "/etc/ld.so.cache" || (maybe_library(path) && size < (1 << 30) && size > 64)
+        wanted_text(path)
+            || path == "/etc/ld.so.cache"
+            || (maybe_library(path) && size < (1 << 30) && size > 64)
     }
 
     /// A path that exists but whose content is not needed.
@@ -298,8 +340,13 @@ impl Builder {
         if bytes.len() < 4 || &bytes[..4] != b"\x7fELF" {
             return;
         }
-        let Ok((profile, exports)) = elf::parse_for_loader(bytes) else { return };
-        if !matches!(profile.kind, Kind::SharedObject | Kind::Pie | Kind::StaticPie) {
+        let Ok((profile, exports)) = elf::parse_for_loader(bytes) else {
+            return;
+        };
+        if !matches!(
+            profile.kind,
+            Kind::SharedObject | Kind::Pie | Kind::StaticPie
+        ) {
             return;
         }
         // musl's libc.so is its own loader and has no GLIBC_ version definitions.
@@ -309,40 +356,59 @@ impl Builder {
             // which the highest GLIBC_ symbol version (2.30 there) does not always tell.
             const KEY: &[u8] = b"release version ";
             if let Some(i) = bytes.windows(KEY.len()).position(|w| w == KEY) {
-                let v: String = bytes[i + KEY.len()..].iter().take(12).map(|&b| b as char).take_while(|c| c.is_ascii_digit() || *c == '.').collect();
+                let v: String = bytes[i + KEY.len()..]
+                    .iter()
+                    .take(12)
+                    .map(|&b| b as char)
+                    .take_while(|c| c.is_ascii_digit() || *c == '.')
+                    .collect();
                 let v = v.trim_end_matches('.').to_string();
                 if !v.is_empty() {
                     self.glibc_release = Some(v);
                 }
             }
         }
-        if name.starts_with("ld-musl-") || (name == "libc.so" && !profile.version_definitions.iter().any(|v| v.starts_with("GLIBC_"))) {
-            if let Some(v) = musl_version(bytes) {
-                self.musl_versions.insert(path.clone(), v);
-            }
+        if (name.starts_with("ld-musl-")
+            || (name == "libc.so"
+                && !profile
+                    .version_definitions
+                    .iter()
+                    .any(|v| v.starts_with("GLIBC_"))))
+            && let Some(v) = musl_version(bytes)
+        {
+            self.musl_versions.insert(path.clone(), v);
         }
-        self.libraries.insert(path, Library::new(profile, export_names(exports)));
+        self.libraries
+            .insert(path, Library::new(profile, export_names(exports)));
     }
 
     fn conf_dirs(&self, file: &str, depth: usize, out: &mut Vec<String>) {
         if depth > 8 {
             return;
         }
-        let Some(text) = self.conf_files.get(file) else { return };
+        let Some(text) = self.conf_files.get(file) else {
+            return;
+        };
         for line in text.lines() {
             let line = line.split('#').next().unwrap_or("").trim();
             if let Some(pattern) = line.strip_prefix("include ").map(str::trim) {
                 // Only the `dir/*.conf` glob form is used in practice.
                 let (dir, pat) = pattern.rsplit_once('/').unwrap_or(("/etc", pattern));
                 let suffix = pat.trim_start_matches('*');
-                let mut matches: Vec<&String> =
-                    self.conf_files.keys().filter(|k| k.starts_with(&format!("{dir}/")) && k.ends_with(suffix)).collect();
+                let mut matches: Vec<&String> = self
+                    .conf_files
+                    .keys()
+                    .filter(|k| k.starts_with(&format!("{dir}/")) && k.ends_with(suffix))
+                    .collect();
                 matches.sort();
                 for m in matches {
                     self.conf_dirs(m, depth + 1, out);
                 }
             } else if !line.is_empty() {
-                for d in line.split([':', ',', ' ', '\t']).filter(|d| d.starts_with('/')) {
+                for d in line
+                    .split([':', ',', ' ', '\t'])
+                    .filter(|d| d.starts_with('/'))
+                {
                     let d = normalize(d);
                     if !out.contains(&d) {
                         out.push(d);
@@ -353,28 +419,50 @@ impl Builder {
     }
 
     pub fn finish(self, image_id: &str) -> BaseProfile {
-        let os = ["/etc/os-release", "/usr/lib/os-release"].iter().find_map(|p| {
-            let real = resolve_in(&self.links, p, |_| true)?;
-            let t = self.texts.get(&real).or_else(|| self.texts.get(*p))?;
-            t.lines().find_map(|l| l.strip_prefix("PRETTY_NAME=")).map(|v| v.trim().trim_matches('"').to_string())
-        });
+        let os = ["/etc/os-release", "/usr/lib/os-release"]
+            .iter()
+            .find_map(|p| {
+                let real = resolve_in(&self.links, p, |_| true)?;
+                let t = self.texts.get(&real).or_else(|| self.texts.get(*p))?;
+                t.lines()
+                    .find_map(|l| l.strip_prefix("PRETTY_NAME="))
+                    .map(|v| v.trim().trim_matches('"').to_string())
+            });
         let mut ld_so_conf = Vec::new();
         self.conf_dirs("/etc/ld.so.conf", 0, &mut ld_so_conf);
-        let musl_path = self.texts.iter().find(|(k, _)| k.starts_with("/etc/ld-musl-")).map(|(_, t)| {
-            t.split(['\n', ':']).map(str::trim).filter(|d| d.starts_with('/')).map(String::from).collect()
-        });
+        let musl_path = self
+            .texts
+            .iter()
+            .find(|(k, _)| k.starts_with("/etc/ld-musl-"))
+            .map(|(_, t)| {
+                t.split(['\n', ':'])
+                    .map(str::trim)
+                    .filter(|d| d.starts_with('/'))
+                    .map(String::from)
+                    .collect()
+            });
         // glibc: the highest GLIBC_x.y that a libc.so.6 defines. musl: its embedded version.
         let glibc = self
             .libraries
             .values()
             .filter(|l| l.profile.soname.as_deref() == Some("libc.so.6"))
             .filter_map(|l| {
-                l.profile.version_definitions.iter().filter(|v| elf::version::glibc_number(v).is_some()).max_by(|a, b| elf::version::compare(a, b)).cloned()
+                l.profile
+                    .version_definitions
+                    .iter()
+                    .filter(|v| elf::version::glibc_number(v).is_some())
+                    .max_by(|a, b| elf::version::compare(a, b))
+                    .cloned()
             })
             .max_by(|a, b| elf::version::compare(a, b));
         let musl = self.musl_versions.values().next().cloned();
         let (libc, libc_version) = match (glibc, musl) {
-            (Some(g), _) => (LibcKind::Glibc, self.glibc_release.clone().or_else(|| elf::version::glibc_number(&g).map(String::from))),
+            (Some(g), _) => (
+                LibcKind::Glibc,
+                self.glibc_release
+                    .clone()
+                    .or_else(|| elf::version::glibc_number(&g).map(String::from)),
+            ),
             (None, Some(m)) => (LibcKind::Musl, Some(m)),
             (None, None) if !self.musl_versions.is_empty() => (LibcKind::Musl, None),
             _ => (LibcKind::None, None),
@@ -412,10 +500,10 @@ pub fn from_dir(root: &std::path::Path, image_id: &str) -> std::io::Result<BaseP
         } else if ft.is_file() {
             b.add_other(&path);
             let size = e.metadata().map(|m| m.len()).unwrap_or(0);
-            if b.wants(&path, size) {
-                if let Ok(bytes) = std::fs::read(e.path()) {
-                    b.add_file(&path, &bytes);
-                }
+            if b.wants(&path, size)
+                && let Ok(bytes) = std::fs::read(e.path())
+            {
+                b.add_file(&path, &bytes);
             }
         }
     }
@@ -431,12 +519,21 @@ mod tests {
         let mut links = BTreeMap::new();
         links.insert("/lib".to_string(), "usr/lib".to_string());
         links.insert("/lib64".to_string(), "usr/lib64".to_string());
-        links.insert("/usr/lib64/ld-linux-x86-64.so.2".to_string(), "../lib/x86_64-linux-gnu/ld-linux-x86-64.so.2".to_string());
+        links.insert(
+            "/usr/lib64/ld-linux-x86-64.so.2".to_string(),
+            "../lib/x86_64-linux-gnu/ld-linux-x86-64.so.2".to_string(),
+        );
         links.insert("/escape".to_string(), "../../../../etc/passwd".to_string());
         links.insert("/loop".to_string(), "/loop".to_string());
         let r = |p: &str| resolve_in(&links, p, |_| true);
-        assert_eq!(r("/lib64/ld-linux-x86-64.so.2").as_deref(), Some("/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2"));
-        assert_eq!(r("/lib/x86_64-linux-gnu/libc.so.6").as_deref(), Some("/usr/lib/x86_64-linux-gnu/libc.so.6"));
+        assert_eq!(
+            r("/lib64/ld-linux-x86-64.so.2").as_deref(),
+            Some("/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2")
+        );
+        assert_eq!(
+            r("/lib/x86_64-linux-gnu/libc.so.6").as_deref(),
+            Some("/usr/lib/x86_64-linux-gnu/libc.so.6")
+        );
         assert_eq!(r("/escape").as_deref(), Some("/etc/passwd"));
         assert_eq!(r("/loop"), None);
     }
@@ -444,17 +541,34 @@ mod tests {
     #[test]
     fn ld_so_conf_includes_in_order() {
         let mut b = Builder::default();
-        b.add_file("/etc/ld.so.conf", b"include /etc/ld.so.conf.d/*.conf\n/opt/extra\n");
-        b.add_file("/etc/ld.so.conf.d/x86_64-linux-gnu.conf", b"# Multiarch\n/usr/local/lib/x86_64-linux-gnu\n/lib/x86_64-linux-gnu\n");
+        b.add_file(
+            "/etc/ld.so.conf",
+            b"include /etc/ld.so.conf.d/*.conf\n/opt/extra\n",
+        );
+        b.add_file(
+            "/etc/ld.so.conf.d/x86_64-linux-gnu.conf",
+            b"# Multiarch\n/usr/local/lib/x86_64-linux-gnu\n/lib/x86_64-linux-gnu\n",
+        );
         b.add_file("/etc/ld.so.conf.d/libc.conf", b"/usr/local/lib\n");
         let p = b.finish("x");
-        assert_eq!(p.ld_so_conf, ["/usr/local/lib", "/usr/local/lib/x86_64-linux-gnu", "/lib/x86_64-linux-gnu", "/opt/extra"]);
+        assert_eq!(
+            p.ld_so_conf,
+            [
+                "/usr/local/lib",
+                "/usr/local/lib/x86_64-linux-gnu",
+                "/lib/x86_64-linux-gnu",
+                "/opt/extra"
+            ]
+        );
         assert_eq!(p.libc, LibcKind::None);
     }
 
     #[test]
     fn musl_version_string() {
-        assert_eq!(musl_version(b"abc\0musl libc (x86_64)\0Version %s\n\x001.2.5\0xyz").as_deref(), Some("1.2.5"));
+        assert_eq!(
+            musl_version(b"abc\0musl libc (x86_64)\0Version %s\n\x001.2.5\0xyz").as_deref(),
+            Some("1.2.5")
+        );
         assert_eq!(musl_version(b"2.36\0"), None);
     }
 }

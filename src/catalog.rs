@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
-use crate::base::{BaseProfile, Library, LibcKind};
+use crate::base::{BaseProfile, LibcKind, Library};
 use crate::elf::{BinaryProfile, Kind, Libc, LibcFlavour};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -43,13 +43,18 @@ struct Doc {
 pub fn entries() -> &'static [Entry] {
     static E: OnceLock<Vec<Entry>> = OnceLock::new();
     E.get_or_init(|| {
-        let doc: Doc = serde_json::from_str(include_str!("../catalog/catalog.json")).expect("catalog/catalog.json is valid");
+        let doc: Doc = serde_json::from_str(include_str!("../catalog/catalog.json"))
+            .expect("catalog/catalog.json is valid");
         doc.entries
     })
 }
 
 pub fn find(name: &str) -> Option<&'static Entry> {
-    let name = crate::bases::ALIASES.iter().find(|a| a.name == name).map(|a| a.catalog).unwrap_or(name);
+    let name = crate::bases::ALIASES
+        .iter()
+        .find(|a| a.name == name)
+        .map(|a| a.catalog)
+        .unwrap_or(name);
     entries().iter().find(|e| e.name == name)
 }
 
@@ -62,7 +67,14 @@ fn lib_profile(soname: &str, versions: &[String], musl: bool) -> BinaryProfile {
         kind: Kind::SharedObject,
         stripped: true,
         interpreter: None,
-        libc: Libc { flavour: if musl { LibcFlavour::Musl } else { LibcFlavour::Glibc }, evidence: vec![] },
+        libc: Libc {
+            flavour: if musl {
+                LibcFlavour::Musl
+            } else {
+                LibcFlavour::Glibc
+            },
+            evidence: vec![],
+        },
         needed: vec![],
         soname: Some(soname.into()),
         rpath: vec![],
@@ -88,7 +100,11 @@ impl Entry {
     /// not every library's symbols, so glibc symbol checks are left to the versions.
     pub fn to_profile(&self) -> BaseProfile {
         let musl = self.libc == LibcKind::Musl;
-        let dir = if musl { "/lib" } else { "/usr/lib/x86_64-linux-gnu" };
+        let dir = if musl {
+            "/lib"
+        } else {
+            "/usr/lib/x86_64-linux-gnu"
+        };
         let mut libraries = BTreeMap::new();
         let mut links = BTreeMap::new();
         for (soname, versions) in &self.libraries {
@@ -96,11 +112,19 @@ impl Entry {
             if musl && soname.starts_with("libc.musl-") {
                 exports = self.musl_exports.clone();
             }
-            libraries.insert(format!("{dir}/{soname}"), Library::new(lib_profile(soname, versions, musl), exports));
+            libraries.insert(
+                format!("{dir}/{soname}"),
+                Library::new(lib_profile(soname, versions, musl), exports),
+            );
         }
         for l in &self.loaders {
             let target = if musl {
-                let libc = self.libraries.keys().find(|k| k.starts_with("libc.musl-")).cloned().unwrap_or_default();
+                let libc = self
+                    .libraries
+                    .keys()
+                    .find(|k| k.starts_with("libc.musl-"))
+                    .cloned()
+                    .unwrap_or_default();
                 format!("{dir}/{libc}")
             } else {
                 format!("{dir}/{}", l.rsplit('/').next().unwrap_or(l))
@@ -130,39 +154,83 @@ impl Entry {
     pub fn from_profile(name: &str, image: &str, p: &BaseProfile, source: &str) -> Entry {
         let mut libraries = BTreeMap::new();
         let mut musl_exports = Vec::new();
-        let reachable_dirs = ["/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib64", "/usr/lib64", "/lib", "/usr/lib", "/usr/local/lib"];
+        let reachable_dirs = [
+            "/lib/x86_64-linux-gnu",
+            "/usr/lib/x86_64-linux-gnu",
+            "/lib64",
+            "/usr/lib64",
+            "/lib",
+            "/usr/lib",
+            "/usr/local/lib",
+        ];
         let mut candidates: Vec<String> = Vec::new();
         if let Some(cache) = &p.ld_so_cache {
-            candidates.extend(cache.iter().filter(|(_, _, f)| f & 0xff00 != 0).map(|(_, path, _)| path.clone()));
+            candidates.extend(
+                cache
+                    .iter()
+                    .filter(|(_, _, f)| f & 0xff00 != 0)
+                    .map(|(_, path, _)| path.clone()),
+            );
         }
         for (path, _) in p.libraries.iter() {
-            if reachable_dirs.iter().any(|d| path.rsplit_once('/').is_some_and(|(dd, _)| dd == *d)) {
+            if reachable_dirs
+                .iter()
+                .any(|d| path.rsplit_once('/').is_some_and(|(dd, _)| dd == *d))
+            {
                 candidates.push(path.clone());
             }
         }
         for (path, target) in &p.links {
-            if reachable_dirs.iter().any(|d| path.rsplit_once('/').is_some_and(|(dd, _)| dd == *d)) && target.contains(".so") {
+            if reachable_dirs
+                .iter()
+                .any(|d| path.rsplit_once('/').is_some_and(|(dd, _)| dd == *d))
+                && target.contains(".so")
+            {
                 candidates.push(path.clone());
             }
         }
         for c in candidates {
-            let Some((_, lib)) = p.library_at(&c) else { continue };
+            let Some((_, lib)) = p.library_at(&c) else {
+                continue;
+            };
             if lib.profile.e_machine != 62 {
                 continue;
             }
-            let soname = lib.profile.soname.clone().unwrap_or_else(|| c.rsplit('/').next().unwrap_or(&c).to_string());
+            let soname = lib
+                .profile
+                .soname
+                .clone()
+                .unwrap_or_else(|| c.rsplit('/').next().unwrap_or(&c).to_string());
             let name = c.rsplit('/').next().unwrap_or(&c).to_string();
             // A loader finds a library by the file name it asks for; the soname link is that name.
-            let key = if name.contains(".so.") || name == soname { name } else { soname };
-            if p.libc == LibcKind::Musl && lib.profile.version_definitions.is_empty() && lib.exports.len() > 1000 && musl_exports.is_empty() {
-                let mut ex: Vec<String> = lib.exports.iter().map(|e| e.split('@').next().unwrap_or(e).to_string()).collect();
+            let key = if name.contains(".so.") || name == soname {
+                name
+            } else {
+                soname
+            };
+            if p.libc == LibcKind::Musl
+                && lib.profile.version_definitions.is_empty()
+                && lib.exports.len() > 1000
+                && musl_exports.is_empty()
+            {
+                let mut ex: Vec<String> = lib
+                    .exports
+                    .iter()
+                    .map(|e| e.split('@').next().unwrap_or(e).to_string())
+                    .collect();
                 ex.sort();
                 ex.dedup();
                 musl_exports = ex;
             }
-            libraries.entry(key).or_insert_with(|| lib.profile.version_definitions.clone());
+            libraries
+                .entry(key)
+                .or_insert_with(|| lib.profile.version_definitions.clone());
         }
-        let loaders = ["/lib64/ld-linux-x86-64.so.2", "/lib/ld-musl-x86_64.so.1"].iter().filter(|l| p.library_at(l).is_some()).map(|s| s.to_string()).collect();
+        let loaders = ["/lib64/ld-linux-x86-64.so.2", "/lib/ld-musl-x86_64.so.1"]
+            .iter()
+            .filter(|l| p.library_at(l).is_some())
+            .map(|s| s.to_string())
+            .collect();
         Entry {
             name: name.into(),
             image: image.into(),
@@ -200,8 +268,16 @@ pub struct Failure {
 
 pub fn compatibility(profile: &BinaryProfile, exports: &[String], name: &str) -> Compatibility {
     let sidecars: BTreeMap<String, Library> = BTreeMap::new();
-    let subject = crate::predict::Subject { profile, exports, path: format!("/app/{name}"), sidecars: &sidecars };
-    let mut c = Compatibility { ok: vec![], fails: vec![] };
+    let subject = crate::predict::Subject {
+        profile,
+        exports,
+        path: format!("/app/{name}"),
+        sidecars: &sidecars,
+    };
+    let mut c = Compatibility {
+        ok: vec![],
+        fails: vec![],
+    };
     for (e, bp) in profiles() {
         let p = crate::predict::predict(&subject, bp);
         if p.verdict == crate::classify::Verdict::Ok {
@@ -210,13 +286,26 @@ pub fn compatibility(profile: &BinaryProfile, exports: &[String], name: &str) ->
         }
         let mut reason = p.reason.replace(&format!(" (needed by {name})"), "");
         if let Some(m) = &p.musl_compat {
-            reason = if m.runs { "no glibc loader; runs with gcompat".into() } else { format!("no glibc loader; {}", m.summary) };
-        } else if p.verdict == crate::classify::Verdict::NoInterpreter && bp.libc == LibcKind::None {
+            reason = if m.runs {
+                "no glibc loader; runs with gcompat".into()
+            } else {
+                format!("no glibc loader; {}", m.summary)
+            };
+        } else if p.verdict == crate::classify::Verdict::NoInterpreter && bp.libc == LibcKind::None
+        {
             reason = "no dynamic loader".into();
         }
-        match c.fails.iter_mut().find(|f| f.verdict == p.verdict && f.reason == reason) {
+        match c
+            .fails
+            .iter_mut()
+            .find(|f| f.verdict == p.verdict && f.reason == reason)
+        {
             Some(f) => f.bases.push(e.name.clone()),
-            None => c.fails.push(Failure { bases: vec![e.name.clone()], verdict: p.verdict, reason }),
+            None => c.fails.push(Failure {
+                bases: vec![e.name.clone()],
+                verdict: p.verdict,
+                reason,
+            }),
         }
     }
     c
@@ -227,7 +316,10 @@ pub fn compress(names: &[String]) -> String {
     let mut out: Vec<String> = Vec::new();
     let mut i = 0;
     while i < names.len() {
-        let prefix = names[i].rsplit_once('-').map(|(p, _)| p).unwrap_or(&names[i]);
+        let prefix = names[i]
+            .rsplit_once('-')
+            .map(|(p, _)| p)
+            .unwrap_or(&names[i]);
         let mut j = i;
         while j + 1 < names.len() && names[j + 1].rsplit_once('-').map(|(p, _)| p) == Some(prefix) {
             j += 1;
@@ -245,7 +337,11 @@ pub fn compress(names: &[String]) -> String {
 
 impl Compatibility {
     pub fn line(&self) -> String {
-        let mut s = if self.ok.is_empty() { "loads on no catalog base".to_string() } else { format!("loads on {}", compress(&self.ok)) };
+        let mut s = if self.ok.is_empty() {
+            "loads on no catalog base".to_string()
+        } else {
+            format!("loads on {}", compress(&self.ok))
+        };
         for f in &self.fails {
             s.push_str(&format!("; not on {} ({})", compress(&f.bases), f.reason));
         }
@@ -259,13 +355,30 @@ mod tests {
 
     #[test]
     fn catalog_is_complete() {
-        for want in ["debian-11", "debian-12", "debian-13", "ubuntu-20.04", "ubuntu-22.04", "ubuntu-24.04", "ubi-8", "ubi-9", "alpine-3.18", "alpine-3.22",
-            "distroless-static-debian12", "distroless-base-debian13", "distroless-cc-debian13"] {
+        for want in [
+            "debian-11",
+            "debian-12",
+            "debian-13",
+            "ubuntu-20.04",
+            "ubuntu-22.04",
+            "ubuntu-24.04",
+            "ubi-8",
+            "ubi-9",
+            "alpine-3.18",
+            "alpine-3.22",
+            "distroless-static-debian12",
+            "distroless-base-debian13",
+            "distroless-cc-debian13",
+        ] {
             let e = find(want).unwrap_or_else(|| panic!("{want} missing"));
             assert!(!e.source.is_empty());
         }
         for a in crate::bases::ALIASES {
-            assert!(find(a.name).is_some(), "alias {} has no catalog entry", a.name);
+            assert!(
+                find(a.name).is_some(),
+                "alias {} has no catalog entry",
+                a.name
+            );
         }
         let d12 = find("debian-12").unwrap();
         assert_eq!(d12.libc_version.as_deref(), Some("2.36"));
@@ -282,7 +395,16 @@ mod tests {
 
     #[test]
     fn compress_names() {
-        let v: Vec<String> = ["alpine-3.18", "alpine-3.19", "alpine-3.20", "debian-12", "debian-13"].iter().map(|s| s.to_string()).collect();
+        let v: Vec<String> = [
+            "alpine-3.18",
+            "alpine-3.19",
+            "alpine-3.20",
+            "debian-12",
+            "debian-13",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
         assert_eq!(compress(&v), "alpine-3.18…3.20, debian-12, debian-13");
     }
 }

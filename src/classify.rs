@@ -46,13 +46,29 @@ impl std::fmt::Display for Verdict {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Problem {
-    NoInterpreter { interpreter: String },
-    MissingLibrary { library: String, needed_by: Option<String> },
-    MissingVersion { library: String, version: String, needed_by: Option<String> },
-    MissingSymbol { symbol: String, version: Option<String>, needed_by: Option<String> },
+    NoInterpreter {
+        interpreter: String,
+    },
+    MissingLibrary {
+        library: String,
+        needed_by: Option<String>,
+    },
+    MissingVersion {
+        library: String,
+        version: String,
+        needed_by: Option<String>,
+    },
+    MissingSymbol {
+        symbol: String,
+        version: Option<String>,
+        needed_by: Option<String>,
+    },
     /// The loader cannot handle something the object uses (musl: IFUNC / IRELATIVE relocations).
     /// Its verdict is `error`: there is no closer word in the vocabulary.
-    Unsupported { what: String, needed_by: Option<String> },
+    Unsupported {
+        what: String,
+        needed_by: Option<String>,
+    },
 }
 
 impl Problem {
@@ -142,7 +158,9 @@ fn errno_text(e: i32) -> &'static str {
 
 /// Show container paths as the user knows them: `/libccheck/app/x` → `x`.
 fn short(path: &str, app_dir: &str) -> String {
-    path.strip_prefix(app_dir).map(|p| p.trim_start_matches('/').to_string()).unwrap_or_else(|| path.to_string())
+    path.strip_prefix(app_dir)
+        .map(|p| p.trim_start_matches('/').to_string())
+        .unwrap_or_else(|| path.to_string())
 }
 
 fn basename(p: &str) -> &str {
@@ -161,52 +179,109 @@ pub fn loader_problems(text: &str, app_dir: &str) -> Vec<(Problem, String)> {
         let l = line.trim();
         // glibc trace: "\tlibfoo.so.1 => not found"
         if let Some(lib) = l.strip_suffix(" => not found") {
-            push(Problem::MissingLibrary { library: lib.trim().to_string(), needed_by: None }, l);
+            push(
+                Problem::MissingLibrary {
+                    library: lib.trim().to_string(),
+                    needed_by: None,
+                },
+                l,
+            );
         }
         // glibc run: "/x: error while loading shared libraries: libfoo.so.1: cannot open shared object file: ..."
         else if let Some((who, rest)) = l.split_once(": error while loading shared libraries: ") {
             let lib = rest.split(": ").next().unwrap_or(rest);
-            push(Problem::MissingLibrary { library: lib.to_string(), needed_by: Some(short(who, app_dir)) }, l);
+            push(
+                Problem::MissingLibrary {
+                    library: lib.to_string(),
+                    needed_by: Some(short(who, app_dir)),
+                },
+                l,
+            );
         }
         // musl: "Error loading shared library libfoo.so.1: No such file or directory (needed by /x)"
         else if let Some(rest) = l.strip_prefix("Error loading shared library ") {
             let lib = rest.split(": ").next().unwrap_or(rest);
-            let by = rest.rsplit_once("(needed by ").map(|(_, b)| short(b.trim_end_matches(')'), app_dir));
-            push(Problem::MissingLibrary { library: lib.to_string(), needed_by: by }, l);
+            let by = rest
+                .rsplit_once("(needed by ")
+                .map(|(_, b)| short(b.trim_end_matches(')'), app_dir));
+            push(
+                Problem::MissingLibrary {
+                    library: lib.to_string(),
+                    needed_by: by,
+                },
+                l,
+            );
         }
         // glibc: "/x: /lib/.../libc.so.6: version `GLIBC_2.38' not found (required by /x)"
         else if let Some(i) = l.find("version `") {
             let rest = &l[i + 9..];
-            let Some((version, tail)) = rest.split_once('\'') else { continue };
+            let Some((version, tail)) = rest.split_once('\'') else {
+                continue;
+            };
             if !tail.trim_start().starts_with("not found") {
                 continue;
             }
             let before = l[..i].trim_end().trim_end_matches(':');
             let library = basename(before.rsplit(": ").next().unwrap_or(before)).to_string();
-            let by = tail.rsplit_once("(required by ").map(|(_, b)| short(b.trim_end_matches(')'), app_dir));
-            push(Problem::MissingVersion { library, version: version.to_string(), needed_by: by }, l);
+            let by = tail
+                .rsplit_once("(required by ")
+                .map(|(_, b)| short(b.trim_end_matches(')'), app_dir));
+            push(
+                Problem::MissingVersion {
+                    library,
+                    version: version.to_string(),
+                    needed_by: by,
+                },
+                l,
+            );
         }
         // glibc trace with LD_WARN: "undefined symbol: foo, version GLIBC_2.38\t(/x)" or "undefined symbol: foo\t(/x)"
         // glibc run: "/x: symbol lookup error: /x: undefined symbol: foo"
         else if let Some(i) = l.find("undefined symbol: ") {
             let rest = &l[i + 18..];
             let (sym_part, by) = match rest.split_once('\t').or_else(|| rest.split_once(" (")) {
-                Some((s, b)) => (s.trim(), Some(short(b.trim().trim_start_matches('(').trim_end_matches(')'), app_dir))),
+                Some((s, b)) => (
+                    s.trim(),
+                    Some(short(
+                        b.trim().trim_start_matches('(').trim_end_matches(')'),
+                        app_dir,
+                    )),
+                ),
                 None => (rest.trim(), l.split(": ").nth(2).map(|w| short(w, app_dir))),
             };
             let (symbol, version) = match sym_part.split_once(", version ") {
                 Some((s, v)) => (s.to_string(), Some(v.to_string())),
                 None => (sym_part.to_string(), None),
             };
-            push(Problem::MissingSymbol { symbol, version, needed_by: by }, l);
+            push(
+                Problem::MissingSymbol {
+                    symbol,
+                    version,
+                    needed_by: by,
+                },
+                l,
+            );
         }
         // musl: "Error relocating /x: foo: symbol not found", "Error relocating /x: unsupported relocation type 37"
         else if let Some(rest) = l.strip_prefix("Error relocating ") {
             if let Some((who, n)) = rest.rsplit_once(": unsupported relocation type ") {
-                push(Problem::Unsupported { what: format!("relocation type {n}"), needed_by: Some(short(who, app_dir)) }, l);
+                push(
+                    Problem::Unsupported {
+                        what: format!("relocation type {n}"),
+                        needed_by: Some(short(who, app_dir)),
+                    },
+                    l,
+                );
             } else if let Some(body) = rest.strip_suffix(": symbol not found") {
                 let (who, sym) = body.rsplit_once(": ").unwrap_or(("", body));
-                push(Problem::MissingSymbol { symbol: sym.to_string(), version: None, needed_by: Some(short(who, app_dir)) }, l);
+                push(
+                    Problem::MissingSymbol {
+                        symbol: sym.to_string(),
+                        version: None,
+                        needed_by: Some(short(who, app_dir)),
+                    },
+                    l,
+                );
             }
         }
     }
@@ -216,13 +291,25 @@ pub fn loader_problems(text: &str, app_dir: &str) -> Vec<(Problem, String)> {
 /// Keep the causes, drop their consequences: symbols of a missing version, and (when a library
 /// is missing) the symbols it would have provided.
 fn root_causes(found: Vec<(Problem, String)>) -> Vec<(Problem, String)> {
-    let missing_lib = found.iter().any(|(p, _)| matches!(p, Problem::MissingLibrary { .. }));
-    let missing_versions: Vec<String> =
-        found.iter().filter_map(|(p, _)| if let Problem::MissingVersion { version, .. } = p { Some(version.clone()) } else { None }).collect();
+    let missing_lib = found
+        .iter()
+        .any(|(p, _)| matches!(p, Problem::MissingLibrary { .. }));
+    let missing_versions: Vec<String> = found
+        .iter()
+        .filter_map(|(p, _)| {
+            if let Problem::MissingVersion { version, .. } = p {
+                Some(version.clone())
+            } else {
+                None
+            }
+        })
+        .collect();
     found
         .into_iter()
         .filter(|(p, _)| match p {
-            Problem::MissingSymbol { version: Some(v), .. } => !missing_versions.contains(v) && !missing_lib,
+            Problem::MissingSymbol {
+                version: Some(v), ..
+            } => !missing_versions.contains(v) && !missing_lib,
             Problem::MissingSymbol { .. } => !missing_lib,
             _ => true,
         })
@@ -230,34 +317,90 @@ fn root_causes(found: Vec<(Problem, String)>) -> Vec<(Problem, String)> {
 }
 
 pub fn describe(p: &Problem) -> String {
-    let by = |b: &Option<String>| b.as_ref().map(|b| format!(" (needed by {b})")).unwrap_or_default();
+    let by = |b: &Option<String>| {
+        b.as_ref()
+            .map(|b| format!(" (needed by {b})"))
+            .unwrap_or_default()
+    };
     match p {
-        Problem::NoInterpreter { interpreter } => format!("interpreter {interpreter} is not in the image"),
-        Problem::MissingLibrary { library, needed_by } => format!("{library} not found{}", by(needed_by)),
-        Problem::MissingVersion { library, version, needed_by } => format!("{version} not found in {library}{}", by(needed_by)),
-        Problem::MissingSymbol { symbol, version: Some(v), needed_by } => format!("symbol {symbol}@{v} not found{}", by(needed_by)),
-        Problem::MissingSymbol { symbol, version: None, needed_by } => format!("symbol {symbol} not found{}", by(needed_by)),
-        Problem::Unsupported { what, needed_by } => format!("the loader does not support {what}{}", by(needed_by)),
+        Problem::NoInterpreter { interpreter } => {
+            format!("interpreter {interpreter} is not in the image")
+        }
+        Problem::MissingLibrary { library, needed_by } => {
+            format!("{library} not found{}", by(needed_by))
+        }
+        Problem::MissingVersion {
+            library,
+            version,
+            needed_by,
+        } => format!("{version} not found in {library}{}", by(needed_by)),
+        Problem::MissingSymbol {
+            symbol,
+            version: Some(v),
+            needed_by,
+        } => format!("symbol {symbol}@{v} not found{}", by(needed_by)),
+        Problem::MissingSymbol {
+            symbol,
+            version: None,
+            needed_by,
+        } => format!("symbol {symbol} not found{}", by(needed_by)),
+        Problem::Unsupported { what, needed_by } => {
+            format!("the loader does not support {what}{}", by(needed_by))
+        }
     }
 }
 
 pub fn summarize(problems: &[Problem]) -> String {
-    let first = problems.iter().min_by_key(|p| p.verdict()).expect("non-empty");
-    let same: Vec<&Problem> = problems.iter().filter(|p| p.verdict() == first.verdict()).collect();
+    let first = problems
+        .iter()
+        .min_by_key(|p| p.verdict())
+        .expect("non-empty");
+    let same: Vec<&Problem> = problems
+        .iter()
+        .filter(|p| p.verdict() == first.verdict())
+        .collect();
     match first {
         Problem::MissingSymbol { .. } if same.len() > 1 => {
-            let names: Vec<String> =
-                same.iter().filter_map(|p| if let Problem::MissingSymbol { symbol, .. } = p { Some(symbol.clone()) } else { None }).collect();
-            format!("{} symbols not found: {}", names.len(), crate::report::short_list(&names, 4))
+            let names: Vec<String> = same
+                .iter()
+                .filter_map(|p| {
+                    if let Problem::MissingSymbol { symbol, .. } = p {
+                        Some(symbol.clone())
+                    } else {
+                        None
+                    }
+                })
+                .collect();
+            format!(
+                "{} symbols not found: {}",
+                names.len(),
+                crate::report::short_list(&names, 4)
+            )
         }
         Problem::MissingLibrary { .. } if same.len() > 1 => {
-            let names: Vec<String> =
-                same.iter().filter_map(|p| if let Problem::MissingLibrary { library, .. } = p { Some(library.clone()) } else { None }).collect();
+            let names: Vec<String> = same
+                .iter()
+                .filter_map(|p| {
+                    if let Problem::MissingLibrary { library, .. } = p {
+                        Some(library.clone())
+                    } else {
+                        None
+                    }
+                })
+                .collect();
             format!("libraries not found: {}", names.join(", "))
         }
         Problem::MissingVersion { library, .. } if same.len() > 1 => {
-            let names: Vec<String> =
-                same.iter().filter_map(|p| if let Problem::MissingVersion { version, .. } = p { Some(version.clone()) } else { None }).collect();
+            let names: Vec<String> = same
+                .iter()
+                .filter_map(|p| {
+                    if let Problem::MissingVersion { version, .. } = p {
+                        Some(version.clone())
+                    } else {
+                        None
+                    }
+                })
+                .collect();
             format!("{} not found in {library}", names.join(", "))
         }
         _ => describe(first),
@@ -273,7 +416,12 @@ pub enum ProbeKind {
 }
 
 /// Classify one probe job. `interpreter` is the program's PT_INTERP (for the no-interpreter case).
-pub fn classify(job: &JobResult, kind: ProbeKind, interpreter: Option<&str>, app_dir: &str) -> Outcome {
+pub fn classify(
+    job: &JobResult,
+    kind: ProbeKind,
+    interpreter: Option<&str>,
+    app_dir: &str,
+) -> Outcome {
     let mut o = Outcome::new(Verdict::Ok, "");
     o.ms = job.ms;
     if kind == ProbeKind::Exec {
@@ -290,7 +438,9 @@ pub fn classify(job: &JobResult, kind: ProbeKind, interpreter: Option<&str>, app
             o.verdict = Verdict::NoInterpreter;
             o.reason = format!("interpreter {interp} is not in the image");
             o.evidence = Some(format!("exec: {}", errno_text(2)));
-            o.problems = vec![Problem::NoInterpreter { interpreter: interp }];
+            o.problems = vec![Problem::NoInterpreter {
+                interpreter: interp,
+            }];
         } else {
             o.verdict = Verdict::Error;
             o.reason = format!("cannot execute: {}", errno_text(job.exec_errno));
@@ -300,7 +450,10 @@ pub fn classify(job: &JobResult, kind: ProbeKind, interpreter: Option<&str>, app
     }
     if job.timed_out {
         o.verdict = Verdict::Timeout;
-        o.reason = format!("still running after {:.1} s; killed", job.ms as f64 / 1000.0);
+        o.reason = format!(
+            "still running after {:.1} s; killed",
+            job.ms as f64 / 1000.0
+        );
         return o;
     }
     let found = root_causes(loader_problems(&job.text(), app_dir));
@@ -309,7 +462,10 @@ pub fn classify(job: &JobResult, kind: ProbeKind, interpreter: Option<&str>, app
         let best = problems.iter().map(Problem::verdict).min().unwrap();
         o.verdict = best;
         o.reason = summarize(&problems);
-        o.evidence = found.iter().find(|(p, _)| p.verdict() == best).map(|(_, l)| l.clone());
+        o.evidence = found
+            .iter()
+            .find(|(p, _)| p.verdict() == best)
+            .map(|(_, l)| l.clone());
         o.problems = problems;
         o.exit_code = job.exited.then_some(job.exit_code);
         return o;
@@ -335,7 +491,10 @@ pub fn classify(job: &JobResult, kind: ProbeKind, interpreter: Option<&str>, app
             }
             ProbeKind::Load => {
                 o.verdict = Verdict::Error;
-                o.reason = format!("the loader exited with status {} and no message libccheck knows", job.exit_code);
+                o.reason = format!(
+                    "the loader exited with status {} and no message libccheck knows",
+                    job.exit_code
+                );
             }
         }
         return o;
@@ -348,7 +507,12 @@ pub fn classify(job: &JobResult, kind: ProbeKind, interpreter: Option<&str>, app
 }
 
 fn last_line(b: &[u8]) -> Option<String> {
-    String::from_utf8_lossy(b).lines().rev().map(str::trim).find(|l| !l.is_empty()).map(|l| l.chars().take(300).collect())
+    String::from_utf8_lossy(b)
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .map(|l| l.chars().take(300).collect())
 }
 
 #[cfg(test)]
@@ -375,42 +539,117 @@ mod tests {
     // Real texts captured from the fixture images.
     #[test]
     fn glibc_trace_missing_version_drops_its_symbols() {
-        let j = job(0, 0, 0, "\tlibc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x7f)\n",
-            "/libccheck/app/newer-glibc: /lib/x86_64-linux-gnu/libc.so.6: version `GLIBC_2.38' not found (required by /libccheck/app/newer-glibc)\nundefined symbol: strlcpy, version GLIBC_2.38\t(/libccheck/app/newer-glibc)\n");
-        let o = classify(&j, ProbeKind::Load, Some("/lib64/ld-linux-x86-64.so.2"), APP);
+        let j = job(
+            0,
+            0,
+            0,
+            "\tlibc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x7f)\n",
+            "/libccheck/app/newer-glibc: /lib/x86_64-linux-gnu/libc.so.6: version `GLIBC_2.38' not found (required by /libccheck/app/newer-glibc)\nundefined symbol: strlcpy, version GLIBC_2.38\t(/libccheck/app/newer-glibc)\n",
+        );
+        let o = classify(
+            &j,
+            ProbeKind::Load,
+            Some("/lib64/ld-linux-x86-64.so.2"),
+            APP,
+        );
         assert_eq!(o.verdict, Verdict::MissingVersion);
-        assert_eq!(o.problems, vec![Problem::MissingVersion { library: "libc.so.6".into(), version: "GLIBC_2.38".into(), needed_by: Some("newer-glibc".into()) }]);
-        assert_eq!(o.reason, "GLIBC_2.38 not found in libc.so.6 (needed by newer-glibc)");
+        assert_eq!(
+            o.problems,
+            vec![Problem::MissingVersion {
+                library: "libc.so.6".into(),
+                version: "GLIBC_2.38".into(),
+                needed_by: Some("newer-glibc".into())
+            }]
+        );
+        assert_eq!(
+            o.reason,
+            "GLIBC_2.38 not found in libc.so.6 (needed by newer-glibc)"
+        );
     }
 
     #[test]
     fn glibc_trace_missing_library_wins_over_symbols() {
-        let j = job(0, 0, 0, "\tlinux-vdso.so.1 (0x7)\n\tlibnowhere.so.1 => not found\n", "undefined symbol: nowhere\t(/libccheck/app/needs-nowhere)\n");
+        let j = job(
+            0,
+            0,
+            0,
+            "\tlinux-vdso.so.1 (0x7)\n\tlibnowhere.so.1 => not found\n",
+            "undefined symbol: nowhere\t(/libccheck/app/needs-nowhere)\n",
+        );
         let o = classify(&j, ProbeKind::Load, None, APP);
         assert_eq!(o.verdict, Verdict::MissingLibrary);
-        assert_eq!(o.problems, vec![Problem::MissingLibrary { library: "libnowhere.so.1".into(), needed_by: None }]);
+        assert_eq!(
+            o.problems,
+            vec![Problem::MissingLibrary {
+                library: "libnowhere.so.1".into(),
+                needed_by: None
+            }]
+        );
         assert_eq!(o.evidence.as_deref(), Some("libnowhere.so.1 => not found"));
     }
 
     #[test]
     fn glibc_exec_messages() {
-        let j = job(0, 127, 0, "", "/libccheck/app/needs-nowhere: error while loading shared libraries: libnowhere.so.1: cannot open shared object file: No such file or directory\n");
+        let j = job(
+            0,
+            127,
+            0,
+            "",
+            "/libccheck/app/needs-nowhere: error while loading shared libraries: libnowhere.so.1: cannot open shared object file: No such file or directory\n",
+        );
         let o = classify(&j, ProbeKind::Exec, None, APP);
         assert_eq!(o.verdict, Verdict::MissingLibrary);
-        assert_eq!(o.problems[0], Problem::MissingLibrary { library: "libnowhere.so.1".into(), needed_by: Some("needs-nowhere".into()) });
-        let j = job(0, 127, 0, "", "/libccheck/app/x: symbol lookup error: /libccheck/app/x: undefined symbol: frob\n");
+        assert_eq!(
+            o.problems[0],
+            Problem::MissingLibrary {
+                library: "libnowhere.so.1".into(),
+                needed_by: Some("needs-nowhere".into())
+            }
+        );
+        let j = job(
+            0,
+            127,
+            0,
+            "",
+            "/libccheck/app/x: symbol lookup error: /libccheck/app/x: undefined symbol: frob\n",
+        );
         let o = classify(&j, ProbeKind::Exec, None, APP);
         assert_eq!(o.verdict, Verdict::MissingSymbol);
-        assert_eq!(o.problems[0], Problem::MissingSymbol { symbol: "frob".into(), version: None, needed_by: Some("x".into()) });
+        assert_eq!(
+            o.problems[0],
+            Problem::MissingSymbol {
+                symbol: "frob".into(),
+                version: None,
+                needed_by: Some("x".into())
+            }
+        );
     }
 
     #[test]
     fn musl_messages() {
-        let j = job(0, 127, 0, "", "Error loading shared library libstdc++.so.6: No such file or directory (needed by /libccheck/app/hello-cxx)\nError relocating /libccheck/app/hello-cxx: _Znwm: symbol not found\n");
+        let j = job(
+            0,
+            127,
+            0,
+            "",
+            "Error loading shared library libstdc++.so.6: No such file or directory (needed by /libccheck/app/hello-cxx)\nError relocating /libccheck/app/hello-cxx: _Znwm: symbol not found\n",
+        );
         let o = classify(&j, ProbeKind::Load, None, APP);
         assert_eq!(o.verdict, Verdict::MissingLibrary);
-        assert_eq!(o.problems, vec![Problem::MissingLibrary { library: "libstdc++.so.6".into(), needed_by: Some("hello-cxx".into()) }]);
-        let j = job(0, 127, 0, "", "Error relocating /libccheck/app/glibc-only: __snprintf_chk: symbol not found\nError relocating /libccheck/app/glibc-only: backtrace: symbol not found\n");
+        assert_eq!(
+            o.problems,
+            vec![Problem::MissingLibrary {
+                library: "libstdc++.so.6".into(),
+                needed_by: Some("hello-cxx".into())
+            }]
+        );
+        let j = job(
+            0,
+            127,
+            0,
+            "",
+            "Error relocating /libccheck/app/glibc-only: __snprintf_chk: symbol not found\nError relocating /libccheck/app/glibc-only: backtrace: symbol not found\n",
+        );
         let o = classify(&j, ProbeKind::Load, None, APP);
         assert_eq!(o.verdict, Verdict::MissingSymbol);
         assert_eq!(o.reason, "2 symbols not found: __snprintf_chk, backtrace");
@@ -418,20 +657,56 @@ mod tests {
 
     #[test]
     fn exec_failures_signals_timeouts_and_exit_codes() {
-        let o = classify(&job(2, -1, 0, "", ""), ProbeKind::Exec, Some("/lib64/ld-linux-x86-64.so.2"), APP);
+        let o = classify(
+            &job(2, -1, 0, "", ""),
+            ProbeKind::Exec,
+            Some("/lib64/ld-linux-x86-64.so.2"),
+            APP,
+        );
         assert_eq!(o.verdict, Verdict::NoInterpreter);
-        assert_eq!(o.reason, "interpreter /lib64/ld-linux-x86-64.so.2 is not in the image");
-        assert_eq!(classify(&job(8, -1, 0, "", ""), ProbeKind::Exec, None, APP).verdict, Verdict::Error);
-        let o = classify(&job(0, -1, 11, "about to crash\n", ""), ProbeKind::Exec, None, APP);
-        assert_eq!((o.verdict, o.signal.as_deref()), (Verdict::Crash, Some("SIGSEGV")));
+        assert_eq!(
+            o.reason,
+            "interpreter /lib64/ld-linux-x86-64.so.2 is not in the image"
+        );
+        assert_eq!(
+            classify(&job(8, -1, 0, "", ""), ProbeKind::Exec, None, APP).verdict,
+            Verdict::Error
+        );
+        let o = classify(
+            &job(0, -1, 11, "about to crash\n", ""),
+            ProbeKind::Exec,
+            None,
+            APP,
+        );
+        assert_eq!(
+            (o.verdict, o.signal.as_deref()),
+            (Verdict::Crash, Some("SIGSEGV"))
+        );
         let mut t = job(0, -1, 0, "", "");
         t.timed_out = true;
         t.ms = 3000;
-        assert_eq!(classify(&t, ProbeKind::Exec, None, APP).verdict, Verdict::Timeout);
-        let o = classify(&job(0, 3, 0, "connect failed: Network is unreachable\n", ""), ProbeKind::Exec, None, APP);
+        assert_eq!(
+            classify(&t, ProbeKind::Exec, None, APP).verdict,
+            Verdict::Timeout
+        );
+        let o = classify(
+            &job(0, 3, 0, "connect failed: Network is unreachable\n", ""),
+            ProbeKind::Exec,
+            None,
+            APP,
+        );
         assert_eq!(o.verdict, Verdict::ExitNonzero);
-        assert_eq!(o.reason, "exited with status 3: connect failed: Network is unreachable");
-        assert_eq!(classify(&job(0, 0, 0, "hi", ""), ProbeKind::Exec, None, APP).verdict, Verdict::Ok);
-        assert_eq!(classify(&job(0, 1, 0, "", "weird"), ProbeKind::Load, None, APP).verdict, Verdict::Error);
+        assert_eq!(
+            o.reason,
+            "exited with status 3: connect failed: Network is unreachable"
+        );
+        assert_eq!(
+            classify(&job(0, 0, 0, "hi", ""), ProbeKind::Exec, None, APP).verdict,
+            Verdict::Ok
+        );
+        assert_eq!(
+            classify(&job(0, 1, 0, "", "weird"), ProbeKind::Load, None, APP).verdict,
+            Verdict::Error
+        );
     }
 }

@@ -157,7 +157,11 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct AuditArgs {
     /// A root directory to audit (an unpacked image, a build output).
-    #[arg(value_name = "DIR", required_unless_present = "image", conflicts_with = "image")]
+    #[arg(
+        value_name = "DIR",
+        required_unless_present = "image",
+        conflicts_with = "image"
+    )]
     pub dir: Option<PathBuf>,
     /// An image to audit (read through the Engine API, never started).
     #[arg(long, value_name = "IMAGE")]
@@ -267,8 +271,14 @@ pub fn init_tracing(verbose: u8) {
         _ => "libccheck=debug",
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
-    let ansi = std::env::var_os("NO_COLOR").is_none() && std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi).without_time().try_init();
+    let ansi = std::env::var_os("NO_COLOR").is_none()
+        && std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(ansi)
+        .without_time()
+        .try_init();
 }
 
 fn write_stdout(s: &str) -> anyhow::Result<()> {
@@ -293,7 +303,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    Ok(tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?)
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?)
 }
 
 /// Resolves on Ctrl-C or SIGTERM, with the exit code a shell expects (130 / 143).
@@ -315,10 +328,17 @@ pub fn check_config(a: &CheckArgs, file: &crate::config::Config) -> anyhow::Resu
     } else if let Some(b) = &file.bases {
         b.clone()
     } else {
-        bases::DEFAULT_MATRIX.iter().map(|s| s.to_string()).collect()
+        bases::DEFAULT_MATRIX
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
     };
     let bases = bases::resolve_all(&base_args).map_err(anyhow::Error::msg)?;
-    let require: Vec<String> = if !a.require.is_empty() { a.require.clone() } else { file.require.clone().unwrap_or_default() };
+    let require: Vec<String> = if !a.require.is_empty() {
+        a.require.clone()
+    } else {
+        file.require.clone().unwrap_or_default()
+    };
     let required = if require.is_empty() {
         bases.iter().map(|b| b.name.clone()).collect()
     } else {
@@ -330,8 +350,16 @@ pub fn check_config(a: &CheckArgs, file: &crate::config::Config) -> anyhow::Resu
         }
         req.into_iter().map(|b| b.name).collect()
     };
-    let with: Vec<String> = if !a.with.is_empty() { a.with.clone() } else { file.with.clone().unwrap_or_default() };
-    let extra_files = with.iter().map(|w| ExtraFile::parse(w)).collect::<Result<Vec<_>, _>>().map_err(anyhow::Error::msg)?;
+    let with: Vec<String> = if !a.with.is_empty() {
+        a.with.clone()
+    } else {
+        file.with.clone().unwrap_or_default()
+    };
+    let extra_files = with
+        .iter()
+        .map(|w| ExtraFile::parse(w))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(anyhow::Error::msg)?;
     for x in &extra_files {
         if !x.host.is_file() {
             anyhow::bail!("--with {}: no such file", x.host.display());
@@ -340,15 +368,27 @@ pub fn check_config(a: &CheckArgs, file: &crate::config::Config) -> anyhow::Resu
     let sb = file.sandbox.clone().unwrap_or_default();
     let sandbox = Sandbox {
         network: a.allow_network || sb.network.unwrap_or(false),
-        user: if a.as_root || sb.as_root.unwrap_or(false) { "0:0".into() } else { Sandbox::default().user },
+        user: if a.as_root || sb.as_root.unwrap_or(false) {
+            "0:0".into()
+        } else {
+            Sandbox::default().user
+        },
         memory_bytes: (a.memory.or(sb.memory).unwrap_or(512) as i64) << 20,
         pids_limit: a.pids_limit.or(sb.pids_limit).unwrap_or(128) as i64,
         ..Sandbox::default()
     };
-    let args: Vec<String> = if !a.args.is_empty() { a.args.clone() } else { file.args.clone().unwrap_or_default() };
+    let args: Vec<String> = if !a.args.is_empty() {
+        a.args.clone()
+    } else {
+        file.args.clone().unwrap_or_default()
+    };
     let exec = a.exec || file.exec.unwrap_or(false) || !args.is_empty();
     Ok(RunConfig {
-        jobs: a.jobs.or(file.jobs).map(|j| j as usize).unwrap_or(bases.len()),
+        jobs: a
+            .jobs
+            .or(file.jobs)
+            .map(|j| j as usize)
+            .unwrap_or(bases.len()),
         bases,
         required,
         pull: a.pull.or(file.pull).unwrap_or_default(),
@@ -364,12 +404,16 @@ pub fn check_config(a: &CheckArgs, file: &crate::config::Config) -> anyhow::Resu
 
 fn check(a: CheckArgs) -> anyhow::Result<ExitCode> {
     let binary = a.binary.clone().expect("clap requires BINARY");
-    let (config_path, file) = crate::config::load(a.config.as_deref()).map_err(anyhow::Error::msg)?;
+    let (config_path, file) =
+        crate::config::load(a.config.as_deref()).map_err(anyhow::Error::msg)?;
     let cfg = check_config(&a, &file)?;
     let settings = report::run::Settings {
         config_file: config_path.map(|p| p.display().to_string()),
         timeout_secs: cfg.timeout.as_secs(),
-        pull: serde_json::to_value(cfg.pull)?.as_str().unwrap_or("").to_string(),
+        pull: serde_json::to_value(cfg.pull)?
+            .as_str()
+            .unwrap_or("")
+            .to_string(),
         jobs: cfg.jobs,
         network: cfg.sandbox.network,
         user: cfg.sandbox.user.clone(),
@@ -381,23 +425,59 @@ fn check(a: CheckArgs) -> anyhow::Result<ExitCode> {
     let step_summary = !a.no_step_summary && file.step_summary.unwrap_or(true);
     let bytes = std::fs::read(&binary).map_err(|e| {
         let run = crate::inspect::inspect_paths(std::slice::from_ref(&binary));
-        run.errors.first().map(|f| anyhow::anyhow!("{}: {}", f.path, f.error)).unwrap_or_else(|| anyhow::anyhow!("{}: {e}", binary.display()))
+        run.errors
+            .first()
+            .map(|f| anyhow::anyhow!("{}: {}", f.path, f.error))
+            .unwrap_or_else(|| anyhow::anyhow!("{}: {e}", binary.display()))
     })?;
-    let (profile, exports) = crate::elf::parse_for_loader(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", binary.display()))?;
+    let (profile, exports) = crate::elf::parse_for_loader(&bytes)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", binary.display()))?;
     drop(bytes);
     let exports = crate::base::export_names(exports);
-    if !matches!(profile.kind, crate::elf::Kind::Executable | crate::elf::Kind::Pie | crate::elf::Kind::Static | crate::elf::Kind::StaticPie | crate::elf::Kind::SharedObject) {
-        anyhow::bail!("{}: a {} cannot be loaded or run", binary.display(), profile.kind.describe());
+    if !matches!(
+        profile.kind,
+        crate::elf::Kind::Executable
+            | crate::elf::Kind::Pie
+            | crate::elf::Kind::Static
+            | crate::elf::Kind::StaticPie
+            | crate::elf::Kind::SharedObject
+    ) {
+        anyhow::bail!(
+            "{}: a {} cannot be loaded or run",
+            binary.display(),
+            profile.kind.describe()
+        );
     }
     if cfg.exec_args.is_some() && !profile.kind.is_program() {
-        anyhow::bail!("{}: a shared object cannot be run; drop the exec arguments", binary.display());
+        anyhow::bail!(
+            "{}: a shared object cannot be run; drop the exec arguments",
+            binary.display()
+        );
     }
     let plan = run::plan(&binary, &profile, &cfg).map_err(anyhow::Error::msg)?;
     if a.offline {
         let results = run::predict_offline(&plan, &profile, &exports, &cfg);
-        return finish_report("offline", "offline", &binary, &profile, &cfg, results, &a, allow_mismatch, step_summary, settings);
+        return finish_report(
+            "offline",
+            "offline",
+            &binary,
+            &profile,
+            &cfg,
+            results,
+            &a,
+            allow_mismatch,
+            step_summary,
+            settings,
+        );
     }
-    let run_id = format!("{}-{}", std::process::id(), std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0));
+    let run_id = format!(
+        "{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis())
+            .unwrap_or(0)
+    );
     let rt = runtime()?;
     let results = rt.block_on(async {
         let timeout = cfg.timeout * 3 + std::time::Duration::from_secs(120);
@@ -422,7 +502,18 @@ fn check(a: CheckArgs) -> anyhow::Result<ExitCode> {
         Err(code) => return Ok(ExitCode::from(code)),
     };
     let mode = if cfg.no_run { "no_run" } else { "run" };
-    finish_report(&run_id, mode, &binary, &profile, &cfg, results, &a, allow_mismatch, step_summary, settings)
+    finish_report(
+        &run_id,
+        mode,
+        &binary,
+        &profile,
+        &cfg,
+        results,
+        &a,
+        allow_mismatch,
+        step_summary,
+        settings,
+    )
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -438,7 +529,15 @@ fn finish_report(
     step_summary: bool,
     settings: report::run::Settings,
 ) -> anyhow::Result<ExitCode> {
-    let mut report = report::run::Report::new(run_id, mode, &binary.display().to_string(), profile, cfg.exec_args.clone(), results, allow_mismatch);
+    let mut report = report::run::Report::new(
+        run_id,
+        mode,
+        &binary.display().to_string(),
+        profile,
+        cfg.exec_args.clone(),
+        results,
+        allow_mismatch,
+    );
     report.settings = Some(settings);
     emit(&report, a.format, step_summary)?;
     Ok(ExitCode::from(report.exit_code))
@@ -446,7 +545,8 @@ fn finish_report(
 
 /// Print the report in `format`; also append it as Markdown to $GITHUB_STEP_SUMMARY when set.
 fn emit(report: &report::run::Report, format: Format, step_summary: bool) -> anyhow::Result<()> {
-    let color = std::env::var_os("NO_COLOR").is_none() && std::io::IsTerminal::is_terminal(&std::io::stdout());
+    let color = std::env::var_os("NO_COLOR").is_none()
+        && std::io::IsTerminal::is_terminal(&std::io::stdout());
     let text = match format {
         Format::Human => report::run::human(report, color),
         Format::Json => report::run::json(report),
@@ -455,12 +555,15 @@ fn emit(report: &report::run::Report, format: Format, step_summary: bool) -> any
         Format::Sarif => report::run::sarif(report),
     };
     write_stdout(&text)?;
-    if step_summary {
-        if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
-            use std::io::Write as _;
-            let mut f = std::fs::OpenOptions::new().create(true).append(true).open(&path)?;
-            f.write_all(report::run::markdown(report).as_bytes())?;
-        }
+    if step_summary
+        && let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty())
+    {
+        use std::io::Write as _;
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)?;
+        f.write_all(report::run::markdown(report).as_bytes())?;
     }
     Ok(())
 }
@@ -471,7 +574,12 @@ fn list_bases(a: BasesArgs) -> anyhow::Result<ExitCode> {
         let names: Vec<String> = if !a.bases.is_empty() {
             a.bases.clone()
         } else {
-            file.bases.clone().unwrap_or_else(|| bases::DEFAULT_MATRIX.iter().map(|s| s.to_string()).collect())
+            file.bases.clone().unwrap_or_else(|| {
+                bases::DEFAULT_MATRIX
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect()
+            })
         };
         let resolved = bases::resolve_all(&names).map_err(anyhow::Error::msg)?;
         let list: Vec<String> = resolved.into_iter().map(|b| b.name).collect();
@@ -499,19 +607,36 @@ fn list_bases(a: BasesArgs) -> anyhow::Result<ExitCode> {
             serde_json::to_string_pretty(&v)? + "\n"
         }
         InspectFormat::Human => {
-            let mut s = String::from("ALIAS              IMAGE                                          CATALOG ENTRY (--offline)\n");
+            let mut s = String::from(
+                "ALIAS              IMAGE                                          CATALOG ENTRY (--offline)\n",
+            );
             for al in bases::ALIASES {
-                let d = if bases::DEFAULT_MATRIX.contains(&al.name) { " (default)" } else { "" };
-                s.push_str(&format!("{:<18} {:<46} {}{d}\n", al.name, al.image, al.catalog));
+                let d = if bases::DEFAULT_MATRIX.contains(&al.name) {
+                    " (default)"
+                } else {
+                    ""
+                };
+                s.push_str(&format!(
+                    "{:<18} {:<46} {}{d}\n",
+                    al.name, al.image, al.catalog
+                ));
             }
             s.push_str("\nAny other image reference works too: -b myregistry/myimage:tag\n\n");
             s.push_str("CATALOG (libccheck --offline -b NAME)\nNAME                        LIBC         SONAMES  IMAGE\n");
             for e in catalog {
                 let libc = match (&e.libc_version, e.libc) {
-                    (Some(v), l) => format!("{} {v}", serde_json::to_value(l)?.as_str().unwrap_or("")),
+                    (Some(v), l) => {
+                        format!("{} {v}", serde_json::to_value(l)?.as_str().unwrap_or(""))
+                    }
                     (None, _) => "none".into(),
                 };
-                s.push_str(&format!("{:<27} {:<12} {:>7}  {}\n", e.name, libc, e.libraries.len(), e.image));
+                s.push_str(&format!(
+                    "{:<27} {:<12} {:>7}  {}\n",
+                    e.name,
+                    libc,
+                    e.libraries.len(),
+                    e.image
+                ));
             }
             s.push_str("\nSources: `libccheck bases --format json` gives each entry's source.\n");
             s
@@ -529,7 +654,10 @@ fn clean(a: CleanArgs) -> anyhow::Result<ExitCode> {
     })?;
     print!("removed {} container(s) left by libccheck runs", c.removed);
     if c.live > 0 {
-        print!("; {} belong to runs still going (--all removes them too)", c.live);
+        print!(
+            "; {} belong to runs still going (--all removes them too)",
+            c.live
+        );
     }
     println!();
     Ok(ExitCode::from(exit::OK))
@@ -545,7 +673,11 @@ fn inspect(a: InspectArgs) -> anyhow::Result<ExitCode> {
         InspectFormat::Json => report::inspect::json(&run),
     };
     write_stdout(&text)?;
-    Ok(ExitCode::from(if run.errors.is_empty() { exit::OK } else { exit::ERROR }))
+    Ok(ExitCode::from(if run.errors.is_empty() {
+        exit::OK
+    } else {
+        exit::ERROR
+    }))
 }
 
 fn catalog_entry(a: CatalogEntryArgs) -> anyhow::Result<ExitCode> {
@@ -554,9 +686,13 @@ fn catalog_entry(a: CatalogEntryArgs) -> anyhow::Result<ExitCode> {
             let rt = runtime()?;
             rt.block_on(async {
                 let engine = BollardEngine::connect(std::time::Duration::from_secs(300)).await?;
-                let info = crate::docker::Engine::image_info(&engine, image).await?.ok_or_else(|| anyhow::anyhow!("no local image {image}"))?;
+                let info = crate::docker::Engine::image_info(&engine, image)
+                    .await?
+                    .ok_or_else(|| anyhow::anyhow!("no local image {image}"))?;
                 let run_id = format!("catalog-{}", std::process::id());
-                crate::profiles::profile(&engine, image, &info.id, &run_id).await.map_err(anyhow::Error::msg)
+                crate::profiles::profile(&engine, image, &info.id, &run_id)
+                    .await
+                    .map_err(anyhow::Error::msg)
             })?
         }
         (None, Some(dir)) => crate::base::from_dir(dir, &format!("dir:{}", dir.display()))?,
@@ -577,16 +713,30 @@ fn audit(a: AuditArgs) -> anyhow::Result<ExitCode> {
         sandbox: Sandbox::default(),
         pull: a.pull,
     };
-    let run_id = format!("{}-{}", std::process::id(), std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0));
+    let run_id = format!(
+        "{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis())
+            .unwrap_or(0)
+    );
     // A directory is read before Docker is needed, so that its errors come first.
     let dir_source = match &a.dir {
         Some(d) => {
             if !d.is_dir() {
-                anyhow::bail!("{}: not a directory (audit takes a root directory or --image)", d.display());
+                anyhow::bail!(
+                    "{}: not a directory (audit takes a root directory or --image)",
+                    d.display()
+                );
             }
             let s = crate::profiles::source_from_dir(d);
             if s.files.is_empty() {
-                anyhow::bail!("{}: no ELF files to audit ({} other files)", d.display(), s.non_elf);
+                anyhow::bail!(
+                    "{}: no ELF files to audit ({} other files)",
+                    d.display(),
+                    s.non_elf
+                );
             }
             Some(s)
         }
@@ -599,27 +749,59 @@ fn audit(a: AuditArgs) -> anyhow::Result<ExitCode> {
             let (source, origin, name, kind) = match (dir_source, &a.image) {
                 (Some(s), _) => {
                     let d = a.dir.as_ref().unwrap();
-                    (s, crate::audit_run::Origin::Dir(d.clone()), d.display().to_string(), "directory")
+                    (
+                        s,
+                        crate::audit_run::Origin::Dir(d.clone()),
+                        d.display().to_string(),
+                        "directory",
+                    )
                 }
                 (None, Some(image)) => {
                     let progress = run::Progress::new(true, 1);
                     let base = bases::resolve(image).map_err(anyhow::Error::msg)?;
-                    let info = run::ensure_images(&engine, std::slice::from_ref(&base), a.pull, &progress).await;
+                    let info =
+                        run::ensure_images(&engine, std::slice::from_ref(&base), a.pull, &progress)
+                            .await;
                     progress.finish();
-                    let info = info.get(&base.image).cloned().unwrap_or_else(|| Err("image was not resolved".into())).map_err(anyhow::Error::msg)?;
+                    let info = info
+                        .get(&base.image)
+                        .cloned()
+                        .unwrap_or_else(|| Err("image was not resolved".into()))
+                        .map_err(anyhow::Error::msg)?;
                     if info.arch != "amd64" && !info.arch.is_empty() {
-                        anyhow::bail!("{image} is an image for {}/{}; libccheck audits amd64 images", info.os, info.arch);
+                        anyhow::bail!(
+                            "{image} is an image for {}/{}; libccheck audits amd64 images",
+                            info.os,
+                            info.arch
+                        );
                     }
-                    let s = crate::profiles::with_image_tar(&engine, &base.image, &run_id, crate::profiles::source_from_tar).await.map_err(anyhow::Error::msg)?;
+                    let s = crate::profiles::with_image_tar(
+                        &engine,
+                        &base.image,
+                        &run_id,
+                        crate::profiles::source_from_tar,
+                    )
+                    .await
+                    .map_err(anyhow::Error::msg)?;
                     if s.files.is_empty() {
                         anyhow::bail!("{image}: no ELF files to audit");
                     }
-                    (s, crate::audit_run::Origin::Image(base.image.clone()), image.clone(), "image")
+                    (
+                        s,
+                        crate::audit_run::Origin::Image(base.image.clone()),
+                        image.clone(),
+                        "image",
+                    )
                 }
                 (None, None) => anyhow::bail!("give a directory or --image"),
             };
-            let targets = crate::audit_run::audit_targets(&engine, &source, &origin, &cfg, &run_id).await;
-            Ok::<_, anyhow::Error>(report::audit::AuditReport::new(report::audit::SourceSummary::new(&name, kind, &source, a.all), targets, a.allow_mismatch))
+            let targets =
+                crate::audit_run::audit_targets(&engine, &source, &origin, &cfg, &run_id).await;
+            Ok::<_, anyhow::Error>(report::audit::AuditReport::new(
+                report::audit::SourceSummary::new(&name, kind, &source, a.all),
+                targets,
+                a.allow_mismatch,
+            ))
         };
         tokio::select! {
             r = work => r.map(Ok),
@@ -646,30 +828,62 @@ fn audit(a: AuditArgs) -> anyhow::Result<ExitCode> {
 fn merge(a: MergeArgs) -> anyhow::Result<ExitCode> {
     let mut parts: Vec<report::run::Report> = Vec::new();
     for p in &a.reports {
-        let text = std::fs::read_to_string(p).map_err(|e| anyhow::anyhow!("{}: {}", p.display(), e.to_string().split(" (os error").next().unwrap_or("")))?;
-        let r: report::run::Report = serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("{}: not a libccheck JSON report ({e})", p.display()))?;
+        let text = std::fs::read_to_string(p).map_err(|e| {
+            anyhow::anyhow!(
+                "{}: {}",
+                p.display(),
+                e.to_string().split(" (os error").next().unwrap_or("")
+            )
+        })?;
+        let r: report::run::Report = serde_json::from_str(&text)
+            .map_err(|e| anyhow::anyhow!("{}: not a libccheck JSON report ({e})", p.display()))?;
         if r.schema != report::run::SCHEMA {
-            anyhow::bail!("{}: schema {} is not {}", p.display(), r.schema, report::run::SCHEMA);
+            anyhow::bail!(
+                "{}: schema {} is not {}",
+                p.display(),
+                r.schema,
+                report::run::SCHEMA
+            );
         }
-        if let Some(first) = parts.first() {
-            if first.binary.path != r.binary.path {
-                anyhow::bail!("{}: a report about {}, not {}", p.display(), r.binary.path, first.binary.path);
-            }
+        if let Some(first) = parts.first()
+            && first.binary.path != r.binary.path
+        {
+            anyhow::bail!(
+                "{}: a report about {}, not {}",
+                p.display(),
+                r.binary.path,
+                first.binary.path
+            );
         }
         parts.push(r);
     }
     let first = parts[0].clone();
-    let mode = if parts.iter().all(|r| r.mode == first.mode) { first.mode.clone() } else { "run".to_string() };
+    let mode = if parts.iter().all(|r| r.mode == first.mode) {
+        first.mode.clone()
+    } else {
+        "run".to_string()
+    };
     let mut bases: Vec<run::BaseResult> = Vec::new();
     for (r, p) in parts.into_iter().zip(&a.reports) {
         for b in r.bases {
             if bases.iter().any(|x| x.base == b.base) {
-                anyhow::bail!("{}: base {} is already in an earlier report", p.display(), b.base);
+                anyhow::bail!(
+                    "{}: base {} is already in an earlier report",
+                    p.display(),
+                    b.base
+                );
             }
             bases.push(b);
         }
     }
-    let mut merged = report::run::Report::from_parts("merged", &mode, first.binary, first.exec_args, bases, a.allow_mismatch);
+    let mut merged = report::run::Report::from_parts(
+        "merged",
+        &mode,
+        first.binary,
+        first.exec_args,
+        bases,
+        a.allow_mismatch,
+    );
     merged.settings = first.settings;
     emit(&merged, a.format, !a.no_step_summary)?;
     Ok(ExitCode::from(merged.exit_code))

@@ -51,25 +51,36 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, String> {
             Some(span) => {
                 let line_no = text[..span.start.min(text.len())].matches('\n').count() + 1;
                 let line = text.lines().nth(line_no - 1).unwrap_or("");
-                let key = line.split('=').next().unwrap_or("").trim().trim_matches(['[', ']']).trim().to_string();
+                let key = line
+                    .split('=')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .trim_matches(['[', ']'])
+                    .trim()
+                    .to_string();
                 (line_no, key)
             }
             None => (0, String::new()),
         };
         let msg = e.message().replace('\n', " ").trim().to_string();
-        let key = if key.is_empty() { String::new() } else { format!("{key}: ") };
+        let key = if key.is_empty() {
+            String::new()
+        } else {
+            format!("{key}: ")
+        };
         format!("{}:{line}: {key}{msg}", path.display())
     })?;
     let bad = |key: &str, why: &str| Err(format!("{}: {key}: {why}", path.display()));
-    if let Some(t) = c.timeout {
-        if !(1..=3600).contains(&t) {
-            return bad("timeout", "must be between 1 and 3600 seconds");
-        }
+    if let Some(t) = c.timeout
+        && !(1..=3600).contains(&t)
+    {
+        return bad("timeout", "must be between 1 and 3600 seconds");
     }
-    if let Some(j) = c.jobs {
-        if !(1..=64).contains(&j) {
-            return bad("jobs", "must be between 1 and 64");
-        }
+    if let Some(j) = c.jobs
+        && !(1..=64).contains(&j)
+    {
+        return bad("jobs", "must be between 1 and 64");
     }
     if let Some(s) = &c.sandbox {
         if s.memory.is_some_and(|m| !(16..=65536).contains(&m)) {
@@ -97,7 +108,17 @@ pub fn load(explicit: Option<&Path>) -> Result<(Option<PathBuf>, Config), String
             p
         }
     };
-    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {}", path.display(), e.to_string().split(" (os error").next().unwrap_or("").to_lowercase()))?;
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        format!(
+            "{}: {}",
+            path.display(),
+            e.to_string()
+                .split(" (os error")
+                .next()
+                .unwrap_or("")
+                .to_lowercase()
+        )
+    })?;
     Ok((Some(path.clone()), parse(&text, &path)?))
 }
 
@@ -123,17 +144,51 @@ mod tests {
 
     #[test]
     fn every_error_names_key_and_line() {
-        assert!(err("timeout = 10\nbasez = [\"alpine\"]\n").starts_with("libccheck.toml:2: basez: unknown field `basez`, expected one of"));
-        assert_eq!(err("\ntimeout = \"30\"\n"), "libccheck.toml:2: timeout: invalid type: string \"30\", expected u64");
+        assert!(
+            err("timeout = 10\nbasez = [\"alpine\"]\n")
+                .starts_with("libccheck.toml:2: basez: unknown field `basez`, expected one of")
+        );
+        assert_eq!(
+            err("\ntimeout = \"30\"\n"),
+            "libccheck.toml:2: timeout: invalid type: string \"30\", expected u64"
+        );
         assert!(err("pull = \"sometimes\"\n").starts_with("libccheck.toml:1: pull: unknown variant `sometimes`, expected one of `missing`, `always`, `never`"));
-        assert_eq!(err("bases = \"alpine\"\n"), "libccheck.toml:1: bases: invalid type: string \"alpine\", expected a sequence");
-        assert!(err("[sandbox]\nnetwrk = true\n").starts_with("libccheck.toml:2: netwrk: unknown field `netwrk`, expected one of"));
-        assert_eq!(err("exec = 1\n"), "libccheck.toml:1: exec: invalid type: integer `1`, expected a boolean");
-        assert_eq!(err("timeout = 0\n"), "libccheck.toml: timeout: must be between 1 and 3600 seconds");
-        assert_eq!(err("jobs = 100\n"), "libccheck.toml: jobs: must be between 1 and 64");
-        assert_eq!(err("[sandbox]\nmemory = 1\n"), "libccheck.toml: sandbox.memory: must be between 16 and 65536 MiB");
-        assert_eq!(err("[sandbox]\npids_limit = 1\n"), "libccheck.toml: sandbox.pids_limit: must be between 8 and 100000");
-        assert!(err("bases = [\"no such base\"]\n").starts_with("libccheck.toml: bases: unknown base \"no such base\""));
-        assert!(err("timeout = \n").starts_with("libccheck.toml:1: timeout: "), "{}", err("timeout = \n"));
+        assert_eq!(
+            err("bases = \"alpine\"\n"),
+            "libccheck.toml:1: bases: invalid type: string \"alpine\", expected a sequence"
+        );
+        assert!(
+            err("[sandbox]\nnetwrk = true\n")
+                .starts_with("libccheck.toml:2: netwrk: unknown field `netwrk`, expected one of")
+        );
+        assert_eq!(
+            err("exec = 1\n"),
+            "libccheck.toml:1: exec: invalid type: integer `1`, expected a boolean"
+        );
+        assert_eq!(
+            err("timeout = 0\n"),
+            "libccheck.toml: timeout: must be between 1 and 3600 seconds"
+        );
+        assert_eq!(
+            err("jobs = 100\n"),
+            "libccheck.toml: jobs: must be between 1 and 64"
+        );
+        assert_eq!(
+            err("[sandbox]\nmemory = 1\n"),
+            "libccheck.toml: sandbox.memory: must be between 16 and 65536 MiB"
+        );
+        assert_eq!(
+            err("[sandbox]\npids_limit = 1\n"),
+            "libccheck.toml: sandbox.pids_limit: must be between 8 and 100000"
+        );
+        assert!(
+            err("bases = [\"no such base\"]\n")
+                .starts_with("libccheck.toml: bases: unknown base \"no such base\"")
+        );
+        assert!(
+            err("timeout = \n").starts_with("libccheck.toml:1: timeout: "),
+            "{}",
+            err("timeout = \n")
+        );
     }
 }

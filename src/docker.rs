@@ -8,8 +8,9 @@ use std::time::Duration;
 use bollard::Docker;
 use bollard::models::{ContainerCreateBody, HostConfig, HostConfigLogConfig};
 use bollard::query_parameters::{
-    CreateContainerOptionsBuilder, CreateImageOptionsBuilder, KillContainerOptionsBuilder, ListContainersOptionsBuilder,
-    LogsOptionsBuilder, RemoveContainerOptionsBuilder, UploadToContainerOptionsBuilder,
+    CreateContainerOptionsBuilder, CreateImageOptionsBuilder, KillContainerOptionsBuilder,
+    ListContainersOptionsBuilder, LogsOptionsBuilder, RemoveContainerOptionsBuilder,
+    UploadToContainerOptionsBuilder,
 };
 use futures_util::StreamExt;
 
@@ -21,13 +22,19 @@ pub const PID_LABEL: &str = "org.libccheck.pid";
 
 #[derive(Debug, thiserror::Error)]
 pub enum DockerError {
-    #[error("cannot reach the Docker daemon at {host}: {reason} (is dockerd running? DOCKER_HOST selects another daemon)")]
+    #[error(
+        "cannot reach the Docker daemon at {host}: {reason} (is dockerd running? DOCKER_HOST selects another daemon)"
+    )]
     Unreachable { host: String, reason: String },
-    #[error("permission denied on the Docker socket {host} (add your user to the `docker` group, or use a daemon you may access)")]
+    #[error(
+        "permission denied on the Docker socket {host} (add your user to the `docker` group, or use a daemon you may access)"
+    )]
     PermissionDenied { host: String },
     #[error("image {image} is not present locally (and --pull never forbids pulling it)")]
     ImageMissing { image: String },
-    #[error("pulling {image} failed: {reason} (use a local image with --pull never, or predict without Docker with --offline)")]
+    #[error(
+        "pulling {image} failed: {reason} (use a local image with --pull never, or predict without Docker with --offline)"
+    )]
     Pull { image: String, reason: String },
     #[error("Docker {op} failed: {message}")]
     Api { op: &'static str, message: String },
@@ -91,7 +98,11 @@ pub struct PullProgress {
 #[allow(async_fn_in_trait)]
 pub trait Engine: Send + Sync {
     async fn image_info(&self, image: &str) -> Result<Option<ImageInfo>, DockerError>;
-    async fn pull(&self, image: &str, progress: &(dyn Fn(&PullProgress) + Send + Sync)) -> Result<(), DockerError>;
+    async fn pull(
+        &self,
+        image: &str,
+        progress: &(dyn Fn(&PullProgress) + Send + Sync),
+    ) -> Result<(), DockerError>;
     async fn create(&self, spec: &ContainerSpec) -> Result<String, DockerError>;
     async fn upload(&self, id: &str, dir: &str, tar: Vec<u8>) -> Result<(), DockerError>;
     /// Upload a tar produced as a stream (bounded memory for large uploads).
@@ -110,9 +121,15 @@ pub trait Engine: Send + Sync {
     /// Force-remove the container and its anonymous volumes.
     async fn remove(&self, id: &str) -> Result<(), DockerError>;
     /// The filesystem of a (created, never started) container as a tar stream.
-    fn export(&self, id: &str) -> futures_util::stream::BoxStream<'static, Result<bytes::Bytes, DockerError>>;
+    fn export(
+        &self,
+        id: &str,
+    ) -> futures_util::stream::BoxStream<'static, Result<bytes::Bytes, DockerError>>;
     /// Containers (any state) carrying `label` (`key` or `key=value`): id and labels.
-    async fn list_labelled(&self, label: &str) -> Result<Vec<(String, HashMap<String, String>)>, DockerError>;
+    async fn list_labelled(
+        &self,
+        label: &str,
+    ) -> Result<Vec<(String, HashMap<String, String>)>, DockerError>;
 }
 
 pub struct BollardEngine {
@@ -146,14 +163,30 @@ fn root_message(e: &(dyn std::error::Error + 'static)) -> String {
 fn api(op: &'static str, e: bollard::errors::Error) -> DockerError {
     use bollard::errors::Error as E;
     match &e {
-        E::DockerResponseServerError { message, .. } => DockerError::Api { op, message: message.trim().to_string() },
-        E::DockerContainerWaitError { error, code } => DockerError::Api { op, message: format!("{error} (exit {code})") },
+        E::DockerResponseServerError { message, .. } => DockerError::Api {
+            op,
+            message: message.trim().to_string(),
+        },
+        E::DockerContainerWaitError { error, code } => DockerError::Api {
+            op,
+            message: format!("{error} (exit {code})"),
+        },
         _ => match io_kind(&e) {
-            Some(std::io::ErrorKind::PermissionDenied) => DockerError::PermissionDenied { host: docker_host() },
+            Some(std::io::ErrorKind::PermissionDenied) => DockerError::PermissionDenied {
+                host: docker_host(),
+            },
             Some(
-                std::io::ErrorKind::ConnectionRefused | std::io::ErrorKind::NotFound | std::io::ErrorKind::ConnectionReset,
-            ) => DockerError::Unreachable { host: docker_host(), reason: root_message(&e) },
-            _ => DockerError::Api { op, message: root_message(&e) },
+                std::io::ErrorKind::ConnectionRefused
+                | std::io::ErrorKind::NotFound
+                | std::io::ErrorKind::ConnectionReset,
+            ) => DockerError::Unreachable {
+                host: docker_host(),
+                reason: root_message(&e),
+            },
+            _ => DockerError::Api {
+                op,
+                message: root_message(&e),
+            },
         },
     }
 }
@@ -164,12 +197,22 @@ impl BollardEngine {
     pub async fn connect(request_timeout: Duration) -> Result<Self, DockerError> {
         let host = docker_host();
         let docker = Docker::connect_with_defaults()
-            .map_err(|e| DockerError::Unreachable { host: host.clone(), reason: root_message(&e) })?
+            .map_err(|e| DockerError::Unreachable {
+                host: host.clone(),
+                reason: root_message(&e),
+            })?
             .with_timeout(request_timeout);
-        let docker = docker.negotiate_version().await.map_err(|e| match api("version negotiation", e) {
-            DockerError::Api { message, .. } => DockerError::Unreachable { host: host.clone(), reason: message },
-            other => other,
-        })?;
+        let docker =
+            docker
+                .negotiate_version()
+                .await
+                .map_err(|e| match api("version negotiation", e) {
+                    DockerError::Api { message, .. } => DockerError::Unreachable {
+                        host: host.clone(),
+                        reason: message,
+                    },
+                    other => other,
+                })?;
         tracing::debug!(api = %docker.client_version(), "connected to Docker");
         Ok(BollardEngine { docker })
     }
@@ -183,32 +226,53 @@ impl Engine for BollardEngine {
                 os: i.os.unwrap_or_default(),
                 arch: i.architecture.unwrap_or_default(),
             })),
-            Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => Ok(None),
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 404, ..
+            }) => Ok(None),
             Err(e) => Err(api("image inspect", e)),
         }
     }
 
-    async fn pull(&self, image: &str, progress: &(dyn Fn(&PullProgress) + Send + Sync)) -> Result<(), DockerError> {
+    async fn pull(
+        &self,
+        image: &str,
+        progress: &(dyn Fn(&PullProgress) + Send + Sync),
+    ) -> Result<(), DockerError> {
         let (name, tag) = split_ref(image);
-        let opts = CreateImageOptionsBuilder::new().from_image(name).tag(tag).build();
+        let opts = CreateImageOptionsBuilder::new()
+            .from_image(name)
+            .tag(tag)
+            .build();
         let mut stream = self.docker.create_image(Some(opts), None, None);
         let mut layers: HashMap<String, (i64, i64)> = HashMap::new();
         // Drain the whole stream: the pull is only complete when it ends.
         while let Some(item) = stream.next().await {
             let info = item.map_err(|e| match api("pull", e) {
-                DockerError::Api { message, .. } => DockerError::Pull { image: image.into(), reason: message },
+                DockerError::Api { message, .. } => DockerError::Pull {
+                    image: image.into(),
+                    reason: message,
+                },
                 other => other,
             })?;
             if let Some(err) = info.error.or(info.error_detail.and_then(|d| d.message)) {
-                return Err(DockerError::Pull { image: image.into(), reason: err });
+                return Err(DockerError::Pull {
+                    image: image.into(),
+                    reason: err,
+                });
             }
-            if let (Some(id), Some(d)) = (&info.id, &info.progress_detail) {
-                if let (Some(c), Some(t)) = (d.current, d.total) {
-                    layers.insert(id.clone(), (c, t));
-                }
+            if let (Some(id), Some(d)) = (&info.id, &info.progress_detail)
+                && let (Some(c), Some(t)) = (d.current, d.total)
+            {
+                layers.insert(id.clone(), (c, t));
             }
-            let (current, total) = layers.values().fold((0, 0), |(c, t), (lc, lt)| (c + lc, t + lt));
-            progress(&PullProgress { current, total, status: info.status.unwrap_or_default() });
+            let (current, total) = layers
+                .values()
+                .fold((0, 0), |(c, t), (lc, lt)| (c + lc, t + lt));
+            progress(&PullProgress {
+                current,
+                total,
+                status: info.status.unwrap_or_default(),
+            });
         }
         Ok(())
     }
@@ -217,17 +281,29 @@ impl Engine for BollardEngine {
         let sb = &spec.sandbox;
         let host = HostConfig {
             init: Some(true),
-            network_mode: Some(if sb.network { "bridge".into() } else { "none".into() }),
+            network_mode: Some(if sb.network {
+                "bridge".into()
+            } else {
+                "none".into()
+            }),
             cap_drop: sb.drop_capabilities.then(|| vec!["ALL".into()]),
-            security_opt: sb.no_new_privileges.then(|| vec!["no-new-privileges".into()]),
+            security_opt: sb
+                .no_new_privileges
+                .then(|| vec!["no-new-privileges".into()]),
             readonly_rootfs: Some(sb.read_only_root),
-            tmpfs: Some(HashMap::from([("/tmp".to_string(), "rw,nosuid,nodev,size=64m".to_string())])),
+            tmpfs: Some(HashMap::from([(
+                "/tmp".to_string(),
+                "rw,nosuid,nodev,size=64m".to_string(),
+            )])),
             memory: Some(sb.memory_bytes),
             memory_swap: Some(sb.memory_bytes),
             pids_limit: Some(sb.pids_limit),
             log_config: Some(HostConfigLogConfig {
                 typ: Some("json-file".into()),
-                config: Some(HashMap::from([("max-size".to_string(), "256m".to_string())])),
+                config: Some(HashMap::from([(
+                    "max-size".to_string(),
+                    "256m".to_string(),
+                )])),
             }),
             ..Default::default()
         };
@@ -238,7 +314,8 @@ impl Engine for BollardEngine {
             env: Some(spec.env.clone()),
             user: Some(sb.user.clone()),
             labels: Some(spec.labels.clone()),
-            volumes: (!spec.work_dir.is_empty()).then(|| HashMap::from([(spec.work_dir.clone(), HashMap::new())])),
+            volumes: (!spec.work_dir.is_empty())
+                .then(|| HashMap::from([(spec.work_dir.clone(), HashMap::new())])),
             working_dir: Some("/tmp".into()),
             network_disabled: Some(!sb.network),
             attach_stdout: Some(false),
@@ -270,33 +347,54 @@ impl Engine for BollardEngine {
         tar: futures_util::stream::BoxStream<'static, Result<bytes::Bytes, std::io::Error>>,
     ) -> Result<(), DockerError> {
         let opts = UploadToContainerOptionsBuilder::new().path(dir).build();
-        self.docker.upload_to_container(id, Some(opts), bollard::body_try_stream(tar)).await.map_err(|e| api("upload", e))
+        self.docker
+            .upload_to_container(id, Some(opts), bollard::body_try_stream(tar))
+            .await
+            .map_err(|e| api("upload", e))
     }
 
     async fn start(&self, id: &str) -> Result<(), DockerError> {
-        self.docker.start_container(id, None::<bollard::query_parameters::StartContainerOptions>).await.map_err(|e| api("container start", e))
+        self.docker
+            .start_container(id, None::<bollard::query_parameters::StartContainerOptions>)
+            .await
+            .map_err(|e| api("container start", e))
     }
 
     async fn wait(&self, id: &str) -> Result<i64, DockerError> {
-        let mut s = self.docker.wait_container(id, None::<bollard::query_parameters::WaitContainerOptions>);
+        let mut s = self
+            .docker
+            .wait_container(id, None::<bollard::query_parameters::WaitContainerOptions>);
         match s.next().await {
             Some(Ok(r)) => Ok(r.status_code),
             // A non-zero exit arrives as an error variant carrying the code.
             Some(Err(bollard::errors::Error::DockerContainerWaitError { code, .. })) => Ok(code),
             Some(Err(e)) => Err(api("container wait", e)),
-            None => Err(DockerError::Api { op: "container wait", message: "the daemon closed the wait stream".into() }),
+            None => Err(DockerError::Api {
+                op: "container wait",
+                message: "the daemon closed the wait stream".into(),
+            }),
         }
     }
 
     async fn logs(&self, id: &str) -> Result<(Vec<u8>, Vec<u8>), DockerError> {
-        let opts = LogsOptionsBuilder::new().stdout(true).stderr(true).tail("all").build();
+        let opts = LogsOptionsBuilder::new()
+            .stdout(true)
+            .stderr(true)
+            .tail("all")
+            .build();
         let mut s = self.docker.logs(id, Some(opts));
         let (mut out, mut err) = (Vec::new(), Vec::new());
         while let Some(item) = s.next().await {
             match item.map_err(|e| api("logs", e))? {
-                bollard::container::LogOutput::StdOut { message } => out.extend_from_slice(&message),
-                bollard::container::LogOutput::StdErr { message } => err.extend_from_slice(&message),
-                bollard::container::LogOutput::Console { message } => out.extend_from_slice(&message),
+                bollard::container::LogOutput::StdOut { message } => {
+                    out.extend_from_slice(&message)
+                }
+                bollard::container::LogOutput::StdErr { message } => {
+                    err.extend_from_slice(&message)
+                }
+                bollard::container::LogOutput::Console { message } => {
+                    out.extend_from_slice(&message)
+                }
                 _ => {}
             }
         }
@@ -308,31 +406,60 @@ impl Engine for BollardEngine {
         match self.docker.kill_container(id, Some(opts)).await {
             Ok(()) => Ok(()),
             // Already stopped or gone: that is what we wanted.
-            Err(bollard::errors::Error::DockerResponseServerError { status_code: 404 | 409, .. }) => Ok(()),
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 404 | 409,
+                ..
+            }) => Ok(()),
             Err(e) => Err(api("container kill", e)),
         }
     }
 
     async fn remove(&self, id: &str) -> Result<(), DockerError> {
-        let opts = RemoveContainerOptionsBuilder::new().force(true).v(true).build();
+        let opts = RemoveContainerOptionsBuilder::new()
+            .force(true)
+            .v(true)
+            .build();
         match self.docker.remove_container(id, Some(opts)).await {
             Ok(()) => Ok(()),
-            Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => Ok(()),
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 404, ..
+            }) => Ok(()),
             // "removal already in progress"
-            Err(bollard::errors::Error::DockerResponseServerError { status_code: 409, .. }) => Ok(()),
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 409, ..
+            }) => Ok(()),
             Err(e) => Err(api("container remove", e)),
         }
     }
 
-    fn export(&self, id: &str) -> futures_util::stream::BoxStream<'static, Result<bytes::Bytes, DockerError>> {
-        self.docker.export_container(id).map(|r| r.map_err(|e| api("export", e))).boxed()
+    fn export(
+        &self,
+        id: &str,
+    ) -> futures_util::stream::BoxStream<'static, Result<bytes::Bytes, DockerError>> {
+        self.docker
+            .export_container(id)
+            .map(|r| r.map_err(|e| api("export", e)))
+            .boxed()
     }
 
-    async fn list_labelled(&self, label: &str) -> Result<Vec<(String, HashMap<String, String>)>, DockerError> {
+    async fn list_labelled(
+        &self,
+        label: &str,
+    ) -> Result<Vec<(String, HashMap<String, String>)>, DockerError> {
         let filters = HashMap::from([("label".to_string(), vec![label.to_string()])]);
-        let opts = ListContainersOptionsBuilder::new().all(true).filters(&filters).build();
-        let list = self.docker.list_containers(Some(opts)).await.map_err(|e| api("container list", e))?;
-        Ok(list.into_iter().filter_map(|c| Some((c.id?, c.labels.unwrap_or_default()))).collect())
+        let opts = ListContainersOptionsBuilder::new()
+            .all(true)
+            .filters(&filters)
+            .build();
+        let list = self
+            .docker
+            .list_containers(Some(opts))
+            .await
+            .map_err(|e| api("container list", e))?;
+        Ok(list
+            .into_iter()
+            .filter_map(|c| Some((c.id?, c.labels.unwrap_or_default())))
+            .collect())
     }
 }
 
@@ -355,8 +482,17 @@ mod tests {
     fn image_references() {
         assert_eq!(split_ref("alpine:3.22"), ("alpine", "3.22"));
         assert_eq!(split_ref("alpine"), ("alpine", "latest"));
-        assert_eq!(split_ref("127.0.0.1:5000/x/y"), ("127.0.0.1:5000/x/y", "latest"));
-        assert_eq!(split_ref("127.0.0.1:5000/x/y:1"), ("127.0.0.1:5000/x/y", "1"));
-        assert_eq!(split_ref("gcr.io/distroless/cc-debian13"), ("gcr.io/distroless/cc-debian13", "latest"));
+        assert_eq!(
+            split_ref("127.0.0.1:5000/x/y"),
+            ("127.0.0.1:5000/x/y", "latest")
+        );
+        assert_eq!(
+            split_ref("127.0.0.1:5000/x/y:1"),
+            ("127.0.0.1:5000/x/y", "1")
+        );
+        assert_eq!(
+            split_ref("gcr.io/distroless/cc-debian13"),
+            ("gcr.io/distroless/cc-debian13", "latest")
+        );
     }
 }

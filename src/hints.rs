@@ -13,14 +13,22 @@ pub const PACKAGES: &[(&str, &str, &str)] = &[
     ("libgcc_s.so.1", "libgcc-s1", "libgcc"),
     ("libgomp.so.1", "libgomp1", "libgomp"),
     ("libssl.so.3", "libssl3 (libssl3t64 on trixie)", "libssl3"),
-    ("libcrypto.so.3", "libssl3 (libssl3t64 on trixie)", "libcrypto3"),
+    (
+        "libcrypto.so.3",
+        "libssl3 (libssl3t64 on trixie)",
+        "libcrypto3",
+    ),
     ("libz.so.1", "zlib1g", "zlib"),
     ("libzstd.so.1", "libzstd1", "zstd-libs"),
     ("liblzma.so.5", "liblzma5", "xz-libs"),
     ("libbz2.so.1.0", "libbz2-1.0", "libbz2"),
     ("libffi.so.8", "libffi8", "libffi"),
     ("libsqlite3.so.0", "libsqlite3-0", "sqlite-libs"),
-    ("libcurl.so.4", "libcurl4 (libcurl4t64 on trixie)", "libcurl"),
+    (
+        "libcurl.so.4",
+        "libcurl4 (libcurl4t64 on trixie)",
+        "libcurl",
+    ),
     ("libpq.so.5", "libpq5", "libpq"),
     ("libxml2.so.2", "libxml2", "libxml2"),
     ("libpcre2-8.so.0", "libpcre2-8-0", "pcre2"),
@@ -33,7 +41,11 @@ pub const PACKAGES: &[(&str, &str, &str)] = &[
     ("libatomic.so.1", "libatomic1", "libatomic"),
     ("libcap.so.2", "libcap2", "libcap2"),
     ("libseccomp.so.2", "libseccomp2", "libseccomp"),
-    ("libsystemd.so.0", "libsystemd0", "(none: Alpine has no systemd)"),
+    (
+        "libsystemd.so.0",
+        "libsystemd0",
+        "(none: Alpine has no systemd)",
+    ),
 ];
 
 /// Catalog bases (distroless-static aside) whose glibc is at least `v`.
@@ -60,56 +72,86 @@ pub fn for_prediction(bin: &BinaryProfile, base: &BaseProfile, pred: &Prediction
     let musl_base = base.libc == LibcKind::Musl;
     for p in &pred.problems {
         match p {
-            Problem::NoInterpreter { interpreter } if elf::is_glibc_loader(interpreter) && musl_base => {
+            Problem::NoInterpreter { interpreter }
+                if elf::is_glibc_loader(interpreter) && musl_base =>
+            {
                 if let Some(c) = &pred.musl_compat {
                     add(c.summary.clone());
                 }
                 add("build for musl (e.g. --target x86_64-unknown-linux-musl) or link statically, or use a glibc base (debian-slim, distroless-base/cc); gcompat covers only part of glibc".into());
             }
-            Problem::NoInterpreter { interpreter } if elf::is_glibc_loader(interpreter) && base.libc == LibcKind::None => {
+            Problem::NoInterpreter { interpreter }
+                if elf::is_glibc_loader(interpreter) && base.libc == LibcKind::None =>
+            {
                 add("this base has no dynamic loader: link statically (gcc -static, RUSTFLAGS=\"-C target-feature=+crt-static\", or a musl target), or use distroless-base / distroless-cc".into());
             }
             Problem::NoInterpreter { interpreter } if elf::is_musl_loader(interpreter) => {
                 add("a musl binary: run it on a musl base (alpine), link it statically, or rebuild it against glibc".into());
             }
             Problem::NoInterpreter { interpreter } => {
-                add(format!("the image has no {interpreter}: use a base with that loader or link statically"));
+                add(format!(
+                    "the image has no {interpreter}: use a base with that loader or link statically"
+                ));
             }
-            Problem::MissingVersion { version, library, .. } => {
+            Problem::MissingVersion {
+                version, library, ..
+            } => {
                 if let Some(num) = elf::version::glibc_number(version) {
                     let have = base.libc_version.clone().unwrap_or_else(|| "?".into());
-                    let syms = bin.highest("GLIBC").filter(|x| &x.version == version).map(|x| crate::report::short_list(&x.symbols, 3));
-                    let because = syms.map(|s| format!(" (because of {s})")).unwrap_or_default();
+                    let syms = bin
+                        .highest("GLIBC")
+                        .filter(|x| &x.version == version)
+                        .map(|x| crate::report::short_list(&x.symbols, 3));
+                    let because = syms
+                        .map(|s| format!(" (because of {s})"))
+                        .unwrap_or_default();
                     add(format!(
                         "needs glibc ≥ {num}{because}, the base has {have}: build on an older builder image (glibc ≤ {have}), or `cargo zigbuild --target x86_64-unknown-linux-gnu.{have}`"
                     ));
                     let better = glibc_bases_at_least(num);
                     if !better.is_empty() {
-                        add(format!("or pick a base with glibc ≥ {num}: {}", better.join(", ")));
+                        add(format!(
+                            "or pick a base with glibc ≥ {num}: {}",
+                            better.join(", ")
+                        ));
                     }
                 } else if version == "GLIBC_ABI_DT_RELR" {
                     add("linked with DT_RELR (-z pack-relative-relocs): needs glibc ≥ 2.36; relink without it for older bases".into());
                 } else if version.starts_with("GLIBCXX_") || version.starts_with("CXXABI_") {
-                    add(format!("{library} here is older than the one it was built with ({version}): build with an older GCC, link libstdc++ statically (-static-libstdc++), or use a newer base"));
+                    add(format!(
+                        "{library} here is older than the one it was built with ({version}): build with an older GCC, link libstdc++ statically (-static-libstdc++), or use a newer base"
+                    ));
                 } else {
-                    add(format!("{library} here does not define {version}: ship the library version it was built against"));
+                    add(format!(
+                        "{library} here does not define {version}: ship the library version it was built against"
+                    ));
                 }
             }
             Problem::MissingLibrary { library, .. } => {
                 // A glibc image without a shell and without libstdc++: distroless-base.
                 let distroless_base = base.libc == LibcKind::Glibc && !base.shell;
-                if (library == "libstdc++.so.6" || library == "libgcc_s.so.1" || library == "libgomp.so.1") && distroless_base {
+                if (library == "libstdc++.so.6"
+                    || library == "libgcc_s.so.1"
+                    || library == "libgomp.so.1")
+                    && distroless_base
+                {
                     add("use distroless-cc, which adds libstdc++, libgcc_s and libgomp to distroless-base".into());
                 }
                 match PACKAGES.iter().find(|(s, _, _)| s == library) {
-                    Some((_, deb, apk)) => add(format!("{library}: install Debian package {deb} / Alpine package {apk}")),
-                    None => add(format!("{library}: ship it beside the binary (RUNPATH $ORIGIN/lib, or --with) or install the package that provides it")),
+                    Some((_, deb, apk)) => add(format!(
+                        "{library}: install Debian package {deb} / Alpine package {apk}"
+                    )),
+                    None => add(format!(
+                        "{library}: ship it beside the binary (RUNPATH $ORIGIN/lib, or --with) or install the package that provides it"
+                    )),
                 }
             }
             Problem::Unsupported { .. } => {
                 add("musl's loader does not support IFUNC (IRELATIVE) relocations: this is a glibc library; build it against musl".into());
             }
-            Problem::MissingSymbol { .. } if musl_base && bin.libc.flavour == LibcFlavour::Glibc => {
+            Problem::MissingSymbol { .. }
+                if musl_base && bin.libc.flavour == LibcFlavour::Glibc =>
+            {
                 add("glibc-only symbols: build for musl, or use a glibc base".into());
             }
             Problem::MissingSymbol { .. } => {

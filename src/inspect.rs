@@ -79,14 +79,20 @@ pub fn inspect_paths(paths: &[PathBuf]) -> InspectRun {
     let mut roots: Vec<(&PathBuf, usize)> = Vec::new();
     for p in paths {
         match std::fs::metadata(p) {
-            Err(e) => run.errors.push(FileError { path: p.display().to_string(), error: io_reason(&e) }),
+            Err(e) => run.errors.push(FileError {
+                path: p.display().to_string(),
+                error: io_reason(&e),
+            }),
             Ok(m) if m.is_dir() => {
                 walk(p, roots.len(), &mut candidates, &mut run);
                 roots.push((p, 0));
             }
             Ok(m) if m.is_file() => candidates.push(Candidate::Explicit(p.clone())),
             // FIFOs, sockets and devices: opening them could block or have effects.
-            Ok(_) => run.errors.push(FileError { path: p.display().to_string(), error: "not a regular file".into() }),
+            Ok(_) => run.errors.push(FileError {
+                path: p.display().to_string(),
+                error: "not a regular file".into(),
+            }),
         }
     }
     let outcomes: Vec<Outcome> = candidates.par_iter().map(inspect_candidate).collect();
@@ -104,29 +110,44 @@ pub fn inspect_paths(paths: &[PathBuf]) -> InspectRun {
     }
     for (root, found) in roots {
         if found == 0 {
-            run.errors.push(FileError { path: root.display().to_string(), error: "directory contains no ELF file".into() });
+            run.errors.push(FileError {
+                path: root.display().to_string(),
+                error: "directory contains no ELF file".into(),
+            });
         }
     }
     run
 }
 
 fn walk(root: &Path, root_idx: usize, out: &mut Vec<Candidate>, run: &mut InspectRun) {
-    for entry in walkdir::WalkDir::new(root).follow_links(false).sort_by_file_name() {
+    for entry in walkdir::WalkDir::new(root)
+        .follow_links(false)
+        .sort_by_file_name()
+    {
         match entry {
             Err(e) => {
-                let path = e.path().map(|p| p.display().to_string()).unwrap_or_else(|| root.display().to_string());
+                let path = e
+                    .path()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_else(|| root.display().to_string());
                 let reason = e.io_error().map(io_reason).unwrap_or_else(|| e.to_string());
-                run.errors.push(FileError { path, error: reason });
+                run.errors.push(FileError {
+                    path,
+                    error: reason,
+                });
             }
             Ok(ent) => {
                 let ft = ent.file_type();
                 if ft.is_symlink() {
                     // A loop is worth reporting; a dangling link or a link to a walked file is not.
-                    if let Err(e) = std::fs::metadata(ent.path()) {
-                        if e.raw_os_error() == Some(libc_eloop()) {
-                            run.errors.push(FileError { path: ent.path().display().to_string(), error: io_reason(&e) });
-                            continue;
-                        }
+                    if let Err(e) = std::fs::metadata(ent.path())
+                        && e.raw_os_error() == Some(libc_eloop())
+                    {
+                        run.errors.push(FileError {
+                            path: ent.path().display().to_string(),
+                            error: io_reason(&e),
+                        });
+                        continue;
                     }
                     run.skipped_symlinks += 1;
                 } else if ft.is_file() {
@@ -142,7 +163,12 @@ fn inspect_candidate(c: &Candidate) -> Outcome {
         Candidate::Explicit(p) => (p, true),
         Candidate::Walked(p, _) => (p, false),
     };
-    let fail = |error: String| Outcome::Failed(FileError { path: path.display().to_string(), error });
+    let fail = |error: String| {
+        Outcome::Failed(FileError {
+            path: path.display().to_string(),
+            error,
+        })
+    };
     let mut f = match File::open(path) {
         Ok(f) => f,
         Err(e) => return fail(io_reason(&e)),
@@ -156,7 +182,14 @@ fn inspect_candidate(c: &Candidate) -> Outcome {
         if !explicit {
             return Outcome::NotElf;
         }
-        return fail(if n == 0 { ElfError::Empty } else { ElfError::NotElf }.to_string());
+        return fail(
+            if n == 0 {
+                ElfError::Empty
+            } else {
+                ElfError::NotElf
+            }
+            .to_string(),
+        );
     }
     // SAFETY: the map is read-only and private; a file truncated under us can still fault, the
     // same trade-off readelf, scanelf and every mmap-based tool make.
@@ -170,8 +203,13 @@ fn inspect_candidate(c: &Candidate) -> Outcome {
                 let exports = crate::base::export_names(exports);
                 let mut r = report_for(path, profile);
                 let p = &r.profile;
-                if p.machine == "x86-64" && (p.kind.is_program() || p.kind == elf::Kind::SharedObject) {
-                    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                if p.machine == "x86-64"
+                    && (p.kind.is_program() || p.kind == elf::Kind::SharedObject)
+                {
+                    let name = path
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default();
                     r.catalog = Some(crate::catalog::compatibility(p, &exports, &name));
                 }
                 Outcome::Elf(Box::new(r))
@@ -198,7 +236,11 @@ fn read_prefix(f: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
 
 /// Attach the path and the `$ORIGIN` expansions to a profile.
 pub fn report_for(path: &Path, profile: BinaryProfile) -> FileReport {
-    let needs_origin = profile.rpath.iter().chain(&profile.runpath).any(|e| e.contains("ORIGIN"));
+    let needs_origin = profile
+        .rpath
+        .iter()
+        .chain(&profile.runpath)
+        .any(|e| e.contains("ORIGIN"));
     if !needs_origin {
         return FileReport {
             path: path.display().to_string(),

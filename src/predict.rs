@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::base::{normalize, BaseProfile, ExportIndex, Library};
+use crate::base::{BaseProfile, ExportIndex, Library, normalize};
 use crate::classify::{self, Problem, Verdict};
 use crate::elf::{self, BinaryProfile, Kind};
 use crate::hints;
@@ -97,14 +97,13 @@ impl<'a> World<'a> {
         if let Some(l) = self.sidecars.get(&p) {
             return Some((p, l));
         }
-        if !self.sidecars.is_empty() {
-            if let Some((dir, name)) = p.rsplit_once('/') {
-                if let Some(rdir) = self.base.resolve(if dir.is_empty() { "/" } else { dir }) {
-                    let cand = normalize(&format!("{rdir}/{name}"));
-                    if let Some(l) = self.sidecars.get(&cand) {
-                        return Some((cand, l));
-                    }
-                }
+        if !self.sidecars.is_empty()
+            && let Some((dir, name)) = p.rsplit_once('/')
+            && let Some(rdir) = self.base.resolve(if dir.is_empty() { "/" } else { dir })
+        {
+            let cand = normalize(&format!("{rdir}/{name}"));
+            if let Some(l) = self.sidecars.get(&cand) {
+                return Some((cand, l));
             }
         }
         self.base.library_at(&p)
@@ -112,7 +111,15 @@ impl<'a> World<'a> {
 }
 
 fn dir_of(path: &str) -> String {
-    path.rsplit_once('/').map(|(d, _)| if d.is_empty() { "/".to_string() } else { d.to_string() }).unwrap_or_else(|| "/".into())
+    path.rsplit_once('/')
+        .map(|(d, _)| {
+            if d.is_empty() {
+                "/".to_string()
+            } else {
+                d.to_string()
+            }
+        })
+        .unwrap_or_else(|| "/".into())
 }
 
 fn compatible(a: &BinaryProfile, b: &BinaryProfile) -> bool {
@@ -129,31 +136,51 @@ fn triplet(machine: &str) -> &'static str {
 
 /// musl maps these onto itself: lib{c,pthread,rt,m,dl,util,xnet}.so*.
 fn musl_reserved(name: &str) -> bool {
-    let Some(rest) = name.strip_prefix("lib") else { return false };
-    ["c", "pthread", "rt", "m", "dl", "util", "xnet"].iter().any(|r| {
-        rest.strip_prefix(r).is_some_and(|t| t == ".so" || t.starts_with(".so."))
-    })
+    let Some(rest) = name.strip_prefix("lib") else {
+        return false;
+    };
+    ["c", "pthread", "rt", "m", "dl", "util", "xnet"]
+        .iter()
+        .any(|r| {
+            rest.strip_prefix(r)
+                .is_some_and(|t| t == ".so" || t.starts_with(".so."))
+        })
 }
 
-fn search_dirs<'a>(w: &World<'a>, name: &str, dirs: &[String], main: &BinaryProfile) -> Option<(String, &'a Library)> {
+fn search_dirs<'a>(
+    w: &World<'a>,
+    name: &str,
+    dirs: &[String],
+    main: &BinaryProfile,
+) -> Option<(String, &'a Library)> {
     for d in dirs {
-        if let Some((p, l)) = w.lib(&format!("{d}/{name}")) {
-            if compatible(&l.profile, main) {
-                return Some((p, l));
-            }
+        if let Some((p, l)) = w.lib(&format!("{d}/{name}"))
+            && compatible(&l.profile, main)
+        {
+            return Some((p, l));
         }
     }
     None
 }
 
 fn expand(entries: &[String], origin: &str) -> Vec<String> {
-    entries.iter().map(|e| elf::expand_origin(e, origin)).collect()
+    entries
+        .iter()
+        .map(|e| elf::expand_origin(e, origin))
+        .collect()
 }
 
-fn glibc_find<'a>(w: &World<'a>, name: &str, objs: &[Obj<'a>], from: usize) -> Option<(String, &'a Library)> {
+fn glibc_find<'a>(
+    w: &World<'a>,
+    name: &str,
+    objs: &[Obj<'a>],
+    from: usize,
+) -> Option<(String, &'a Library)> {
     let main = objs[0].profile;
     if name.contains('/') {
-        return w.lib(&elf::expand_origin(name, &dir_of(&objs[from].path))).filter(|(_, l)| compatible(&l.profile, main));
+        return w
+            .lib(&elf::expand_origin(name, &dir_of(&objs[from].path)))
+            .filter(|(_, l)| compatible(&l.profile, main));
     }
     let o = &objs[from];
     // DT_RPATH of the object and of its loaders (only while none of them has DT_RUNPATH).
@@ -164,7 +191,8 @@ fn glibc_find<'a>(w: &World<'a>, name: &str, objs: &[Obj<'a>], from: usize) -> O
             if !p.profile.runpath.is_empty() {
                 break;
             }
-            if let Some(f) = search_dirs(w, name, &expand(&p.profile.rpath, &dir_of(&p.path)), main) {
+            if let Some(f) = search_dirs(w, name, &expand(&p.profile.rpath, &dir_of(&p.path)), main)
+            {
                 return Some(f);
             }
             cur = p.parent;
@@ -177,10 +205,11 @@ fn glibc_find<'a>(w: &World<'a>, name: &str, objs: &[Obj<'a>], from: usize) -> O
         let want64 = main.class == "elf64";
         for (soname, path, flags) in cache {
             let is64 = flags & 0xff00 != 0;
-            if soname == name && is64 == want64 {
-                if let Some(f) = w.lib(path).filter(|(_, l)| compatible(&l.profile, main)) {
-                    return Some(f);
-                }
+            if soname == name
+                && is64 == want64
+                && let Some(f) = w.lib(path).filter(|(_, l)| compatible(&l.profile, main))
+            {
+                return Some(f);
             }
         }
     }
@@ -189,11 +218,23 @@ fn glibc_find<'a>(w: &World<'a>, name: &str, objs: &[Obj<'a>], from: usize) -> O
     if w.base.ld_so_cache.is_none() {
         defaults.extend(w.base.ld_so_conf.iter().cloned());
     }
-    defaults.extend([format!("/lib/{t}"), format!("/usr/lib/{t}"), "/lib64".into(), "/usr/lib64".into(), "/lib".into(), "/usr/lib".into()]);
+    defaults.extend([
+        format!("/lib/{t}"),
+        format!("/usr/lib/{t}"),
+        "/lib64".into(),
+        "/usr/lib64".into(),
+        "/lib".into(),
+        "/usr/lib".into(),
+    ]);
     search_dirs(w, name, &defaults, main)
 }
 
-fn musl_find<'a>(w: &World<'a>, name: &str, objs: &[Obj<'a>], from: usize) -> Option<(String, &'a Library)> {
+fn musl_find<'a>(
+    w: &World<'a>,
+    name: &str,
+    objs: &[Obj<'a>],
+    from: usize,
+) -> Option<(String, &'a Library)> {
     let main = objs[0].profile;
     if name.contains('/') {
         return w.lib(name);
@@ -202,13 +243,21 @@ fn musl_find<'a>(w: &World<'a>, name: &str, objs: &[Obj<'a>], from: usize) -> Op
     let mut cur = Some(from);
     while let Some(i) = cur {
         let p = &objs[i];
-        let rp = if p.profile.runpath.is_empty() { &p.profile.rpath } else { &p.profile.runpath };
+        let rp = if p.profile.runpath.is_empty() {
+            &p.profile.rpath
+        } else {
+            &p.profile.runpath
+        };
         if let Some(f) = search_dirs(w, name, &expand(rp, &dir_of(&p.path)), main) {
             return Some(f);
         }
         cur = p.parent;
     }
-    let sys: Vec<String> = w.base.musl_path.clone().unwrap_or_else(|| vec!["/lib".into(), "/usr/local/lib".into(), "/usr/lib".into()]);
+    let sys: Vec<String> = w
+        .base
+        .musl_path
+        .clone()
+        .unwrap_or_else(|| vec!["/lib".into(), "/usr/local/lib".into(), "/usr/lib".into()]);
     search_dirs(w, name, &sys, main)
 }
 
@@ -218,29 +267,59 @@ struct Sim<'a> {
 }
 
 fn short(path: &str, app_dir: &str) -> String {
-    path.strip_prefix(app_dir).map(|p| p.trim_start_matches('/').to_string()).unwrap_or_else(|| path.to_string())
+    path.strip_prefix(app_dir)
+        .map(|p| p.trim_start_matches('/').to_string())
+        .unwrap_or_else(|| path.to_string())
 }
 
 /// Load `subject` with the loader at `loader_path` following `rules`.
-fn simulate<'a>(w: &World<'a>, subject: &'a Subject<'a>, subject_index: &'a ExportIndex, loader_path: &str, loader: &'a Library, rules: Rules) -> Sim<'a> {
+fn simulate<'a>(
+    w: &World<'a>,
+    subject: &'a Subject<'a>,
+    subject_index: &'a ExportIndex,
+    loader_path: &str,
+    loader: &'a Library,
+    rules: Rules,
+) -> Sim<'a> {
     let app_dir = dir_of(&subject.path);
-    let mut objs = vec![Obj { name: short(&subject.path, &app_dir), path: subject.path.clone(), profile: subject.profile, index: subject_index, parent: None }];
+    let mut objs = vec![Obj {
+        name: short(&subject.path, &app_dir),
+        path: subject.path.clone(),
+        profile: subject.profile,
+        index: subject_index,
+        parent: None,
+    }];
     let mut problems = Vec::new();
     let mut real_paths: HashSet<String> = HashSet::new();
-    let ld_name = loader.profile.soname.clone().unwrap_or_else(|| loader_path.rsplit('/').next().unwrap_or("").to_string());
-    let loader_real = w.lib(loader_path).map(|(p, _)| p).unwrap_or_else(|| loader_path.to_string());
+    let ld_name = loader
+        .profile
+        .soname
+        .clone()
+        .unwrap_or_else(|| loader_path.rsplit('/').next().unwrap_or("").to_string());
+    let loader_real = w
+        .lib(loader_path)
+        .map(|(p, _)| p)
+        .unwrap_or_else(|| loader_path.to_string());
     let mut i = 0;
     while i < objs.len() {
         let needed = objs[i].profile.needed.clone();
         for n in needed {
-            let already = objs.iter().any(|o| o.name == n || o.profile.soname.as_deref() == Some(n.as_str()));
+            let already = objs
+                .iter()
+                .any(|o| o.name == n || o.profile.soname.as_deref() == Some(n.as_str()));
             if already {
                 continue;
             }
             // The loader itself answers to its soname (glibc) or to the reserved libc names (musl).
             if n == ld_name || (rules == Rules::Musl && musl_reserved(&n)) {
                 if !objs.iter().any(|o| o.path == loader_real) {
-                    objs.push(Obj { name: n.clone(), path: loader_real.clone(), profile: &loader.profile, index: loader.index(), parent: Some(i) });
+                    objs.push(Obj {
+                        name: n.clone(),
+                        path: loader_real.clone(),
+                        profile: &loader.profile,
+                        index: loader.index(),
+                        parent: Some(i),
+                    });
                 }
                 continue;
             }
@@ -251,34 +330,64 @@ fn simulate<'a>(w: &World<'a>, subject: &'a Subject<'a>, subject_index: &'a Expo
             match found {
                 Some((p, l)) => {
                     if real_paths.insert(p.clone()) && p != loader_real {
-                        objs.push(Obj { name: n.clone(), path: p, profile: &l.profile, index: l.index(), parent: Some(i) });
+                        objs.push(Obj {
+                            name: n.clone(),
+                            path: p,
+                            profile: &l.profile,
+                            index: l.index(),
+                            parent: Some(i),
+                        });
                     } else if p == loader_real && !objs.iter().any(|o| o.path == loader_real) {
-                        objs.push(Obj { name: n.clone(), path: p, profile: &loader.profile, index: loader.index(), parent: Some(i) });
+                        objs.push(Obj {
+                            name: n.clone(),
+                            path: p,
+                            profile: &loader.profile,
+                            index: loader.index(),
+                            parent: Some(i),
+                        });
                     }
                 }
-                None => problems.push(Problem::MissingLibrary { library: n.clone(), needed_by: Some(objs[i].name.clone()) }),
+                None => problems.push(Problem::MissingLibrary {
+                    library: n.clone(),
+                    needed_by: Some(objs[i].name.clone()),
+                }),
             }
         }
         i += 1;
     }
     if !objs.iter().any(|o| o.path == loader_real) {
-        objs.push(Obj { name: ld_name.clone(), path: loader_real.clone(), profile: &loader.profile, index: loader.index(), parent: Some(0) });
+        objs.push(Obj {
+            name: ld_name.clone(),
+            path: loader_real.clone(),
+            profile: &loader.profile,
+            index: loader.index(),
+            parent: Some(0),
+        });
     }
-    let missing_lib = problems.iter().any(|p| matches!(p, Problem::MissingLibrary { .. }));
+    let missing_lib = problems
+        .iter()
+        .any(|p| matches!(p, Problem::MissingLibrary { .. }));
 
     // Versions (glibc only): each (library, version) must be defined by the library actually loaded.
     let mut missing_versions: Vec<String> = Vec::new();
     if rules == Rules::Glibc {
         for o in &objs {
             for need in &o.profile.version_needs {
-                let Some(target) = objs.iter().find(|t| t.name == need.library || t.profile.soname.as_deref() == Some(need.library.as_str())) else {
+                let Some(target) = objs.iter().find(|t| {
+                    t.name == need.library
+                        || t.profile.soname.as_deref() == Some(need.library.as_str())
+                }) else {
                     continue;
                 };
                 for v in &need.versions {
                     if v.weak || target.profile.version_definitions.contains(&v.version) {
                         continue;
                     }
-                    let p = Problem::MissingVersion { library: need.library.clone(), version: v.version.clone(), needed_by: Some(o.name.clone()) };
+                    let p = Problem::MissingVersion {
+                        library: need.library.clone(),
+                        version: v.version.clone(),
+                        needed_by: Some(o.name.clone()),
+                    };
                     if !problems.contains(&p) {
                         problems.push(p);
                     }
@@ -295,9 +404,12 @@ fn simulate<'a>(w: &World<'a>, subject: &'a Subject<'a>, subject_index: &'a Expo
         // musl sees only default-version definitions (it skips hidden `name@VER` ones).
         let musl_has = |name: &str| {
             objs.iter().any(|o| o.index.has_default(name))
-                || name.strip_suffix("64").is_some_and(|b| MUSL_LFS64.contains(&b) && objs.iter().any(|o| o.index.has_default(b)))
+                || name.strip_suffix("64").is_some_and(|b| {
+                    MUSL_LFS64.contains(&b) && objs.iter().any(|o| o.index.has_default(b))
+                })
         };
-        let glibc_has_version = |name: &str, version: &str| objs.iter().any(|o| o.index.has_version(name, version));
+        let glibc_has_version =
+            |name: &str, version: &str| objs.iter().any(|o| o.index.has_version(name, version));
         let glibc_has_unversioned = |name: &str| objs.iter().any(|o| o.index.has_default(name));
         for o in &objs {
             for s in &o.profile.versioned_undefined {
@@ -318,11 +430,18 @@ fn simulate<'a>(w: &World<'a>, subject: &'a Subject<'a>, subject_index: &'a Expo
             }
             if rules == Rules::Musl {
                 if o.profile.irelative {
-                    problems.push(Problem::Unsupported { what: "relocation type 37".into(), needed_by: Some(o.name.clone()) });
+                    problems.push(Problem::Unsupported {
+                        what: "relocation type 37".into(),
+                        needed_by: Some(o.name.clone()),
+                    });
                 }
                 for name in &o.profile.hidden_self_refs {
                     if !musl_has(name) {
-                        problems.push(Problem::MissingSymbol { symbol: name.clone(), version: None, needed_by: Some(o.name.clone()) });
+                        problems.push(Problem::MissingSymbol {
+                            symbol: name.clone(),
+                            version: None,
+                            needed_by: Some(o.name.clone()),
+                        });
                     }
                 }
             }
@@ -335,7 +454,11 @@ fn simulate<'a>(w: &World<'a>, subject: &'a Subject<'a>, subject_index: &'a Expo
                     Rules::Musl => musl_has(&s.name),
                 };
                 if !ok {
-                    problems.push(Problem::MissingSymbol { symbol: s.name.clone(), version: None, needed_by: Some(o.name.clone()) });
+                    problems.push(Problem::MissingSymbol {
+                        symbol: s.name.clone(),
+                        version: None,
+                        needed_by: Some(o.name.clone()),
+                    });
                 }
             }
         }
@@ -346,31 +469,116 @@ fn simulate<'a>(w: &World<'a>, subject: &'a Subject<'a>, subject_index: &'a Expo
 /// musl ≥ 1.2.4 no longer exports the LFS64 names (`open64`, `fopen64`, …) but its loader still
 /// binds these to the plain functions (musl's ldso/dynlink.c keeps the list).
 const MUSL_LFS64: &[&str] = &[
-    "aio_cancel", "aio_error", "aio_fsync", "aio_read", "aio_return", "aio_suspend", "aio_write", "alphasort", "creat", "fallocate",
-    "fgetpos", "fopen", "freopen", "fseeko", "fsetpos", "fstat", "fstatat", "fstatfs", "fstatvfs", "ftello", "ftruncate", "ftw",
-    "getdents", "getrlimit", "glob", "globfree", "lio_listio", "lockf", "lseek", "lstat", "mkostemp", "mkostemps", "mkstemp",
-    "mkstemps", "mmap", "nftw", "open", "openat", "posix_fadvise", "posix_fallocate", "pread", "preadv", "prlimit", "pwrite",
-    "pwritev", "readdir", "readdir_r", "scandir", "sendfile", "setrlimit", "stat", "statfs", "statvfs", "tmpfile", "truncate",
-    "versionsort", "__fxstat", "__fxstatat", "__lxstat", "__xstat",
+    "aio_cancel",
+    "aio_error",
+    "aio_fsync",
+    "aio_read",
+    "aio_return",
+    "aio_suspend",
+    "aio_write",
+    "alphasort",
+    "creat",
+    "fallocate",
+    "fgetpos",
+    "fopen",
+    "freopen",
+    "fseeko",
+    "fsetpos",
+    "fstat",
+    "fstatat",
+    "fstatfs",
+    "fstatvfs",
+    "ftello",
+    "ftruncate",
+    "ftw",
+    "getdents",
+    "getrlimit",
+    "glob",
+    "globfree",
+    "lio_listio",
+    "lockf",
+    "lseek",
+    "lstat",
+    "mkostemp",
+    "mkostemps",
+    "mkstemp",
+    "mkstemps",
+    "mmap",
+    "nftw",
+    "open",
+    "openat",
+    "posix_fadvise",
+    "posix_fallocate",
+    "pread",
+    "preadv",
+    "prlimit",
+    "pwrite",
+    "pwritev",
+    "readdir",
+    "readdir_r",
+    "scandir",
+    "sendfile",
+    "setrlimit",
+    "stat",
+    "statfs",
+    "statvfs",
+    "tmpfile",
+    "truncate",
+    "versionsort",
+    "__fxstat",
+    "__fxstatat",
+    "__lxstat",
+    "__xstat",
 ];
 
-
 fn rules_of(loader: &Library) -> Rules {
-    if loader.profile.version_definitions.iter().any(|v| v.starts_with("GLIBC_")) { Rules::Glibc } else { Rules::Musl }
+    if loader
+        .profile
+        .version_definitions
+        .iter()
+        .any(|v| v.starts_with("GLIBC_"))
+    {
+        Rules::Glibc
+    } else {
+        Rules::Musl
+    }
 }
 
 fn finish(sim: Sim<'_>, rules: Rules) -> Prediction {
-    let loaded = sim.objs.iter().skip(1).map(|o| (o.name.clone(), o.path.clone())).collect();
-    let loader = Some(match rules {
-        Rules::Glibc => "glibc",
-        Rules::Musl => "musl",
-    }
-    .to_string());
+    let loaded = sim
+        .objs
+        .iter()
+        .skip(1)
+        .map(|o| (o.name.clone(), o.path.clone()))
+        .collect();
+    let loader = Some(
+        match rules {
+            Rules::Glibc => "glibc",
+            Rules::Musl => "musl",
+        }
+        .to_string(),
+    );
     if sim.problems.is_empty() {
-        return Prediction { verdict: Verdict::Ok, reason: "every library, version and symbol resolves".into(), problems: vec![], hints: vec![], loader, loaded, musl_compat: None };
+        return Prediction {
+            verdict: Verdict::Ok,
+            reason: "every library, version and symbol resolves".into(),
+            problems: vec![],
+            hints: vec![],
+            loader,
+            loaded,
+            musl_compat: None,
+        };
     }
     let verdict = sim.problems.iter().map(Problem::verdict).min().unwrap();
-    Prediction { verdict, reason: classify::summarize(&sim.problems), problems: sim.problems, hints: vec![], loader, loaded, musl_compat: None }
+    Prediction {
+        verdict,
+        reason: classify::summarize(&sim.problems),
+        problems: sim.problems,
+        hints: vec![],
+        loader,
+        loaded,
+        musl_compat: None,
+    }
 }
 
 /// Known loader paths for a machine: (glibc, musl).
@@ -384,7 +592,10 @@ fn loader_paths(machine: &str) -> (&'static str, &'static str) {
 
 /// Predict what loading `subject` on `base` does.
 pub fn predict(subject: &Subject<'_>, base: &BaseProfile) -> Prediction {
-    let w = World { base, sidecars: subject.sidecars };
+    let w = World {
+        base,
+        sidecars: subject.sidecars,
+    };
     let subject_index = ExportIndex::new(subject.exports);
     let subject_index = &subject_index;
     let p = subject.profile;
@@ -392,13 +603,18 @@ pub fn predict(subject: &Subject<'_>, base: &BaseProfile) -> Prediction {
         (Some(interp), _) => match w.lib(interp) {
             Some((path, loader)) => {
                 let rules = rules_of(loader);
-                finish(simulate(&w, subject, subject_index, &path, loader, rules), rules)
+                finish(
+                    simulate(&w, subject, subject_index, &path, loader, rules),
+                    rules,
+                )
             }
             None => {
                 let mut pr = Prediction {
                     verdict: Verdict::NoInterpreter,
                     reason: format!("interpreter {interp} is not in the image"),
-                    problems: vec![Problem::NoInterpreter { interpreter: interp.clone() }],
+                    problems: vec![Problem::NoInterpreter {
+                        interpreter: interp.clone(),
+                    }],
                     hints: vec![],
                     loader: None,
                     loaded: vec![],
@@ -406,11 +622,12 @@ pub fn predict(subject: &Subject<'_>, base: &BaseProfile) -> Prediction {
                 };
                 // A glibc program on a base with musl's loader: would musl run it?
                 let (_, musl_ld) = loader_paths(&p.machine);
-                if elf::is_glibc_loader(interp) {
-                    if let Some((path, loader)) = w.lib(musl_ld).filter(|(_, l)| rules_of(l) == Rules::Musl) {
-                        let sim = simulate(&w, subject, subject_index, &path, loader, Rules::Musl);
-                        pr.musl_compat = Some(musl_compat(&sim.problems));
-                    }
+                if elf::is_glibc_loader(interp)
+                    && let Some((path, loader)) =
+                        w.lib(musl_ld).filter(|(_, l)| rules_of(l) == Rules::Musl)
+                {
+                    let sim = simulate(&w, subject, subject_index, &path, loader, Rules::Musl);
+                    pr.musl_compat = Some(musl_compat(&sim.problems));
                 }
                 pr
             }
@@ -423,15 +640,24 @@ pub fn predict(subject: &Subject<'_>, base: &BaseProfile) -> Prediction {
                 .filter_map(|lp| w.lib(lp))
                 .map(|(path, loader)| {
                     let rules = rules_of(loader);
-                    finish(simulate(&w, subject, subject_index, &path, loader, rules), rules)
+                    finish(
+                        simulate(&w, subject, subject_index, &path, loader, rules),
+                        rules,
+                    )
                 })
                 .collect();
-            match tries.iter().find(|t| t.verdict == Verdict::Ok).or(tries.first()) {
+            match tries
+                .iter()
+                .find(|t| t.verdict == Verdict::Ok)
+                .or(tries.first())
+            {
                 Some(t) => t.clone(),
                 None => Prediction {
                     verdict: Verdict::NoInterpreter,
                     reason: "the image has no dynamic loader to load this shared object".into(),
-                    problems: vec![Problem::NoInterpreter { interpreter: "(any dynamic loader)".into() }],
+                    problems: vec![Problem::NoInterpreter {
+                        interpreter: "(any dynamic loader)".into(),
+                    }],
                     hints: vec![],
                     loader: None,
                     loaded: vec![],
@@ -461,21 +687,52 @@ fn musl_compat(problems: &[Problem]) -> MuslCompat {
             summary: "runs here with gcompat or an interpreter link to musl's loader: musl provides every symbol it needs".into(),
         };
     }
-    let syms: Vec<String> = problems.iter().filter_map(|p| if let Problem::MissingSymbol { symbol, .. } = p { Some(format!("`{symbol}`")) } else { None }).collect();
-    let libs: Vec<String> = problems.iter().filter_map(|p| if let Problem::MissingLibrary { library, .. } = p { Some(library.clone()) } else { None }).collect();
+    let syms: Vec<String> = problems
+        .iter()
+        .filter_map(|p| {
+            if let Problem::MissingSymbol { symbol, .. } = p {
+                Some(format!("`{symbol}`"))
+            } else {
+                None
+            }
+        })
+        .collect();
+    let libs: Vec<String> = problems
+        .iter()
+        .filter_map(|p| {
+            if let Problem::MissingLibrary { library, .. } = p {
+                Some(library.clone())
+            } else {
+                None
+            }
+        })
+        .collect();
     let summary = if !libs.is_empty() {
-        format!("would not run even with gcompat: {} not found", libs.join(", "))
+        format!(
+            "would not run even with gcompat: {} not found",
+            libs.join(", ")
+        )
     } else {
-        format!("needs glibc: {} {} not in musl", crate::report::short_list(&syms, 6), if syms.len() == 1 { "is" } else { "are" })
+        format!(
+            "needs glibc: {} {} not in musl",
+            crate::report::short_list(&syms, 6),
+            if syms.len() == 1 { "is" } else { "are" }
+        )
     };
-    MuslCompat { runs: false, problems: problems.to_vec(), summary }
+    MuslCompat {
+        runs: false,
+        problems: problems.to_vec(),
+        summary,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::base::LibcKind;
-    use crate::elf::{Libc, LibcFlavour, LibraryNeeds, UndefinedSymbol, VersionNeed, VersionedSymbol};
+    use crate::elf::{
+        Libc, LibcFlavour, LibraryNeeds, UndefinedSymbol, VersionNeed, VersionedSymbol,
+    };
 
     fn blank(kind: Kind) -> BinaryProfile {
         BinaryProfile {
@@ -486,7 +743,10 @@ mod tests {
             kind,
             stripped: false,
             interpreter: None,
-            libc: Libc { flavour: LibcFlavour::Glibc, evidence: vec![] },
+            libc: Libc {
+                flavour: LibcFlavour::Glibc,
+                evidence: vec![],
+            },
             needed: vec![],
             soname: None,
             rpath: vec![],
@@ -499,7 +759,7 @@ mod tests {
             unversioned_undefined: vec![],
             version_definitions: vec![],
             hidden_self_refs: vec![],
-        irelative: false,
+            irelative: false,
             bind_now: false,
             dt_relr: false,
             abi_tag: None,
@@ -517,23 +777,53 @@ mod tests {
 
     fn need(p: &mut BinaryProfile, library: &str, version: &str, symbol: &str, weak: bool) {
         match p.version_needs.iter_mut().find(|l| l.library == library) {
-            Some(l) => l.versions.push(VersionNeed { version: version.into(), weak, symbols: vec![symbol.into()] }),
+            Some(l) => l.versions.push(VersionNeed {
+                version: version.into(),
+                weak,
+                symbols: vec![symbol.into()],
+            }),
             None => p.version_needs.push(LibraryNeeds {
                 library: library.into(),
-                versions: vec![VersionNeed { version: version.into(), weak, symbols: vec![symbol.into()] }],
+                versions: vec![VersionNeed {
+                    version: version.into(),
+                    weak,
+                    symbols: vec![symbol.into()],
+                }],
             }),
         }
-        p.versioned_undefined.push(VersionedSymbol { name: symbol.into(), weak, library: library.into(), version: version.into() });
+        p.versioned_undefined.push(VersionedSymbol {
+            name: symbol.into(),
+            weak,
+            library: library.into(),
+            version: version.into(),
+        });
     }
 
     fn glibc_base(extra: Vec<(&str, Library)>) -> BaseProfile {
         let mut libraries = BTreeMap::new();
-        let mut ld = lib("ld-linux-x86-64.so.2", &[], &["GLIBC_2.2.5", "GLIBC_2.3", "GLIBC_PRIVATE"], &["__tls_get_addr@@GLIBC_2.3"]);
+        let mut ld = lib(
+            "ld-linux-x86-64.so.2",
+            &[],
+            &["GLIBC_2.2.5", "GLIBC_2.3", "GLIBC_PRIVATE"],
+            &["__tls_get_addr@@GLIBC_2.3"],
+        );
         ld.profile.kind = Kind::SharedObject;
-        libraries.insert("/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2".to_string(), ld);
+        libraries.insert(
+            "/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2".to_string(),
+            ld,
+        );
         libraries.insert(
             "/usr/lib/x86_64-linux-gnu/libc.so.6".to_string(),
-            lib("libc.so.6", &["ld-linux-x86-64.so.2"], &["GLIBC_2.2.5", "GLIBC_2.34"], &["puts@@GLIBC_2.2.5", "__libc_start_main@@GLIBC_2.34", "__libc_start_main@GLIBC_2.2.5"]),
+            lib(
+                "libc.so.6",
+                &["ld-linux-x86-64.so.2"],
+                &["GLIBC_2.2.5", "GLIBC_2.34"],
+                &[
+                    "puts@@GLIBC_2.2.5",
+                    "__libc_start_main@@GLIBC_2.34",
+                    "__libc_start_main@GLIBC_2.2.5",
+                ],
+            ),
         );
         for (p, l) in extra {
             libraries.insert(p.to_string(), l);
@@ -541,7 +831,10 @@ mod tests {
         let mut links = BTreeMap::new();
         links.insert("/lib".to_string(), "usr/lib".to_string());
         links.insert("/lib64".to_string(), "usr/lib64".to_string());
-        links.insert("/usr/lib64/ld-linux-x86-64.so.2".to_string(), "../lib/x86_64-linux-gnu/ld-linux-x86-64.so.2".to_string());
+        links.insert(
+            "/usr/lib64/ld-linux-x86-64.so.2".to_string(),
+            "../lib/x86_64-linux-gnu/ld-linux-x86-64.so.2".to_string(),
+        );
         BaseProfile {
             format: crate::base::FORMAT,
             image_id: "test".into(),
@@ -562,24 +855,52 @@ mod tests {
         let mut p = blank(Kind::Pie);
         p.interpreter = Some("/lib64/ld-linux-x86-64.so.2".into());
         p.needed = needed.iter().map(|s| s.to_string()).collect();
-        need(&mut p, "libc.so.6", "GLIBC_2.34", "__libc_start_main", false);
+        need(
+            &mut p,
+            "libc.so.6",
+            "GLIBC_2.34",
+            "__libc_start_main",
+            false,
+        );
         p
     }
 
-    fn run(p: &BinaryProfile, base: &BaseProfile, sidecars: &BTreeMap<String, Library>) -> Prediction {
-        predict(&Subject { profile: p, exports: &[], path: "/app/bin".into(), sidecars }, base)
+    fn run(
+        p: &BinaryProfile,
+        base: &BaseProfile,
+        sidecars: &BTreeMap<String, Library>,
+    ) -> Prediction {
+        predict(
+            &Subject {
+                profile: p,
+                exports: &[],
+                path: "/app/bin".into(),
+                sidecars,
+            },
+            base,
+        )
     }
 
     fn loaded_path<'a>(pr: &'a Prediction, name: &str) -> Option<&'a str> {
-        pr.loaded.iter().find(|(n, _)| n == name).map(|(_, p)| p.as_str())
+        pr.loaded
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, p)| p.as_str())
     }
 
     #[test]
     fn glibc_ok_and_interpreter_through_symlinks() {
-        let pr = run(&program(&["libc.so.6"]), &glibc_base(vec![]), &BTreeMap::new());
+        let pr = run(
+            &program(&["libc.so.6"]),
+            &glibc_base(vec![]),
+            &BTreeMap::new(),
+        );
         assert_eq!(pr.verdict, Verdict::Ok, "{pr:?}");
         assert_eq!(pr.loader.as_deref(), Some("glibc"));
-        assert_eq!(loaded_path(&pr, "libc.so.6"), Some("/usr/lib/x86_64-linux-gnu/libc.so.6"));
+        assert_eq!(
+            loaded_path(&pr, "libc.so.6"),
+            Some("/usr/lib/x86_64-linux-gnu/libc.so.6")
+        );
     }
 
     #[test]
@@ -588,40 +909,80 @@ mod tests {
         base.links.clear();
         let pr = run(&program(&["libc.so.6"]), &base, &BTreeMap::new());
         assert_eq!(pr.verdict, Verdict::NoInterpreter);
-        let pr = run(&program(&["libnowhere.so.1", "libc.so.6"]), &glibc_base(vec![]), &BTreeMap::new());
+        let pr = run(
+            &program(&["libnowhere.so.1", "libc.so.6"]),
+            &glibc_base(vec![]),
+            &BTreeMap::new(),
+        );
         assert_eq!(pr.verdict, Verdict::MissingLibrary);
-        assert_eq!(pr.problems, vec![Problem::MissingLibrary { library: "libnowhere.so.1".into(), needed_by: Some("bin".into()) }]);
-        assert!(pr.hints.iter().any(|h| h.contains("ship it beside the binary")), "{:?}", pr.hints);
+        assert_eq!(
+            pr.problems,
+            vec![Problem::MissingLibrary {
+                library: "libnowhere.so.1".into(),
+                needed_by: Some("bin".into())
+            }]
+        );
+        assert!(
+            pr.hints
+                .iter()
+                .any(|h| h.contains("ship it beside the binary")),
+            "{:?}",
+            pr.hints
+        );
     }
 
     #[test]
     fn rpath_is_inherited_runpath_is_not() {
         // bin → libmid.so.1 → libx.so.1; one libx in $ORIGIN/a, another in the system dir.
         let side: BTreeMap<String, Library> = [
-            ("/app/a/libx.so.1".to_string(), lib("libx.so.1", &[], &[], &[])),
-            ("/app/a/libmid.so.1".to_string(), lib("libmid.so.1", &["libx.so.1"], &[], &[])),
+            (
+                "/app/a/libx.so.1".to_string(),
+                lib("libx.so.1", &[], &[], &[]),
+            ),
+            (
+                "/app/a/libmid.so.1".to_string(),
+                lib("libmid.so.1", &["libx.so.1"], &[], &[]),
+            ),
         ]
         .into_iter()
         .collect();
-        let base = glibc_base(vec![("/usr/lib/x86_64-linux-gnu/libx.so.1", lib("libx.so.1", &[], &[], &[]))]);
+        let base = glibc_base(vec![(
+            "/usr/lib/x86_64-linux-gnu/libx.so.1",
+            lib("libx.so.1", &[], &[], &[]),
+        )]);
         let mut p = program(&["libmid.so.1", "libc.so.6"]);
         p.rpath = vec!["$ORIGIN/a".into()];
         let pr = run(&p, &base, &side);
         assert_eq!(pr.verdict, Verdict::Ok, "{pr:?}");
-        assert_eq!(loaded_path(&pr, "libx.so.1"), Some("/app/a/libx.so.1"), "DT_RPATH applies to libmid's needs too");
+        assert_eq!(
+            loaded_path(&pr, "libx.so.1"),
+            Some("/app/a/libx.so.1"),
+            "DT_RPATH applies to libmid's needs too"
+        );
         let mut p = program(&["libmid.so.1", "libc.so.6"]);
         p.runpath = vec!["$ORIGIN/a".into()];
         let pr = run(&p, &base, &side);
         assert_eq!(loaded_path(&pr, "libmid.so.1"), Some("/app/a/libmid.so.1"));
-        assert_eq!(loaded_path(&pr, "libx.so.1"), Some("/usr/lib/x86_64-linux-gnu/libx.so.1"), "DT_RUNPATH is not inherited");
+        assert_eq!(
+            loaded_path(&pr, "libx.so.1"),
+            Some("/usr/lib/x86_64-linux-gnu/libx.so.1"),
+            "DT_RUNPATH is not inherited"
+        );
     }
 
     #[test]
     fn origin_of_a_library_is_its_own_directory() {
         let mut mid = lib("libmid.so.1", &["libx.so.1"], &[], &[]);
         mid.profile.runpath = vec!["$ORIGIN/../deps".into()];
-        let side: BTreeMap<String, Library> =
-            [("/app/lib/libmid.so.1".to_string(), mid), ("/app/deps/libx.so.1".to_string(), lib("libx.so.1", &[], &[], &[]))].into_iter().collect();
+        let side: BTreeMap<String, Library> = [
+            ("/app/lib/libmid.so.1".to_string(), mid),
+            (
+                "/app/deps/libx.so.1".to_string(),
+                lib("libx.so.1", &[], &[], &[]),
+            ),
+        ]
+        .into_iter()
+        .collect();
         let mut p = program(&["libmid.so.1", "libc.so.6"]);
         p.runpath = vec!["$ORIGIN/lib".into()];
         let pr = run(&p, &glibc_base(vec![]), &side);
@@ -634,56 +995,139 @@ mod tests {
         // The cache names an old libx without X_2.0 first; a newer one later in the search path
         // does not help: glibc never looks further.
         let mut base = glibc_base(vec![
-            ("/usr/lib/x86_64-linux-gnu/libx.so.1", lib("libx.so.1", &[], &["X_1.0"], &["f@@X_1.0"])),
-            ("/usr/lib/libx.so.1", lib("libx.so.1", &[], &["X_1.0", "X_2.0"], &["f@X_1.0", "g@@X_2.0"])),
+            (
+                "/usr/lib/x86_64-linux-gnu/libx.so.1",
+                lib("libx.so.1", &[], &["X_1.0"], &["f@@X_1.0"]),
+            ),
+            (
+                "/usr/lib/libx.so.1",
+                lib(
+                    "libx.so.1",
+                    &[],
+                    &["X_1.0", "X_2.0"],
+                    &["f@X_1.0", "g@@X_2.0"],
+                ),
+            ),
         ]);
         base.ld_so_cache = Some(vec![
-            ("libx.so.1".into(), "/usr/lib/x86_64-linux-gnu/libx.so.1".into(), 0x303),
-            ("libc.so.6".into(), "/usr/lib/x86_64-linux-gnu/libc.so.6".into(), 0x303),
+            (
+                "libx.so.1".into(),
+                "/usr/lib/x86_64-linux-gnu/libx.so.1".into(),
+                0x303,
+            ),
+            (
+                "libc.so.6".into(),
+                "/usr/lib/x86_64-linux-gnu/libc.so.6".into(),
+                0x303,
+            ),
         ]);
         let mut p = program(&["libx.so.1", "libc.so.6"]);
         need(&mut p, "libx.so.1", "X_2.0", "g", false);
         let pr = run(&p, &base, &BTreeMap::new());
         assert_eq!(pr.verdict, Verdict::MissingVersion, "{pr:?}");
-        assert_eq!(pr.problems, vec![Problem::MissingVersion { library: "libx.so.1".into(), version: "X_2.0".into(), needed_by: Some("bin".into()) }]);
-        assert!(!pr.problems.iter().any(|p| matches!(p, Problem::MissingSymbol { .. })), "the symbol of a missing version is a consequence");
+        assert_eq!(
+            pr.problems,
+            vec![Problem::MissingVersion {
+                library: "libx.so.1".into(),
+                version: "X_2.0".into(),
+                needed_by: Some("bin".into())
+            }]
+        );
+        assert!(
+            !pr.problems
+                .iter()
+                .any(|p| matches!(p, Problem::MissingSymbol { .. })),
+            "the symbol of a missing version is a consequence"
+        );
     }
 
     #[test]
     fn weak_symbols_and_weak_versions_may_be_missing() {
         let mut p = program(&["libc.so.6"]);
-        p.unversioned_undefined.push(UndefinedSymbol { name: "__gmon_start__".into(), weak: true });
+        p.unversioned_undefined.push(UndefinedSymbol {
+            name: "__gmon_start__".into(),
+            weak: true,
+        });
         need(&mut p, "libc.so.6", "GLIBC_9.99", "future", true);
-        assert_eq!(run(&p, &glibc_base(vec![]), &BTreeMap::new()).verdict, Verdict::Ok);
-        p.unversioned_undefined.push(UndefinedSymbol { name: "strong_missing".into(), weak: false });
+        assert_eq!(
+            run(&p, &glibc_base(vec![]), &BTreeMap::new()).verdict,
+            Verdict::Ok
+        );
+        p.unversioned_undefined.push(UndefinedSymbol {
+            name: "strong_missing".into(),
+            weak: false,
+        });
         let pr = run(&p, &glibc_base(vec![]), &BTreeMap::new());
         assert_eq!(pr.verdict, Verdict::MissingSymbol);
-        assert_eq!(pr.problems, vec![Problem::MissingSymbol { symbol: "strong_missing".into(), version: None, needed_by: Some("bin".into()) }]);
+        assert_eq!(
+            pr.problems,
+            vec![Problem::MissingSymbol {
+                symbol: "strong_missing".into(),
+                version: None,
+                needed_by: Some("bin".into())
+            }]
+        );
     }
 
     #[test]
     fn transitive_needs_are_checked() {
         let mut a = lib("liba.so.1", &["libb.so.1", "libc.so.6"], &[], &["a@@A_1"]);
-        a.profile.versioned_undefined.push(VersionedSymbol { name: "puts".into(), weak: false, library: "libc.so.6".into(), version: "GLIBC_2.2.5".into() });
+        a.profile.versioned_undefined.push(VersionedSymbol {
+            name: "puts".into(),
+            weak: false,
+            library: "libc.so.6".into(),
+            version: "GLIBC_2.2.5".into(),
+        });
         let base = glibc_base(vec![("/usr/lib/x86_64-linux-gnu/liba.so.1", a)]);
-        let pr = run(&program(&["liba.so.1", "libc.so.6"]), &base, &BTreeMap::new());
-        assert_eq!(pr.problems, vec![Problem::MissingLibrary { library: "libb.so.1".into(), needed_by: Some("liba.so.1".into()) }]);
+        let pr = run(
+            &program(&["liba.so.1", "libc.so.6"]),
+            &base,
+            &BTreeMap::new(),
+        );
+        assert_eq!(
+            pr.problems,
+            vec![Problem::MissingLibrary {
+                library: "libb.so.1".into(),
+                needed_by: Some("liba.so.1".into())
+            }]
+        );
         let mut c = lib("libc2.so.1", &["libc.so.6"], &[], &[]);
         need(&mut c.profile, "libc.so.6", "GLIBC_2.99", "newer", false);
         let base = glibc_base(vec![("/usr/lib/x86_64-linux-gnu/libc2.so.1", c)]);
-        let pr = run(&program(&["libc2.so.1", "libc.so.6"]), &base, &BTreeMap::new());
-        assert_eq!(pr.problems, vec![Problem::MissingVersion { library: "libc.so.6".into(), version: "GLIBC_2.99".into(), needed_by: Some("libc2.so.1".into()) }]);
+        let pr = run(
+            &program(&["libc2.so.1", "libc.so.6"]),
+            &base,
+            &BTreeMap::new(),
+        );
+        assert_eq!(
+            pr.problems,
+            vec![Problem::MissingVersion {
+                library: "libc.so.6".into(),
+                version: "GLIBC_2.99".into(),
+                needed_by: Some("libc2.so.1".into())
+            }]
+        );
     }
 
     fn musl_base(path_file: Option<Vec<String>>, extra: Vec<(&str, Library)>) -> BaseProfile {
         let mut libraries = BTreeMap::new();
-        let mut musl = lib("libc.musl-x86_64.so.1", &[], &[], &["puts", "__libc_start_main", "strlcpy", "printf"]);
+        let mut musl = lib(
+            "libc.musl-x86_64.so.1",
+            &[],
+            &[],
+            &["puts", "__libc_start_main", "strlcpy", "printf"],
+        );
         musl.profile.libc.flavour = LibcFlavour::Musl;
         libraries.insert("/lib/ld-musl-x86_64.so.1".to_string(), musl);
         for (p, l) in extra {
             libraries.insert(p.to_string(), l);
         }
-        let links = [("/lib/libc.musl-x86_64.so.1".to_string(), "ld-musl-x86_64.so.1".to_string())].into_iter().collect();
+        let links = [(
+            "/lib/libc.musl-x86_64.so.1".to_string(),
+            "ld-musl-x86_64.so.1".to_string(),
+        )]
+        .into_iter()
+        .collect();
         BaseProfile {
             format: crate::base::FORMAT,
             image_id: "musl".into(),
@@ -705,30 +1149,69 @@ mod tests {
         p.interpreter = Some("/lib/ld-musl-x86_64.so.1".into());
         p.libc.flavour = LibcFlavour::Musl;
         p.needed = needed.iter().map(|s| s.to_string()).collect();
-        p.unversioned_undefined = undefined.iter().map(|s| UndefinedSymbol { name: s.to_string(), weak: false }).collect();
+        p.unversioned_undefined = undefined
+            .iter()
+            .map(|s| UndefinedSymbol {
+                name: s.to_string(),
+                weak: false,
+            })
+            .collect();
         p
     }
 
     #[test]
     fn musl_maps_libc_names_onto_itself_and_ignores_versions() {
-        let pr = run(&musl_program(&["libc.so", "libm.so.6", "libpthread.so.0"], &["puts"]), &musl_base(None, vec![]), &BTreeMap::new());
+        let pr = run(
+            &musl_program(&["libc.so", "libm.so.6", "libpthread.so.0"], &["puts"]),
+            &musl_base(None, vec![]),
+            &BTreeMap::new(),
+        );
         assert_eq!(pr.verdict, Verdict::Ok, "{pr:?}");
         assert_eq!(pr.loader.as_deref(), Some("musl"));
-        let pr = run(&musl_program(&["libc.musl-x86_64.so.1"], &["puts", "backtrace"]), &musl_base(None, vec![]), &BTreeMap::new());
-        assert_eq!(pr.problems, vec![Problem::MissingSymbol { symbol: "backtrace".into(), version: None, needed_by: Some("bin".into()) }]);
+        let pr = run(
+            &musl_program(&["libc.musl-x86_64.so.1"], &["puts", "backtrace"]),
+            &musl_base(None, vec![]),
+            &BTreeMap::new(),
+        );
+        assert_eq!(
+            pr.problems,
+            vec![Problem::MissingSymbol {
+                symbol: "backtrace".into(),
+                version: None,
+                needed_by: Some("bin".into())
+            }]
+        );
     }
 
     #[test]
     fn musl_search_path_file_and_inherited_rpath() {
         let extra = vec![("/opt/lib/liby.so.1", lib("liby.so.1", &[], &[], &["y"]))];
-        let pr = run(&musl_program(&["liby.so.1"], &["y"]), &musl_base(None, extra.clone()), &BTreeMap::new());
-        assert_eq!(pr.verdict, Verdict::MissingLibrary, "not in musl's default path");
-        let pr = run(&musl_program(&["liby.so.1"], &["y"]), &musl_base(Some(vec!["/opt/lib".into()]), extra), &BTreeMap::new());
+        let pr = run(
+            &musl_program(&["liby.so.1"], &["y"]),
+            &musl_base(None, extra.clone()),
+            &BTreeMap::new(),
+        );
+        assert_eq!(
+            pr.verdict,
+            Verdict::MissingLibrary,
+            "not in musl's default path"
+        );
+        let pr = run(
+            &musl_program(&["liby.so.1"], &["y"]),
+            &musl_base(Some(vec!["/opt/lib".into()]), extra),
+            &BTreeMap::new(),
+        );
         assert_eq!(pr.verdict, Verdict::Ok, "{pr:?}");
         // musl walks the rpath of every object that led to the library, RUNPATH included.
         let side: BTreeMap<String, Library> = [
-            ("/app/l/libmid.so.1".to_string(), lib("libmid.so.1", &["libz9.so.1"], &[], &[])),
-            ("/app/l/libz9.so.1".to_string(), lib("libz9.so.1", &[], &[], &[])),
+            (
+                "/app/l/libmid.so.1".to_string(),
+                lib("libmid.so.1", &["libz9.so.1"], &[], &[]),
+            ),
+            (
+                "/app/l/libz9.so.1".to_string(),
+                lib("libz9.so.1", &[], &[], &[]),
+            ),
         ]
         .into_iter()
         .collect();
@@ -742,7 +1225,10 @@ mod tests {
     fn glibc_program_on_musl_base_gets_the_gcompat_analysis() {
         let base = musl_base(None, vec![]);
         let mut p = program(&["libc.so.6"]);
-        p.unversioned_undefined.push(UndefinedSymbol { name: "puts".into(), weak: false });
+        p.unversioned_undefined.push(UndefinedSymbol {
+            name: "puts".into(),
+            weak: false,
+        });
         let pr = run(&p, &base, &BTreeMap::new());
         assert_eq!(pr.verdict, Verdict::NoInterpreter);
         assert!(pr.musl_compat.as_ref().unwrap().runs, "{pr:?}");
@@ -755,12 +1241,21 @@ mod tests {
 
     #[test]
     fn static_and_shared_objects() {
-        assert_eq!(run(&blank(Kind::Static), &glibc_base(vec![]), &BTreeMap::new()).verdict, Verdict::Ok);
+        assert_eq!(
+            run(&blank(Kind::Static), &glibc_base(vec![]), &BTreeMap::new()).verdict,
+            Verdict::Ok
+        );
         let mut so = blank(Kind::SharedObject);
         so.needed = vec!["libc.so.6".into()];
-        assert_eq!(run(&so, &glibc_base(vec![]), &BTreeMap::new()).verdict, Verdict::Ok);
+        assert_eq!(
+            run(&so, &glibc_base(vec![]), &BTreeMap::new()).verdict,
+            Verdict::Ok
+        );
         let mut empty = glibc_base(vec![]);
         empty.libraries.clear();
-        assert_eq!(run(&so, &empty, &BTreeMap::new()).verdict, Verdict::NoInterpreter);
+        assert_eq!(
+            run(&so, &empty, &BTreeMap::new()).verdict,
+            Verdict::NoInterpreter
+        );
     }
 }

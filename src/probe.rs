@@ -14,7 +14,11 @@ pub struct Job {
 
 impl Job {
     pub fn new(name: &str, env: &[&str], argv: &[&str]) -> Job {
-        Job { name: name.into(), env: env.iter().map(|s| s.to_string()).collect(), argv: argv.iter().map(|s| s.to_string()).collect() }
+        Job {
+            name: name.into(),
+            env: env.iter().map(|s| s.to_string()).collect(),
+            argv: argv.iter().map(|s| s.to_string()).collect(),
+        }
     }
     pub fn read(name: &str, path: &str) -> Job {
         Job::new(name, &[], &["@read", path])
@@ -70,7 +74,7 @@ impl JobResult {
 
 fn unhex(s: &str, out: &mut Vec<u8>) -> Result<(), String> {
     let b = s.trim().as_bytes();
-    if b.len() % 2 != 0 {
+    if !b.len().is_multiple_of(2) {
         return Err("odd hex length".into());
     }
     for pair in b.chunks(2) {
@@ -96,8 +100,13 @@ pub fn parse_report(bytes: &[u8]) -> Result<Vec<JobResult>, String> {
             }
             let mut r = JobResult::default();
             for kv in rest.split(' ') {
-                let (k, v) = kv.split_once('=').ok_or_else(|| format!("probe report: bad field {kv:?}"))?;
-                let num = || v.parse::<i64>().map_err(|_| format!("probe report: bad number in {kv:?}"));
+                let (k, v) = kv
+                    .split_once('=')
+                    .ok_or_else(|| format!("probe report: bad field {kv:?}"))?;
+                let num = || {
+                    v.parse::<i64>()
+                        .map_err(|_| format!("probe report: bad number in {kv:?}"))
+                };
                 match k {
                     "name" => r.name = v.to_string(),
                     "errno" => r.exec_errno = num()? as i32,
@@ -122,7 +131,10 @@ pub fn parse_report(bytes: &[u8]) -> Result<Vec<JobResult>, String> {
         } else if line == "END" {
             results.push(cur.take().ok_or("probe report: END outside a job")?);
         } else if !line.trim().is_empty() {
-            return Err(format!("probe report: unexpected line {:?}", line.chars().take(80).collect::<String>()));
+            return Err(format!(
+                "probe report: unexpected line {:?}",
+                line.chars().take(80).collect::<String>()
+            ));
         }
     }
     if cur.is_some() {
@@ -131,16 +143,64 @@ pub fn parse_report(bytes: &[u8]) -> Result<Vec<JobResult>, String> {
     Ok(results)
 }
 
+/// For many jobs: the probe's arguments point at a job file (`@jobs PATH`) holding the same words
+/// NUL-separated, run by `workers` processes. Returns (arguments, file content).
+pub fn job_file(
+    timeout_ms: u64,
+    cap_bytes: usize,
+    jobs: &[Job],
+    path: &str,
+    workers: usize,
+) -> (Vec<String>, Vec<u8>) {
+    let words = command_line(timeout_ms, cap_bytes, jobs);
+    let mut content = Vec::new();
+    if workers > 1 {
+        content.extend_from_slice(format!("-j{workers}").as_bytes());
+        content.push(0);
+    }
+    for w in &words[2..] {
+        content.extend_from_slice(w.as_bytes());
+        content.push(0);
+    }
+    (
+        vec![
+            words[0].clone(),
+            words[1].clone(),
+            "@jobs".into(),
+            path.into(),
+        ],
+        content,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn command_line_counts_every_part() {
-        let jobs = [Job::new("load", &["A=1", "B=2"], &["/ld.so", "/app/x"]), Job::read("os", "/etc/os-release")];
+        let jobs = [
+            Job::new("load", &["A=1", "B=2"], &["/ld.so", "/app/x"]),
+            Job::read("os", "/etc/os-release"),
+        ];
         assert_eq!(
             command_line(5000, 64, &jobs),
-            ["5000", "64", "load", "2", "A=1", "B=2", "2", "/ld.so", "/app/x", "os", "0", "2", "@read", "/etc/os-release"]
+            [
+                "5000",
+                "64",
+                "load",
+                "2",
+                "A=1",
+                "B=2",
+                "2",
+                "/ld.so",
+                "/app/x",
+                "os",
+                "0",
+                "2",
+                "@read",
+                "/etc/os-release"
+            ]
         );
     }
 
@@ -166,20 +226,4 @@ mod tests {
         assert!(parse_report(b"garbage\n").is_err());
         assert_eq!(parse_report(b"").unwrap(), vec![]);
     }
-}
-
-/// For many jobs: the probe's arguments point at a job file (`@jobs PATH`) holding the same words
-/// NUL-separated, run by `workers` processes. Returns (arguments, file content).
-pub fn job_file(timeout_ms: u64, cap_bytes: usize, jobs: &[Job], path: &str, workers: usize) -> (Vec<String>, Vec<u8>) {
-    let words = command_line(timeout_ms, cap_bytes, jobs);
-    let mut content = Vec::new();
-    if workers > 1 {
-        content.extend_from_slice(format!("-j{workers}").as_bytes());
-        content.push(0);
-    }
-    for w in &words[2..] {
-        content.extend_from_slice(w.as_bytes());
-        content.push(0);
-    }
-    (vec![words[0].clone(), words[1].clone(), "@jobs".into(), path.into()], content)
 }

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use futures_util::TryStreamExt;
 
 use crate::base::{self, BaseProfile, Builder};
-use crate::docker::{ContainerSpec, Engine, Sandbox, HOST_LABEL, PID_LABEL, RUN_LABEL};
+use crate::docker::{ContainerSpec, Engine, HOST_LABEL, PID_LABEL, RUN_LABEL, Sandbox};
 
 /// `$XDG_CACHE_HOME/libccheck/bases` (or `~/.cache/...`); `LIBCCHECK_CACHE_DIR` overrides.
 pub fn cache_dir() -> PathBuf {
@@ -24,7 +24,11 @@ pub fn cache_dir() -> PathBuf {
 }
 
 fn cache_file(image_id: &str) -> PathBuf {
-    let id: String = image_id.trim_start_matches("sha256:").chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+    let id: String = image_id
+        .trim_start_matches("sha256:")
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect();
     cache_dir().join(format!("v{}-{id}.json", base::FORMAT))
 }
 
@@ -53,7 +57,13 @@ pub fn store(p: &BaseProfile) {
     };
     // Profiles of older formats for this image are stale now.
     if let Ok(rd) = std::fs::read_dir(path.parent().unwrap()) {
-        let id = path.file_name().unwrap().to_string_lossy().split_once('-').map(|(_, rest)| rest.to_string()).unwrap_or_default();
+        let id = path
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .split_once('-')
+            .map(|(_, rest)| rest.to_string())
+            .unwrap_or_default();
         for e in rd.flatten() {
             let n = e.file_name().to_string_lossy().into_owned();
             if n.ends_with(&id) && e.path() != path {
@@ -62,30 +72,67 @@ pub fn store(p: &BaseProfile) {
         }
     }
     if let Err(e) = write() {
-        tracing::warn!("cannot cache the profile of {} in {}: {e}", p.image_id, path.display());
+        tracing::warn!(
+            "cannot cache the profile of {} in {}: {e}",
+            p.image_id,
+            path.display()
+        );
+    }
+}
+
+/// Walk a tar stream of a filesystem, one entry at a time, paths made absolute.
+fn walk_tar<R: Read>(
+    reader: R,
+    mut visit: impl FnMut(
+        String,
+        tar::EntryType,
+        Option<String>,
+        &mut dyn ReadSized,
+    ) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let mut archive = tar::Archive::new(reader);
+    for entry in archive.entries()? {
+        let mut e = entry?;
+        let path = format!(
+            "/{}",
+            e.path()?
+                .to_string_lossy()
+                .trim_start_matches("./")
+                .trim_end_matches('/')
+        );
+        let kind = e.header().entry_type();
+        let target = match kind {
+            tar::EntryType::Symlink => e.link_name()?.map(|t| t.to_string_lossy().into_owned()),
+            tar::EntryType::Link => e
+                .link_name()?
+                .map(|t| format!("/{}", t.to_string_lossy().trim_start_matches("./"))),
+            _ => None,
+        };
+        visit(path, kind, target, &mut e)?;
+    }
+    Ok(())
+}
+
+/// A tar entry's content and size.
+pub trait ReadSized: Read {
+    fn size(&self) -> u64;
+}
+
+impl<R: Read> ReadSized for tar::Entry<'_, R> {
+    fn size(&self) -> u64 {
+        tar::Entry::size(self)
     }
 }
 
 /// Read a tar stream of an image filesystem into a profile.
 pub fn from_tar(reader: impl Read, image_id: &str) -> std::io::Result<BaseProfile> {
     let mut b = Builder::default();
-    let mut archive = tar::Archive::new(reader);
     let mut buf = Vec::new();
-    for entry in archive.entries()? {
-        let mut e = entry?;
-        let path = format!("/{}", e.path()?.to_string_lossy().trim_start_matches("./").trim_end_matches('/'));
-        match e.header().entry_type() {
-            tar::EntryType::Symlink => {
-                if let Some(t) = e.link_name()? {
-                    b.add_link(&path, &t.to_string_lossy());
-                }
-            }
-            tar::EntryType::Link => {
-                if let Some(t) = e.link_name()? {
-                    b.add_hardlink(&path, &format!("/{}", t.to_string_lossy().trim_start_matches("./")));
-                }
-            }
-            tar::EntryType::Regular | tar::EntryType::Continuous => {
+    walk_tar(reader, |path, kind, target, e| {
+        match (kind, target) {
+            (tar::EntryType::Symlink, Some(t)) => b.add_link(&path, &t),
+            (tar::EntryType::Link, Some(t)) => b.add_hardlink(&path, &t),
+            (tar::EntryType::Regular | tar::EntryType::Continuous, _) => {
                 b.add_other(&path);
                 if b.wants(&path, e.size()) {
                     buf.clear();
@@ -95,12 +142,18 @@ pub fn from_tar(reader: impl Read, image_id: &str) -> std::io::Result<BaseProfil
             }
             _ => {}
         }
-    }
+        Ok(())
+    })?;
     Ok(b.finish(image_id))
 }
 
 /// The profile of `image` (whose ID is `image_id`): cached, or read from the image now.
-pub async fn profile<E: Engine>(engine: &E, image: &str, image_id: &str, run_id: &str) -> Result<BaseProfile, String> {
+pub async fn profile<E: Engine>(
+    engine: &E,
+    image: &str,
+    image_id: &str,
+    run_id: &str,
+) -> Result<BaseProfile, String> {
     if let Some(p) = load_cached(image_id) {
         return Ok(p);
     }
@@ -117,44 +170,32 @@ const SPILL_BYTES: u64 = 16 << 20;
 pub fn source_from_tar(reader: impl Read) -> std::io::Result<crate::audit::Source> {
     use crate::audit::SourceBuilder;
     let mut b = SourceBuilder::default();
-    let mut archive = tar::Archive::new(reader);
     let mut buf = Vec::new();
-    for entry in archive.entries()? {
-        let mut e = entry?;
-        let path = format!("/{}", e.path()?.to_string_lossy().trim_start_matches("./").trim_end_matches('/'));
-        match e.header().entry_type() {
-            tar::EntryType::Symlink => {
-                if let Some(t) = e.link_name()? {
-                    b.add_link(&path, &t.to_string_lossy());
-                }
-            }
-            tar::EntryType::Link => {
-                if let Some(t) = e.link_name()? {
-                    b.add_link(&path, &format!("/{}", t.to_string_lossy().trim_start_matches("./")));
-                }
-            }
-            tar::EntryType::Regular | tar::EntryType::Continuous => {
+    walk_tar(reader, |path, kind, target, e| {
+        match (kind, target) {
+            (tar::EntryType::Symlink | tar::EntryType::Link, Some(t)) => b.add_link(&path, &t),
+            (tar::EntryType::Regular | tar::EntryType::Continuous, _) => {
                 buf.clear();
                 if SourceBuilder::wants_text(&path) {
                     e.read_to_end(&mut buf)?;
                     b.add_file(&path, &buf);
-                    continue;
+                    return Ok(());
                 }
                 let mut magic = [0u8; 4];
                 if e.size() < 52 || e.read_exact(&mut magic).is_err() || &magic != b"\x7fELF" {
                     b.add_non_elf();
-                    continue;
+                    return Ok(());
                 }
                 if e.size() > SPILL_BYTES {
                     // A very large object: through a temporary file and a map, so that only the
                     // pages the parser touches are in memory.
                     let mut tmp = tempfile::tempfile()?;
                     std::io::Write::write_all(&mut tmp, &magic)?;
-                    std::io::copy(&mut e, &mut tmp)?;
+                    std::io::copy(e, &mut tmp)?;
                     // SAFETY: a private temporary file nobody else writes.
                     let map = unsafe { memmap2::Mmap::map(&tmp)? };
                     b.add_file(&path, &map);
-                    continue;
+                    return Ok(());
                 }
                 buf.extend_from_slice(&magic);
                 e.read_to_end(&mut buf)?;
@@ -165,7 +206,8 @@ pub fn source_from_tar(reader: impl Read) -> std::io::Result<crate::audit::Sourc
             }
             _ => {}
         }
-    }
+        Ok(())
+    })?;
     Ok(b.finish())
 }
 
@@ -176,12 +218,23 @@ pub fn source_from_dir(root: &std::path::Path) -> crate::audit::Source {
     use rayon::prelude::*;
     let mut b = SourceBuilder::default();
     let mut files: Vec<(String, std::path::PathBuf)> = Vec::new();
-    for e in walkdir::WalkDir::new(root).follow_links(false).sort_by_file_name() {
+    for e in walkdir::WalkDir::new(root)
+        .follow_links(false)
+        .sort_by_file_name()
+    {
         let e = match e {
             Ok(e) => e,
             Err(err) => {
-                let p = err.path().map(|p| p.display().to_string()).unwrap_or_default();
-                b.add_unreadable(&p, err.io_error().map(|e| e.to_string()).unwrap_or_else(|| err.to_string()));
+                let p = err
+                    .path()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default();
+                b.add_unreadable(
+                    &p,
+                    err.io_error()
+                        .map(|e| e.to_string())
+                        .unwrap_or_else(|| err.to_string()),
+                );
                 continue;
             }
         };
@@ -199,7 +252,13 @@ pub fn source_from_dir(root: &std::path::Path) -> crate::audit::Source {
     let items: Vec<Item> = files
         .par_iter()
         .map(|(path, host)| {
-            let why = |e: std::io::Error| e.to_string().split(" (os error").next().unwrap_or("").to_lowercase();
+            let why = |e: std::io::Error| {
+                e.to_string()
+                    .split(" (os error")
+                    .next()
+                    .unwrap_or("")
+                    .to_lowercase()
+            };
             let mut f = match std::fs::File::open(host) {
                 Ok(f) => f,
                 Err(e) => return Item::Unreadable(host.display().to_string(), why(e)),
@@ -250,9 +309,14 @@ pub async fn with_image_tar<E: Engine, T: Send + 'static>(
     let id = engine.create(&spec).await.map_err(|e| e.to_string())?;
     let stream = engine.export(&id).map_err(std::io::Error::other);
     let reader = tokio_util::io::StreamReader::new(stream);
-    let result = tokio::task::spawn_blocking(move || read(Box::new(tokio_util::io::SyncIoBridge::new(reader)))).await;
+    let result = tokio::task::spawn_blocking(move || {
+        read(Box::new(tokio_util::io::SyncIoBridge::new(reader)))
+    })
+    .await;
     if let Err(e) = engine.remove(&id).await {
         tracing::warn!("could not remove container {id}: {e}");
     }
-    result.map_err(|e| e.to_string())?.map_err(|e| format!("reading the filesystem of {image}: {e}"))
+    result
+        .map_err(|e| e.to_string())?
+        .map_err(|e| format!("reading the filesystem of {image}: {e}"))
 }

@@ -14,10 +14,12 @@ use tokio::sync::Semaphore;
 
 use crate::base::Library;
 use crate::bases::Base;
-use crate::predict::{self, Prediction, Subject};
 use crate::classify::{self, Outcome, ProbeKind, Verdict};
-use crate::docker::{ContainerSpec, DockerError, Engine, HOST_LABEL, PID_LABEL, PullProgress, RUN_LABEL, Sandbox};
+use crate::docker::{
+    ContainerSpec, DockerError, Engine, HOST_LABEL, PID_LABEL, PullProgress, RUN_LABEL, Sandbox,
+};
 use crate::elf::{self, BinaryProfile, Kind, LibcFlavour};
+use crate::predict::{self, Prediction, Subject};
 use crate::probe::{self, Job, JobResult};
 
 /// Where uploads land in the container (an anonymous volume, since the root is read-only).
@@ -25,7 +27,9 @@ pub const WORK_DIR: &str = "/libccheck";
 /// The binary's directory inside the container: `$ORIGIN` for it.
 pub const APP_DIR: &str = "/libccheck/app";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize, serde::Deserialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize, serde::Deserialize, Default,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum PullPolicy {
     /// Pull only images that are not present locally.
@@ -52,13 +56,18 @@ impl ExtraFile {
         };
         let host = PathBuf::from(host);
         let dest = if dest.is_empty() {
-            host.file_name().ok_or_else(|| format!("--with {spec}: no file name"))?.to_string_lossy().into_owned()
+            host.file_name()
+                .ok_or_else(|| format!("--with {spec}: no file name"))?
+                .to_string_lossy()
+                .into_owned()
         } else {
             dest
         };
         let p = Path::new(&dest);
         if p.is_absolute() || p.components().any(|c| matches!(c, Component::ParentDir)) {
-            return Err(format!("--with {spec}: DEST must be a relative path below the binary's directory"));
+            return Err(format!(
+                "--with {spec}: DEST must be a relative path below the binary's directory"
+            ));
         }
         Ok(ExtraFile { host, dest })
     }
@@ -151,9 +160,21 @@ struct ArchNames {
 
 fn arch_names(machine: &str) -> Option<ArchNames> {
     Some(match machine {
-        "x86-64" => ArchNames { docker: "amd64", musl: "x86_64", triplet: "x86_64-linux-gnu" },
-        "aarch64" => ArchNames { docker: "arm64", musl: "aarch64", triplet: "aarch64-linux-gnu" },
-        "i386" => ArchNames { docker: "386", musl: "i386", triplet: "i386-linux-gnu" },
+        "x86-64" => ArchNames {
+            docker: "amd64",
+            musl: "x86_64",
+            triplet: "x86_64-linux-gnu",
+        },
+        "aarch64" => ArchNames {
+            docker: "arm64",
+            musl: "aarch64",
+            triplet: "aarch64-linux-gnu",
+        },
+        "i386" => ArchNames {
+            docker: "386",
+            musl: "i386",
+            triplet: "i386-linux-gnu",
+        },
         _ => return None,
     })
 }
@@ -161,17 +182,34 @@ fn arch_names(machine: &str) -> Option<ArchNames> {
 const GLIBC_TRACE: [&str; 3] = ["LD_TRACE_LOADED_OBJECTS=1", "LD_BIND_NOW=1", "LD_WARN=yes"];
 
 /// The probe jobs for this binary (pure).
-pub fn jobs_for(profile: &BinaryProfile, binary_name: &str, exec_args: Option<&[String]>) -> Vec<Job> {
+pub fn jobs_for(
+    profile: &BinaryProfile,
+    binary_name: &str,
+    exec_args: Option<&[String]>,
+) -> Vec<Job> {
     let target = format!("{APP_DIR}/{binary_name}");
-    let mut jobs = vec![Job::read("os-release", "/etc/os-release"), Job::read("os-release-usr", "/usr/lib/os-release")];
+    let mut jobs = vec![
+        Job::read("os-release", "/etc/os-release"),
+        Job::read("os-release-usr", "/usr/lib/os-release"),
+    ];
     let names = arch_names(&profile.machine);
     if let Some(a) = &names {
-        jobs.push(Job::new("libc-glibc", &[], &[&format!("/lib/{}/libc.so.6", a.triplet)]));
+        jobs.push(Job::new(
+            "libc-glibc",
+            &[],
+            &[&format!("/lib/{}/libc.so.6", a.triplet)],
+        ));
         jobs.push(Job::new("libc-glibc-lib64", &[], &["/lib64/libc.so.6"]));
-        jobs.push(Job::new("libc-musl", &[], &[&format!("/lib/ld-musl-{}.so.1", a.musl)]));
+        jobs.push(Job::new(
+            "libc-musl",
+            &[],
+            &[&format!("/lib/ld-musl-{}.so.1", a.musl)],
+        ));
     }
     match (&profile.interpreter, profile.kind) {
-        (Some(interp), _) if elf::is_musl_loader(interp) => jobs.push(Job::new("load", &[], &[interp, "--list", &target])),
+        (Some(interp), _) if elf::is_musl_loader(interp) => {
+            jobs.push(Job::new("load", &[], &[interp, "--list", &target]))
+        }
         (Some(interp), _) => jobs.push(Job::new("load", &GLIBC_TRACE, &[interp, &target])),
         (None, Kind::SharedObject) => {
             // A shared object has no interpreter: let each loader the image may have try it.
@@ -182,26 +220,43 @@ pub fn jobs_for(profile: &BinaryProfile, binary_name: &str, exec_args: Option<&[
                     _ => "/lib/ld-linux.so.2",
                 };
                 jobs.push(Job::new("load-glibc", &GLIBC_TRACE, &[glibc_ld, &target]));
-                jobs.push(Job::new("load-musl", &[], &[&format!("/lib/ld-musl-{}.so.1", a.musl), "--list", &target]));
+                jobs.push(Job::new(
+                    "load-musl",
+                    &[],
+                    &[&format!("/lib/ld-musl-{}.so.1", a.musl), "--list", &target],
+                ));
             }
         }
         _ => {}
     }
     // A glibc program whose interpreter a musl base lacks: what would musl's loader do with it?
-    if let (Some(interp), Some(a)) = (&profile.interpreter, &names) {
-        if elf::is_glibc_loader(interp) {
-            jobs.push(Job::new("musl-compat", &[], &[&format!("/lib/ld-musl-{}.so.1", a.musl), "--list", &target]));
-        }
+    if let (Some(interp), Some(a)) = (&profile.interpreter, &names)
+        && elf::is_glibc_loader(interp)
+    {
+        jobs.push(Job::new(
+            "musl-compat",
+            &[],
+            &[&format!("/lib/ld-musl-{}.so.1", a.musl), "--list", &target],
+        ));
     }
     if let Some(args) = exec_args {
         let mut argv = vec![target.clone()];
         argv.extend(args.iter().cloned());
-        jobs.push(Job { name: "exec".into(), env: vec![], argv });
+        jobs.push(Job {
+            name: "exec".into(),
+            env: vec![],
+            argv,
+        });
     }
     jobs
 }
 
-fn add_file(tar: &mut tar::Builder<Vec<u8>>, dest: &str, data: &[u8], mode: u32) -> std::io::Result<()> {
+fn add_file(
+    tar: &mut tar::Builder<Vec<u8>>,
+    dest: &str,
+    data: &[u8],
+    mode: u32,
+) -> std::io::Result<()> {
     let mut h = tar::Header::new_gnu();
     h.set_entry_type(tar::EntryType::Regular);
     h.set_size(data.len() as u64);
@@ -238,19 +293,43 @@ fn container_rel(rel: &str) -> Option<String> {
 
 /// Build the upload: the probe, the binary, its `$ORIGIN` sidecar directories, `--with` files.
 pub fn plan(binary: &Path, profile: &BinaryProfile, cfg: &RunConfig) -> Result<Plan, String> {
-    let binary_name = binary.file_name().ok_or("binary path has no file name")?.to_string_lossy().into_owned();
-    let read = |p: &Path| std::fs::read(p).map_err(|e| format!("{}: {}", p.display(), e.to_string().split(" (os error").next().unwrap_or("")));
+    let binary_name = binary
+        .file_name()
+        .ok_or("binary path has no file name")?
+        .to_string_lossy()
+        .into_owned();
+    let read = |p: &Path| {
+        std::fs::read(p).map_err(|e| {
+            format!(
+                "{}: {}",
+                p.display(),
+                e.to_string().split(" (os error").next().unwrap_or("")
+            )
+        })
+    };
     let mut tar = tar::Builder::new(Vec::new());
     let io = |e: std::io::Error| e.to_string();
     add_file(&mut tar, "probe", probe::PROBE_BINARY, 0o755).map_err(io)?;
     add_dir(&mut tar, "app").map_err(io)?;
-    add_file(&mut tar, &format!("app/{binary_name}"), &read(binary)?, 0o755).map_err(io)?;
-    let host_dir = binary.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    add_file(
+        &mut tar,
+        &format!("app/{binary_name}"),
+        &read(binary)?,
+        0o755,
+    )
+    .map_err(io)?;
+    let host_dir = binary
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let mut added: Vec<String> = vec![format!("app/{binary_name}")];
     let mut sidecars: BTreeMap<String, Library> = BTreeMap::new();
     let mut note = |dest: &str, bytes: &[u8]| {
         if let Ok((profile, exports)) = elf::parse_for_loader(bytes) {
-            sidecars.insert(format!("{WORK_DIR}/{dest}"), Library::new(profile, crate::base::export_names(exports)));
+            sidecars.insert(
+                format!("{WORK_DIR}/{dest}"),
+                Library::new(profile, crate::base::export_names(exports)),
+            );
         }
     };
     for entry in profile.runpath.iter().chain(&profile.rpath) {
@@ -263,11 +342,16 @@ pub fn plan(binary: &Path, profile: &BinaryProfile, cfg: &RunConfig) -> Result<P
             continue;
         };
         let dir = host_dir.join(&rel);
-        let Ok(rd) = std::fs::read_dir(&dir) else { continue };
+        let Ok(rd) = std::fs::read_dir(&dir) else {
+            continue;
+        };
         if crel != "app" {
             add_dir(&mut tar, &crel).map_err(io)?;
         }
-        let mut files: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_file()).collect();
+        let mut files: Vec<PathBuf> = rd
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.is_file())
+            .collect();
         files.sort();
         for f in files {
             let dest = format!("{crel}/{}", f.file_name().unwrap().to_string_lossy());
@@ -301,13 +385,23 @@ pub fn plan(binary: &Path, profile: &BinaryProfile, cfg: &RunConfig) -> Result<P
 
 /// What the facts jobs say about the image's libc and OS (pure).
 pub fn image_facts(results: &[JobResult]) -> (Option<String>, Option<String>) {
-    let get = |n: &str| results.iter().find(|r| r.name == n && r.exec_errno == 0 && !r.timed_out);
-    let glibc = ["libc-glibc", "libc-glibc-lib64"].iter().filter_map(|n| get(n)).find_map(|r| {
-        let t = String::from_utf8_lossy(&r.stdout);
-        let i = t.find("release version ")?;
-        let v: String = t[i + 16..].chars().take_while(|c| c.is_ascii_digit() || *c == '.').collect();
-        Some(format!("glibc {}", v.trim_end_matches('.')))
-    });
+    let get = |n: &str| {
+        results
+            .iter()
+            .find(|r| r.name == n && r.exec_errno == 0 && !r.timed_out)
+    };
+    let glibc = ["libc-glibc", "libc-glibc-lib64"]
+        .iter()
+        .filter_map(|n| get(n))
+        .find_map(|r| {
+            let t = String::from_utf8_lossy(&r.stdout);
+            let i = t.find("release version ")?;
+            let v: String = t[i + 16..]
+                .chars()
+                .take_while(|c| c.is_ascii_digit() || *c == '.')
+                .collect();
+            Some(format!("glibc {}", v.trim_end_matches('.')))
+        });
     let musl = get("libc-musl").and_then(|r| {
         let t = String::from_utf8_lossy(&r.stderr);
         let v = t.lines().find_map(|l| l.strip_prefix("Version "))?;
@@ -317,17 +411,25 @@ pub fn image_facts(results: &[JobResult]) -> (Option<String>, Option<String>) {
         (Some(g), Some(m)) => Some(format!("{g} + {m}")),
         (g, m) => g.or(m),
     };
-    let os = ["os-release", "os-release-usr"].iter().filter_map(|n| get(n)).find_map(|r| {
-        String::from_utf8_lossy(&r.stdout).lines().find_map(|l| {
-            l.strip_prefix("PRETTY_NAME=").map(|v| v.trim_matches('"').to_string())
-        })
-    });
+    let os = ["os-release", "os-release-usr"]
+        .iter()
+        .filter_map(|n| get(n))
+        .find_map(|r| {
+            String::from_utf8_lossy(&r.stdout).lines().find_map(|l| {
+                l.strip_prefix("PRETTY_NAME=")
+                    .map(|v| v.trim_matches('"').to_string())
+            })
+        });
     let ran_facts = results.iter().any(|r| r.name.starts_with("libc-"));
     (libc.or_else(|| ran_facts.then(|| "none".to_string())), os)
 }
 
 /// Combine the probes of one base into its verdict (pure).
-pub fn base_verdict(profile: &BinaryProfile, results: &[JobResult], interpreter: Option<&str>) -> (Option<Outcome>, Option<Outcome>, Verdict, String) {
+pub fn base_verdict(
+    profile: &BinaryProfile,
+    results: &[JobResult],
+    interpreter: Option<&str>,
+) -> (Option<Outcome>, Option<Outcome>, Verdict, String) {
     let find = |n: &str| results.iter().find(|r| r.name == n);
     let load = match find("load") {
         Some(j) => Some(classify::classify(j, ProbeKind::Load, interpreter, APP_DIR)),
@@ -340,14 +442,25 @@ pub fn base_verdict(profile: &BinaryProfile, results: &[JobResult], interpreter:
                 .map(|j| classify::classify(j, ProbeKind::Load, None, APP_DIR))
                 .collect();
             if profile.kind == Kind::SharedObject {
-                Some(match tried.iter().find(|o| o.verdict == Verdict::Ok).or(tried.first()) {
-                    Some(o) => o.clone(),
-                    None => {
-                        let mut o = Outcome::new(Verdict::NoInterpreter, "the image has no dynamic loader to load this shared object");
-                        o.problems = vec![classify::Problem::NoInterpreter { interpreter: "(any dynamic loader)".into() }];
-                        o
-                    }
-                })
+                Some(
+                    match tried
+                        .iter()
+                        .find(|o| o.verdict == Verdict::Ok)
+                        .or(tried.first())
+                    {
+                        Some(o) => o.clone(),
+                        None => {
+                            let mut o = Outcome::new(
+                                Verdict::NoInterpreter,
+                                "the image has no dynamic loader to load this shared object",
+                            );
+                            o.problems = vec![classify::Problem::NoInterpreter {
+                                interpreter: "(any dynamic loader)".into(),
+                            }];
+                            o
+                        }
+                    },
+                )
             } else {
                 None
             }
@@ -359,7 +472,11 @@ pub fn base_verdict(profile: &BinaryProfile, results: &[JobResult], interpreter:
         (_, Some(e)) => (e.verdict, e.reason.clone()),
         (Some(l), None) => (l.verdict, l.reason.clone()),
         (None, None) => {
-            let why = if profile.libc.flavour == LibcFlavour::Static { "static: no loader involved" } else { "nothing to load" };
+            let why = if profile.libc.flavour == LibcFlavour::Static {
+                "static: no loader involved"
+            } else {
+                "nothing to load"
+            };
             (Verdict::Ok, why.to_string())
         }
     };
@@ -374,7 +491,10 @@ pub struct Progress {
 
 impl Progress {
     pub fn new(enabled: bool, total: usize) -> Progress {
-        Progress { enabled: enabled && std::io::stderr().is_terminal(), state: Mutex::new((0, total)) }
+        Progress {
+            enabled: enabled && std::io::stderr().is_terminal(),
+            state: Mutex::new((0, total)),
+        }
     }
     pub fn line(&self, msg: &str) {
         if self.enabled {
@@ -396,7 +516,12 @@ impl Progress {
 }
 
 /// Make sure each image is present, pulling as the policy says. Per image: its id/arch or an error.
-pub async fn ensure_images<E: Engine>(engine: &E, bases: &[Base], pull: PullPolicy, progress: &Progress) -> HashMap<String, Result<crate::docker::ImageInfo, String>> {
+pub async fn ensure_images<E: Engine>(
+    engine: &E,
+    bases: &[Base],
+    pull: PullPolicy,
+    progress: &Progress,
+) -> HashMap<String, Result<crate::docker::ImageInfo, String>> {
     let mut images: Vec<&str> = bases.iter().map(|b| b.image.as_str()).collect();
     images.sort();
     images.dedup();
@@ -406,7 +531,11 @@ pub async fn ensure_images<E: Engine>(engine: &E, bases: &[Base], pull: PullPoli
             let must_pull = match (pull, &present) {
                 (PullPolicy::Always, _) => true,
                 (PullPolicy::Missing, None) => true,
-                (PullPolicy::Never, None) => return Err(DockerError::ImageMissing { image: image.into() }),
+                (PullPolicy::Never, None) => {
+                    return Err(DockerError::ImageMissing {
+                        image: image.into(),
+                    });
+                }
                 _ => false,
             };
             if must_pull {
@@ -425,7 +554,13 @@ pub async fn ensure_images<E: Engine>(engine: &E, bases: &[Base], pull: PullPoli
                     }
                 };
                 engine.pull(image, &show).await?;
-                return engine.image_info(image).await?.ok_or_else(|| DockerError::Pull { image: image.into(), reason: "image absent after pull".into() });
+                return engine
+                    .image_info(image)
+                    .await?
+                    .ok_or_else(|| DockerError::Pull {
+                        image: image.into(),
+                        reason: "image absent after pull".into(),
+                    });
             }
             Ok(present.unwrap())
         }
@@ -437,8 +572,15 @@ pub async fn ensure_images<E: Engine>(engine: &E, bases: &[Base], pull: PullPoli
 
 /// Did the run prove the prediction? Compares the verdict and the names involved (libraries,
 /// versions, symbols); `None` when the run could not decide (error, timeout).
-pub fn agreement(pred: &Prediction, actual: Verdict, actual_problems: &[classify::Problem]) -> Option<bool> {
-    let unsupported = |ps: &[classify::Problem]| ps.iter().any(|p| matches!(p, classify::Problem::Unsupported { .. }));
+pub fn agreement(
+    pred: &Prediction,
+    actual: Verdict,
+    actual_problems: &[classify::Problem],
+) -> Option<bool> {
+    let unsupported = |ps: &[classify::Problem]| {
+        ps.iter()
+            .any(|p| matches!(p, classify::Problem::Unsupported { .. }))
+    };
     if actual == Verdict::Error && unsupported(actual_problems) {
         return Some(pred.verdict == Verdict::Error && unsupported(&pred.problems));
     }
@@ -468,15 +610,32 @@ pub fn agreement(pred: &Prediction, actual: Verdict, actual_problems: &[classify
 }
 
 /// Predict from the built-in catalog only (`--offline`): no Docker at all.
-pub fn predict_offline(plan: &Plan, profile: &BinaryProfile, exports: &[String], cfg: &RunConfig) -> Vec<BaseResult> {
-    let subject = Subject { profile, exports, path: format!("{APP_DIR}/{}", plan.binary_name), sidecars: &plan.sidecars };
+pub fn predict_offline(
+    plan: &Plan,
+    profile: &BinaryProfile,
+    exports: &[String],
+    cfg: &RunConfig,
+) -> Vec<BaseResult> {
+    let subject = Subject {
+        profile,
+        exports,
+        path: format!("{APP_DIR}/{}", plan.binary_name),
+        sidecars: &plan.sidecars,
+    };
     cfg.bases
         .iter()
         .map(|base| {
             let required = cfg.required.contains(&base.name);
             let Some(entry) = crate::catalog::find(&base.name) else {
-                let names: Vec<&str> = crate::catalog::entries().iter().map(|e| e.name.as_str()).collect();
-                return BaseResult::error(base, required, format!("not in the offline catalog (it has: {})", names.join(", ")));
+                let names: Vec<&str> = crate::catalog::entries()
+                    .iter()
+                    .map(|e| e.name.as_str())
+                    .collect();
+                return BaseResult::error(
+                    base,
+                    required,
+                    format!("not in the offline catalog (it has: {})", names.join(", ")),
+                );
             };
             let bp = entry.to_profile();
             let p = predict::predict(&subject, &bp);
@@ -504,7 +663,12 @@ pub async fn run_matrix<E: Engine>(
 ) -> Vec<BaseResult> {
     let images = ensure_images(engine, &cfg.bases, cfg.pull, progress).await;
     let sem = Semaphore::new(cfg.jobs.max(1));
-    let subject = Subject { profile, exports, path: format!("{APP_DIR}/{}", plan.binary_name), sidecars: &plan.sidecars };
+    let subject = Subject {
+        profile,
+        exports,
+        path: format!("{APP_DIR}/{}", plan.binary_name),
+        sidecars: &plan.sidecars,
+    };
     let futs = cfg.bases.iter().map(|base| {
         let sem = &sem;
         let images = &images;
@@ -513,15 +677,38 @@ pub async fn run_matrix<E: Engine>(
             let required = cfg.required.contains(&base.name);
             let r = match images.get(&base.image) {
                 Some(Ok(info)) => {
-                    if let Some(arch) = plan.docker_arch.filter(|a| !info.arch.is_empty() && *a != info.arch) {
-                        BaseResult::error(base, required, format!("image is {}/{}, the binary is {}/{arch}", info.os, info.arch, info.os))
+                    if let Some(arch) = plan
+                        .docker_arch
+                        .filter(|a| !info.arch.is_empty() && *a != info.arch)
+                    {
+                        BaseResult::error(
+                            base,
+                            required,
+                            format!(
+                                "image is {}/{}, the binary is {}/{arch}",
+                                info.os, info.arch, info.os
+                            ),
+                        )
                     } else if info.arch != "amd64" && !info.arch.is_empty() {
-                        BaseResult::error(base, required, format!("libccheck's probe runs on amd64 images only; {} is {}", base.image, info.arch))
+                        BaseResult::error(
+                            base,
+                            required,
+                            format!(
+                                "libccheck's probe runs on amd64 images only; {} is {}",
+                                base.image, info.arch
+                            ),
+                        )
                     } else {
                         let _permit = sem.acquire().await.expect("semaphore open");
                         let predicted = async {
-                            let bp = crate::profiles::profile(engine, &base.image, &info.id, run_id).await?;
-                            Ok::<_, String>((predict::predict(subject, &bp), bp.describe_libc(), bp.os.clone()))
+                            let bp =
+                                crate::profiles::profile(engine, &base.image, &info.id, run_id)
+                                    .await?;
+                            Ok::<_, String>((
+                                predict::predict(subject, &bp),
+                                bp.describe_libc(),
+                                bp.os.clone(),
+                            ))
                         };
                         let mut r = if cfg.no_run {
                             let mut r = BaseResult::error(base, required, String::new());
@@ -537,21 +724,29 @@ pub async fn run_matrix<E: Engine>(
                             }
                             r
                         } else {
-                            let (mut r, predicted) = tokio::join!(run_base(engine, plan, profile, cfg, base, run_id), predicted);
+                            let (mut r, predicted) = tokio::join!(
+                                run_base(engine, plan, profile, cfg, base, run_id),
+                                predicted
+                            );
                             match predicted {
                                 Ok((p, _, _)) => {
                                     let (actual, problems) = match &r.load {
                                         Some(l) => (l.verdict, l.problems.clone()),
                                         // Nothing to load (static), and the program started: loading was fine.
                                         None if r.exec.is_some() => (Verdict::Ok, vec![]),
-                                        None if r.verdict == Verdict::Error || r.verdict == Verdict::Timeout => (r.verdict, vec![]),
+                                        None if r.verdict == Verdict::Error
+                                            || r.verdict == Verdict::Timeout =>
+                                        {
+                                            (r.verdict, vec![])
+                                        }
                                         None => (Verdict::Ok, vec![]),
                                     };
                                     r.agree = agreement(&p, actual, &problems);
-                                    if let (Some(c), Some(o)) = (&p.musl_compat, &r.musl_compat_run) {
-                                        if r.agree == Some(true) && o.verdict != Verdict::Error {
-                                            r.agree = Some(c.runs == (o.verdict == Verdict::Ok));
-                                        }
+                                    if let (Some(c), Some(o)) = (&p.musl_compat, &r.musl_compat_run)
+                                        && r.agree == Some(true)
+                                        && o.verdict != Verdict::Error
+                                    {
+                                        r.agree = Some(c.runs == (o.verdict == Verdict::Ok));
                                     }
                                     r.prediction = Some(p);
                                 }
@@ -574,7 +769,14 @@ pub async fn run_matrix<E: Engine>(
     join_all(futs).await
 }
 
-async fn run_base<E: Engine>(engine: &E, plan: &Plan, profile: &BinaryProfile, cfg: &RunConfig, base: &Base, run_id: &str) -> BaseResult {
+async fn run_base<E: Engine>(
+    engine: &E,
+    plan: &Plan,
+    profile: &BinaryProfile,
+    cfg: &RunConfig,
+    base: &Base,
+    run_id: &str,
+) -> BaseResult {
     let started = Instant::now();
     let timeout_ms = cfg.timeout.as_millis() as u64;
     let spec = ContainerSpec {
@@ -627,12 +829,16 @@ async fn run_base<E: Engine>(engine: &E, plan: &Plan, profile: &BinaryProfile, c
         Err(e) => r.reason = e.to_string(),
         Ok(None) => {
             r.verdict = Verdict::Timeout;
-            r.reason = format!("the container did not finish within the time limit ({} s per probe); killed", cfg.timeout.as_secs());
+            r.reason = format!(
+                "the container did not finish within the time limit ({} s per probe); killed",
+                cfg.timeout.as_secs()
+            );
         }
         Ok(Some((code, out, err))) => match probe::parse_report(&out) {
             Ok(results) if code == 0 => {
                 let (libc, os) = image_facts(&results);
-                let (load, exec, verdict, reason) = base_verdict(profile, &results, plan.interpreter.as_deref());
+                let (load, exec, verdict, reason) =
+                    base_verdict(profile, &results, plan.interpreter.as_deref());
                 r.musl_compat_run = results
                     .iter()
                     .find(|j| j.name == "musl-compat" && j.exec_errno != 2)
@@ -646,7 +852,10 @@ async fn run_base<E: Engine>(engine: &E, plan: &Plan, profile: &BinaryProfile, c
             }
             Ok(_) | Err(_) => {
                 let msg = String::from_utf8_lossy(&err);
-                r.reason = format!("the probe failed (exit {code}): {}", msg.lines().last().unwrap_or("no message"));
+                r.reason = format!(
+                    "the probe failed (exit {code}): {}",
+                    msg.lines().last().unwrap_or("no message")
+                );
             }
         },
     }
@@ -654,7 +863,9 @@ async fn run_base<E: Engine>(engine: &E, plan: &Plan, profile: &BinaryProfile, c
 }
 
 pub fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname").map(|s| s.trim().to_string()).unwrap_or_default()
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_default()
 }
 
 /// Is the libccheck process that made a container still running here?
@@ -662,7 +873,9 @@ fn owner_alive(labels: &HashMap<String, String>) -> bool {
     if labels.get(HOST_LABEL).map(String::as_str) != Some(hostname().as_str()) {
         return false;
     }
-    let Some(pid) = labels.get(PID_LABEL) else { return false };
+    let Some(pid) = labels.get(PID_LABEL) else {
+        return false;
+    };
     std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim() == "libccheck")
 }
 
@@ -719,7 +932,13 @@ mod tests {
 
     #[test]
     fn extra_file_specs() {
-        assert_eq!(ExtraFile::parse("/x/libfoo.so.1").unwrap(), ExtraFile { host: "/x/libfoo.so.1".into(), dest: "libfoo.so.1".into() });
+        assert_eq!(
+            ExtraFile::parse("/x/libfoo.so.1").unwrap(),
+            ExtraFile {
+                host: "/x/libfoo.so.1".into(),
+                dest: "libfoo.so.1".into()
+            }
+        );
         assert_eq!(ExtraFile::parse("a.so:lib/a.so").unwrap().dest, "lib/a.so");
         assert!(ExtraFile::parse("a.so:/etc/x").is_err());
         assert!(ExtraFile::parse("a.so:../x").is_err());
@@ -742,13 +961,27 @@ mod tests {
             ..Default::default()
         };
         let (libc, os) = image_facts(&[
-            r("os-release", 0, "NAME=x\nPRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\n", ""),
-            r("libc-glibc", 0, "GNU C Library (Debian GLIBC 2.36-9+deb12u14) stable release version 2.36.\n", ""),
+            r(
+                "os-release",
+                0,
+                "NAME=x\nPRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\n",
+                "",
+            ),
+            r(
+                "libc-glibc",
+                0,
+                "GNU C Library (Debian GLIBC 2.36-9+deb12u14) stable release version 2.36.\n",
+                "",
+            ),
             r("libc-musl", 2, "", ""),
         ]);
         assert_eq!(libc.as_deref(), Some("glibc 2.36"));
         assert_eq!(os.as_deref(), Some("Debian GNU/Linux 12 (bookworm)"));
-        let (libc, os) = image_facts(&[r("os-release", 2, "", ""), r("libc-glibc", 2, "", ""), r("libc-musl", 0, "", "musl libc (x86_64)\nVersion 1.2.5\n")]);
+        let (libc, os) = image_facts(&[
+            r("os-release", 2, "", ""),
+            r("libc-glibc", 2, "", ""),
+            r("libc-musl", 0, "", "musl libc (x86_64)\nVersion 1.2.5\n"),
+        ]);
         assert_eq!((libc.as_deref(), os), (Some("musl 1.2.5"), None));
         let (libc, _) = image_facts(&[r("libc-glibc", 2, "", ""), r("libc-musl", 2, "", "")]);
         assert_eq!(libc.as_deref(), Some("none"));

@@ -3,7 +3,7 @@
 //! the CI examples accepted by the real argument parser.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use clap::Parser;
 use serde_json::Value;
@@ -12,7 +12,11 @@ use crate::util::*;
 
 fn in_dir(dir: &Path, args: &[&str]) -> (i32, String, String) {
     let o = libccheck().current_dir(dir).args(args).output().unwrap();
-    (o.status.code().unwrap(), String::from_utf8_lossy(&o.stdout).into_owned(), String::from_utf8_lossy(&o.stderr).into_owned())
+    (
+        o.status.code().unwrap(),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
 }
 
 const CONFIG: &str = r#"# the release gate
@@ -37,27 +41,92 @@ fn config_file_and_command_line_precedence() {
     let (code, out, err) = in_dir(d.path(), &["--offline", "--format", "json", h]);
     assert_eq!(code, 0, "{err}");
     let v: Value = serde_json::from_str(&out).unwrap();
-    let names: Vec<&str> = v["bases"].as_array().unwrap().iter().map(|b| b["base"].as_str().unwrap()).collect();
+    let names: Vec<&str> = v["bases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["base"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["debian-11", "debian-12"]);
     assert_eq!(v["bases"][0]["required"], false);
     assert_eq!(v["exec_args"], serde_json::json!(["--version"]));
     let s = &v["settings"];
-    assert_eq!((s["config_file"].as_str(), s["timeout_secs"].as_u64(), s["pull"].as_str()), (Some("libccheck.toml"), Some(7), Some("never")));
-    assert_eq!((s["memory_mib"].as_i64(), s["pids_limit"].as_i64(), s["output_limit"].as_u64()), (Some(300), Some(64), Some(65536)));
+    assert_eq!(
+        (
+            s["config_file"].as_str(),
+            s["timeout_secs"].as_u64(),
+            s["pull"].as_str()
+        ),
+        (Some("libccheck.toml"), Some(7), Some("never"))
+    );
+    assert_eq!(
+        (
+            s["memory_mib"].as_i64(),
+            s["pids_limit"].as_i64(),
+            s["output_limit"].as_u64()
+        ),
+        (Some(300), Some(64), Some(65536))
+    );
     // Flags win over the file, one by one.
-    let (code, out, _) = in_dir(d.path(), &["--offline", "--format", "json", "-b", "alpine-3.22,debian-12", "--require", "alpine-3.22", "--timeout", "9", "--memory", "100", "--pull", "always", h, "--", "-x"]);
+    let (code, out, _) = in_dir(
+        d.path(),
+        &[
+            "--offline",
+            "--format",
+            "json",
+            "-b",
+            "alpine-3.22,debian-12",
+            "--require",
+            "alpine-3.22",
+            "--timeout",
+            "9",
+            "--memory",
+            "100",
+            "--pull",
+            "always",
+            h,
+            "--",
+            "-x",
+        ],
+    );
     assert_eq!(code, 1);
     let v: Value = serde_json::from_str(&out).unwrap();
-    let names: Vec<&str> = v["bases"].as_array().unwrap().iter().map(|b| b["base"].as_str().unwrap()).collect();
+    let names: Vec<&str> = v["bases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["base"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["alpine-3.22", "debian-12"]);
-    assert_eq!(v["summary"]["required_failing"], serde_json::json!(["alpine-3.22"]));
+    assert_eq!(
+        v["summary"]["required_failing"],
+        serde_json::json!(["alpine-3.22"])
+    );
     assert_eq!(v["exec_args"], serde_json::json!(["-x"]));
     let s = &v["settings"];
-    assert_eq!((s["timeout_secs"].as_u64(), s["memory_mib"].as_i64(), s["pids_limit"].as_i64(), s["pull"].as_str()), (Some(9), Some(100), Some(64), Some("always")));
+    assert_eq!(
+        (
+            s["timeout_secs"].as_u64(),
+            s["memory_mib"].as_i64(),
+            s["pids_limit"].as_i64(),
+            s["pull"].as_str()
+        ),
+        (Some(9), Some(100), Some(64), Some("always"))
+    );
     // --config names another file; without any file the defaults apply.
     let other = d.path().join("other.toml");
     std::fs::write(&other, "bases = [\"ubuntu-24.04\"]\n").unwrap();
-    let (_, out, _) = in_dir(d.path(), &["--offline", "--format", "json", "--config", other.to_str().unwrap(), h]);
+    let (_, out, _) = in_dir(
+        d.path(),
+        &[
+            "--offline",
+            "--format",
+            "json",
+            "--config",
+            other.to_str().unwrap(),
+            h,
+        ],
+    );
     let v: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["bases"][0]["base"], "ubuntu-24.04");
     assert_eq!(v["settings"]["timeout_secs"], 30);
@@ -68,7 +137,10 @@ fn config_file_and_command_line_precedence() {
     assert!(v["settings"]["config_file"].is_null());
     // The matrix for a CI fan-out comes from the same file.
     let (code, out, _) = in_dir(d.path(), &["bases", "--matrix"]);
-    assert_eq!((code, out.as_str()), (0, "{\"base\":[\"debian-11\",\"debian-12\"]}\n"));
+    assert_eq!(
+        (code, out.as_str()),
+        (0, "{\"base\":[\"debian-11\",\"debian-12\"]}\n")
+    );
 }
 
 #[test]
@@ -76,22 +148,49 @@ fn config_errors_are_one_line_with_key_and_line() {
     let d = tempfile::tempdir().unwrap();
     let h = fixture("hello");
     let cases = [
-        ("timeout = 10\nbasez = [\"alpine\"]\n", "libccheck.toml:2: basez: unknown field `basez`, expected one of"),
-        ("timeout = \"30\"\n", "libccheck.toml:1: timeout: invalid type: string \"30\", expected u64"),
-        ("[sandbox]\nmemory = \"lots\"\n", "libccheck.toml:2: memory: invalid type: string \"lots\", expected u64"),
-        ("pull = \"sometimes\"\n", "libccheck.toml:1: pull: unknown variant `sometimes`"),
-        ("timeout = 0\n", "libccheck.toml: timeout: must be between 1 and 3600 seconds"),
-        ("bases = [\"not a base\"]\n", "libccheck.toml: bases: unknown base \"not a base\""),
+        (
+            "timeout = 10\nbasez = [\"alpine\"]\n",
+            "libccheck.toml:2: basez: unknown field `basez`, expected one of",
+        ),
+        (
+            "timeout = \"30\"\n",
+            "libccheck.toml:1: timeout: invalid type: string \"30\", expected u64",
+        ),
+        (
+            "[sandbox]\nmemory = \"lots\"\n",
+            "libccheck.toml:2: memory: invalid type: string \"lots\", expected u64",
+        ),
+        (
+            "pull = \"sometimes\"\n",
+            "libccheck.toml:1: pull: unknown variant `sometimes`",
+        ),
+        (
+            "timeout = 0\n",
+            "libccheck.toml: timeout: must be between 1 and 3600 seconds",
+        ),
+        (
+            "bases = [\"not a base\"]\n",
+            "libccheck.toml: bases: unknown base \"not a base\"",
+        ),
     ];
     for (text, want) in cases {
         std::fs::write(d.path().join("libccheck.toml"), text).unwrap();
         let (code, _, err) = in_dir(d.path(), &["--offline", h.to_str().unwrap()]);
         assert_eq!(code, 2, "{text}");
         assert_eq!(err.lines().count(), 1, "{err}");
-        assert!(err.starts_with(&format!("libccheck: error: {want}")), "{text:?} gave {err}");
+        assert!(
+            err.starts_with(&format!("libccheck: error: {want}")),
+            "{text:?} gave {err}"
+        );
     }
-    let (code, _, err) = in_dir(d.path(), &["--offline", "--config", "nope.toml", h.to_str().unwrap()]);
-    assert_eq!((code, err.trim()), (2, "libccheck: error: nope.toml: no such file or directory"));
+    let (code, _, err) = in_dir(
+        d.path(),
+        &["--offline", "--config", "nope.toml", h.to_str().unwrap()],
+    );
+    assert_eq!(
+        (code, err.trim()),
+        (2, "libccheck: error: nope.toml: no such file or directory")
+    );
 }
 
 #[test]
@@ -100,13 +199,33 @@ fn job_summary_gets_the_markdown_unless_disabled() {
     let summary = d.path().join("summary.md");
     std::fs::write(&summary, "# earlier step\n").unwrap();
     let h = fixture("hello");
-    let o = libccheck().env("GITHUB_STEP_SUMMARY", &summary).args(["--offline", "-b", "debian-12", h.to_str().unwrap()]).output().unwrap();
+    let o = libccheck()
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .args(["--offline", "-b", "debian-12", h.to_str().unwrap()])
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(0));
     let text = std::fs::read_to_string(&summary).unwrap();
-    assert!(text.starts_with("# earlier step\n### libccheck: `"), "{text}");
-    assert!(text.contains("| debian-12 | `debian:12-slim` | glibc 2.36 | ok | ✅ ok |"), "{text}");
+    assert!(
+        text.starts_with("# earlier step\n### libccheck: `"),
+        "{text}"
+    );
+    assert!(
+        text.contains("| debian-12 | `debian:12-slim` | glibc 2.36 | ok | ✅ ok |"),
+        "{text}"
+    );
     let before = text.len();
-    libccheck().env("GITHUB_STEP_SUMMARY", &summary).args(["--offline", "--no-step-summary", "-b", "debian-12", h.to_str().unwrap()]).output().unwrap();
+    libccheck()
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .args([
+            "--offline",
+            "--no-step-summary",
+            "-b",
+            "debian-12",
+            h.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
     assert_eq!(std::fs::read_to_string(&summary).unwrap().len(), before);
 }
 
@@ -129,7 +248,8 @@ fn ci_examples_use_valid_invocations() {
     let mut checked = 0;
     for file in ["examples/github-actions.yml", "examples/gitlab-ci.yml"] {
         let text = std::fs::read_to_string(root().join(file)).unwrap();
-        let doc: serde_yaml::Value = serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{file}: {e}"));
+        let doc: serde_yaml::Value =
+            serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{file}: {e}"));
         let mut all = Vec::new();
         strings(&doc, false, &mut all);
         for s in all {
@@ -140,8 +260,17 @@ fn ci_examples_use_valid_invocations() {
                     None => vec![line.to_string()],
                 };
                 for cmd in cmds {
-                    let cmd = cmd.split(['>', '|']).next().unwrap().replace("${{ matrix.base }}", "alpine").replace("\"$BASE\"", "alpine").replace("$BASE", "alpine");
-                    let words: Vec<String> = cmd.split_whitespace().map(|w| w.trim_matches('"').to_string()).collect();
+                    let cmd = cmd
+                        .split(['>', '|'])
+                        .next()
+                        .unwrap()
+                        .replace("${{ matrix.base }}", "alpine")
+                        .replace("\"$BASE\"", "alpine")
+                        .replace("$BASE", "alpine");
+                    let words: Vec<String> = cmd
+                        .split_whitespace()
+                        .map(|w| w.trim_matches('"').to_string())
+                        .collect();
                     let Some(first) = words.first() else { continue };
                     if first.rsplit('/').next() != Some("libccheck") {
                         continue;
@@ -200,7 +329,13 @@ fn reports_pinned_and_validated_by_their_consumers() {
     let path = d.path().join("report.json");
     std::fs::write(&path, serde_json::to_string(&v).unwrap()).unwrap();
     let render = |format: &str| {
-        let o = run(&["merge", "--no-step-summary", "--format", format, path.to_str().unwrap()]);
+        let o = run(&[
+            "merge",
+            "--no-step-summary",
+            "--format",
+            format,
+            path.to_str().unwrap(),
+        ]);
         assert_eq!(o.code, 1, "{}", o.stderr);
         o.stdout
     };
@@ -215,25 +350,67 @@ fn reports_pinned_and_validated_by_their_consumers() {
     let junit_file = d.path().join("junit.xml");
     std::fs::write(&junit_file, &junit).unwrap();
     let py = "import sys\nfrom junitparser import JUnitXml, Failure\nx = JUnitXml.fromfile(sys.argv[1])\nfor suite in x:\n    for case in suite:\n        r = [e for e in case.result if isinstance(e, Failure)]\n        print(case.name, '|', r[0].type if r else 'pass', '|', r[0].message if r else '')\n";
-    let o = Command::new("python3").args(["-c", py]).arg(&junit_file).output().expect("python3");
-    assert!(o.status.success(), "junitparser: {}", String::from_utf8_lossy(&o.stderr));
-    let lines: Vec<String> = String::from_utf8_lossy(&o.stdout).lines().map(String::from).collect();
+    let o = Command::new("python3")
+        .args(["-c", py])
+        .arg(&junit_file)
+        .output()
+        .expect("python3");
+    assert!(
+        o.status.success(),
+        "junitparser: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let lines: Vec<String> = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(String::from)
+        .collect();
     assert_eq!(lines.len(), 3);
-    assert_eq!(lines[2], format!("{} | missing_library | libraries not found: libstdc++.so.6, libgcc_s.so.1", image("distroless-base")));
+    assert_eq!(
+        lines[2],
+        format!(
+            "{} | missing_library | libraries not found: libstdc++.so.6, libgcc_s.so.1",
+            image("distroless-base")
+        )
+    );
 
     // SARIF against the SARIF 2.1.0 JSON schema (shipped in the serde-sarif crate), and read back
     // by serde-sarif's typed model.
-    let meta = Command::new(env!("CARGO")).args(["metadata", "--format-version", "1"]).current_dir(root()).output().unwrap();
+    let meta = Command::new(env!("CARGO"))
+        .args(["metadata", "--format-version", "1"])
+        .current_dir(root())
+        .output()
+        .unwrap();
     let meta: Value = serde_json::from_slice(&meta.stdout).unwrap();
-    let manifest = meta["packages"].as_array().unwrap().iter().find(|p| p["name"] == "serde-sarif").unwrap()["manifest_path"].as_str().unwrap().to_string();
-    let schema = Path::new(&manifest).parent().unwrap().join("src/schema.json");
+    let manifest = meta["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "serde-sarif")
+        .unwrap()["manifest_path"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let schema = Path::new(&manifest)
+        .parent()
+        .unwrap()
+        .join("src/schema.json");
     let sarif_file = d.path().join("out.sarif");
     std::fs::write(&sarif_file, &sarif).unwrap();
     let py = "import json, sys, jsonschema\nschema = json.load(open(sys.argv[1]))\ndoc = json.load(open(sys.argv[2]))\njsonschema.Draft7Validator(schema).validate(doc)\nprint(len(doc['runs'][0]['results']))\n";
-    let o = Command::new("python3").args(["-c", py]).arg(&schema).arg(&sarif_file).output().unwrap();
-    assert!(o.status.success(), "SARIF does not validate: {}", String::from_utf8_lossy(&o.stderr));
+    let o = Command::new("python3")
+        .args(["-c", py])
+        .arg(&schema)
+        .arg(&sarif_file)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "SARIF does not validate: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), "2");
-    let typed: serde_sarif::sarif::Sarif = serde_json::from_str(&sarif).expect("serde-sarif reads it");
+    let typed: serde_sarif::sarif::Sarif =
+        serde_json::from_str(&sarif).expect("serde-sarif reads it");
     assert_eq!(typed.runs[0].results.as_ref().unwrap().len(), 2);
 }
 
@@ -256,7 +433,12 @@ fn fan_out_and_merge_equals_one_run() {
     let mut args = vec!["merge", "--no-step-summary", "--format", "json"];
     args.extend(files.iter().map(String::as_str));
     let o = run(&args);
-    assert_eq!(o.code, whole["exit_code"].as_i64().unwrap() as i32, "{}", o.stderr);
+    assert_eq!(
+        o.code,
+        whole["exit_code"].as_i64().unwrap() as i32,
+        "{}",
+        o.stderr
+    );
     let mut merged: Value = serde_json::from_str(&o.stdout).unwrap();
     normalize(&mut whole);
     normalize(&mut merged);
@@ -271,5 +453,4 @@ fn fan_out_and_merge_equals_one_run() {
     let o = run(&["merge", &files[0], f.to_str().unwrap()]);
     assert_eq!(o.code, 2);
     assert!(o.stderr.contains("a report about"), "{}", o.stderr);
-    let _ = Stdio::null();
 }

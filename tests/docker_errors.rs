@@ -19,11 +19,21 @@ fn unreachable_daemon_is_one_clear_line() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.contains("cannot reach the Docker daemon at unix:///nonexistent/docker.sock"), "{err}");
-    let o = libccheck().env("DOCKER_HOST", "tcp://127.0.0.1:1").args(["clean"]).output().unwrap();
+    assert!(
+        err.contains("cannot reach the Docker daemon at unix:///nonexistent/docker.sock"),
+        "{err}"
+    );
+    let o = libccheck()
+        .env("DOCKER_HOST", "tcp://127.0.0.1:1")
+        .args(["clean"])
+        .output()
+        .unwrap();
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{err}");
-    assert!(err.contains("cannot reach the Docker daemon at tcp://127.0.0.1:1"), "{err}");
+    assert!(
+        err.contains("cannot reach the Docker daemon at tcp://127.0.0.1:1"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -53,7 +63,9 @@ fn forbidden_socket_says_permission_denied() {
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert_eq!(
         err.trim(),
-        format!("libccheck: error: permission denied on the Docker socket unix://{sock} (add your user to the `docker` group, or use a daemon you may access)")
+        format!(
+            "libccheck: error: permission denied on the Docker socket unix://{sock} (add your user to the `docker` group, or use a daemon you may access)"
+        )
     );
 }
 
@@ -62,18 +74,52 @@ fn bad_bases_and_binaries() {
     let hello = fixture("hello");
     let o = run(&["-b", "not a base!", hello.to_str().unwrap()]);
     assert_eq!(o.code, 2);
-    assert!(o.stderr.contains("unknown base \"not a base!\""), "{}", o.stderr);
+    assert!(
+        o.stderr.contains("unknown base \"not a base!\""),
+        "{}",
+        o.stderr
+    );
     let o = run(&["-b", "alpine", "/no/such/binary"]);
-    assert_eq!((o.code, o.stderr.trim()), (2, "libccheck: error: /no/such/binary: no such file or directory"));
+    assert_eq!(
+        (o.code, o.stderr.trim()),
+        (
+            2,
+            "libccheck: error: /no/such/binary: no such file or directory"
+        )
+    );
     let o = run(&["-b", "alpine", root().join("Cargo.toml").to_str().unwrap()]);
     assert_eq!(o.code, 2);
-    assert!(o.stderr.contains("Cargo.toml: not an ELF file"), "{}", o.stderr);
-    let o = run(&["-b", "alpine", "--require", "ubuntu", hello.to_str().unwrap()]);
+    assert!(
+        o.stderr.contains("Cargo.toml: not an ELF file"),
+        "{}",
+        o.stderr
+    );
+    let o = run(&[
+        "-b",
+        "alpine",
+        "--require",
+        "ubuntu",
+        hello.to_str().unwrap(),
+    ]);
     assert_eq!(o.code, 2);
-    assert!(o.stderr.contains("--require ubuntu: not among the bases"), "{}", o.stderr);
-    let o = run(&["-b", "alpine", fixture("libgreet.so.1").to_str().unwrap(), "--", "x"]);
+    assert!(
+        o.stderr.contains("--require ubuntu: not among the bases"),
+        "{}",
+        o.stderr
+    );
+    let o = run(&[
+        "-b",
+        "alpine",
+        fixture("libgreet.so.1").to_str().unwrap(),
+        "--",
+        "x",
+    ]);
     assert_eq!(o.code, 2);
-    assert!(o.stderr.contains("a shared object cannot be run"), "{}", o.stderr);
+    assert!(
+        o.stderr.contains("a shared object cannot be run"),
+        "{}",
+        o.stderr
+    );
 }
 
 #[test]
@@ -82,22 +128,49 @@ fn missing_image_with_pull_never_and_a_failing_pull() {
         return;
     }
     let hello = fixture("hello-static");
-    let o = run(&["--format", "json", "--pull", "never", "-b", "libccheck-fixture/absent:none", hello.to_str().unwrap()]);
+    let o = run(&[
+        "--format",
+        "json",
+        "--pull",
+        "never",
+        "-b",
+        "libccheck-fixture/absent:none",
+        hello.to_str().unwrap(),
+    ]);
     assert_eq!(o.code, 2, "{}", o.stderr);
     let v: Value = serde_json::from_str(&o.stdout).unwrap();
     assert_eq!(v["bases"][0]["verdict"], "error");
-    assert_eq!(v["bases"][0]["reason"], "image libccheck-fixture/absent:none is not present locally (and --pull never forbids pulling it)");
+    assert_eq!(
+        v["bases"][0]["reason"],
+        "image libccheck-fixture/absent:none is not present locally (and --pull never forbids pulling it)"
+    );
     // With pulling allowed, the pull fails (no registry is reachable) and says what to do.
-    let o = run(&["--format", "json", "-b", "127.0.0.1:1/absent:none", hello.to_str().unwrap()]);
+    let o = run(&[
+        "--format",
+        "json",
+        "-b",
+        "127.0.0.1:1/absent:none",
+        hello.to_str().unwrap(),
+    ]);
     assert_eq!(o.code, 2);
     let v: Value = serde_json::from_str(&o.stdout).unwrap();
     let reason = v["bases"][0]["reason"].as_str().unwrap();
-    assert!(reason.starts_with("pulling 127.0.0.1:1/absent:none failed: "), "{reason}");
-    assert!(reason.contains("--pull never") && reason.contains("--offline"), "{reason}");
+    assert!(
+        reason.starts_with("pulling 127.0.0.1:1/absent:none failed: "),
+        "{reason}"
+    );
+    assert!(
+        reason.contains("--pull never") && reason.contains("--offline"),
+        "{reason}"
+    );
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 struct Registry(std::process::Child, #[allow(dead_code)] tempfile::TempDir);
@@ -130,32 +203,73 @@ fn pulls_from_a_registry_with_progress_and_uses_the_image() {
     let _reg = Registry(child, dir);
     let t = Instant::now();
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(t.elapsed() < Duration::from_secs(20), "registry did not start");
+        assert!(
+            t.elapsed() < Duration::from_secs(20),
+            "registry did not start"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
-    let image = format!("127.0.0.1:{port}/libccheck-pulltest/musl:t{}", std::process::id());
+    let image = format!(
+        "127.0.0.1:{port}/libccheck-pulltest/musl:t{}",
+        std::process::id()
+    );
     let docker = |args: &[&str]| {
         let o = Command::new("docker").args(args).output().unwrap();
-        assert!(o.status.success(), "docker {args:?}: {}", String::from_utf8_lossy(&o.stderr));
+        assert!(
+            o.status.success(),
+            "docker {args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
     };
     docker(&["tag", image_of("musl"), &image]);
     docker(&["push", &image]);
     docker(&["rmi", &image]);
-    let (code, v) = json(&["--format", "json", "-b", &image, fixture("hello-musl").to_str().unwrap()]);
+    let (code, v) = json(&[
+        "--format",
+        "json",
+        "-b",
+        &image,
+        fixture("hello-musl").to_str().unwrap(),
+    ]);
     assert_eq!(code, 0, "{v}");
     assert_eq!(v["bases"][0]["verdict"], "ok");
     assert_eq!(v["bases"][0]["libc"], "musl 1.2.5");
     // It is local now; --pull never finds it, --pull always pulls again.
-    let (code, _) = json(&["--format", "json", "--pull", "never", "-b", &image, fixture("hello-musl").to_str().unwrap()]);
+    let (code, _) = json(&[
+        "--format",
+        "json",
+        "--pull",
+        "never",
+        "-b",
+        &image,
+        fixture("hello-musl").to_str().unwrap(),
+    ]);
     assert_eq!(code, 0);
-    let (code, _) = json(&["--format", "json", "--pull", "always", "-b", &image, fixture("hello-musl").to_str().unwrap()]);
+    let (code, _) = json(&[
+        "--format",
+        "json",
+        "--pull",
+        "always",
+        "-b",
+        &image,
+        fixture("hello-musl").to_str().unwrap(),
+    ]);
     assert_eq!(code, 0);
     // A tag the registry does not have: the failure names image and reason.
     let missing = format!("127.0.0.1:{port}/libccheck-pulltest/musl:nope");
-    let (code, v) = json(&["--format", "json", "-b", &missing, fixture("hello-musl").to_str().unwrap()]);
+    let (code, v) = json(&[
+        "--format",
+        "json",
+        "-b",
+        &missing,
+        fixture("hello-musl").to_str().unwrap(),
+    ]);
     assert_eq!(code, 2);
     let reason = v["bases"][0]["reason"].as_str().unwrap();
-    assert!(reason.starts_with(&format!("pulling {missing} failed: ")) && reason.contains("not found"), "{reason}");
+    assert!(
+        reason.starts_with(&format!("pulling {missing} failed: ")) && reason.contains("not found"),
+        "{reason}"
+    );
     docker(&["rmi", &image]);
 }
 
@@ -176,7 +290,10 @@ fn spawn_hanging_run(images: &[&str]) -> (std::process::Child, String) {
     let pid = child.id().to_string();
     let t = Instant::now();
     while containers_of_run(&pid).len() < images.len() {
-        assert!(t.elapsed() < Duration::from_secs(30), "containers never appeared");
+        assert!(
+            t.elapsed() < Duration::from_secs(30),
+            "containers never appeared"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     (child, pid)
@@ -191,16 +308,30 @@ fn sigint_leaves_no_container_behind() {
         let all: Vec<&str> = BASES.iter().map(|(_, i)| *i).collect();
         let (mut child, pid) = spawn_hanging_run(&all);
         let t = Instant::now();
-        assert!(Command::new("kill").args([&format!("-{signal}"), &pid]).status().unwrap().success());
+        assert!(
+            Command::new("kill")
+                .args([&format!("-{signal}"), &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
         let status = child.wait().unwrap();
         let mut err = String::new();
         for l in BufReader::new(child.stderr.take().unwrap()).lines() {
             err.push_str(&l.unwrap());
         }
-        assert_eq!(status.code(), Some(if signal == "INT" { 130 } else { 143 }), "{err}");
+        assert_eq!(
+            status.code(),
+            Some(if signal == "INT" { 130 } else { 143 }),
+            "{err}"
+        );
         assert!(err.contains("interrupted; removed"), "{err}");
         assert!(t.elapsed() < Duration::from_secs(40));
-        assert_eq!(containers_of_run(&pid), Vec::<String>::new(), "containers left after SIG{signal}");
+        assert_eq!(
+            containers_of_run(&pid),
+            Vec::<String>::new(),
+            "containers left after SIG{signal}"
+        );
     }
 }
 
@@ -220,5 +351,9 @@ fn clean_removes_leftovers_of_killed_runs() {
     assert!(o.stdout.starts_with("removed "), "{}", o.stdout);
     assert!(containers_of_run(&pid).is_empty());
     let o = run(&["clean"]);
-    assert!(o.stdout.starts_with("removed 0 container(s)"), "{}", o.stdout);
+    assert!(
+        o.stdout.starts_with("removed 0 container(s)"),
+        "{}",
+        o.stdout
+    );
 }

@@ -9,10 +9,20 @@ use crate::util::fixture;
 fn corpus() -> &'static Vec<Vec<u8>> {
     static C: std::sync::OnceLock<Vec<Vec<u8>>> = std::sync::OnceLock::new();
     C.get_or_init(|| {
-        ["hello", "hello-cxx", "hello-musl", "libgreet.so.1", "runpath/app-runpath", "newer-glibc", "hello-i386", "hello-aarch64", "hello-static-pie"]
-            .iter()
-            .map(|n| std::fs::read(fixture(n)).unwrap())
-            .collect()
+        [
+            "hello",
+            "hello-cxx",
+            "hello-musl",
+            "libgreet.so.1",
+            "runpath/app-runpath",
+            "newer-glibc",
+            "hello-i386",
+            "hello-aarch64",
+            "hello-static-pie",
+        ]
+        .iter()
+        .map(|n| std::fs::read(fixture(n)).unwrap())
+        .collect()
     })
 }
 
@@ -27,7 +37,16 @@ fn mutation() -> impl Strategy<Value = Mutation> {
     prop_oneof![
         (0usize..4096, any::<u8>()).prop_map(|(pos, val)| Mutation::Flip { pos, val }),
         (0usize..1 << 20, any::<u8>()).prop_map(|(pos, val)| Mutation::Flip { pos, val }),
-        (0usize..4096, prop_oneof![Just(0u64), Just(u64::MAX), Just(1 << 31), Just(0xffff), any::<u64>()])
+        (
+            0usize..4096,
+            prop_oneof![
+                Just(0u64),
+                Just(u64::MAX),
+                Just(1 << 31),
+                Just(0xffff),
+                any::<u64>()
+            ]
+        )
             .prop_map(|(pos, val)| Mutation::Word { pos, val }),
         (0usize..1 << 20).prop_map(Mutation::Truncate),
     ]

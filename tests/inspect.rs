@@ -14,11 +14,20 @@ fn inspect_one(name: &str) -> Value {
 }
 
 fn strs(v: &Value) -> Vec<String> {
-    v.as_array().unwrap().iter().map(|x| x.as_str().unwrap().to_string()).collect()
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_str().unwrap().to_string())
+        .collect()
 }
 
 fn highest<'a>(f: &'a Value, family: &str) -> &'a Value {
-    f["highest_versions"].as_array().unwrap().iter().find(|h| h["family"] == family).unwrap_or_else(|| panic!("no {family} in {f}"))
+    f["highest_versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["family"] == family)
+        .unwrap_or_else(|| panic!("no {family} in {f}"))
 }
 
 fn need<'a>(f: &'a Value, lib: &str, ver: &str) -> &'a Value {
@@ -27,7 +36,13 @@ fn need<'a>(f: &'a Value, lib: &str, ver: &str) -> &'a Value {
         .unwrap()
         .iter()
         .find(|l| l["library"] == lib)
-        .and_then(|l| l["versions"].as_array().unwrap().iter().find(|v| v["version"] == ver))
+        .and_then(|l| {
+            l["versions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|v| v["version"] == ver)
+        })
         .unwrap_or_else(|| panic!("{lib} {ver} not needed: {f}"))
 }
 
@@ -45,8 +60,16 @@ fn glibc_dynamic() {
     let h = highest(&f, "GLIBC");
     assert_eq!(h["version"], "GLIBC_2.34");
     assert_eq!(strs(&h["symbols"]), ["__libc_start_main"]);
-    assert_eq!(strs(&need(&f, "libc.so.6", "GLIBC_2.2.5")["symbols"]), ["__cxa_finalize", "puts"]);
-    let weak: Vec<&Value> = f["unversioned_undefined"].as_array().unwrap().iter().filter(|u| u["name"] == "__gmon_start__").collect();
+    assert_eq!(
+        strs(&need(&f, "libc.so.6", "GLIBC_2.2.5")["symbols"]),
+        ["__cxa_finalize", "puts"]
+    );
+    let weak: Vec<&Value> = f["unversioned_undefined"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|u| u["name"] == "__gmon_start__")
+        .collect();
     assert_eq!(weak.len(), 1);
     assert_eq!(weak[0]["weak"], true);
     assert_eq!(f["abi_tag"], "Linux 3.2.0");
@@ -72,8 +95,16 @@ fn musl_dynamic_and_static() {
     assert_eq!(strs(&f["needed"]), ["libc.so"]);
     assert_eq!(f["libc"]["flavour"], "musl");
     assert!(f["highest_versions"].as_array().unwrap().is_empty());
-    let names: Vec<&str> = f["unversioned_undefined"].as_array().unwrap().iter().map(|u| u["name"].as_str().unwrap()).collect();
-    assert!(names.contains(&"puts") && names.contains(&"__libc_start_main"), "{names:?}");
+    let names: Vec<&str> = f["unversioned_undefined"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"puts") && names.contains(&"__libc_start_main"),
+        "{names:?}"
+    );
     let f = inspect_one("hello-musl-static");
     assert_eq!(f["kind"], "static");
     assert_eq!(f["libc"]["flavour"], "static");
@@ -82,11 +113,19 @@ fn musl_dynamic_and_static() {
 #[test]
 fn cxx_needs_libstdcxx_versions() {
     let f = inspect_one("hello-cxx");
-    assert_eq!(strs(&f["needed"]), ["libstdc++.so.6", "libgcc_s.so.1", "libc.so.6"]);
+    assert_eq!(
+        strs(&f["needed"]),
+        ["libstdc++.so.6", "libgcc_s.so.1", "libc.so.6"]
+    );
     let h = highest(&f, "GLIBCXX");
     assert_eq!(h["version"], "GLIBCXX_3.4.21");
     assert_eq!(h["library"], "libstdc++.so.6");
-    assert!(strs(&h["symbols"]).iter().all(|s| s.starts_with("_ZNSt7__cxx1112basic_string")), "{h}");
+    assert!(
+        strs(&h["symbols"])
+            .iter()
+            .all(|s| s.starts_with("_ZNSt7__cxx1112basic_string")),
+        "{h}"
+    );
     assert_eq!(highest(&f, "CXXABI")["version"], "CXXABI_1.3.9");
     assert_eq!(highest(&f, "GCC")["version"], "GCC_3.0");
     let o = run(&["inspect", fixture("hello-cxx").to_str().unwrap()]);
@@ -114,8 +153,14 @@ fn runpath_and_rpath_with_origin() {
     assert_eq!(strs(&f["rpath"]), Vec::<String>::new());
     let dir = fixtures().canonicalize().unwrap().join("runpath/lib");
     assert_eq!(strs(&f["runpath_expanded"]), [dir.to_str().unwrap()]);
-    assert_eq!(strs(&need(&f, "libgreet.so.1", "GREET_1.0")["symbols"]), ["greet"]);
-    assert_eq!(strs(&need(&f, "libgreet.so.1", "GREET_2.0")["symbols"]), ["greet_count"]);
+    assert_eq!(
+        strs(&need(&f, "libgreet.so.1", "GREET_1.0")["symbols"]),
+        ["greet"]
+    );
+    assert_eq!(
+        strs(&need(&f, "libgreet.so.1", "GREET_2.0")["symbols"]),
+        ["greet_count"]
+    );
     let f = inspect_one("app-rpath");
     assert_eq!(strs(&f["rpath"]), ["$ORIGIN/lib"]);
     assert_eq!(strs(&f["runpath"]), Vec::<String>::new());
@@ -130,13 +175,24 @@ fn newer_glibc_is_forced_by_strlcpy() {
     assert_eq!(f["kind"], "executable");
     assert_eq!(f["bind_now"], true);
     let o = run(&["inspect", fixture("newer-glibc").to_str().unwrap()]);
-    assert!(o.stdout.lines().next().unwrap().contains("needs glibc ≥ 2.38 (because of strlcpy)"), "{}", o.stdout);
+    assert!(
+        o.stdout
+            .lines()
+            .next()
+            .unwrap()
+            .contains("needs glibc ≥ 2.38 (because of strlcpy)"),
+        "{}",
+        o.stdout
+    );
 }
 
 #[test]
 fn glibc_only_symbols_are_listed_with_their_versions() {
     let f = inspect_one("glibc-only");
-    assert_eq!(strs(&need(&f, "libc.so.6", "GLIBC_2.3.4")["symbols"]), ["__snprintf_chk"]);
+    assert_eq!(
+        strs(&need(&f, "libc.so.6", "GLIBC_2.3.4")["symbols"]),
+        ["__snprintf_chk"]
+    );
     let v225 = strs(&need(&f, "libc.so.6", "GLIBC_2.2.5")["symbols"]);
     for s in ["backtrace", "backtrace_symbols_fd", "gnu_get_libc_version"] {
         assert!(v225.contains(&s.to_string()), "{v225:?}");
@@ -167,9 +223,17 @@ fn directory_walk_counts_non_elf_and_keeps_going() {
     std::os::unix::fs::symlink("hello", d.path().join("link-to-hello")).unwrap();
     let (code, v) = json(&["inspect", "--format", "json", d.path().to_str().unwrap()]);
     assert_eq!(code, 0, "{v}");
-    let paths: Vec<String> = v["files"].as_array().unwrap().iter().map(|f| f["path"].as_str().unwrap().to_string()).collect();
+    let paths: Vec<String> = v["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap().to_string())
+        .collect();
     assert_eq!(paths.len(), 2);
-    assert!(paths[0].ends_with("/hello") && paths[1].ends_with("/sub/libgreet.so.1"), "{paths:?}");
+    assert!(
+        paths[0].ends_with("/hello") && paths[1].ends_with("/sub/libgreet.so.1"),
+        "{paths:?}"
+    );
     assert_eq!(v["skipped_non_elf"], 2);
     assert_eq!(v["skipped_symlinks"], 1);
 }
@@ -181,9 +245,17 @@ fn assert_bad(path: &std::path::Path, expect: &str) {
     assert_eq!(o.code, 2, "{}: {}", path.display(), o.stderr);
     let lines: Vec<&str> = o.stderr.lines().collect();
     assert_eq!(lines.len(), 1, "{:?}", o.stderr);
-    assert!(lines[0].contains(&path.display().to_string()) && lines[0].contains(expect), "{}", lines[0]);
+    assert!(
+        lines[0].contains(&path.display().to_string()) && lines[0].contains(expect),
+        "{}",
+        lines[0]
+    );
     assert!(!o.stderr.contains("panicked"));
-    assert!(o.stdout.contains("hello: needs glibc"), "good file not reported: {}", o.stdout);
+    assert!(
+        o.stdout.contains("hello: needs glibc"),
+        "good file not reported: {}",
+        o.stdout
+    );
 }
 
 #[test]
@@ -210,7 +282,10 @@ fn bad_inputs_get_one_line_each() {
     let mut bad = hello.clone();
     let shoff = u64::from_le_bytes(bad[0x28..0x30].try_into().unwrap()) as usize;
     let shnum = u16::from_le_bytes(bad[0x3c..0x3e].try_into().unwrap()) as usize;
-    let dynsym = (0..shnum).map(|i| shoff + i * 64).find(|&o| u32::from_le_bytes(bad[o + 4..o + 8].try_into().unwrap()) == 11).unwrap();
+    let dynsym = (0..shnum)
+        .map(|i| shoff + i * 64)
+        .find(|&o| u32::from_le_bytes(bad[o + 4..o + 8].try_into().unwrap()) == 11)
+        .unwrap();
     bad[dynsym + 32..dynsym + 40].copy_from_slice(&(1u64 << 40).to_le_bytes());
     std::fs::write(p("corrupt-sections"), &bad).unwrap();
     assert_bad(&p("corrupt-sections"), "corrupt ELF: .dynsym");
@@ -219,9 +294,15 @@ fn bad_inputs_get_one_line_each() {
     let mut bad = hello.clone();
     let phoff = u64::from_le_bytes(bad[0x20..0x28].try_into().unwrap()) as usize;
     let phnum = u16::from_le_bytes(bad[0x38..0x3a].try_into().unwrap()) as usize;
-    let dynph = (0..phnum).map(|i| phoff + i * 56).find(|&o| u32::from_le_bytes(bad[o..o + 4].try_into().unwrap()) == 2).unwrap();
+    let dynph = (0..phnum)
+        .map(|i| phoff + i * 56)
+        .find(|&o| u32::from_le_bytes(bad[o..o + 4].try_into().unwrap()) == 2)
+        .unwrap();
     let dynoff = u64::from_le_bytes(bad[dynph + 8..dynph + 16].try_into().unwrap()) as usize;
-    let needed = (0..).map(|i| dynoff + i * 16).find(|&o| u64::from_le_bytes(bad[o..o + 8].try_into().unwrap()) == 1).unwrap();
+    let needed = (0..)
+        .map(|i| dynoff + i * 16)
+        .find(|&o| u64::from_le_bytes(bad[o..o + 8].try_into().unwrap()) == 1)
+        .unwrap();
     bad[needed + 8..needed + 16].copy_from_slice(&0x7fff_ffffu64.to_le_bytes());
     std::fs::write(p("corrupt-dynamic"), &bad).unwrap();
     assert_bad(&p("corrupt-dynamic"), "corrupt ELF: dynamic section");
@@ -242,8 +323,15 @@ fn symlink_loop_in_walked_directory() {
     assert_eq!(o.code, 2, "{}", o.stderr);
     let lines: Vec<&str> = o.stderr.lines().collect();
     assert_eq!(lines.len(), 2, "{lines:?}");
-    assert!(lines.iter().all(|l| l.contains("symbolic link loop")), "{lines:?}");
-    assert!(o.stdout.contains("/hello: needs glibc ≥ 2.34"), "{}", o.stdout);
+    assert!(
+        lines.iter().all(|l| l.contains("symbolic link loop")),
+        "{lines:?}"
+    );
+    assert!(
+        o.stdout.contains("/hello: needs glibc ≥ 2.34"),
+        "{}",
+        o.stdout
+    );
 }
 
 #[test]
@@ -259,7 +347,8 @@ fn unreadable_file() {
     let is_root = unsafe_geteuid() == 0;
     let mut cmd = if is_root {
         let mut c = std::process::Command::new("setpriv");
-        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"]).arg(&bin);
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(&bin);
         c
     } else {
         std::process::Command::new(&bin)
@@ -267,11 +356,16 @@ fn unreadable_file() {
     let o = cmd.args(["inspect", f.to_str().unwrap()]).output().unwrap();
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{stderr}");
-    assert_eq!(stderr.trim(), format!("libccheck: {}: permission denied", f.display()));
+    assert_eq!(
+        stderr.trim(),
+        format!("libccheck: {}: permission denied", f.display())
+    );
 }
 
 fn unsafe_geteuid() -> u32 {
-    std::fs::metadata("/proc/self").map(|m| std::os::unix::fs::MetadataExt::uid(&m)).unwrap_or(1)
+    std::fs::metadata("/proc/self")
+        .map(|m| std::os::unix::fs::MetadataExt::uid(&m))
+        .unwrap_or(1)
 }
 
 #[test]
@@ -281,9 +375,17 @@ fn human_output_leads_with_the_requirement() {
     let first = o.stdout.lines().next().unwrap();
     assert_eq!(
         first,
-        format!("{}: needs glibc ≥ 2.34 (because of __libc_start_main); interpreter /lib64/ld-linux-x86-64.so.2", fixture("hello").display())
+        format!(
+            "{}: needs glibc ≥ 2.34 (because of __libc_start_main); interpreter /lib64/ld-linux-x86-64.so.2",
+            fixture("hello").display()
+        )
     );
-    assert!(o.stdout.contains("libc.so.6 GLIBC_2.34 ← __libc_start_main"), "{}", o.stdout);
+    assert!(
+        o.stdout
+            .contains("libc.so.6 GLIBC_2.34 ← __libc_start_main"),
+        "{}",
+        o.stdout
+    );
 }
 
 #[test]
@@ -291,7 +393,13 @@ fn dt_relr_and_its_glibc_abi_version() {
     let f = inspect_one("hello-relr");
     assert_eq!(f["dt_relr"], true);
     assert_eq!(f["glibc_abi_dt_relr"], true);
-    assert_eq!(need(&f, "libc.so.6", "GLIBC_ABI_DT_RELR")["symbols"].as_array().unwrap().len(), 0);
+    assert_eq!(
+        need(&f, "libc.so.6", "GLIBC_ABI_DT_RELR")["symbols"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
     assert_eq!(inspect_one("hello")["dt_relr"], false);
     let o = run(&["inspect", fixture("hello-relr").to_str().unwrap()]);
     assert!(o.stdout.contains("needs GLIBC_ABI_DT_RELR"), "{}", o.stdout);
@@ -302,23 +410,40 @@ fn dt_relr_and_its_glibc_abi_version() {
 /// need GLIBC_PRIVATE).
 #[test]
 fn versioned_symbols_agree_with_readelf() {
-    let mut files: Vec<std::path::PathBuf> = ["hello", "hello-cxx", "newer-glibc", "glibc-only", "runpath/app-runpath", "hello-i386", "hello-aarch64"]
-        .iter()
-        .map(|n| fixture(n))
-        .collect();
-    for sys in ["/lib/x86_64-linux-gnu/libnsl.so.1", "/usr/lib/x86_64-linux-gnu/libstdc++.so.6", "/lib/x86_64-linux-gnu/libm.so.6"] {
+    let mut files: Vec<std::path::PathBuf> = [
+        "hello",
+        "hello-cxx",
+        "newer-glibc",
+        "glibc-only",
+        "runpath/app-runpath",
+        "hello-i386",
+        "hello-aarch64",
+    ]
+    .iter()
+    .map(|n| fixture(n))
+    .collect();
+    for sys in [
+        "/lib/x86_64-linux-gnu/libnsl.so.1",
+        "/usr/lib/x86_64-linux-gnu/libstdc++.so.6",
+        "/lib/x86_64-linux-gnu/libm.so.6",
+    ] {
         if std::path::Path::new(sys).exists() {
             files.push(sys.into());
         }
     }
     let mut private_seen = false;
     for f in files {
-        let o = std::process::Command::new("readelf").args(["--dyn-syms", "-W"]).arg(&f).output().expect("readelf (binutils)");
+        let o = std::process::Command::new("readelf")
+            .args(["--dyn-syms", "-W"])
+            .arg(&f)
+            .output()
+            .expect("readelf (binutils)");
         let mut want: Vec<String> = String::from_utf8_lossy(&o.stdout)
             .lines()
             .filter_map(|l| {
                 let cols: Vec<&str> = l.split_whitespace().collect();
-                (cols.len() >= 8 && cols[6] == "UND" && cols[7].contains('@')).then(|| cols[7].replace("@@", "@"))
+                (cols.len() >= 8 && cols[6] == "UND" && cols[7].contains('@'))
+                    .then(|| cols[7].replace("@@", "@"))
             })
             .collect();
         want.sort();
@@ -329,14 +454,25 @@ fn versioned_symbols_agree_with_readelf() {
             .as_array()
             .unwrap()
             .iter()
-            .map(|s| format!("{}@{}", s["name"].as_str().unwrap(), s["version"].as_str().unwrap()))
+            .map(|s| {
+                format!(
+                    "{}@{}",
+                    s["name"].as_str().unwrap(),
+                    s["version"].as_str().unwrap()
+                )
+            })
             .collect();
         got.sort();
         got.dedup();
         assert_eq!(got, want, "{}", f.display());
         if got.iter().any(|s| s.ends_with("@GLIBC_PRIVATE")) {
             private_seen = true;
-            assert!(!v["files"][0]["glibc_private"].as_array().unwrap().is_empty());
+            assert!(
+                !v["files"][0]["glibc_private"]
+                    .as_array()
+                    .unwrap()
+                    .is_empty()
+            );
         }
     }
     if std::path::Path::new("/lib/x86_64-linux-gnu/libnsl.so.1").exists() {

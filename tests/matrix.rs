@@ -26,14 +26,21 @@ fn expected() -> Vec<Row> {
             Row {
                 binary: f[0].into(),
                 probe: f[1].into(),
-                cells: shorts.iter().zip(&f[2..]).map(|(b, v)| (b.to_string(), v.to_string())).collect(),
+                cells: shorts
+                    .iter()
+                    .zip(&f[2..])
+                    .map(|(b, v)| (b.to_string(), v.to_string()))
+                    .collect(),
             }
         })
         .collect()
 }
 
 fn base_args() -> Vec<String> {
-    vec!["-b".into(), BASES.iter().map(|(_, i)| *i).collect::<Vec<_>>().join(",")]
+    vec![
+        "-b".into(),
+        BASES.iter().map(|(_, i)| *i).collect::<Vec<_>>().join(","),
+    ]
 }
 
 /// Does the outcome carry the detail the table names (a version, a library, a signal)?
@@ -43,7 +50,12 @@ fn detail_matches(outcome: &Value, detail: &str) -> bool {
 }
 
 fn check_row(row: &Row) -> Vec<String> {
-    let mut args: Vec<String> = vec!["--format".into(), "json".into(), "--timeout".into(), "3".into()];
+    let mut args: Vec<String> = vec![
+        "--format".into(),
+        "json".into(),
+        "--timeout".into(),
+        "3".into(),
+    ];
     args.extend(base_args());
     args.push(fixture(&row.binary).to_string_lossy().into_owned());
     if row.probe == "exec" {
@@ -56,24 +68,54 @@ fn check_row(row: &Row) -> Vec<String> {
     if code != if all_ok { 0 } else { 1 } {
         errs.push(format!("{} {}: exit code {code}", row.binary, row.probe));
     }
-    assert!(containers_of_run(v["run_id"].as_str().unwrap()).is_empty(), "containers left behind by {}", row.binary);
+    assert!(
+        containers_of_run(v["run_id"].as_str().unwrap()).is_empty(),
+        "containers left behind by {}",
+        row.binary
+    );
     for (short, want) in &row.cells {
-        let b = v["bases"].as_array().unwrap().iter().find(|b| b["base"] == image(short)).unwrap();
-        let (verdict, detail) = want.split_once(':').map(|(v, d)| (v, Some(d))).unwrap_or((want.as_str(), None));
+        let b = v["bases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|b| b["base"] == image(short))
+            .unwrap();
+        let (verdict, detail) = want
+            .split_once(':')
+            .map(|(v, d)| (v, Some(d)))
+            .unwrap_or((want.as_str(), None));
         // The probe the row is about: exec rows look at the exec outcome itself.
-        let outcome = if row.probe == "exec" { &b["exec"] } else { &b["load"] };
-        let got = if outcome.is_null() { b["verdict"].as_str().unwrap() } else { outcome["verdict"].as_str().unwrap() };
+        let outcome = if row.probe == "exec" {
+            &b["exec"]
+        } else {
+            &b["load"]
+        };
+        let got = if outcome.is_null() {
+            b["verdict"].as_str().unwrap()
+        } else {
+            outcome["verdict"].as_str().unwrap()
+        };
         // Prediction and run agree in every cell the run could decide.
-        let decided = !matches!(b["verdict"].as_str(), Some("timeout" | "error")) || !b["exec"].is_null();
+        let decided =
+            !matches!(b["verdict"].as_str(), Some("timeout" | "error")) || !b["exec"].is_null();
         if b["prediction"].is_null() || (decided && b["agree"] != true) {
-            errs.push(format!("{} {} on {short}: prediction {} but run {} (agree {})", row.binary, row.probe, b["prediction"]["verdict"], got, b["agree"]));
+            errs.push(format!(
+                "{} {} on {short}: prediction {} but run {} (agree {})",
+                row.binary, row.probe, b["prediction"]["verdict"], got, b["agree"]
+            ));
         }
         if got != verdict || b["verdict"] != verdict {
-            errs.push(format!("{} {} on {short}: expected {verdict}, got {got} (base verdict {}): {}", row.binary, row.probe, b["verdict"], b["reason"]));
-        } else if let Some(d) = detail {
-            if !detail_matches(outcome, d) {
-                errs.push(format!("{} {} on {short}: {verdict} without {d}: {outcome}", row.binary, row.probe));
-            }
+            errs.push(format!(
+                "{} {} on {short}: expected {verdict}, got {got} (base verdict {}): {}",
+                row.binary, row.probe, b["verdict"], b["reason"]
+            ));
+        } else if let Some(d) = detail
+            && !detail_matches(outcome, d)
+        {
+            errs.push(format!(
+                "{} {} on {short}: {verdict} without {d}: {outcome}",
+                row.binary, row.probe
+            ));
         }
     }
     errs
@@ -86,10 +128,18 @@ fn check_rows(filter: impl Fn(&Row) -> bool) {
     let rows: Vec<Row> = expected().into_iter().filter(|r| filter(r)).collect();
     assert!(!rows.is_empty());
     let errs: Vec<String> = std::thread::scope(|s| {
-        let hs: Vec<_> = rows.chunks(rows.len().div_ceil(3)).map(|chunk| s.spawn(move || chunk.iter().flat_map(check_row).collect::<Vec<_>>())).collect();
+        let hs: Vec<_> = rows
+            .chunks(rows.len().div_ceil(3))
+            .map(|chunk| s.spawn(move || chunk.iter().flat_map(check_row).collect::<Vec<_>>()))
+            .collect();
         hs.into_iter().flat_map(|h| h.join().unwrap()).collect()
     });
-    assert!(errs.is_empty(), "{} cell(s) differ from fixtures/expected.tsv:\n{}", errs.len(), errs.join("\n"));
+    assert!(
+        errs.is_empty(),
+        "{} cell(s) differ from fixtures/expected.tsv:\n{}",
+        errs.len(),
+        errs.join("\n")
+    );
 }
 
 #[test]
@@ -99,12 +149,18 @@ fn expected_table_load_probe() {
 
 #[test]
 fn expected_table_exec_probe_loader_cases() {
-    check_rows(|r| r.probe == "exec" && !["hang", "forkbomb", "flood", "crash", "connect"].contains(&r.binary.as_str()));
+    check_rows(|r| {
+        r.probe == "exec"
+            && !["hang", "forkbomb", "flood", "crash", "connect"].contains(&r.binary.as_str())
+    });
 }
 
 #[test]
 fn expected_table_exec_probe_runtime_cases() {
-    check_rows(|r| r.probe == "exec" && ["hang", "forkbomb", "flood", "crash", "connect"].contains(&r.binary.as_str()));
+    check_rows(|r| {
+        r.probe == "exec"
+            && ["hang", "forkbomb", "flood", "crash", "connect"].contains(&r.binary.as_str())
+    });
 }
 
 fn run_one(base: &str, binary: &str, extra: &[&str]) -> (i32, Value) {
@@ -135,7 +191,11 @@ fn hang_times_out_and_the_container_is_gone() {
     }
     let t = Instant::now();
     let (code, v) = run_one("distroless-static", "hang", &["--timeout", "2", "--exec"]);
-    assert!(t.elapsed() < Duration::from_secs(20), "took {:?}", t.elapsed());
+    assert!(
+        t.elapsed() < Duration::from_secs(20),
+        "took {:?}",
+        t.elapsed()
+    );
     assert_eq!(code, 1);
     assert_eq!(v["bases"][0]["verdict"], "timeout");
     assert!(containers_of_run(v["run_id"].as_str().unwrap()).is_empty());
@@ -152,9 +212,20 @@ fn output_flood_is_capped_and_marked() {
     assert_eq!(e["verdict"], "ok");
     assert_eq!(e["stdout_truncated"], true);
     assert_eq!(e["stderr_truncated"], true);
-    let o = run(&["-b", image("musl"), fixture("flood").to_str().unwrap(), "--exec", "--output-limit", "1024"]);
+    let o = run(&[
+        "-b",
+        image("musl"),
+        fixture("flood").to_str().unwrap(),
+        "--exec",
+        "--output-limit",
+        "1024",
+    ]);
     assert!(o.stdout.contains("ok (output truncated)"), "{}", o.stdout);
-    assert!(o.stdout.len() < 4096, "the report must not carry the flood: {} bytes", o.stdout.len());
+    assert!(
+        o.stdout.len() < 4096,
+        "the report must not carry the flood: {} bytes",
+        o.stdout.len()
+    );
 }
 
 #[test]
@@ -162,7 +233,11 @@ fn fork_bomb_is_contained_by_the_pids_limit() {
     if !docker() {
         return;
     }
-    let (code, v) = run_one("bookworm", "forkbomb", &["--exec", "--timeout", "3", "--pids-limit", "64"]);
+    let (code, v) = run_one(
+        "bookworm",
+        "forkbomb",
+        &["--exec", "--timeout", "3", "--pids-limit", "64"],
+    );
     assert_eq!(code, 1);
     assert_eq!(v["bases"][0]["verdict"], "timeout");
     assert!(containers_of_run(v["run_id"].as_str().unwrap()).is_empty());
@@ -190,14 +265,31 @@ fn runs_as_non_root_with_read_only_root_no_capabilities_and_no_network() {
     for base in ["musl", "distroless-static", "bookworm"] {
         let (code, v) = run_one(base, "sandbox-report", &["--exec"]);
         assert_eq!(code, 0, "{v}");
-        let out = v["bases"][0]["exec"]["stdout"].as_str().unwrap().to_string();
-        for want in ["uid=65532\n", "root_writable=0\n", "tmp_writable=1\n", "CapEff:\t0000000000000000\n", "NoNewPrivs:\t1\n", "interfaces=lo\n"] {
+        let out = v["bases"][0]["exec"]["stdout"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        for want in [
+            "uid=65532\n",
+            "root_writable=0\n",
+            "tmp_writable=1\n",
+            "CapEff:\t0000000000000000\n",
+            "NoNewPrivs:\t1\n",
+            "interfaces=lo\n",
+        ] {
             assert!(out.contains(want), "{base}: {want:?} not in {out:?}");
         }
     }
     // The user may relax the sandbox explicitly.
-    let (_, v) = run_one("bookworm", "sandbox-report", &["--exec", "--as-root", "--allow-network"]);
-    let out = v["bases"][0]["exec"]["stdout"].as_str().unwrap().to_string();
+    let (_, v) = run_one(
+        "bookworm",
+        "sandbox-report",
+        &["--exec", "--as-root", "--allow-network"],
+    );
+    let out = v["bases"][0]["exec"]["stdout"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert!(out.contains("uid=0\n") && out.contains("eth0"), "{out}");
 }
 
@@ -210,13 +302,31 @@ fn with_uploads_extra_files_beside_the_binary() {
     let d = tempfile::tempdir().unwrap();
     let app = d.path().join("app-runpath");
     std::fs::copy(fixture("runpath/app-runpath"), &app).unwrap();
-    let (code, v) = json(&["--format", "json", "-b", image("bookworm"), app.to_str().unwrap()]);
+    let (code, v) = json(&[
+        "--format",
+        "json",
+        "-b",
+        image("bookworm"),
+        app.to_str().unwrap(),
+    ]);
     assert_eq!(code, 1);
     assert_eq!(v["bases"][0]["verdict"], "missing_library");
-    assert_eq!(v["bases"][0]["load"]["problems"][0]["library"], "libgreet.so.1");
+    assert_eq!(
+        v["bases"][0]["load"]["problems"][0]["library"],
+        "libgreet.so.1"
+    );
     // …and --with puts it where $ORIGIN/lib finds it.
     let with = format!("{}:lib/libgreet.so.1", fixture("libgreet.so.1").display());
-    let (code, v) = json(&["--format", "json", "-b", image("bookworm"), "--with", &with, app.to_str().unwrap(), "--exec"]);
+    let (code, v) = json(&[
+        "--format",
+        "json",
+        "-b",
+        image("bookworm"),
+        "--with",
+        &with,
+        app.to_str().unwrap(),
+        "--exec",
+    ]);
     assert_eq!(code, 0, "{v}");
     assert_eq!(v["bases"][0]["exec"]["stdout"], "greetings, runpath\n");
 }
@@ -230,8 +340,19 @@ fn require_decides_the_exit_code() {
     let hello = fixture("hello");
     let (code, v) = json(&["--format", "json", "-b", &bases, hello.to_str().unwrap()]);
     assert_eq!(code, 1);
-    assert_eq!(v["summary"]["required_failing"], serde_json::json!([image("musl")]));
-    let (code, v) = json(&["--format", "json", "-b", &bases, "--require", image("bookworm"), hello.to_str().unwrap()]);
+    assert_eq!(
+        v["summary"]["required_failing"],
+        serde_json::json!([image("musl")])
+    );
+    let (code, v) = json(&[
+        "--format",
+        "json",
+        "-b",
+        &bases,
+        "--require",
+        image("bookworm"),
+        hello.to_str().unwrap(),
+    ]);
     assert_eq!(code, 0, "{v}");
     assert_eq!(v["bases"][0]["required"], false);
     assert_eq!(v["summary"]["required_failing"], serde_json::json!([]));
@@ -242,7 +363,12 @@ fn junit_and_markdown_reports() {
     if !docker() {
         return;
     }
-    let bases = format!("{},{},{}", image("musl"), image("bookworm"), image("distroless-base"));
+    let bases = format!(
+        "{},{},{}",
+        image("musl"),
+        image("bookworm"),
+        image("distroless-base")
+    );
     let cxx = fixture("hello-cxx");
     let o = run(&["--format", "junit", "-b", &bases, cxx.to_str().unwrap()]);
     assert_eq!(o.code, 1);
@@ -268,15 +394,44 @@ for tc in suite.findall("testcase"):
     let text = String::from_utf8_lossy(&out.stdout);
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines[0], "testsuites 3 2 0");
-    assert_eq!(lines[1], format!("{} | no_interpreter | interpreter /lib64/ld-linux-x86-64.so.2 is not in the image", image("musl")));
+    assert_eq!(
+        lines[1],
+        format!(
+            "{} | no_interpreter | interpreter /lib64/ld-linux-x86-64.so.2 is not in the image",
+            image("musl")
+        )
+    );
     assert_eq!(lines[2], format!("{} | pass | ", image("bookworm")));
-    assert_eq!(lines[3], format!("{} | missing_library | libraries not found: libstdc++.so.6, libgcc_s.so.1", image("distroless-base")));
+    assert_eq!(
+        lines[3],
+        format!(
+            "{} | missing_library | libraries not found: libstdc++.so.6, libgcc_s.so.1",
+            image("distroless-base")
+        )
+    );
 
     let o = run(&["--format", "markdown", "-b", &bases, cxx.to_str().unwrap()]);
-    assert!(o.stdout.contains("| Base | Image | libc | Predicted | Result | Reason |"), "{}", o.stdout);
-    assert!(o.stdout.contains(&format!("| {} | `{}` | glibc 2.36 | ok | ✅ ok | every library, version and symbol resolved |", image("bookworm"), image("bookworm"))), "{}", o.stdout);
+    assert!(
+        o.stdout
+            .contains("| Base | Image | libc | Predicted | Result | Reason |"),
+        "{}",
+        o.stdout
+    );
+    assert!(
+        o.stdout.contains(&format!(
+            "| {} | `{}` | glibc 2.36 | ok | ✅ ok | every library, version and symbol resolved |",
+            image("bookworm"),
+            image("bookworm")
+        )),
+        "{}",
+        o.stdout
+    );
     assert!(o.stdout.contains("❌ missing_library"), "{}", o.stdout);
-    assert!(o.stdout.contains("Works on **1 of 3** bases."), "{}", o.stdout);
+    assert!(
+        o.stdout.contains("Works on **1 of 3** bases."),
+        "{}",
+        o.stdout
+    );
 }
 
 #[test]
@@ -284,24 +439,20 @@ fn docker_host_over_tcp() {
     if !docker() {
         return;
     }
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let mut socat = Command::new("socat")
-        .args([&format!("TCP-LISTEN:{port},bind=127.0.0.1,reuseaddr,fork"), "UNIX-CONNECT:/var/run/docker.sock"])
-        .spawn()
-        .expect("socat (Debian package socat)");
-    let t = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(t.elapsed() < Duration::from_secs(10));
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let tcp = TcpDocker::start();
     let o = libccheck()
-        .env("DOCKER_HOST", format!("tcp://127.0.0.1:{port}"))
-        .args(["--format", "json", "-b", image("musl"), fixture("hello-musl").to_str().unwrap()])
+        .env("DOCKER_HOST", tcp.host())
+        .args([
+            "--format",
+            "json",
+            "-b",
+            image("musl"),
+            fixture("hello-musl").to_str().unwrap(),
+        ])
         .output()
         .unwrap();
-    let _ = socat.kill();
-    let _ = socat.wait();
-    let v: Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&o.stderr)));
+    let v: Value = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&o.stderr)));
     assert_eq!(o.status.code(), Some(0), "{v}");
     assert_eq!(v["bases"][0]["verdict"], "ok");
 }
@@ -320,25 +471,59 @@ fn glibc_programs_on_musl_with_an_interpreter_link() {
     assert_eq!(b["agree"], true);
     // …and by running it for real through musl's loader, as gcompat's link would.
     let out = Command::new("docker")
-        .args(["run", "--rm", "--network", "none", "-v", &format!("{}:/app:ro", fixtures().display()), image("musl"), "/lib/ld-musl-x86_64.so.1", "/app/hello"])
+        .args([
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            "-v",
+            &format!("{}:/app:ro", fixtures().display()),
+            image("musl"),
+            "/lib/ld-musl-x86_64.so.1",
+            "/app/hello",
+        ])
         .output()
         .unwrap();
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "hello from libccheck fixture\n");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "hello from libccheck fixture\n"
+    );
     // glibc-only: names what musl lacks, and musl's loader agrees.
     let (_, v) = run_one("musl", "glibc-only", &[]);
     let b = &v["bases"][0];
     let c = &b["prediction"]["musl_compat"];
     assert_eq!(c["runs"], false);
-    assert_eq!(c["summary"], "needs glibc: `__snprintf_chk`, `backtrace_symbols_fd`, `backtrace`, `gnu_get_libc_version` are not in musl");
+    assert_eq!(
+        c["summary"],
+        "needs glibc: `__snprintf_chk`, `backtrace_symbols_fd`, `backtrace`, `gnu_get_libc_version` are not in musl"
+    );
     assert_eq!(b["musl_compat_run"]["verdict"], "missing_symbol");
-    let mut want: Vec<&str> = vec!["__snprintf_chk", "backtrace", "backtrace_symbols_fd", "gnu_get_libc_version"];
-    let mut got: Vec<&str> = b["musl_compat_run"]["problems"].as_array().unwrap().iter().map(|p| p["symbol"].as_str().unwrap()).collect();
+    let mut want: Vec<&str> = vec![
+        "__snprintf_chk",
+        "backtrace",
+        "backtrace_symbols_fd",
+        "gnu_get_libc_version",
+    ];
+    let mut got: Vec<&str> = b["musl_compat_run"]["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["symbol"].as_str().unwrap())
+        .collect();
     want.sort();
     got.sort();
     assert_eq!(got, want);
     assert_eq!(b["agree"], true);
-    let hints: Vec<&str> = b["prediction"]["hints"].as_array().unwrap().iter().map(|h| h.as_str().unwrap()).collect();
-    assert!(hints[0].starts_with("needs glibc: `__snprintf_chk`"), "{hints:?}");
+    let hints: Vec<&str> = b["prediction"]["hints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h.as_str().unwrap())
+        .collect();
+    assert!(
+        hints[0].starts_with("needs glibc: `__snprintf_chk`"),
+        "{hints:?}"
+    );
 }
 
 #[test]
@@ -356,7 +541,12 @@ fn no_run_predicts_from_the_image_filesystems_without_containers() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|b| (b["base"].as_str().unwrap().to_string(), b["verdict"].as_str().unwrap().to_string()))
+        .map(|b| {
+            (
+                b["base"].as_str().unwrap().to_string(),
+                b["verdict"].as_str().unwrap().to_string(),
+            )
+        })
         .collect();
     let want: Vec<(String, String)> = expected()
         .into_iter()
@@ -364,20 +554,43 @@ fn no_run_predicts_from_the_image_filesystems_without_containers() {
         .unwrap()
         .cells
         .into_iter()
-        .map(|(s, v)| (image(&s).to_string(), v.split(':').next().unwrap().to_string()))
+        .map(|(s, v)| {
+            (
+                image(&s).to_string(),
+                v.split(':').next().unwrap().to_string(),
+            )
+        })
         .collect();
     assert_eq!(verdicts, want);
     for b in v["bases"].as_array().unwrap() {
-        assert!(b["load"].is_null() && b["exec"].is_null() && b["agree"].is_null(), "{b}");
+        assert!(
+            b["load"].is_null() && b["exec"].is_null() && b["agree"].is_null(),
+            "{b}"
+        );
     }
     assert!(containers_of_run(v["run_id"].as_str().unwrap()).is_empty());
-    let o = run(&["--no-run", "-b", image("distroless-base"), fixture("hello-cxx").to_str().unwrap()]);
+    let o = run(&[
+        "--no-run",
+        "-b",
+        image("distroless-base"),
+        fixture("hello-cxx").to_str().unwrap(),
+    ]);
     assert!(o.stdout.contains("use distroless-cc"), "{}", o.stdout);
-    assert!(o.stdout.contains("libstdc++.so.6: install Debian package libstdc++6 / Alpine package libstdc++"), "{}", o.stdout);
+    assert!(
+        o.stdout.contains(
+            "libstdc++.so.6: install Debian package libstdc++6 / Alpine package libstdc++"
+        ),
+        "{}",
+        o.stdout
+    );
 }
 
 fn cache_file(dir: &std::path::Path) -> std::path::PathBuf {
-    std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).find(|p| p.extension().is_some_and(|x| x == "json")).expect("a cached profile")
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "json"))
+        .expect("a cached profile")
 }
 
 #[test]
@@ -390,10 +603,20 @@ fn corrupt_cached_profiles_are_rebuilt() {
     let go = || {
         let o = libccheck()
             .env("LIBCCHECK_CACHE_DIR", cache.path())
-            .args(["--format", "json", "--no-run", "-b", image("bookworm"), hello.to_str().unwrap()])
+            .args([
+                "--format",
+                "json",
+                "--no-run",
+                "-b",
+                image("bookworm"),
+                hello.to_str().unwrap(),
+            ])
             .output()
             .unwrap();
-        (o.status.code(), serde_json::from_slice::<Value>(&o.stdout).unwrap())
+        (
+            o.status.code(),
+            serde_json::from_slice::<Value>(&o.stdout).unwrap(),
+        )
     };
     let (code, v) = go();
     assert_eq!(code, Some(0), "{v}");
@@ -403,7 +626,11 @@ fn corrupt_cached_profiles_are_rebuilt() {
     let (code, v) = go();
     assert_eq!(code, Some(0), "{v}");
     assert_eq!(v["bases"][0]["libc"], "glibc 2.36");
-    assert_eq!(std::fs::read(&f).unwrap().len(), good.len(), "the corrupt entry was rewritten");
+    assert_eq!(
+        std::fs::read(&f).unwrap().len(),
+        good.len(),
+        "the corrupt entry was rewritten"
+    );
 }
 
 #[test]
@@ -415,33 +642,71 @@ fn a_prediction_the_run_refutes_is_flagged_everywhere() {
     let cache = tempfile::tempdir().unwrap();
     let hello = fixture("hello");
     let with_cache = |args: &[&str]| {
-        let o = libccheck().env("LIBCCHECK_CACHE_DIR", cache.path()).args(args).output().unwrap();
-        (o.status.code().unwrap(), String::from_utf8_lossy(&o.stdout).into_owned())
+        let o = libccheck()
+            .env("LIBCCHECK_CACHE_DIR", cache.path())
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            o.status.code().unwrap(),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+        )
     };
     with_cache(&["--no-run", "-b", image("bookworm"), hello.to_str().unwrap()]);
     let f = cache_file(cache.path());
     let mut p: Value = serde_json::from_slice(&std::fs::read(&f).unwrap()).unwrap();
     for (_, lib) in p["libraries"].as_object_mut().unwrap() {
         if lib["profile"]["soname"] == "libc.so.6" {
-            let defs = lib["profile"]["version_definitions"].as_array_mut().unwrap();
+            let defs = lib["profile"]["version_definitions"]
+                .as_array_mut()
+                .unwrap();
             defs.retain(|d| d != "GLIBC_2.34");
         }
     }
     std::fs::write(&f, serde_json::to_vec(&p).unwrap()).unwrap();
-    let (code, out) = with_cache(&["--format", "json", "-b", image("bookworm"), hello.to_str().unwrap()]);
+    let (code, out) = with_cache(&[
+        "--format",
+        "json",
+        "-b",
+        image("bookworm"),
+        hello.to_str().unwrap(),
+    ]);
     assert_eq!(code, 2, "a mismatch is libccheck's own error");
     let v: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["bases"][0]["agree"], false);
     assert_eq!(v["bases"][0]["prediction"]["verdict"], "missing_version");
     assert_eq!(v["bases"][0]["verdict"], "ok");
-    assert_eq!(v["summary"]["mismatches"], serde_json::json!([image("bookworm")]));
+    assert_eq!(
+        v["summary"]["mismatches"],
+        serde_json::json!([image("bookworm")])
+    );
     let (code, out) = with_cache(&["-b", image("bookworm"), hello.to_str().unwrap()]);
     assert_eq!(code, 2);
-    assert!(out.contains("ok ≠ PREDICTED") && out.contains("PREDICTION MISMATCH on"), "{out}");
-    let (_, out) = with_cache(&["--format", "markdown", "-b", image("bookworm"), hello.to_str().unwrap()]);
+    assert!(
+        out.contains("ok ≠ PREDICTED") && out.contains("PREDICTION MISMATCH on"),
+        "{out}"
+    );
+    let (_, out) = with_cache(&[
+        "--format",
+        "markdown",
+        "-b",
+        image("bookworm"),
+        hello.to_str().unwrap(),
+    ]);
     assert!(out.contains("missing_version ⚠️ mismatch"), "{out}");
-    let (_, out) = with_cache(&["--format", "junit", "-b", image("bookworm"), hello.to_str().unwrap()]);
+    let (_, out) = with_cache(&[
+        "--format",
+        "junit",
+        "-b",
+        image("bookworm"),
+        hello.to_str().unwrap(),
+    ]);
     assert!(out.contains("PREDICTION MISMATCH"), "{out}");
-    let (code, _) = with_cache(&["--allow-mismatch", "-b", image("bookworm"), hello.to_str().unwrap()]);
+    let (code, _) = with_cache(&[
+        "--allow-mismatch",
+        "-b",
+        image("bookworm"),
+        hello.to_str().unwrap(),
+    ]);
     assert_eq!(code, 0);
 }

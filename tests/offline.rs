@@ -23,7 +23,10 @@ fn offline_predictions_match_the_fixture_bases() {
     let catalog_bases: Vec<&str> = CATALOG_FOR.iter().map(|(_, c)| *c).collect();
     let mut errs = Vec::new();
     let mut cells = 0;
-    for line in text.lines().filter(|l| !l.trim().is_empty() && !l.starts_with('#')) {
+    for line in text
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+    {
         let f: Vec<&str> = line.split_whitespace().collect();
         if f[1] != "load" {
             continue;
@@ -32,10 +35,18 @@ fn offline_predictions_match_the_fixture_bases() {
         // No daemon is needed: point DOCKER_HOST nowhere.
         let o = libccheck()
             .env("DOCKER_HOST", "unix:///nonexistent.sock")
-            .args(["--offline", "--format", "json", "-b", &catalog_bases.join(","), bin.to_str().unwrap()])
+            .args([
+                "--offline",
+                "--format",
+                "json",
+                "-b",
+                &catalog_bases.join(","),
+                bin.to_str().unwrap(),
+            ])
             .output()
             .unwrap();
-        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&o.stderr)));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout)
+            .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&o.stderr)));
         for (i, (short, entry)) in CATALOG_FOR.iter().enumerate() {
             let col = BASES.iter().position(|(s, _)| s == short).unwrap();
             let want = f[2 + col].split(':').next().unwrap();
@@ -43,53 +54,123 @@ fn offline_predictions_match_the_fixture_bases() {
             assert_eq!(b["base"], *entry);
             cells += 1;
             if b["verdict"] != want {
-                errs.push(format!("{} on {entry}: catalog predicts {}, {short} really gives {want} ({})", f[0], b["verdict"], b["reason"]));
+                errs.push(format!(
+                    "{} on {entry}: catalog predicts {}, {short} really gives {want} ({})",
+                    f[0], b["verdict"], b["reason"]
+                ));
             }
         }
     }
     assert!(cells >= 100, "{cells}");
-    assert!(errs.is_empty(), "{} of {cells} cells differ:\n{}", errs.len(), errs.join("\n"));
+    assert!(
+        errs.is_empty(),
+        "{} of {cells} cells differ:\n{}",
+        errs.len(),
+        errs.join("\n")
+    );
 }
 
 #[test]
 fn offline_knows_the_public_bases_and_refuses_others() {
     let hello = fixture("hello");
-    let (code, v) = json(&["--offline", "--format", "json", "-b", "ubuntu-20.04,ubuntu-22.04,ubi-8,ubi-9,alpine-3.18", hello.to_str().unwrap()]);
+    let (code, v) = json(&[
+        "--offline",
+        "--format",
+        "json",
+        "-b",
+        "ubuntu-20.04,ubuntu-22.04,ubi-8,ubi-9,alpine-3.18",
+        hello.to_str().unwrap(),
+    ]);
     assert_eq!(code, 1);
-    let verdicts: Vec<&str> = v["bases"].as_array().unwrap().iter().map(|b| b["verdict"].as_str().unwrap()).collect();
-    assert_eq!(verdicts, ["missing_version", "ok", "missing_version", "ok", "no_interpreter"]);
+    let verdicts: Vec<&str> = v["bases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["verdict"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        verdicts,
+        [
+            "missing_version",
+            "ok",
+            "missing_version",
+            "ok",
+            "no_interpreter"
+        ]
+    );
     assert_eq!(v["bases"][4]["prediction"]["musl_compat"]["runs"], true);
     // The default matrix works offline through the aliases.
-    let (code, v) = json(&["--offline", "--format", "json", fixture("hello-static").to_str().unwrap()]);
+    let (code, v) = json(&[
+        "--offline",
+        "--format",
+        "json",
+        fixture("hello-static").to_str().unwrap(),
+    ]);
     assert_eq!(code, 0);
     assert_eq!(v["bases"].as_array().unwrap().len(), 5);
     assert_eq!(v["bases"][0]["image"], "alpine:3.22");
-    let o = run(&["--offline", "-b", "libccheck-fixture/musl", hello.to_str().unwrap()]);
+    let o = run(&[
+        "--offline",
+        "-b",
+        "libccheck-fixture/musl",
+        hello.to_str().unwrap(),
+    ]);
     assert_eq!(o.code, 2);
-    assert!(o.stdout.contains("not in the offline catalog"), "{}", o.stdout);
+    assert!(
+        o.stdout.contains("not in the offline catalog"),
+        "{}",
+        o.stdout
+    );
 }
 
 #[test]
 fn inspect_ends_with_the_catalog_summary() {
     let o = run(&["inspect", fixture("newer-glibc").to_str().unwrap()]);
-    let last = o.stdout.lines().filter(|l| !l.is_empty()).last().unwrap();
+    let last = o.stdout.lines().rfind(|l| !l.is_empty()).unwrap();
     assert!(last.starts_with("  catalog:   loads on debian-13, distroless-base-debian13, distroless-cc-debian13, ubuntu-24.04;"), "{last}");
     assert!(last.contains("not on debian-12, distroless-base-debian12, distroless-cc-debian12, ubi-9, ubuntu-22.04 (GLIBC_2.38 not found in libc.so.6)"), "{last}");
-    assert!(last.contains("alpine-3.18…3.22 (no glibc loader; runs with gcompat)"), "{last}");
-    let (_, v) = json(&["inspect", "--format", "json", fixture("glibc-only").to_str().unwrap()]);
+    assert!(
+        last.contains("alpine-3.18…3.22 (no glibc loader; runs with gcompat)"),
+        "{last}"
+    );
+    let (_, v) = json(&[
+        "inspect",
+        "--format",
+        "json",
+        fixture("glibc-only").to_str().unwrap(),
+    ]);
     let fails = v["files"][0]["catalog"]["fails"].as_array().unwrap();
-    let alpine = fails.iter().find(|f| f["bases"][0] == "alpine-3.18").unwrap();
-    assert!(alpine["reason"].as_str().unwrap().contains("needs glibc: `__snprintf_chk`"), "{alpine}");
+    let alpine = fails
+        .iter()
+        .find(|f| f["bases"][0] == "alpine-3.18")
+        .unwrap();
+    assert!(
+        alpine["reason"]
+            .as_str()
+            .unwrap()
+            .contains("needs glibc: `__snprintf_chk`"),
+        "{alpine}"
+    );
 }
 
 #[test]
 fn bases_lists_aliases_and_catalog() {
     let o = run(&["bases"]);
     assert_eq!(o.code, 0);
-    assert!(o.stdout.contains("alpine             alpine:3.22"), "{}", o.stdout);
+    assert!(
+        o.stdout.contains("alpine             alpine:3.22"),
+        "{}",
+        o.stdout
+    );
     assert!(o.stdout.contains("ubuntu-22.04"), "{}", o.stdout);
     let (_, v) = json(&["bases", "--format", "json"]);
     assert_eq!(v["schema"], "libccheck/bases/v1");
     assert!(v["catalog"].as_array().unwrap().len() >= 19);
-    assert!(v["catalog"].as_array().unwrap().iter().all(|e| !e["source"].as_str().unwrap().is_empty()));
+    assert!(
+        v["catalog"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| !e["source"].as_str().unwrap().is_empty())
+    );
 }

@@ -13,7 +13,10 @@ pub fn fixtures() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
         let out = root().join("fixtures/out");
-        let st = Command::new(root().join("fixtures/build-binaries.sh")).arg(&out).status().expect("run build-binaries.sh");
+        let st = Command::new(root().join("fixtures/build-binaries.sh"))
+            .arg(&out)
+            .status()
+            .expect("run build-binaries.sh");
         assert!(st.success(), "fixtures/build-binaries.sh failed");
         out
     })
@@ -46,7 +49,8 @@ pub fn run(args: &[&str]) -> Output {
 
 pub fn json(args: &[&str]) -> (i32, serde_json::Value) {
     let o = run(args);
-    let v = serde_json::from_str(&o.stdout).unwrap_or_else(|e| panic!("bad JSON ({e}): {}\nstderr: {}", o.stdout, o.stderr));
+    let v = serde_json::from_str(&o.stdout)
+        .unwrap_or_else(|e| panic!("bad JSON ({e}): {}\nstderr: {}", o.stdout, o.stderr));
     (o.code, v)
 }
 
@@ -56,16 +60,35 @@ pub const BASES: [(&str, &str); 10] = [
     ("bullseye", "libccheck-fixture/debian-slim:bullseye"),
     ("bookworm", "libccheck-fixture/debian-slim:bookworm"),
     ("trixie", "libccheck-fixture/debian-slim:trixie"),
-    ("distroless-static", "libccheck-fixture/distroless-static:bookworm"),
-    ("distroless-base", "libccheck-fixture/distroless-base:bookworm"),
+    (
+        "distroless-static",
+        "libccheck-fixture/distroless-static:bookworm",
+    ),
+    (
+        "distroless-base",
+        "libccheck-fixture/distroless-base:bookworm",
+    ),
     ("distroless-cc", "libccheck-fixture/distroless-cc:bookworm"),
-    ("distroless-static-trixie", "libccheck-fixture/distroless-static:trixie"),
-    ("distroless-base-trixie", "libccheck-fixture/distroless-base:trixie"),
-    ("distroless-cc-trixie", "libccheck-fixture/distroless-cc:trixie"),
+    (
+        "distroless-static-trixie",
+        "libccheck-fixture/distroless-static:trixie",
+    ),
+    (
+        "distroless-base-trixie",
+        "libccheck-fixture/distroless-base:trixie",
+    ),
+    (
+        "distroless-cc-trixie",
+        "libccheck-fixture/distroless-cc:trixie",
+    ),
 ];
 
 pub fn image(short: &str) -> &'static str {
-    BASES.iter().find(|(s, _)| *s == short).unwrap_or_else(|| panic!("no fixture base {short}")).1
+    BASES
+        .iter()
+        .find(|(s, _)| *s == short)
+        .unwrap_or_else(|| panic!("no fixture base {short}"))
+        .1
 }
 
 /// Docker-backed tests need the daemon and the fixture images. They never skip silently: without
@@ -92,13 +115,66 @@ pub fn docker() -> bool {
 /// Ids of containers whose org.libccheck.run label equals `run_id` (or starts with `prefix-`).
 pub fn containers_of_run(run_id_or_pid_prefix: &str) -> Vec<String> {
     let o = Command::new("docker")
-        .args(["ps", "-a", "--filter", "label=org.libccheck.run", "--format", "{{.ID}} {{.Label \"org.libccheck.run\"}}"])
+        .args([
+            "ps",
+            "-a",
+            "--filter",
+            "label=org.libccheck.run",
+            "--format",
+            "{{.ID}} {{.Label \"org.libccheck.run\"}}",
+        ])
         .output()
         .unwrap();
     String::from_utf8_lossy(&o.stdout)
         .lines()
         .filter_map(|l| l.split_once(' '))
-        .filter(|(_, run)| *run == run_id_or_pid_prefix || run.starts_with(&format!("{run_id_or_pid_prefix}-")))
+        .filter(|(_, run)| {
+            *run == run_id_or_pid_prefix || run.starts_with(&format!("{run_id_or_pid_prefix}-"))
+        })
         .map(|(id, _)| id.to_string())
         .collect()
+}
+
+/// The Docker socket exposed on a 127.0.0.1 TCP port (socat), for DOCKER_HOST=tcp:// tests and
+/// for reaching Docker as a user the socket's permissions refuse. Stopped on drop.
+pub struct TcpDocker {
+    child: std::process::Child,
+    pub port: u16,
+}
+
+impl TcpDocker {
+    pub fn start() -> TcpDocker {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new("socat")
+            .args([
+                &format!("TCP-LISTEN:{port},bind=127.0.0.1,reuseaddr,fork"),
+                "UNIX-CONNECT:/var/run/docker.sock",
+            ])
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("socat (Debian package socat)");
+        let t = std::time::Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                t.elapsed() < std::time::Duration::from_secs(10),
+                "socat did not listen"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        TcpDocker { child, port }
+    }
+    pub fn host(&self) -> String {
+        format!("tcp://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for TcpDocker {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }

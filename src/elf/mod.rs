@@ -11,5 +11,5 @@ mod parse;
 mod profile;
 pub mod version;
 
-pub use parse::{parse, parse_for_loader, parse_with_exports, ElfError, Exports, ExportedSymbol};
+pub use parse::{ElfError, ExportedSymbol, Exports, parse, parse_for_loader, parse_with_exports};
 pub use profile::*;

@@ -16,7 +16,11 @@ pub struct NoteFacts {
 
 fn read_u32(b: &[u8], off: usize, little: bool) -> Option<u32> {
     let s: [u8; 4] = b.get(off..off.checked_add(4)?)?.try_into().ok()?;
-    Some(if little { u32::from_le_bytes(s) } else { u32::from_be_bytes(s) })
+    Some(if little {
+        u32::from_le_bytes(s)
+    } else {
+        u32::from_be_bytes(s)
+    })
 }
 
 fn align_up(v: usize, a: usize) -> Option<usize> {
@@ -36,10 +40,16 @@ pub fn scan(seg: &[u8], align: usize, little: bool, elf64: bool, facts: &mut Not
             return;
         };
         let name_start = off + 12;
-        let Some(desc_start) = align_up(name_start + namesz as usize, align) else { return };
-        let Some(desc_end) = desc_start.checked_add(descsz as usize) else { return };
-        let (Some(name), Some(desc)) = (seg.get(name_start..name_start + namesz as usize), seg.get(desc_start..desc_end))
-        else {
+        let Some(desc_start) = align_up(name_start + namesz as usize, align) else {
+            return;
+        };
+        let Some(desc_end) = desc_start.checked_add(descsz as usize) else {
+            return;
+        };
+        let (Some(name), Some(desc)) = (
+            seg.get(name_start..name_start + namesz as usize),
+            seg.get(desc_start..desc_end),
+        ) else {
             return;
         };
         if name == b"GNU\0" {
@@ -53,7 +63,9 @@ pub fn scan(seg: &[u8], align: usize, little: bool, elf64: bool, facts: &mut Not
                         3 => "FreeBSD",
                         _ => "unknown OS",
                     };
-                    let v: Vec<u32> = (1..4).filter_map(|i| read_u32(desc, i * 4, little)).collect();
+                    let v: Vec<u32> = (1..4)
+                        .filter_map(|i| read_u32(desc, i * 4, little))
+                        .collect();
                     facts.abi_tag = Some(format!("{os_name} {}.{}.{}", v[0], v[1], v[2]));
                 }
                 NT_GNU_PROPERTY_TYPE_0 => scan_properties(desc, little, elf64, facts),
@@ -71,18 +83,31 @@ fn scan_properties(desc: &[u8], little: bool, elf64: bool, facts: &mut NoteFacts
     let palign = if elf64 { 8 } else { 4 };
     let mut off = 0usize;
     while off + 8 <= desc.len() {
-        let (Some(ptype), Some(size)) = (read_u32(desc, off, little), read_u32(desc, off + 4, little)) else { return };
+        let (Some(ptype), Some(size)) =
+            (read_u32(desc, off, little), read_u32(desc, off + 4, little))
+        else {
+            return;
+        };
         let data = off + 8;
-        if ptype == GNU_PROPERTY_X86_ISA_1_NEEDED && size >= 4 {
-            if let Some(bits) = read_u32(desc, data, little) {
-                for (bit, name) in [(1, "x86-64-baseline"), (2, "x86-64-v2"), (4, "x86-64-v3"), (8, "x86-64-v4")] {
-                    if bits & bit != 0 {
-                        facts.x86_isa_needed.push(name.to_string());
-                    }
+        if ptype == GNU_PROPERTY_X86_ISA_1_NEEDED
+            && size >= 4
+            && let Some(bits) = read_u32(desc, data, little)
+        {
+            for (bit, name) in [
+                (1, "x86-64-baseline"),
+                (2, "x86-64-v2"),
+                (4, "x86-64-v3"),
+                (8, "x86-64-v4"),
+            ] {
+                if bits & bit != 0 {
+                    facts.x86_isa_needed.push(name.to_string());
                 }
             }
         }
-        match data.checked_add(size as usize).and_then(|e| align_up(e, palign)) {
+        match data
+            .checked_add(size as usize)
+            .and_then(|e| align_up(e, palign))
+        {
             Some(next) if next > off => off = next,
             _ => return,
         }
@@ -132,7 +157,13 @@ mod tests {
     fn garbage_does_not_panic() {
         let mut f = NoteFacts::default();
         scan(&[0xff; 40], 8, true, true, &mut f);
-        scan(&[1, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 5, 0, 0, 0], 4, true, true, &mut f);
+        scan(
+            &[1, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 5, 0, 0, 0],
+            4,
+            true,
+            true,
+            &mut f,
+        );
         assert_eq!(f, NoteFacts::default());
     }
 }

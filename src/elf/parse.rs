@@ -6,6 +6,7 @@
 //! demand.
 
 use goblin::container::{Container, Ctx};
+use goblin::elf::Elf;
 use goblin::elf::dynamic::{self, Dynamic};
 use goblin::elf::header::Header;
 use goblin::elf::program_header::{self, ProgramHeader};
@@ -13,7 +14,6 @@ use goblin::elf::reloc::RelocSection;
 use goblin::elf::section_header::{self, SectionHeader};
 use goblin::elf::sym::{self, Symtab};
 use goblin::elf::symver::{VerdefSection, VerneedSection, VersymSection};
-use goblin::elf::Elf;
 
 use super::notes::{self, NoteFacts};
 use super::profile::{self, BinaryProfile};
@@ -107,9 +107,19 @@ fn check_extent(len: usize, off: u64, size: u64, what: &str) -> Result<(), ElfEr
     match off.checked_add(size) {
         Some(end) if end <= len as u64 => Ok(()),
         _ => {
-            let msg = format!("{what} ends at byte {} but the file has {len} bytes", off as u128 + size as u128);
-            let header_level = matches!(what, "program header table" | "a loadable segment" | "section header table");
-            Err(if header_level { ElfError::Truncated(msg) } else { ElfError::Corrupt(msg) })
+            let msg = format!(
+                "{what} ends at byte {} but the file has {len} bytes",
+                off as u128 + size as u128
+            );
+            let header_level = matches!(
+                what,
+                "program header table" | "a loadable segment" | "section header table"
+            );
+            Err(if header_level {
+                ElfError::Truncated(msg)
+            } else {
+                ElfError::Corrupt(msg)
+            })
         }
     }
 }
@@ -135,7 +145,11 @@ pub fn parse_for_loader(bytes: &[u8]) -> Result<(BinaryProfile, Exports), ElfErr
     Ok((profile::build(raw), exports))
 }
 
-pub(crate) fn read(bytes: &[u8], mut exports: Option<&mut Exports>, relocations: bool) -> Result<Raw, ElfError> {
+pub(crate) fn read(
+    bytes: &[u8],
+    mut exports: Option<&mut Exports>,
+    relocations: bool,
+) -> Result<Raw, ElfError> {
     if bytes.is_empty() {
         return Err(ElfError::Empty);
     }
@@ -143,14 +157,19 @@ pub(crate) fn read(bytes: &[u8], mut exports: Option<&mut Exports>, relocations:
         return Err(ElfError::NotElf);
     }
     if bytes.len() < 52 {
-        return Err(ElfError::Truncated(format!("ELF header needs at least 52 bytes, file has {}", bytes.len())));
+        return Err(ElfError::Truncated(format!(
+            "ELF header needs at least 52 bytes, file has {}",
+            bytes.len()
+        )));
     }
     let header: Header = Elf::parse_header(bytes).map_err(|e| match bytes.len() {
         n if n < 64 => ElfError::Truncated(format!("ELF header cut short ({n} bytes): {e}")),
         _ => corrupt("ELF header", e),
     })?;
     let container = header.container().map_err(|e| corrupt("ELF class", e))?;
-    let endian = header.endianness().map_err(|e| corrupt("ELF data encoding", e))?;
+    let endian = header
+        .endianness()
+        .map_err(|e| corrupt("ELF data encoding", e))?;
     let ctx = Ctx::new(container, endian);
     let len = bytes.len();
 
@@ -162,7 +181,12 @@ pub(crate) fn read(bytes: &[u8], mut exports: Option<&mut Exports>, relocations:
         ..Raw::default()
     };
 
-    check_extent(len, header.e_phoff, header.e_phnum as u64 * header.e_phentsize as u64, "program header table")?;
+    check_extent(
+        len,
+        header.e_phoff,
+        header.e_phnum as u64 * header.e_phentsize as u64,
+        "program header table",
+    )?;
     let phdrs = ProgramHeader::parse(bytes, header.e_phoff as usize, header.e_phnum as usize, ctx)
         .map_err(|e| corrupt("program headers", e))?;
     for ph in &phdrs {
@@ -171,14 +195,21 @@ pub(crate) fn read(bytes: &[u8], mut exports: Option<&mut Exports>, relocations:
         }
     }
     let shdrs = if header.e_shoff != 0 && header.e_shnum != 0 {
-        check_extent(len, header.e_shoff, header.e_shnum as u64 * header.e_shentsize as u64, "section header table")?;
+        check_extent(
+            len,
+            header.e_shoff,
+            header.e_shnum as u64 * header.e_shentsize as u64,
+            "section header table",
+        )?;
         SectionHeader::parse(bytes, header.e_shoff as usize, header.e_shnum as usize, ctx)
             .map_err(|e| corrupt("section header table", e))?
     } else {
         Vec::new()
     };
     raw.has_section_headers = !shdrs.is_empty();
-    raw.has_symtab = shdrs.iter().any(|s| s.sh_type == section_header::SHT_SYMTAB);
+    raw.has_symtab = shdrs
+        .iter()
+        .any(|s| s.sh_type == section_header::SHT_SYMTAB);
 
     for ph in &phdrs {
         match ph.p_type {
@@ -186,14 +217,22 @@ pub(crate) fn read(bytes: &[u8], mut exports: Option<&mut Exports>, relocations:
                 let start = ph.p_offset as usize;
                 let seg = bytes
                     .get(start..start.saturating_add(ph.p_filesz as usize))
-                    .ok_or_else(|| ElfError::Truncated("PT_INTERP lies beyond the end of the file".into()))?;
+                    .ok_or_else(|| {
+                        ElfError::Truncated("PT_INTERP lies beyond the end of the file".into())
+                    })?;
                 let end = seg.iter().position(|&b| b == 0).unwrap_or(seg.len());
                 raw.interpreter = Some(String::from_utf8_lossy(&seg[..end]).into_owned());
             }
             program_header::PT_NOTE => {
                 let start = ph.p_offset as usize;
                 if let Some(seg) = bytes.get(start..start.saturating_add(ph.p_filesz as usize)) {
-                    notes::scan(seg, ph.p_align as usize, raw.little, raw.elf64, &mut raw.notes);
+                    notes::scan(
+                        seg,
+                        ph.p_align as usize,
+                        raw.little,
+                        raw.elf64,
+                        &mut raw.notes,
+                    );
                 }
             }
             _ => {}
@@ -209,19 +248,42 @@ pub(crate) fn read(bytes: &[u8], mut exports: Option<&mut Exports>, relocations:
     let dynstr: &[u8] = if info.strsz == 0 {
         &[]
     } else {
-        bytes.get(info.strtab..info.strtab.saturating_add(info.strsz)).ok_or_else(|| {
-            corrupt("dynamic string table", format!("offset {:#x}+{:#x} outside the file", info.strtab, info.strsz))
-        })?
+        bytes
+            .get(info.strtab..info.strtab.saturating_add(info.strsz))
+            .ok_or_else(|| {
+                corrupt(
+                    "dynamic string table",
+                    format!(
+                        "offset {:#x}+{:#x} outside the file",
+                        info.strtab, info.strsz
+                    ),
+                )
+            })?
     };
     let dstr = |off: u64| -> Result<String, ElfError> {
-        cstr(dynstr, off as usize).ok_or_else(|| corrupt("dynamic section", format!("string offset {off:#x} outside .dynstr")))
+        cstr(dynstr, off as usize).ok_or_else(|| {
+            corrupt(
+                "dynamic section",
+                format!("string offset {off:#x} outside .dynstr"),
+            )
+        })
     };
     for d in &dynamic.dyns {
         match d.d_tag {
             dynamic::DT_NEEDED => raw.needed.push(dstr(d.d_val)?),
             dynamic::DT_SONAME => raw.soname = Some(dstr(d.d_val)?),
-            dynamic::DT_RPATH => raw.rpath.extend(dstr(d.d_val)?.split(':').filter(|s| !s.is_empty()).map(String::from)),
-            dynamic::DT_RUNPATH => raw.runpath.extend(dstr(d.d_val)?.split(':').filter(|s| !s.is_empty()).map(String::from)),
+            dynamic::DT_RPATH => raw.rpath.extend(
+                dstr(d.d_val)?
+                    .split(':')
+                    .filter(|s| !s.is_empty())
+                    .map(String::from),
+            ),
+            dynamic::DT_RUNPATH => raw.runpath.extend(
+                dstr(d.d_val)?
+                    .split(':')
+                    .filter(|s| !s.is_empty())
+                    .map(String::from),
+            ),
             dynamic::DT_FLAGS => raw.flags = d.d_val,
             dynamic::DT_FLAGS_1 => raw.flags_1 = d.d_val,
             dynamic::DT_BIND_NOW => raw.bind_now_tag = true,
@@ -231,13 +293,17 @@ pub(crate) fn read(bytes: &[u8], mut exports: Option<&mut Exports>, relocations:
     }
 
     // .dynsym: its section header gives the count; the same for its string table.
-    let Some(dynsym_sh) = shdrs.iter().find(|s| s.sh_type == section_header::SHT_DYNSYM) else {
+    let Some(dynsym_sh) = shdrs
+        .iter()
+        .find(|s| s.sh_type == section_header::SHT_DYNSYM)
+    else {
         return Ok(raw);
     };
     check_extent(len, dynsym_sh.sh_offset, dynsym_sh.sh_size, ".dynsym")?;
     let entsize = if raw.elf64 { 24 } else { 16 };
     let count = (dynsym_sh.sh_size / entsize) as usize;
-    let syms = Symtab::parse(bytes, dynsym_sh.sh_offset as usize, count, ctx).map_err(|e| corrupt(".dynsym", e))?;
+    let syms = Symtab::parse(bytes, dynsym_sh.sh_offset as usize, count, ctx)
+        .map_err(|e| corrupt(".dynsym", e))?;
     let symstr: &[u8] = match shdrs.get(dynsym_sh.sh_link as usize) {
         Some(s) => {
             check_extent(len, s.sh_offset, s.sh_size, ".dynstr")?;
@@ -246,16 +312,21 @@ pub(crate) fn read(bytes: &[u8], mut exports: Option<&mut Exports>, relocations:
         None => dynstr,
     };
 
-    let versym = VersymSection::parse(bytes, &shdrs, ctx).map_err(|e| corrupt(".gnu.version", e))?;
-    let verneed = VerneedSection::parse(bytes, &shdrs, ctx).map_err(|e| corrupt(".gnu.version_r", e))?;
-    let verdef = VerdefSection::parse(bytes, &shdrs, ctx).map_err(|e| corrupt(".gnu.version_d", e))?;
+    let versym =
+        VersymSection::parse(bytes, &shdrs, ctx).map_err(|e| corrupt(".gnu.version", e))?;
+    let verneed =
+        VerneedSection::parse(bytes, &shdrs, ctx).map_err(|e| corrupt(".gnu.version_r", e))?;
+    let verdef =
+        VerdefSection::parse(bytes, &shdrs, ctx).map_err(|e| corrupt(".gnu.version_d", e))?;
     // Version strings live in the string table the version sections link to (normally .dynstr).
     let vstr = |sh_type: u32| -> &[u8] {
         shdrs
             .iter()
             .find(|s| s.sh_type == sh_type)
             .and_then(|s| shdrs.get(s.sh_link as usize))
-            .and_then(|s| bytes.get(s.sh_offset as usize..(s.sh_offset.saturating_add(s.sh_size)) as usize))
+            .and_then(|s| {
+                bytes.get(s.sh_offset as usize..(s.sh_offset.saturating_add(s.sh_size)) as usize)
+            })
             .unwrap_or(symstr)
     };
 
@@ -292,8 +363,12 @@ pub(crate) fn read(bytes: &[u8], mut exports: Option<&mut Exports>, relocations:
     // simulation needs them, `inspect` does not, and big libraries have big tables).
     let mut reloc_syms: std::collections::HashSet<usize> = std::collections::HashSet::new();
     if relocations {
-        let rela_plt = info.pltrel as u64 == dynamic::DT_RELA;
-        for (off, size, is_rela) in [(info.rela, info.relasz, true), (info.rel, info.relsz, false), (info.jmprel, info.pltrelsz, rela_plt)] {
+        let rela_plt = info.pltrel == dynamic::DT_RELA;
+        for (off, size, is_rela) in [
+            (info.rela, info.relasz, true),
+            (info.rel, info.relsz, false),
+            (info.jmprel, info.pltrelsz, rela_plt),
+        ] {
             if size == 0 || off.checked_add(size).is_none_or(|e| e > len) {
                 continue;
             }
@@ -324,16 +399,27 @@ pub(crate) fn read(bytes: &[u8], mut exports: Option<&mut Exports>, relocations:
                 .filter(|&v| v >= 2)
                 .and_then(|v| need_by_index.iter().find(|(i, _, _)| *i == v))
                 .map(|(_, l, v)| (l.clone(), v.clone()));
-            raw.undefined.push(RawUndefined { name, weak: bind == sym::STB_WEAK, version });
+            raw.undefined.push(RawUndefined {
+                name,
+                weak: bind == sym::STB_WEAK,
+                version,
+            });
         } else if let Some(ex) = exports.as_deref_mut() {
             let exported_bind = matches!(bind, sym::STB_GLOBAL | sym::STB_WEAK | STB_GNU_UNIQUE);
             let vis = s.st_other & 0x3;
-            if !exported_bind || typ == sym::STT_SECTION || typ == sym::STT_FILE || !(vis == 0 || vis == 3) {
+            if !exported_bind
+                || typ == sym::STT_SECTION
+                || typ == sym::STT_FILE
+                || !(vis == 0 || vis == 3)
+            {
                 continue;
             }
             let (version, default) = match vidx {
                 Some(v) if v & 0x7fff >= 2 => {
-                    let name = def_by_index.iter().find(|(i, _)| *i == v & 0x7fff).map(|(_, n)| n.clone());
+                    let name = def_by_index
+                        .iter()
+                        .find(|(i, _)| *i == v & 0x7fff)
+                        .map(|(_, n)| n.clone());
                     (name, v & 0x8000 == 0)
                 }
                 _ => (None, true),
@@ -342,7 +428,11 @@ pub(crate) fn read(bytes: &[u8], mut exports: Option<&mut Exports>, relocations:
             if !default && reloc_syms.contains(&i) {
                 raw.hidden_self_refs.push(name.clone());
             }
-            ex.symbols.push(ExportedSymbol { name, version, default });
+            ex.symbols.push(ExportedSymbol {
+                name,
+                version,
+                default,
+            });
         }
     }
     Ok(raw)

@@ -38,7 +38,10 @@ impl Kind {
     }
     /// Can the kernel execute it directly?
     pub fn is_program(self) -> bool {
-        matches!(self, Kind::Executable | Kind::Pie | Kind::Static | Kind::StaticPie)
+        matches!(
+            self,
+            Kind::Executable | Kind::Pie | Kind::Static | Kind::StaticPie
+        )
     }
 }
 
@@ -162,7 +165,8 @@ impl BinaryProfile {
     }
     /// `2.34` when the file needs GLIBC_2.34 at most.
     pub fn glibc_min(&self) -> Option<&str> {
-        self.highest("GLIBC").and_then(|h| version::glibc_number(&h.version))
+        self.highest("GLIBC")
+            .and_then(|h| version::glibc_number(&h.version))
     }
 }
 
@@ -179,19 +183,28 @@ fn machine_name(m: u16) -> String {
         EM_S390 => "s390".into(),
         EM_MIPS => "mips".into(),
         258 => "loongarch".into(),
-        other => format!("{} ({other})", machine_to_str(other).trim_start_matches("EM_").to_lowercase()),
+        other => format!(
+            "{} ({other})",
+            machine_to_str(other)
+                .trim_start_matches("EM_")
+                .to_lowercase()
+        ),
     }
 }
 
 /// Is this path a glibc dynamic loader name (`ld-linux-x86-64.so.2`, `ld-linux.so.2`, `ld64.so.2`, …)?
 pub fn is_glibc_loader(path: &str) -> bool {
     let base = path.rsplit('/').next().unwrap_or(path);
-    (base.starts_with("ld-linux") || base.starts_with("ld64.so") || base == "ld.so.1") && base.contains(".so")
+    (base.starts_with("ld-linux") || base.starts_with("ld64.so") || base == "ld.so.1")
+        && base.contains(".so")
 }
 
 /// Is this path musl's loader (`ld-musl-x86_64.so.1`)?
 pub fn is_musl_loader(path: &str) -> bool {
-    path.rsplit('/').next().unwrap_or(path).starts_with("ld-musl-")
+    path.rsplit('/')
+        .next()
+        .unwrap_or(path)
+        .starts_with("ld-musl-")
 }
 
 /// Sonames only musl provides: Alpine's `libc.musl-<arch>.so.1` and the bare `libc.so` Debian's musl-gcc links.
@@ -216,25 +229,41 @@ fn classify_libc(raw: &Raw, kind: Kind) -> Libc {
             musl.push(format!("needs {n} (no version suffix)"));
         }
     }
-    if raw.verneed.iter().any(|(_, vs)| vs.iter().any(|(v, _)| v.starts_with("GLIBC_"))) {
+    if raw
+        .verneed
+        .iter()
+        .any(|(_, vs)| vs.iter().any(|(v, _)| v.starts_with("GLIBC_")))
+    {
         glibc.push("needs GLIBC_ symbol versions".to_string());
     }
     let interp_musl = raw.interpreter.as_deref().is_some_and(is_musl_loader);
     if !musl.is_empty() && (interp_musl || glibc.is_empty()) {
-        return Libc { flavour: LibcFlavour::Musl, evidence: musl };
+        return Libc {
+            flavour: LibcFlavour::Musl,
+            evidence: musl,
+        };
     }
     if !glibc.is_empty() {
-        return Libc { flavour: LibcFlavour::Glibc, evidence: glibc };
+        return Libc {
+            flavour: LibcFlavour::Glibc,
+            evidence: glibc,
+        };
     }
     if matches!(kind, Kind::Static | Kind::StaticPie) {
-        return Libc { flavour: LibcFlavour::Static, evidence: vec!["no interpreter and no needed libraries".into()] };
+        return Libc {
+            flavour: LibcFlavour::Static,
+            evidence: vec!["no interpreter and no needed libraries".into()],
+        };
     }
     let why = match &raw.interpreter {
         Some(i) => format!("unrecognised interpreter {i}"),
         None if raw.needed.is_empty() => "no libc dependency".to_string(),
         None => "no libc among the needed libraries".to_string(),
     };
-    Libc { flavour: LibcFlavour::Unknown, evidence: vec![why] }
+    Libc {
+        flavour: LibcFlavour::Unknown,
+        evidence: vec![why],
+    }
 }
 
 fn classify_kind(raw: &Raw) -> Kind {
@@ -274,18 +303,27 @@ pub(crate) fn build(raw: Raw) -> BinaryProfile {
                     let mut symbols: Vec<String> = raw
                         .undefined
                         .iter()
-                        .filter(|u| u.version.as_ref().is_some_and(|(l, ver)| l == lib && ver == v))
+                        .filter(|u| {
+                            u.version
+                                .as_ref()
+                                .is_some_and(|(l, ver)| l == lib && ver == v)
+                        })
                         .map(|u| u.name.clone())
                         .collect();
                     symbols.sort();
                     symbols.dedup();
-                    VersionNeed { version: v.clone(), weak: *weak, symbols }
+                    VersionNeed {
+                        version: v.clone(),
+                        weak: *weak,
+                        symbols,
+                    }
                 })
                 .collect(),
         })
         .collect();
     for l in &mut version_needs {
-        l.versions.sort_by(|a, b| version::compare(&a.version, &b.version));
+        l.versions
+            .sort_by(|a, b| version::compare(&a.version, &b.version));
     }
 
     let mut highest: Vec<HighestVersion> = Vec::new();
@@ -299,7 +337,12 @@ pub(crate) fn build(raw: Raw) -> BinaryProfile {
             match highest.iter_mut().find(|h| h.family == family) {
                 Some(h) => match version::compare(&v.version, &h.version) {
                     std::cmp::Ordering::Greater => {
-                        *h = HighestVersion { family, version: v.version.clone(), library: l.library.clone(), symbols: v.symbols.clone() }
+                        *h = HighestVersion {
+                            family,
+                            version: v.version.clone(),
+                            library: l.library.clone(),
+                            symbols: v.symbols.clone(),
+                        }
                     }
                     std::cmp::Ordering::Equal => {
                         h.symbols.extend(v.symbols.iter().cloned());
@@ -317,30 +360,54 @@ pub(crate) fn build(raw: Raw) -> BinaryProfile {
             }
         }
     }
-    let rank = |f: &str| ["GLIBC", "GLIBCXX", "CXXABI", "GCC"].iter().position(|x| *x == f).unwrap_or(99);
-    highest.sort_by(|a, b| rank(&a.family).cmp(&rank(&b.family)).then(a.family.cmp(&b.family)));
+    let rank = |f: &str| {
+        ["GLIBC", "GLIBCXX", "CXXABI", "GCC"]
+            .iter()
+            .position(|x| *x == f)
+            .unwrap_or(99)
+    };
+    highest.sort_by(|a, b| {
+        rank(&a.family)
+            .cmp(&rank(&b.family))
+            .then(a.family.cmp(&b.family))
+    });
 
     let mut glibc_private: Vec<String> = raw
         .undefined
         .iter()
-        .filter(|u| u.version.as_ref().is_some_and(|(_, v)| v == "GLIBC_PRIVATE"))
+        .filter(|u| {
+            u.version
+                .as_ref()
+                .is_some_and(|(_, v)| v == "GLIBC_PRIVATE")
+        })
         .map(|u| u.name.clone())
         .collect();
     glibc_private.sort();
-    let glibc_abi_dt_relr = raw.verneed.iter().any(|(_, vs)| vs.iter().any(|(v, _)| v == "GLIBC_ABI_DT_RELR"));
+    let glibc_abi_dt_relr = raw
+        .verneed
+        .iter()
+        .any(|(_, vs)| vs.iter().any(|(v, _)| v == "GLIBC_ABI_DT_RELR"));
 
     let versioned_undefined = raw
         .undefined
         .iter()
         .filter_map(|u| {
-            u.version.as_ref().map(|(l, v)| VersionedSymbol { name: u.name.clone(), weak: u.weak, library: l.clone(), version: v.clone() })
+            u.version.as_ref().map(|(l, v)| VersionedSymbol {
+                name: u.name.clone(),
+                weak: u.weak,
+                library: l.clone(),
+                version: v.clone(),
+            })
         })
         .collect();
     let mut unversioned_undefined: Vec<UndefinedSymbol> = raw
         .undefined
         .iter()
         .filter(|u| u.version.is_none())
-        .map(|u| UndefinedSymbol { name: u.name.clone(), weak: u.weak })
+        .map(|u| UndefinedSymbol {
+            name: u.name.clone(),
+            weak: u.weak,
+        })
         .collect();
     unversioned_undefined.sort_by(|a, b| a.name.cmp(&b.name));
     unversioned_undefined.dedup();
@@ -376,7 +443,9 @@ pub(crate) fn build(raw: Raw) -> BinaryProfile {
 
 /// Expand `$ORIGIN` / `${ORIGIN}` in an RPATH/RUNPATH entry against the file's directory.
 pub fn expand_origin(entry: &str, origin: &str) -> String {
-    entry.replace("${ORIGIN}", origin).replace("$ORIGIN", origin)
+    entry
+        .replace("${ORIGIN}", origin)
+        .replace("$ORIGIN", origin)
 }
 
 #[cfg(test)]
@@ -398,7 +467,10 @@ mod tests {
     #[test]
     fn origin_expansion() {
         assert_eq!(expand_origin("$ORIGIN/lib", "/opt/app"), "/opt/app/lib");
-        assert_eq!(expand_origin("${ORIGIN}/../lib", "/opt/app/bin"), "/opt/app/bin/../lib");
+        assert_eq!(
+            expand_origin("${ORIGIN}/../lib", "/opt/app/bin"),
+            "/opt/app/bin/../lib"
+        );
         assert_eq!(expand_origin("/usr/lib", "/x"), "/usr/lib");
     }
 }

@@ -48,15 +48,27 @@ pub struct AuditReport {
 }
 
 impl AuditReport {
-    pub fn new(source: SourceSummary, targets: Vec<TargetResult>, allow_mismatch: bool) -> AuditReport {
-        let exit_code = if targets.iter().any(|t| t.error.is_some() || (!allow_mismatch && t.mismatches > 0)) {
+    pub fn new(
+        source: SourceSummary,
+        targets: Vec<TargetResult>,
+        allow_mismatch: bool,
+    ) -> AuditReport {
+        let exit_code = if targets
+            .iter()
+            .any(|t| t.error.is_some() || (!allow_mismatch && t.mismatches > 0))
+        {
             2
         } else if targets.iter().any(|t| t.broken > 0) {
             1
         } else {
             0
         };
-        AuditReport { schema: SCHEMA, source, targets, exit_code }
+        AuditReport {
+            schema: SCHEMA,
+            source,
+            targets,
+            exit_code,
+        }
     }
 }
 
@@ -65,7 +77,11 @@ pub fn json(r: &AuditReport) -> String {
 }
 
 fn plural(n: usize, one: &str) -> String {
-    if n == 1 { format!("1 {one}") } else { format!("{n} {one}s") }
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {one}s")
+    }
 }
 
 pub fn human(r: &AuditReport) -> String {
@@ -75,25 +91,60 @@ pub fn human(r: &AuditReport) -> String {
         Some(pm) => format!("{pm}, {} packages", s.packages),
         None => "no package database".into(),
     };
-    let what = if s.all { "all of them audited".to_string() } else { format!("{} the application's own (--all audits every one)", s.audited) };
-    let _ = writeln!(o, "audit of {} ({}; {pm}): {}, {what}", s.name, s.kind, plural(s.elf_files, "ELF file"));
+    let what = if s.all {
+        "all of them audited".to_string()
+    } else {
+        format!(
+            "{} the application's own (--all audits every one)",
+            s.audited
+        )
+    };
+    let _ = writeln!(
+        o,
+        "audit of {} ({}; {pm}): {}, {what}",
+        s.name,
+        s.kind,
+        plural(s.elf_files, "ELF file")
+    );
     for (p, e) in &s.unreadable {
         let _ = writeln!(o, "  could not read {p}: {e}");
     }
     o.push('\n');
-    let w = r.targets.iter().map(|t| t.base.len()).max().unwrap_or(6).max(6);
+    let w = r
+        .targets
+        .iter()
+        .map(|t| t.base.len())
+        .max()
+        .unwrap_or(6)
+        .max(6);
     let _ = writeln!(o, "{:w$}  {:12}  BREAKS", "TARGET", "LIBC");
     for t in &r.targets {
         let status = match &t.error {
             Some(e) => format!("error: {e}"),
             None => format!("{} of {}", t.broken, t.audited),
         };
-        let _ = writeln!(o, "{:w$}  {:12}  {status}", t.base, t.libc.as_deref().unwrap_or("?"));
+        let _ = writeln!(
+            o,
+            "{:w$}  {:12}  {status}",
+            t.base,
+            t.libc.as_deref().unwrap_or("?")
+        );
     }
     for t in r.targets.iter().filter(|t| !t.groups.is_empty()) {
-        let _ = writeln!(o, "\n{} ({}): {} of {} break", t.base, t.libc.as_deref().unwrap_or("?"), plural(t.broken, "file"), t.audited);
+        let _ = writeln!(
+            o,
+            "\n{} ({}): {} of {} break",
+            t.base,
+            t.libc.as_deref().unwrap_or("?"),
+            plural(t.broken, "file"),
+            t.audited
+        );
         for g in &t.groups {
-            let hint = g.hint.as_ref().map(|h| format!(" — {h}")).unwrap_or_default();
+            let hint = g
+                .hint
+                .as_ref()
+                .map(|h| format!(" — {h}"))
+                .unwrap_or_default();
             let _ = writeln!(o, "  {}: {}{hint}", g.cause, plural(g.files.len(), "file"));
             for f in &g.files {
                 let _ = writeln!(o, "    {f}");
@@ -139,13 +190,27 @@ pub fn markdown(r: &AuditReport) -> String {
             None if t.broken == 0 => format!("✅ 0 of {}", t.audited),
             None => format!("❌ {} of {}", t.broken, t.audited),
         };
-        let _ = writeln!(o, "| {} | {} | {status} |", t.base, t.libc.as_deref().unwrap_or("?"));
+        let _ = writeln!(
+            o,
+            "| {} | {} | {status} |",
+            t.base,
+            t.libc.as_deref().unwrap_or("?")
+        );
     }
     for t in r.targets.iter().filter(|t| !t.groups.is_empty()) {
         let _ = writeln!(o, "\n#### {}\n", t.base);
         for g in &t.groups {
-            let hint = g.hint.as_ref().map(|h| format!(" — {h}")).unwrap_or_default();
-            let _ = writeln!(o, "- **{}**: {}{hint}", g.cause, plural(g.files.len(), "file"));
+            let hint = g
+                .hint
+                .as_ref()
+                .map(|h| format!(" — {h}"))
+                .unwrap_or_default();
+            let _ = writeln!(
+                o,
+                "- **{}**: {}{hint}",
+                g.cause,
+                plural(g.files.len(), "file")
+            );
             for f in &g.files {
                 let _ = writeln!(o, "  - `{f}`");
             }

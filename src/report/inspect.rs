@@ -42,13 +42,18 @@ pub fn headline(p: &BinaryProfile) -> String {
                 if h.symbols.is_empty() {
                     parts.push(format!("needs glibc ≥ {num}"));
                 } else {
-                    parts.push(format!("needs glibc ≥ {num} (because of {})", short_list(&h.symbols, 3)));
+                    parts.push(format!(
+                        "needs glibc ≥ {num} (because of {})",
+                        short_list(&h.symbols, 3)
+                    ));
                 }
             }
             None => parts.push("needs glibc".into()),
         },
         LibcFlavour::Musl => parts.push("needs musl".into()),
-        LibcFlavour::Static => parts.push(format!("{}: needs no libc at run time", p.kind.describe())),
+        LibcFlavour::Static => {
+            parts.push(format!("{}: needs no libc at run time", p.kind.describe()))
+        }
         LibcFlavour::Unknown => parts.push(format!("{} with no known libc", p.kind.describe())),
     }
     if let Some(i) = &p.interpreter {
@@ -60,9 +65,17 @@ pub fn headline(p: &BinaryProfile) -> String {
         .iter()
         .filter(|n| !is_libc_family(n))
         .map(|n| {
-            let vs: Vec<&str> =
-                p.highest_versions.iter().filter(|h| h.family != "GLIBC" && &h.library == n).map(|h| h.version.as_str()).collect();
-            if vs.is_empty() { n.clone() } else { format!("{n} ({})", vs.join(", ")) }
+            let vs: Vec<&str> = p
+                .highest_versions
+                .iter()
+                .filter(|h| h.family != "GLIBC" && &h.library == n)
+                .map(|h| h.version.as_str())
+                .collect();
+            if vs.is_empty() {
+                n.clone()
+            } else {
+                format!("{n} ({})", vs.join(", "))
+            }
         })
         .collect();
     if !others.is_empty() {
@@ -72,7 +85,15 @@ pub fn headline(p: &BinaryProfile) -> String {
 }
 
 fn is_libc_family(n: &str) -> bool {
-    ["libc.so.6", "libm.so.6", "libpthread.so.0", "libdl.so.2", "librt.so.1", "libc.so"].contains(&n)
+    [
+        "libc.so.6",
+        "libm.so.6",
+        "libpthread.so.0",
+        "libdl.so.2",
+        "librt.so.1",
+        "libc.so",
+    ]
+    .contains(&n)
         || crate::elf::is_musl_libc_name(n)
         || n.starts_with("ld-linux")
 }
@@ -87,7 +108,11 @@ pub fn human_file(f: &FileReport, out: &mut String) {
         p.machine,
         p.endian,
         p.kind.describe(),
-        if p.stripped { "stripped" } else { "not stripped" },
+        if p.stripped {
+            "stripped"
+        } else {
+            "not stripped"
+        },
         p.libc.flavour,
         p.libc.evidence.join("; ")
     );
@@ -98,9 +123,16 @@ pub fn human_file(f: &FileReport, out: &mut String) {
         let _ = writeln!(out, "  soname:    {s}");
     }
     if !p.version_definitions.is_empty() {
-        let _ = writeln!(out, "  defines:   {}", short_list(&p.version_definitions, 8));
+        let _ = writeln!(
+            out,
+            "  defines:   {}",
+            short_list(&p.version_definitions, 8)
+        );
     }
-    for (label, raw, exp) in [("rpath", &p.rpath, &f.rpath_expanded), ("runpath", &p.runpath, &f.runpath_expanded)] {
+    for (label, raw, exp) in [
+        ("rpath", &p.rpath, &f.rpath_expanded),
+        ("runpath", &p.runpath, &f.runpath_expanded),
+    ] {
         for (r, e) in raw.iter().zip(exp) {
             if r == e {
                 let _ = writeln!(out, "  {label:<9}  {r}");
@@ -114,20 +146,44 @@ pub fn human_file(f: &FileReport, out: &mut String) {
         for v in &l.versions {
             let label = if first { "versions:" } else { "" };
             first = false;
-            let syms = if v.symbols.is_empty() { "(no symbol; required as a whole)".to_string() } else { short_list(&v.symbols, 6) };
+            let syms = if v.symbols.is_empty() {
+                "(no symbol; required as a whole)".to_string()
+            } else {
+                short_list(&v.symbols, 6)
+            };
             let weak = if v.weak { " (weak)" } else { "" };
-            let _ = writeln!(out, "  {label:<10} {} {}{weak} ← {syms}", l.library, v.version);
+            let _ = writeln!(
+                out,
+                "  {label:<10} {} {}{weak} ← {syms}",
+                l.library, v.version
+            );
         }
     }
     if !p.glibc_private.is_empty() {
-        let _ = writeln!(out, "  GLIBC_PRIVATE: {} (only the exact glibc build it was linked against has these)", short_list(&p.glibc_private, 6));
+        let _ = writeln!(
+            out,
+            "  GLIBC_PRIVATE: {} (only the exact glibc build it was linked against has these)",
+            short_list(&p.glibc_private, 6)
+        );
     }
     if p.glibc_abi_dt_relr {
-        let _ = writeln!(out, "  needs GLIBC_ABI_DT_RELR: the loader must support DT_RELR (glibc ≥ 2.36)");
+        let _ = writeln!(
+            out,
+            "  needs GLIBC_ABI_DT_RELR: the loader must support DT_RELR (glibc ≥ 2.36)"
+        );
     }
     if !p.unversioned_undefined.is_empty() {
-        let names: Vec<String> =
-            p.unversioned_undefined.iter().map(|u| if u.weak { format!("{} (weak)", u.name) } else { u.name.clone() }).collect();
+        let names: Vec<String> = p
+            .unversioned_undefined
+            .iter()
+            .map(|u| {
+                if u.weak {
+                    format!("{} (weak)", u.name)
+                } else {
+                    u.name.clone()
+                }
+            })
+            .collect();
         let _ = writeln!(out, "  unversioned undefined: {}", short_list(&names, 8));
     }
     let mut flags = Vec::new();

@@ -83,12 +83,31 @@ impl Report {
 
     /// A report from its parts (also how `libccheck merge` rebuilds one): the summary and the
     /// exit code are computed here.
-    pub fn from_parts(run_id: &str, mode: &str, binary: BinarySummary, exec_args: Option<Vec<String>>, bases: Vec<BaseResult>, allow_mismatch: bool) -> Report {
-        let mismatches: Vec<String> = bases.iter().filter(|b| b.agree == Some(false)).map(|b| b.base.clone()).collect();
+    pub fn from_parts(
+        run_id: &str,
+        mode: &str,
+        binary: BinarySummary,
+        exec_args: Option<Vec<String>>,
+        bases: Vec<BaseResult>,
+        allow_mismatch: bool,
+    ) -> Report {
+        let mismatches: Vec<String> = bases
+            .iter()
+            .filter(|b| b.agree == Some(false))
+            .map(|b| b.base.clone())
+            .collect();
         let ok = bases.iter().filter(|b| b.verdict == Verdict::Ok).count();
         let errors = bases.iter().filter(|b| b.verdict == Verdict::Error).count();
-        let required_failing: Vec<String> = bases.iter().filter(|b| b.required && b.verdict != Verdict::Ok).map(|b| b.base.clone()).collect();
-        let exit_code = if bases.iter().any(|b| b.required && b.verdict == Verdict::Error) || (!allow_mismatch && !mismatches.is_empty()) {
+        let required_failing: Vec<String> = bases
+            .iter()
+            .filter(|b| b.required && b.verdict != Verdict::Ok)
+            .map(|b| b.base.clone())
+            .collect();
+        let exit_code = if bases
+            .iter()
+            .any(|b| b.required && b.verdict == Verdict::Error)
+            || (!allow_mismatch && !mismatches.is_empty())
+        {
             2
         } else if required_failing.is_empty() {
             0
@@ -102,7 +121,14 @@ impl Report {
             binary,
             exec_args,
             settings: None,
-            summary: Summary { bases: bases.len(), ok, failed: bases.len() - ok - errors, errors, required_failing, mismatches },
+            summary: Summary {
+                bases: bases.len(),
+                ok,
+                failed: bases.len() - ok - errors,
+                errors,
+                required_failing,
+                mismatches,
+            },
             bases,
             exit_code,
         }
@@ -129,16 +155,20 @@ fn paint(s: &str, verdict: Verdict, color: bool) -> String {
 
 fn probe_cell(b: &BaseResult) -> String {
     let mut v = b.verdict.to_string();
-    if let Some(e) = &b.exec {
-        if b.load.as_ref().is_none_or(|l| l.verdict == Verdict::Ok) && (e.stdout_truncated || e.stderr_truncated) {
-            v.push_str(" (output truncated)");
-        }
+    if let Some(e) = &b.exec
+        && b.load.as_ref().is_none_or(|l| l.verdict == Verdict::Ok)
+        && (e.stdout_truncated || e.stderr_truncated)
+    {
+        v.push_str(" (output truncated)");
     }
     v
 }
 
 fn predicted_cell(b: &BaseResult) -> String {
-    b.prediction.as_ref().map(|p| p.verdict.to_string()).unwrap_or_else(|| "-".into())
+    b.prediction
+        .as_ref()
+        .map(|p| p.verdict.to_string())
+        .unwrap_or_else(|| "-".into())
 }
 
 pub fn human(r: &Report, color: bool) -> String {
@@ -153,10 +183,17 @@ pub fn human(r: &Report, color: bool) -> String {
         .bases
         .iter()
         .map(|b| {
-            let name = if b.required { b.base.clone() } else { format!("{} (optional)", b.base) };
+            let name = if b.required {
+                b.base.clone()
+            } else {
+                format!("{} (optional)", b.base)
+            };
             // A base given as an image reference already names its image; show its id instead.
             let image = if b.base == b.image {
-                b.image_id.as_deref().map(|i| i.trim_start_matches("sha256:").chars().take(12).collect()).unwrap_or_else(|| b.image.clone())
+                b.image_id
+                    .as_deref()
+                    .map(|i| i.trim_start_matches("sha256:").chars().take(12).collect())
+                    .unwrap_or_else(|| b.image.clone())
             } else {
                 b.image.clone()
             };
@@ -165,9 +202,22 @@ pub fn human(r: &Report, color: bool) -> String {
                 verdict.push_str(" ≠ PREDICTED");
             }
             if any_run {
-                vec![name, image, b.libc.clone().unwrap_or_else(|| "?".into()), predicted_cell(b), verdict, b.reason.clone()]
+                vec![
+                    name,
+                    image,
+                    b.libc.clone().unwrap_or_else(|| "?".into()),
+                    predicted_cell(b),
+                    verdict,
+                    b.reason.clone(),
+                ]
             } else {
-                vec![name, image, b.libc.clone().unwrap_or_else(|| "?".into()), verdict, b.reason.clone()]
+                vec![
+                    name,
+                    image,
+                    b.libc.clone().unwrap_or_else(|| "?".into()),
+                    verdict,
+                    b.reason.clone(),
+                ]
             }
         })
         .collect();
@@ -199,11 +249,22 @@ pub fn human(r: &Report, color: bool) -> String {
         }
         l
     };
-    let _ = writeln!(out, "{}", line(&head.iter().map(|h| h.to_string()).collect::<Vec<_>>(), None));
+    let _ = writeln!(
+        out,
+        "{}",
+        line(
+            &head.iter().map(|h| h.to_string()).collect::<Vec<_>>(),
+            None
+        )
+    );
     for (row, b) in rows.iter().zip(&r.bases) {
         let _ = writeln!(out, "{}", line(row, Some(b.verdict)));
     }
-    let hinted: Vec<&BaseResult> = r.bases.iter().filter(|b| b.prediction.as_ref().is_some_and(|p| !p.hints.is_empty())).collect();
+    let hinted: Vec<&BaseResult> = r
+        .bases
+        .iter()
+        .filter(|b| b.prediction.as_ref().is_some_and(|p| !p.hints.is_empty()))
+        .collect();
     if !hinted.is_empty() {
         out.push_str("\nhow to fix:\n");
         for b in hinted {
@@ -221,15 +282,26 @@ pub fn human(r: &Report, color: bool) -> String {
             p.verdict,
             p.reason,
             b.load.as_ref().map(|l| l.verdict).unwrap_or(b.verdict),
-            b.load.as_ref().map(|l| l.reason.as_str()).unwrap_or(&b.reason)
+            b.load
+                .as_ref()
+                .map(|l| l.reason.as_str())
+                .unwrap_or(&b.reason)
         );
     }
     out.push('\n');
     let s = &r.summary;
-    let verb = if any_run { "works" } else { "predicted to work" };
+    let verb = if any_run {
+        "works"
+    } else {
+        "predicted to work"
+    };
     let _ = write!(out, "{verb} on {} of {} bases", s.ok, s.bases);
     if !s.required_failing.is_empty() {
-        let _ = write!(out, "; required but failing: {}", s.required_failing.join(", "));
+        let _ = write!(
+            out,
+            "; required but failing: {}",
+            s.required_failing.join(", ")
+        );
     }
     out.push('\n');
     out
@@ -253,12 +325,27 @@ fn xml(s: &str) -> String {
 
 pub fn junit(r: &Report) -> String {
     let mismatch = |b: &&BaseResult| b.agree == Some(false);
-    let failures = r.bases.iter().filter(|b| !mismatch(b) && !matches!(b.verdict, Verdict::Ok | Verdict::Error)).count();
-    let errors = r.bases.iter().filter(|b| mismatch(b) || b.verdict == Verdict::Error).count();
+    let failures = r
+        .bases
+        .iter()
+        .filter(|b| !mismatch(b) && !matches!(b.verdict, Verdict::Ok | Verdict::Error))
+        .count();
+    let errors = r
+        .bases
+        .iter()
+        .filter(|b| mismatch(b) || b.verdict == Verdict::Error)
+        .count();
     let time: f64 = r.bases.iter().map(|b| b.ms as f64 / 1000.0).sum();
-    let name = std::path::Path::new(&r.binary.path).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = std::path::Path::new(&r.binary.path)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let mut o = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    let _ = writeln!(o, "<testsuites name=\"libccheck\" tests=\"{}\" failures=\"{failures}\" errors=\"{errors}\" time=\"{time:.3}\">", r.bases.len());
+    let _ = writeln!(
+        o,
+        "<testsuites name=\"libccheck\" tests=\"{}\" failures=\"{failures}\" errors=\"{errors}\" time=\"{time:.3}\">",
+        r.bases.len()
+    );
     let _ = writeln!(
         o,
         "  <testsuite name=\"libccheck: {}\" tests=\"{}\" failures=\"{failures}\" errors=\"{errors}\" skipped=\"0\" time=\"{time:.3}\">",
@@ -266,8 +353,20 @@ pub fn junit(r: &Report) -> String {
         r.bases.len()
     );
     for b in &r.bases {
-        let _ = write!(o, "    <testcase classname=\"libccheck.{}\" name=\"{}\" time=\"{:.3}\"", xml(&name), xml(&b.base), b.ms as f64 / 1000.0);
-        let mut evidence = b.load.iter().chain(&b.exec).filter_map(|x| x.evidence.clone()).collect::<Vec<_>>().join("\n");
+        let _ = write!(
+            o,
+            "    <testcase classname=\"libccheck.{}\" name=\"{}\" time=\"{:.3}\"",
+            xml(&name),
+            xml(&b.base),
+            b.ms as f64 / 1000.0
+        );
+        let mut evidence = b
+            .load
+            .iter()
+            .chain(&b.exec)
+            .filter_map(|x| x.evidence.clone())
+            .collect::<Vec<_>>()
+            .join("\n");
         if let Some(p) = &b.prediction {
             evidence.push_str(&format!("\npredicted: {} ({})", p.verdict, p.reason));
             for h in &p.hints {
@@ -277,20 +376,43 @@ pub fn junit(r: &Report) -> String {
                 evidence.push_str("\nPREDICTION MISMATCH");
             }
         }
-        let body = format!("image: {}\nlibc: {}\n{}", b.image, b.libc.as_deref().unwrap_or("?"), evidence);
+        let body = format!(
+            "image: {}\nlibc: {}\n{}",
+            b.image,
+            b.libc.as_deref().unwrap_or("?"),
+            evidence
+        );
         if b.agree == Some(false) {
             let p = b.prediction.as_ref().expect("a mismatch has a prediction");
-            let msg = format!("prediction mismatch: libccheck predicted {} ({}), the run showed {} ({})", p.verdict, p.reason, b.verdict, b.reason);
-            let _ = write!(o, ">\n      <error message=\"{}\" type=\"prediction_mismatch\">{}</error>\n    </testcase>\n", xml(&msg), xml(&body));
+            let msg = format!(
+                "prediction mismatch: libccheck predicted {} ({}), the run showed {} ({})",
+                p.verdict, p.reason, b.verdict, b.reason
+            );
+            let _ = write!(
+                o,
+                ">\n      <error message=\"{}\" type=\"prediction_mismatch\">{}</error>\n    </testcase>\n",
+                xml(&msg),
+                xml(&body)
+            );
             continue;
         }
         match b.verdict {
             Verdict::Ok => o.push_str("/>\n"),
             Verdict::Error => {
-                let _ = write!(o, ">\n      <error message=\"{}\" type=\"error\">{}</error>\n    </testcase>\n", xml(&b.reason), xml(&body));
+                let _ = write!(
+                    o,
+                    ">\n      <error message=\"{}\" type=\"error\">{}</error>\n    </testcase>\n",
+                    xml(&b.reason),
+                    xml(&body)
+                );
             }
             v => {
-                let _ = write!(o, ">\n      <failure message=\"{}\" type=\"{v}\">{}</failure>\n    </testcase>\n", xml(&b.reason), xml(&body));
+                let _ = write!(
+                    o,
+                    ">\n      <failure message=\"{}\" type=\"{v}\">{}</failure>\n    </testcase>\n",
+                    xml(&b.reason),
+                    xml(&body)
+                );
             }
         }
     }
@@ -306,7 +428,9 @@ pub fn markdown(r: &Report) -> String {
     let mut o = String::new();
     let _ = writeln!(o, "### libccheck: `{}`\n", md(&r.binary.path));
     let _ = writeln!(o, "{}\n", md(&r.binary.headline));
-    o.push_str("| Base | Image | libc | Predicted | Result | Reason |\n|---|---|---|---|---|---|\n");
+    o.push_str(
+        "| Base | Image | libc | Predicted | Result | Reason |\n|---|---|---|---|---|---|\n",
+    );
     for b in &r.bases {
         let mark = match b.verdict {
             Verdict::Ok => "✅ ok".to_string(),
@@ -330,7 +454,11 @@ pub fn markdown(r: &Report) -> String {
             md(&b.reason)
         );
     }
-    let _ = writeln!(o, "\nWorks on **{} of {}** bases.", r.summary.ok, r.summary.bases);
+    let _ = writeln!(
+        o,
+        "\nWorks on **{} of {}** bases.",
+        r.summary.ok, r.summary.bases
+    );
     o
 }
 
@@ -338,14 +466,42 @@ pub fn markdown(r: &Report) -> String {
 pub fn sarif(r: &Report) -> String {
     use serde_json::json;
     const RULES: [(Verdict, &str, &str); 8] = [
-        (Verdict::NoInterpreter, "NoInterpreter", "The binary's interpreter (PT_INTERP) is not in the base image"),
-        (Verdict::MissingLibrary, "MissingLibrary", "A needed shared library is not in the base image"),
-        (Verdict::MissingVersion, "MissingVersion", "A library in the base image is older than a symbol version the binary needs"),
-        (Verdict::MissingSymbol, "MissingSymbol", "A symbol the binary needs is defined by no library in the base image"),
+        (
+            Verdict::NoInterpreter,
+            "NoInterpreter",
+            "The binary's interpreter (PT_INTERP) is not in the base image",
+        ),
+        (
+            Verdict::MissingLibrary,
+            "MissingLibrary",
+            "A needed shared library is not in the base image",
+        ),
+        (
+            Verdict::MissingVersion,
+            "MissingVersion",
+            "A library in the base image is older than a symbol version the binary needs",
+        ),
+        (
+            Verdict::MissingSymbol,
+            "MissingSymbol",
+            "A symbol the binary needs is defined by no library in the base image",
+        ),
         (Verdict::Crash, "Crash", "The binary was killed by a signal"),
-        (Verdict::Timeout, "Timeout", "The binary did not finish within the time limit"),
-        (Verdict::ExitNonzero, "ExitNonzero", "The binary exited with a non-zero status"),
-        (Verdict::Error, "Error", "libccheck could not decide (the message says why)"),
+        (
+            Verdict::Timeout,
+            "Timeout",
+            "The binary did not finish within the time limit",
+        ),
+        (
+            Verdict::ExitNonzero,
+            "ExitNonzero",
+            "The binary exited with a non-zero status",
+        ),
+        (
+            Verdict::Error,
+            "Error",
+            "libccheck could not decide (the message says why)",
+        ),
     ];
     let rules: Vec<serde_json::Value> = RULES
         .iter()
@@ -360,19 +516,26 @@ pub fn sarif(r: &Report) -> String {
         .collect();
     let uri = {
         let p = r.binary.path.trim_start_matches("./");
-        if p.starts_with('/') { format!("file://{p}") } else { p.to_string() }
+        if p.starts_with('/') {
+            format!("file://{p}")
+        } else {
+            p.to_string()
+        }
     };
     let results: Vec<serde_json::Value> = r
         .bases
         .iter()
         .filter(|b| b.verdict != Verdict::Ok)
         .map(|b| {
-            let idx = RULES.iter().position(|(v, _, _)| *v == b.verdict).unwrap_or(RULES.len() - 1);
+            let idx = RULES
+                .iter()
+                .position(|(v, _, _)| *v == b.verdict)
+                .unwrap_or(RULES.len() - 1);
             let mut text = format!("{}: {} on {} ({})", b.verdict, b.reason, b.base, b.image);
-            if let Some(p) = &b.prediction {
-                if let Some(h) = p.hints.first() {
-                    text.push_str(&format!(". Fix: {h}"));
-                }
+            if let Some(p) = &b.prediction
+                && let Some(h) = p.hints.first()
+            {
+                text.push_str(&format!(". Fix: {h}"));
             }
             json!({
                 "ruleId": b.verdict.as_str(),
