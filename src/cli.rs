@@ -27,9 +27,13 @@ pub mod exit {
     version,
     about = "On which base images will this Linux binary run — and if not, why?",
     long_about = "libccheck reads a binary's ELF facts (interpreter, needed libraries, symbol versions), \
-runs it inside each base image through the Docker Engine API, sandboxed, and tells you per base: \
-ok, no_interpreter, missing_library, missing_version, missing_symbol, crash, timeout.\n\n\
-Exit codes: 0 every required base works; 1 some required base fails; 2 usage, input, Docker or internal error.",
+predicts from each base image's own files what its dynamic loader will do, then runs it inside each \
+base through the Docker Engine API, sandboxed, and tells you per base: ok, no_interpreter, \
+missing_library, missing_version, missing_symbol, crash, timeout, exit_nonzero — with the evidence \
+and a fix hint. A run that refutes the prediction is flagged as a prediction mismatch.\n\n\
+Settings can live in ./libccheck.toml (see README); flags override it.\n\n\
+Exit codes: 0 every required base works; 1 some required base fails; 2 usage, input, Docker or \
+internal error, or a prediction mismatch (unless --allow-mismatch); 130/143 after Ctrl-C/SIGTERM.",
     args_conflicts_with_subcommands = true,
     subcommand_negates_reqs = true,
     after_help = "Examples:\n  libccheck ./myapp                        load-check ./myapp on the default bases\n  libccheck -b alpine,debian12-slim ./myapp -- --version   also run it with --version\n  libccheck inspect ./myapp                what it needs, without Docker\n  libccheck bases                          the aliases"
@@ -181,8 +185,10 @@ pub struct AuditArgs {
     /// Seconds per file for the loader check.
     #[arg(long, default_value_t = 20, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=600))]
     pub timeout: u64,
+    /// When to pull the source and target images.
     #[arg(long, value_enum, default_value_t = PullPolicy::Missing)]
     pub pull: PullPolicy,
+    /// Output format (JSON: `libccheck/audit/v1`, per-file detail).
     #[arg(long, value_enum, default_value_t = AuditFormat::Human)]
     pub format: AuditFormat,
 }
