@@ -987,3 +987,201 @@ mod tests {
         assert_eq!(libc.as_deref(), Some("none"));
     }
 }
+
+#[cfg(test)]
+mod engine_tests {
+    //! The orchestration against a fake [`Engine`]: every container is removed on every path.
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::docker::ImageInfo;
+
+    #[derive(Default)]
+    struct Fake {
+        calls: Mutex<Vec<String>>,
+        fail_upload: bool,
+        hang_wait: bool,
+        report: Vec<u8>,
+        /// Containers the daemon lists for a label, consumed one listing at a time.
+        listings: Mutex<Vec<Vec<String>>>,
+    }
+
+    impl Fake {
+        fn log(&self, s: String) {
+            self.calls.lock().unwrap().push(s);
+        }
+        fn calls(&self) -> Vec<String> {
+            self.calls.lock().unwrap().clone()
+        }
+    }
+
+    impl Engine for Fake {
+        async fn image_info(&self, image: &str) -> Result<Option<ImageInfo>, DockerError> {
+            Ok(Some(ImageInfo {
+                id: format!("sha256:{image}"),
+                os: "linux".into(),
+                arch: "amd64".into(),
+            }))
+        }
+        async fn pull(
+            &self,
+            _: &str,
+            _: &(dyn Fn(&PullProgress) + Send + Sync),
+        ) -> Result<(), DockerError> {
+            Ok(())
+        }
+        async fn create(&self, spec: &ContainerSpec) -> Result<String, DockerError> {
+            self.log(format!("create {}", spec.image));
+            Ok("c1".into())
+        }
+        async fn upload(&self, id: &str, dir: &str, _: Vec<u8>) -> Result<(), DockerError> {
+            self.log(format!("upload {id} {dir}"));
+            if self.fail_upload {
+                return Err(DockerError::Api {
+                    op: "upload",
+                    message: "disk full".into(),
+                });
+            }
+            Ok(())
+        }
+        async fn upload_stream(
+            &self,
+            id: &str,
+            dir: &str,
+            _: futures_util::stream::BoxStream<'static, Result<bytes::Bytes, std::io::Error>>,
+        ) -> Result<(), DockerError> {
+            self.log(format!("upload {id} {dir}"));
+            Ok(())
+        }
+        async fn start(&self, id: &str) -> Result<(), DockerError> {
+            self.log(format!("start {id}"));
+            Ok(())
+        }
+        async fn wait(&self, id: &str) -> Result<i64, DockerError> {
+            self.log(format!("wait {id}"));
+            if self.hang_wait {
+                std::future::pending::<()>().await;
+            }
+            Ok(0)
+        }
+        async fn logs(&self, _: &str) -> Result<(Vec<u8>, Vec<u8>), DockerError> {
+            Ok((self.report.clone(), vec![]))
+        }
+        async fn kill(&self, id: &str) -> Result<(), DockerError> {
+            self.log(format!("kill {id}"));
+            Ok(())
+        }
+        async fn remove(&self, id: &str) -> Result<(), DockerError> {
+            self.log(format!("remove {id}"));
+            Ok(())
+        }
+        fn export(
+            &self,
+            _: &str,
+        ) -> futures_util::stream::BoxStream<'static, Result<bytes::Bytes, DockerError>> {
+            use futures_util::StreamExt;
+            futures_util::stream::empty().boxed()
+        }
+        async fn list_labelled(
+            &self,
+            _: &str,
+        ) -> Result<Vec<(String, HashMap<String, String>)>, DockerError> {
+            let mut l = self.listings.lock().unwrap();
+            let next = if l.is_empty() { vec![] } else { l.remove(0) };
+            Ok(next.into_iter().map(|id| (id, HashMap::new())).collect())
+        }
+    }
+
+    fn setup() -> (BinaryProfile, Plan, RunConfig, Base) {
+        let profile = crate::elf::parse(&std::fs::read("/proc/self/exe").unwrap()).unwrap();
+        let base = Base {
+            name: "b".into(),
+            image: "img".into(),
+        };
+        let cfg = RunConfig {
+            bases: vec![base.clone()],
+            required: vec!["b".into()],
+            pull: PullPolicy::Never,
+            timeout: Duration::from_secs(5),
+            jobs: 1,
+            exec_args: None,
+            extra_files: vec![],
+            sandbox: Sandbox::default(),
+            output_cap: 1024,
+            progress: false,
+            no_run: false,
+        };
+        let plan = Plan {
+            binary_name: "x".into(),
+            tar: vec![],
+            jobs: jobs_for(&profile, "x", None),
+            interpreter: profile.interpreter.clone(),
+            docker_arch: Some("amd64"),
+            sidecars: BTreeMap::new(),
+        };
+        (profile, plan, cfg, base)
+    }
+
+    #[tokio::test]
+    async fn a_failed_upload_still_removes_the_container() {
+        let (profile, plan, cfg, base) = setup();
+        let fake = Fake {
+            fail_upload: true,
+            ..Default::default()
+        };
+        let r = run_base(&fake, &plan, &profile, &cfg, &base, "run").await;
+        assert_eq!(r.verdict, Verdict::Error);
+        assert_eq!(r.reason, "Docker upload failed: disk full");
+        assert_eq!(
+            fake.calls(),
+            ["create img", "upload c1 /libccheck", "remove c1"]
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_container_that_never_ends_is_killed_and_removed() {
+        let (profile, plan, cfg, base) = setup();
+        let fake = Fake {
+            hang_wait: true,
+            ..Default::default()
+        };
+        let r = run_base(&fake, &plan, &profile, &cfg, &base, "run").await;
+        assert_eq!(r.verdict, Verdict::Timeout);
+        assert_eq!(
+            fake.calls(),
+            [
+                "create img",
+                "upload c1 /libccheck",
+                "start c1",
+                "wait c1",
+                "kill c1",
+                "remove c1"
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_damaged_probe_report_is_an_error_not_a_verdict() {
+        let (profile, plan, cfg, base) = setup();
+        let fake = Fake {
+            report: b"garbage\n".to_vec(),
+            ..Default::default()
+        };
+        let r = run_base(&fake, &plan, &profile, &cfg, &base, "run").await;
+        assert_eq!(r.verdict, Verdict::Error);
+        assert!(r.reason.starts_with("the probe failed"), "{}", r.reason);
+        assert_eq!(fake.calls().last().unwrap(), "remove c1");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn cleanup_waits_for_late_containers() {
+        // Interrupted mid-create: the first listing is empty, the container lands later.
+        let fake = Fake {
+            listings: Mutex::new(vec![vec![], vec!["late".into()], vec![], vec![]]),
+            ..Default::default()
+        };
+        let n = cleanup_run(&fake, "run").await.unwrap();
+        assert_eq!(n, 1);
+        assert_eq!(fake.calls(), ["remove late"]);
+    }
+}
