@@ -405,7 +405,9 @@ pub async fn audit_targets<E: Engine>(
                 }
             };
             tr.libc = Some(bp.describe_libc());
+            let started = std::time::Instant::now();
             let predictions = audit::predict_all(source, cfg.all, &bp);
+            tracing::debug!(ms = started.elapsed().as_millis() as u64, target = %tr.base, "predicted");
             let verified = if cfg.no_run {
                 None
             } else {

@@ -240,10 +240,13 @@ pub fn export_names(exports: elf::Exports) -> Vec<String> {
     exports
         .symbols
         .into_iter()
-        .map(|s| match s.version {
-            Some(v) if s.default => format!("{}@@{v}", s.name),
-            Some(v) => format!("{}@{v}", s.name),
-            None => s.name,
+        .map(|s| {
+            let mut n = s.name;
+            if let Some(v) = s.version {
+                n.push_str(if s.default { "@@" } else { "@" });
+                n.push_str(&v);
+            }
+            n
         })
         .collect()
 }

@@ -736,7 +736,9 @@ fn audit(a: AuditArgs) -> anyhow::Result<ExitCode> {
                     d.display()
                 );
             }
+            let t = std::time::Instant::now();
             let s = crate::profiles::source_from_dir(d);
+            tracing::debug!(ms = t.elapsed().as_millis() as u64, files = s.files.len(), "read the source directory");
             if s.files.is_empty() {
                 anyhow::bail!(
                     "{}: no ELF files to audit ({} other files)",

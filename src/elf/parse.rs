@@ -361,8 +361,17 @@ pub(crate) fn read(
 
     // Symbols the dynamic relocations refer to (only when exports are wanted: a loader
     // simulation needs them, `inspect` does not, and big libraries have big tables).
-    let mut reloc_syms: std::collections::HashSet<usize> = std::collections::HashSet::new();
+    // Which of its own hidden-version (`name@VER`) definitions the object's relocations use:
+    // a musl loader cannot bind those. Usually none are hidden, so the scan is a cheap pass.
+    let mut hidden_used: Vec<bool> = Vec::new();
     if relocations {
+        let hidden: Vec<bool> = (0..count)
+            .map(|i| {
+                versym.as_ref().and_then(|v| v.get_at(i)).is_some_and(|v| v.vs_val & 0x8000 != 0 && v.vs_val & 0x7fff >= 2)
+            })
+            .collect();
+        let any_hidden = hidden.iter().any(|&h| h);
+        hidden_used = vec![false; count];
         let rela_plt = info.pltrel == dynamic::DT_RELA;
         for (off, size, is_rela) in [
             (info.rela, info.relasz, true),
@@ -374,8 +383,8 @@ pub(crate) fn read(
             }
             if let Ok(section) = RelocSection::parse(bytes, off, size, is_rela, ctx) {
                 for r in section.iter() {
-                    if r.r_sym != 0 {
-                        reloc_syms.insert(r.r_sym);
+                    if any_hidden && r.r_sym < count && hidden[r.r_sym] {
+                        hidden_used[r.r_sym] = true;
                     }
                     // R_X86_64_IRELATIVE (37), R_386_IRELATIVE (42), R_AARCH64_IRELATIVE (1032)
                     if matches!((raw.machine, r.r_type), (62, 37) | (3, 42) | (183, 1032)) {
@@ -425,7 +434,7 @@ pub(crate) fn read(
                 _ => (None, true),
             };
             let name = cstr(symstr, s.st_name).unwrap_or_default();
-            if !default && reloc_syms.contains(&i) {
+            if !default && hidden_used.get(i).copied().unwrap_or(false) {
                 raw.hidden_self_refs.push(name.clone());
             }
             ex.symbols.push(ExportedSymbol {
