@@ -34,7 +34,7 @@ and a fix hint. A run that refutes the prediction is flagged as a prediction mis
 Settings can live in ./libccheck.toml (see README); flags override it.\n\n\
 Exit codes: 0 every required base works; 1 some required base fails; 2 usage, input, Docker or \
 internal error, or a prediction mismatch (unless --allow-mismatch); 130/143 after Ctrl-C/SIGTERM.",
-    args_conflicts_with_subcommands = true,
+    subcommand_precedence_over_arg = true,
     subcommand_negates_reqs = true,
     after_help = "Examples:\n  libccheck ./myapp                        load-check ./myapp on the default bases\n  libccheck -b alpine,debian12-slim ./myapp -- --version   also run it with --version\n  libccheck inspect ./myapp                what it needs, without Docker\n  libccheck bases                          the aliases"
 )]
