@@ -487,32 +487,6 @@ impl Builder {
     }
 }
 
-/// Build a profile from a directory on the host (a root filesystem), reading it as the image's
-/// `/`. Symlinks are recorded, never followed out of `root`.
-pub fn from_dir(root: &std::path::Path, image_id: &str) -> std::io::Result<BaseProfile> {
-    let mut b = Builder::default();
-    for e in walkdir::WalkDir::new(root).follow_links(false) {
-        let Ok(e) = e else { continue };
-        let rel = e.path().strip_prefix(root).unwrap_or(e.path());
-        let path = format!("/{}", rel.to_string_lossy());
-        let ft = e.file_type();
-        if ft.is_symlink() {
-            if let Ok(t) = std::fs::read_link(e.path()) {
-                b.add_link(&path, &t.to_string_lossy());
-            }
-        } else if ft.is_file() {
-            b.add_other(&path);
-            let size = e.metadata().map(|m| m.len()).unwrap_or(0);
-            if b.wants(&path, size)
-                && let Ok(bytes) = std::fs::read(e.path())
-            {
-                b.add_file(&path, &bytes);
-            }
-        }
-    }
-    Ok(b.finish(image_id))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -59,40 +59,18 @@ pub fn find(name: &str) -> Option<&'static Entry> {
 }
 
 fn lib_profile(soname: &str, versions: &[String], musl: bool) -> BinaryProfile {
-    BinaryProfile {
-        class: "elf64".into(),
-        endian: "little".into(),
-        machine: "x86-64".into(),
-        e_machine: 62,
-        kind: Kind::SharedObject,
-        stripped: true,
-        interpreter: None,
-        libc: Libc {
-            flavour: if musl {
-                LibcFlavour::Musl
-            } else {
-                LibcFlavour::Glibc
-            },
-            evidence: vec![],
+    let mut p = BinaryProfile::empty(Kind::SharedObject);
+    p.libc = Libc {
+        flavour: if musl {
+            LibcFlavour::Musl
+        } else {
+            LibcFlavour::Glibc
         },
-        needed: vec![],
-        soname: Some(soname.into()),
-        rpath: vec![],
-        runpath: vec![],
-        version_needs: vec![],
-        highest_versions: vec![],
-        glibc_private: vec![],
-        glibc_abi_dt_relr: false,
-        versioned_undefined: vec![],
-        unversioned_undefined: vec![],
-        version_definitions: versions.to_vec(),
-        hidden_self_refs: vec![],
-        irelative: false,
-        bind_now: false,
-        dt_relr: false,
-        abi_tag: None,
-        x86_isa_needed: vec![],
-    }
+        evidence: vec![],
+    };
+    p.soname = Some(soname.into());
+    p.version_definitions = versions.to_vec();
+    p
 }
 
 impl Entry {

@@ -701,7 +701,9 @@ fn catalog_entry(a: CatalogEntryArgs) -> anyhow::Result<ExitCode> {
                     .map_err(anyhow::Error::msg)
             })?
         }
-        (None, Some(dir)) => crate::base::from_dir(dir, &format!("dir:{}", dir.display()))?,
+        (None, Some(dir)) => {
+            crate::profiles::profile_from_dir(dir, &format!("dir:{}", dir.display()))
+        }
         (None, None) => anyhow::bail!("--image or --dir"),
     };
     let e = crate::catalog::Entry::from_profile(&a.name, &a.public, &profile, &a.source);
@@ -738,7 +740,11 @@ fn audit(a: AuditArgs) -> anyhow::Result<ExitCode> {
             }
             let t = std::time::Instant::now();
             let s = crate::profiles::source_from_dir(d);
-            tracing::debug!(ms = t.elapsed().as_millis() as u64, files = s.files.len(), "read the source directory");
+            tracing::debug!(
+                ms = t.elapsed().as_millis() as u64,
+                files = s.files.len(),
+                "read the source directory"
+            );
             if s.files.is_empty() {
                 anyhow::bail!(
                     "{}: no ELF files to audit ({} other files)",

@@ -735,36 +735,13 @@ mod tests {
     };
 
     fn blank(kind: Kind) -> BinaryProfile {
-        BinaryProfile {
-            class: "elf64".into(),
-            endian: "little".into(),
-            machine: "x86-64".into(),
-            e_machine: 62,
-            kind,
-            stripped: false,
-            interpreter: None,
-            libc: Libc {
-                flavour: LibcFlavour::Glibc,
-                evidence: vec![],
-            },
-            needed: vec![],
-            soname: None,
-            rpath: vec![],
-            runpath: vec![],
-            version_needs: vec![],
-            highest_versions: vec![],
-            glibc_private: vec![],
-            glibc_abi_dt_relr: false,
-            versioned_undefined: vec![],
-            unversioned_undefined: vec![],
-            version_definitions: vec![],
-            hidden_self_refs: vec![],
-            irelative: false,
-            bind_now: false,
-            dt_relr: false,
-            abi_tag: None,
-            x86_isa_needed: vec![],
-        }
+        let mut p = BinaryProfile::empty(kind);
+        p.stripped = false;
+        p.libc = Libc {
+            flavour: LibcFlavour::Glibc,
+            evidence: vec![],
+        };
+        p
     }
 
     fn lib(soname: &str, needed: &[&str], defs: &[&str], exports: &[&str]) -> Library {

@@ -211,13 +211,21 @@ pub fn source_from_tar(reader: impl Read) -> std::io::Result<crate::audit::Sourc
     Ok(b.finish())
 }
 
-/// Read the source of an audit from a root directory on the host (symlinks recorded, never
-/// followed: an absolute link means that path inside the root). Files are read in parallel.
-pub fn source_from_dir(root: &std::path::Path) -> crate::audit::Source {
-    use crate::audit::{Item, SourceBuilder};
-    use rayon::prelude::*;
-    let mut b = SourceBuilder::default();
-    let mut files: Vec<(String, std::path::PathBuf)> = Vec::new();
+/// A root directory on the host, walked as an image's `/`: symlinks are recorded (never followed,
+/// so an absolute link means that path inside the root), regular files listed; unreadable
+/// entries are reported.
+struct RootWalk {
+    links: Vec<(String, String)>,
+    files: Vec<(String, std::path::PathBuf)>,
+    unreadable: Vec<(String, String)>,
+}
+
+fn walk_root(root: &std::path::Path) -> RootWalk {
+    let mut w = RootWalk {
+        links: vec![],
+        files: vec![],
+        unreadable: vec![],
+    };
     for e in walkdir::WalkDir::new(root)
         .follow_links(false)
         .sort_by_file_name()
@@ -229,27 +237,61 @@ pub fn source_from_dir(root: &std::path::Path) -> crate::audit::Source {
                     .path()
                     .map(|p| p.display().to_string())
                     .unwrap_or_default();
-                b.add_unreadable(
-                    &p,
+                w.unreadable.push((
+                    p,
                     err.io_error()
                         .map(|e| e.to_string())
                         .unwrap_or_else(|| err.to_string()),
-                );
+                ));
                 continue;
             }
         };
         let rel = e.path().strip_prefix(root).unwrap_or(e.path());
         let path = format!("/{}", rel.to_string_lossy());
-        let ft = e.file_type();
-        if ft.is_symlink() {
+        if e.file_type().is_symlink() {
             if let Ok(t) = std::fs::read_link(e.path()) {
-                b.add_link(&path, &t.to_string_lossy());
+                w.links.push((path, t.to_string_lossy().into_owned()));
             }
-        } else if ft.is_file() {
-            files.push((path, e.into_path()));
+        } else if e.file_type().is_file() {
+            w.files.push((path, e.into_path()));
         }
     }
-    let items: Vec<Item> = files
+    w
+}
+
+/// A base profile from a root directory on the host (for `catalog-entry --dir`).
+pub fn profile_from_dir(root: &std::path::Path, image_id: &str) -> BaseProfile {
+    let walk = walk_root(root);
+    let mut b = Builder::default();
+    for (path, target) in &walk.links {
+        b.add_link(path, target);
+    }
+    for (path, host) in &walk.files {
+        b.add_other(path);
+        let size = std::fs::metadata(host).map(|m| m.len()).unwrap_or(0);
+        if b.wants(path, size)
+            && let Ok(bytes) = std::fs::read(host)
+        {
+            b.add_file(path, &bytes);
+        }
+    }
+    b.finish(image_id)
+}
+
+/// Read the source of an audit from a root directory on the host. Files are read in parallel.
+pub fn source_from_dir(root: &std::path::Path) -> crate::audit::Source {
+    use crate::audit::{Item, SourceBuilder};
+    use rayon::prelude::*;
+    let walk = walk_root(root);
+    let mut b = SourceBuilder::default();
+    for (path, target) in &walk.links {
+        b.add_link(path, target);
+    }
+    for (path, why) in walk.unreadable {
+        b.add_unreadable(&path, why);
+    }
+    let items: Vec<Item> = walk
+        .files
         .par_iter()
         .map(|(path, host)| {
             let why = |e: std::io::Error| {

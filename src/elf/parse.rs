@@ -367,7 +367,10 @@ pub(crate) fn read(
     if relocations {
         let hidden: Vec<bool> = (0..count)
             .map(|i| {
-                versym.as_ref().and_then(|v| v.get_at(i)).is_some_and(|v| v.vs_val & 0x8000 != 0 && v.vs_val & 0x7fff >= 2)
+                versym
+                    .as_ref()
+                    .and_then(|v| v.get_at(i))
+                    .is_some_and(|v| v.vs_val & 0x8000 != 0 && v.vs_val & 0x7fff >= 2)
             })
             .collect();
         let any_hidden = hidden.iter().any(|&h| h);

@@ -160,6 +160,41 @@ pub struct BinaryProfile {
 }
 
 impl BinaryProfile {
+    /// An x86-64 ELF64 profile with nothing in it but its kind: the start of profiles made up from
+    /// facts rather than read from a file (the offline catalog, tests).
+    pub fn empty(kind: Kind) -> BinaryProfile {
+        BinaryProfile {
+            class: "elf64".into(),
+            endian: "little".into(),
+            machine: "x86-64".into(),
+            e_machine: 62,
+            kind,
+            stripped: true,
+            interpreter: None,
+            libc: Libc {
+                flavour: LibcFlavour::Unknown,
+                evidence: vec![],
+            },
+            needed: vec![],
+            soname: None,
+            rpath: vec![],
+            runpath: vec![],
+            version_needs: vec![],
+            highest_versions: vec![],
+            glibc_private: vec![],
+            glibc_abi_dt_relr: false,
+            versioned_undefined: vec![],
+            unversioned_undefined: vec![],
+            version_definitions: vec![],
+            hidden_self_refs: vec![],
+            irelative: false,
+            bind_now: false,
+            dt_relr: false,
+            abi_tag: None,
+            x86_isa_needed: vec![],
+        }
+    }
+
     pub fn highest(&self, family: &str) -> Option<&HighestVersion> {
         self.highest_versions.iter().find(|h| h.family == family)
     }
