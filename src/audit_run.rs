@@ -9,9 +9,9 @@ use std::time::Duration;
 
 use crate::audit::{self, Source, TargetResult};
 use crate::bases::Base;
-use crate::classify::{self, Outcome, ProbeKind, Verdict};
+use crate::classify::{Outcome, Verdict};
 use crate::docker::{ContainerSpec, Engine, HOST_LABEL, PID_LABEL, RUN_LABEL, Sandbox};
-use crate::elf::{self, Kind};
+
 use crate::probe::{self, Job};
 
 /// What to audit and how.
@@ -24,38 +24,14 @@ pub struct AuditConfig {
     pub pull: crate::run::PullPolicy,
 }
 
-const GLIBC_TRACE: [&str; 3] = ["LD_TRACE_LOADED_OBJECTS=1", "LD_BIND_NOW=1", "LD_WARN=yes"];
-
 /// Probe jobs for the selected files: `f<i>` (own interpreter) or `f<i>-glibc` / `f<i>-musl`.
 pub fn audit_jobs(source: &Source, all: bool) -> Vec<Job> {
-    let mut jobs = Vec::new();
-    for (i, f) in source.selected(all).iter().enumerate() {
-        let p = &f.lib.profile;
-        match (&p.interpreter, p.kind) {
-            (Some(interp), _) if elf::is_musl_loader(interp) => jobs.push(Job::new(
-                &format!("f{i}"),
-                &[],
-                &[interp, "--list", &f.path],
-            )),
-            (Some(interp), _) => {
-                jobs.push(Job::new(&format!("f{i}"), &GLIBC_TRACE, &[interp, &f.path]))
-            }
-            (None, Kind::SharedObject) => {
-                jobs.push(Job::new(
-                    &format!("f{i}-glibc"),
-                    &GLIBC_TRACE,
-                    &["/lib64/ld-linux-x86-64.so.2", &f.path],
-                ));
-                jobs.push(Job::new(
-                    &format!("f{i}-musl"),
-                    &[],
-                    &["/lib/ld-musl-x86_64.so.1", "--list", &f.path],
-                ));
-            }
-            _ => {}
-        }
-    }
-    jobs
+    source
+        .selected(all)
+        .iter()
+        .enumerate()
+        .flat_map(|(i, f)| crate::run::load_jobs(&f.lib.profile, &f.path, &format!("f{i}")))
+        .collect()
 }
 
 /// Per file: the loader's verdict in the verifying container (pure).
@@ -66,47 +42,21 @@ pub fn outcomes(
 ) -> BTreeMap<String, Outcome> {
     let by_name: HashMap<&str, &probe::JobResult> =
         results.iter().map(|r| (r.name.as_str(), r)).collect();
-    let mut m = BTreeMap::new();
-    for (i, f) in source.selected(all).iter().enumerate() {
-        let p = &f.lib.profile;
-        let o = match (&p.interpreter, p.kind) {
-            (Some(interp), _) => by_name
-                .get(format!("f{i}").as_str())
-                .map(|j| classify::classify(j, ProbeKind::Load, Some(interp), "/nonexistent")),
-            (None, Kind::SharedObject) => {
-                let tried: Vec<Outcome> = [format!("f{i}-glibc"), format!("f{i}-musl")]
-                    .iter()
-                    .filter_map(|n| by_name.get(n.as_str()))
-                    .filter(|j| j.exec_errno != 2)
-                    .map(|j| classify::classify(j, ProbeKind::Load, None, "/nonexistent"))
-                    .collect();
-                Some(
-                    match tried
-                        .iter()
-                        .find(|o| o.verdict == Verdict::Ok)
-                        .or(tried.first())
-                    {
-                        Some(o) => o.clone(),
-                        None => {
-                            let mut o = Outcome::new(
-                                Verdict::NoInterpreter,
-                                "the image has no dynamic loader to load this shared object",
-                            );
-                            o.problems = vec![classify::Problem::NoInterpreter {
-                                interpreter: "(any dynamic loader)".into(),
-                            }];
-                            o
-                        }
-                    },
-                )
-            }
-            _ => Some(Outcome::new(Verdict::Ok, "static: no loader involved")),
-        };
-        if let Some(o) = o {
-            m.insert(f.path.clone(), o);
-        }
-    }
-    m
+    source
+        .selected(all)
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let o = crate::run::load_outcome(
+                &f.lib.profile,
+                |n| by_name.get(n).copied(),
+                &format!("f{i}"),
+                "/nonexistent",
+            )
+            .unwrap_or_else(|| Outcome::new(Verdict::Ok, "static: no loader involved"));
+            (f.path.clone(), o)
+        })
+        .collect()
 }
 
 fn add_entry<W: Write>(

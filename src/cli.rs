@@ -315,6 +315,33 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .build()?)
 }
 
+/// A run id: the label value of this process's containers (`<pid>-<ms>`; `clean` and the tests
+/// rely on the pid prefix).
+fn new_run_id() -> String {
+    let ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis())
+        .unwrap_or(0);
+    format!("{}-{ms}", std::process::id())
+}
+
+/// Run `work` unless Ctrl-C or SIGTERM comes first; then remove this run's containers and give
+/// the exit code to use.
+async fn until_interrupted<T>(
+    engine: &BollardEngine,
+    run_id: &str,
+    work: impl std::future::Future<Output = anyhow::Result<T>>,
+) -> anyhow::Result<Result<T, u8>> {
+    tokio::select! {
+        r = work => r.map(Ok),
+        code = interrupted() => {
+            let n = run::cleanup_run(engine, run_id).await.unwrap_or(0);
+            eprintln!("libccheck: interrupted; removed {n} container(s)");
+            Ok(Err(code))
+        }
+    }
+}
+
 /// Resolves on Ctrl-C or SIGTERM, with the exit code a shell expects (130 / 143).
 async fn interrupted() -> u8 {
     use tokio::signal::unix::{SignalKind, signal};
@@ -476,32 +503,18 @@ fn check(a: CheckArgs) -> anyhow::Result<ExitCode> {
             settings,
         );
     }
-    let run_id = format!(
-        "{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis())
-            .unwrap_or(0)
-    );
+    let run_id = new_run_id();
     let rt = runtime()?;
     let results = rt.block_on(async {
         let timeout = cfg.timeout * 3 + std::time::Duration::from_secs(120);
         let engine = BollardEngine::connect(timeout).await?;
         let progress = run::Progress::new(cfg.progress, cfg.bases.len());
-        let outcome = tokio::select! {
-            r = run::run_matrix(&engine, &plan, &profile, &exports, &cfg, &run_id, &progress) => Ok(r),
-            code = interrupted() => Err(code),
-        };
+        let outcome = until_interrupted(&engine, &run_id, async {
+            Ok(run::run_matrix(&engine, &plan, &profile, &exports, &cfg, &run_id, &progress).await)
+        })
+        .await;
         progress.finish();
-        match outcome {
-            Ok(r) => Ok::<_, anyhow::Error>(Ok(r)),
-            Err(code) => {
-                let n = run::cleanup_run(&engine, &run_id).await.unwrap_or(0);
-                eprintln!("libccheck: interrupted; removed {n} container(s)");
-                Ok(Err(code))
-            }
-        }
+        outcome
     })?;
     let results = match results {
         Ok(r) => r,
@@ -721,14 +734,7 @@ fn audit(a: AuditArgs) -> anyhow::Result<ExitCode> {
         sandbox: Sandbox::default(),
         pull: a.pull,
     };
-    let run_id = format!(
-        "{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis())
-            .unwrap_or(0)
-    );
+    let run_id = new_run_id();
     // A directory is read before Docker is needed, so that its errors come first.
     let dir_source = match &a.dir {
         Some(d) => {
@@ -817,14 +823,7 @@ fn audit(a: AuditArgs) -> anyhow::Result<ExitCode> {
                 a.allow_mismatch,
             ))
         };
-        tokio::select! {
-            r = work => r.map(Ok),
-            code = interrupted() => {
-                let n = run::cleanup_run(&engine, &run_id).await.unwrap_or(0);
-                eprintln!("libccheck: interrupted; removed {n} container(s)");
-                Ok(Err(code))
-            }
-        }
+        until_interrupted(&engine, &run_id, work).await
     })?;
     let report = match outcome {
         Ok(r) => r,

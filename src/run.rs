@@ -145,7 +145,6 @@ pub struct Plan {
     pub binary_name: String,
     pub tar: Vec<u8>,
     pub jobs: Vec<Job>,
-    pub interpreter: Option<String>,
     /// Docker's name for the binary's architecture (`amd64`).
     pub docker_arch: Option<&'static str>,
     /// The ELF files uploaded beside the binary, by container path (for prediction).
@@ -181,6 +180,84 @@ fn arch_names(machine: &str) -> Option<ArchNames> {
 
 const GLIBC_TRACE: [&str; 3] = ["LD_TRACE_LOADED_OBJECTS=1", "LD_BIND_NOW=1", "LD_WARN=yes"];
 
+/// The load-probe jobs for one file at `target` (a container path): `name` runs its own
+/// interpreter (glibc in trace mode, musl's `--list`); a shared object, which has none, gets
+/// `name-glibc` and `name-musl`, one per loader the image may have. A static file gets none.
+pub fn load_jobs(profile: &BinaryProfile, target: &str, name: &str) -> Vec<Job> {
+    match (&profile.interpreter, profile.kind) {
+        (Some(interp), _) if elf::is_musl_loader(interp) => {
+            vec![Job::new(name, &[], &[interp, "--list", target])]
+        }
+        (Some(interp), _) => vec![Job::new(name, &GLIBC_TRACE, &[interp, target])],
+        (None, Kind::SharedObject) => match arch_names(&profile.machine) {
+            Some(a) => {
+                let glibc_ld = match profile.machine.as_str() {
+                    "x86-64" => "/lib64/ld-linux-x86-64.so.2",
+                    "aarch64" => "/lib/ld-linux-aarch64.so.1",
+                    _ => "/lib/ld-linux.so.2",
+                };
+                vec![
+                    Job::new(&format!("{name}-glibc"), &GLIBC_TRACE, &[glibc_ld, target]),
+                    Job::new(
+                        &format!("{name}-musl"),
+                        &[],
+                        &[&format!("/lib/ld-musl-{}.so.1", a.musl), "--list", target],
+                    ),
+                ]
+            }
+            None => vec![],
+        },
+        _ => vec![],
+    }
+}
+
+/// Classify the jobs [`load_jobs`] made under `name`; `None` when there was nothing to load
+/// (static). For a shared object, the first loader that loads it wins; ENOENT means that loader
+/// is absent, and none present means no loader at all.
+pub fn load_outcome<'r>(
+    profile: &BinaryProfile,
+    find: impl Fn(&str) -> Option<&'r JobResult>,
+    name: &str,
+    app_dir: &str,
+) -> Option<Outcome> {
+    if let Some(j) = find(name) {
+        return Some(classify::classify(
+            j,
+            ProbeKind::Load,
+            profile.interpreter.as_deref(),
+            app_dir,
+        ));
+    }
+    if profile.interpreter.is_some() || profile.kind != Kind::SharedObject {
+        return None;
+    }
+    let tried: Vec<Outcome> = [format!("{name}-glibc"), format!("{name}-musl")]
+        .iter()
+        .filter_map(|n| find(n))
+        .filter(|j| j.exec_errno != 2)
+        .map(|j| classify::classify(j, ProbeKind::Load, None, app_dir))
+        .collect();
+    Some(
+        match tried
+            .iter()
+            .find(|o| o.verdict == Verdict::Ok)
+            .or(tried.first())
+        {
+            Some(o) => o.clone(),
+            None => {
+                let mut o = Outcome::new(
+                    Verdict::NoInterpreter,
+                    "the image has no dynamic loader to load this shared object",
+                );
+                o.problems = vec![classify::Problem::NoInterpreter {
+                    interpreter: "(any dynamic loader)".into(),
+                }];
+                o
+            }
+        },
+    )
+}
+
 /// The probe jobs for this binary (pure).
 pub fn jobs_for(
     profile: &BinaryProfile,
@@ -206,29 +283,7 @@ pub fn jobs_for(
             &[&format!("/lib/ld-musl-{}.so.1", a.musl)],
         ));
     }
-    match (&profile.interpreter, profile.kind) {
-        (Some(interp), _) if elf::is_musl_loader(interp) => {
-            jobs.push(Job::new("load", &[], &[interp, "--list", &target]))
-        }
-        (Some(interp), _) => jobs.push(Job::new("load", &GLIBC_TRACE, &[interp, &target])),
-        (None, Kind::SharedObject) => {
-            // A shared object has no interpreter: let each loader the image may have try it.
-            if let Some(a) = &names {
-                let glibc_ld = match profile.machine.as_str() {
-                    "x86-64" => "/lib64/ld-linux-x86-64.so.2",
-                    "aarch64" => "/lib/ld-linux-aarch64.so.1",
-                    _ => "/lib/ld-linux.so.2",
-                };
-                jobs.push(Job::new("load-glibc", &GLIBC_TRACE, &[glibc_ld, &target]));
-                jobs.push(Job::new(
-                    "load-musl",
-                    &[],
-                    &[&format!("/lib/ld-musl-{}.so.1", a.musl), "--list", &target],
-                ));
-            }
-        }
-        _ => {}
-    }
+    jobs.extend(load_jobs(profile, &target, "load"));
     // A glibc program whose interpreter a musl base lacks: what would musl's loader do with it?
     if let (Some(interp), Some(a)) = (&profile.interpreter, &names)
         && elf::is_glibc_loader(interp)
@@ -377,7 +432,6 @@ pub fn plan(binary: &Path, profile: &BinaryProfile, cfg: &RunConfig) -> Result<P
         jobs: jobs_for(profile, &binary_name, cfg.exec_args.as_deref()),
         binary_name,
         tar,
-        interpreter: profile.interpreter.clone(),
         docker_arch: arch_names(&profile.machine).map(|a| a.docker),
         sidecars,
     })
@@ -428,44 +482,10 @@ pub fn image_facts(results: &[JobResult]) -> (Option<String>, Option<String>) {
 pub fn base_verdict(
     profile: &BinaryProfile,
     results: &[JobResult],
-    interpreter: Option<&str>,
 ) -> (Option<Outcome>, Option<Outcome>, Verdict, String) {
     let find = |n: &str| results.iter().find(|r| r.name == n);
-    let load = match find("load") {
-        Some(j) => Some(classify::classify(j, ProbeKind::Load, interpreter, APP_DIR)),
-        None => {
-            // Shared object: the loaders the image has (ENOENT means that loader is absent).
-            let tried: Vec<Outcome> = ["load-glibc", "load-musl"]
-                .iter()
-                .filter_map(|n| find(n))
-                .filter(|j| j.exec_errno != 2)
-                .map(|j| classify::classify(j, ProbeKind::Load, None, APP_DIR))
-                .collect();
-            if profile.kind == Kind::SharedObject {
-                Some(
-                    match tried
-                        .iter()
-                        .find(|o| o.verdict == Verdict::Ok)
-                        .or(tried.first())
-                    {
-                        Some(o) => o.clone(),
-                        None => {
-                            let mut o = Outcome::new(
-                                Verdict::NoInterpreter,
-                                "the image has no dynamic loader to load this shared object",
-                            );
-                            o.problems = vec![classify::Problem::NoInterpreter {
-                                interpreter: "(any dynamic loader)".into(),
-                            }];
-                            o
-                        }
-                    },
-                )
-            } else {
-                None
-            }
-        }
-    };
+    let interpreter = profile.interpreter.as_deref();
+    let load = load_outcome(profile, find, "load", APP_DIR);
     let exec = find("exec").map(|j| classify::classify(j, ProbeKind::Exec, interpreter, APP_DIR));
     let (verdict, reason) = match (&load, &exec) {
         (Some(l), _) if l.verdict != Verdict::Ok => (l.verdict, l.reason.clone()),
@@ -837,8 +857,7 @@ async fn run_base<E: Engine>(
         Ok(Some((code, out, err))) => match probe::parse_report(&out) {
             Ok(results) if code == 0 => {
                 let (libc, os) = image_facts(&results);
-                let (load, exec, verdict, reason) =
-                    base_verdict(profile, &results, plan.interpreter.as_deref());
+                let (load, exec, verdict, reason) = base_verdict(profile, &results);
                 r.musl_compat_run = results
                     .iter()
                     .find(|j| j.name == "musl-compat" && j.exec_errno != 2)
@@ -1115,7 +1134,6 @@ mod engine_tests {
             binary_name: "x".into(),
             tar: vec![],
             jobs: jobs_for(&profile, "x", None),
-            interpreter: profile.interpreter.clone(),
             docker_arch: Some("amd64"),
             sidecars: BTreeMap::new(),
         };
