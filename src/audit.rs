@@ -95,9 +95,9 @@ impl SourceBuilder {
             }
             Ok((profile, exports)) => {
                 let exports = if profile.kind == Kind::SharedObject || profile.soname.is_some() {
-                    crate::base::export_names(exports)
+                    exports
                 } else {
-                    vec![]
+                    Default::default()
                 };
                 Item::Elf(Box::new(SourceFile {
                     path,

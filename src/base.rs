@@ -9,10 +9,10 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
-use crate::elf::{self, BinaryProfile, Kind};
+use crate::elf::{self, BinaryProfile, ExportTable, Kind};
 
 /// Bumped whenever the profile's meaning or layout changes; older cache entries are rebuilt.
-pub const FORMAT: u32 = 4;
+pub const FORMAT: u32 = 5;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -27,79 +27,14 @@ pub enum LibcKind {
 pub struct Library {
     pub profile: BinaryProfile,
     /// Exported dynamic symbols: `name`, `name@VER` (hidden) or `name@@VER` (default).
-    pub exports: Vec<String>,
-    #[serde(skip)]
-    index: LazyIndex,
+    pub exports: ExportTable,
 }
 
 impl Library {
-    pub fn new(profile: BinaryProfile, exports: Vec<String>) -> Library {
-        Library {
-            profile,
-            exports,
-            index: LazyIndex::default(),
-        }
-    }
-    /// The exports as sets for symbol lookups, built on first use.
-    pub fn index(&self) -> &ExportIndex {
-        self.index.0.get_or_init(|| ExportIndex::new(&self.exports))
+    pub fn new(profile: BinaryProfile, exports: ExportTable) -> Library {
+        Library { profile, exports }
     }
 }
-
-/// Exported symbols by name: each name's versions (`""` when unversioned) and whether that
-/// definition is the default one (unversioned and `name@@VER` are; hidden `name@VER` is not).
-#[derive(Debug, Default)]
-pub struct ExportIndex {
-    by_name: std::collections::HashMap<String, Vec<(String, bool)>>,
-}
-
-impl ExportIndex {
-    pub fn new(exports: &[String]) -> ExportIndex {
-        let mut by_name: std::collections::HashMap<String, Vec<(String, bool)>> =
-            std::collections::HashMap::with_capacity(exports.len());
-        for e in exports {
-            let (name, version, default) = match e.split_once('@') {
-                Some((n, v)) => (n, v.trim_start_matches('@'), v.starts_with('@')),
-                None => (e.as_str(), "", true),
-            };
-            by_name
-                .entry(name.to_string())
-                .or_default()
-                .push((version.to_string(), default));
-        }
-        ExportIndex { by_name }
-    }
-    /// Is there a definition of `name` at `version` (default or hidden)?
-    pub fn has_version(&self, name: &str, version: &str) -> bool {
-        self.by_name
-            .get(name)
-            .is_some_and(|vs| vs.iter().any(|(v, _)| v == version))
-    }
-    /// Is there an unversioned or default-version definition of `name`?
-    pub fn has_default(&self, name: &str) -> bool {
-        self.by_name
-            .get(name)
-            .is_some_and(|vs| vs.iter().any(|(_, d)| *d))
-    }
-}
-
-/// Not part of a library's identity: equal, cloned and (de)serialised as empty.
-#[derive(Debug, Default)]
-struct LazyIndex(std::sync::OnceLock<ExportIndex>);
-
-impl Clone for LazyIndex {
-    fn clone(&self) -> Self {
-        LazyIndex::default()
-    }
-}
-
-impl PartialEq for LazyIndex {
-    fn eq(&self, _: &Self) -> bool {
-        true
-    }
-}
-
-impl Eq for LazyIndex {}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BaseProfile {
@@ -236,21 +171,6 @@ pub fn parse_ld_so_cache(d: &[u8]) -> Option<Vec<(String, String, i32)>> {
 }
 
 /// Export names as the loader simulation keys them: `name`, `name@VER` (hidden), `name@@VER`.
-pub fn export_names(exports: elf::Exports) -> Vec<String> {
-    exports
-        .symbols
-        .into_iter()
-        .map(|s| {
-            let mut n = s.name;
-            if let Some(v) = s.version {
-                n.push_str(if s.default { "@@" } else { "@" });
-                n.push_str(&v);
-            }
-            n
-        })
-        .collect()
-}
-
 /// Collects a [`BaseProfile`] from an image's entries.
 #[derive(Default)]
 pub struct Builder {
@@ -381,8 +301,7 @@ impl Builder {
         {
             self.musl_versions.insert(path.clone(), v);
         }
-        self.libraries
-            .insert(path, Library::new(profile, export_names(exports)));
+        self.libraries.insert(path, Library::new(profile, exports));
     }
 
     fn conf_dirs(&self, file: &str, depth: usize, out: &mut Vec<String>) {

@@ -86,9 +86,9 @@ impl Entry {
         let mut libraries = BTreeMap::new();
         let mut links = BTreeMap::new();
         for (soname, versions) in &self.libraries {
-            let mut exports = Vec::new();
+            let mut exports = crate::elf::ExportTable::default();
             if musl && soname.starts_with("libc.musl-") {
-                exports = self.musl_exports.clone();
+                exports = crate::elf::ExportTable::from_lines(&self.musl_exports);
             }
             libraries.insert(
                 format!("{dir}/{soname}"),
@@ -244,7 +244,11 @@ pub struct Failure {
     pub reason: String,
 }
 
-pub fn compatibility(profile: &BinaryProfile, exports: &[String], name: &str) -> Compatibility {
+pub fn compatibility(
+    profile: &BinaryProfile,
+    exports: &crate::elf::ExportTable,
+    name: &str,
+) -> Compatibility {
     let sidecars: BTreeMap<String, Library> = BTreeMap::new();
     let subject = crate::predict::Subject {
         profile,

@@ -466,7 +466,6 @@ fn check(a: CheckArgs) -> anyhow::Result<ExitCode> {
     let (profile, exports) = crate::elf::parse_for_loader(&bytes)
         .map_err(|e| anyhow::anyhow!("{}: {e}", binary.display()))?;
     drop(bytes);
-    let exports = crate::base::export_names(exports);
     if !matches!(
         profile.kind,
         crate::elf::Kind::Executable

@@ -200,7 +200,6 @@ fn inspect_candidate(c: &Candidate) -> Outcome {
     if explicit {
         return match elf::parse_with_exports(&map) {
             Ok((profile, exports)) => {
-                let exports = crate::base::export_names(exports);
                 let mut r = report_for(path, profile);
                 let p = &r.profile;
                 if p.machine == "x86-64"

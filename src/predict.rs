@@ -5,8 +5,9 @@ use std::collections::{BTreeMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::base::{BaseProfile, ExportIndex, Library, normalize};
+use crate::base::{BaseProfile, Library, normalize};
 use crate::classify::{self, Problem, Verdict};
+use crate::elf::ExportTable;
 use crate::elf::{self, BinaryProfile, Kind};
 use crate::hints;
 
@@ -39,7 +40,7 @@ pub struct Prediction {
 /// and the sidecar libraries uploaded beside it (container path → library).
 pub struct Subject<'a> {
     pub profile: &'a BinaryProfile,
-    pub exports: &'a [String],
+    pub exports: &'a ExportTable,
     /// Container path of the binary (`/libccheck/app/name`).
     pub path: String,
     pub sidecars: &'a dyn Sidecars,
@@ -79,7 +80,7 @@ struct Obj<'a> {
     name: String,
     path: String,
     profile: &'a BinaryProfile,
-    index: &'a ExportIndex,
+    index: &'a ExportTable,
     parent: Option<usize>,
 }
 
@@ -276,7 +277,7 @@ fn short(path: &str, app_dir: &str) -> String {
 fn simulate<'a>(
     w: &World<'a>,
     subject: &'a Subject<'a>,
-    subject_index: &'a ExportIndex,
+    subject_index: &'a ExportTable,
     loader_path: &str,
     loader: &'a Library,
     rules: Rules,
@@ -317,7 +318,7 @@ fn simulate<'a>(
                         name: n.clone(),
                         path: loader_real.clone(),
                         profile: &loader.profile,
-                        index: loader.index(),
+                        index: &loader.exports,
                         parent: Some(i),
                     });
                 }
@@ -334,7 +335,7 @@ fn simulate<'a>(
                             name: n.clone(),
                             path: p,
                             profile: &l.profile,
-                            index: l.index(),
+                            index: &l.exports,
                             parent: Some(i),
                         });
                     } else if p == loader_real && !objs.iter().any(|o| o.path == loader_real) {
@@ -342,7 +343,7 @@ fn simulate<'a>(
                             name: n.clone(),
                             path: p,
                             profile: &loader.profile,
-                            index: loader.index(),
+                            index: &loader.exports,
                             parent: Some(i),
                         });
                     }
@@ -360,7 +361,7 @@ fn simulate<'a>(
             name: ld_name.clone(),
             path: loader_real.clone(),
             profile: &loader.profile,
-            index: loader.index(),
+            index: &loader.exports,
             parent: Some(0),
         });
     }
@@ -596,8 +597,7 @@ pub fn predict(subject: &Subject<'_>, base: &BaseProfile) -> Prediction {
         base,
         sidecars: subject.sidecars,
     };
-    let subject_index = ExportIndex::new(subject.exports);
-    let subject_index = &subject_index;
+    let subject_index = subject.exports;
     let p = subject.profile;
     let mut pred = match (&p.interpreter, p.kind) {
         (Some(interp), _) => match w.lib(interp) {
@@ -749,7 +749,7 @@ mod tests {
         p.soname = Some(soname.into());
         p.needed = needed.iter().map(|s| s.to_string()).collect();
         p.version_definitions = defs.iter().map(|s| s.to_string()).collect();
-        Library::new(p, exports.iter().map(|s| s.to_string()).collect())
+        Library::new(p, ExportTable::from_lines(exports))
     }
 
     fn need(p: &mut BinaryProfile, library: &str, version: &str, symbol: &str, weak: bool) {
@@ -850,7 +850,7 @@ mod tests {
         predict(
             &Subject {
                 profile: p,
-                exports: &[],
+                exports: &ExportTable::default(),
                 path: "/app/bin".into(),
                 sidecars,
             },

@@ -381,10 +381,7 @@ pub fn plan(binary: &Path, profile: &BinaryProfile, cfg: &RunConfig) -> Result<P
     let mut sidecars: BTreeMap<String, Library> = BTreeMap::new();
     let mut note = |dest: &str, bytes: &[u8]| {
         if let Ok((profile, exports)) = elf::parse_for_loader(bytes) {
-            sidecars.insert(
-                format!("{WORK_DIR}/{dest}"),
-                Library::new(profile, crate::base::export_names(exports)),
-            );
+            sidecars.insert(format!("{WORK_DIR}/{dest}"), Library::new(profile, exports));
         }
     };
     for entry in profile.runpath.iter().chain(&profile.rpath) {
@@ -633,7 +630,7 @@ pub fn agreement(
 pub fn predict_offline(
     plan: &Plan,
     profile: &BinaryProfile,
-    exports: &[String],
+    exports: &crate::elf::ExportTable,
     cfg: &RunConfig,
 ) -> Vec<BaseResult> {
     let subject = Subject {
@@ -676,7 +673,7 @@ pub async fn run_matrix<E: Engine>(
     engine: &E,
     plan: &Plan,
     profile: &BinaryProfile,
-    exports: &[String],
+    exports: &crate::elf::ExportTable,
     cfg: &RunConfig,
     run_id: &str,
     progress: &Progress,

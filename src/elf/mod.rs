@@ -6,10 +6,12 @@
 //! section, .dynsym/.dynstr, version sections, notes) so that a memory-mapped 100 MB library costs
 //! a few pages, never its full `.symtab`.
 
+mod exports;
 mod notes;
 mod parse;
 mod profile;
 pub mod version;
 
-pub use parse::{ElfError, ExportedSymbol, Exports, parse, parse_for_loader, parse_with_exports};
+pub use exports::ExportTable;
+pub use parse::{ElfError, parse, parse_for_loader, parse_with_exports};
 pub use profile::*;

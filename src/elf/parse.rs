@@ -75,19 +75,13 @@ pub(crate) struct Raw {
     pub notes: NoteFacts,
 }
 
-/// A symbol this object exports, with its version when versioned.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct ExportedSymbol {
-    pub name: String,
-    pub version: Option<String>,
-    /// `sym@@VER` (true) rather than the hidden `sym@VER`.
-    pub default: bool,
-}
+use super::exports::ExportTable;
 
-/// The dynamic symbols an object defines, for loader simulation.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Exports {
-    pub symbols: Vec<ExportedSymbol>,
+/// The bytes of the NUL-terminated string at `off`, as text (lossy only when not UTF-8).
+fn cstr_ref(table: &[u8], off: usize) -> Option<std::borrow::Cow<'_, str>> {
+    let s = table.get(off..)?;
+    let end = memchr::memchr(0, s)?;
+    Some(String::from_utf8_lossy(&s[..end]))
 }
 
 fn cstr(table: &[u8], off: usize) -> Option<String> {
@@ -131,23 +125,23 @@ pub fn parse(bytes: &[u8]) -> Result<BinaryProfile, ElfError> {
 }
 
 /// Parse the profile and the exported dynamic symbols (what a library offers to others).
-pub fn parse_with_exports(bytes: &[u8]) -> Result<(BinaryProfile, Exports), ElfError> {
-    let mut exports = Exports::default();
+pub fn parse_with_exports(bytes: &[u8]) -> Result<(BinaryProfile, ExportTable), ElfError> {
+    let mut exports = ExportTable::default();
     let raw = read(bytes, Some(&mut exports), false)?;
     Ok((profile::build(raw), exports))
 }
 
 /// Everything a loader simulation needs: the profile, the exports, and the hidden-version
 /// definitions the object's own relocations use (this reads the relocation tables).
-pub fn parse_for_loader(bytes: &[u8]) -> Result<(BinaryProfile, Exports), ElfError> {
-    let mut exports = Exports::default();
+pub fn parse_for_loader(bytes: &[u8]) -> Result<(BinaryProfile, ExportTable), ElfError> {
+    let mut exports = ExportTable::default();
     let raw = read(bytes, Some(&mut exports), true)?;
     Ok((profile::build(raw), exports))
 }
 
 pub(crate) fn read(
     bytes: &[u8],
-    mut exports: Option<&mut Exports>,
+    mut exports: Option<&mut ExportTable>,
     relocations: bool,
 ) -> Result<Raw, ElfError> {
     if bytes.is_empty() {
@@ -345,16 +339,16 @@ pub(crate) fn read(
             raw.verneed.push((lib, versions));
         }
     }
-    let mut def_by_index: Vec<(u16, String)> = Vec::new();
+    let mut def_by_index: Vec<(u16, std::borrow::Cow<'_, str>)> = Vec::new();
     if let Some(vd) = &verdef {
         let strs = vstr(section_header::SHT_GNU_VERDEF);
         for def in vd.iter() {
             if let Some(aux) = def.iter().next() {
-                let name = cstr(strs, aux.vda_name).unwrap_or_default();
-                def_by_index.push((def.vd_ndx, name.clone()));
+                let name = cstr_ref(strs, aux.vda_name).unwrap_or_default();
                 if def.vd_flags & VER_FLG_BASE == 0 {
-                    raw.verdefs.push(name);
+                    raw.verdefs.push(name.clone().into_owned());
                 }
+                def_by_index.push((def.vd_ndx, name));
             }
         }
     }
@@ -431,20 +425,16 @@ pub(crate) fn read(
                     let name = def_by_index
                         .iter()
                         .find(|(i, _)| *i == v & 0x7fff)
-                        .map(|(_, n)| n.clone());
+                        .map(|(_, n)| n.as_ref());
                     (name, v & 0x8000 == 0)
                 }
                 _ => (None, true),
             };
-            let name = cstr(symstr, s.st_name).unwrap_or_default();
+            let name = cstr_ref(symstr, s.st_name).unwrap_or_default();
             if !default && hidden_used.get(i).copied().unwrap_or(false) {
-                raw.hidden_self_refs.push(name.clone());
+                raw.hidden_self_refs.push(name.clone().into_owned());
             }
-            ex.symbols.push(ExportedSymbol {
-                name,
-                version,
-                default,
-            });
+            ex.push(&name, version, default);
         }
     }
     Ok(raw)
