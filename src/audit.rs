@@ -157,6 +157,7 @@ impl SourceBuilder {
         }
         self.s.owned = owned;
         self.s.files.sort_by(|a, b| a.path.cmp(&b.path));
+        self.s.unreadable.sort();
         self.s
     }
 }

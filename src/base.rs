@@ -103,41 +103,30 @@ pub fn resolve_in(
     path: &str,
     _exists: impl Fn(&str) -> bool,
 ) -> Option<String> {
-    let mut pending: Vec<String> = normalize(path)
-        .split('/')
-        .filter(|s| !s.is_empty())
-        .rev()
-        .map(String::from)
-        .collect();
-    let mut cur = String::new();
+    // Components still to walk, last first, borrowed from the path and the link targets.
+    let mut pending: Vec<&str> = path.rsplit('/').collect();
+    let mut cur = String::with_capacity(path.len() + 16);
     let mut hops = 0;
     while let Some(comp) = pending.pop() {
-        let cand = if comp == ".." {
-            cur.rsplit_once('/')
-                .map(|(a, _)| a.to_string())
-                .unwrap_or_default()
-        } else if comp == "." {
-            cur.clone()
-        } else {
-            format!("{cur}/{comp}")
-        };
-        if let Some(target) = links.get(&cand) {
+        match comp {
+            "" | "." => continue,
+            ".." => {
+                let keep = cur.rfind('/').unwrap_or(0);
+                cur.truncate(keep);
+                continue;
+            }
+            _ => {}
+        }
+        let before = cur.len();
+        cur.push('/');
+        cur.push_str(comp);
+        if let Some(target) = links.get(cur.as_str()) {
             hops += 1;
             if hops > 40 {
                 return None;
             }
-            let rest: Vec<String> = target
-                .split('/')
-                .filter(|s| !s.is_empty())
-                .rev()
-                .map(String::from)
-                .collect();
-            if target.starts_with('/') {
-                cur = String::new();
-            }
-            pending.extend(rest);
-        } else {
-            cur = cand;
+            cur.truncate(if target.starts_with('/') { 0 } else { before });
+            pending.extend(target.rsplit('/'));
         }
     }
     Some(if cur.is_empty() { "/".into() } else { cur })
@@ -432,6 +421,12 @@ mod tests {
         );
         assert_eq!(r("/escape").as_deref(), Some("/etc/passwd"));
         assert_eq!(r("/loop"), None);
+        assert_eq!(
+            r("//lib/./x/../libc.so.6").as_deref(),
+            Some("/usr/lib/libc.so.6")
+        );
+        assert_eq!(r("/..").as_deref(), Some("/"));
+        assert_eq!(r("lib").as_deref(), Some("/usr/lib"));
     }
 
     #[test]

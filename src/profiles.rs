@@ -278,64 +278,152 @@ pub fn profile_from_dir(root: &std::path::Path, image_id: &str) -> BaseProfile {
     b.finish(image_id)
 }
 
-/// Read the source of an audit from a root directory on the host. Files are read in parallel.
+/// Read the source of an audit from a root directory on the host: directories are walked and
+/// files read in parallel (rayon tasks), symlinks recorded, never followed.
 pub fn source_from_dir(root: &std::path::Path) -> crate::audit::Source {
     use crate::audit::{Item, SourceBuilder};
-    use rayon::prelude::*;
-    let walk = walk_root(root);
+    use std::sync::Mutex;
+    #[derive(Default)]
+    struct Found {
+        links: Vec<(String, String)>,
+        items: Vec<Item>,
+    }
+    let found = Mutex::new(Found::default());
+    fn walk<'s>(
+        scope: &rayon::Scope<'s>,
+        host: std::path::PathBuf,
+        path: String,
+        found: &'s Mutex<Found>,
+    ) {
+        let rd = match std::fs::read_dir(&host) {
+            Ok(rd) => rd,
+            Err(e) => {
+                let item = Item::Unreadable(host.display().to_string(), io_why(&e));
+                found.lock().unwrap().items.push(item);
+                return;
+            }
+        };
+        let mut files = Vec::new();
+        let mut links = Vec::new();
+        for e in rd {
+            let e = match e {
+                Ok(e) => e,
+                Err(err) => {
+                    let item = Item::Unreadable(host.display().to_string(), io_why(&err));
+                    found.lock().unwrap().items.push(item);
+                    continue;
+                }
+            };
+            let name = e.file_name();
+            let child = format!("{}/{}", path.trim_end_matches('/'), name.to_string_lossy());
+            match e.file_type() {
+                Ok(t) if t.is_dir() => {
+                    scope.spawn(move |s| walk(s, e.path(), child, found));
+                }
+                Ok(t) if t.is_symlink() => {
+                    if let Ok(target) = std::fs::read_link(e.path()) {
+                        links.push((child, target.to_string_lossy().into_owned()));
+                    }
+                }
+                Ok(t) if t.is_file() => files.push((child, e.path())),
+                Ok(_) => {}
+                Err(err) => {
+                    let item = Item::Unreadable(e.path().display().to_string(), io_why(&err));
+                    found.lock().unwrap().items.push(item);
+                }
+            }
+        }
+        found.lock().unwrap().links.extend(links);
+        // Files in batches: big directories (/usr/lib/<triplet>) spread over the threads.
+        for batch in files.chunks(24).map(|c| c.to_vec()) {
+            scope.spawn(move |_| {
+                let items: Vec<Item> = batch.iter().map(|(p, h)| read_item(p, h)).collect();
+                found.lock().unwrap().items.extend(items);
+            });
+        }
+    }
+    rayon::scope(|s| walk(s, root.to_path_buf(), "/".to_string(), &found));
+    let found = found.into_inner().unwrap();
     let mut b = SourceBuilder::default();
-    for (path, target) in &walk.links {
+    for (path, target) in &found.links {
         b.add_link(path, target);
     }
-    for (path, why) in walk.unreadable {
-        b.add_unreadable(&path, why);
-    }
-    let items: Vec<Item> = walk
-        .files
-        .par_iter()
-        .map(|(path, host)| {
-            let why = |e: std::io::Error| {
-                e.to_string()
-                    .split(" (os error")
-                    .next()
-                    .unwrap_or("")
-                    .to_lowercase()
-            };
-            let mut f = match std::fs::File::open(host) {
-                Ok(f) => f,
-                Err(e) => return Item::Unreadable(host.display().to_string(), why(e)),
-            };
-            if SourceBuilder::wants_text(path) {
-                let mut t = Vec::new();
-                let _ = f.read_to_end(&mut t);
-                return SourceBuilder::parse_entry(path, &t);
-            }
-            let mut magic = [0u8; 4];
-            if f.read_exact(&mut magic).is_err() || &magic != b"\x7fELF" {
-                return Item::NonElf;
-            }
-            let size = f.metadata().map(|m| m.len()).unwrap_or(0);
-            // Larger objects are mapped: the parser touches a fraction of their pages.
-            if size > 256 << 10 {
-                // SAFETY: read-only private map of a file we only read (see inspect).
-                return match unsafe { memmap2::Mmap::map(&f) } {
-                    Ok(m) => SourceBuilder::parse_entry(path, &m),
-                    Err(e) => Item::Unreadable(host.display().to_string(), why(e)),
-                };
-            }
-            // Small files are read: cheaper than mapping and unmapping them from several threads.
-            let mut bytes = Vec::with_capacity(size as usize);
-            bytes.extend_from_slice(&magic);
-            match f.read_to_end(&mut bytes) {
-                Ok(_) => SourceBuilder::parse_entry(path, &bytes),
-                Err(e) => Item::Unreadable(host.display().to_string(), why(e)),
-            }
-        })
-        .collect();
-    for i in items {
+    for i in found.items {
         b.add_item(i);
     }
     b.finish()
+}
+
+/// An I/O error as the one-line reason of an unreadable entry.
+fn io_why(e: &std::io::Error) -> String {
+    e.to_string()
+        .split(" (os error")
+        .next()
+        .unwrap_or("")
+        .to_lowercase()
+}
+
+/// One regular file of an audit source: the ELF header is read first (most files are not ELF);
+/// ELF files are read whole into a reused per-thread buffer, or mapped when large (the parser
+/// touches a fraction of their pages).
+fn read_item(path: &str, host: &std::path::Path) -> crate::audit::Item {
+    use crate::audit::{Item, SourceBuilder};
+    use std::cell::RefCell;
+    thread_local! {
+        static BUF: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+    }
+    let unreadable = |e: std::io::Error| Item::Unreadable(host.display().to_string(), io_why(&e));
+    let mut f = match std::fs::File::open(host) {
+        Ok(f) => f,
+        Err(e) => return unreadable(e),
+    };
+    BUF.with_borrow_mut(|buf| {
+        buf.clear();
+        if SourceBuilder::wants_text(path) {
+            return match f.read_to_end(buf) {
+                Ok(_) => SourceBuilder::parse_entry(path, buf),
+                Err(e) => unreadable(e),
+            };
+        }
+        let mut header = [0u8; 64];
+        let n = match read_full(&mut f, &mut header) {
+            Ok(n) => n,
+            Err(e) => return unreadable(e),
+        };
+        if n < 4 || &header[..4] != b"\x7fELF" {
+            return Item::NonElf;
+        }
+        if n < header.len() {
+            return SourceBuilder::parse_entry(path, &header[..n]);
+        }
+        let size = f.metadata().map(|m| m.len()).unwrap_or(0);
+        if size > 256 << 10 {
+            // SAFETY: read-only private map of a file we only read (see inspect).
+            return match unsafe { memmap2::Mmap::map(&f) } {
+                Ok(m) => SourceBuilder::parse_entry(path, &m),
+                Err(e) => unreadable(e),
+            };
+        }
+        buf.extend_from_slice(&header);
+        match f.read_to_end(buf) {
+            Ok(_) => SourceBuilder::parse_entry(path, buf),
+            Err(e) => unreadable(e),
+        }
+    })
+}
+
+/// Read until `buf` is full or the file ends; the number of bytes read.
+fn read_full(f: &mut std::fs::File, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match f.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
 }
 
 /// Export a created, never-started container of `image` and hand its tar stream to `read`
