@@ -311,73 +311,92 @@ pub async fn verify<E: Engine>(
     Ok(outcomes(source, cfg.all, &body?))
 }
 
-/// Audit on every target: predictions from each target's profile, then (unless `no_run`) one
-/// verifying container per target.
+/// A target made ready for an audit: its image resolved and its profile read (or why not).
+pub struct Prepared {
+    pub base: Base,
+    pub profile: Result<crate::base::BaseProfile, String>,
+}
+
+/// Resolve every target's image and read its profile (cached, or from the image). Needs nothing
+/// of the source, so it runs while the source is being read.
+pub async fn prepare_targets<E: Engine>(
+    engine: &E,
+    cfg: &AuditConfig,
+    run_id: &str,
+) -> Vec<Prepared> {
+    let progress = crate::run::Progress::new(true, cfg.targets.len());
+    let images = crate::run::ensure_images(engine, &cfg.targets, cfg.pull, &progress).await;
+    progress.finish();
+    let futs = cfg.targets.iter().map(|t| {
+        let images = &images;
+        async move {
+            let profile = match images.get(&t.image) {
+                Some(Ok(info)) => {
+                    crate::profiles::profile(engine, &t.image, &info.id, run_id).await
+                }
+                Some(Err(e)) => Err(e.clone()),
+                None => Err("image was not resolved".into()),
+            };
+            Prepared {
+                base: t.clone(),
+                profile,
+            }
+        }
+    });
+    futures_util::future::join_all(futs).await
+}
+
+/// Audit on every prepared target: predictions from each target's profile, then (unless
+/// `no_run`) one verifying container per target.
 pub async fn audit_targets<E: Engine>(
     engine: &E,
     source: &Source,
     origin: &Origin,
     cfg: &AuditConfig,
+    prepared: &[Prepared],
     run_id: &str,
 ) -> Vec<TargetResult> {
-    let progress = crate::run::Progress::new(true, cfg.targets.len());
-    let images = crate::run::ensure_images(engine, &cfg.targets, cfg.pull, &progress).await;
-    let futs = cfg.targets.iter().map(|t| {
-        let images = &images;
-        async move {
-            let mut tr = TargetResult {
-                base: t.name.clone(),
-                image: t.image.clone(),
-                libc: None,
-                audited: source.selected(cfg.all).len(),
-                broken: 0,
-                mismatches: 0,
-                groups: vec![],
-                files: vec![],
-                error: None,
-            };
-            let info = match images.get(&t.image) {
-                Some(Ok(i)) => i.clone(),
-                Some(Err(e)) => {
-                    tr.error = Some(e.clone());
-                    return tr;
-                }
-                None => {
-                    tr.error = Some("image was not resolved".into());
-                    return tr;
-                }
-            };
-            let bp = match crate::profiles::profile(engine, &t.image, &info.id, run_id).await {
-                Ok(p) => p,
+    let futs = prepared.iter().map(|p| async move {
+        let t = &p.base;
+        let mut tr = TargetResult {
+            base: t.name.clone(),
+            image: t.image.clone(),
+            libc: None,
+            audited: source.selected(cfg.all).len(),
+            broken: 0,
+            mismatches: 0,
+            groups: vec![],
+            files: vec![],
+            error: None,
+        };
+        let bp = match &p.profile {
+            Ok(bp) => bp,
+            Err(e) => {
+                tr.error = Some(e.clone());
+                return tr;
+            }
+        };
+        tr.libc = Some(bp.describe_libc());
+        let started = std::time::Instant::now();
+        let predictions = audit::predict_all(source, cfg.all, bp);
+        tracing::debug!(ms = started.elapsed().as_millis() as u64, target = %tr.base, "predicted");
+        let verified = if cfg.no_run {
+            None
+        } else {
+            match verify(engine, source, origin, cfg, t, run_id).await {
+                Ok(v) => Some(v),
                 Err(e) => {
-                    tr.error = Some(e);
-                    return tr;
+                    tr.error = Some(format!("verification failed: {e}"));
+                    None
                 }
-            };
-            tr.libc = Some(bp.describe_libc());
-            let started = std::time::Instant::now();
-            let predictions = audit::predict_all(source, cfg.all, &bp);
-            tracing::debug!(ms = started.elapsed().as_millis() as u64, target = %tr.base, "predicted");
-            let verified = if cfg.no_run {
-                None
-            } else {
-                match verify(engine, source, origin, cfg, t, run_id).await {
-                    Ok(v) => Some(v),
-                    Err(e) => {
-                        tr.error = Some(format!("verification failed: {e}"));
-                        None
-                    }
-                }
-            };
-            let (files, groups) = audit::assemble(source, &bp, predictions, verified.as_ref());
-            tr.broken = files.iter().filter(|f| f.verdict != Verdict::Ok).count();
-            tr.mismatches = files.iter().filter(|f| f.agree == Some(false)).count();
-            tr.files = files;
-            tr.groups = groups;
-            tr
-        }
+            }
+        };
+        let (files, groups) = audit::assemble(source, bp, predictions, verified.as_ref());
+        tr.broken = files.iter().filter(|f| f.verdict != Verdict::Ok).count();
+        tr.mismatches = files.iter().filter(|f| f.agree == Some(false)).count();
+        tr.files = files;
+        tr.groups = groups;
+        tr
     });
-    let r = futures_util::future::join_all(futs).await;
-    progress.finish();
-    r
+    futures_util::future::join_all(futs).await
 }

@@ -328,14 +328,17 @@ fn new_run_id() -> String {
 /// Run `work` unless Ctrl-C or SIGTERM comes first; then remove this run's containers and give
 /// the exit code to use.
 async fn until_interrupted<T>(
-    engine: &BollardEngine,
     run_id: &str,
     work: impl std::future::Future<Output = anyhow::Result<T>>,
 ) -> anyhow::Result<Result<T, u8>> {
     tokio::select! {
         r = work => r.map(Ok),
         code = interrupted() => {
-            let n = run::cleanup_run(engine, run_id).await.unwrap_or(0);
+            // The work (and its connection) is dropped; a fresh connection removes what it made.
+            let n = match BollardEngine::connect(std::time::Duration::from_secs(60)).await {
+                Ok(engine) => run::cleanup_run(&engine, run_id).await.unwrap_or(0),
+                Err(_) => 0,
+            };
             eprintln!("libccheck: interrupted; removed {n} container(s)");
             Ok(Err(code))
         }
@@ -508,7 +511,7 @@ fn check(a: CheckArgs) -> anyhow::Result<ExitCode> {
         let timeout = cfg.timeout * 3 + std::time::Duration::from_secs(120);
         let engine = BollardEngine::connect(timeout).await?;
         let progress = run::Progress::new(cfg.progress, cfg.bases.len());
-        let outcome = until_interrupted(&engine, &run_id, async {
+        let outcome = until_interrupted(&run_id, async {
             Ok(run::run_matrix(&engine, &plan, &profile, &exports, &cfg, &run_id, &progress).await)
         })
         .await;
@@ -734,96 +737,106 @@ fn audit(a: AuditArgs) -> anyhow::Result<ExitCode> {
         pull: a.pull,
     };
     let run_id = new_run_id();
-    // A directory is read before Docker is needed, so that its errors come first.
-    let dir_source = match &a.dir {
-        Some(d) => {
-            if !d.is_dir() {
-                anyhow::bail!(
-                    "{}: not a directory (audit takes a root directory or --image)",
-                    d.display()
-                );
-            }
+    if let Some(d) = &a.dir
+        && !d.is_dir()
+    {
+        anyhow::bail!(
+            "{}: not a directory (audit takes a root directory or --image)",
+            d.display()
+        );
+    }
+    let rt = runtime()?;
+    // A directory is read while Docker is reached and the targets are made ready; its errors
+    // come first.
+    let dir = a.dir.clone();
+    let read_dir = rt.spawn_blocking(move || {
+        dir.map(|d| {
             let t = std::time::Instant::now();
-            let s = crate::profiles::source_from_dir(d);
+            let s = crate::profiles::source_from_dir(&d);
             tracing::debug!(
                 ms = t.elapsed().as_millis() as u64,
                 files = s.files.len(),
                 "read the source directory"
             );
-            if s.files.is_empty() {
-                anyhow::bail!(
-                    "{}: no ELF files to audit ({} other files)",
-                    d.display(),
-                    s.non_elf
-                );
-            }
-            Some(s)
-        }
-        None => None,
-    };
-    let rt = runtime()?;
-    let outcome = rt.block_on(async {
-        let engine = BollardEngine::connect(std::time::Duration::from_secs(600)).await?;
-        let work = async {
-            let (source, origin, name, kind) = match (dir_source, &a.image) {
-                (Some(s), _) => {
-                    let d = a.dir.as_ref().unwrap();
-                    (
-                        s,
-                        crate::audit_run::Origin::Dir(d.clone()),
-                        d.display().to_string(),
-                        "directory",
-                    )
-                }
-                (None, Some(image)) => {
-                    let progress = run::Progress::new(true, 1);
-                    let base = bases::resolve(image).map_err(anyhow::Error::msg)?;
-                    let info =
-                        run::ensure_images(&engine, std::slice::from_ref(&base), a.pull, &progress)
-                            .await;
-                    progress.finish();
-                    let info = info
-                        .get(&base.image)
-                        .cloned()
-                        .unwrap_or_else(|| Err("image was not resolved".into()))
-                        .map_err(anyhow::Error::msg)?;
-                    if info.arch != "amd64" && !info.arch.is_empty() {
-                        anyhow::bail!(
-                            "{image} is an image for {}/{}; libccheck audits amd64 images",
-                            info.os,
-                            info.arch
-                        );
-                    }
-                    let s = crate::profiles::with_image_tar(
-                        &engine,
-                        &base.image,
-                        &run_id,
-                        crate::profiles::source_from_tar,
-                    )
-                    .await
-                    .map_err(anyhow::Error::msg)?;
-                    if s.files.is_empty() {
-                        anyhow::bail!("{image}: no ELF files to audit");
-                    }
-                    (
-                        s,
-                        crate::audit_run::Origin::Image(base.image.clone()),
-                        image.clone(),
-                        "image",
-                    )
-                }
-                (None, None) => anyhow::bail!("give a directory or --image"),
-            };
-            let targets =
-                crate::audit_run::audit_targets(&engine, &source, &origin, &cfg, &run_id).await;
-            Ok::<_, anyhow::Error>(report::audit::AuditReport::new(
-                report::audit::SourceSummary::new(&name, kind, &source, a.all),
-                targets,
-                a.allow_mismatch,
-            ))
+            s
+        })
+    });
+    let outcome = rt.block_on(until_interrupted(&run_id, async {
+        let ready = async {
+            let engine = BollardEngine::connect(std::time::Duration::from_secs(600)).await?;
+            let prepared = crate::audit_run::prepare_targets(&engine, &cfg, &run_id).await;
+            Ok::<_, anyhow::Error>((engine, prepared))
         };
-        until_interrupted(&engine, &run_id, work).await
-    })?;
+        let (dir_source, ready) = tokio::join!(read_dir, ready);
+        let dir_source = dir_source?;
+        if let (Some(s), Some(d)) = (&dir_source, &a.dir)
+            && s.files.is_empty()
+        {
+            anyhow::bail!(
+                "{}: no ELF files to audit ({} other files)",
+                d.display(),
+                s.non_elf
+            );
+        }
+        let (engine, prepared) = ready?;
+        let (source, origin, name, kind) = match (dir_source, &a.image) {
+            (Some(s), _) => {
+                let d = a.dir.as_ref().unwrap();
+                (
+                    s,
+                    crate::audit_run::Origin::Dir(d.clone()),
+                    d.display().to_string(),
+                    "directory",
+                )
+            }
+            (None, Some(image)) => {
+                let progress = run::Progress::new(true, 1);
+                let base = bases::resolve(image).map_err(anyhow::Error::msg)?;
+                let info =
+                    run::ensure_images(&engine, std::slice::from_ref(&base), a.pull, &progress)
+                        .await;
+                progress.finish();
+                let info = info
+                    .get(&base.image)
+                    .cloned()
+                    .unwrap_or_else(|| Err("image was not resolved".into()))
+                    .map_err(anyhow::Error::msg)?;
+                if info.arch != "amd64" && !info.arch.is_empty() {
+                    anyhow::bail!(
+                        "{image} is an image for {}/{}; libccheck audits amd64 images",
+                        info.os,
+                        info.arch
+                    );
+                }
+                let s = crate::profiles::with_image_tar(
+                    &engine,
+                    &base.image,
+                    &run_id,
+                    crate::profiles::source_from_tar,
+                )
+                .await
+                .map_err(anyhow::Error::msg)?;
+                if s.files.is_empty() {
+                    anyhow::bail!("{image}: no ELF files to audit");
+                }
+                (
+                    s,
+                    crate::audit_run::Origin::Image(base.image.clone()),
+                    image.clone(),
+                    "image",
+                )
+            }
+            (None, None) => anyhow::bail!("give a directory or --image"),
+        };
+        let targets =
+            crate::audit_run::audit_targets(&engine, &source, &origin, &cfg, &prepared, &run_id)
+                .await;
+        Ok::<_, anyhow::Error>(report::audit::AuditReport::new(
+            report::audit::SourceSummary::new(&name, kind, &source, a.all),
+            targets,
+            a.allow_mismatch,
+        ))
+    }))?;
     let report = match outcome {
         Ok(r) => r,
         Err(code) => return Ok(ExitCode::from(code)),

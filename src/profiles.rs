@@ -154,7 +154,9 @@ pub async fn profile<E: Engine>(
     image_id: &str,
     run_id: &str,
 ) -> Result<BaseProfile, String> {
+    let t = std::time::Instant::now();
     if let Some(p) = load_cached(image_id) {
+        tracing::debug!(ms = t.elapsed().as_millis() as u64, "loaded cached profile");
         return Ok(p);
     }
     let id_owned = image_id.to_string();
