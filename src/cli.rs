@@ -831,11 +831,16 @@ fn audit(a: AuditArgs) -> anyhow::Result<ExitCode> {
         let targets =
             crate::audit_run::audit_targets(&engine, &source, &origin, &cfg, &prepared, &run_id)
                 .await;
-        Ok::<_, anyhow::Error>(report::audit::AuditReport::new(
+        let report = report::audit::AuditReport::new(
             report::audit::SourceSummary::new(&name, kind, &source, a.all),
             targets,
             a.allow_mismatch,
-        ))
+        );
+        // The process ends after the report: freeing every file's and every target's profile
+        // (hundreds of thousands of small strings) would cost more than the predictions did.
+        std::mem::forget(source);
+        std::mem::forget(prepared);
+        Ok::<_, anyhow::Error>(report)
     }))?;
     let report = match outcome {
         Ok(r) => r,
@@ -847,7 +852,9 @@ fn audit(a: AuditArgs) -> anyhow::Result<ExitCode> {
         AuditFormat::Markdown => report::audit::markdown(&report),
     };
     write_stdout(&text)?;
-    Ok(ExitCode::from(report.exit_code))
+    let code = report.exit_code;
+    std::mem::forget(report); // as above: the process ends here
+    Ok(ExitCode::from(code))
 }
 
 fn merge(a: MergeArgs) -> anyhow::Result<ExitCode> {

@@ -414,7 +414,7 @@ fn simulate<'a>(
         let glibc_has_unversioned = |name: &str| objs.iter().any(|o| o.index.has_default(name));
         for o in &objs {
             for s in &o.profile.versioned_undefined {
-                if s.weak || missing_versions.contains(&s.version) {
+                if s.weak || missing_versions.iter().any(|v| **v == *s.version) {
                     continue;
                 }
                 let ok = match rules {
@@ -424,7 +424,7 @@ fn simulate<'a>(
                 if !ok {
                     problems.push(Problem::MissingSymbol {
                         symbol: s.name.clone(),
-                        version: (rules == Rules::Glibc).then(|| s.version.clone()),
+                        version: (rules == Rules::Glibc).then(|| s.version.to_string()),
                         needed_by: Some(o.name.clone()),
                     });
                 }

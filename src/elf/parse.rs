@@ -36,12 +36,13 @@ const VER_FLG_BASE: u16 = 0x1;
 const VER_FLG_WEAK: u16 = 0x2;
 const STB_GNU_UNIQUE: u8 = 10;
 
-/// One undefined dynamic symbol, with the (library, version) it is bound to when versioned.
+/// One undefined dynamic symbol; when versioned, the index of its (library, version) in
+/// [`Raw::needs`].
 #[derive(Debug, Clone)]
 pub(crate) struct RawUndefined {
     pub name: String,
     pub weak: bool,
-    pub version: Option<(String, String)>,
+    pub version: Option<usize>,
 }
 
 /// Everything read from the file, before interpretation.
@@ -66,6 +67,8 @@ pub(crate) struct Raw {
     pub undefined: Vec<RawUndefined>,
     /// (library, [(version, weak)]) in file order.
     pub verneed: Vec<(String, Vec<(String, bool)>)>,
+    /// Every (library, version) of `verneed`, in the same order, shared by the symbols bound to it.
+    pub needs: Vec<(std::sync::Arc<str>, std::sync::Arc<str>)>,
     /// Version names this object defines (the base/SONAME entry excluded).
     pub verdefs: Vec<String>,
     /// Its own hidden-version (`name@VER`) definitions that its relocations refer to.
@@ -325,15 +328,17 @@ pub(crate) fn read(
     };
 
     // version index → (library, version) for needs
-    let mut need_by_index: Vec<(u16, String, String)> = Vec::new();
+    let mut need_by_index: Vec<(u16, usize)> = Vec::new();
     if let Some(vn) = &verneed {
         let strs = vstr(section_header::SHT_GNU_VERNEED);
         for need in vn.iter() {
             let lib = cstr(strs, need.vn_file).unwrap_or_default();
+            let shared_lib: std::sync::Arc<str> = lib.as_str().into();
             let mut versions = Vec::new();
             for aux in need.iter() {
                 let ver = cstr(strs, aux.vna_name).unwrap_or_default();
-                need_by_index.push((aux.vna_other & 0x7fff, lib.clone(), ver.clone()));
+                need_by_index.push((aux.vna_other & 0x7fff, raw.needs.len()));
+                raw.needs.push((shared_lib.clone(), ver.as_str().into()));
                 versions.push((ver, aux.vna_flags & VER_FLG_WEAK != 0));
             }
             raw.verneed.push((lib, versions));
@@ -403,8 +408,8 @@ pub(crate) fn read(
             let version = vidx
                 .map(|v| v & 0x7fff)
                 .filter(|&v| v >= 2)
-                .and_then(|v| need_by_index.iter().find(|(i, _, _)| *i == v))
-                .map(|(_, l, v)| (l.clone(), v.clone()));
+                .and_then(|v| need_by_index.iter().find(|(i, _)| *i == v))
+                .map(|(_, k)| *k);
             raw.undefined.push(RawUndefined {
                 name,
                 weak: bind == sym::STB_WEAK,

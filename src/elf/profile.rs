@@ -109,8 +109,9 @@ pub struct UndefinedSymbol {
 pub struct VersionedSymbol {
     pub name: String,
     pub weak: bool,
-    pub library: String,
-    pub version: String,
+    /// Shared by every symbol bound to the same library and version.
+    pub library: std::sync::Arc<str>,
+    pub version: std::sync::Arc<str>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -327,6 +328,21 @@ pub(crate) fn build(raw: Raw) -> BinaryProfile {
     let kind = classify_kind(&raw);
     let libc = classify_libc(&raw, kind);
 
+    // The symbols bound to each (library, version), in one pass; equal pairs share a list.
+    let same_as: Vec<usize> = (0..raw.needs.len())
+        .map(|i| {
+            (0..i)
+                .find(|&j| raw.needs[j] == raw.needs[i])
+                .unwrap_or(i)
+        })
+        .collect();
+    let mut bound: Vec<Vec<String>> = vec![Vec::new(); raw.needs.len()];
+    for u in &raw.undefined {
+        if let Some(k) = u.version {
+            bound[same_as[k]].push(u.name.clone());
+        }
+    }
+    let mut k = 0;
     let mut version_needs: Vec<LibraryNeeds> = raw
         .verneed
         .iter()
@@ -335,16 +351,8 @@ pub(crate) fn build(raw: Raw) -> BinaryProfile {
             versions: vs
                 .iter()
                 .map(|(v, weak)| {
-                    let mut symbols: Vec<String> = raw
-                        .undefined
-                        .iter()
-                        .filter(|u| {
-                            u.version
-                                .as_ref()
-                                .is_some_and(|(l, ver)| l == lib && ver == v)
-                        })
-                        .map(|u| u.name.clone())
-                        .collect();
+                    let mut symbols = bound[same_as[k]].clone();
+                    k += 1;
                     symbols.sort();
                     symbols.dedup();
                     VersionNeed {
@@ -410,11 +418,7 @@ pub(crate) fn build(raw: Raw) -> BinaryProfile {
     let mut glibc_private: Vec<String> = raw
         .undefined
         .iter()
-        .filter(|u| {
-            u.version
-                .as_ref()
-                .is_some_and(|(_, v)| v == "GLIBC_PRIVATE")
-        })
+        .filter(|u| u.version.is_some_and(|k| &*raw.needs[k].1 == "GLIBC_PRIVATE"))
         .map(|u| u.name.clone())
         .collect();
     glibc_private.sort();
@@ -423,27 +427,22 @@ pub(crate) fn build(raw: Raw) -> BinaryProfile {
         .iter()
         .any(|(_, vs)| vs.iter().any(|(v, _)| v == "GLIBC_ABI_DT_RELR"));
 
-    let versioned_undefined = raw
-        .undefined
-        .iter()
-        .filter_map(|u| {
-            u.version.as_ref().map(|(l, v)| VersionedSymbol {
-                name: u.name.clone(),
+    let mut versioned_undefined = Vec::new();
+    let mut unversioned_undefined: Vec<UndefinedSymbol> = Vec::new();
+    for u in raw.undefined {
+        match u.version {
+            Some(k) => versioned_undefined.push(VersionedSymbol {
+                name: u.name,
                 weak: u.weak,
-                library: l.clone(),
-                version: v.clone(),
-            })
-        })
-        .collect();
-    let mut unversioned_undefined: Vec<UndefinedSymbol> = raw
-        .undefined
-        .iter()
-        .filter(|u| u.version.is_none())
-        .map(|u| UndefinedSymbol {
-            name: u.name.clone(),
-            weak: u.weak,
-        })
-        .collect();
+                library: raw.needs[k].0.clone(),
+                version: raw.needs[k].1.clone(),
+            }),
+            None => unversioned_undefined.push(UndefinedSymbol {
+                name: u.name,
+                weak: u.weak,
+            }),
+        }
+    }
     unversioned_undefined.sort_by(|a, b| a.name.cmp(&b.name));
     unversioned_undefined.dedup();
 
