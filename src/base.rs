@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::elf::{self, BinaryProfile, ExportTable, Kind};
 
 /// Bumped whenever the profile's meaning or layout changes; older cache entries are rebuilt.
-pub const FORMAT: u32 = 5;
+pub const FORMAT: u32 = 6;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -25,14 +25,103 @@ pub enum LibcKind {
 /// A shared library found in the image.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Library {
-    pub profile: BinaryProfile,
+    pub profile: LazyProfile,
     /// Exported dynamic symbols: `name`, `name@VER` (hidden) or `name@@VER` (default).
     pub exports: ExportTable,
 }
 
 impl Library {
     pub fn new(profile: BinaryProfile, exports: ExportTable) -> Library {
-        Library { profile, exports }
+        Library {
+            profile: LazyProfile::from(profile),
+            exports,
+        }
+    }
+}
+
+/// A library's profile, parsed from the cached JSON on first use: a prediction reads a few dozen
+/// of an image's hundreds of libraries, so loading a cached base profile only checks the syntax
+/// of the rest.
+pub struct LazyProfile {
+    raw: Option<Box<serde_json::value::RawValue>>,
+    parsed: std::sync::OnceLock<BinaryProfile>,
+}
+
+impl From<BinaryProfile> for LazyProfile {
+    fn from(p: BinaryProfile) -> LazyProfile {
+        LazyProfile {
+            raw: None,
+            parsed: p.into(),
+        }
+    }
+}
+
+impl std::ops::Deref for LazyProfile {
+    type Target = BinaryProfile;
+    fn deref(&self) -> &BinaryProfile {
+        self.parsed.get_or_init(|| {
+            let raw = self.raw.as_deref().map(|r| r.get()).unwrap_or("null");
+            serde_json::from_str(raw).unwrap_or_else(|e| {
+                // Only a cache written by another build of the same format could get here.
+                tracing::warn!(
+                    "unreadable library profile in the cache ({e}); treating it as empty"
+                );
+                BinaryProfile::empty(Kind::SharedObject)
+            })
+        })
+    }
+}
+
+impl std::ops::DerefMut for LazyProfile {
+    fn deref_mut(&mut self) -> &mut BinaryProfile {
+        let _ = &**self;
+        self.raw = None;
+        self.parsed.get_mut().expect("parsed just now")
+    }
+}
+
+impl Clone for LazyProfile {
+    fn clone(&self) -> Self {
+        match self.parsed.get() {
+            Some(p) => LazyProfile::from(p.clone()),
+            None => LazyProfile {
+                raw: self.raw.clone(),
+                parsed: Default::default(),
+            },
+        }
+    }
+}
+
+impl PartialEq for LazyProfile {
+    fn eq(&self, other: &Self) -> bool {
+        **self == **other
+    }
+}
+
+impl Eq for LazyProfile {}
+
+impl std::fmt::Debug for LazyProfile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        (**self).fmt(f)
+    }
+}
+
+impl Serialize for LazyProfile {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match (self.parsed.get(), &self.raw) {
+            (None, Some(raw)) => raw.serialize(s),
+            _ => (**self).serialize(s),
+        }
+    }
+}
+
+/// Only from JSON (the profile cache).
+impl<'de> Deserialize<'de> for LazyProfile {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(LazyProfile {
+            raw: Some(Deserialize::deserialize(d)?),
+            parsed: Default::default(),
+        })
     }
 }
 

@@ -330,11 +330,7 @@ pub(crate) fn build(raw: Raw) -> BinaryProfile {
 
     // The symbols bound to each (library, version), in one pass; equal pairs share a list.
     let same_as: Vec<usize> = (0..raw.needs.len())
-        .map(|i| {
-            (0..i)
-                .find(|&j| raw.needs[j] == raw.needs[i])
-                .unwrap_or(i)
-        })
+        .map(|i| (0..i).find(|&j| raw.needs[j] == raw.needs[i]).unwrap_or(i))
         .collect();
     let mut bound: Vec<Vec<String>> = vec![Vec::new(); raw.needs.len()];
     for u in &raw.undefined {
@@ -418,7 +414,10 @@ pub(crate) fn build(raw: Raw) -> BinaryProfile {
     let mut glibc_private: Vec<String> = raw
         .undefined
         .iter()
-        .filter(|u| u.version.is_some_and(|k| &*raw.needs[k].1 == "GLIBC_PRIVATE"))
+        .filter(|u| {
+            u.version
+                .is_some_and(|k| &*raw.needs[k].1 == "GLIBC_PRIVATE")
+        })
         .map(|u| u.name.clone())
         .collect();
     glibc_private.sort();
