@@ -176,37 +176,78 @@ impl Source {
             .collect()
     }
 
-    /// The application's libraries, as the target would see them once copied in: by their path
-    /// and by every symlink of the source that leads to them.
+    /// Where a file of the source is checked (predicted and verified alike): the application's
+    /// own files at their own paths; packaged files under [`SYSTEM_DIR`] (`/usr/bin/apt` at
+    /// `/libccheck/system/usr/bin/apt`), where `$ORIGIN` still finds their neighbours but no
+    /// search path does: on the target, its own packages provide the libraries.
+    pub fn placed_at(&self, path: &str) -> String {
+        if self.is_packaged(path) {
+            format!("{SYSTEM_DIR}{path}")
+        } else {
+            path.to_string()
+        }
+    }
+
+    /// The files to audit, each with where it is checked.
+    pub fn placements(&self, all: bool) -> Vec<(&SourceFile, String)> {
+        self.selected(all)
+            .into_iter()
+            .map(|f| (f, self.placed_at(&f.path)))
+            .collect()
+    }
+
+    /// The libraries among the files to audit, as the target would see them once copied in: by
+    /// where they are placed and by every symlink of the source that leads to them.
     pub fn overlay(&self, all: bool) -> BTreeMap<String, &Library> {
         let mut m: BTreeMap<String, &Library> = BTreeMap::new();
-        for f in self.selected(all) {
+        let mut by_path: BTreeMap<&str, &Library> = BTreeMap::new();
+        for (f, at) in self.placements(all) {
             if f.lib.profile.kind == Kind::SharedObject || f.lib.profile.soname.is_some() {
-                m.insert(f.path.clone(), &f.lib);
+                by_path.insert(&f.path, &f.lib);
+                m.insert(at, &f.lib);
             }
         }
-        for link in self.links.keys() {
-            if let Some(real) = resolve_in(&self.links, link, |_| true)
-                && let Some(l) = m.get(&real).copied()
-            {
-                m.insert(link.clone(), l);
+        for (link, _, real) in self.links_to(all) {
+            if let Some(l) = by_path.get(real.as_str()) {
+                m.insert(self.placed_at(link), l);
             }
         }
         m
     }
 
-    /// Symlinks of the source that point at selected files (uploaded with them).
+    /// Symlinks of the source that lead to files to audit, placed like them (uploaded with
+    /// them): (where the link is placed, its target).
     pub fn overlay_links(&self, all: bool) -> Vec<(String, String)> {
+        self.links_to(all)
+            .into_iter()
+            .map(|(l, t, _)| {
+                let at = self.placed_at(l);
+                let target = match at.starts_with(SYSTEM_DIR) && t.starts_with('/') {
+                    true => format!("{SYSTEM_DIR}{t}"),
+                    false => t.clone(),
+                };
+                (at, target)
+            })
+            .collect()
+    }
+
+    /// (link, its target, the file it leads to) for the links that lead to a file to audit of
+    /// their own kind (packaged to packaged, the application's to the application's).
+    fn links_to(&self, all: bool) -> Vec<(&String, &String, String)> {
         let selected: BTreeSet<&str> = self.selected(all).iter().map(|f| f.path.as_str()).collect();
         self.links
             .iter()
-            .filter(|(l, _)| {
-                resolve_in(&self.links, l, |_| true).is_some_and(|r| selected.contains(r.as_str()))
+            .filter_map(|(l, t)| {
+                let real = resolve_in(&self.links, l, |_| true)?;
+                (selected.contains(real.as_str()) && self.is_packaged(l) == self.is_packaged(&real))
+                    .then_some((l, t, real))
             })
-            .map(|(l, t)| (l.clone(), t.clone()))
             .collect()
     }
 }
+
+/// Where packaged files are checked: see [`Source::placed_at`].
+pub const SYSTEM_DIR: &str = "/libccheck/system";
 
 /// Symbols a host program provides to the modules it loads: Python's C API (`Py*`, `_Py*`),
 /// Perl's (`Perl*`, `PL_*`), and the debugger's proc_service for libthread_db (`ps_*`).
@@ -309,13 +350,13 @@ pub fn predict_all(
     use rayon::prelude::*;
     let overlay = source.overlay(all);
     source
-        .selected(all)
+        .placements(all)
         .into_par_iter()
-        .map(|f| {
+        .map(|(f, at)| {
             let subject = Subject {
                 profile: &f.lib.profile,
                 exports: &f.lib.exports,
-                path: f.path.clone(),
+                path: at,
                 sidecars: &overlay,
             };
             (f.path.clone(), predict::predict(&subject, target))
@@ -479,6 +520,65 @@ pub fn assemble(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn lib(soname: &str) -> Box<SourceFile> {
+        let mut p = crate::elf::BinaryProfile::empty(Kind::SharedObject);
+        p.soname = Some(soname.into());
+        Box::new(SourceFile {
+            path: String::new(),
+            lib: Library::new(p, Default::default()),
+        })
+    }
+
+    #[test]
+    fn packaged_files_never_stand_in_for_the_targets_libraries() {
+        let mut b = SourceBuilder::default();
+        b.add_link("/lib", "usr/lib");
+        b.add_link("/usr/lib/libz.so.1", "/usr/lib/libz.so.1.3");
+        b.add_link("/opt/app/lib/libown.so.1", "libown.so.1.0");
+        b.add_file(
+            "/var/lib/dpkg/info/zlib1g:amd64.list",
+            b"/lib/libz.so.1.3\n/lib/libz.so.1\n",
+        );
+        for (path, soname) in [
+            ("/usr/lib/libz.so.1.3", "libz.so.1"),
+            ("/opt/app/lib/libown.so.1.0", "libown.so.1"),
+        ] {
+            let mut f = lib(soname);
+            f.path = path.into();
+            b.add_item(Item::Elf(f));
+        }
+        let s = b.finish();
+        assert!(s.is_packaged("/usr/lib/libz.so.1.3"));
+        // By default only the application's own files are audited, at their own paths.
+        let own: Vec<String> = s.placements(false).into_iter().map(|(_, at)| at).collect();
+        assert_eq!(own, ["/opt/app/lib/libown.so.1.0"]);
+        assert_eq!(
+            s.overlay(false).keys().collect::<Vec<_>>(),
+            ["/opt/app/lib/libown.so.1", "/opt/app/lib/libown.so.1.0"]
+        );
+        // With --all, packaged files sit under SYSTEM_DIR: no search path finds them there.
+        let at: Vec<String> = s.placements(true).into_iter().map(|(_, at)| at).collect();
+        assert_eq!(
+            at,
+            [
+                "/opt/app/lib/libown.so.1.0",
+                "/libccheck/system/usr/lib/libz.so.1.3"
+            ]
+        );
+        assert!(
+            s.overlay(true)
+                .contains_key("/libccheck/system/usr/lib/libz.so.1")
+        );
+        assert!(!s.overlay(true).contains_key("/usr/lib/libz.so.1"));
+        // Absolute link targets are placed with them; relative ones stay.
+        let links = s.overlay_links(true);
+        assert!(links.contains(&(
+            "/libccheck/system/usr/lib/libz.so.1".into(),
+            "/libccheck/system/usr/lib/libz.so.1.3".into()
+        )));
+        assert!(links.contains(&("/opt/app/lib/libown.so.1".into(), "libown.so.1.0".into())));
+    }
 
     #[test]
     fn dpkg_and_apk_ownership_through_merged_usr() {

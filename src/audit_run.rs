@@ -2,7 +2,7 @@
 //! target, and verifying every file on a target in one container, where the static probe runs the
 //! target's loader on each file. Pure logic lives in [`crate::audit`].
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::io::{Read, Write};
 use std::path::Path;
 use std::time::Duration;
@@ -24,13 +24,14 @@ pub struct AuditConfig {
     pub pull: crate::run::PullPolicy,
 }
 
-/// Probe jobs for the selected files: `f<i>` (own interpreter) or `f<i>-glibc` / `f<i>-musl`.
+/// Probe jobs for the selected files, each where it is placed: `f<i>` (own interpreter) or
+/// `f<i>-glibc` / `f<i>-musl`.
 pub fn audit_jobs(source: &Source, all: bool) -> Vec<Job> {
     source
-        .selected(all)
+        .placements(all)
         .iter()
         .enumerate()
-        .flat_map(|(i, f)| crate::run::load_jobs(&f.lib.profile, &f.path, &format!("f{i}")))
+        .flat_map(|(i, (f, at))| crate::run::load_jobs(&f.lib.profile, at, &format!("f{i}")))
         .collect()
 }
 
@@ -43,10 +44,10 @@ pub fn outcomes(
     let by_name: HashMap<&str, &probe::JobResult> =
         results.iter().map(|r| (r.name.as_str(), r)).collect();
     source
-        .selected(all)
+        .placements(all)
         .iter()
         .enumerate()
-        .map(|(i, f)| {
+        .map(|(i, (f, _))| {
             let o = crate::run::load_outcome(
                 &f.lib.profile,
                 |n| by_name.get(n).copied(),
@@ -93,18 +94,18 @@ pub enum Origin {
     Image(String),
 }
 
-/// Write the application's files (and their symlinks) as a tar to extract at `/`, from a root
-/// directory.
+/// Write the files to audit (each at the path it is checked at) and the symlinks to the
+/// application's own as a tar to extract at `/`, from a root directory.
 pub fn overlay_from_dir(
     root: &Path,
-    selected: &[String],
+    placed: &[(String, String)],
     links: &[(String, String)],
     out: impl Write,
 ) -> std::io::Result<()> {
     let mut tar = tar::Builder::new(out);
-    for p in selected {
+    for (p, at) in placed {
         let bytes = std::fs::read(root.join(p.trim_start_matches('/')))?;
-        add_entry(&mut tar, p, &bytes, 0o755)?;
+        add_entry(&mut tar, at, &bytes, 0o755)?;
     }
     for (l, t) in links {
         add_symlink(&mut tar, l, t)?;
@@ -115,7 +116,7 @@ pub fn overlay_from_dir(
 /// The same from an image's exported filesystem: keeps only the selected files, entry by entry.
 pub fn overlay_from_stream(
     reader: impl Read,
-    wanted: &BTreeSet<String>,
+    wanted: &BTreeMap<String, String>,
     links: &[(String, String)],
     out: impl Write,
 ) -> std::io::Result<()> {
@@ -124,13 +125,15 @@ pub fn overlay_from_stream(
     for entry in archive.entries()? {
         let mut e = entry?;
         let path = crate::base::normalize(&format!("/{}", e.path()?.to_string_lossy()));
-        if e.header().entry_type().is_file() && wanted.contains(&path) {
+        if e.header().entry_type().is_file()
+            && let Some(at) = wanted.get(&path)
+        {
             let mut h = tar::Header::new_gnu();
             h.set_entry_type(tar::EntryType::Regular);
             h.set_size(e.size());
             h.set_mode(0o755);
             h.set_mtime(0);
-            tar.append_data(&mut h, path.trim_start_matches('/'), &mut e)?;
+            tar.append_data(&mut h, at.trim_start_matches('/'), &mut e)?;
         }
     }
     for (l, t) in links {
@@ -200,16 +203,16 @@ async fn upload_overlay<E: Engine>(
     origin: &Origin,
     run_id: &str,
 ) -> Result<(), String> {
-    let selected: Vec<String> = source
-        .selected(all)
-        .iter()
-        .map(|f| f.path.clone())
+    let placed: Vec<(String, String)> = source
+        .placements(all)
+        .into_iter()
+        .map(|(f, at)| (f.path.clone(), at))
         .collect();
     let links = source.overlay_links(all);
     match origin {
         Origin::Dir(root) => {
             let root = root.clone();
-            let body = stream_from(move |w| overlay_from_dir(&root, &selected, &links, w));
+            let body = stream_from(move |w| overlay_from_dir(&root, &placed, &links, w));
             engine
                 .upload_stream(id, "/", body)
                 .await
@@ -218,7 +221,7 @@ async fn upload_overlay<E: Engine>(
         Origin::Image(image) => {
             // A second, never-started container of the source image: its export is filtered
             // down to the application's files on the way into the target.
-            let wanted: BTreeSet<String> = selected.into_iter().collect();
+            let wanted: BTreeMap<String, String> = placed.into_iter().collect();
             let (tx, rx) = tokio::sync::mpsc::channel(8);
             let upload = engine.upload_stream(
                 id,

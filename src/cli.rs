@@ -174,6 +174,7 @@ pub struct AuditArgs {
     #[arg(long = "to", value_name = "BASE", required = true)]
     pub to: Vec<String>,
     /// Audit every ELF file, not only the application's own (those no package manager installed).
+    /// Packaged files are checked against the target's libraries, never their source's.
     #[arg(long)]
     pub all: bool,
     /// Predict only; start no verifying container.

@@ -5,7 +5,7 @@
 use std::process::Command;
 use std::sync::OnceLock;
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::util::*;
 
@@ -219,6 +219,8 @@ fn audit_all_files_without_running() {
         return;
     }
     app_root();
+    // bookworm's own packages moved onto trixie: each is checked against trixie's libraries
+    // (its package's libraries do not come along), the application's files with their own.
     let (code, v) = json(&[
         "audit",
         "--image",
@@ -230,16 +232,40 @@ fn audit_all_files_without_running() {
         "--format",
         "json",
     ]);
-    assert_eq!(code, 0, "{}", v["targets"][0]["groups"]);
+    assert_eq!(code, 1, "{}", v["targets"][0]["groups"]);
     let t = &v["targets"][0];
     assert_eq!(t["audited"], v["source"]["elf_files"]);
+    let files = t["files"].as_array().unwrap();
+    assert!(files.iter().all(|f| f["verified"].is_null()));
+    let file = |p: &str| files.iter().find(|f| f["path"] == p).unwrap();
+    // trixie has libapt-pkg.so.7.0, not bookworm's 6.0.
+    let apt = t["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["cause"] == "libapt-pkg.so.6.0 missing")
+        .unwrap();
     assert!(
-        t["files"]
+        apt["files"]
             .as_array()
             .unwrap()
-            .iter()
-            .all(|f| f["verified"].is_null())
+            .contains(&json!("/usr/bin/apt"))
     );
+    assert_eq!(file("/usr/bin/apt")["packaged"], true);
+    // A packaged module still finds its neighbours through RUNPATH $ORIGIN (libKSC.so).
+    assert_eq!(
+        file("/usr/lib/x86_64-linux-gnu/gconv/EUC-KR.so")["verdict"],
+        "ok"
+    );
+    // bookworm's libc.so.6 does not fit trixie's loader (GLIBC_PRIVATE symbols).
+    assert_eq!(
+        file("/usr/lib/x86_64-linux-gnu/libc.so.6")["verdict"],
+        "missing_symbol"
+    );
+    // The application's own files load on trixie.
+    let own: Vec<&Value> = files.iter().filter(|f| f["packaged"] == false).collect();
+    assert!(own.len() >= 5);
+    assert!(own.iter().all(|f| f["verdict"] == "ok"), "{own:?}");
 }
 
 #[test]
