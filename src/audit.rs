@@ -124,14 +124,36 @@ impl SourceBuilder {
     }
 
     pub fn finish(mut self) -> Source {
-        let mut owned = BTreeSet::new();
+        // Only the package database's entries for files and links of this source matter; each
+        // entry's directory is resolved through the source's links once (merged /usr: dpkg says
+        // /lib/x86_64-linux-gnu/libc.so.6 for /usr/lib/x86_64-linux-gnu/libc.so.6).
         let links = &self.s.links;
+        let present: std::collections::HashSet<&str> = self
+            .s
+            .files
+            .iter()
+            .map(|f| f.path.as_str())
+            .chain(links.keys().map(String::as_str))
+            .collect();
+        let mut dirs: std::collections::HashMap<String, Option<String>> = Default::default();
+        let mut owned = BTreeSet::new();
         let mut add = |p: &str| {
             let p = normalize(p);
-            if let Some(r) = resolve_in(links, &p, |_| true) {
+            let (dir, name) = p.rsplit_once('/').unwrap_or(("", &p));
+            let real_dir = dirs
+                .entry(dir.to_string())
+                .or_insert_with(|| resolve_in(links, dir, |_| true));
+            let Some(real_dir) = real_dir else { return };
+            let path = format!("{}/{name}", real_dir.trim_end_matches('/'));
+            if !present.contains(path.as_str()) {
+                return;
+            }
+            if links.contains_key(&path)
+                && let Some(r) = resolve_in(links, &path, |_| true)
+            {
                 owned.insert(r);
             }
-            owned.insert(p);
+            owned.insert(path);
         };
         if !self.lists.is_empty() {
             self.s.package_manager = Some("dpkg".into());
@@ -589,6 +611,15 @@ mod tests {
             b"/.\n/lib/x86_64-linux-gnu/libc.so.6\n",
         );
         b.add_file(APK_DB, b"P:musl\nF:lib\nR:ld-musl-x86_64.so.1\n");
+        for path in [
+            "/usr/lib/x86_64-linux-gnu/libc.so.6",
+            "/usr/lib/ld-musl-x86_64.so.1",
+            "/opt/app/bin/app",
+        ] {
+            let mut f = lib("x");
+            f.path = path.into();
+            b.add_item(Item::Elf(f));
+        }
         let s = b.finish();
         assert_eq!(s.package_manager.as_deref(), Some("apk"));
         assert!(s.is_packaged("/usr/lib/x86_64-linux-gnu/libc.so.6"));
