@@ -83,14 +83,15 @@ use super::exports::ExportTable;
 /// The bytes of the NUL-terminated string at `off`, as text (lossy only when not UTF-8).
 fn cstr_ref(table: &[u8], off: usize) -> Option<std::borrow::Cow<'_, str>> {
     let s = table.get(off..)?;
-    let end = memchr::memchr(0, s)?;
-    Some(String::from_utf8_lossy(&s[..end]))
+    let bytes = &s[..memchr::memchr(0, s)?];
+    Some(match std::str::from_utf8(bytes) {
+        Ok(t) => std::borrow::Cow::Borrowed(t),
+        Err(_) => String::from_utf8_lossy(bytes),
+    })
 }
 
 fn cstr(table: &[u8], off: usize) -> Option<String> {
-    let s = table.get(off..)?;
-    let end = s.iter().position(|&b| b == 0)?;
-    Some(String::from_utf8_lossy(&s[..end]).into_owned())
+    cstr_ref(table, off).map(std::borrow::Cow::into_owned)
 }
 
 fn corrupt(what: &str, e: impl std::fmt::Display) -> ElfError {

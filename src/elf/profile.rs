@@ -347,7 +347,12 @@ pub(crate) fn build(raw: Raw) -> BinaryProfile {
             versions: vs
                 .iter()
                 .map(|(v, weak)| {
-                    let mut symbols = bound[same_as[k]].clone();
+                    // A (library, version) listed twice (never seen in practice) shares its list.
+                    let mut symbols = if same_as.iter().filter(|&&j| j == same_as[k]).count() > 1 {
+                        bound[same_as[k]].clone()
+                    } else {
+                        std::mem::take(&mut bound[k])
+                    };
                     k += 1;
                     symbols.sort();
                     symbols.dedup();

@@ -21,12 +21,20 @@ pub fn family(name: &str) -> &str {
     }
 }
 
+/// The dotted numbers after `prefix` when the name is `<prefix><digits>(.<digits>)*` (no
+/// allocation: sorting calls this for every comparison).
+fn numbers<'a>(name: &'a str, prefix: &str) -> Option<impl Iterator<Item = u32> + 'a> {
+    let rest = name.strip_prefix(prefix)?;
+    let valid = !rest.is_empty() && rest.split('.').all(|p| p.parse::<u32>().is_ok());
+    valid.then(|| rest.split('.').map(|p| p.parse::<u32>().unwrap_or(0)))
+}
+
 /// Compare two names of the same family numerically; non-numeric names sort first.
 pub fn compare(a: &str, b: &str) -> Ordering {
     let fa = family(a);
     let fb = family(b);
-    match (numeric(a, fa), numeric(b, fb)) {
-        (Some(x), Some(y)) => fa.cmp(fb).then(x.cmp(&y)),
+    match (numbers(a, fa), numbers(b, fb)) {
+        (Some(x), Some(y)) => fa.cmp(fb).then_with(|| x.cmp(y)),
         (Some(_), None) => Ordering::Greater,
         (None, Some(_)) => Ordering::Less,
         (None, None) => a.cmp(b),
