@@ -763,10 +763,22 @@ fn audit(a: AuditArgs) -> anyhow::Result<ExitCode> {
         })
     });
     let outcome = rt.block_on(until_interrupted(&run_id, async {
+        // The targets are made ready while the source is read (an image through the engine).
         let ready = async {
             let engine = BollardEngine::connect(std::time::Duration::from_secs(600)).await?;
-            let prepared = crate::audit_run::prepare_targets(&engine, &cfg, &run_id).await;
-            Ok::<_, anyhow::Error>((engine, prepared))
+            let image_source = async {
+                match (&a.image, &a.dir) {
+                    (Some(image), None) => {
+                        Some(read_image_source(&engine, image, a.pull, &run_id).await)
+                    }
+                    _ => None,
+                }
+            };
+            let (prepared, image_source) = tokio::join!(
+                crate::audit_run::prepare_targets(&engine, &cfg, &run_id),
+                image_source
+            );
+            Ok::<_, anyhow::Error>((engine, prepared, image_source))
         };
         let (dir_source, ready) = tokio::join!(read_dir, ready);
         let dir_source = dir_source?;
@@ -779,8 +791,8 @@ fn audit(a: AuditArgs) -> anyhow::Result<ExitCode> {
                 s.non_elf
             );
         }
-        let (engine, prepared) = ready?;
-        let (source, origin, name, kind) = match (dir_source, &a.image) {
+        let (engine, prepared, image_source) = ready?;
+        let (source, origin, name, kind) = match (dir_source, image_source) {
             (Some(s), _) => {
                 let d = a.dir.as_ref().unwrap();
                 (
@@ -790,40 +802,12 @@ fn audit(a: AuditArgs) -> anyhow::Result<ExitCode> {
                     "directory",
                 )
             }
-            (None, Some(image)) => {
-                let progress = run::Progress::new(true, 1);
-                let base = bases::resolve(image).map_err(anyhow::Error::msg)?;
-                let info =
-                    run::ensure_images(&engine, std::slice::from_ref(&base), a.pull, &progress)
-                        .await;
-                progress.finish();
-                let info = info
-                    .get(&base.image)
-                    .cloned()
-                    .unwrap_or_else(|| Err("image was not resolved".into()))
-                    .map_err(anyhow::Error::msg)?;
-                if info.arch != "amd64" && !info.arch.is_empty() {
-                    anyhow::bail!(
-                        "{image} is an image for {}/{}; libccheck audits amd64 images",
-                        info.os,
-                        info.arch
-                    );
-                }
-                let s = crate::profiles::with_image_tar(
-                    &engine,
-                    &base.image,
-                    &run_id,
-                    crate::profiles::source_from_tar,
-                )
-                .await
-                .map_err(anyhow::Error::msg)?;
-                if s.files.is_empty() {
-                    anyhow::bail!("{image}: no ELF files to audit");
-                }
+            (None, Some(read)) => {
+                let (s, image) = read?;
                 (
                     s,
-                    crate::audit_run::Origin::Image(base.image.clone()),
-                    image.clone(),
+                    crate::audit_run::Origin::Image(image),
+                    a.image.clone().unwrap_or_default(),
                     "image",
                 )
             }
@@ -856,6 +840,44 @@ fn audit(a: AuditArgs) -> anyhow::Result<ExitCode> {
     let code = report.exit_code;
     std::mem::forget(report); // as above: the process ends here
     Ok(ExitCode::from(code))
+}
+
+/// The source of an image audit: the image resolved (pulled if the policy says so), checked to
+/// be amd64, and its filesystem read through the engine. Also the image reference used.
+async fn read_image_source(
+    engine: &BollardEngine,
+    image: &str,
+    pull: run::PullPolicy,
+    run_id: &str,
+) -> anyhow::Result<(crate::audit::Source, String)> {
+    let progress = run::Progress::new(true, 1);
+    let base = bases::resolve(image).map_err(anyhow::Error::msg)?;
+    let info = run::ensure_images(engine, std::slice::from_ref(&base), pull, &progress).await;
+    progress.finish();
+    let info = info
+        .get(&base.image)
+        .cloned()
+        .unwrap_or_else(|| Err("image was not resolved".into()))
+        .map_err(anyhow::Error::msg)?;
+    if info.arch != "amd64" && !info.arch.is_empty() {
+        anyhow::bail!(
+            "{image} is an image for {}/{}; libccheck audits amd64 images",
+            info.os,
+            info.arch
+        );
+    }
+    let s = crate::profiles::with_image_tar(
+        engine,
+        &base.image,
+        run_id,
+        crate::profiles::source_from_tar,
+    )
+    .await
+    .map_err(anyhow::Error::msg)?;
+    if s.files.is_empty() {
+        anyhow::bail!("{image}: no ELF files to audit");
+    }
+    Ok((s, base.image))
 }
 
 fn merge(a: MergeArgs) -> anyhow::Result<ExitCode> {
