@@ -4,6 +4,7 @@
 # static prediction alone faster than lddtree / scanelf -R over the same exported root).
 set -eu
 cd "$(dirname "$0")/.."
+. scripts/bench-tools.sh
 cargo build --release --quiet
 fixtures/build-app-image.sh >/dev/null
 bin=$(pwd)/target/release/libccheck
@@ -14,8 +15,6 @@ export LIBCCHECK_CACHE_DIR="$out/cache"
 # The exported root, for the directory peers.
 mkdir -p "$out/root"
 id=$(docker create "$image" /none); docker export "$id" | tar -C "$out/root" -xf - 2>/dev/null || true; docker rm "$id" >/dev/null
-command -v lddtree >/dev/null || apt-get install -y -qq pax-utils >/dev/null
-python3 -c 'import elftools' 2>/dev/null || python3 -m pip install --quiet pyelftools   # lddtree runs under `env python3`
 "$bin" audit --image "$image" --all --no-run --to "$target" >/dev/null || true   # warm the target's profile
 files=$("$bin" audit --image "$image" --all --no-run --to "$target" --format json | python3 -c 'import json,sys; d=json.load(sys.stdin); print("\n".join(f["path"] for f in d["targets"][0]["files"]))')
 n=$(echo "$files" | wc -l)
@@ -38,7 +37,7 @@ ours = t1 - t0; per = (t3 - t2) / k; peer = per * n
 print(f"verified audit of {n} files: libccheck {ours:.1f} s | one container per file {per*1000:.0f} ms × {n} = {peer:.0f} s (sampled {k}) | speed-up {peer/ours:.0f}× (limit ≥ 20×)")
 PY
 # Static prediction vs lddtree / scanelf over the same root.
-hyperfine -N -w 1 -r 3 -i --export-json "$out/s.json" \
+hyperfine -N -w 2 -r 10 -i --export-json "$out/s.json" \
     -n predict "$bin audit $out/root --all --no-run --to $target" \
     -n scanelf "scanelf -R -n $out/root" \
     -n lddtree "sh -c 'xargs lddtree -R $out/root < $out/elfs >/dev/null 2>&1'" >/dev/null

@@ -3,6 +3,7 @@
 # ≤ 0.7× scanelf walking /usr/lib). Prints each mean and the ratio. Needs hyperfine, pax-utils.
 set -eu
 cd "$(dirname "$0")/.."
+. scripts/bench-tools.sh
 cargo build --release --quiet
 bin=./target/release/libccheck
 lib=${BIG_LIB:-$(ls "$(rustc --print sysroot)"/lib/librustc_driver-*.so | head -1)}

@@ -3,6 +3,7 @@
 # ≤ 0.2× the same check with runs; first profile of a 150 MB slim image < 3 s).
 set -eu
 cd "$(dirname "$0")/.."
+. scripts/bench-tools.sh
 cargo build --release --quiet
 fixtures/build-binaries.sh >/dev/null
 fixtures/build-images.sh

@@ -3,6 +3,7 @@
 # `docker run --rm` loop over the same images, ≤ 2× one `docker run --rm`; peak RSS < 60 MB).
 set -eu
 cd "$(dirname "$0")/.."
+. scripts/bench-tools.sh
 cargo build --release --quiet
 fixtures/build-binaries.sh >/dev/null
 fixtures/build-images.sh
