@@ -271,6 +271,34 @@ impl Source {
 /// Where packaged files are checked: see [`Source::placed_at`].
 pub const SYSTEM_DIR: &str = "/libccheck/system";
 
+/// A verifying container's outcome with packaged files named by their own paths again
+/// (`/libccheck/system/usr/lib/…/libc.so.6` → `/usr/lib/…/libc.so.6`).
+pub fn unplaced(mut o: classify::Outcome) -> classify::Outcome {
+    let fix = |s: &mut String| {
+        if s.contains(SYSTEM_DIR) {
+            *s = s.replace(&format!("{SYSTEM_DIR}/"), "/");
+        }
+    };
+    fix(&mut o.reason);
+    if let Some(e) = &mut o.evidence {
+        fix(e);
+    }
+    for p in &mut o.problems {
+        match p {
+            Problem::NoInterpreter { .. } => {}
+            Problem::MissingLibrary { needed_by, .. }
+            | Problem::MissingVersion { needed_by, .. }
+            | Problem::MissingSymbol { needed_by, .. }
+            | Problem::Unsupported { needed_by, .. } => {
+                if let Some(n) = needed_by {
+                    fix(n);
+                }
+            }
+        }
+    }
+    o
+}
+
 /// Symbols a host program provides to the modules it loads: Python's C API (`Py*`, `_Py*`),
 /// Perl's (`Perl*`, `PL_*`), and the debugger's proc_service for libthread_db (`ps_*`).
 pub fn host_provided(symbol: &str) -> Option<&'static str> {

@@ -55,7 +55,7 @@ pub fn outcomes(
                 "/nonexistent",
             )
             .unwrap_or_else(|| Outcome::new(Verdict::Ok, "static: no loader involved"));
-            (f.path.clone(), o)
+            (f.path.clone(), audit::unplaced(o))
         })
         .collect()
 }
