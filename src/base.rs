@@ -173,6 +173,16 @@ impl BaseProfile {
 
 /// Normalise an absolute path: no `.`, `..` resolved lexically, no trailing slash.
 pub fn normalize(path: &str) -> String {
+    let clean = path.starts_with('/')
+        && (path.len() == 1 || !path.ends_with('/'))
+        && !path.contains("//")
+        && !path.contains("/./")
+        && !path.contains("/../")
+        && !path.ends_with("/.")
+        && !path.ends_with("/..");
+    if clean {
+        return path.to_string();
+    }
     let mut parts: Vec<&str> = Vec::new();
     for c in path.split('/') {
         match c {

@@ -1,7 +1,7 @@
 //! `predict(binary, base)`: simulate the base's dynamic loader (glibc or musl rules) on the
 //! binary and say what will happen and why, with fix hints. Pure: works on profiles only.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -87,6 +87,9 @@ struct Obj<'a> {
 struct World<'a> {
     base: &'a BaseProfile,
     sidecars: &'a dyn Sidecars,
+    /// Directories already resolved through the image's links (a search tries each for every
+    /// library).
+    dirs: std::cell::RefCell<HashMap<String, Option<String>>>,
 }
 
 impl<'a> World<'a> {
@@ -100,7 +103,12 @@ impl<'a> World<'a> {
         }
         if !self.sidecars.is_empty()
             && let Some((dir, name)) = p.rsplit_once('/')
-            && let Some(rdir) = self.base.resolve(if dir.is_empty() { "/" } else { dir })
+            && let Some(rdir) = self
+                .dirs
+                .borrow_mut()
+                .entry(dir.to_string())
+                .or_insert_with(|| self.base.resolve(if dir.is_empty() { "/" } else { dir }))
+                .clone()
         {
             let cand = normalize(&format!("{rdir}/{name}"));
             if let Some(l) = self.sidecars.get(&cand) {
@@ -596,6 +604,7 @@ pub fn predict(subject: &Subject<'_>, base: &BaseProfile) -> Prediction {
     let w = World {
         base,
         sidecars: subject.sidecars,
+        dirs: Default::default(),
     };
     let subject_index = subject.exports;
     let p = subject.profile;

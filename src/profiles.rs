@@ -409,7 +409,10 @@ fn read_item(path: &str, host: &std::path::Path) -> crate::audit::Item {
         // Exactly the file's size: no read past the end to find it.
         buf.reserve(size as usize);
         buf.extend_from_slice(&header);
-        match f.take(size.saturating_sub(header.len() as u64)).read_to_end(buf) {
+        match f
+            .take(size.saturating_sub(header.len() as u64))
+            .read_to_end(buf)
+        {
             Ok(_) => SourceBuilder::parse_entry(path, buf),
             Err(e) => unreadable(e),
         }
