@@ -60,20 +60,6 @@ pub fn outcomes(
         .collect()
 }
 
-fn add_entry<W: Write>(
-    tar: &mut tar::Builder<W>,
-    path: &str,
-    data: &[u8],
-    mode: u32,
-) -> std::io::Result<()> {
-    let mut h = tar::Header::new_gnu();
-    h.set_entry_type(tar::EntryType::Regular);
-    h.set_size(data.len() as u64);
-    h.set_mode(mode);
-    h.set_mtime(0);
-    tar.append_data(&mut h, path.trim_start_matches('/'), data)
-}
-
 fn add_symlink<W: Write>(
     tar: &mut tar::Builder<W>,
     path: &str,
@@ -105,7 +91,7 @@ pub fn overlay_from_dir(
     let mut tar = tar::Builder::new(out);
     for (p, at) in placed {
         let bytes = std::fs::read(root.join(p.trim_start_matches('/')))?;
-        add_entry(&mut tar, at, &bytes, 0o755)?;
+        crate::run::add_file(&mut tar, at, &bytes, 0o755)?;
     }
     for (l, t) in links {
         add_symlink(&mut tar, l, t)?;
@@ -128,11 +114,7 @@ pub fn overlay_from_stream(
         if e.header().entry_type().is_file()
             && let Some(at) = wanted.get(&path)
         {
-            let mut h = tar::Header::new_gnu();
-            h.set_entry_type(tar::EntryType::Regular);
-            h.set_size(e.size());
-            h.set_mode(0o755);
-            h.set_mtime(0);
+            let mut h = crate::run::file_header(e.size(), 0o755);
             tar.append_data(&mut h, at.trim_start_matches('/'), &mut e)?;
         }
     }
@@ -278,8 +260,9 @@ pub async fn verify<E: Engine>(
     let id = engine.create(&spec).await.map_err(|e| e.to_string())?;
     let body = async {
         let mut tools = tar::Builder::new(Vec::new());
-        add_entry(&mut tools, "probe", probe::PROBE_BINARY, 0o755).map_err(|e| e.to_string())?;
-        add_entry(&mut tools, "jobs", &job_file, 0o644).map_err(|e| e.to_string())?;
+        crate::run::add_file(&mut tools, "probe", probe::PROBE_BINARY, 0o755)
+            .map_err(|e| e.to_string())?;
+        crate::run::add_file(&mut tools, "jobs", &job_file, 0o644).map_err(|e| e.to_string())?;
         engine
             .upload(
                 &id,

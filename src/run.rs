@@ -306,20 +306,28 @@ pub fn jobs_for(
     jobs
 }
 
-fn add_file(
-    tar: &mut tar::Builder<Vec<u8>>,
-    dest: &str,
-    data: &[u8],
-    mode: u32,
-) -> std::io::Result<()> {
+/// The tar header of a regular file we upload: owned by root, mtime 0.
+pub(crate) fn file_header(size: u64, mode: u32) -> tar::Header {
     let mut h = tar::Header::new_gnu();
     h.set_entry_type(tar::EntryType::Regular);
-    h.set_size(data.len() as u64);
+    h.set_size(size);
     h.set_mode(mode);
     h.set_uid(0);
     h.set_gid(0);
     h.set_mtime(0);
-    tar.append_data(&mut h, dest, data)
+    h
+}
+
+/// Append a regular file at `dest` (relative to where the tar is extracted; a leading `/` is
+/// dropped).
+pub(crate) fn add_file<W: std::io::Write>(
+    tar: &mut tar::Builder<W>,
+    dest: &str,
+    data: &[u8],
+    mode: u32,
+) -> std::io::Result<()> {
+    let mut h = file_header(data.len() as u64, mode);
+    tar.append_data(&mut h, dest.trim_start_matches('/'), data)
 }
 
 fn add_dir(tar: &mut tar::Builder<Vec<u8>>, dest: &str) -> std::io::Result<()> {
