@@ -883,13 +883,8 @@ async fn read_image_source(
 fn merge(a: MergeArgs) -> anyhow::Result<ExitCode> {
     let mut parts: Vec<report::run::Report> = Vec::new();
     for p in &a.reports {
-        let text = std::fs::read_to_string(p).map_err(|e| {
-            anyhow::anyhow!(
-                "{}: {}",
-                p.display(),
-                e.to_string().split(" (os error").next().unwrap_or("")
-            )
-        })?;
+        let text = std::fs::read_to_string(p)
+            .map_err(|e| anyhow::anyhow!("{}: {}", p.display(), crate::report::io_message(&e)))?;
         let r: report::run::Report = serde_json::from_str(&text)
             .map_err(|e| anyhow::anyhow!("{}: not a libccheck JSON report ({e})", p.display()))?;
         if r.schema != report::run::SCHEMA {

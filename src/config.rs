@@ -112,11 +112,7 @@ pub fn load(explicit: Option<&Path>) -> Result<(Option<PathBuf>, Config), String
         format!(
             "{}: {}",
             path.display(),
-            e.to_string()
-                .split(" (os error")
-                .next()
-                .unwrap_or("")
-                .to_lowercase()
+            crate::report::io_message(&e).to_lowercase()
         )
     })?;
     Ok((Some(path.clone()), parse(&text, &path)?))

@@ -358,11 +358,7 @@ pub fn source_from_dir(root: &std::path::Path) -> crate::audit::Source {
 
 /// An I/O error as the one-line reason of an unreadable entry.
 fn io_why(e: &std::io::Error) -> String {
-    e.to_string()
-        .split(" (os error")
-        .next()
-        .unwrap_or("")
-        .to_lowercase()
+    crate::report::io_message(e).to_lowercase()
 }
 
 /// One regular file of an audit source: the ELF header is read first (most files are not ELF);

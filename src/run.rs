@@ -362,13 +362,7 @@ pub fn plan(binary: &Path, profile: &BinaryProfile, cfg: &RunConfig) -> Result<P
         .to_string_lossy()
         .into_owned();
     let read = |p: &Path| {
-        std::fs::read(p).map_err(|e| {
-            format!(
-                "{}: {}",
-                p.display(),
-                e.to_string().split(" (os error").next().unwrap_or("")
-            )
-        })
+        std::fs::read(p).map_err(|e| format!("{}: {}", p.display(), crate::report::io_message(&e)))
     };
     let mut tar = tar::Builder::new(Vec::new());
     let io = |e: std::io::Error| e.to_string();

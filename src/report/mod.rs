@@ -16,6 +16,15 @@ pub enum Format {
     Sarif,
 }
 
+/// An I/O error's message without Rust's ` (os error N)` suffix: "No such file or directory".
+pub fn io_message(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    match s.split_once(" (os error") {
+        Some((m, _)) => m.to_string(),
+        None => s,
+    }
+}
+
 /// `a, b, c and 4 more`
 pub fn short_list(items: &[String], max: usize) -> String {
     if items.len() <= max {
