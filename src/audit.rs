@@ -135,16 +135,12 @@ impl SourceBuilder {
             .map(|f| f.path.as_str())
             .chain(links.keys().map(String::as_str))
             .collect();
-        let mut dirs: std::collections::HashMap<String, Option<String>> = Default::default();
+        let mut dirs = crate::base::DirResolver::default();
         let mut owned = BTreeSet::new();
         let mut add = |p: &str| {
-            let p = normalize(p);
-            let (dir, name) = p.rsplit_once('/').unwrap_or(("", &p));
-            let real_dir = dirs
-                .entry(dir.to_string())
-                .or_insert_with(|| resolve_in(links, dir, |_| true));
-            let Some(real_dir) = real_dir else { return };
-            let path = format!("{}/{name}", real_dir.trim_end_matches('/'));
+            let Some(path) = dirs.resolve_dir_of(links, &normalize(p)) else {
+                return;
+            };
             if !present.contains(path.as_str()) {
                 return;
             }
@@ -203,18 +199,17 @@ impl Source {
     /// `/libccheck/system/usr/bin/apt`), where `$ORIGIN` still finds their neighbours but no
     /// search path does: on the target, its own packages provide the libraries.
     pub fn placed_at(&self, path: &str) -> String {
-        if self.is_packaged(path) {
-            format!("{SYSTEM_DIR}{path}")
-        } else {
-            path.to_string()
-        }
+        place(path, self.is_packaged(path))
     }
 
     /// The files to audit, each with where it is checked.
     pub fn placements(&self, all: bool) -> Vec<(&SourceFile, String)> {
-        self.selected(all)
-            .into_iter()
-            .map(|f| (f, self.placed_at(&f.path)))
+        self.files
+            .iter()
+            .filter_map(|f| {
+                let packaged = self.is_packaged(&f.path);
+                (all || !packaged).then(|| (f, place(&f.path, packaged)))
+            })
             .collect()
     }
 
@@ -270,6 +265,14 @@ impl Source {
 
 /// Where packaged files are checked: see [`Source::placed_at`].
 pub const SYSTEM_DIR: &str = "/libccheck/system";
+
+fn place(path: &str, packaged: bool) -> String {
+    if packaged {
+        format!("{SYSTEM_DIR}{path}")
+    } else {
+        path.to_string()
+    }
+}
 
 /// A verifying container's outcome with packaged files named by their own paths again
 /// (`/libccheck/system/usr/lib/…/libc.so.6` → `/usr/lib/…/libc.so.6`).

@@ -196,6 +196,29 @@ pub fn normalize(path: &str) -> String {
     format!("/{}", parts.join("/"))
 }
 
+/// Paths with their directory resolved through an image's links, each directory once: a library
+/// search and a package list name the same few directories over and over.
+#[derive(Debug, Default)]
+pub struct DirResolver(HashMap<String, Option<String>>);
+
+impl DirResolver {
+    /// Normalised `path` with its directory part resolved (the last component as it is);
+    /// `None` when the directory does not resolve (a link loop).
+    pub fn resolve_dir_of(
+        &mut self,
+        links: &BTreeMap<String, String>,
+        path: &str,
+    ) -> Option<String> {
+        let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
+        if !self.0.contains_key(dir) {
+            self.0
+                .insert(dir.to_string(), resolve_in(links, dir, |_| true));
+        }
+        let real = self.0[dir].as_deref()?;
+        Some(format!("{}/{name}", real.trim_end_matches('/')))
+    }
+}
+
 /// Follow symlinks component by component; `..` never climbs above the image root.
 pub fn resolve_in(
     links: &BTreeMap<String, String>,

@@ -1,7 +1,7 @@
 //! `predict(binary, base)`: simulate the base's dynamic loader (glibc or musl rules) on the
 //! binary and say what will happen and why, with fix hints. Pure: works on profiles only.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -89,7 +89,7 @@ struct World<'a> {
     sidecars: &'a dyn Sidecars,
     /// Directories already resolved through the image's links (a search tries each for every
     /// library).
-    dirs: std::cell::RefCell<HashMap<String, Option<String>>>,
+    dirs: std::cell::RefCell<crate::base::DirResolver>,
 }
 
 impl<'a> World<'a> {
@@ -102,15 +102,8 @@ impl<'a> World<'a> {
             return Some((p, l));
         }
         if !self.sidecars.is_empty()
-            && let Some((dir, name)) = p.rsplit_once('/')
-            && let Some(rdir) = self
-                .dirs
-                .borrow_mut()
-                .entry(dir.to_string())
-                .or_insert_with(|| self.base.resolve(if dir.is_empty() { "/" } else { dir }))
-                .clone()
+            && let Some(cand) = self.dirs.borrow_mut().resolve_dir_of(&self.base.links, &p)
         {
-            let cand = normalize(&format!("{rdir}/{name}"));
             if let Some(l) = self.sidecars.get(&cand) {
                 return Some((cand, l));
             }

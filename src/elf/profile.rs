@@ -332,6 +332,10 @@ pub(crate) fn build(raw: Raw) -> BinaryProfile {
     let same_as: Vec<usize> = (0..raw.needs.len())
         .map(|i| (0..i).find(|&j| raw.needs[j] == raw.needs[i]).unwrap_or(i))
         .collect();
+    // A pair listed twice (never seen in practice) hands out copies of its list.
+    let shared: Vec<bool> = (0..raw.needs.len())
+        .map(|i| same_as.iter().filter(|&&j| j == i).count() > 1)
+        .collect();
     let mut bound: Vec<Vec<String>> = vec![Vec::new(); raw.needs.len()];
     for u in &raw.undefined {
         if let Some(k) = u.version {
@@ -347,8 +351,7 @@ pub(crate) fn build(raw: Raw) -> BinaryProfile {
             versions: vs
                 .iter()
                 .map(|(v, weak)| {
-                    // A (library, version) listed twice (never seen in practice) shares its list.
-                    let mut symbols = if same_as.iter().filter(|&&j| j == same_as[k]).count() > 1 {
+                    let mut symbols = if shared[same_as[k]] {
                         bound[same_as[k]].clone()
                     } else {
                         std::mem::take(&mut bound[k])
