@@ -103,10 +103,9 @@ impl<'a> World<'a> {
         }
         if !self.sidecars.is_empty()
             && let Some(cand) = self.dirs.borrow_mut().resolve_dir_of(&self.base.links, &p)
+            && let Some(l) = self.sidecars.get(&cand)
         {
-            if let Some(l) = self.sidecars.get(&cand) {
-                return Some((cand, l));
-            }
+            return Some((cand, l));
         }
         self.base.library_at(&p)
     }
