@@ -145,7 +145,7 @@ impl SourceBuilder {
                 return;
             }
             if links.contains_key(&path)
-                && let Some(r) = resolve_in(links, &path, |_| true)
+                && let Some(r) = resolve_in(links, &path)
             {
                 owned.insert(r);
             }
@@ -183,7 +183,7 @@ impl SourceBuilder {
 impl Source {
     pub fn is_packaged(&self, path: &str) -> bool {
         self.owned.contains(path)
-            || resolve_in(&self.links, path, |_| true).is_some_and(|r| self.owned.contains(&r))
+            || resolve_in(&self.links, path).is_some_and(|r| self.owned.contains(&r))
     }
 
     /// The files to audit: the application's own (not installed by the package manager), or all.
@@ -255,7 +255,7 @@ impl Source {
         self.links
             .iter()
             .filter_map(|(l, t)| {
-                let real = resolve_in(&self.links, l, |_| true)?;
+                let real = resolve_in(&self.links, l)?;
                 (selected.contains(real.as_str()) && self.is_packaged(l) == self.is_packaged(&real))
                     .then_some((l, t, real))
             })

@@ -154,7 +154,7 @@ pub struct BaseProfile {
 impl BaseProfile {
     /// Resolve `path` inside the image, following symlinks (never outside the image).
     pub fn resolve(&self, path: &str) -> Option<String> {
-        resolve_in(&self.links, path, |p| self.libraries.contains_key(p))
+        resolve_in(&self.links, path)
     }
     pub fn library_at(&self, path: &str) -> Option<(String, &Library)> {
         let real = self.resolve(path)?;
@@ -211,8 +211,7 @@ impl DirResolver {
     ) -> Option<String> {
         let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
         if !self.0.contains_key(dir) {
-            self.0
-                .insert(dir.to_string(), resolve_in(links, dir, |_| true));
+            self.0.insert(dir.to_string(), resolve_in(links, dir));
         }
         let real = self.0[dir].as_deref()?;
         Some(format!("{}/{name}", real.trim_end_matches('/')))
@@ -220,11 +219,7 @@ impl DirResolver {
 }
 
 /// Follow symlinks component by component; `..` never climbs above the image root.
-pub fn resolve_in(
-    links: &BTreeMap<String, String>,
-    path: &str,
-    _exists: impl Fn(&str) -> bool,
-) -> Option<String> {
+pub fn resolve_in(links: &BTreeMap<String, String>, path: &str) -> Option<String> {
     // Components still to walk, last first, borrowed from the path and the link targets.
     let mut pending: Vec<&str> = path.rsplit('/').collect();
     let mut cur = String::with_capacity(path.len() + 16);
@@ -455,7 +450,7 @@ impl Builder {
         let os = ["/etc/os-release", "/usr/lib/os-release"]
             .iter()
             .find_map(|p| {
-                let real = resolve_in(&self.links, p, |_| true)?;
+                let real = resolve_in(&self.links, p)?;
                 let t = self.texts.get(&real).or_else(|| self.texts.get(*p))?;
                 t.lines()
                     .find_map(|l| l.strip_prefix("PRETTY_NAME="))
@@ -532,7 +527,7 @@ mod tests {
         );
         links.insert("/escape".to_string(), "../../../../etc/passwd".to_string());
         links.insert("/loop".to_string(), "/loop".to_string());
-        let r = |p: &str| resolve_in(&links, p, |_| true);
+        let r = |p: &str| resolve_in(&links, p);
         assert_eq!(
             r("/lib64/ld-linux-x86-64.so.2").as_deref(),
             Some("/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2")
