@@ -65,10 +65,6 @@ impl SourceBuilder {
         self.s.links.insert(normalize(path), target.to_string());
     }
 
-    pub fn add_unreadable(&mut self, path: &str, why: String) {
-        self.s.unreadable.push((path.to_string(), why));
-    }
-
     pub fn add_non_elf(&mut self) {
         self.s.non_elf += 1;
     }

@@ -215,39 +215,22 @@ pub fn source_from_tar(reader: impl Read) -> std::io::Result<crate::audit::Sourc
 
 /// A root directory on the host, walked as an image's `/`: symlinks are recorded (never followed,
 /// so an absolute link means that path inside the root), regular files listed; unreadable
-/// entries are reported.
+/// entries are skipped.
 struct RootWalk {
     links: Vec<(String, String)>,
     files: Vec<(String, std::path::PathBuf)>,
-    unreadable: Vec<(String, String)>,
 }
 
 fn walk_root(root: &std::path::Path) -> RootWalk {
     let mut w = RootWalk {
         links: vec![],
         files: vec![],
-        unreadable: vec![],
     };
     for e in walkdir::WalkDir::new(root)
         .follow_links(false)
         .sort_by_file_name()
     {
-        let e = match e {
-            Ok(e) => e,
-            Err(err) => {
-                let p = err
-                    .path()
-                    .map(|p| p.display().to_string())
-                    .unwrap_or_default();
-                w.unreadable.push((
-                    p,
-                    err.io_error()
-                        .map(|e| e.to_string())
-                        .unwrap_or_else(|| err.to_string()),
-                ));
-                continue;
-            }
-        };
+        let Ok(e) = e else { continue };
         let rel = e.path().strip_prefix(root).unwrap_or(e.path());
         let path = format!("/{}", rel.to_string_lossy());
         if e.file_type().is_symlink() {
@@ -297,13 +280,13 @@ pub fn source_from_dir(root: &std::path::Path) -> crate::audit::Source {
         path: String,
         found: &'s Mutex<Found>,
     ) {
+        let fail = |at: &std::path::Path, e: std::io::Error| {
+            let item = Item::Unreadable(at.display().to_string(), io_why(&e));
+            found.lock().unwrap().items.push(item);
+        };
         let rd = match std::fs::read_dir(&host) {
             Ok(rd) => rd,
-            Err(e) => {
-                let item = Item::Unreadable(host.display().to_string(), io_why(&e));
-                found.lock().unwrap().items.push(item);
-                return;
-            }
+            Err(e) => return fail(&host, e),
         };
         let mut files = Vec::new();
         let mut links = Vec::new();
@@ -311,8 +294,7 @@ pub fn source_from_dir(root: &std::path::Path) -> crate::audit::Source {
             let e = match e {
                 Ok(e) => e,
                 Err(err) => {
-                    let item = Item::Unreadable(host.display().to_string(), io_why(&err));
-                    found.lock().unwrap().items.push(item);
+                    fail(&host, err);
                     continue;
                 }
             };
@@ -329,10 +311,7 @@ pub fn source_from_dir(root: &std::path::Path) -> crate::audit::Source {
                 }
                 Ok(t) if t.is_file() => files.push((child, e.path())),
                 Ok(_) => {}
-                Err(err) => {
-                    let item = Item::Unreadable(e.path().display().to_string(), io_why(&err));
-                    found.lock().unwrap().items.push(item);
-                }
+                Err(err) => fail(&e.path(), err),
             }
         }
         found.lock().unwrap().links.extend(links);
