@@ -34,6 +34,7 @@ pub struct Source {
 }
 
 /// One entry of the source, read.
+#[derive(Debug)]
 pub enum Item {
     Text(String, String),
     Elf(Box<SourceFile>),
@@ -131,9 +132,19 @@ impl SourceBuilder {
             .map(|f| f.path.as_str())
             .chain(links.keys().map(String::as_str))
             .collect();
+        // Resolving changes only the directory part: an entry whose file name no file or link
+        // of the source has (most of them: documentation, data) is passed over unresolved.
+        let names: hashbrown::HashSet<&str, foldhash::fast::RandomState> = present
+            .iter()
+            .map(|p| p.rsplit('/').next().unwrap_or(p))
+            .collect();
         let mut dirs = crate::base::DirResolver::default();
         let mut owned = BTreeSet::new();
         let mut add = |p: &str| {
+            let name = p.trim_end_matches('/').rsplit('/').next().unwrap_or(p);
+            if !names.contains(name) && name != "." && name != ".." {
+                return;
+            }
             let Some(path) = dirs.resolve_dir_of(links, &normalize(p)) else {
                 return;
             };
@@ -169,6 +180,7 @@ impl SourceBuilder {
                 }
             }
         }
+        drop(names);
         self.s.owned = owned;
         self.s.files.sort_by(|a, b| a.path.cmp(&b.path));
         self.s.unreadable.sort();

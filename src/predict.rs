@@ -423,7 +423,7 @@ fn simulate<'a>(
                 };
                 if !ok {
                     problems.push(Problem::MissingSymbol {
-                        symbol: s.name.clone(),
+                        symbol: s.name.to_string(),
                         version: (rules == Rules::Glibc).then(|| s.version.to_string()),
                         needed_by: Some(o.name.clone()),
                     });
@@ -456,7 +456,7 @@ fn simulate<'a>(
                 };
                 if !ok {
                     problems.push(Problem::MissingSymbol {
-                        symbol: s.name.clone(),
+                        symbol: s.name.to_string(),
                         version: None,
                         needed_by: Some(o.name.clone()),
                     });
@@ -1130,7 +1130,7 @@ mod tests {
         p.unversioned_undefined = undefined
             .iter()
             .map(|s| UndefinedSymbol {
-                name: s.to_string(),
+                name: (*s).into(),
                 weak: false,
             })
             .collect();

@@ -341,8 +341,9 @@ fn io_why(e: &std::io::Error) -> String {
 }
 
 /// One regular file of an audit source: the ELF header is read first (most files are not ELF);
-/// ELF files are read whole into a reused per-thread buffer, or mapped when large (the parser
-/// touches a fraction of their pages).
+/// of an ELF file only the parts the loader simulation looks at are read (see
+/// [`elf::loader_ranges`](crate::elf::loader_ranges)) into a reused per-thread buffer, or it is
+/// mapped when large.
 fn read_item(path: &str, host: &std::path::Path) -> crate::audit::Item {
     use crate::audit::{Item, SourceBuilder};
     use std::cell::RefCell;
@@ -355,8 +356,8 @@ fn read_item(path: &str, host: &std::path::Path) -> crate::audit::Item {
         Err(e) => return unreadable(e),
     };
     BUF.with_borrow_mut(|buf| {
-        buf.clear();
         if SourceBuilder::wants_text(path) {
+            buf.clear();
             return match f.read_to_end(buf) {
                 Ok(_) => SourceBuilder::parse_entry(path, buf),
                 Err(e) => unreadable(e),
@@ -381,17 +382,63 @@ fn read_item(path: &str, host: &std::path::Path) -> crate::audit::Item {
                 Err(e) => unreadable(e),
             };
         }
-        // Exactly the file's size: no read past the end to find it.
-        buf.reserve(size as usize);
-        buf.extend_from_slice(&header);
-        match f
-            .take(size.saturating_sub(header.len() as u64))
-            .read_to_end(buf)
-        {
-            Ok(_) => SourceBuilder::parse_entry(path, buf),
+        match read_for_loader(&f, &header, size as usize, buf) {
+            Ok(()) => SourceBuilder::parse_entry(path, &buf[..size as usize]),
             Err(e) => unreadable(e),
         }
     })
+}
+
+/// Fill `buf[..size]` with what the loader simulation reads of an ELF file whose first bytes
+/// are `head`: the whole of a small file, else the ranges [`elf::loader_ranges`] names, round by
+/// round, neighbours read in one call. Bytes outside those ranges are left as they were.
+fn read_for_loader(
+    f: &std::fs::File,
+    head: &[u8],
+    size: usize,
+    buf: &mut Vec<u8>,
+) -> std::io::Result<()> {
+    use std::os::unix::fs::FileExt;
+    /// Files up to this size are read whole; gaps up to this size are read through.
+    const SMALL: usize = 16 << 10;
+    if buf.len() < size {
+        buf.resize(size, 0);
+    }
+    let bytes = &mut buf[..size];
+    let head = &head[..head.len().min(size)];
+    bytes[..head.len()].copy_from_slice(head);
+    if size <= SMALL {
+        return f.read_exact_at(&mut bytes[head.len()..], head.len() as u64);
+    }
+    let mut loaded: Vec<std::ops::Range<usize>> = Vec::with_capacity(8);
+    loaded.push(0..head.len());
+    for round in 0.. {
+        let Some(mut want) = crate::elf::loader_ranges(bytes, round) else {
+            return f.read_exact_at(&mut bytes[head.len()..], head.len() as u64);
+        };
+        want.retain(|r| {
+            !r.is_empty() && !loaded.iter().any(|l| l.start <= r.start && r.end <= l.end)
+        });
+        if want.is_empty() {
+            if round >= 2 {
+                return Ok(());
+            }
+            continue;
+        }
+        want.sort_unstable_by_key(|r| r.start);
+        let mut reads: Vec<std::ops::Range<usize>> = Vec::with_capacity(want.len());
+        for r in want {
+            match reads.last_mut() {
+                Some(last) if r.start <= last.end + SMALL => last.end = last.end.max(r.end),
+                _ => reads.push(r),
+            }
+        }
+        for r in reads {
+            f.read_exact_at(&mut bytes[r.clone()], r.start as u64)?;
+            loaded.push(r);
+        }
+    }
+    Ok(())
 }
 
 /// Read until `buf` is full or the file ends; the number of bytes read.
@@ -442,4 +489,63 @@ pub async fn with_image_tar<E: Engine, T: Send + 'static>(
     result
         .map_err(|e| e.to_string())?
         .map_err(|e| format!("reading the filesystem of {image}: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn same_as_whole_read(host: &std::path::Path) -> bool {
+        let Ok(bytes) = std::fs::read(host) else {
+            return false;
+        };
+        let whole = crate::audit::SourceBuilder::parse_entry("/f", &bytes);
+        let partial = read_item("/f", host);
+        assert_eq!(
+            format!("{partial:?}"),
+            format!("{whole:?}"),
+            "{} read in parts differs from read whole",
+            host.display()
+        );
+        bytes.len() > 16 << 10 && bytes.len() <= 256 << 10 && bytes.starts_with(b"\x7fELF")
+    }
+
+    /// Every ELF file of the host's library and program directories reads the same in parts as
+    /// whole, and so do damaged copies of a library (cut at several points, a header scribbled on).
+    #[test]
+    fn reading_only_the_loader_parts_changes_nothing() {
+        let mut partial = 0;
+        for dir in ["/usr/lib/x86_64-linux-gnu", "/usr/lib", "/usr/bin", "/usr/sbin"] {
+            let Ok(rd) = std::fs::read_dir(dir) else {
+                continue;
+            };
+            for e in rd.flatten() {
+                if e.file_type().is_ok_and(|t| t.is_file()) && same_as_whole_read(&e.path()) {
+                    partial += 1;
+                }
+            }
+        }
+        assert!(partial > 20, "only {partial} files were read in parts");
+
+        let lib = ["/usr/lib/x86_64-linux-gnu/libz.so.1", "/usr/lib/x86_64-linux-gnu/libm.so.6"]
+            .iter()
+            .find_map(|p| std::fs::read(std::fs::canonicalize(p).ok()?).ok())
+            .expect("a library to damage");
+        let dir = tempfile::tempdir().unwrap();
+        let n = lib.len();
+        let mut damaged: Vec<Vec<u8>> = [60, 100, 4096, 20 << 10, n / 2, n - 1]
+            .iter()
+            .map(|&k| lib[..k.min(n)].to_vec())
+            .collect();
+        for at in [0x20, 0x28, 0x30, 0x3c, 0x40, 0x48] {
+            let mut d = lib.clone();
+            d[at..at + 4].copy_from_slice(&[0xff, 0xff, 0x7f, 0x00]);
+            damaged.push(d);
+        }
+        for (i, d) in damaged.iter().enumerate() {
+            let p = dir.path().join(format!("d{i}"));
+            std::fs::write(&p, d).unwrap();
+            same_as_whole_read(&p);
+        }
+    }
 }

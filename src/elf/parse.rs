@@ -40,7 +40,7 @@ const STB_GNU_UNIQUE: u8 = 10;
 /// [`Raw::needs`].
 #[derive(Debug, Clone)]
 pub(crate) struct RawUndefined {
-    pub name: String,
+    pub name: std::sync::Arc<str>,
     pub weak: bool,
     pub version: Option<usize>,
 }
@@ -141,6 +141,94 @@ pub fn parse_for_loader(bytes: &[u8]) -> Result<(BinaryProfile, ExportTable), El
     let mut exports = ExportTable::default();
     let raw = read(bytes, Some(&mut exports), true)?;
     Ok((profile::build(raw), exports))
+}
+
+/// The parts of an ELF file that [`parse_for_loader`] reads, found in rounds, so that a caller
+/// reading from a file fetches only those: a typical library's loader metadata is a sixth of it
+/// (no code, no data, no debug sections).
+///
+/// `bytes` has the file's full length; its first 64 bytes and the ranges of the earlier rounds are
+/// filled (the rest may hold anything). Round 0 names the program and section header tables,
+/// round 1 the segments and sections the parser looks at, round 2 the tables the dynamic array
+/// points at; later rounds return nothing. Ranges are clipped to the file. `None`: the headers
+/// make no sense — read the whole file and let the parser say what is wrong.
+pub fn loader_ranges(bytes: &[u8], round: u8) -> Option<Vec<std::ops::Range<usize>>> {
+    let header: Header = Elf::parse_header(bytes).ok()?;
+    let ctx = Ctx::new(header.container().ok()?, header.endianness().ok()?);
+    let len = bytes.len() as u64;
+    let range = |off: u64, size: u64| -> Option<std::ops::Range<usize>> {
+        let end = off.checked_add(size)?;
+        Some(off.min(len) as usize..end.min(len) as usize)
+    };
+    let (ph_size, sh_size) = match ctx.container {
+        Container::Big => (56u64, 64u64),
+        Container::Little => (32, 40),
+    };
+    let shdrs_present = header.e_shoff != 0 && header.e_shnum != 0;
+    let mut out = Vec::new();
+    match round {
+        0 => {
+            let phent = ph_size.max(header.e_phentsize as u64);
+            out.push(range(header.e_phoff, header.e_phnum as u64 * phent)?);
+            if shdrs_present {
+                let shent = sh_size.max(header.e_shentsize as u64);
+                out.push(range(header.e_shoff, header.e_shnum as u64 * shent)?);
+            }
+        }
+        1 | 2 => {
+            let phdrs =
+                ProgramHeader::parse(bytes, header.e_phoff as usize, header.e_phnum as usize, ctx)
+                    .ok()?;
+            if round == 2 {
+                let Some(d) = Dynamic::parse(bytes, &phdrs, ctx).ok()? else {
+                    return Some(out);
+                };
+                let i = &d.info;
+                for (off, size) in [
+                    (i.strtab, i.strsz),
+                    (i.rela, i.relasz),
+                    (i.rel, i.relsz),
+                    (i.jmprel, i.pltrelsz),
+                ] {
+                    out.push(range(off as u64, size as u64)?);
+                }
+                return Some(out);
+            }
+            for ph in &phdrs {
+                if matches!(
+                    ph.p_type,
+                    program_header::PT_INTERP | program_header::PT_NOTE | program_header::PT_DYNAMIC
+                ) {
+                    out.push(range(ph.p_offset, ph.p_filesz)?);
+                }
+            }
+            if shdrs_present {
+                let shdrs = SectionHeader::parse(
+                    bytes,
+                    header.e_shoff as usize,
+                    header.e_shnum as usize,
+                    ctx,
+                )
+                .ok()?;
+                for s in &shdrs {
+                    if matches!(
+                        s.sh_type,
+                        section_header::SHT_DYNSYM
+                            | section_header::SHT_GNU_VERSYM
+                            | section_header::SHT_GNU_VERNEED
+                            | section_header::SHT_GNU_VERDEF
+                    ) {
+                        out.push(range(s.sh_offset, s.sh_size)?);
+                        if let Some(l) = shdrs.get(s.sh_link as usize) {
+                            out.push(range(l.sh_offset, l.sh_size)?);
+                        }
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+    Some(out)
 }
 
 pub(crate) fn read(
@@ -405,7 +493,8 @@ pub(crate) fn read(
             if s.st_name == 0 || bind == sym::STB_LOCAL {
                 continue;
             }
-            let name = cstr(symstr, s.st_name).unwrap_or_default();
+            let name: std::sync::Arc<str> =
+                cstr_ref(symstr, s.st_name).as_deref().unwrap_or_default().into();
             let version = vidx
                 .map(|v| v & 0x7fff)
                 .filter(|&v| v >= 2)

@@ -72,6 +72,9 @@ pub struct Libc {
     pub evidence: Vec<String>,
 }
 
+/// A symbol name, shared by the lists of a profile that mention it (one allocation per name).
+pub type Name = std::sync::Arc<str>;
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VersionNeed {
     /// `GLIBC_2.34`
@@ -79,7 +82,7 @@ pub struct VersionNeed {
     /// VER_FLG_WEAK: a missing version only warns.
     pub weak: bool,
     /// The undefined symbols bound to this version, sorted.
-    pub symbols: Vec<String>,
+    pub symbols: Vec<Name>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -95,19 +98,19 @@ pub struct HighestVersion {
     pub family: String,
     pub version: String,
     pub library: String,
-    pub symbols: Vec<String>,
+    pub symbols: Vec<Name>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UndefinedSymbol {
-    pub name: String,
+    pub name: Name,
     pub weak: bool,
 }
 
 /// A versioned undefined symbol: `name` must come from `library` at `version`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VersionedSymbol {
-    pub name: String,
+    pub name: Name,
     pub weak: bool,
     /// Shared by every symbol bound to the same library and version.
     pub library: std::sync::Arc<str>,
@@ -135,7 +138,7 @@ pub struct BinaryProfile {
     /// Highest version per family; GLIBC first when present.
     pub highest_versions: Vec<HighestVersion>,
     /// Symbols bound to GLIBC_PRIVATE (only the matching glibc build provides them).
-    pub glibc_private: Vec<String>,
+    pub glibc_private: Vec<Name>,
     /// Needs GLIBC_ABI_DT_RELR (glibc ≥ 2.36 loader).
     pub glibc_abi_dt_relr: bool,
     /// Versioned undefined symbols, in symbol-table order (for loader simulation).
@@ -323,24 +326,38 @@ fn classify_kind(raw: &Raw) -> Kind {
     }
 }
 
+/// The symbols bound to (library, version) pair `k` or an equal pair, sorted.
+fn version_needs_of_pair(raw: &Raw, k: usize) -> Vec<Name> {
+    let mut v: Vec<Name> = raw
+        .undefined
+        .iter()
+        .filter(|u| u.version.is_some_and(|j| raw.needs[j] == raw.needs[k]))
+        .map(|u| u.name.clone())
+        .collect();
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
 pub(crate) fn build(raw: Raw) -> BinaryProfile {
     use goblin::elf::dynamic::{DF_1_NOW, DF_BIND_NOW};
     let kind = classify_kind(&raw);
     let libc = classify_libc(&raw, kind);
 
-    // The symbols bound to each (library, version), in one pass; equal pairs share a list.
+    // The symbols bound to each (library, version), in one pass (a pair listed twice, never
+    // seen in practice, gets the symbols of both).
     let same_as: Vec<usize> = (0..raw.needs.len())
         .map(|i| (0..i).find(|&j| raw.needs[j] == raw.needs[i]).unwrap_or(i))
         .collect();
-    // A pair listed twice (never seen in practice) hands out copies of its list.
-    let shared: Vec<bool> = (0..raw.needs.len())
-        .map(|i| same_as.iter().filter(|&&j| j == i).count() > 1)
-        .collect();
-    let mut bound: Vec<Vec<String>> = vec![Vec::new(); raw.needs.len()];
+    let mut bound: Vec<Vec<Name>> = vec![Vec::new(); raw.needs.len()];
     for u in &raw.undefined {
         if let Some(k) = u.version {
             bound[same_as[k]].push(u.name.clone());
         }
+    }
+    for b in &mut bound {
+        b.sort_unstable();
+        b.dedup();
     }
     let mut k = 0;
     let mut version_needs: Vec<LibraryNeeds> = raw
@@ -351,14 +368,12 @@ pub(crate) fn build(raw: Raw) -> BinaryProfile {
             versions: vs
                 .iter()
                 .map(|(v, weak)| {
-                    let mut symbols = if shared[same_as[k]] {
-                        bound[same_as[k]].clone()
-                    } else {
+                    let symbols = if same_as[k] == k {
                         std::mem::take(&mut bound[k])
+                    } else {
+                        version_needs_of_pair(&raw, same_as[k])
                     };
                     k += 1;
-                    symbols.sort();
-                    symbols.dedup();
                     VersionNeed {
                         version: v.clone(),
                         weak: *weak,
@@ -393,7 +408,7 @@ pub(crate) fn build(raw: Raw) -> BinaryProfile {
                     }
                     std::cmp::Ordering::Equal => {
                         h.symbols.extend(v.symbols.iter().cloned());
-                        h.symbols.sort();
+                        h.symbols.sort_unstable();
                         h.symbols.dedup();
                     }
                     std::cmp::Ordering::Less => {}
@@ -419,7 +434,7 @@ pub(crate) fn build(raw: Raw) -> BinaryProfile {
             .then(a.family.cmp(&b.family))
     });
 
-    let mut glibc_private: Vec<String> = raw
+    let mut glibc_private: Vec<Name> = raw
         .undefined
         .iter()
         .filter(|u| {
@@ -428,7 +443,7 @@ pub(crate) fn build(raw: Raw) -> BinaryProfile {
         })
         .map(|u| u.name.clone())
         .collect();
-    glibc_private.sort();
+    glibc_private.sort_unstable();
     let glibc_abi_dt_relr = raw
         .verneed
         .iter()

@@ -180,7 +180,7 @@ pub fn human_file(f: &FileReport, out: &mut String) {
                 if u.weak {
                     format!("{} (weak)", u.name)
                 } else {
-                    u.name.clone()
+                    u.name.to_string()
                 }
             })
             .collect();

@@ -26,9 +26,13 @@ pub fn io_message(e: &std::io::Error) -> String {
 }
 
 /// `a, b, c and 4 more`
-pub fn short_list(items: &[String], max: usize) -> String {
+pub fn short_list<S: AsRef<str>>(items: &[S], max: usize) -> String {
+    let join = |items: &[S]| {
+        let v: Vec<&str> = items.iter().map(AsRef::as_ref).collect();
+        v.join(", ")
+    };
     if items.len() <= max {
-        return items.join(", ");
+        return join(items);
     }
-    format!("{} and {} more", items[..max].join(", "), items.len() - max)
+    format!("{} and {} more", join(&items[..max]), items.len() - max)
 }
