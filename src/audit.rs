@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use crate::base::{Library, normalize, resolve_in};
+use crate::base::{Library, Links, normalize, resolve_in};
 use crate::classify::{self, Problem, Verdict};
 use crate::elf::{self, Kind};
 use crate::predict::{self, Prediction, Subject};
@@ -25,12 +25,14 @@ pub struct Source {
     pub files: Vec<SourceFile>,
     pub links: BTreeMap<String, String>,
     /// Paths the package manager installed, resolved inside the source.
-    pub owned: BTreeSet<String>,
+    pub owned: hashbrown::HashSet<String, foldhash::fast::FixedState>,
     /// `dpkg`, `apk`, or none.
     pub package_manager: Option<String>,
     pub packages: usize,
     pub non_elf: usize,
     pub unreadable: Vec<(String, String)>,
+    /// `links`, hashed (filled once the source is complete).
+    pub link_index: crate::base::LinkIndex,
 }
 
 /// One entry of the source, read.
@@ -124,13 +126,13 @@ impl SourceBuilder {
         // Only the package database's entries for files and links of this source matter; each
         // entry's directory is resolved through the source's links once (merged /usr: dpkg says
         // /lib/x86_64-linux-gnu/libc.so.6 for /usr/lib/x86_64-linux-gnu/libc.so.6).
-        let links = &self.s.links;
-        let present: std::collections::HashSet<&str> = self
+        let links = self.s.link_index.of(&self.s.links);
+        let present: hashbrown::HashSet<&str, foldhash::fast::FixedState> = self
             .s
             .files
             .iter()
             .map(|f| f.path.as_str())
-            .chain(links.keys().map(String::as_str))
+            .chain(self.s.links.keys().map(String::as_str))
             .collect();
         // Resolving changes only the directory part: an entry whose file name no file or link
         // of the source has (most of them: documentation, data) is passed over unresolved.
@@ -138,9 +140,9 @@ impl SourceBuilder {
             .iter()
             .map(|p| p.rsplit('/').next().unwrap_or(p))
             .collect();
-        let mut dirs = crate::base::DirResolver::default();
-        let mut owned = BTreeSet::new();
-        let mut add = |p: &str| {
+        // The packaged paths one database entry stands for: none, the path, or a link and the
+        // file it leads to.
+        let packaged = |dirs: &mut crate::base::DirResolver, p: &str, out: &mut Vec<String>| {
             let name = p.trim_end_matches('/').rsplit('/').next().unwrap_or(p);
             if !names.contains(name) && name != "." && name != ".." {
                 return;
@@ -151,37 +153,48 @@ impl SourceBuilder {
             if !present.contains(path.as_str()) {
                 return;
             }
-            if links.contains_key(&path)
+            if links.link(&path).is_some()
                 && let Some(r) = resolve_in(links, &path)
             {
-                owned.insert(r);
+                out.push(r);
             }
-            owned.insert(path);
+            out.push(path);
         };
+        let mut owned = Vec::new();
         if !self.lists.is_empty() {
+            use rayon::prelude::*;
             self.s.package_manager = Some("dpkg".into());
             self.s.packages = self.lists.len();
-            for l in &self.lists {
-                for line in l.lines().filter(|l| l.starts_with('/')) {
-                    add(line);
-                }
-            }
+            let per_list: Vec<Vec<String>> = self
+                .lists
+                .par_iter()
+                .map_init(crate::base::DirResolver::default, |dirs, l| {
+                    let mut out = Vec::new();
+                    for line in l.lines().filter(|l| l.starts_with('/')) {
+                        packaged(dirs, line, &mut out);
+                    }
+                    out
+                })
+                .collect();
+            owned.extend(per_list.into_iter().flatten());
         }
         if let Some(db) = &self.apk {
             self.s.package_manager = Some("apk".into());
+            let mut dirs = crate::base::DirResolver::default();
             let mut dir = String::new();
             for line in db.lines() {
                 if let Some(d) = line.strip_prefix("F:") {
                     dir = d.to_string();
                 } else if let Some(f) = line.strip_prefix("R:") {
-                    add(&format!("/{dir}/{f}"));
+                    packaged(&mut dirs, &format!("/{dir}/{f}"), &mut owned);
                 } else if line.starts_with("P:") {
                     self.s.packages += 1;
                 }
             }
         }
         drop(names);
-        self.s.owned = owned;
+        drop(present);
+        self.s.owned = owned.into_iter().collect();
         self.s.files.sort_by(|a, b| a.path.cmp(&b.path));
         self.s.unreadable.sort();
         self.s
@@ -191,7 +204,8 @@ impl SourceBuilder {
 impl Source {
     pub fn is_packaged(&self, path: &str) -> bool {
         self.owned.contains(path)
-            || resolve_in(&self.links, path).is_some_and(|r| self.owned.contains(&r))
+            || resolve_in(self.link_index.of(&self.links), path)
+                .is_some_and(|r| self.owned.contains(&r))
     }
 
     /// The files to audit: the application's own (not installed by the package manager), or all.
@@ -263,7 +277,7 @@ impl Source {
         self.links
             .iter()
             .filter_map(|(l, t)| {
-                let real = resolve_in(&self.links, l)?;
+                let real = resolve_in(self.link_index.of(&self.links), l)?;
                 (selected.contains(real.as_str()) && self.is_packaged(l) == self.is_packaged(&real))
                     .then_some((l, t, real))
             })
@@ -410,8 +424,9 @@ pub fn predict_all(
 ) -> Vec<(String, Prediction)> {
     use rayon::prelude::*;
     let overlay = source.overlay(all);
-    source
-        .placements(all)
+    let memo = predict::ScopeMemo::default();
+    let pl = source.placements(all);
+    pl
         .into_par_iter()
         .map(|(f, at)| {
             let subject = Subject {
@@ -420,7 +435,7 @@ pub fn predict_all(
                 path: at,
                 sidecars: &overlay,
             };
-            (f.path.clone(), predict::predict(&subject, target))
+            (f.path.clone(), predict::predict_with(&subject, target, Some(&memo)))
         })
         .collect()
 }

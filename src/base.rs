@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::elf::{self, BinaryProfile, ExportTable, Kind};
 
 /// Bumped whenever the profile's meaning or layout changes; older cache entries are rebuilt.
-pub const FORMAT: u32 = 6;
+pub const FORMAT: u32 = 7;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -39,11 +39,11 @@ impl Library {
     }
 }
 
-/// A library's profile, parsed from the cached JSON on first use: a prediction reads a few dozen
-/// of an image's hundreds of libraries, so loading a cached base profile only checks the syntax
-/// of the rest.
+/// A library's profile, kept as JSON text in the profile cache and parsed on first use: a
+/// prediction reads a few dozen of an image's hundreds of libraries, so loading a cached base
+/// profile costs a copy of the rest.
 pub struct LazyProfile {
-    raw: Option<Box<serde_json::value::RawValue>>,
+    raw: Option<String>,
     parsed: std::sync::OnceLock<BinaryProfile>,
 }
 
@@ -60,7 +60,7 @@ impl std::ops::Deref for LazyProfile {
     type Target = BinaryProfile;
     fn deref(&self) -> &BinaryProfile {
         self.parsed.get_or_init(|| {
-            let raw = self.raw.as_deref().map(|r| r.get()).unwrap_or("null");
+            let raw = self.raw.as_deref().unwrap_or("null");
             serde_json::from_str(raw).unwrap_or_else(|e| {
                 // Only a cache written by another build of the same format could get here.
                 tracing::warn!(
@@ -106,20 +106,23 @@ impl std::fmt::Debug for LazyProfile {
     }
 }
 
+/// As the profile's JSON text (the cache's format around it is binary).
 impl Serialize for LazyProfile {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match (self.parsed.get(), &self.raw) {
-            (None, Some(raw)) => raw.serialize(s),
-            _ => (**self).serialize(s),
+            (None, Some(raw)) => s.serialize_str(raw),
+            _ => {
+                let json = serde_json::to_string(&**self).map_err(serde::ser::Error::custom)?;
+                s.serialize_str(&json)
+            }
         }
     }
 }
 
-/// Only from JSON (the profile cache).
 impl<'de> Deserialize<'de> for LazyProfile {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         Ok(LazyProfile {
-            raw: Some(Deserialize::deserialize(d)?),
+            raw: Some(String::deserialize(d)?),
             parsed: Default::default(),
         })
     }
@@ -149,12 +152,76 @@ pub struct BaseProfile {
     /// Built from the offline catalog: sonames and versions are known, not every symbol.
     #[serde(default)]
     pub catalog: bool,
+    #[serde(skip)]
+    pub link_index: LinkIndex,
+}
+
+/// An image's links hashed by path, built on first use: a library search resolves every
+/// candidate path component by component.
+#[derive(Default)]
+pub struct LinkIndex(std::sync::OnceLock<LinkMap>);
+
+type LinkMap = hashbrown::HashMap<Box<str>, Box<str>, foldhash::fast::FixedState>;
+
+impl LinkIndex {
+    /// `links` hashed: built on the first call, the same afterwards (the owner's links must not
+    /// change once it is used).
+    pub fn of(&self, links: &BTreeMap<String, String>) -> &(impl Links + use<>) {
+        self.0.get_or_init(|| {
+            links
+                .iter()
+                .map(|(k, v)| (k.as_str().into(), v.as_str().into()))
+                .collect()
+        })
+    }
+}
+
+impl Clone for LinkIndex {
+    fn clone(&self) -> Self {
+        LinkIndex::default()
+    }
+}
+
+/// A cache: equal whatever it holds.
+impl PartialEq for LinkIndex {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for LinkIndex {}
+
+impl std::fmt::Debug for LinkIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LinkIndex")
+    }
+}
+
+/// Symbolic links by path: where the link at `path` points, as written.
+pub trait Links {
+    fn link(&self, path: &str) -> Option<&str>;
+}
+
+impl Links for BTreeMap<String, String> {
+    fn link(&self, path: &str) -> Option<&str> {
+        self.get(path).map(String::as_str)
+    }
+}
+
+impl Links for LinkMap {
+    fn link(&self, path: &str) -> Option<&str> {
+        self.get(path).map(|t| &**t)
+    }
 }
 
 impl BaseProfile {
     /// Resolve `path` inside the image, following symlinks (never outside the image).
     pub fn resolve(&self, path: &str) -> Option<String> {
-        resolve_in(&self.links, path)
+        resolve_in(self.link_map(), path)
+    }
+    /// [`links`](Self::links), hashed.
+    pub fn link_map(&self) -> &(impl Links + use<>) {
+        self.link_index.of(&self.links)
     }
     pub fn library_at(&self, path: &str) -> Option<(String, &Library)> {
         let real = self.resolve(path)?;
@@ -199,16 +266,12 @@ pub fn normalize(path: &str) -> String {
 /// Paths with their directory resolved through an image's links, each directory once: a library
 /// search and a package list name the same few directories over and over.
 #[derive(Debug, Default)]
-pub struct DirResolver(HashMap<String, Option<String>>);
+pub struct DirResolver(hashbrown::HashMap<String, Option<String>, foldhash::fast::FixedState>);
 
 impl DirResolver {
     /// Normalised `path` with its directory part resolved (the last component as it is);
     /// `None` when the directory does not resolve (a link loop).
-    pub fn resolve_dir_of(
-        &mut self,
-        links: &BTreeMap<String, String>,
-        path: &str,
-    ) -> Option<String> {
+    pub fn resolve_dir_of(&mut self, links: &impl Links, path: &str) -> Option<String> {
         let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
         if !self.0.contains_key(dir) {
             self.0.insert(dir.to_string(), resolve_in(links, dir));
@@ -219,7 +282,7 @@ impl DirResolver {
 }
 
 /// Follow symlinks component by component; `..` never climbs above the image root.
-pub fn resolve_in(links: &BTreeMap<String, String>, path: &str) -> Option<String> {
+pub fn resolve_in(links: &impl Links, path: &str) -> Option<String> {
     // Components still to walk, last first, borrowed from the path and the link targets.
     let mut pending: Vec<&str> = path.rsplit('/').collect();
     let mut cur = String::with_capacity(path.len() + 16);
@@ -237,7 +300,7 @@ pub fn resolve_in(links: &BTreeMap<String, String>, path: &str) -> Option<String
         let before = cur.len();
         cur.push('/');
         cur.push_str(comp);
-        if let Some(target) = links.get(cur.as_str()) {
+        if let Some(target) = links.link(cur.as_str()) {
             hops += 1;
             if hops > 40 {
                 return None;
@@ -508,6 +571,7 @@ impl Builder {
             musl_path,
             shell: self.seen_sh,
             catalog: false,
+            link_index: Default::default(),
         }
     }
 }

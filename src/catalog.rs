@@ -124,6 +124,7 @@ impl Entry {
             musl_path: None,
             shell: self.shell,
             catalog: true,
+            link_index: Default::default(),
         }
     }
 

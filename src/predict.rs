@@ -87,6 +87,7 @@ struct Obj<'a> {
 struct World<'a> {
     base: &'a BaseProfile,
     sidecars: &'a dyn Sidecars,
+    memo: Option<&'a ScopeMemo>,
     /// Directories already resolved through the image's links (a search tries each for every
     /// library).
     dirs: std::cell::RefCell<crate::base::DirResolver>,
@@ -102,7 +103,7 @@ impl<'a> World<'a> {
             return Some((p, l));
         }
         if !self.sidecars.is_empty()
-            && let Some(cand) = self.dirs.borrow_mut().resolve_dir_of(&self.base.links, &p)
+            && let Some(cand) = self.dirs.borrow_mut().resolve_dir_of(self.base.link_map(), &p)
             && let Some(l) = self.sidecars.get(&cand)
         {
             return Some((cand, l));
@@ -267,6 +268,111 @@ struct Sim<'a> {
     problems: Vec<Problem>,
 }
 
+/// Would musl bind `name` in one of these objects? It sees only default-version definitions (it
+/// skips hidden `name@VER` ones) and binds the LFS64 names to the plain ones.
+fn musl_in(indexes: &[&ExportTable], name: &str) -> bool {
+    indexes.iter().any(|i| i.has_default(name))
+        || name.strip_suffix("64").is_some_and(|b| {
+            MUSL_LFS64.contains(&b) && indexes.iter().any(|i| i.has_default(b))
+        })
+}
+
+/// The non-weak undefined symbols of one object that no object of a scope defines, in the order a
+/// loader checks them: versioned, its own hidden-version references (musl), unversioned.
+#[derive(Default)]
+struct Misses {
+    versioned: Vec<(crate::elf::Name, std::sync::Arc<str>)>,
+    hidden: Vec<String>,
+    unversioned: Vec<crate::elf::Name>,
+}
+
+impl Misses {
+    fn of(o: &Obj<'_>, scope: &[Obj<'_>], rules: Rules) -> Misses {
+        let indexes: Vec<&ExportTable> = scope.iter().map(|s| s.index).collect();
+        let has = |name: &str, version: Option<&str>| match (rules, version) {
+            (Rules::Glibc, Some(v)) => indexes.iter().any(|i| i.has_version(name, v)),
+            (Rules::Glibc, None) => indexes.iter().any(|i| i.has_default(name)),
+            (Rules::Musl, _) => musl_in(&indexes, name),
+        };
+        // A versioned symbol is almost always defined by the library its version names:
+        // looked up there first (the answer is the same, found sooner).
+        let named = |lib: &str| {
+            scope
+                .iter()
+                .find(|t| t.name == lib || t.profile.soname.as_deref() == Some(lib))
+                .map(|t| t.index)
+        };
+        let mut last: Option<(std::sync::Arc<str>, Option<&ExportTable>)> = None;
+        let mut has_versioned = |s: &crate::elf::VersionedSymbol| {
+            if rules != Rules::Glibc {
+                return has(&s.name, Some(&s.version));
+            }
+            let first = match &last {
+                Some((lib, t)) if *lib == s.library => *t,
+                _ => {
+                    let t = named(&s.library);
+                    last = Some((s.library.clone(), t));
+                    t
+                }
+            };
+            first.is_some_and(|t| t.has_version(&s.name, &s.version))
+                || has(&s.name, Some(&s.version))
+        };
+        let p = o.profile;
+        Misses {
+            versioned: p
+                .versioned_undefined
+                .iter()
+                .filter(|s| !s.weak && !has_versioned(s))
+                .map(|s| (s.name.clone(), s.version.clone()))
+                .collect(),
+            hidden: match rules {
+                Rules::Musl => p
+                    .hidden_self_refs
+                    .iter()
+                    .filter(|n| !has(n, None))
+                    .cloned()
+                    .collect(),
+                Rules::Glibc => vec![],
+            },
+            unversioned: p
+                .unversioned_undefined
+                .iter()
+                .filter(|s| !s.weak && !has(&s.name, None))
+                .map(|s| s.name.clone())
+                .collect(),
+        }
+    }
+}
+
+/// What one target's libraries miss in a scope, remembered across the predictions of many files
+/// on that target with the same placed files (an audit): keyed by the library and the set of
+/// the other objects of the scope. Finding a symbol only gets easier with more objects, so the
+/// misses of a library in the scope without the subject, minus what the subject exports, are its
+/// misses in the whole scope.
+#[derive(Default)]
+pub struct ScopeMemo(std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<Misses>>>);
+
+impl ScopeMemo {
+    fn misses(&self, rules: Rules, o: &Obj<'_>, scope: &[Obj<'_>]) -> std::sync::Arc<Misses> {
+        let mut paths: Vec<&str> = scope.iter().map(|s| s.path.as_str()).collect();
+        paths.sort_unstable();
+        let mut key = String::with_capacity(o.path.len() + paths.len() * 40);
+        key.push(if rules == Rules::Glibc { 'g' } else { 'm' });
+        key.push_str(&o.path);
+        for p in paths {
+            key.push('\0');
+            key.push_str(p);
+        }
+        if let Some(m) = self.0.lock().unwrap().get(&key) {
+            return m.clone();
+        }
+        let m = std::sync::Arc::new(Misses::of(o, scope, rules));
+        self.0.lock().unwrap().insert(key, m.clone());
+        m
+    }
+}
+
 fn short(path: &str, app_dir: &str) -> String {
     path.strip_prefix(app_dir)
         .map(|p| p.trim_start_matches('/').to_string())
@@ -402,65 +508,51 @@ fn simulate<'a>(
     // (A catalog base knows glibc's versions, not every symbol: versions decide there.)
     let symbols_known = !(w.base.catalog && rules == Rules::Glibc);
     if !missing_lib && symbols_known {
-        // musl sees only default-version definitions (it skips hidden `name@VER` ones).
-        let musl_has = |name: &str| {
-            objs.iter().any(|o| o.index.has_default(name))
-                || name.strip_suffix("64").is_some_and(|b| {
-                    MUSL_LFS64.contains(&b) && objs.iter().any(|o| o.index.has_default(b))
-                })
-        };
-        let glibc_has_version =
-            |name: &str, version: &str| objs.iter().any(|o| o.index.has_version(name, version));
-        let glibc_has_unversioned = |name: &str| objs.iter().any(|o| o.index.has_default(name));
-        for o in &objs {
-            for s in &o.profile.versioned_undefined {
-                if s.weak || missing_versions.iter().any(|v| **v == *s.version) {
-                    continue;
-                }
-                let ok = match rules {
-                    Rules::Glibc => glibc_has_version(&s.name, &s.version),
-                    Rules::Musl => musl_has(&s.name),
-                };
-                if !ok {
-                    problems.push(Problem::MissingSymbol {
-                        symbol: s.name.to_string(),
-                        version: (rules == Rules::Glibc).then(|| s.version.to_string()),
-                        needed_by: Some(o.name.clone()),
-                    });
-                }
-            }
-            if rules == Rules::Musl {
-                if o.profile.irelative {
-                    problems.push(Problem::Unsupported {
-                        what: "relocation type 37".into(),
-                        needed_by: Some(o.name.clone()),
-                    });
-                }
-                for name in &o.profile.hidden_self_refs {
-                    if !musl_has(name) {
-                        problems.push(Problem::MissingSymbol {
-                            symbol: name.clone(),
-                            version: None,
-                            needed_by: Some(o.name.clone()),
-                        });
+        for (k, o) in objs.iter().enumerate() {
+            // The subject's symbols are looked up in the whole scope. A library's are looked up
+            // in the rest of the scope once per (library, scope) — every file of an audit loads
+            // the same few libraries — and only the misses against the subject's own exports.
+            let misses = match w.memo {
+                Some(memo) if k > 0 => memo.misses(rules, o, &objs[1..]),
+                _ => std::sync::Arc::new(Misses::of(o, &objs, rules)),
+            };
+            let rescued = |name: &str, version: Option<&str>| {
+                k > 0
+                    && w.memo.is_some()
+                    && match (rules, version) {
+                        (Rules::Glibc, Some(v)) => subject_index.has_version(name, v),
+                        (Rules::Glibc, None) => subject_index.has_default(name),
+                        (Rules::Musl, _) => musl_in(&[subject_index], name),
                     }
-                }
-            }
-            for s in &o.profile.unversioned_undefined {
-                if s.weak {
+            };
+            for (name, version) in &misses.versioned {
+                if missing_versions.iter().any(|v| **v == **version)
+                    || rescued(name, Some(version))
+                {
                     continue;
                 }
-                let ok = match rules {
-                    Rules::Glibc => glibc_has_unversioned(&s.name),
-                    Rules::Musl => musl_has(&s.name),
-                };
-                if !ok {
-                    problems.push(Problem::MissingSymbol {
-                        symbol: s.name.to_string(),
-                        version: None,
-                        needed_by: Some(o.name.clone()),
-                    });
+                problems.push(Problem::MissingSymbol {
+                    symbol: name.to_string(),
+                    version: (rules == Rules::Glibc).then(|| version.to_string()),
+                    needed_by: Some(o.name.clone()),
+                });
+            }
+            if rules == Rules::Musl && o.profile.irelative {
+                problems.push(Problem::Unsupported {
+                    what: "relocation type 37".into(),
+                    needed_by: Some(o.name.clone()),
+                });
+            }
+            let unversioned = misses.unversioned.iter().map(|n| &**n);
+            for name in misses.hidden.iter().map(String::as_str).chain(unversioned) {
+                if rescued(name, None) {
+                    continue;
                 }
+                problems.push(Problem::MissingSymbol {
+                    symbol: name.to_string(),
+                    version: None,
+                    needed_by: Some(o.name.clone()),
+                });
             }
         }
     }
@@ -593,9 +685,20 @@ fn loader_paths(machine: &str) -> (&'static str, &'static str) {
 
 /// Predict what loading `subject` on `base` does.
 pub fn predict(subject: &Subject<'_>, base: &BaseProfile) -> Prediction {
+    predict_with(subject, base, None)
+}
+
+/// [`predict`], sharing the symbol lookups of the base's libraries with the other predictions
+/// on the same base and placed files through `memo`.
+pub fn predict_with(
+    subject: &Subject<'_>,
+    base: &BaseProfile,
+    memo: Option<&ScopeMemo>,
+) -> Prediction {
     let w = World {
         base,
         sidecars: subject.sidecars,
+        memo,
         dirs: Default::default(),
     };
     let subject_index = subject.exports;
@@ -826,6 +929,7 @@ mod tests {
             musl_path: None,
             shell: true,
             catalog: false,
+            link_index: Default::default(),
         }
     }
 
@@ -1119,6 +1223,7 @@ mod tests {
             musl_path: path_file,
             shell: true,
             catalog: false,
+            link_index: Default::default(),
         }
     }
 

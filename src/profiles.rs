@@ -23,55 +23,70 @@ pub fn cache_dir() -> PathBuf {
     base.join("libccheck").join("bases")
 }
 
-fn cache_file(image_id: &str) -> PathBuf {
-    let id: String = image_id
+/// The hex digits of an image ID (`sha256:` dropped).
+fn id_hex(image_id: &str) -> String {
+    image_id
         .trim_start_matches("sha256:")
         .chars()
         .filter(|c| c.is_ascii_alphanumeric())
-        .collect();
-    cache_dir().join(format!("v{}-{id}.json", base::FORMAT))
+        .collect()
+}
+
+/// `v<FORMAT>-<id>.bin`: postcard, with each library's profile as JSON text inside (parsed when
+/// a prediction first needs it). Loading the profile of a 400-library base reads and copies
+/// 2.5 MB: about 1 ms.
+fn cache_file(image_id: &str) -> PathBuf {
+    cache_dir().join(format!("v{}-{}.bin", base::FORMAT, id_hex(image_id)))
 }
 
 /// A cached profile, if present, readable, of this format and this image; anything else is
 /// ignored (and rebuilt by the caller).
 pub fn load_cached(image_id: &str) -> Option<BaseProfile> {
-    let bytes = std::fs::read(cache_file(image_id)).ok()?;
-    let p: BaseProfile = match serde_json::from_slice(&bytes) {
+    let p = match read_cache_file(&cache_file(image_id)) {
         Ok(p) => p,
         Err(e) => {
-            tracing::warn!("ignoring corrupt cached profile of {image_id}: {e}");
+            if e.kind() != std::io::ErrorKind::NotFound {
+                tracing::warn!("ignoring the cached profile of {image_id}: {e}");
+            }
             return None;
         }
     };
     (p.format == base::FORMAT && p.image_id == image_id).then_some(p)
 }
 
+/// Read one profile cache file (any image, any format version a caller then checks).
+pub fn read_cache_file(path: &std::path::Path) -> std::io::Result<BaseProfile> {
+    let bytes = std::fs::read(path)?;
+    postcard::from_bytes(&bytes).map_err(|e| std::io::Error::other(format!("corrupt: {e}")))
+}
+
+/// Write one profile cache file, atomically (a temporary file renamed over it).
+pub fn write_cache_file(path: &std::path::Path, p: &BaseProfile) -> std::io::Result<()> {
+    let bytes = postcard::to_stdvec(p).map_err(std::io::Error::other)?;
+    let dir = path.parent().unwrap_or(std::path::Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let tmp = tempfile::NamedTempFile::new_in(dir)?;
+    std::io::Write::write_all(&mut tmp.as_file(), &bytes)?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
 pub fn store(p: &BaseProfile) {
     let path = cache_file(&p.image_id);
-    let write = || -> std::io::Result<()> {
-        std::fs::create_dir_all(path.parent().unwrap())?;
-        let tmp = tempfile::NamedTempFile::new_in(path.parent().unwrap())?;
-        serde_json::to_writer(std::io::BufWriter::new(tmp.as_file()), p)?;
-        tmp.persist(&path).map_err(|e| e.error)?;
-        Ok(())
-    };
-    // Profiles of older formats for this image are stale now.
+    // Profiles of other formats for this image are stale now.
+    let id = id_hex(&p.image_id);
     if let Ok(rd) = std::fs::read_dir(path.parent().unwrap()) {
-        let id = path
-            .file_name()
-            .unwrap()
-            .to_string_lossy()
-            .split_once('-')
-            .map(|(_, rest)| rest.to_string())
-            .unwrap_or_default();
         for e in rd.flatten() {
             let n = e.file_name().to_string_lossy().into_owned();
-            if n.ends_with(&id) && e.path() != path {
+            let of_image = n
+                .split_once('-')
+                .is_some_and(|(_, rest)| rest.split('.').next() == Some(id.as_str()));
+            if of_image && e.path() != path {
                 let _ = std::fs::remove_file(e.path());
             }
         }
     }
-    if let Err(e) = write() {
+    if let Err(e) = write_cache_file(&path, p) {
         tracing::warn!(
             "cannot cache the profile of {} in {}: {e}",
             p.image_id,

@@ -589,7 +589,7 @@ fn cache_file(dir: &std::path::Path) -> std::path::PathBuf {
     std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .find(|p| p.extension().is_some_and(|x| x == "json"))
+        .find(|p| p.extension().is_some_and(|x| x == "bin"))
         .expect("a cached profile")
 }
 
@@ -654,16 +654,18 @@ fn a_prediction_the_run_refutes_is_flagged_everywhere() {
     };
     with_cache(&["--no-run", "-b", image("bookworm"), hello.to_str().unwrap()]);
     let f = cache_file(cache.path());
-    let mut p: Value = serde_json::from_slice(&std::fs::read(&f).unwrap()).unwrap();
-    for (_, lib) in p["libraries"].as_object_mut().unwrap() {
-        if lib["profile"]["soname"] == "libc.so.6" {
-            let defs = lib["profile"]["version_definitions"]
-                .as_array_mut()
-                .unwrap();
-            defs.retain(|d| d != "GLIBC_2.34");
+    let mut p = libccheck::profiles::read_cache_file(&f).unwrap();
+    let mut changed = 0;
+    for lib in p.libraries.values_mut() {
+        if lib.profile.soname.as_deref() == Some("libc.so.6") {
+            lib.profile
+                .version_definitions
+                .retain(|d| d != "GLIBC_2.34");
+            changed += 1;
         }
     }
-    std::fs::write(&f, serde_json::to_vec(&p).unwrap()).unwrap();
+    assert_eq!(changed, 1, "bookworm's profile has one libc.so.6");
+    libccheck::profiles::write_cache_file(&f, &p).unwrap();
     let (code, out) = with_cache(&[
         "--format",
         "json",

@@ -3,18 +3,13 @@
 //! index built on first use, only for the libraries a loader simulation actually searches.
 
 use std::hash::BuildHasher;
-
-use serde::Deserialize;
 use std::sync::OnceLock;
 
 /// Definitions as lines `name` (unversioned), `name@VER` (hidden) or `name@@VER` (default) — the
 /// notation of `nm -D` and `readelf`.
 #[derive(Default)]
 pub struct ExportTable {
-    /// The lines; read from `raw` on first use when the table came from the cache.
-    text: OnceLock<String>,
-    /// The cached JSON string, not yet unescaped: most libraries of a base are never searched.
-    raw: Option<Box<serde_json::value::RawValue>>,
+    text: String,
     /// Per line: (start, end of the name, end), by the name's hash. Built on first lookup.
     index: OnceLock<Index>,
 }
@@ -31,70 +26,44 @@ impl ExportTable {
         if name.contains('\n') || version.is_some_and(|v| v.contains('\n')) {
             return;
         }
-        let text = self.text_mut();
-        text.push_str(name);
+        self.text.push_str(name);
         if let Some(v) = version {
-            text.push_str(if default { "@@" } else { "@" });
-            text.push_str(v);
+            self.text.push_str(if default { "@@" } else { "@" });
+            self.text.push_str(v);
         }
-        text.push('\n');
+        self.text.push('\n');
         self.index = OnceLock::new();
-    }
-
-    fn text(&self) -> &str {
-        self.text.get_or_init(|| {
-            let Some(raw) = &self.raw else {
-                return String::new();
-            };
-            match serde_json::from_str::<String>(raw.get()) {
-                Ok(t) if t.is_empty() || t.ends_with('\n') => t,
-                _ => {
-                    // Only a cache written by another build of the same format could get here.
-                    tracing::warn!("unreadable export table in the cache; treating it as empty");
-                    String::new()
-                }
-            }
-        })
-    }
-
-    fn text_mut(&mut self) -> &mut String {
-        let _ = self.text();
-        self.raw = None;
-        self.text.get_mut().expect("read just now")
     }
 
     /// From lines already in `name[@[@]VER]` form.
     pub fn from_lines<S: AsRef<str>>(lines: impl IntoIterator<Item = S>) -> ExportTable {
-        let mut text = String::new();
+        let mut t = ExportTable::default();
         for l in lines {
             let l = l.as_ref();
             if !l.is_empty() && !l.contains('\n') {
-                text.push_str(l);
-                text.push('\n');
+                t.text.push_str(l);
+                t.text.push('\n');
             }
         }
-        ExportTable {
-            text: text.into(),
-            ..Default::default()
-        }
+        t
     }
 
     /// Every definition, in file order.
     pub fn iter(&self) -> impl Iterator<Item = &str> {
-        self.text().lines()
+        self.text.lines()
     }
 
     pub fn len(&self) -> usize {
-        self.text().bytes().filter(|&b| b == b'\n').count()
+        self.text.bytes().filter(|&b| b == b'\n').count()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.text().is_empty()
+        self.text.is_empty()
     }
 
     fn index(&self) -> &Index {
         self.index.get_or_init(|| {
-            let bytes = self.text().as_bytes();
+            let bytes = self.text.as_bytes();
             let mut table = hashbrown::HashTable::new();
             let mut start = 0usize;
             for end in memchr::memchr_iter(b'\n', bytes) {
@@ -113,12 +82,12 @@ impl ExportTable {
 
     /// The version parts (`""`, `@VER` or `@@VER`) of every definition of `name`.
     fn versions_of<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        let bytes = self.text().as_bytes();
+        let bytes = self.text.as_bytes();
         self.index()
             .0
             .iter_hash(HASH.hash_one(name.as_bytes()))
             .filter(move |e| &bytes[e.0 as usize..e.1 as usize] == name.as_bytes())
-            .map(move |e| &self.text()[e.1 as usize..e.2 as usize])
+            .map(move |e| &self.text[e.1 as usize..e.2 as usize])
     }
 
     /// Is there a definition of `name` at `version` (default or hidden)?
@@ -136,22 +105,16 @@ impl ExportTable {
 
 impl Clone for ExportTable {
     fn clone(&self) -> Self {
-        match self.text.get() {
-            Some(t) => ExportTable {
-                text: t.clone().into(),
-                ..Default::default()
-            },
-            None => ExportTable {
-                raw: self.raw.clone(),
-                ..Default::default()
-            },
+        ExportTable {
+            text: self.text.clone(),
+            index: OnceLock::new(),
         }
     }
 }
 
 impl PartialEq for ExportTable {
     fn eq(&self, other: &Self) -> bool {
-        self.text() == other.text()
+        self.text == other.text
     }
 }
 
@@ -166,23 +129,21 @@ impl std::fmt::Debug for ExportTable {
 /// Cached as one string of lines.
 impl serde::Serialize for ExportTable {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match (self.text.get(), &self.raw) {
-            (None, Some(raw)) => raw.serialize(s),
-            _ => s.serialize_str(self.text()),
-        }
+        s.serialize_str(&self.text)
     }
 }
 
-/// Only from JSON (the profile cache): kept as the JSON string, unescaped on first use.
 impl<'de> serde::Deserialize<'de> for ExportTable {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let raw: Box<serde_json::value::RawValue> = Deserialize::deserialize(d)?;
-        if !raw.get().starts_with('"') {
-            return Err(serde::de::Error::custom("export table is not a string"));
+        let text = String::deserialize(d)?;
+        if !text.is_empty() && !text.ends_with('\n') {
+            return Err(serde::de::Error::custom(
+                "export table does not end in a line break",
+            ));
         }
         Ok(ExportTable {
-            raw: Some(raw),
-            ..Default::default()
+            text,
+            index: OnceLock::new(),
         })
     }
 }
@@ -218,7 +179,6 @@ mod tests {
                 .collect::<Vec<_>>(),
             ["a@@V1", "b"]
         );
-        assert!(serde_json::from_str::<ExportTable>("\"a\"").unwrap().is_empty());
-        assert!(serde_json::from_str::<ExportTable>("[]").is_err());
+        assert!(serde_json::from_str::<ExportTable>("\"a\"").is_err());
     }
 }
