@@ -154,14 +154,44 @@ pub struct BaseProfile {
     pub catalog: bool,
     #[serde(skip)]
     pub link_index: LinkIndex,
+    #[serde(skip)]
+    pub cache_index: CacheIndex,
 }
 
-/// An image's links hashed by path, built on first use: a library search resolves every
-/// candidate path component by component.
+/// Lookup tables derived from a profile on first use (never cached, never compared): a library
+/// search resolves every candidate path component by component and asks `ld.so.cache` for
+/// every needed name.
 #[derive(Default)]
-pub struct LinkIndex(std::sync::OnceLock<LinkMap>);
+pub struct Derived<T>(std::sync::OnceLock<T>);
+
+/// An image's links hashed by path.
+pub type LinkIndex = Derived<LinkMap>;
 
 type LinkMap = hashbrown::HashMap<Box<str>, Box<str>, foldhash::fast::FixedState>;
+
+/// The positions of each soname's entries in `ld.so.cache`.
+pub type CacheIndex = Derived<hashbrown::HashMap<Box<str>, Vec<u32>, foldhash::fast::FixedState>>;
+
+impl<T> Clone for Derived<T> {
+    fn clone(&self) -> Self {
+        Derived(Default::default())
+    }
+}
+
+/// A cache: equal whatever it holds.
+impl<T> PartialEq for Derived<T> {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl<T> Eq for Derived<T> {}
+
+impl<T> std::fmt::Debug for Derived<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Derived")
+    }
+}
 
 impl LinkIndex {
     /// `links` hashed: built on the first call, the same afterwards (the owner's links must not
@@ -173,27 +203,6 @@ impl LinkIndex {
                 .map(|(k, v)| (k.as_str().into(), v.as_str().into()))
                 .collect()
         })
-    }
-}
-
-impl Clone for LinkIndex {
-    fn clone(&self) -> Self {
-        LinkIndex::default()
-    }
-}
-
-/// A cache: equal whatever it holds.
-impl PartialEq for LinkIndex {
-    fn eq(&self, _: &Self) -> bool {
-        true
-    }
-}
-
-impl Eq for LinkIndex {}
-
-impl std::fmt::Debug for LinkIndex {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("LinkIndex")
     }
 }
 
@@ -218,6 +227,24 @@ impl BaseProfile {
     /// Resolve `path` inside the image, following symlinks (never outside the image).
     pub fn resolve(&self, path: &str) -> Option<String> {
         resolve_in(self.link_map(), path)
+    }
+    /// The `ld.so.cache` entries (soname, path, flags) for `soname`, in file order.
+    pub fn cache_entries(&self, soname: &str) -> impl Iterator<Item = &(String, String, i32)> {
+        let cache = self.ld_so_cache.as_deref().unwrap_or_default();
+        let index = self.cache_index.0.get_or_init(|| {
+            let mut m = hashbrown::HashMap::with_hasher(Default::default());
+            for (i, (soname, _, _)) in cache.iter().enumerate() {
+                m.entry(soname.as_str().into())
+                    .or_insert_with(Vec::new)
+                    .push(i as u32);
+            }
+            m
+        });
+        index
+            .get(soname)
+            .into_iter()
+            .flatten()
+            .filter_map(|&i| cache.get(i as usize))
     }
     /// [`links`](Self::links), hashed.
     pub fn link_map(&self) -> &(impl Links + use<>) {
@@ -572,6 +599,7 @@ impl Builder {
             shell: self.seen_sh,
             catalog: false,
             link_index: Default::default(),
+            cache_index: Default::default(),
         }
     }
 }

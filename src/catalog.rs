@@ -125,6 +125,7 @@ impl Entry {
             shell: self.shell,
             catalog: true,
             link_index: Default::default(),
+            cache_index: Default::default(),
         }
     }
 

@@ -203,16 +203,13 @@ fn glibc_find<'a>(
     if let Some(f) = search_dirs(w, name, &expand(&o.profile.runpath, &dir_of(&o.path)), main) {
         return Some(f);
     }
-    if let Some(cache) = &w.base.ld_so_cache {
-        let want64 = main.class == "elf64";
-        for (soname, path, flags) in cache {
-            let is64 = flags & 0xff00 != 0;
-            if soname == name
-                && is64 == want64
-                && let Some(f) = w.lib(path).filter(|(_, l)| compatible(&l.profile, main))
-            {
-                return Some(f);
-            }
+    let want64 = main.class == "elf64";
+    for (_, path, flags) in w.base.cache_entries(name) {
+        let is64 = flags & 0xff00 != 0;
+        if is64 == want64
+            && let Some(f) = w.lib(path).filter(|(_, l)| compatible(&l.profile, main))
+        {
+            return Some(f);
         }
     }
     let t = triplet(&main.machine);
@@ -930,6 +927,7 @@ mod tests {
             shell: true,
             catalog: false,
             link_index: Default::default(),
+            cache_index: Default::default(),
         }
     }
 
@@ -1224,6 +1222,7 @@ mod tests {
             shell: true,
             catalog: false,
             link_index: Default::default(),
+            cache_index: Default::default(),
         }
     }
 
