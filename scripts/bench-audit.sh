@@ -36,15 +36,27 @@ t0, t1, t2, t3 = map(float, sys.argv[1:5]); n, k = int(sys.argv[5]), int(sys.arg
 ours = t1 - t0; per = (t3 - t2) / k; peer = per * n
 print(f"verified audit of {n} files: libccheck {ours:.1f} s | one container per file {per*1000:.0f} ms × {n} = {peer:.0f} s (sampled {k}) | speed-up {peer/ours:.0f}× (limit ≥ 20×)")
 PY
-# Static prediction vs lddtree / scanelf over the same root.
-hyperfine -N -w 2 -r 10 -i --export-json "$out/s.json" \
+# Static prediction vs lddtree / scanelf over the same root. This machine's speed drifts by tens
+# of percent within minutes: libccheck and scanelf alternate over 5 rounds and the median of the
+# per-round ratios counts; lddtree (seconds per run) once.
+hyperfine -N -w 1 -r 3 -i --export-json "$out/l.json" \
     -n predict "$bin audit $out/root --all --no-run --to $target" \
-    -n scanelf "scanelf -R -n $out/root" \
-    -n lddtree "sh -c 'xargs lddtree -R $out/root < $out/elfs >/dev/null 2>&1'" >/dev/null
-python3 - "$out/s.json" <<'PY'
-import json, sys
-r = {x["command"]: x["mean"] for x in json.load(open(sys.argv[1]))["results"]}
-print(f"static prediction {r['predict']*1000:.0f} ms | scanelf -R {r['scanelf']*1000:.0f} ms | lddtree {r['lddtree']*1000:.0f} ms | ratios {r['predict']/r['scanelf']:.2f}× scanelf, {r['predict']/r['lddtree']:.3f}× lddtree")
+    -n lddtree "sh -c 'xargs lddtree -R $out/root < $out/elfs >/dev/null 2>&1'" >/dev/null 2>&1
+for round in 1 2 3 4 5; do
+    hyperfine -N -w 3 -r 15 -i --export-json "$out/s$round.json" \
+        -n predict "$bin audit $out/root --all --no-run --to $target" \
+        -n scanelf "scanelf -R -n $out/root" >/dev/null 2>&1
+done
+python3 - "$out" <<'PY'
+import json, statistics, sys
+med = lambda f: {x["command"]: x["median"] for x in json.load(open(f))["results"]}
+rounds = [med(f"{sys.argv[1]}/s{i}.json") for i in range(1, 6)]
+ratios = [r["predict"] / r["scanelf"] for r in rounds]
+l = med(f"{sys.argv[1]}/l.json")
+print("static prediction vs scanelf -R -n, per round (median ms): " + ", ".join(
+    f"{r['predict']*1000:.0f}/{r['scanelf']*1000:.0f}" for r in rounds))
+print(f"  ratio median {statistics.median(ratios):.2f}x scanelf (rounds {min(ratios):.2f}-{max(ratios):.2f}) | "
+      f"lddtree {l['lddtree']*1000:.0f} ms vs {l['predict']*1000:.0f} ms: {l['predict']/l['lddtree']:.3f}x lddtree")
 PY
 # Peak memory auditing a ~1 GB image: the bookworm fixture plus the host's libraries and the Rust
 # toolchain's (librustc_driver is ~150 MB) as an application layer.
