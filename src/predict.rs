@@ -87,13 +87,39 @@ struct Obj<'a> {
 struct World<'a> {
     base: &'a BaseProfile,
     sidecars: &'a dyn Sidecars,
-    memo: Option<&'a ScopeMemo>,
+    memo: Option<&'a ScopeMemo<'a>>,
     /// Directories already resolved through the image's links (a search tries each for every
     /// library).
     dirs: std::cell::RefCell<crate::base::DirResolver>,
 }
 
 impl<'a> World<'a> {
+    /// Where the loader's system search (after any RPATH/RUNPATH) finds `name` for a program
+    /// like `main`: the same for every file predicted with this memo, so asked once.
+    fn system_find(
+        &self,
+        rules: Rules,
+        name: &str,
+        main: &BinaryProfile,
+    ) -> Option<(String, &'a Library)> {
+        let find = || match rules {
+            Rules::Glibc => glibc_system_find(self, name, main),
+            Rules::Musl => musl_system_find(self, name, main),
+        };
+        let Some(memo) = self.memo else {
+            return find();
+        };
+        let key = (rules == Rules::Glibc, main.e_machine, main.class == "elf64");
+        let mut k = String::with_capacity(name.len() + 8);
+        k.push_str(name);
+        if let Some(hit) = memo.found.lock().unwrap().get(&(k.clone(), key)) {
+            return hit.clone();
+        }
+        let f = find();
+        memo.found.lock().unwrap().insert((k, key), f.clone());
+        f
+    }
+
     /// The library at `path`. Files placed into the image (sidecars, an audited application)
     /// shadow the image's own: the directory part resolves through the image's links, the
     /// placed file is looked for there first.
@@ -203,6 +229,15 @@ fn glibc_find<'a>(
     if let Some(f) = search_dirs(w, name, &expand(&o.profile.runpath, &dir_of(&o.path)), main) {
         return Some(f);
     }
+    w.system_find(Rules::Glibc, name, main)
+}
+
+/// glibc's search after the object's own paths: `ld.so.cache`, then the default directories.
+fn glibc_system_find<'a>(
+    w: &World<'a>,
+    name: &str,
+    main: &BinaryProfile,
+) -> Option<(String, &'a Library)> {
     let want64 = main.class == "elf64";
     for (_, path, flags) in w.base.cache_entries(name) {
         let is64 = flags & 0xff00 != 0;
@@ -252,6 +287,15 @@ fn musl_find<'a>(
         }
         cur = p.parent;
     }
+    w.system_find(Rules::Musl, name, main)
+}
+
+/// musl's search after the paths of the object and its loaders: its path file or the defaults.
+fn musl_system_find<'a>(
+    w: &World<'a>,
+    name: &str,
+    main: &BinaryProfile,
+) -> Option<(String, &'a Library)> {
     let sys: Vec<String> = w
         .base
         .musl_path
@@ -347,10 +391,17 @@ impl Misses {
 /// the other objects of the scope. Finding a symbol only gets easier with more objects, so the
 /// misses of a library in the scope without the subject, minus what the subject exports, are its
 /// misses in the whole scope.
+/// The system-search results of library names are remembered the same way.
 #[derive(Default)]
-pub struct ScopeMemo(std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<Misses>>>);
+pub struct ScopeMemo<'a> {
+    misses: std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<Misses>>>,
+    #[allow(clippy::type_complexity)]
+    found: std::sync::Mutex<
+        std::collections::HashMap<(String, (bool, u16, bool)), Option<(String, &'a Library)>>,
+    >,
+}
 
-impl ScopeMemo {
+impl ScopeMemo<'_> {
     fn misses(&self, rules: Rules, o: &Obj<'_>, scope: &[Obj<'_>]) -> std::sync::Arc<Misses> {
         let mut paths: Vec<&str> = scope.iter().map(|s| s.path.as_str()).collect();
         paths.sort_unstable();
@@ -361,11 +412,11 @@ impl ScopeMemo {
             key.push('\0');
             key.push_str(p);
         }
-        if let Some(m) = self.0.lock().unwrap().get(&key) {
+        if let Some(m) = self.misses.lock().unwrap().get(&key) {
             return m.clone();
         }
         let m = std::sync::Arc::new(Misses::of(o, scope, rules));
-        self.0.lock().unwrap().insert(key, m.clone());
+        self.misses.lock().unwrap().insert(key, m.clone());
         m
     }
 }
@@ -379,7 +430,7 @@ fn short(path: &str, app_dir: &str) -> String {
 /// Load `subject` with the loader at `loader_path` following `rules`.
 fn simulate<'a>(
     w: &World<'a>,
-    subject: &'a Subject<'a>,
+    subject: &Subject<'a>,
     subject_index: &'a ExportTable,
     loader_path: &str,
     loader: &'a Library,
@@ -687,10 +738,10 @@ pub fn predict(subject: &Subject<'_>, base: &BaseProfile) -> Prediction {
 
 /// [`predict`], sharing the symbol lookups of the base's libraries with the other predictions
 /// on the same base and placed files through `memo`.
-pub fn predict_with(
-    subject: &Subject<'_>,
-    base: &BaseProfile,
-    memo: Option<&ScopeMemo>,
+pub fn predict_with<'a>(
+    subject: &Subject<'a>,
+    base: &'a BaseProfile,
+    memo: Option<&'a ScopeMemo<'a>>,
 ) -> Prediction {
     let w = World {
         base,
