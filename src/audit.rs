@@ -237,8 +237,8 @@ impl Source {
 
     /// The libraries among the files to audit, as the target would see them once copied in: by
     /// where they are placed and by every symlink of the source that leads to them.
-    pub fn overlay(&self, all: bool) -> BTreeMap<String, &Library> {
-        let mut m: BTreeMap<String, &Library> = BTreeMap::new();
+    pub fn overlay(&self, all: bool) -> predict::Overlay<'_> {
+        let mut m = predict::Overlay::default();
         let mut by_path: BTreeMap<&str, &Library> = BTreeMap::new();
         for (f, at) in self.placements(all) {
             if f.lib.profile.kind == Kind::SharedObject || f.lib.profile.soname.is_some() {
@@ -629,10 +629,9 @@ mod tests {
         // By default only the application's own files are audited, at their own paths.
         let own: Vec<String> = s.placements(false).into_iter().map(|(_, at)| at).collect();
         assert_eq!(own, ["/opt/app/lib/libown.so.1.0"]);
-        assert_eq!(
-            s.overlay(false).keys().collect::<Vec<_>>(),
-            ["/opt/app/lib/libown.so.1", "/opt/app/lib/libown.so.1.0"]
-        );
+        let mut own_libs: Vec<_> = s.overlay(false).into_keys().collect();
+        own_libs.sort();
+        assert_eq!(own_libs, ["/opt/app/lib/libown.so.1", "/opt/app/lib/libown.so.1.0"]);
         // With --all, packaged files sit under SYSTEM_DIR: no search path finds them there.
         let at: Vec<String> = s.placements(true).into_iter().map(|(_, at)| at).collect();
         assert_eq!(

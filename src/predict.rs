@@ -61,6 +61,18 @@ impl Sidecars for BTreeMap<String, Library> {
     }
 }
 
+/// Placed libraries by path, hashed (an audit of a whole image places hundreds).
+pub type Overlay<'a> = hashbrown::HashMap<String, &'a Library, foldhash::fast::FixedState>;
+
+impl Sidecars for Overlay<'_> {
+    fn get(&self, path: &str) -> Option<&Library> {
+        hashbrown::HashMap::get(self, path).copied()
+    }
+    fn is_empty(&self) -> bool {
+        hashbrown::HashMap::is_empty(self)
+    }
+}
+
 impl Sidecars for BTreeMap<String, &Library> {
     fn get(&self, path: &str) -> Option<&Library> {
         BTreeMap::get(self, path).copied()
