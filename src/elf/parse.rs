@@ -10,7 +10,6 @@ use goblin::elf::Elf;
 use goblin::elf::dynamic::{self, Dynamic};
 use goblin::elf::header::Header;
 use goblin::elf::program_header::{self, ProgramHeader};
-use goblin::elf::reloc::RelocSection;
 use goblin::elf::section_header::{self, SectionHeader};
 use goblin::elf::sym::{self, Symtab};
 use goblin::elf::symver::{VerdefSection, VerneedSection, VersymSection};
@@ -143,6 +142,24 @@ pub fn parse_for_loader(bytes: &[u8]) -> Result<(BinaryProfile, ExportTable), El
     Ok((profile::build(raw), exports))
 }
 
+/// The dynamic relocation tables (file offset, size, RELA or REL) past their leading
+/// `R_*_RELATIVE` entries: DT_RELACOUNT/DT_RELCOUNT say how many lead, and the loader applies those
+/// without looking at them (glibc's `elf_dynamic_do_Rel`), as does this reader.
+fn relocation_tables(info: &dynamic::DynamicInfo, elf64: bool) -> [(usize, usize, bool); 3] {
+    let (rela_ent, rel_ent) = if elf64 { (24, 16) } else { (12, 8) };
+    let skip = |off: usize, size: usize, count: usize, ent: usize| {
+        let k = count.saturating_mul(ent).min(size);
+        (off.saturating_add(k), size - k)
+    };
+    let (rela, relasz) = skip(info.rela, info.relasz, info.relacount, rela_ent);
+    let (rel, relsz) = skip(info.rel, info.relsz, info.relcount, rel_ent);
+    [
+        (rela, relasz, true),
+        (rel, relsz, false),
+        (info.jmprel, info.pltrelsz, info.pltrel == dynamic::DT_RELA),
+    ]
+}
+
 /// The parts of an ELF file that [`parse_for_loader`] reads, found in rounds, so that a caller
 /// reading from a file fetches only those: a typical library's loader metadata is a sixth of it
 /// (no code, no data, no debug sections).
@@ -184,12 +201,8 @@ pub fn loader_ranges(bytes: &[u8], round: u8) -> Option<Vec<std::ops::Range<usiz
                     return Some(out);
                 };
                 let i = &d.info;
-                for (off, size) in [
-                    (i.strtab, i.strsz),
-                    (i.rela, i.relasz),
-                    (i.rel, i.relsz),
-                    (i.jmprel, i.pltrelsz),
-                ] {
+                out.push(range(i.strtab as u64, i.strsz as u64)?);
+                for (off, size, _) in relocation_tables(i, ctx.container == Container::Big) {
                     out.push(range(off as u64, size as u64)?);
                 }
                 return Some(out);
@@ -229,6 +242,40 @@ pub fn loader_ranges(bytes: &[u8], round: u8) -> Option<Vec<std::ops::Range<usiz
         _ => {}
     }
     Some(out)
+}
+
+/// (symbol index, type) of each entry of a relocation table, read straight from its bytes.
+fn relocation_entries(
+    table: &[u8],
+    rela: bool,
+    elf64: bool,
+    little: bool,
+) -> impl Iterator<Item = (usize, u32)> + '_ {
+    let ent = match (elf64, rela) {
+        (true, true) => 24,
+        (true, false) => 16,
+        (false, true) => 12,
+        (false, false) => 8,
+    };
+    table.chunks_exact(ent).map(move |e| {
+        if elf64 {
+            let b: [u8; 8] = e[8..16].try_into().unwrap();
+            let info = if little {
+                u64::from_le_bytes(b)
+            } else {
+                u64::from_be_bytes(b)
+            };
+            ((info >> 32) as usize, info as u32)
+        } else {
+            let b: [u8; 4] = e[4..8].try_into().unwrap();
+            let info = if little {
+                u32::from_le_bytes(b)
+            } else {
+                u32::from_be_bytes(b)
+            };
+            ((info >> 8) as usize, info & 0xff)
+        }
+    })
 }
 
 pub(crate) fn read(
@@ -463,24 +510,24 @@ pub(crate) fn read(
             .collect();
         let any_hidden = hidden.iter().any(|&h| h);
         hidden_used = vec![false; count];
-        let rela_plt = info.pltrel == dynamic::DT_RELA;
-        for (off, size, is_rela) in [
-            (info.rela, info.relasz, true),
-            (info.rel, info.relsz, false),
-            (info.jmprel, info.pltrelsz, rela_plt),
-        ] {
+        // R_X86_64_IRELATIVE (37), R_386_IRELATIVE (42), R_AARCH64_IRELATIVE (1032)
+        let irelative = match raw.machine {
+            62 => Some(37),
+            3 => Some(42),
+            183 => Some(1032),
+            _ => None,
+        };
+        for (off, size, is_rela) in relocation_tables(info, raw.elf64) {
             if size == 0 || off.checked_add(size).is_none_or(|e| e > len) {
                 continue;
             }
-            if let Ok(section) = RelocSection::parse(bytes, off, size, is_rela, ctx) {
-                for r in section.iter() {
-                    if any_hidden && r.r_sym < count && hidden[r.r_sym] {
-                        hidden_used[r.r_sym] = true;
-                    }
-                    // R_X86_64_IRELATIVE (37), R_386_IRELATIVE (42), R_AARCH64_IRELATIVE (1032)
-                    if matches!((raw.machine, r.r_type), (62, 37) | (3, 42) | (183, 1032)) {
-                        raw.irelative = true;
-                    }
+            for (sym, typ) in relocation_entries(&bytes[off..off + size], is_rela, raw.elf64, raw.little)
+            {
+                if any_hidden && sym < count && hidden[sym] {
+                    hidden_used[sym] = true;
+                }
+                if Some(typ) == irelative {
+                    raw.irelative = true;
                 }
             }
         }
