@@ -392,7 +392,7 @@ pub(crate) fn build(raw: Raw) -> BinaryProfile {
     for l in &version_needs {
         for v in &l.versions {
             let fam = version::family(&v.version);
-            if fam == v.version || version::numeric(&v.version, fam).is_none() {
+            if fam == v.version || !version::is_numeric(&v.version, fam) {
                 continue;
             }
             let family = fam.trim_end_matches('_').to_string();

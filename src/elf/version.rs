@@ -12,6 +12,11 @@ pub fn numeric(name: &str, prefix: &str) -> Option<Vec<u32>> {
     rest.split('.').map(|p| p.parse::<u32>().ok()).collect()
 }
 
+/// Is `name` `<prefix><digits>(.<digits>)*`? ([`numeric`] without the allocation.)
+pub fn is_numeric(name: &str, prefix: &str) -> bool {
+    numbers(name, prefix).is_some()
+}
+
 /// The family prefix of a version name: `GLIBC_`, `GLIBCXX_`, `CXXABI_`, `GCC_`, … (everything up to
 /// and including the last `_` before the numbers).
 pub fn family(name: &str) -> &str {
@@ -43,8 +48,7 @@ pub fn compare(a: &str, b: &str) -> Ordering {
 
 /// `GLIBC_2.34` → `"2.34"`; `None` for non-numeric GLIBC names.
 pub fn glibc_number(name: &str) -> Option<&str> {
-    numeric(name, "GLIBC_")?;
-    name.strip_prefix("GLIBC_")
+    is_numeric(name, "GLIBC_").then(|| &name["GLIBC_".len()..])
 }
 
 /// Parse a dotted number such as `2.36` into comparable parts.
@@ -63,6 +67,7 @@ mod tests {
         assert_eq!(compare("GLIBC_PRIVATE", "GLIBC_2.2.5"), Ordering::Less);
         assert_eq!(numeric("GLIBCXX_3.4.30", "GLIBCXX_"), Some(vec![3, 4, 30]));
         assert_eq!(numeric("GLIBC_PRIVATE", "GLIBC_"), None);
+        assert!(is_numeric("GLIBC_2.3.4", "GLIBC_") && !is_numeric("GLIBC_2.x", "GLIBC_"));
         assert_eq!(family("GLIBCXX_3.4.30"), "GLIBCXX_");
         assert_eq!(family("GLIBC_ABI_DT_RELR"), "GLIBC_ABI_DT_RELR");
         assert_eq!(glibc_number("GLIBC_2.34"), Some("2.34"));
