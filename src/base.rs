@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::elf::{self, BinaryProfile, ExportTable, Kind};
 
 /// Bumped whenever the profile's meaning or layout changes; older cache entries are rebuilt.
-pub const FORMAT: u32 = 7;
+pub const FORMAT: u32 = 8;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -39,11 +39,11 @@ impl Library {
     }
 }
 
-/// A library's profile, kept as JSON text in the profile cache and parsed on first use: a
+/// A library's profile, kept encoded in the profile cache (postcard) and decoded on first use: a
 /// prediction reads a few dozen of an image's hundreds of libraries, so loading a cached base
 /// profile costs a copy of the rest.
 pub struct LazyProfile {
-    raw: Option<String>,
+    raw: Option<Vec<u8>>,
     parsed: std::sync::OnceLock<BinaryProfile>,
 }
 
@@ -60,8 +60,8 @@ impl std::ops::Deref for LazyProfile {
     type Target = BinaryProfile;
     fn deref(&self) -> &BinaryProfile {
         self.parsed.get_or_init(|| {
-            let raw = self.raw.as_deref().unwrap_or("null");
-            serde_json::from_str(raw).unwrap_or_else(|e| {
+            let raw = self.raw.as_deref().unwrap_or_default();
+            postcard::from_bytes(raw).unwrap_or_else(|e| {
                 // Only a cache written by another build of the same format could get here.
                 tracing::warn!(
                     "unreadable library profile in the cache ({e}); treating it as empty"
@@ -106,14 +106,15 @@ impl std::fmt::Debug for LazyProfile {
     }
 }
 
-/// As the profile's JSON text (the cache's format around it is binary).
+/// As the profile's own postcard bytes (decoded when first used).
 impl Serialize for LazyProfile {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match (self.parsed.get(), &self.raw) {
-            (None, Some(raw)) => s.serialize_str(raw),
+            (None, Some(raw)) => s.serialize_bytes(raw),
             _ => {
-                let json = serde_json::to_string(&**self).map_err(serde::ser::Error::custom)?;
-                s.serialize_str(&json)
+                let bytes = elf::serialize_complete(|| postcard::to_stdvec(&**self))
+                    .map_err(serde::ser::Error::custom)?;
+                s.serialize_bytes(&bytes)
             }
         }
     }
@@ -121,8 +122,21 @@ impl Serialize for LazyProfile {
 
 impl<'de> Deserialize<'de> for LazyProfile {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Bytes;
+        impl serde::de::Visitor<'_> for Bytes {
+            type Value = Vec<u8>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an encoded library profile")
+            }
+            fn visit_bytes<E: serde::de::Error>(self, v: &[u8]) -> Result<Vec<u8>, E> {
+                Ok(v.to_vec())
+            }
+            fn visit_byte_buf<E: serde::de::Error>(self, v: Vec<u8>) -> Result<Vec<u8>, E> {
+                Ok(v)
+            }
+        }
         Ok(LazyProfile {
-            raw: Some(String::deserialize(d)?),
+            raw: Some(d.deserialize_byte_buf(Bytes)?),
             parsed: Default::default(),
         })
     }
@@ -607,6 +621,30 @@ impl Builder {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A cached library profile decodes to what was stored, also the fields JSON output leaves
+    /// out when empty (postcard has no field names: a skipped field would shift the rest).
+    #[test]
+    fn cached_library_profiles_round_trip() {
+        let mut plain = BinaryProfile::empty(Kind::SharedObject);
+        plain.soname = Some("libx.so.1".into());
+        plain.needed = vec!["libc.so.6".into()];
+        let mut odd = plain.clone();
+        odd.hidden_self_refs = vec!["f".into()];
+        odd.irelative = true;
+        for p in [plain, odd] {
+            let lib = Library::new(p.clone(), ExportTable::from_lines(["f@@X_1", "g"]));
+            let bytes = postcard::to_stdvec(&lib).unwrap();
+            let back: Library = postcard::from_bytes(&bytes).unwrap();
+            assert_eq!(*back.profile, p);
+            assert!(back.exports.has_default("f"));
+            // Stored again without being decoded: the same bytes.
+            let again: Library = postcard::from_bytes(&bytes).unwrap();
+            assert_eq!(postcard::to_stdvec(&again).unwrap(), bytes);
+        }
+        let json = serde_json::to_value(BinaryProfile::empty(Kind::SharedObject)).unwrap();
+        assert!(json.get("hidden_self_refs").is_none() && json.get("irelative").is_none());
+    }
 
     #[test]
     fn resolves_symlinks_inside_the_image() {

@@ -32,7 +32,7 @@ fn id_hex(image_id: &str) -> String {
         .collect()
 }
 
-/// `v<FORMAT>-<id>.bin`: postcard, with each library's profile as JSON text inside (parsed when
+/// `v<FORMAT>-<id>.bin`: postcard, each library's profile encoded on its own inside (decoded when
 /// a prediction first needs it). Loading the profile of a 400-library base reads and copies
 /// 2.5 MB: about 1 ms.
 fn cache_file(image_id: &str) -> PathBuf {

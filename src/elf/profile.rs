@@ -149,11 +149,11 @@ pub struct BinaryProfile {
     pub version_definitions: Vec<String>,
     /// Its own hidden-version definitions (`name@VER`) that its relocations use: a loader that
     /// ignores versions (musl) cannot see those and fails on them. Filled when exports are read.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "empty_unless_complete")]
     pub hidden_self_refs: Vec<String>,
     /// Uses IRELATIVE (IFUNC) relocations, which musl's loader does not support. Filled when
     /// exports are read for a loader simulation.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "false_unless_complete")]
     pub irelative: bool,
     pub bind_now: bool,
     pub dt_relr: bool,
@@ -161,6 +161,27 @@ pub struct BinaryProfile {
     pub abi_tag: Option<String>,
     /// x86-64 ISA levels from the GNU property note.
     pub x86_isa_needed: Vec<String>,
+}
+
+thread_local! {
+    static COMPLETE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Run `f` with every field of a profile serialized, also those JSON output leaves out when empty:
+/// a binary format (the profile cache) has no field names to tell an omitted field by.
+pub fn serialize_complete<T>(f: impl FnOnce() -> T) -> T {
+    COMPLETE.set(true);
+    let r = f();
+    COMPLETE.set(false);
+    r
+}
+
+fn empty_unless_complete(v: &[String]) -> bool {
+    v.is_empty() && !COMPLETE.get()
+}
+
+fn false_unless_complete(b: &bool) -> bool {
+    !*b && !COMPLETE.get()
 }
 
 impl BinaryProfile {
