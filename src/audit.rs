@@ -136,7 +136,7 @@ impl SourceBuilder {
             .collect();
         // Resolving changes only the directory part: an entry whose file name no file or link
         // of the source has (most of them: documentation, data) is passed over unresolved.
-        let names: hashbrown::HashSet<&str, foldhash::fast::RandomState> = present
+        let names: hashbrown::HashSet<&str, foldhash::fast::FixedState> = present
             .iter()
             .map(|p| p.rsplit('/').next().unwrap_or(p))
             .collect();
@@ -425,8 +425,8 @@ pub fn predict_all(
     use rayon::prelude::*;
     let overlay = source.overlay(all);
     let memo = predict::ScopeMemo::default();
-    let pl = source.placements(all);
-    pl
+    source
+        .placements(all)
         .into_par_iter()
         .map(|(f, at)| {
             let subject = Subject {
@@ -435,7 +435,10 @@ pub fn predict_all(
                 path: at,
                 sidecars: &overlay,
             };
-            (f.path.clone(), predict::predict_with(&subject, target, Some(&memo)))
+            (
+                f.path.clone(),
+                predict::predict_with(&subject, target, Some(&memo)),
+            )
         })
         .collect()
 }
@@ -631,7 +634,10 @@ mod tests {
         assert_eq!(own, ["/opt/app/lib/libown.so.1.0"]);
         let mut own_libs: Vec<_> = s.overlay(false).into_keys().collect();
         own_libs.sort();
-        assert_eq!(own_libs, ["/opt/app/lib/libown.so.1", "/opt/app/lib/libown.so.1.0"]);
+        assert_eq!(
+            own_libs,
+            ["/opt/app/lib/libown.so.1", "/opt/app/lib/libown.so.1.0"]
+        );
         // With --all, packaged files sit under SYSTEM_DIR: no search path finds them there.
         let at: Vec<String> = s.placements(true).into_iter().map(|(_, at)| at).collect();
         assert_eq!(

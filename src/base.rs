@@ -380,7 +380,6 @@ pub fn parse_ld_so_cache(d: &[u8]) -> Option<Vec<(String, String, i32)>> {
     Some(out)
 }
 
-/// Export names as the loader simulation keys them: `name`, `name@VER` (hidden), `name@@VER`.
 /// Collects a [`BaseProfile`] from an image's entries.
 #[derive(Default)]
 pub struct Builder {

@@ -207,6 +207,7 @@ impl BollardEngine {
             } else {
                 *bollard::API_DEFAULT_VERSION
             };
+            // The timeout given here is replaced by the exact one right after.
             if let Ok(docker) = Docker::connect_with_unix(&host, 120, &version) {
                 tracing::debug!(api = %docker.client_version(), "connected to Docker");
                 return Ok(BollardEngine {
@@ -522,7 +523,9 @@ fn api_version_header(answer: &[u8]) -> Option<bollard::ClientVersion> {
     }
     let value = lines.find_map(|l| {
         let (k, v) = l.split_once(':')?;
-        k.trim().eq_ignore_ascii_case("api-version").then(|| v.trim())
+        k.trim()
+            .eq_ignore_ascii_case("api-version")
+            .then(|| v.trim())
     })?;
     let (major, minor) = value.split_once('.')?;
     Some(bollard::ClientVersion {
@@ -542,7 +545,9 @@ mod tests {
         assert_eq!((v.major_version, v.minor_version), (1, 41));
         let lower = b"HTTP/1.0 200 OK\r\napi-version:1.51\r\n\r\nOK";
         assert_eq!(api_version_header(lower).unwrap().minor_version, 51);
-        assert!(api_version_header(b"HTTP/1.1 500 Internal\r\nApi-Version: 1.41\r\n\r\n").is_none());
+        assert!(
+            api_version_header(b"HTTP/1.1 500 Internal\r\nApi-Version: 1.41\r\n\r\n").is_none()
+        );
         assert!(api_version_header(b"HTTP/1.1 200 OK\r\n\r\nApi-Version: 1.41").is_none());
         assert!(api_version_header(b"HTTP/1.1 200 OK\r\nApi-Version: one\r\n\r\n").is_none());
         assert!(api_version_header(b"garbage").is_none());

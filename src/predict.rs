@@ -121,14 +121,15 @@ impl<'a> World<'a> {
         let Some(memo) = self.memo else {
             return find();
         };
-        let key = (rules == Rules::Glibc, main.e_machine, main.class == "elf64");
-        let mut k = String::with_capacity(name.len() + 8);
-        k.push_str(name);
-        if let Some(hit) = memo.found.lock().unwrap().get(&(k.clone(), key)) {
+        let key = (
+            name.to_string(),
+            (rules == Rules::Glibc, main.e_machine, main.class == "elf64"),
+        );
+        if let Some(hit) = memo.found.lock().unwrap().get(&key) {
             return hit.clone();
         }
         let f = find();
-        memo.found.lock().unwrap().insert((k, key), f.clone());
+        memo.found.lock().unwrap().insert(key, f.clone());
         f
     }
 
@@ -141,7 +142,10 @@ impl<'a> World<'a> {
             return Some((p, l));
         }
         if !self.sidecars.is_empty()
-            && let Some(cand) = self.dirs.borrow_mut().resolve_dir_of(self.base.link_map(), &p)
+            && let Some(cand) = self
+                .dirs
+                .borrow_mut()
+                .resolve_dir_of(self.base.link_map(), &p)
             && let Some(l) = self.sidecars.get(&cand)
         {
             return Some((cand, l));
@@ -325,9 +329,9 @@ struct Sim<'a> {
 /// skips hidden `name@VER` ones) and binds the LFS64 names to the plain ones.
 fn musl_in(indexes: &[&ExportTable], name: &str) -> bool {
     indexes.iter().any(|i| i.has_default(name))
-        || name.strip_suffix("64").is_some_and(|b| {
-            MUSL_LFS64.contains(&b) && indexes.iter().any(|i| i.has_default(b))
-        })
+        || name
+            .strip_suffix("64")
+            .is_some_and(|b| MUSL_LFS64.contains(&b) && indexes.iter().any(|i| i.has_default(b)))
 }
 
 /// The non-weak undefined symbols of one object that no object of a scope defines, in the order a
@@ -339,14 +343,19 @@ struct Misses {
     unversioned: Vec<crate::elf::Name>,
 }
 
+/// Does one of these objects define `name` (at `version`) for a loader following `rules`?
+fn defined_in(indexes: &[&ExportTable], rules: Rules, name: &str, version: Option<&str>) -> bool {
+    match (rules, version) {
+        (Rules::Glibc, Some(v)) => indexes.iter().any(|i| i.has_version(name, v)),
+        (Rules::Glibc, None) => indexes.iter().any(|i| i.has_default(name)),
+        (Rules::Musl, _) => musl_in(indexes, name),
+    }
+}
+
 impl Misses {
     fn of(o: &Obj<'_>, scope: &[Obj<'_>], rules: Rules) -> Misses {
         let indexes: Vec<&ExportTable> = scope.iter().map(|s| s.index).collect();
-        let has = |name: &str, version: Option<&str>| match (rules, version) {
-            (Rules::Glibc, Some(v)) => indexes.iter().any(|i| i.has_version(name, v)),
-            (Rules::Glibc, None) => indexes.iter().any(|i| i.has_default(name)),
-            (Rules::Musl, _) => musl_in(&indexes, name),
-        };
+        let has = |name: &str, version: Option<&str>| defined_in(&indexes, rules, name, version);
         // A versioned symbol is almost always defined by the library its version names:
         // looked up there first (the answer is the same, found sooner).
         let named = |lib: &str| {
@@ -398,12 +407,13 @@ impl Misses {
     }
 }
 
-/// What one target's libraries miss in a scope, remembered across the predictions of many files
-/// on that target with the same placed files (an audit): keyed by the library and the set of
-/// the other objects of the scope. Finding a symbol only gets easier with more objects, so the
-/// misses of a library in the scope without the subject, minus what the subject exports, are its
-/// misses in the whole scope.
-/// The system-search results of library names are remembered the same way.
+/// What the predictions of many files on one target with the same placed files (an audit) would
+/// each work out again:
+/// - `misses`: what a library misses in a scope, keyed by the library and the set of the other
+///   objects of the scope. Finding a symbol only gets easier with more objects, so the misses of
+///   a library in the scope without the subject, minus what the subject exports, are its misses
+///   in the whole scope.
+/// - `found`: where the loader's system search finds a library name.
 #[derive(Default)]
 pub struct ScopeMemo<'a> {
     misses: std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<Misses>>>,
@@ -577,17 +587,10 @@ fn simulate<'a>(
                 _ => std::sync::Arc::new(Misses::of(o, &objs, rules)),
             };
             let rescued = |name: &str, version: Option<&str>| {
-                k > 0
-                    && w.memo.is_some()
-                    && match (rules, version) {
-                        (Rules::Glibc, Some(v)) => subject_index.has_version(name, v),
-                        (Rules::Glibc, None) => subject_index.has_default(name),
-                        (Rules::Musl, _) => musl_in(&[subject_index], name),
-                    }
+                k > 0 && w.memo.is_some() && defined_in(&[subject_index], rules, name, version)
             };
             for (name, version) in &misses.versioned {
-                if missing_versions.iter().any(|v| **v == **version)
-                    || rescued(name, Some(version))
+                if missing_versions.iter().any(|v| **v == **version) || rescued(name, Some(version))
                 {
                     continue;
                 }
@@ -1181,6 +1184,46 @@ mod tests {
                 .iter()
                 .any(|p| matches!(p, Problem::MissingSymbol { .. })),
             "the symbol of a missing version is a consequence"
+        );
+    }
+
+    /// Predictions that share a ScopeMemo (an audit) agree with lone ones, also where a library's
+    /// symbol is defined only by the program that loads it.
+    #[test]
+    fn shared_lookups_agree_with_lone_predictions() {
+        let mut cb_lib = lib("libcb.so.1", &["libc.so.6"], &[], &["cb_user"]);
+        cb_lib.profile.unversioned_undefined.push(UndefinedSymbol {
+            name: "cb".into(),
+            weak: false,
+        });
+        let base = glibc_base(vec![("/usr/lib/x86_64-linux-gnu/libcb.so.1", cb_lib)]);
+        let p = program(&["libcb.so.1", "libc.so.6"]);
+        let with_cb = ExportTable::from_lines(["cb"]);
+        let without = ExportTable::default();
+        let sidecars: BTreeMap<String, Library> = BTreeMap::new();
+        let subject = |exports| Subject {
+            profile: &p,
+            exports,
+            path: "/app/bin".into(),
+            sidecars: &sidecars,
+        };
+        let memo = ScopeMemo::default();
+        for exports in [&with_cb, &without, &with_cb, &without] {
+            let s = subject(exports);
+            let shared = predict_with(&s, &base, Some(&memo));
+            let lone = predict(&s, &base);
+            assert_eq!(shared.verdict, lone.verdict);
+            assert_eq!(shared.problems, lone.problems);
+        }
+        assert_eq!(predict(&subject(&with_cb), &base).verdict, Verdict::Ok);
+        let pr = predict_with(&subject(&without), &base, Some(&memo));
+        assert_eq!(
+            pr.problems,
+            vec![Problem::MissingSymbol {
+                symbol: "cb".into(),
+                version: None,
+                needed_by: Some("libcb.so.1".into()),
+            }]
         );
     }
 

@@ -13,5 +13,7 @@ mod profile;
 pub mod version;
 
 pub use exports::ExportTable;
-pub use parse::{ElfError, loader_ranges, parse, parse_for_loader, parse_with_exports};
+pub use parse::{
+    ElfError, LOADER_ROUNDS, loader_ranges, parse, parse_for_loader, parse_with_exports,
+};
 pub use profile::*;

@@ -160,6 +160,9 @@ fn relocation_tables(info: &dynamic::DynamicInfo, elf64: bool) -> [(usize, usize
     ]
 }
 
+/// How many rounds [`loader_ranges`] takes.
+pub const LOADER_ROUNDS: u8 = 3;
+
 /// The parts of an ELF file that [`parse_for_loader`] reads, found in rounds, so that a caller
 /// reading from a file fetches only those: a typical library's loader metadata is a sixth of it
 /// (no code, no data, no debug sections).
@@ -167,7 +170,7 @@ fn relocation_tables(info: &dynamic::DynamicInfo, elf64: bool) -> [(usize, usize
 /// `bytes` has the file's full length; its first 64 bytes and the ranges of the earlier rounds are
 /// filled (the rest may hold anything). Round 0 names the program and section header tables,
 /// round 1 the segments and sections the parser looks at, round 2 the tables the dynamic array
-/// points at; later rounds return nothing. Ranges are clipped to the file. `None`: the headers
+/// points at (there are [`LOADER_ROUNDS`]). Ranges are clipped to the file. `None`: the headers
 /// make no sense — read the whole file and let the parser say what is wrong.
 pub fn loader_ranges(bytes: &[u8], round: u8) -> Option<Vec<std::ops::Range<usize>>> {
     let header: Header = Elf::parse_header(bytes).ok()?;
@@ -182,6 +185,8 @@ pub fn loader_ranges(bytes: &[u8], round: u8) -> Option<Vec<std::ops::Range<usiz
         Container::Little => (32, 40),
     };
     let shdrs_present = header.e_shoff != 0 && header.e_shnum != 0;
+    let phdrs =
+        || ProgramHeader::parse(bytes, header.e_phoff as usize, header.e_phnum as usize, ctx).ok();
     let mut out = Vec::new();
     match round {
         0 => {
@@ -192,25 +197,13 @@ pub fn loader_ranges(bytes: &[u8], round: u8) -> Option<Vec<std::ops::Range<usiz
                 out.push(range(header.e_shoff, header.e_shnum as u64 * shent)?);
             }
         }
-        1 | 2 => {
-            let phdrs =
-                ProgramHeader::parse(bytes, header.e_phoff as usize, header.e_phnum as usize, ctx)
-                    .ok()?;
-            if round == 2 {
-                let Some(d) = Dynamic::parse(bytes, &phdrs, ctx).ok()? else {
-                    return Some(out);
-                };
-                let i = &d.info;
-                out.push(range(i.strtab as u64, i.strsz as u64)?);
-                for (off, size, _) in relocation_tables(i, ctx.container == Container::Big) {
-                    out.push(range(off as u64, size as u64)?);
-                }
-                return Some(out);
-            }
-            for ph in &phdrs {
+        1 => {
+            for ph in &phdrs()? {
                 if matches!(
                     ph.p_type,
-                    program_header::PT_INTERP | program_header::PT_NOTE | program_header::PT_DYNAMIC
+                    program_header::PT_INTERP
+                        | program_header::PT_NOTE
+                        | program_header::PT_DYNAMIC
                 ) {
                     out.push(range(ph.p_offset, ph.p_filesz)?);
                 }
@@ -236,6 +229,15 @@ pub fn loader_ranges(bytes: &[u8], round: u8) -> Option<Vec<std::ops::Range<usiz
                             out.push(range(l.sh_offset, l.sh_size)?);
                         }
                     }
+                }
+            }
+        }
+        2 => {
+            if let Some(d) = Dynamic::parse(bytes, &phdrs()?, ctx).ok()? {
+                let i = &d.info;
+                out.push(range(i.strtab as u64, i.strsz as u64)?);
+                for (off, size, _) in relocation_tables(i, ctx.container == Container::Big) {
+                    out.push(range(off as u64, size as u64)?);
                 }
             }
         }
@@ -521,7 +523,8 @@ pub(crate) fn read(
             if size == 0 || off.checked_add(size).is_none_or(|e| e > len) {
                 continue;
             }
-            for (sym, typ) in relocation_entries(&bytes[off..off + size], is_rela, raw.elf64, raw.little)
+            for (sym, typ) in
+                relocation_entries(&bytes[off..off + size], is_rela, raw.elf64, raw.little)
             {
                 if any_hidden && sym < count && hidden[sym] {
                     hidden_used[sym] = true;
@@ -540,8 +543,10 @@ pub(crate) fn read(
             if s.st_name == 0 || bind == sym::STB_LOCAL {
                 continue;
             }
-            let name: std::sync::Arc<str> =
-                cstr_ref(symstr, s.st_name).as_deref().unwrap_or_default().into();
+            let name: std::sync::Arc<str> = cstr_ref(symstr, s.st_name)
+                .as_deref()
+                .unwrap_or_default()
+                .into();
             let version = vidx
                 .map(|v| v & 0x7fff)
                 .filter(|&v| v >= 2)

@@ -347,29 +347,17 @@ fn classify_kind(raw: &Raw) -> Kind {
     }
 }
 
-/// The symbols bound to (library, version) pair `k` or an equal pair, sorted.
-fn version_needs_of_pair(raw: &Raw, k: usize) -> Vec<Name> {
-    let mut v: Vec<Name> = raw
-        .undefined
-        .iter()
-        .filter(|u| u.version.is_some_and(|j| raw.needs[j] == raw.needs[k]))
-        .map(|u| u.name.clone())
-        .collect();
-    v.sort_unstable();
-    v.dedup();
-    v
-}
-
 pub(crate) fn build(raw: Raw) -> BinaryProfile {
     use goblin::elf::dynamic::{DF_1_NOW, DF_BIND_NOW};
     let kind = classify_kind(&raw);
     let libc = classify_libc(&raw, kind);
 
     // The symbols bound to each (library, version), in one pass (a pair listed twice, never
-    // seen in practice, gets the symbols of both).
+    // seen in practice, gets the symbols of both, in each place).
     let same_as: Vec<usize> = (0..raw.needs.len())
         .map(|i| (0..i).find(|&j| raw.needs[j] == raw.needs[i]).unwrap_or(i))
         .collect();
+    let listed_twice = |k: usize| same_as.iter().filter(|&&j| j == same_as[k]).count() > 1;
     let mut bound: Vec<Vec<Name>> = vec![Vec::new(); raw.needs.len()];
     for u in &raw.undefined {
         if let Some(k) = u.version {
@@ -389,10 +377,10 @@ pub(crate) fn build(raw: Raw) -> BinaryProfile {
             versions: vs
                 .iter()
                 .map(|(v, weak)| {
-                    let symbols = if same_as[k] == k {
-                        std::mem::take(&mut bound[k])
+                    let symbols = if listed_twice(k) {
+                        bound[same_as[k]].clone()
                     } else {
-                        version_needs_of_pair(&raw, same_as[k])
+                        std::mem::take(&mut bound[k])
                     };
                     k += 1;
                     VersionNeed {

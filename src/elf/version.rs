@@ -2,17 +2,7 @@
 
 use std::cmp::Ordering;
 
-/// The numeric part of a version name with the given prefix (`GLIBC_2.3.4` → `[2, 3, 4]`).
-/// `None` for names that are not `<prefix><digits>(.<digits>)*`, e.g. `GLIBC_PRIVATE`.
-pub fn numeric(name: &str, prefix: &str) -> Option<Vec<u32>> {
-    let rest = name.strip_prefix(prefix)?;
-    if rest.is_empty() {
-        return None;
-    }
-    rest.split('.').map(|p| p.parse::<u32>().ok()).collect()
-}
-
-/// Is `name` `<prefix><digits>(.<digits>)*`? ([`numeric`] without the allocation.)
+/// Is `name` `<prefix><digits>(.<digits>)*` (`GLIBC_2.3.4` is, `GLIBC_PRIVATE` is not)?
 pub fn is_numeric(name: &str, prefix: &str) -> bool {
     numbers(name, prefix).is_some()
 }
@@ -65,8 +55,9 @@ mod tests {
         assert_eq!(compare("GLIBC_2.9", "GLIBC_2.10"), Ordering::Less);
         assert_eq!(compare("GLIBC_2.3.4", "GLIBC_2.3"), Ordering::Greater);
         assert_eq!(compare("GLIBC_PRIVATE", "GLIBC_2.2.5"), Ordering::Less);
-        assert_eq!(numeric("GLIBCXX_3.4.30", "GLIBCXX_"), Some(vec![3, 4, 30]));
-        assert_eq!(numeric("GLIBC_PRIVATE", "GLIBC_"), None);
+        let parts = |n, p| numbers(n, p).map(|x| x.collect::<Vec<_>>());
+        assert_eq!(parts("GLIBCXX_3.4.30", "GLIBCXX_"), Some(vec![3, 4, 30]));
+        assert_eq!(parts("GLIBC_PRIVATE", "GLIBC_"), None);
         assert!(is_numeric("GLIBC_2.3.4", "GLIBC_") && !is_numeric("GLIBC_2.x", "GLIBC_"));
         assert_eq!(family("GLIBCXX_3.4.30"), "GLIBCXX_");
         assert_eq!(family("GLIBC_ABI_DT_RELR"), "GLIBC_ABI_DT_RELR");
