@@ -23,7 +23,8 @@ const HASH: foldhash::fast::FixedState = foldhash::fast::FixedState::with_seed(0
 impl ExportTable {
     /// Add one definition. Names with a line break (no real toolchain makes them) are skipped.
     pub fn push(&mut self, name: &str, version: Option<&str>, default: bool) {
-        if name.contains('\n') || version.is_some_and(|v| v.contains('\n')) {
+        let has_break = |s: &str| memchr::memchr(b'\n', s.as_bytes()).is_some();
+        if has_break(name) || version.is_some_and(has_break) {
             return;
         }
         self.text.push_str(name);
@@ -32,7 +33,12 @@ impl ExportTable {
             self.text.push_str(v);
         }
         self.text.push('\n');
-        self.index = OnceLock::new();
+        self.index.take();
+    }
+
+    /// Room for `bytes` more bytes of definitions.
+    pub fn reserve(&mut self, bytes: usize) {
+        self.text.reserve(bytes);
     }
 
     /// From lines already in `name[@[@]VER]` form.
@@ -81,25 +87,27 @@ impl ExportTable {
     }
 
     /// The version parts (`""`, `@VER` or `@@VER`) of every definition of `name`.
-    fn versions_of<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+    fn versions_of<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a [u8]> + 'a {
         let bytes = self.text.as_bytes();
         self.index()
             .0
             .iter_hash(HASH.hash_one(name.as_bytes()))
             .filter(move |e| &bytes[e.0 as usize..e.1 as usize] == name.as_bytes())
-            .map(move |e| &self.text[e.1 as usize..e.2 as usize])
+            .map(move |e| &bytes[e.1 as usize..e.2 as usize])
     }
 
     /// Is there a definition of `name` at `version` (default or hidden)?
     pub fn has_version(&self, name: &str, version: &str) -> bool {
-        self.versions_of(name)
-            .any(|v| v.trim_start_matches('@') == version)
+        self.versions_of(name).any(|v| {
+            let v = v.strip_prefix(b"@").unwrap_or(v);
+            v.strip_prefix(b"@").unwrap_or(v) == version.as_bytes()
+        })
     }
 
     /// Is there an unversioned or default-version definition of `name`?
     pub fn has_default(&self, name: &str) -> bool {
         self.versions_of(name)
-            .any(|v| v.is_empty() || v.starts_with("@@"))
+            .any(|v| v.is_empty() || v.starts_with(b"@@"))
     }
 }
 

@@ -10,18 +10,28 @@ pub fn is_numeric(name: &str, prefix: &str) -> bool {
 /// The family prefix of a version name: `GLIBC_`, `GLIBCXX_`, `CXXABI_`, `GCC_`, … (everything up to
 /// and including the last `_` before the numbers).
 pub fn family(name: &str) -> &str {
-    match name.rfind('_') {
-        Some(i) if name[i + 1..].starts_with(|c: char| c.is_ascii_digit()) => &name[..=i],
+    match memchr::memrchr(b'_', name.as_bytes()) {
+        Some(i) if name.as_bytes().get(i + 1).is_some_and(u8::is_ascii_digit) => &name[..=i],
         _ => name,
     }
 }
 
-/// The dotted numbers after `prefix` when the name is `<prefix><digits>(.<digits>)*` (no
-/// allocation: sorting calls this for every comparison).
+/// The dotted numbers after `prefix` when the name is `<prefix><digits>(.<digits>)*`, each part
+/// fitting a `u32` (no allocation: sorting calls this for every comparison).
 fn numbers<'a>(name: &'a str, prefix: &str) -> Option<impl Iterator<Item = u32> + 'a> {
-    let rest = name.strip_prefix(prefix)?;
-    let valid = !rest.is_empty() && rest.split('.').all(|p| p.parse::<u32>().is_ok());
-    valid.then(|| rest.split('.').map(|p| p.parse::<u32>().unwrap_or(0)))
+    let rest = name.strip_prefix(prefix)?.as_bytes();
+    let valid = !rest.is_empty()
+        && rest
+            .split(|&b| b == b'.')
+            .all(|p| !p.is_empty() && p.iter().all(u8::is_ascii_digit) && part(p).is_some());
+    valid.then(|| rest.split(|&b| b == b'.').map(|p| part(p).unwrap_or(0)))
+}
+
+/// A run of ASCII digits as a number, `None` when it does not fit.
+fn part(digits: &[u8]) -> Option<u32> {
+    digits.iter().try_fold(0u32, |n, &d| {
+        n.checked_mul(10)?.checked_add(u32::from(d.wrapping_sub(b'0')))
+    })
 }
 
 /// Compare two names of the same family numerically; non-numeric names sort first.
