@@ -83,6 +83,12 @@ use super::exports::ExportTable;
 fn cstr_ref(table: &[u8], off: usize) -> Option<std::borrow::Cow<'_, str>> {
     let s = table.get(off..)?;
     let bytes = &s[..memchr::memchr(0, s)?];
+    if bytes.is_ascii() {
+        // SAFETY: ASCII is UTF-8 (this skips the general validation for the usual symbol name).
+        return Some(std::borrow::Cow::Borrowed(unsafe {
+            std::str::from_utf8_unchecked(bytes)
+        }));
+    }
     Some(match std::str::from_utf8(bytes) {
         Ok(t) => std::borrow::Cow::Borrowed(t),
         Err(_) => String::from_utf8_lossy(bytes),

@@ -75,6 +75,56 @@ pub struct Libc {
 /// A symbol name, shared by the lists of a profile that mention it (one allocation per name).
 pub type Name = std::sync::Arc<str>;
 
+/// Names read straight into their shared allocation: serde's own `Arc<str>` goes through a
+/// `Box<str>` first (two allocations and a copy per name when a cached profile is decoded).
+mod names {
+    use super::Name;
+    use serde::Deserializer;
+    use serde::de::{Error, SeqAccess, Visitor};
+    use std::fmt;
+
+    struct OneName;
+    impl Visitor<'_> for OneName {
+        type Value = Name;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a symbol name")
+        }
+        fn visit_str<E: Error>(self, v: &str) -> Result<Name, E> {
+            Ok(v.into())
+        }
+    }
+
+    struct Seed;
+    impl<'de> serde::de::DeserializeSeed<'de> for Seed {
+        type Value = Name;
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Name, D::Error> {
+            d.deserialize_str(OneName)
+        }
+    }
+
+    pub fn one<'de, D: Deserializer<'de>>(d: D) -> Result<Name, D::Error> {
+        d.deserialize_str(OneName)
+    }
+
+    pub fn list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Name>, D::Error> {
+        struct List;
+        impl<'de> Visitor<'de> for List {
+            type Value = Vec<Name>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a list of symbol names")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<Name>, A::Error> {
+                let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1 << 16));
+                while let Some(n) = seq.next_element_seed(Seed)? {
+                    out.push(n);
+                }
+                Ok(out)
+            }
+        }
+        d.deserialize_seq(List)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VersionNeed {
     /// `GLIBC_2.34`
@@ -82,6 +132,7 @@ pub struct VersionNeed {
     /// VER_FLG_WEAK: a missing version only warns.
     pub weak: bool,
     /// The undefined symbols bound to this version, sorted.
+    #[serde(deserialize_with = "names::list")]
     pub symbols: Vec<Name>,
 }
 
@@ -98,11 +149,13 @@ pub struct HighestVersion {
     pub family: String,
     pub version: String,
     pub library: String,
+    #[serde(deserialize_with = "names::list")]
     pub symbols: Vec<Name>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UndefinedSymbol {
+    #[serde(deserialize_with = "names::one")]
     pub name: Name,
     pub weak: bool,
 }
@@ -110,10 +163,13 @@ pub struct UndefinedSymbol {
 /// A versioned undefined symbol: `name` must come from `library` at `version`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VersionedSymbol {
+    #[serde(deserialize_with = "names::one")]
     pub name: Name,
     pub weak: bool,
     /// Shared by every symbol bound to the same library and version.
+    #[serde(deserialize_with = "names::one")]
     pub library: std::sync::Arc<str>,
+    #[serde(deserialize_with = "names::one")]
     pub version: std::sync::Arc<str>,
 }
 
@@ -138,6 +194,7 @@ pub struct BinaryProfile {
     /// Highest version per family; GLIBC first when present.
     pub highest_versions: Vec<HighestVersion>,
     /// Symbols bound to GLIBC_PRIVATE (only the matching glibc build provides them).
+    #[serde(deserialize_with = "names::list")]
     pub glibc_private: Vec<Name>,
     /// Needs GLIBC_ABI_DT_RELR (glibc ≥ 2.36 loader).
     pub glibc_abi_dt_relr: bool,
