@@ -137,6 +137,18 @@ impl<'a> World<'a> {
     /// shadow the image's own: the directory part resolves through the image's links, the
     /// placed file is looked for there first.
     fn lib(&self, path: &str) -> Option<(String, &'a Library)> {
+        let Some(memo) = self.memo else {
+            return self.lib_at(path);
+        };
+        if let Some(hit) = memo.libs.lock().unwrap().get(path) {
+            return hit.clone();
+        }
+        let f = self.lib_at(path);
+        memo.libs.lock().unwrap().insert(path.to_string(), f.clone());
+        f
+    }
+
+    fn lib_at(&self, path: &str) -> Option<(String, &'a Library)> {
         let p = normalize(path);
         if let Some(l) = self.sidecars.get(&p) {
             return Some((p, l));
@@ -414,14 +426,17 @@ impl Misses {
 ///   a library in the scope without the subject, minus what the subject exports, are its misses
 ///   in the whole scope.
 /// - `found`: where the loader's system search finds a library name.
+/// - `libs`: the library a path names, after the image's links and the placed files.
 #[derive(Default)]
 pub struct ScopeMemo<'a> {
-    misses: std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<Misses>>>,
-    #[allow(clippy::type_complexity)]
-    found: std::sync::Mutex<
-        std::collections::HashMap<(String, (bool, u16, bool)), Option<(String, &'a Library)>>,
-    >,
+    misses: std::sync::Mutex<Memo<String, std::sync::Arc<Misses>>>,
+    found: std::sync::Mutex<Memo<(String, (bool, u16, bool)), Found<'a>>>,
+    libs: std::sync::Mutex<Memo<String, Found<'a>>>,
 }
+
+/// std's map (hashbrown's own would make the borrow checker keep the memo alive past its uses).
+type Memo<K, V> = std::collections::HashMap<K, V, foldhash::fast::FixedState>;
+type Found<'a> = Option<(String, &'a Library)>;
 
 impl ScopeMemo<'_> {
     fn misses(&self, rules: Rules, o: &Obj<'_>, scope: &[Obj<'_>]) -> std::sync::Arc<Misses> {

@@ -70,7 +70,8 @@ impl ExportTable {
     fn index(&self) -> &Index {
         self.index.get_or_init(|| {
             let bytes = self.text.as_bytes();
-            let mut table = hashbrown::HashTable::new();
+            let lines = memchr::memchr_iter(b'\n', bytes).count();
+            let mut table = hashbrown::HashTable::with_capacity(lines);
             let mut start = 0usize;
             for end in memchr::memchr_iter(b'\n', bytes) {
                 let line = &bytes[start..end];

@@ -541,6 +541,10 @@ pub(crate) fn read(
             }
         }
     }
+    if let Some(ex) = exports.as_deref_mut() {
+        // Each definition takes its name and at most a version: the names' table bounds it.
+        ex.reserve(symstr.len().min(bytes.len()) + count * 4);
+    }
     for (i, s) in syms.iter().enumerate().skip(1) {
         let bind = sym::st_bind(s.st_info);
         let typ = sym::st_type(s.st_info);
