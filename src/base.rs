@@ -279,6 +279,17 @@ impl BaseProfile {
     }
 }
 
+/// `dir/name`, one `/` between them (`format!` costs several times this in the hot loops: the
+/// directory walk, the loader's search).
+pub fn join(dir: &str, name: &str) -> String {
+    let dir = dir.trim_end_matches('/');
+    let mut s = String::with_capacity(dir.len() + 1 + name.len());
+    s.push_str(dir);
+    s.push('/');
+    s.push_str(name);
+    s
+}
+
 /// Normalise an absolute path: no `.`, `..` resolved lexically, no trailing slash.
 pub fn normalize(path: &str) -> String {
     let clean = path.starts_with('/')
@@ -318,7 +329,7 @@ impl DirResolver {
             self.0.insert(dir.to_string(), resolve_in(links, dir));
         }
         let real = self.0[dir].as_deref()?;
-        Some(format!("{}/{name}", real.trim_end_matches('/')))
+        Some(join(real, name))
     }
 }
 

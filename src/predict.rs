@@ -210,7 +210,7 @@ fn search_dirs<'a>(
     main: &BinaryProfile,
 ) -> Option<(String, &'a Library)> {
     for d in dirs {
-        if let Some((p, l)) = w.lib(&format!("{d}/{name}"))
+        if let Some((p, l)) = w.lib(&crate::base::join(d, name))
             && compatible(&l.profile, main)
         {
             return Some((p, l));

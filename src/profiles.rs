@@ -314,7 +314,7 @@ pub fn source_from_dir(root: &std::path::Path) -> crate::audit::Source {
                 }
             };
             let name = e.file_name();
-            let child = format!("{}/{}", path.trim_end_matches('/'), name.to_string_lossy());
+            let child = crate::base::join(&path, &name.to_string_lossy());
             match e.file_type() {
                 Ok(t) if t.is_dir() => {
                     scope.spawn(move |s| walk(s, e.path(), child, found));

@@ -27,6 +27,11 @@ impl ExportTable {
         if has_break(name) || version.is_some_and(has_break) {
             return;
         }
+        self.push_clean(name, version, default);
+    }
+
+    /// [`push`](Self::push) for a caller that knows neither string has a line break.
+    pub(crate) fn push_clean(&mut self, name: &str, version: Option<&str>, default: bool) {
         self.text.push_str(name);
         if let Some(v) = version {
             self.text.push_str(if default { "@@" } else { "@" });

@@ -545,6 +545,9 @@ pub(crate) fn read(
         // Each definition takes its name and at most a version: the names' table bounds it.
         ex.reserve(symstr.len().min(bytes.len()) + count * 4);
     }
+    // Export lines cannot hold a line break: checked once per string table, not per name.
+    let breaks = |t: &[u8]| memchr::memchr(b'\n', t).is_some();
+    let clean = !breaks(symstr) && !breaks(vstr(section_header::SHT_GNU_VERDEF));
     for (i, s) in syms.iter().enumerate().skip(1) {
         let bind = sym::st_bind(s.st_info);
         let typ = sym::st_type(s.st_info);
@@ -591,7 +594,11 @@ pub(crate) fn read(
             if !default && hidden_used.get(i).copied().unwrap_or(false) {
                 raw.hidden_self_refs.push(name.clone().into_owned());
             }
-            ex.push(&name, version, default);
+            if clean {
+                ex.push_clean(&name, version, default);
+            } else {
+                ex.push(&name, version, default);
+            }
         }
     }
     Ok(raw)

@@ -36,14 +36,43 @@ fn part(digits: &[u8]) -> Option<u32> {
 
 /// Compare two names of the same family numerically; non-numeric names sort first.
 pub fn compare(a: &str, b: &str) -> Ordering {
+    if a == b {
+        return Ordering::Equal;
+    }
     let fa = family(a);
     let fb = family(b);
+    // Sorting calls this for every comparison: names of up to 6 numbers are read in one pass.
+    if let (Some(x), Some(y)) = (short_numbers(&a[fa.len()..]), short_numbers(&b[fb.len()..])) {
+        return fa.cmp(fb).then_with(|| x.0[..x.1].cmp(&y.0[..y.1]));
+    }
     match (numbers(a, fa), numbers(b, fb)) {
         (Some(x), Some(y)) => fa.cmp(fb).then_with(|| x.cmp(y)),
         (Some(_), None) => Ordering::Greater,
         (None, Some(_)) => Ordering::Less,
         (None, None) => a.cmp(b),
     }
+}
+
+/// `<digits>(.<digits>)*` of at most 6 numbers, each fitting a `u32`, read in one pass.
+fn short_numbers(rest: &str) -> Option<([u32; 6], usize)> {
+    let mut out = [0u32; 6];
+    let mut n = 0;
+    let mut digits = 0;
+    for &c in rest.as_bytes() {
+        if c == b'.' {
+            if digits == 0 || n == 5 {
+                return None;
+            }
+            n += 1;
+            digits = 0;
+        } else if c.is_ascii_digit() {
+            out[n] = out[n].checked_mul(10)?.checked_add(u32::from(c - b'0'))?;
+            digits += 1;
+        } else {
+            return None;
+        }
+    }
+    (digits > 0).then_some((out, n + 1))
 }
 
 /// `GLIBC_2.34` → `"2.34"`; `None` for non-numeric GLIBC names.
@@ -72,5 +101,10 @@ mod tests {
         assert_eq!(family("GLIBCXX_3.4.30"), "GLIBCXX_");
         assert_eq!(family("GLIBC_ABI_DT_RELR"), "GLIBC_ABI_DT_RELR");
         assert_eq!(glibc_number("GLIBC_2.34"), Some("2.34"));
+        // Long names take the general path and agree with the short one.
+        assert_eq!(compare("V_1.2.3.4.5.6.7", "V_1.2.3.4.5.6"), Ordering::Greater);
+        assert_eq!(compare("V_1.2.3.4.5.7", "V_1.2.3.4.5.6.9"), Ordering::Greater);
+        assert_eq!(compare("V_1.2", "V_1.2."), Ordering::Greater);
+        assert_eq!(compare("GLIBC_2.99999999999", "GLIBC_2.1"), Ordering::Less);
     }
 }
