@@ -144,7 +144,10 @@ impl<'a> World<'a> {
             return hit.clone();
         }
         let f = self.lib_at(path);
-        memo.libs.lock().unwrap().insert(path.to_string(), f.clone());
+        memo.libs
+            .lock()
+            .unwrap()
+            .insert(path.to_string(), f.clone());
         f
     }
 

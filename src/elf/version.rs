@@ -30,7 +30,8 @@ fn numbers<'a>(name: &'a str, prefix: &str) -> Option<impl Iterator<Item = u32> 
 /// A run of ASCII digits as a number, `None` when it does not fit.
 fn part(digits: &[u8]) -> Option<u32> {
     digits.iter().try_fold(0u32, |n, &d| {
-        n.checked_mul(10)?.checked_add(u32::from(d.wrapping_sub(b'0')))
+        n.checked_mul(10)?
+            .checked_add(u32::from(d.wrapping_sub(b'0')))
     })
 }
 
@@ -102,8 +103,14 @@ mod tests {
         assert_eq!(family("GLIBC_ABI_DT_RELR"), "GLIBC_ABI_DT_RELR");
         assert_eq!(glibc_number("GLIBC_2.34"), Some("2.34"));
         // Long names take the general path and agree with the short one.
-        assert_eq!(compare("V_1.2.3.4.5.6.7", "V_1.2.3.4.5.6"), Ordering::Greater);
-        assert_eq!(compare("V_1.2.3.4.5.7", "V_1.2.3.4.5.6.9"), Ordering::Greater);
+        assert_eq!(
+            compare("V_1.2.3.4.5.6.7", "V_1.2.3.4.5.6"),
+            Ordering::Greater
+        );
+        assert_eq!(
+            compare("V_1.2.3.4.5.7", "V_1.2.3.4.5.6.9"),
+            Ordering::Greater
+        );
         assert_eq!(compare("V_1.2", "V_1.2."), Ordering::Greater);
         assert_eq!(compare("GLIBC_2.99999999999", "GLIBC_2.1"), Ordering::Less);
     }
