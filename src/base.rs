@@ -43,7 +43,8 @@ impl Library {
 /// prediction reads a few dozen of an image's hundreds of libraries, so loading a cached base
 /// profile costs a copy of the rest.
 pub struct LazyProfile {
-    raw: Option<Vec<u8>>,
+    /// Shared with the mapped cache file when decoded from it.
+    raw: Option<bytes::Bytes>,
     parsed: std::sync::OnceLock<BinaryProfile>,
 }
 
@@ -122,21 +123,21 @@ impl Serialize for LazyProfile {
 
 impl<'de> Deserialize<'de> for LazyProfile {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct Bytes;
-        impl serde::de::Visitor<'_> for Bytes {
-            type Value = Vec<u8>;
+        struct Encoded;
+        impl serde::de::Visitor<'_> for Encoded {
+            type Value = bytes::Bytes;
             fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str("an encoded library profile")
             }
-            fn visit_bytes<E: serde::de::Error>(self, v: &[u8]) -> Result<Vec<u8>, E> {
-                Ok(v.to_vec())
+            fn visit_bytes<E: serde::de::Error>(self, v: &[u8]) -> Result<bytes::Bytes, E> {
+                Ok(crate::shared_bytes::share(v))
             }
-            fn visit_byte_buf<E: serde::de::Error>(self, v: Vec<u8>) -> Result<Vec<u8>, E> {
-                Ok(v)
+            fn visit_byte_buf<E: serde::de::Error>(self, v: Vec<u8>) -> Result<bytes::Bytes, E> {
+                Ok(v.into())
             }
         }
         Ok(LazyProfile {
-            raw: Some(d.deserialize_byte_buf(Bytes)?),
+            raw: Some(d.deserialize_bytes(Encoded)?),
             parsed: Default::default(),
         })
     }

@@ -20,3 +20,4 @@ pub mod probe;
 pub mod profiles;
 pub mod report;
 pub mod run;
+pub mod shared_bytes;

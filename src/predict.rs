@@ -433,13 +433,15 @@ impl Misses {
 #[derive(Default)]
 pub struct ScopeMemo<'a> {
     misses: std::sync::Mutex<Memo<String, std::sync::Arc<Misses>>>,
-    found: std::sync::Mutex<Memo<(String, (bool, u16, bool)), Found<'a>>>,
+    found: std::sync::Mutex<Memo<(String, SearchKind), Found<'a>>>,
     libs: std::sync::Mutex<Memo<String, Found<'a>>>,
 }
 
 /// std's map (hashbrown's own would make the borrow checker keep the memo alive past its uses).
 type Memo<K, V> = std::collections::HashMap<K, V, foldhash::fast::FixedState>;
 type Found<'a> = Option<(String, &'a Library)>;
+/// (glibc rules, e_machine, 64-bit): what a system search's answer depends on besides the name.
+type SearchKind = (bool, u16, bool);
 
 impl ScopeMemo<'_> {
     fn misses(&self, rules: Rules, o: &Obj<'_>, scope: &[Obj<'_>]) -> std::sync::Arc<Misses> {

@@ -55,9 +55,16 @@ pub fn load_cached(image_id: &str) -> Option<BaseProfile> {
 }
 
 /// Read one profile cache file (any image, any format version a caller then checks).
+/// The file is mapped, not read: each library's encoded profile and its export lines stay slices
+/// of the mapping (see [`shared_bytes`](crate::shared_bytes)). Cache files are only ever replaced
+/// by a rename, never rewritten in place, so the mapped file does not change under us.
 pub fn read_cache_file(path: &std::path::Path) -> std::io::Result<BaseProfile> {
-    let bytes = std::fs::read(path)?;
-    postcard::from_bytes(&bytes).map_err(|e| std::io::Error::other(format!("corrupt: {e}")))
+    let file = std::fs::File::open(path)?;
+    // SAFETY: read-only private map of a file replaced only by rename (see above).
+    let map = unsafe { memmap2::Mmap::map(&file)? };
+    let bytes = bytes::Bytes::from_owner(map);
+    crate::shared_bytes::decoding_from(&bytes, || postcard::from_bytes(&bytes))
+        .map_err(|e| std::io::Error::other(format!("corrupt: {e}")))
 }
 
 /// Write one profile cache file, atomically (a temporary file renamed over it).

@@ -9,9 +9,50 @@ use std::sync::OnceLock;
 /// notation of `nm -D` and `readelf`.
 #[derive(Default)]
 pub struct ExportTable {
-    text: String,
+    text: Text,
     /// Per line: (start, end of the name, end), by the name's hash. Built on first lookup.
     index: OnceLock<Index>,
+}
+
+/// The lines: built here, or shared with the mapped profile cache they were decoded from.
+enum Text {
+    Owned(String),
+    /// Checked UTF-8 (it was decoded as a string).
+    Shared(bytes::Bytes),
+}
+
+impl Default for Text {
+    fn default() -> Self {
+        Text::Owned(String::new())
+    }
+}
+
+impl Text {
+    fn as_bytes(&self) -> &[u8] {
+        match self {
+            Text::Owned(s) => s.as_bytes(),
+            Text::Shared(b) => b,
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        match self {
+            Text::Owned(s) => s,
+            // Never empty in practice: only text decoded as a string is shared.
+            Text::Shared(b) => std::str::from_utf8(b).unwrap_or_default(),
+        }
+    }
+
+    /// The text to add lines to (a shared one is copied first).
+    fn owned(&mut self) -> &mut String {
+        if let Text::Shared(b) = self {
+            *self = Text::Owned(std::str::from_utf8(b).unwrap_or_default().to_owned());
+        }
+        match self {
+            Text::Owned(s) => s,
+            Text::Shared(_) => unreachable!("made owned above"),
+        }
+    }
 }
 
 #[derive(Default)]
@@ -32,28 +73,30 @@ impl ExportTable {
 
     /// [`push`](Self::push) for a caller that knows neither string has a line break.
     pub(crate) fn push_clean(&mut self, name: &str, version: Option<&str>, default: bool) {
-        self.text.push_str(name);
-        if let Some(v) = version {
-            self.text.push_str(if default { "@@" } else { "@" });
-            self.text.push_str(v);
-        }
-        self.text.push('\n');
         self.index.take();
+        let text = self.text.owned();
+        text.push_str(name);
+        if let Some(v) = version {
+            text.push_str(if default { "@@" } else { "@" });
+            text.push_str(v);
+        }
+        text.push('\n');
     }
 
     /// Room for `bytes` more bytes of definitions.
     pub fn reserve(&mut self, bytes: usize) {
-        self.text.reserve(bytes);
+        self.text.owned().reserve(bytes);
     }
 
     /// From lines already in `name[@[@]VER]` form.
     pub fn from_lines<S: AsRef<str>>(lines: impl IntoIterator<Item = S>) -> ExportTable {
         let mut t = ExportTable::default();
+        let text = t.text.owned();
         for l in lines {
             let l = l.as_ref();
             if !l.is_empty() && !l.contains('\n') {
-                t.text.push_str(l);
-                t.text.push('\n');
+                text.push_str(l);
+                text.push('\n');
             }
         }
         t
@@ -61,15 +104,15 @@ impl ExportTable {
 
     /// Every definition, in file order.
     pub fn iter(&self) -> impl Iterator<Item = &str> {
-        self.text.lines()
+        self.text.as_str().lines()
     }
 
     pub fn len(&self) -> usize {
-        self.text.bytes().filter(|&b| b == b'\n').count()
+        memchr::memchr_iter(b'\n', self.text.as_bytes()).count()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.text.is_empty()
+        self.text.as_bytes().is_empty()
     }
 
     fn index(&self) -> &Index {
@@ -120,7 +163,10 @@ impl ExportTable {
 impl Clone for ExportTable {
     fn clone(&self) -> Self {
         ExportTable {
-            text: self.text.clone(),
+            text: match &self.text {
+                Text::Owned(s) => Text::Owned(s.clone()),
+                Text::Shared(b) => Text::Shared(b.clone()),
+            },
             index: OnceLock::new(),
         }
     }
@@ -128,7 +174,7 @@ impl Clone for ExportTable {
 
 impl PartialEq for ExportTable {
     fn eq(&self, other: &Self) -> bool {
-        self.text == other.text
+        self.text.as_bytes() == other.text.as_bytes()
     }
 }
 
@@ -143,14 +189,33 @@ impl std::fmt::Debug for ExportTable {
 /// Cached as one string of lines.
 impl serde::Serialize for ExportTable {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.text)
+        s.serialize_str(self.text.as_str())
     }
 }
 
+/// Shared with the buffer being decoded when it is the mapped profile cache
+/// ([`shared_bytes`](crate::shared_bytes)), else copied.
 impl<'de> serde::Deserialize<'de> for ExportTable {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(d)?;
-        if !text.is_empty() && !text.ends_with('\n') {
+        struct Lines;
+        impl<'de> serde::de::Visitor<'de> for Lines {
+            type Value = Text;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("export lines")
+            }
+            fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<Text, E> {
+                Ok(Text::Shared(crate::shared_bytes::share(v.as_bytes())))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Text, E> {
+                Ok(Text::Owned(v.to_owned()))
+            }
+            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Text, E> {
+                Ok(Text::Owned(v))
+            }
+        }
+        let text = d.deserialize_str(Lines)?;
+        let b = text.as_bytes();
+        if !b.is_empty() && !b.ends_with(b"\n") {
             return Err(serde::de::Error::custom(
                 "export table does not end in a line break",
             ));
