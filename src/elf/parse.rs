@@ -581,6 +581,11 @@ pub(crate) fn read(
     // Export lines cannot hold a line break: checked once per string table, not per name.
     let breaks = |t: &[u8]| memchr::memchr(b'\n', t).is_some();
     let clean = !breaks(symstr) && !breaks(vstr(section_header::SHT_GNU_VERDEF));
+    raw.undefined.reserve(
+        syms.iter()
+            .filter(|s| s.st_shndx == section_header::SHN_UNDEF as usize)
+            .count(),
+    );
     for (i, s) in syms.iter().enumerate().skip(1) {
         let bind = sym::st_bind(s.st_info);
         let typ = sym::st_type(s.st_info);

@@ -415,7 +415,11 @@ pub(crate) fn build(raw: Raw) -> BinaryProfile {
         .map(|i| (0..i).find(|&j| raw.needs[j] == raw.needs[i]).unwrap_or(i))
         .collect();
     let listed_twice = |k: usize| same_as.iter().filter(|&&j| j == same_as[k]).count() > 1;
-    let mut bound: Vec<Vec<Name>> = vec![Vec::new(); raw.needs.len()];
+    let mut sizes = vec![0usize; raw.needs.len()];
+    for k in raw.undefined.iter().filter_map(|u| u.version) {
+        sizes[same_as[k]] += 1;
+    }
+    let mut bound: Vec<Vec<Name>> = sizes.into_iter().map(Vec::with_capacity).collect();
     for u in &raw.undefined {
         if let Some(k) = u.version {
             bound[same_as[k]].push(u.name.clone());
@@ -515,8 +519,11 @@ pub(crate) fn build(raw: Raw) -> BinaryProfile {
         .iter()
         .any(|(_, vs)| vs.iter().any(|(v, _)| v == "GLIBC_ABI_DT_RELR"));
 
-    let mut versioned_undefined = Vec::new();
-    let mut unversioned_undefined: Vec<UndefinedSymbol> = Vec::new();
+    // Sized up front: these are the biggest lists of a profile, and grown they would be copied.
+    let versioned = raw.undefined.iter().filter(|u| u.version.is_some()).count();
+    let mut versioned_undefined = Vec::with_capacity(versioned);
+    let mut unversioned_undefined: Vec<UndefinedSymbol> =
+        Vec::with_capacity(raw.undefined.len() - versioned);
     for u in raw.undefined {
         match u.version {
             Some(k) => versioned_undefined.push(VersionedSymbol {
