@@ -746,22 +746,26 @@ fn audit(a: AuditArgs) -> anyhow::Result<ExitCode> {
             d.display()
         );
     }
-    let rt = runtime()?;
-    // A directory is read while Docker is reached and the targets are made ready; its errors
-    // come first.
+    // A directory is read while the runtime starts, Docker is reached and the targets are made
+    // ready; its errors come first.
     let dir = a.dir.clone();
-    let read_dir = rt.spawn_blocking(move || {
-        dir.map(|d| {
-            let t = std::time::Instant::now();
-            let s = crate::profiles::source_from_dir(&d);
-            tracing::debug!(
-                ms = t.elapsed().as_millis() as u64,
-                files = s.files.len(),
-                "read the source directory"
-            );
-            s
-        })
-    });
+    let (sent, read_dir) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new()
+        .name("read-source".into())
+        .spawn(move || {
+            let s = dir.map(|d| {
+                let t = std::time::Instant::now();
+                let s = crate::profiles::source_from_dir(&d);
+                tracing::debug!(
+                    ms = t.elapsed().as_millis() as u64,
+                    files = s.files.len(),
+                    "read the source directory"
+                );
+                s
+            });
+            let _ = sent.send(s);
+        })?;
+    let rt = runtime()?;
     let outcome = rt.block_on(until_interrupted(&run_id, async {
         // The targets are made ready while the source is read (an image through the engine).
         let ready = async {
@@ -781,7 +785,8 @@ fn audit(a: AuditArgs) -> anyhow::Result<ExitCode> {
             Ok::<_, anyhow::Error>((engine, prepared, image_source))
         };
         let (dir_source, ready) = tokio::join!(read_dir, ready);
-        let dir_source = dir_source?;
+        let dir_source =
+            dir_source.map_err(|_| anyhow::anyhow!("reading the source directory failed"))?;
         if let (Some(s), Some(d)) = (&dir_source, &a.dir)
             && s.files.is_empty()
         {
