@@ -523,6 +523,7 @@ pub fn assemble(
         });
     }
     let mut groups: Vec<Group> = Vec::new();
+    let mut by_cause: std::collections::HashMap<String, usize> = Default::default();
     for fr in files.iter().filter(|f| f.verdict != Verdict::Ok) {
         let causes: Vec<(String, Verdict)> = if fr.problems.is_empty() {
             vec![(fr.reason.clone(), fr.verdict)]
@@ -536,30 +537,32 @@ pub fn assemble(
             c
         };
         for (c, v) in causes {
-            match groups.iter_mut().find(|g| g.cause == c) {
-                Some(g) => {
-                    if !g.files.contains(&fr.path) {
-                        g.files.push(fr.path.clone())
+            match by_cause.get(&c) {
+                // A file's causes come one after another: if it is in the group, it came last.
+                Some(&i) => {
+                    if groups[i].files.last() != Some(&fr.path) {
+                        groups[i].files.push(fr.path.clone())
                     }
                 }
-                None => groups.push(Group {
-                    cause: c,
-                    verdict: v,
-                    hint: None,
-                    files: vec![fr.path.clone()],
-                }),
+                None => {
+                    by_cause.insert(c.clone(), groups.len());
+                    groups.push(Group {
+                        cause: c,
+                        verdict: v,
+                        hint: None,
+                        files: vec![fr.path.clone()],
+                    })
+                }
             }
         }
     }
     // A group's hint is one every file in it shares (file-specific ones stay in the file detail).
+    let hints: std::collections::HashMap<&str, &[String]> = files
+        .iter()
+        .map(|f| (f.path.as_str(), f.hints.as_slice()))
+        .collect();
     for g in &mut groups {
-        let hints_of = |p: &str| {
-            files
-                .iter()
-                .find(|f| f.path == p)
-                .map(|f| f.hints.clone())
-                .unwrap_or_default()
-        };
+        let hints_of = |p: &str| hints.get(p).copied().unwrap_or_default();
         let first = hints_of(&g.files[0]);
         let word = g.cause.split(' ').next().unwrap_or("").to_string();
         let shared: Vec<String> = first

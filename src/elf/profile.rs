@@ -458,40 +458,43 @@ pub(crate) fn build(raw: Raw) -> BinaryProfile {
             .sort_by(|a, b| version::compare(&a.version, &b.version));
     }
 
-    let mut highest: Vec<HighestVersion> = Vec::new();
+    // The highest version of each family, by reference first (one copy of the winner's
+    // symbols at the end, not one per better version met on the way).
+    let mut best: Vec<(&str, &LibraryNeeds, Vec<&VersionNeed>)> = Vec::new();
     for l in &version_needs {
         for v in &l.versions {
             let fam = version::family(&v.version);
             if fam == v.version || !version::is_numeric(&v.version, fam) {
                 continue;
             }
-            let family = fam.trim_end_matches('_').to_string();
-            match highest.iter_mut().find(|h| h.family == family) {
-                Some(h) => match version::compare(&v.version, &h.version) {
-                    std::cmp::Ordering::Greater => {
-                        *h = HighestVersion {
-                            family,
-                            version: v.version.clone(),
-                            library: l.library.clone(),
-                            symbols: v.symbols.clone(),
-                        }
-                    }
-                    std::cmp::Ordering::Equal => {
-                        h.symbols.extend(v.symbols.iter().cloned());
-                        h.symbols.sort_unstable();
-                        h.symbols.dedup();
-                    }
+            let family = fam.trim_end_matches('_');
+            match best.iter_mut().find(|b| b.0 == family) {
+                Some(b) => match version::compare(&v.version, &b.2[0].version) {
+                    std::cmp::Ordering::Greater => *b = (family, l, vec![v]),
+                    std::cmp::Ordering::Equal => b.2.push(v),
                     std::cmp::Ordering::Less => {}
                 },
-                None => highest.push(HighestVersion {
-                    family,
-                    version: v.version.clone(),
-                    library: l.library.clone(),
-                    symbols: v.symbols.clone(),
-                }),
+                None => best.push((family, l, vec![v])),
             }
         }
     }
+    let mut highest: Vec<HighestVersion> = best
+        .into_iter()
+        .map(|(family, l, vs)| {
+            let mut symbols: Vec<Name> =
+                vs.iter().flat_map(|v| v.symbols.iter().cloned()).collect();
+            if vs.len() > 1 {
+                symbols.sort_unstable();
+                symbols.dedup();
+            }
+            HighestVersion {
+                family: family.to_string(),
+                version: vs[0].version.clone(),
+                library: l.library.clone(),
+                symbols,
+            }
+        })
+        .collect();
     let rank = |f: &str| {
         ["GLIBC", "GLIBCXX", "CXXABI", "GCC"]
             .iter()
