@@ -11,7 +11,7 @@ use goblin::elf::dynamic::{self, Dynamic};
 use goblin::elf::header::Header;
 use goblin::elf::program_header::{self, ProgramHeader};
 use goblin::elf::section_header::{self, SectionHeader};
-use goblin::elf::sym::{self, Symtab};
+use goblin::elf::sym;
 use goblin::elf::symver::{VerdefSection, VerneedSection, VersymSection};
 
 use super::notes::{self, NoteFacts};
@@ -274,6 +274,44 @@ pub fn loader_ranges(bytes: &[u8], round: u8) -> Option<Vec<std::ops::Range<usiz
     Some(out)
 }
 
+/// The fields of a dynamic symbol the parser uses.
+#[derive(Clone, Copy)]
+struct DynSym {
+    st_name: usize,
+    st_info: u8,
+    st_other: u8,
+    st_shndx: usize,
+}
+
+/// The entries of a dynamic symbol table, read in place (the table is whole entries).
+fn dynsyms(table: &[u8], elf64: bool, little: bool) -> impl Iterator<Item = DynSym> + '_ {
+    let u32_at = move |b: &[u8]| {
+        let b: [u8; 4] = [b[0], b[1], b[2], b[3]];
+        if little {
+            u32::from_le_bytes(b)
+        } else {
+            u32::from_be_bytes(b)
+        }
+    };
+    let u16_at = move |b: &[u8]| {
+        let b: [u8; 2] = [b[0], b[1]];
+        if little {
+            u16::from_le_bytes(b)
+        } else {
+            u16::from_be_bytes(b)
+        }
+    };
+    // Elf64_Sym: name, info, other, shndx, value, size; Elf32_Sym: name, value, size, info,
+    // other, shndx.
+    let (ent, info, shndx) = if elf64 { (24, 4, 6) } else { (16, 12, 14) };
+    table.chunks_exact(ent).map(move |e| DynSym {
+        st_name: u32_at(e) as usize,
+        st_info: e[info],
+        st_other: e[info + 1],
+        st_shndx: u16_at(&e[shndx..]) as usize,
+    })
+}
+
 /// The `size`-byte (4 or 8) unsigned field at `at`, `None` past the end.
 fn word(bytes: &[u8], at: usize, size: usize, little: bool) -> Option<u64> {
     let b = bytes.get(at..at.checked_add(size)?)?;
@@ -476,8 +514,11 @@ pub(crate) fn read(
     check_extent(len, dynsym_sh.sh_offset, dynsym_sh.sh_size, ".dynsym")?;
     let entsize = if raw.elf64 { 24 } else { 16 };
     let count = (dynsym_sh.sh_size / entsize) as usize;
-    let syms = Symtab::parse(bytes, dynsym_sh.sh_offset as usize, count, ctx)
-        .map_err(|e| corrupt(".dynsym", e))?;
+    let start = dynsym_sh.sh_offset as usize;
+    let table = bytes
+        .get(start..start + count * entsize as usize)
+        .ok_or_else(|| corrupt(".dynsym", "outside the file"))?;
+    let syms = || dynsyms(table, raw.elf64, raw.little);
     let symstr: &[u8] = match shdrs.get(dynsym_sh.sh_link as usize) {
         Some(s) => {
             check_extent(len, s.sh_offset, s.sh_size, ".dynstr")?;
@@ -582,11 +623,11 @@ pub(crate) fn read(
     let breaks = |t: &[u8]| memchr::memchr(b'\n', t).is_some();
     let clean = !breaks(symstr) && !breaks(vstr(section_header::SHT_GNU_VERDEF));
     raw.undefined.reserve(
-        syms.iter()
+        syms()
             .filter(|s| s.st_shndx == section_header::SHN_UNDEF as usize)
             .count(),
     );
-    for (i, s) in syms.iter().enumerate().skip(1) {
+    for (i, s) in syms().enumerate().skip(1) {
         let bind = sym::st_bind(s.st_info);
         let typ = sym::st_type(s.st_info);
         let vidx = versym.as_ref().and_then(|v| v.get_at(i)).map(|v| v.vs_val);
