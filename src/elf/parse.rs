@@ -274,6 +274,32 @@ pub fn loader_ranges(bytes: &[u8], round: u8) -> Option<Vec<std::ops::Range<usiz
     Some(out)
 }
 
+/// One shared allocation per distinct name a thread meets: most undefined symbols (`free`,
+/// `__cxa_finalize`, `GLIBC_2.2.5`, …) recur in file after file of a directory or image. The
+/// table is emptied when it grows large, which bounds its memory and only costs sharing.
+fn intern(name: &str) -> std::sync::Arc<str> {
+    use std::cell::RefCell;
+    use std::hash::BuildHasher;
+    const HASH: foldhash::fast::FixedState = foldhash::fast::FixedState::with_seed(0x6e61_6d65);
+    const MAX: usize = 1 << 16;
+    thread_local! {
+        static NAMES: RefCell<hashbrown::HashTable<std::sync::Arc<str>>> =
+            RefCell::new(hashbrown::HashTable::new());
+    }
+    let hash = HASH.hash_one(name.as_bytes());
+    NAMES.with_borrow_mut(|names| {
+        if let Some(n) = names.find(hash, |n| **n == *name) {
+            return n.clone();
+        }
+        if names.len() >= MAX {
+            names.clear();
+        }
+        let n: std::sync::Arc<str> = name.into();
+        names.insert_unique(hash, n.clone(), |n| HASH.hash_one(n.as_bytes()));
+        n
+    })
+}
+
 /// The fields of a dynamic symbol the parser uses.
 #[derive(Clone, Copy)]
 struct DynSym {
@@ -551,12 +577,12 @@ pub(crate) fn read(
         let strs = vstr(section_header::SHT_GNU_VERNEED);
         for need in vn.iter() {
             let lib = cstr(strs, need.vn_file).unwrap_or_default();
-            let shared_lib: std::sync::Arc<str> = lib.as_str().into();
+            let shared_lib = intern(&lib);
             let mut versions = Vec::new();
             for aux in need.iter() {
                 let ver = cstr(strs, aux.vna_name).unwrap_or_default();
                 need_by_index.push((aux.vna_other & 0x7fff, raw.needs.len()));
-                raw.needs.push((shared_lib.clone(), ver.as_str().into()));
+                raw.needs.push((shared_lib.clone(), intern(&ver)));
                 versions.push((ver, aux.vna_flags & VER_FLG_WEAK != 0));
             }
             raw.verneed.push((lib, versions));
@@ -635,10 +661,7 @@ pub(crate) fn read(
             if s.st_name == 0 || bind == sym::STB_LOCAL {
                 continue;
             }
-            let name: std::sync::Arc<str> = cstr_ref(symstr, s.st_name)
-                .as_deref()
-                .unwrap_or_default()
-                .into();
+            let name = intern(cstr_ref(symstr, s.st_name).as_deref().unwrap_or_default());
             let version = vidx
                 .map(|v| v & 0x7fff)
                 .filter(|&v| v >= 2)
