@@ -284,7 +284,7 @@ fn intern(name: &str) -> std::sync::Arc<str> {
     const MAX: usize = 1 << 16;
     thread_local! {
         static NAMES: RefCell<hashbrown::HashTable<std::sync::Arc<str>>> =
-            RefCell::new(hashbrown::HashTable::new());
+            const { RefCell::new(hashbrown::HashTable::new()) };
     }
     let hash = HASH.hash_one(name.as_bytes());
     NAMES.with_borrow_mut(|names| {
