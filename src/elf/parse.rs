@@ -277,7 +277,7 @@ pub fn loader_ranges(bytes: &[u8], round: u8) -> Option<Vec<std::ops::Range<usiz
 /// One shared allocation per distinct name a thread meets: most undefined symbols (`free`,
 /// `__cxa_finalize`, `GLIBC_2.2.5`, …) recur in file after file of a directory or image. The
 /// table is emptied when it grows large, which bounds its memory and only costs sharing.
-fn intern(name: &str) -> std::sync::Arc<str> {
+pub(crate) fn intern(name: &str) -> std::sync::Arc<str> {
     use std::cell::RefCell;
     use std::hash::BuildHasher;
     const HASH: foldhash::fast::FixedState = foldhash::fast::FixedState::with_seed(0x6e61_6d65);

@@ -75,8 +75,9 @@ pub struct Libc {
 /// A symbol name, shared by the lists of a profile that mention it (one allocation per name).
 pub type Name = std::sync::Arc<str>;
 
-/// Names read straight into their shared allocation: serde's own `Arc<str>` goes through a
-/// `Box<str>` first (two allocations and a copy per name when a cached profile is decoded).
+/// Names read straight into their shared, interned allocation: serde's own `Arc<str>` goes
+/// through a `Box<str>` first (two allocations and a copy per name when a cached profile is
+/// decoded), and most names a library needs are ones the thread has met already.
 mod names {
     use super::Name;
     use serde::Deserializer;
@@ -90,7 +91,7 @@ mod names {
             f.write_str("a symbol name")
         }
         fn visit_str<E: Error>(self, v: &str) -> Result<Name, E> {
-            Ok(v.into())
+            Ok(super::super::parse::intern(v))
         }
     }
 
