@@ -130,7 +130,7 @@ impl<'de> Deserialize<'de> for LazyProfile {
                 f.write_str("an encoded library profile")
             }
             fn visit_bytes<E: serde::de::Error>(self, v: &[u8]) -> Result<bytes::Bytes, E> {
-                Ok(crate::shared_bytes::share(v))
+                Ok(crate::shared_bytes::share(v).unwrap_or_else(|| v.to_vec().into()))
             }
             fn visit_byte_buf<E: serde::de::Error>(self, v: Vec<u8>) -> Result<bytes::Bytes, E> {
                 Ok(v.into())

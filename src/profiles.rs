@@ -526,6 +526,46 @@ mod tests {
         bytes.len() > 16 << 10 && bytes.len() <= 256 << 10 && bytes.starts_with(b"\x7fELF")
     }
 
+    /// A profile written to the cache reads back equal through the mapping, its libraries' export
+    /// tables shared with the mapping (not copied) and still usable and extendable.
+    #[test]
+    fn cached_profiles_read_back_from_the_mapping() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("usr/lib/x86_64-linux-gnu");
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut copied = 0;
+        for lib in ["libz.so.1", "libm.so.6", "libc.so.6"] {
+            let host = std::path::Path::new("/usr/lib/x86_64-linux-gnu").join(lib);
+            if let Ok(real) = std::fs::canonicalize(&host)
+                && std::fs::copy(real, dir.join(lib)).is_ok()
+            {
+                copied += 1;
+            }
+        }
+        assert!(copied >= 2, "host libraries to profile");
+        let profile = profile_from_dir(root.path(), "sha256:test");
+        assert!(profile.libraries.len() >= 2);
+        let cache = tempfile::tempdir().unwrap();
+        let path = cache.path().join("p.bin");
+        write_cache_file(&path, &profile).unwrap();
+        let back = read_cache_file(&path).unwrap();
+        assert_eq!(back, profile);
+        for (path, lib) in &back.libraries {
+            assert!(lib.exports.is_shared(), "{path}: export table copied");
+            assert!(!lib.exports.is_empty(), "{path}: no exports");
+        }
+        let (_, lib) = back
+            .libraries
+            .iter()
+            .find(|(p, _)| p.ends_with("libm.so.6") || p.ends_with("libc.so.6"))
+            .unwrap();
+        let mut exports = lib.exports.clone();
+        let before = exports.len();
+        exports.push("libccheck_test_symbol", Some("X_1"), true);
+        assert!(exports.has_default("libccheck_test_symbol") && !exports.is_shared());
+        assert_eq!(exports.len(), before + 1);
+    }
+
     /// Every ELF file of the host's library and program directories reads the same in parts as
     /// whole, and so do damaged copies of a library (cut at several points, a header scribbled on).
     #[test]

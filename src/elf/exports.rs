@@ -102,6 +102,11 @@ impl ExportTable {
         t
     }
 
+    /// Is the text a slice of a mapped cache file (not a copy)?
+    pub fn is_shared(&self) -> bool {
+        matches!(self.text, Text::Shared(_))
+    }
+
     /// Every definition, in file order.
     pub fn iter(&self) -> impl Iterator<Item = &str> {
         self.text.as_str().lines()
@@ -204,7 +209,10 @@ impl<'de> serde::Deserialize<'de> for ExportTable {
                 f.write_str("export lines")
             }
             fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<Text, E> {
-                Ok(Text::Shared(crate::shared_bytes::share(v.as_bytes())))
+                Ok(match crate::shared_bytes::share(v.as_bytes()) {
+                    Some(b) => Text::Shared(b),
+                    None => Text::Owned(v.to_owned()),
+                })
             }
             fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Text, E> {
                 Ok(Text::Owned(v.to_owned()))
