@@ -385,7 +385,10 @@ impl Misses {
                 return has(&s.name, Some(&s.version));
             }
             let first = match &last {
-                Some((lib, t)) if *lib == s.library => *t,
+                // Names are interned: the same library is mostly the same allocation.
+                Some((lib, t)) if std::sync::Arc::ptr_eq(lib, &s.library) || *lib == s.library => {
+                    *t
+                }
                 _ => {
                     let t = named(&s.library);
                     last = Some((s.library.clone(), t));
