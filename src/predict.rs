@@ -125,30 +125,17 @@ impl<'a> World<'a> {
             name.to_string(),
             (rules == Rules::Glibc, main.e_machine, main.class == "elf64"),
         );
-        if let Some(hit) = memo.found.lock().unwrap().get(&key) {
-            return hit.clone();
-        }
-        let f = find();
-        memo.found.lock().unwrap().insert(key, f.clone());
-        f
+        memoized(&memo.found, &key, find)
     }
 
     /// The library at `path`. Files placed into the image (sidecars, an audited application)
     /// shadow the image's own: the directory part resolves through the image's links, the
     /// placed file is looked for there first.
     fn lib(&self, path: &str) -> Option<(String, &'a Library)> {
-        let Some(memo) = self.memo else {
-            return self.lib_at(path);
-        };
-        if let Some(hit) = memo.libs.lock().unwrap().get(path) {
-            return hit.clone();
+        match self.memo {
+            Some(memo) => memoized(&memo.libs, path, || self.lib_at(path)),
+            None => self.lib_at(path),
         }
-        let f = self.lib_at(path);
-        memo.libs
-            .lock()
-            .unwrap()
-            .insert(path.to_string(), f.clone());
-        f
     }
 
     fn lib_at(&self, path: &str) -> Option<(String, &'a Library)> {
@@ -457,13 +444,29 @@ impl ScopeMemo<'_> {
             key.push('\0');
             key.push_str(p);
         }
-        if let Some(m) = self.misses.lock().unwrap().get(&key) {
-            return m.clone();
-        }
-        let m = std::sync::Arc::new(Misses::of(o, scope, rules));
-        self.misses.lock().unwrap().insert(key, m.clone());
-        m
+        memoized(&self.misses, key.as_str(), || {
+            std::sync::Arc::new(Misses::of(o, scope, rules))
+        })
     }
+}
+
+/// The memo's answer for `key`, worked out by `compute` the first time (outside the lock: the
+/// other thread may work it out too, with the same answer).
+fn memoized<Q, V: Clone>(
+    memo: &std::sync::Mutex<Memo<Q::Owned, V>>,
+    key: &Q,
+    compute: impl FnOnce() -> V,
+) -> V
+where
+    Q: ToOwned + std::hash::Hash + Eq + ?Sized,
+    Q::Owned: std::hash::Hash + Eq,
+{
+    if let Some(hit) = memo.lock().unwrap().get(key) {
+        return hit.clone();
+    }
+    let v = compute();
+    memo.lock().unwrap().insert(key.to_owned(), v.clone());
+    v
 }
 
 fn short(path: &str, app_dir: &str) -> String {
