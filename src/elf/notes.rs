@@ -15,12 +15,7 @@ pub struct NoteFacts {
 }
 
 fn read_u32(b: &[u8], off: usize, little: bool) -> Option<u32> {
-    let s: [u8; 4] = b.get(off..off.checked_add(4)?)?.try_into().ok()?;
-    Some(if little {
-        u32::from_le_bytes(s)
-    } else {
-        u32::from_be_bytes(s)
-    })
+    super::parse::word(b, off, 4, little).map(|v| v as u32)
 }
 
 fn align_up(v: usize, a: usize) -> Option<usize> {

@@ -311,41 +311,28 @@ struct DynSym {
 
 /// The entries of a dynamic symbol table, read in place (the table is whole entries).
 fn dynsyms(table: &[u8], elf64: bool, little: bool) -> impl Iterator<Item = DynSym> + '_ {
-    let u32_at = move |b: &[u8]| {
-        let b: [u8; 4] = [b[0], b[1], b[2], b[3]];
-        if little {
-            u32::from_le_bytes(b)
-        } else {
-            u32::from_be_bytes(b)
-        }
-    };
-    let u16_at = move |b: &[u8]| {
-        let b: [u8; 2] = [b[0], b[1]];
-        if little {
-            u16::from_le_bytes(b)
-        } else {
-            u16::from_be_bytes(b)
-        }
-    };
     // Elf64_Sym: name, info, other, shndx, value, size; Elf32_Sym: name, value, size, info,
     // other, shndx.
     let (ent, info, shndx) = if elf64 { (24, 4, 6) } else { (16, 12, 14) };
     table.chunks_exact(ent).map(move |e| DynSym {
-        st_name: u32_at(e) as usize,
+        st_name: word(e, 0, 4, little).unwrap_or(0) as usize,
         st_info: e[info],
         st_other: e[info + 1],
-        st_shndx: u16_at(&e[shndx..]) as usize,
+        st_shndx: word(e, shndx, 2, little).unwrap_or(0) as usize,
     })
 }
 
-/// The `size`-byte (4 or 8) unsigned field at `at`, `None` past the end.
-fn word(bytes: &[u8], at: usize, size: usize, little: bool) -> Option<u64> {
+/// The unsigned `size`-byte (2, 4 or 8) field at `at`, `None` past the end.
+pub(super) fn word(bytes: &[u8], at: usize, size: usize, little: bool) -> Option<u64> {
     let b = bytes.get(at..at.checked_add(size)?)?;
     Some(match (size, little) {
         (8, true) => u64::from_le_bytes(b.try_into().ok()?),
         (8, false) => u64::from_be_bytes(b.try_into().ok()?),
-        (_, true) => u32::from_le_bytes(b.try_into().ok()?) as u64,
-        (_, false) => u32::from_be_bytes(b.try_into().ok()?) as u64,
+        (4, true) => u32::from_le_bytes(b.try_into().ok()?) as u64,
+        (4, false) => u32::from_be_bytes(b.try_into().ok()?) as u64,
+        (2, true) => u16::from_le_bytes(b.try_into().ok()?) as u64,
+        (2, false) => u16::from_be_bytes(b.try_into().ok()?) as u64,
+        _ => return None,
     })
 }
 
@@ -362,22 +349,13 @@ fn relocation_entries(
         (false, true) => 12,
         (false, false) => 8,
     };
+    // r_info: 8 bytes after r_offset (symbol << 32 | type), 4 bytes (symbol << 8 | type).
     table.chunks_exact(ent).map(move |e| {
         if elf64 {
-            let b: [u8; 8] = e[8..16].try_into().unwrap();
-            let info = if little {
-                u64::from_le_bytes(b)
-            } else {
-                u64::from_be_bytes(b)
-            };
+            let info = word(e, 8, 8, little).unwrap_or(0);
             ((info >> 32) as usize, info as u32)
         } else {
-            let b: [u8; 4] = e[4..8].try_into().unwrap();
-            let info = if little {
-                u32::from_le_bytes(b)
-            } else {
-                u32::from_be_bytes(b)
-            };
+            let info = word(e, 4, 4, little).unwrap_or(0) as u32;
             ((info >> 8) as usize, info & 0xff)
         }
     })
