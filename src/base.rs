@@ -40,8 +40,8 @@ impl Library {
 }
 
 /// A library's profile, kept encoded in the profile cache (postcard) and decoded on first use: a
-/// prediction reads a few dozen of an image's hundreds of libraries, so loading a cached base
-/// profile costs a copy of the rest.
+/// prediction reads a few dozen of an image's hundreds of libraries, and the rest stay slices of
+/// the mapped cache file.
 pub struct LazyProfile {
     /// Shared with the mapped cache file when decoded from it.
     raw: Option<bytes::Bytes>,

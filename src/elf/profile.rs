@@ -99,7 +99,7 @@ mod names {
     impl<'de> serde::de::DeserializeSeed<'de> for Seed {
         type Value = Name;
         fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Name, D::Error> {
-            d.deserialize_str(OneName)
+            one(d)
         }
     }
 
