@@ -13,11 +13,18 @@
  *   (how os-release is read in images without cat or a shell).
  * Or: probe TIMEOUT_MS CAP_BYTES @jobs FILE — the same job words, NUL-separated, read from FILE
  *   (for hundreds of jobs, beyond what a command line holds).
- * A first job word -jN runs the jobs in N worker processes (each reports into a file in /tmp,
- *   copied to stdout at the end), for audits of many files.
+ * Option words may come before the first job:
+ *   -jN        run the jobs in N worker processes (each reports into its own anonymous memory
+ *              file, copied to stdout at the end), for audits of many files; nothing depends on the
+ *              image's /tmp;
+ *   -uUID:GID  run every job as UID:GID (the probe itself runs as root with only CAP_SETUID and
+ *              CAP_SETGID, so the program under test cannot reach the probe's report channel:
+ *              another uid, and the probe is not dumpable);
+ *   -kFILE     read the report key from FILE and delete it before any job runs; every report line
+ *              that opens a job carries it, so a block written by anyone else is refused.
  *
  * Output (stdout), per job:
- *   LIBCCHECK-PROBE v1 name=N errno=E exited=0|1 code=C signal=S timed_out=0|1 out_total=B err_total=B ms=T
+ *   LIBCCHECK-PROBE v1 key=K name=N errno=E exited=0|1 code=C signal=S timed_out=0|1 out_total=B err_total=B ms=T
  *   OUT <hex of the first CAP_BYTES of stdout, wrapped>
  *   ERR <hex of the first CAP_BYTES of stderr, wrapped>
  *   END
@@ -26,16 +33,30 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 extern char **environ;
+
+/* The report key (empty when none was given) and the user the jobs run as (-1: the probe's own). */
+static char key[130];
+static long job_uid = -1, job_gid = -1;
+
+static void header(const char *name, int e, int exited, int code, int sig, int timed_out,
+                   unsigned long long out_total, unsigned long long err_total, long long ms) {
+    printf("LIBCCHECK-PROBE v1 key=%s name=%s errno=%d exited=%d code=%d signal=%d timed_out=%d "
+           "out_total=%llu err_total=%llu ms=%lld\n",
+           key, name, e, exited, code, sig, timed_out, out_total, err_total, ms);
+}
 
 static long long now_ms(void) {
     struct timespec ts;
@@ -88,8 +109,7 @@ static void read_job(const char *name, const char *path, size_t capsz) {
         }
         close(fd);
     }
-    printf("LIBCCHECK-PROBE v1 name=%s errno=%d exited=%d code=%d signal=0 timed_out=0 out_total=%llu err_total=0 ms=0\n",
-           name, e, e ? 0 : 1, e ? -1 : 0, c.total);
+    header(name, e, e ? 0 : 1, e ? -1 : 0, 0, 0, c.total, 0, 0);
     hexdump("OUT ", c.buf, c.len);
     hexdump("ERR ", c.buf, 0);
     puts("END");
@@ -126,8 +146,13 @@ static int run_job(const char *name, char **env, int nenv, char **argv, long tim
         if (devnull >= 0) dup2(devnull, 0);
         dup2(out[1], 1);
         dup2(err[1], 2);
-        execve(argv[0], argv, envp);
-        int e = errno;
+        int e = 0;
+        if (job_uid >= 0 && (setgroups(0, NULL) || setgid((gid_t)job_gid) || setuid((uid_t)job_uid)))
+            e = errno;
+        else {
+            execve(argv[0], argv, envp);
+            e = errno;
+        }
         if (write(st[1], &e, sizeof e) < 0) _exit(126);
         _exit(127);
     }
@@ -195,8 +220,7 @@ static int run_job(const char *name, char **env, int nenv, char **argv, long tim
 
     int exited = WIFEXITED(status) && !exec_errno && !timed_out;
     int sig = WIFSIGNALED(status) && !timed_out ? WTERMSIG(status) : 0;
-    printf("LIBCCHECK-PROBE v1 name=%s errno=%d exited=%d code=%d signal=%d timed_out=%d out_total=%llu err_total=%llu ms=%lld\n",
-           name, exec_errno, exited, exited ? WEXITSTATUS(status) : -1, sig, timed_out, co.total, ce.total, ms);
+    header(name, exec_errno, exited, exited ? WEXITSTATUS(status) : -1, sig, timed_out, co.total, ce.total, ms);
     hexdump("OUT ", co.buf, co.len);
     hexdump("ERR ", ce.buf, ce.len);
     puts("END");
@@ -207,11 +231,35 @@ static int run_job(const char *name, char **env, int nenv, char **argv, long tim
     return 0;
 }
 
+/* Read the report key and remove its file, so that no job can read it after us. */
+static int read_key(const char *path) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd < 0 ? -1 : read(fd, key, sizeof key - 1);
+    if (fd >= 0) close(fd);
+    if (n <= 0 || unlink(path)) {
+        perror("probe: report key");
+        return 1;
+    }
+    key[n] = 0;
+    key[strcspn(key, " \n")] = 0;
+    return 0;
+}
+
+/* A worker's report goes to an anonymous memory file: the image's /tmp may be missing, read-only
+ * or not writable by us. */
+static int worker_report_file(void) {
+    int fd = memfd_create("libccheck-probe", MFD_CLOEXEC);
+    if (fd < 0) perror("probe: memfd_create");
+    return fd;
+}
+
 int main(int argc, char **argv) {
     if (argc < 3) {
         fprintf(stderr, "usage: probe TIMEOUT_MS CAP_BYTES JOB...\n");
         return 2;
     }
+    /* Not dumpable: a job running as our uid (--as-root) still cannot open /proc/<us>/fd/1. */
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     signal(SIGPIPE, SIG_IGN);
     long timeout_ms = atol(argv[1]);
     size_t capsz = (size_t)atol(argv[2]);
@@ -247,11 +295,26 @@ int main(int argc, char **argv) {
     }
     int workers = 1;
     int i = 3;
-    if (i < argc && strncmp(argv[i], "-j", 2) == 0) {
-        workers = atoi(argv[i] + 2);
-        if (workers < 1) workers = 1;
-        if (workers > 64) workers = 64;
-        i++;
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        if (argv[i][1] == 'j') {
+            workers = atoi(argv[i] + 2);
+            if (workers < 1) workers = 1;
+            if (workers > 64) workers = 64;
+        } else if (argv[i][1] == 'u') {
+            if (sscanf(argv[i] + 2, "%ld:%ld", &job_uid, &job_gid) != 2 || job_uid < 0 || job_gid < 0) {
+                fprintf(stderr, "probe: bad option %s\n", argv[i]);
+                return 2;
+            }
+        } else if (argv[i][1] == 'k') {
+            if (read_key(argv[i] + 2)) return 2;
+        } else {
+            fprintf(stderr, "probe: unknown option %s\n", argv[i]);
+            return 2;
+        }
+    }
+    if (job_uid >= 0 && geteuid() != 0 && (uid_t)job_uid != geteuid()) {
+        fprintf(stderr, "probe: -u needs the probe to run as root\n");
+        return 2;
     }
     struct job {
         const char *name;
@@ -283,9 +346,10 @@ int main(int argc, char **argv) {
         return 0;
     }
     pid_t pids[64];
-    char paths[64][64];
+    int reports[64];
     for (int w = 0; w < workers; w++) {
-        snprintf(paths[w], sizeof paths[w], "/tmp/.libccheck-probe-%d-%d", (int)getpid(), w);
+        reports[w] = worker_report_file();
+        if (reports[w] < 0) return 2;
         fflush(stdout);
         pids[w] = fork();
         if (pids[w] < 0) {
@@ -293,7 +357,7 @@ int main(int argc, char **argv) {
             return 2;
         }
         if (pids[w] == 0) {
-            if (!freopen(paths[w], "w", stdout)) _exit(3);
+            if (dup2(reports[w], 1) < 0) _exit(3);
             for (int k = w; k < njobs; k += workers) run_job(jobs[k].name, jobs[k].env, jobs[k].nenv, jobs[k].args, timeout_ms, capsz);
             fflush(stdout);
             _exit(0);
@@ -304,20 +368,16 @@ int main(int argc, char **argv) {
         int st = 0;
         waitpid(pids[w], &st, 0);
         if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) failed = 1;
-        FILE *f = fopen(paths[w], "r");
-        if (f) {
-            char buf[65536];
-            size_t n;
-            while ((n = fread(buf, 1, sizeof buf, f)) > 0) fwrite(buf, 1, n, stdout);
-            fclose(f);
-            unlink(paths[w]);
-        } else {
-            failed = 1;
-        }
+        char buf[65536];
+        ssize_t n;
+        fflush(stdout);
+        lseek(reports[w], 0, SEEK_SET);
+        while ((n = read(reports[w], buf, sizeof buf)) > 0) fwrite(buf, 1, (size_t)n, stdout);
+        close(reports[w]);
     }
     fflush(stdout);
     if (failed) {
-        fprintf(stderr, "probe: a worker failed (is /tmp writable?)\n");
+        fprintf(stderr, "probe: a worker failed\n");
         return 2;
     }
     return 0;

@@ -10,9 +10,10 @@ use std::time::Duration;
 use crate::audit::{self, Source, TargetResult};
 use crate::bases::Base;
 use crate::classify::{Outcome, Verdict};
-use crate::docker::{ContainerSpec, Engine, HOST_LABEL, PID_LABEL, RUN_LABEL, Sandbox};
+use crate::docker::{ContainerSpec, Engine, Sandbox};
 
 use crate::probe::{self, Job};
+use crate::upload;
 
 /// What to audit and how.
 pub struct AuditConfig {
@@ -60,19 +61,6 @@ pub fn outcomes(
         .collect()
 }
 
-fn add_symlink<W: Write>(
-    tar: &mut tar::Builder<W>,
-    path: &str,
-    target: &str,
-) -> std::io::Result<()> {
-    let mut h = tar::Header::new_gnu();
-    h.set_entry_type(tar::EntryType::Symlink);
-    h.set_size(0);
-    h.set_mode(0o777);
-    h.set_mtime(0);
-    tar.append_link(&mut h, path.trim_start_matches('/'), target)
-}
-
 /// Where the application's files come from, for copying them into each target.
 #[derive(Debug, Clone)]
 pub enum Origin {
@@ -90,11 +78,10 @@ pub fn overlay_from_dir(
 ) -> std::io::Result<()> {
     let mut tar = tar::Builder::new(out);
     for (p, at) in placed {
-        let bytes = std::fs::read(root.join(p.trim_start_matches('/')))?;
-        crate::run::add_file(&mut tar, at, &bytes, 0o755)?;
+        upload::add_host_file(&mut tar, at, &root.join(p.trim_start_matches('/')), 0o755)?;
     }
     for (l, t) in links {
-        add_symlink(&mut tar, l, t)?;
+        upload::add_symlink(&mut tar, l, t)?;
     }
     tar.into_inner()?.flush()
 }
@@ -114,66 +101,26 @@ pub fn overlay_from_stream(
         if e.header().entry_type().is_file()
             && let Some(at) = wanted.get(&path)
         {
-            let mut h = crate::run::file_header(e.size(), 0o755);
+            let mut h = upload::file_header(e.size(), 0o755);
             tar.append_data(&mut h, at.trim_start_matches('/'), &mut e)?;
         }
     }
     for (l, t) in links {
-        add_symlink(&mut tar, l, t)?;
+        upload::add_symlink(&mut tar, l, t)?;
     }
     tar.into_inner()?.flush()
 }
 
-/// A `Write` that hands 256 KiB chunks to an async consumer (back-pressure through a small channel).
-struct ChannelWriter {
-    tx: tokio::sync::mpsc::Sender<Result<bytes::Bytes, std::io::Error>>,
-    buf: Vec<u8>,
-}
+/// For the upload's time limit when the files come from an image export.
+const IMAGE_OVERLAY_SIZE_HINT: u64 = 4 << 30;
 
-impl Write for ChannelWriter {
-    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
-        self.buf.extend_from_slice(data);
-        if self.buf.len() >= 256 << 10 {
-            self.flush()?;
-        }
-        Ok(data.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        if !self.buf.is_empty() {
-            let chunk = bytes::Bytes::from(std::mem::take(&mut self.buf));
-            self.tx
-                .blocking_send(Ok(chunk))
-                .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "upload ended"))?;
-        }
-        Ok(())
-    }
-}
-
-/// Run `produce` on a blocking thread and stream what it writes.
-fn stream_from<F>(
-    produce: F,
-) -> futures_util::stream::BoxStream<'static, Result<bytes::Bytes, std::io::Error>>
-where
-    F: FnOnce(&mut ChannelWriter) -> std::io::Result<()> + Send + 'static,
-{
-    use futures_util::StreamExt;
-    let (tx, rx) = tokio::sync::mpsc::channel(8);
-    tokio::task::spawn_blocking(move || {
-        let mut w = ChannelWriter {
-            tx: tx.clone(),
-            buf: Vec::new(),
-        };
-        if let Err(e) = produce(&mut w).and_then(|_| w.flush()) {
-            let _ = tx.blocking_send(Err(e));
-        }
-    });
-    tokio_stream_from(rx).boxed()
-}
-
-fn tokio_stream_from<T: Send + 'static>(
-    mut rx: tokio::sync::mpsc::Receiver<T>,
-) -> impl futures_util::Stream<Item = T> {
-    futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx))
+/// The bytes of the placed files of a root directory (for the upload's time limit).
+fn placed_size(root: &Path, placed: &[(String, String)]) -> u64 {
+    placed
+        .iter()
+        .filter_map(|(p, _)| std::fs::metadata(root.join(p.trim_start_matches('/'))).ok())
+        .map(|m| m.len())
+        .sum()
 }
 
 /// Copy the application's files into container `id` at `/`, streamed from their origin.
@@ -194,9 +141,10 @@ async fn upload_overlay<E: Engine>(
     match origin {
         Origin::Dir(root) => {
             let root = root.clone();
-            let body = stream_from(move |w| overlay_from_dir(&root, &placed, &links, w));
+            let size = placed_size(&root, &placed);
+            let body = upload::stream_from(move |w| overlay_from_dir(&root, &placed, &links, w));
             engine
-                .upload_stream(id, "/", body)
+                .upload_stream(id, "/", body, size)
                 .await
                 .map_err(|e| e.to_string())
         }
@@ -204,20 +152,13 @@ async fn upload_overlay<E: Engine>(
             // A second, never-started container of the source image: its export is filtered
             // down to the application's files on the way into the target.
             let wanted: BTreeMap<String, String> = placed.into_iter().collect();
-            let (tx, rx) = tokio::sync::mpsc::channel(8);
-            let upload = engine.upload_stream(
-                id,
-                "/",
-                futures_util::StreamExt::boxed(tokio_stream_from(rx)),
-            );
+            let (mut w, body) = upload::channel();
+            // Their sizes are known only once the export streams: allow for a large image.
+            let upload = engine.upload_stream(id, "/", body, IMAGE_OVERLAY_SIZE_HINT);
             let produce = crate::profiles::with_image_tar(engine, image, run_id, move |r| {
-                let mut w = ChannelWriter {
-                    tx: tx.clone(),
-                    buf: Vec::new(),
-                };
                 let res = overlay_from_stream(r, &wanted, &links, &mut w).and_then(|_| w.flush());
                 if let Err(e) = &res {
-                    let _ = tx.blocking_send(Err(std::io::Error::other(e.to_string())));
+                    w.fail(std::io::Error::other(e.to_string()));
                 }
                 res
             });
@@ -239,46 +180,54 @@ pub async fn verify<E: Engine>(
 ) -> Result<BTreeMap<String, Outcome>, String> {
     let jobs = audit_jobs(source, cfg.all);
     let timeout_ms = cfg.timeout.as_millis() as u64;
-    let (args, job_file) = probe::job_file(timeout_ms, 8192, &jobs, "/libccheck/jobs", 4);
+    let key = probe::new_key().map_err(|e| format!("no report key: {e}"))?;
+    let launch = probe::launch(
+        &cfg.sandbox.user,
+        &format!("/libccheck/{}", probe::KEY_FILE),
+    );
+    let (args, job_file) = probe::job_file(
+        timeout_ms,
+        8192,
+        &launch.options,
+        &jobs,
+        "/libccheck/jobs",
+        4,
+    );
     let mut sandbox = cfg.sandbox.clone();
     // The application's files must sit at their own paths; nothing of them runs (loaders in
     // trace/list mode only), and the user stays unprivileged.
     sandbox.read_only_root = false;
+    let limit = cfg.timeout * (jobs.len() as u32 / 4).max(1) + Duration::from_secs(30);
     let spec = ContainerSpec {
         image: target.image.clone(),
         entrypoint: vec!["/libccheck/probe".into()],
         cmd: args,
         env: vec![],
-        labels: HashMap::from([
-            (RUN_LABEL.to_string(), run_id.to_string()),
-            (HOST_LABEL.to_string(), crate::run::hostname()),
-            (PID_LABEL.to_string(), std::process::id().to_string()),
-        ]),
+        labels: crate::owner::labels(run_id, limit + Duration::from_secs(600)),
         sandbox,
+        user: launch.user,
+        cap_add: launch.cap_add,
         work_dir: "/libccheck".into(),
     };
     let id = engine.create(&spec).await.map_err(|e| e.to_string())?;
     let body = async {
-        let mut tools = tar::Builder::new(Vec::new());
-        crate::run::add_file(&mut tools, "probe", probe::PROBE_BINARY, 0o755)
-            .map_err(|e| e.to_string())?;
-        crate::run::add_file(&mut tools, "jobs", &job_file, 0o644).map_err(|e| e.to_string())?;
+        let tools = vec![
+            upload::Entry::bytes("probe", 0o755, probe::PROBE_BINARY),
+            upload::Entry::bytes(probe::KEY_FILE, 0o400, key.as_bytes()),
+            upload::Entry::bytes("jobs", 0o644, job_file),
+        ];
+        let size = upload::total_size(&tools).unwrap_or(0);
         engine
-            .upload(
-                &id,
-                "/libccheck",
-                tools.into_inner().map_err(|e| e.to_string())?,
-            )
+            .upload_stream(&id, "/libccheck", upload::tar_stream(tools), size)
             .await
             .map_err(|e| e.to_string())?;
         upload_overlay(engine, &id, source, cfg.all, origin, run_id).await?;
         engine.start(&id).await.map_err(|e| e.to_string())?;
-        let limit = cfg.timeout * (jobs.len() as u32 / 4).max(1) + Duration::from_secs(30);
         let code = match tokio::time::timeout(limit, engine.wait(&id)).await {
             Ok(c) => c.map_err(|e| e.to_string())?,
             Err(_) => {
                 let _ = engine.kill(&id).await;
-                return Err("the verifying container did not finish in time".to_string());
+                return Err(crate::run::stalled_message(limit));
             }
         };
         let (out, err) = engine.logs(&id).await.map_err(|e| e.to_string())?;
@@ -288,7 +237,7 @@ pub async fn verify<E: Engine>(
                 String::from_utf8_lossy(&err).lines().last().unwrap_or("")
             ));
         }
-        probe::parse_report(&out)
+        probe::parse_report(&out, &key, &jobs)
     }
     .await;
     if let Err(e) = engine.remove(&id).await {

@@ -120,12 +120,33 @@ pub fn resolve_all(values: &[String]) -> Result<Vec<Base>, String> {
             out.push(b);
         }
     }
+    if out.is_empty() {
+        // An empty CI matrix variable must not make a gate that checks nothing and passes.
+        return Err(format!(
+            "no base given: {:?} names none (an empty -b/--base or --to, `bases = []` in libccheck.toml, or an empty CI matrix variable?)",
+            values.join(",")
+        ));
+    }
     Ok(out)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_empty_base_list_is_refused() {
+        for empty in [
+            vec![],
+            vec!["".to_string()],
+            vec![",".to_string()],
+            vec![" , ".to_string()],
+        ] {
+            let e = resolve_all(&empty).unwrap_err();
+            assert!(e.starts_with("no base given"), "{e}");
+        }
+        assert_eq!(resolve_all(&["alpine,".to_string()]).unwrap().len(), 1);
+    }
 
     #[test]
     fn aliases_and_references() {

@@ -11,6 +11,14 @@ use crate::docker::{BollardEngine, Sandbox};
 use crate::report::{self, Format};
 use crate::run::{self, ExtraFile, PullPolicy, RunConfig};
 
+/// What `--output-limit` accepts: the probe's own facts (os-release, the libc's version banner)
+/// need about a kilobyte, and the probe holds two buffers of this size per job in the container's
+/// memory.
+const OUTPUT_LIMITS: std::ops::RangeInclusive<u64> = 1024..=(16 << 20);
+
+/// The time the Docker daemon has to answer one request (uploads get more, by size).
+const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// Exit codes shared by every subcommand (see README).
 pub mod exit {
     /// Every required base works / nothing broken.
@@ -124,9 +132,10 @@ pub struct CheckArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(8..=100000))]
     pub pids_limit: Option<u64>,
 
-    /// Bytes of stdout and of stderr kept per probe; the rest is counted and dropped [default: 65536].
-    #[arg(long, value_name = "BYTES")]
-    pub output_limit: Option<usize>,
+    /// Bytes of stdout and of stderr kept per probe (1024 to 16777216); the rest is counted and
+    /// dropped [default: 65536].
+    #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u64).range(OUTPUT_LIMITS))]
+    pub output_limit: Option<u64>,
 
     /// Settings file (default: ./libccheck.toml when present). Command-line flags override it.
     #[arg(long, value_name = "PATH")]
@@ -336,7 +345,7 @@ async fn until_interrupted<T>(
         r = work => r.map(Ok),
         code = interrupted() => {
             // The work (and its connection) is dropped; a fresh connection removes what it made.
-            let n = match BollardEngine::connect(std::time::Duration::from_secs(60)).await {
+            let n = match BollardEngine::connect(REQUEST_TIMEOUT).await {
                 Ok(engine) => run::cleanup_run(&engine, run_id).await.unwrap_or(0),
                 Err(_) => 0,
             };
@@ -398,11 +407,29 @@ pub fn check_config(a: &CheckArgs, file: &crate::config::Config) -> anyhow::Resu
         .collect::<Result<Vec<_>, _>>()
         .map_err(anyhow::Error::msg)?;
     for x in &extra_files {
+        if x.host.is_dir() {
+            anyhow::bail!(
+                "--with {}: is a directory; name each file to upload (e.g. --with {}/libfoo.so.1)",
+                x.host.display(),
+                x.host.display()
+            );
+        }
         if !x.host.is_file() {
             anyhow::bail!("--with {}: no such file", x.host.display());
         }
     }
     let sb = file.sandbox.clone().unwrap_or_default();
+    let output_cap = a
+        .output_limit
+        .or(sb.output_limit.map(|n| n as u64))
+        .unwrap_or(65536);
+    if !OUTPUT_LIMITS.contains(&output_cap) {
+        anyhow::bail!(
+            "output_limit = {output_cap}: must be between {} and {} bytes",
+            OUTPUT_LIMITS.start(),
+            OUTPUT_LIMITS.end()
+        );
+    }
     let sandbox = Sandbox {
         network: a.allow_network || sb.network.unwrap_or(false),
         user: if a.as_root || sb.as_root.unwrap_or(false) {
@@ -433,7 +460,7 @@ pub fn check_config(a: &CheckArgs, file: &crate::config::Config) -> anyhow::Resu
         exec_args: exec.then_some(args),
         extra_files,
         sandbox,
-        output_cap: a.output_limit.or(sb.output_limit).unwrap_or(65536),
+        output_cap: output_cap as usize,
         progress: true,
         no_run: a.no_run,
     })
@@ -460,16 +487,7 @@ fn check(a: CheckArgs) -> anyhow::Result<ExitCode> {
     };
     let allow_mismatch = a.allow_mismatch || file.allow_mismatch.unwrap_or(false);
     let step_summary = !a.no_step_summary && file.step_summary.unwrap_or(true);
-    let bytes = std::fs::read(&binary).map_err(|e| {
-        let run = crate::inspect::inspect_paths(std::slice::from_ref(&binary));
-        run.errors
-            .first()
-            .map(|f| anyhow::anyhow!("{}: {}", f.path, f.error))
-            .unwrap_or_else(|| anyhow::anyhow!("{}: {e}", binary.display()))
-    })?;
-    let (profile, exports) = crate::elf::parse_for_loader(&bytes)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", binary.display()))?;
-    drop(bytes);
+    let (profile, exports) = read_binary(&binary)?;
     if !matches!(
         profile.kind,
         crate::elf::Kind::Executable
@@ -509,9 +527,12 @@ fn check(a: CheckArgs) -> anyhow::Result<ExitCode> {
     let run_id = new_run_id();
     let rt = runtime()?;
     let results = rt.block_on(async {
-        let timeout = cfg.timeout * 3 + std::time::Duration::from_secs(120);
-        let engine = BollardEngine::connect(timeout).await?;
         let progress = run::Progress::new(cfg.progress, cfg.bases.len());
+        progress.line(&format!(
+            "connecting to the Docker daemon at {}",
+            crate::docker::docker_host()
+        ));
+        let engine = BollardEngine::connect(REQUEST_TIMEOUT).await?;
         let outcome = until_interrupted(&run_id, async {
             Ok(run::run_matrix(&engine, &plan, &profile, &exports, &cfg, &run_id, &progress).await)
         })
@@ -536,6 +557,27 @@ fn check(a: CheckArgs) -> anyhow::Result<ExitCode> {
         step_summary,
         settings,
     )
+}
+
+/// The loader profile of the binary to check. It is mapped, not read: a large binary costs only
+/// the pages the parser touches.
+fn read_binary(
+    binary: &std::path::Path,
+) -> anyhow::Result<(crate::elf::BinaryProfile, crate::elf::ExportTable)> {
+    let unreadable = |e: std::io::Error| {
+        let run = crate::inspect::inspect_paths(&[binary.to_path_buf()]);
+        run.errors
+            .first()
+            .map(|f| anyhow::anyhow!("{}: {}", f.path, f.error))
+            .unwrap_or_else(|| anyhow::anyhow!("{}: {e}", binary.display()))
+    };
+    let f = std::fs::File::open(binary).map_err(unreadable)?;
+    if f.metadata().map_err(unreadable)?.is_dir() {
+        anyhow::bail!("{}: is a directory", binary.display());
+    }
+    // SAFETY: a read-only private map of a file we only read (see inspect).
+    let map = unsafe { memmap2::Mmap::map(&f) }.map_err(unreadable)?;
+    crate::elf::parse_for_loader(&map).map_err(|e| anyhow::anyhow!("{}: {e}", binary.display()))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -671,7 +713,7 @@ fn list_bases(a: BasesArgs) -> anyhow::Result<ExitCode> {
 fn clean(a: CleanArgs) -> anyhow::Result<ExitCode> {
     let rt = runtime()?;
     let c = rt.block_on(async {
-        let engine = BollardEngine::connect(std::time::Duration::from_secs(60)).await?;
+        let engine = BollardEngine::connect(REQUEST_TIMEOUT).await?;
         Ok::<_, anyhow::Error>(run::cleanup_leftovers(&engine, a.all).await?)
     })?;
     print!("removed {} container(s) left by libccheck runs", c.removed);
@@ -707,7 +749,7 @@ fn catalog_entry(a: CatalogEntryArgs) -> anyhow::Result<ExitCode> {
         (Some(image), _) => {
             let rt = runtime()?;
             rt.block_on(async {
-                let engine = BollardEngine::connect(std::time::Duration::from_secs(300)).await?;
+                let engine = BollardEngine::connect(REQUEST_TIMEOUT).await?;
                 let info = crate::docker::Engine::image_info(&engine, image)
                     .await?
                     .ok_or_else(|| anyhow::anyhow!("no local image {image}"))?;
@@ -769,7 +811,7 @@ fn audit(a: AuditArgs) -> anyhow::Result<ExitCode> {
     let outcome = rt.block_on(until_interrupted(&run_id, async {
         // The targets are made ready while the source is read (an image through the engine).
         let ready = async {
-            let engine = BollardEngine::connect(std::time::Duration::from_secs(600)).await?;
+            let engine = BollardEngine::connect(REQUEST_TIMEOUT).await?;
             let image_source = async {
                 match (&a.image, &a.dir) {
                     (Some(image), None) => {

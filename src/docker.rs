@@ -38,7 +38,20 @@ pub enum DockerError {
     Pull { image: String, reason: String },
     #[error("Docker {op} failed: {message}")]
     Api { op: &'static str, message: String },
+    #[error(
+        "the Docker daemon at {host} did not answer the {op} request within {secs} s (is it overloaded or hung? DOCKER_HOST selects another daemon)"
+    )]
+    Timeout {
+        op: &'static str,
+        host: String,
+        secs: u64,
+    },
 }
+
+/// How long the daemon may take to answer the first request (its version).
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Uploads may take longer than other requests: this much more per 10 MB.
+const UPLOAD_SECS_PER_10MB: u64 = 1;
 
 /// Sandbox settings of a probe container.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -68,6 +81,8 @@ impl Default for Sandbox {
 
 /// What to create: an image, an entrypoint and its arguments, labels, a sandbox, and a volume
 /// (`work_dir`) that receives the uploaded files (a volume because a read-only root refuses uploads).
+/// `user` and `cap_add` are the entrypoint's (the probe's); the sandbox's user is the one the probe
+/// runs the program as.
 #[derive(Debug, Clone)]
 pub struct ContainerSpec {
     pub image: String,
@@ -76,6 +91,8 @@ pub struct ContainerSpec {
     pub env: Vec<String>,
     pub labels: HashMap<String, String>,
     pub sandbox: Sandbox,
+    pub user: String,
+    pub cap_add: Vec<String>,
     pub work_dir: String,
 }
 
@@ -104,13 +121,14 @@ pub trait Engine: Send + Sync {
         progress: &(dyn Fn(&PullProgress) + Send + Sync),
     ) -> Result<(), DockerError>;
     async fn create(&self, spec: &ContainerSpec) -> Result<String, DockerError>;
-    async fn upload(&self, id: &str, dir: &str, tar: Vec<u8>) -> Result<(), DockerError>;
-    /// Upload a tar produced as a stream (bounded memory for large uploads).
+    /// Upload a tar produced as a stream (bounded memory for large uploads) of about `size` bytes
+    /// (for its time limit).
     async fn upload_stream(
         &self,
         id: &str,
         dir: &str,
         tar: futures_util::stream::BoxStream<'static, Result<bytes::Bytes, std::io::Error>>,
+        size: u64,
     ) -> Result<(), DockerError>;
     async fn start(&self, id: &str) -> Result<(), DockerError>;
     /// Wait for the container to exit; its exit code.
@@ -134,9 +152,11 @@ pub trait Engine: Send + Sync {
 
 pub struct BollardEngine {
     docker: Docker,
+    request_timeout: Duration,
 }
 
-fn docker_host() -> String {
+/// The daemon libccheck talks to, as `DOCKER_HOST` names it.
+pub fn docker_host() -> String {
     std::env::var("DOCKER_HOST").unwrap_or_else(|_| "unix:///var/run/docker.sock".into())
 }
 
@@ -171,6 +191,11 @@ fn api(op: &'static str, e: bollard::errors::Error) -> DockerError {
             op,
             message: format!("{error} (exit {code})"),
         },
+        E::RequestTimeoutError => DockerError::Timeout {
+            op,
+            host: docker_host(),
+            secs: 0,
+        },
         _ => match io_kind(&e) {
             Some(std::io::ErrorKind::PermissionDenied) => DockerError::PermissionDenied {
                 host: docker_host(),
@@ -194,6 +219,8 @@ fn api(op: &'static str, e: bollard::errors::Error) -> DockerError {
 impl BollardEngine {
     /// Connect as `DOCKER_HOST` says (unix socket by default, tcp:// too) and negotiate the API
     /// version so that older daemons (API 1.41, Docker 20.10) work.
+    /// Every request must be answered within `request_timeout` (uploads get more, by size); the
+    /// first within [`CONNECT_TIMEOUT`].
     pub async fn connect(request_timeout: Duration) -> Result<Self, DockerError> {
         let host = docker_host();
         // A local socket: the version from `/_ping`, as the docker CLI does (`/version` makes the
@@ -212,6 +239,7 @@ impl BollardEngine {
                 tracing::debug!(api = %docker.client_version(), "connected to Docker");
                 return Ok(BollardEngine {
                     docker: docker.with_timeout(request_timeout),
+                    request_timeout,
                 });
             }
         }
@@ -220,20 +248,45 @@ impl BollardEngine {
                 host: host.clone(),
                 reason: root_message(&e),
             })?
-            .with_timeout(request_timeout);
-        let docker =
-            docker
-                .negotiate_version()
-                .await
-                .map_err(|e| match api("version negotiation", e) {
-                    DockerError::Api { message, .. } => DockerError::Unreachable {
-                        host: host.clone(),
-                        reason: message,
-                    },
-                    other => other,
-                })?;
+            .with_timeout(CONNECT_TIMEOUT);
+        let docker = docker
+            .negotiate_version()
+            .await
+            .map_err(|e| match api("version", e) {
+                DockerError::Api { message, .. } => DockerError::Unreachable {
+                    host: host.clone(),
+                    reason: message,
+                },
+                DockerError::Timeout { op, host, .. } => DockerError::Timeout {
+                    op,
+                    host,
+                    secs: CONNECT_TIMEOUT.as_secs(),
+                },
+                other => other,
+            })?;
         tracing::debug!(api = %docker.client_version(), "connected to Docker");
-        Ok(BollardEngine { docker })
+        Ok(BollardEngine {
+            docker: docker.with_timeout(request_timeout),
+            request_timeout,
+        })
+    }
+}
+
+impl BollardEngine {
+    /// A timeout error with the limit that applied.
+    fn timed(&self, e: DockerError, limit: Duration) -> DockerError {
+        match e {
+            DockerError::Timeout { op, host, .. } => DockerError::Timeout {
+                op,
+                host,
+                secs: limit.as_secs(),
+            },
+            other => other,
+        }
+    }
+
+    fn api(&self, op: &'static str, e: bollard::errors::Error) -> DockerError {
+        self.timed(api(op, e), self.request_timeout)
     }
 }
 
@@ -248,7 +301,7 @@ impl Engine for BollardEngine {
             Err(bollard::errors::Error::DockerResponseServerError {
                 status_code: 404, ..
             }) => Ok(None),
-            Err(e) => Err(api("image inspect", e)),
+            Err(e) => Err(self.api("image inspect", e)),
         }
     }
 
@@ -306,6 +359,7 @@ impl Engine for BollardEngine {
                 "none".into()
             }),
             cap_drop: sb.drop_capabilities.then(|| vec!["ALL".into()]),
+            cap_add: (!spec.cap_add.is_empty()).then(|| spec.cap_add.clone()),
             security_opt: sb
                 .no_new_privileges
                 .then(|| vec!["no-new-privileges".into()]),
@@ -331,7 +385,7 @@ impl Engine for BollardEngine {
             entrypoint: Some(spec.entrypoint.clone()),
             cmd: Some(spec.cmd.clone()),
             env: Some(spec.env.clone()),
-            user: Some(sb.user.clone()),
+            user: Some(spec.user.clone()),
             labels: Some(spec.labels.clone()),
             volumes: (!spec.work_dir.is_empty())
                 .then(|| HashMap::from([(spec.work_dir.clone(), HashMap::new())])),
@@ -347,16 +401,8 @@ impl Engine for BollardEngine {
             .docker
             .create_container(Some(CreateContainerOptionsBuilder::new().build()), body)
             .await
-            .map_err(|e| api("container create", e))?;
+            .map_err(|e| self.api("container create", e))?;
         Ok(r.id)
-    }
-
-    async fn upload(&self, id: &str, dir: &str, tar: Vec<u8>) -> Result<(), DockerError> {
-        let opts = UploadToContainerOptionsBuilder::new().path(dir).build();
-        self.docker
-            .upload_to_container(id, Some(opts), bollard::body_full(tar.into()))
-            .await
-            .map_err(|e| api("upload", e))
     }
 
     async fn upload_stream(
@@ -364,19 +410,25 @@ impl Engine for BollardEngine {
         id: &str,
         dir: &str,
         tar: futures_util::stream::BoxStream<'static, Result<bytes::Bytes, std::io::Error>>,
+        size: u64,
     ) -> Result<(), DockerError> {
         let opts = UploadToContainerOptionsBuilder::new().path(dir).build();
+        // The daemon answers an upload once it has the whole body: allow for its size.
+        let timeout =
+            self.request_timeout + Duration::from_secs(size / 10_000_000 * UPLOAD_SECS_PER_10MB);
         self.docker
+            .clone()
+            .with_timeout(timeout)
             .upload_to_container(id, Some(opts), bollard::body_try_stream(tar))
             .await
-            .map_err(|e| api("upload", e))
+            .map_err(|e| self.timed(api("upload", e), timeout))
     }
 
     async fn start(&self, id: &str) -> Result<(), DockerError> {
         self.docker
             .start_container(id, None::<bollard::query_parameters::StartContainerOptions>)
             .await
-            .map_err(|e| api("container start", e))
+            .map_err(|e| self.api("container start", e))
     }
 
     async fn wait(&self, id: &str) -> Result<i64, DockerError> {
@@ -387,7 +439,7 @@ impl Engine for BollardEngine {
             Some(Ok(r)) => Ok(r.status_code),
             // A non-zero exit arrives as an error variant carrying the code.
             Some(Err(bollard::errors::Error::DockerContainerWaitError { code, .. })) => Ok(code),
-            Some(Err(e)) => Err(api("container wait", e)),
+            Some(Err(e)) => Err(self.api("container wait", e)),
             None => Err(DockerError::Api {
                 op: "container wait",
                 message: "the daemon closed the wait stream".into(),
@@ -403,8 +455,18 @@ impl Engine for BollardEngine {
             .build();
         let mut s = self.docker.logs(id, Some(opts));
         let (mut out, mut err) = (Vec::new(), Vec::new());
-        while let Some(item) = s.next().await {
-            match item.map_err(|e| api("logs", e))? {
+        let deadline = tokio::time::Instant::now() + self.request_timeout;
+        // The request's own time limit ends with the answer's headers; the body must come too.
+        while let Some(item) = tokio::time::timeout_at(deadline, s.next())
+            .await
+            .map_err(|_| {
+                self.timed(
+                    api("logs", bollard::errors::Error::RequestTimeoutError),
+                    self.request_timeout,
+                )
+            })?
+        {
+            match item.map_err(|e| self.api("logs", e))? {
                 bollard::container::LogOutput::StdOut { message } => {
                     out.extend_from_slice(&message)
                 }
@@ -429,7 +491,7 @@ impl Engine for BollardEngine {
                 status_code: 404 | 409,
                 ..
             }) => Ok(()),
-            Err(e) => Err(api("container kill", e)),
+            Err(e) => Err(self.api("container kill", e)),
         }
     }
 
@@ -447,7 +509,7 @@ impl Engine for BollardEngine {
             Err(bollard::errors::Error::DockerResponseServerError {
                 status_code: 409, ..
             }) => Ok(()),
-            Err(e) => Err(api("container remove", e)),
+            Err(e) => Err(self.api("container remove", e)),
         }
     }
 
@@ -474,7 +536,7 @@ impl Engine for BollardEngine {
             .docker
             .list_containers(Some(opts))
             .await
-            .map_err(|e| api("container list", e))?;
+            .map_err(|e| self.api("container list", e))?;
         Ok(list
             .into_iter()
             .filter_map(|c| Some((c.id?, c.labels.unwrap_or_default())))

@@ -25,9 +25,58 @@ impl Job {
     }
 }
 
-/// The probe's command line: `TIMEOUT_MS CAP JOB...`, each job `NAME NENV ENV... NARGS ARGV...`.
-pub fn command_line(timeout_ms: u64, cap_bytes: usize, jobs: &[Job]) -> Vec<String> {
+/// Where the report key is uploaded (the probe deletes it before any job runs).
+pub const KEY_FILE: &str = "key";
+
+/// A fresh report key: 128 random bits, hex. The probe puts it on every block it writes; the
+/// program under test never sees it, so it cannot write a block libccheck would accept.
+pub fn new_key() -> std::io::Result<String> {
+    use std::io::Read;
+    let mut b = [0u8; 16];
+    std::fs::File::open("/dev/urandom")?.read_exact(&mut b)?;
+    Ok(b.iter().map(|x| format!("{x:02x}")).collect())
+}
+
+/// How a probe container is started so that the program under test cannot reach the probe's
+/// report: the probe runs as root with only CAP_SETUID/CAP_SETGID and starts every job as
+/// `program_user` (which then has no capability at all). When the program runs as root itself
+/// (`--as-root`), the probe has no capability either and relies on the key and on not being dumpable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Launch {
+    /// The container's user (the probe's).
+    pub user: String,
+    pub cap_add: Vec<String>,
+    /// The probe's option words (before the jobs).
+    pub options: Vec<String>,
+}
+
+pub fn launch(program_user: &str, key_path: &str) -> Launch {
+    let root = matches!(program_user, "0" | "0:0" | "root");
+    let mut options = vec![format!("-k{key_path}")];
+    if !root {
+        options.push(format!("-u{program_user}"));
+    }
+    Launch {
+        user: "0:0".into(),
+        cap_add: if root {
+            vec![]
+        } else {
+            vec!["SETUID".into(), "SETGID".into()]
+        },
+        options,
+    }
+}
+
+/// The probe's command line: `TIMEOUT_MS CAP OPTION... JOB...`, each job
+/// `NAME NENV ENV... NARGS ARGV...`.
+pub fn command_line(
+    timeout_ms: u64,
+    cap_bytes: usize,
+    options: &[String],
+    jobs: &[Job],
+) -> Vec<String> {
     let mut v = vec![timeout_ms.to_string(), cap_bytes.to_string()];
+    v.extend(options.iter().cloned());
     for j in jobs {
         v.push(j.name.clone());
         v.push(j.env.len().to_string());
@@ -88,8 +137,37 @@ fn unhex(s: &str, out: &mut Vec<u8>) -> Result<(), String> {
     Ok(())
 }
 
-/// Parse the probe's stdout into one result per job.
-pub fn parse_report(bytes: &[u8]) -> Result<Vec<JobResult>, String> {
+/// Parse the probe's stdout into one result per job of `jobs`, in their order. Only a report
+/// that is exactly one block per job, each carrying `key`, is accepted: anything else (a block
+/// without the key, a second block for a job, a job that was not asked for or not answered)
+/// means someone else wrote into the channel, or the probe did not finish.
+pub fn parse_report(bytes: &[u8], key: &str, jobs: &[Job]) -> Result<Vec<JobResult>, String> {
+    let blocks = parse_blocks(bytes, key)?;
+    let mut by_name: std::collections::HashMap<String, JobResult> =
+        std::collections::HashMap::with_capacity(blocks.len());
+    for b in blocks {
+        if !jobs.iter().any(|j| j.name == b.name) {
+            return Err(format!(
+                "probe report: a block for job {:?}, which was not asked for",
+                b.name
+            ));
+        }
+        let name = b.name.clone();
+        if by_name.insert(name.clone(), b).is_some() {
+            return Err(format!("probe report: two blocks for job {name:?}"));
+        }
+    }
+    jobs.iter()
+        .map(|j| {
+            by_name
+                .remove(&j.name)
+                .ok_or_else(|| format!("probe report: no block for job {:?}", j.name))
+        })
+        .collect()
+}
+
+/// The blocks of a report, each checked for `key`.
+fn parse_blocks(bytes: &[u8], key: &str) -> Result<Vec<JobResult>, String> {
     let text = std::str::from_utf8(bytes).map_err(|_| "probe report is not text".to_string())?;
     let mut results = Vec::new();
     let mut cur: Option<JobResult> = None;
@@ -98,6 +176,12 @@ pub fn parse_report(bytes: &[u8]) -> Result<Vec<JobResult>, String> {
             if cur.is_some() {
                 return Err("probe report: job without END".into());
             }
+            let rest = rest
+                .strip_prefix("key=")
+                .and_then(|r| r.strip_prefix(key))
+                .and_then(|r| r.strip_prefix(' '))
+                .filter(|_| !key.is_empty())
+                .ok_or("probe report: a block without this run's key (not written by the probe)")?;
             let mut r = JobResult::default();
             for kv in rest.split(' ') {
                 let (k, v) = kv
@@ -148,11 +232,12 @@ pub fn parse_report(bytes: &[u8]) -> Result<Vec<JobResult>, String> {
 pub fn job_file(
     timeout_ms: u64,
     cap_bytes: usize,
+    options: &[String],
     jobs: &[Job],
     path: &str,
     workers: usize,
 ) -> (Vec<String>, Vec<u8>) {
-    let words = command_line(timeout_ms, cap_bytes, jobs);
+    let words = command_line(timeout_ms, cap_bytes, options, jobs);
     let mut content = Vec::new();
     if workers > 1 {
         content.extend_from_slice(format!("-j{workers}").as_bytes());
@@ -184,10 +269,11 @@ mod tests {
             Job::read("os", "/etc/os-release"),
         ];
         assert_eq!(
-            command_line(5000, 64, &jobs),
+            command_line(5000, 64, &["-kkey".to_string()], &jobs),
             [
                 "5000",
                 "64",
+                "-kkey",
                 "load",
                 "2",
                 "A=1",
@@ -204,26 +290,76 @@ mod tests {
         );
     }
 
+    fn two_jobs() -> Vec<Job> {
+        vec![
+            Job::new("load", &[], &["/ld.so", "/app/x"]),
+            Job::new("exec", &[], &["/app/x"]),
+        ]
+    }
+
+    const EXEC: &str = "LIBCCHECK-PROBE v1 key=k1 name=exec errno=0 exited=0 code=-1 signal=11 timed_out=0 out_total=70000 err_total=2 ms=5\n\
+                        OUT 6869\nOUT 0a\nERR 6f6b\nEND\n";
+    const LOAD: &str = "LIBCCHECK-PROBE v1 key=k1 name=load errno=2 exited=0 code=-1 signal=0 timed_out=0 out_total=0 err_total=0 ms=1\nOUT \nERR \nEND\n";
+
     #[test]
     fn parses_a_report() {
-        let r = "LIBCCHECK-PROBE v1 name=exec errno=0 exited=0 code=-1 signal=11 timed_out=0 out_total=70000 err_total=2 ms=5\n\
-                 OUT 6869\nOUT 0a\nERR 6f6b\nEND\n\
-                 LIBCCHECK-PROBE v1 name=load errno=2 exited=0 code=-1 signal=0 timed_out=0 out_total=0 err_total=0 ms=1\nOUT \nERR \nEND\n";
-        let v = parse_report(r.as_bytes()).unwrap();
+        let r = format!("{EXEC}{LOAD}");
+        let v = parse_report(r.as_bytes(), "k1", &two_jobs()).unwrap();
         assert_eq!(v.len(), 2);
-        assert_eq!(v[0].stdout, b"hi\n");
-        assert_eq!(v[0].stderr, b"ok");
-        assert_eq!(v[0].signal, 11);
-        assert!(v[0].stdout_truncated());
-        assert!(!v[0].stderr_truncated());
-        assert_eq!(v[1].exec_errno, 2);
+        // In the order of the jobs, not of the blocks.
+        assert_eq!(v[0].exec_errno, 2);
+        assert_eq!(v[1].stdout, b"hi\n");
+        assert_eq!(v[1].stderr, b"ok");
+        assert_eq!(v[1].signal, 11);
+        assert!(v[1].stdout_truncated());
+        assert!(!v[1].stderr_truncated());
     }
 
     #[test]
     fn rejects_damaged_reports() {
-        assert!(parse_report(b"LIBCCHECK-PROBE v1 name=x errno=0\nOUT 6\nEND\n").is_err());
-        assert!(parse_report(b"LIBCCHECK-PROBE v1 name=x errno=0\n").is_err());
-        assert!(parse_report(b"garbage\n").is_err());
-        assert_eq!(parse_report(b"").unwrap(), vec![]);
+        let one = [Job::new("x", &[], &["/x"])];
+        let parse = |s: &str| parse_report(s.as_bytes(), "k1", &one);
+        assert!(parse("LIBCCHECK-PROBE v1 key=k1 name=x errno=0\nOUT 6\nEND\n").is_err());
+        assert!(parse("LIBCCHECK-PROBE v1 key=k1 name=x errno=0\n").is_err());
+        assert!(parse("garbage\n").is_err());
+        assert_eq!(parse_report(b"", "k1", &[]).unwrap(), vec![]);
+    }
+
+    #[test]
+    fn a_forged_block_is_never_accepted() {
+        let jobs = two_jobs();
+        let forged_ok = "LIBCCHECK-PROBE v1 name=exec errno=0 exited=1 code=0 signal=0 timed_out=0 out_total=0 err_total=0 ms=1\nOUT \nERR \nEND\n";
+        let with_guess = forged_ok.replace("v1 name", "v1 key=0 name");
+        let with_prefix = forged_ok.replace("v1 name", "v1 key=k name");
+        // A block without the key, with a wrong key, or with the key's prefix: refused.
+        for forged in [forged_ok, &with_guess, &with_prefix] {
+            let r = format!("{forged}{LOAD}{EXEC}");
+            let e = parse_report(r.as_bytes(), "k1", &jobs).unwrap_err();
+            assert!(e.contains("key"), "{e}");
+        }
+        // A second block for a job, even with the key: refused, whichever comes first.
+        let e = parse_report(format!("{LOAD}{EXEC}{EXEC}").as_bytes(), "k1", &jobs).unwrap_err();
+        assert!(e.contains("two blocks"), "{e}");
+        // A job nobody asked for, a job not answered: refused.
+        let e = parse_report(format!("{LOAD}{EXEC}").as_bytes(), "k1", &jobs[..1]).unwrap_err();
+        assert!(e.contains("not asked for"), "{e}");
+        let e = parse_report(LOAD.as_bytes(), "k1", &jobs).unwrap_err();
+        assert!(e.contains("no block for job \"exec\""), "{e}");
+        // No key at all never matches (an empty key would accept "key= ").
+        let e = parse_report(b"LIBCCHECK-PROBE v1 key= name=x\nEND\n", "", &[]).unwrap_err();
+        assert!(e.contains("key"), "{e}");
+    }
+
+    #[test]
+    fn the_probe_drops_the_program_to_its_user() {
+        let l = launch("65532:65532", "/libccheck/key");
+        assert_eq!(l.user, "0:0");
+        assert_eq!(l.cap_add, ["SETUID", "SETGID"]);
+        assert_eq!(l.options, ["-k/libccheck/key", "-u65532:65532"]);
+        let l = launch("0:0", "/libccheck/key");
+        assert!(l.cap_add.is_empty());
+        assert_eq!(l.options, ["-k/libccheck/key"]);
+        assert_ne!(new_key().unwrap(), new_key().unwrap());
+        assert_eq!(new_key().unwrap().len(), 32);
     }
 }

@@ -2,14 +2,13 @@
 //! format version), or by streaming the filesystem of a created, never-started container through
 //! the Engine API — one file in memory at a time, nothing written to disk but the profile.
 
-use std::collections::HashMap;
 use std::io::Read;
 use std::path::PathBuf;
 
 use futures_util::TryStreamExt;
 
 use crate::base::{self, BaseProfile, Builder};
-use crate::docker::{ContainerSpec, Engine, HOST_LABEL, PID_LABEL, RUN_LABEL, Sandbox};
+use crate::docker::{ContainerSpec, Engine, Sandbox};
 
 /// `$XDG_CACHE_HOME/libccheck/bases` (or `~/.cache/...`); `LIBCCHECK_CACHE_DIR` overrides.
 pub fn cache_dir() -> PathBuf {
@@ -484,12 +483,11 @@ pub async fn with_image_tar<E: Engine, T: Send + 'static>(
         entrypoint: vec!["/libccheck-never-started".into()],
         cmd: vec![],
         env: vec![],
-        labels: HashMap::from([
-            (RUN_LABEL.to_string(), run_id.to_string()),
-            (HOST_LABEL.to_string(), crate::run::hostname()),
-            (PID_LABEL.to_string(), std::process::id().to_string()),
-        ]),
+        // Never started; its export may take a while for a large image.
+        labels: crate::owner::labels(run_id, std::time::Duration::from_secs(3600)),
         sandbox: Sandbox::default(),
+        user: Sandbox::default().user,
+        cap_add: vec![],
         work_dir: String::new(),
     };
     let id = engine.create(&spec).await.map_err(|e| e.to_string())?;

@@ -15,12 +15,11 @@ use tokio::sync::Semaphore;
 use crate::base::Library;
 use crate::bases::Base;
 use crate::classify::{self, Outcome, ProbeKind, Verdict};
-use crate::docker::{
-    ContainerSpec, DockerError, Engine, HOST_LABEL, PID_LABEL, PullProgress, RUN_LABEL, Sandbox,
-};
+use crate::docker::{ContainerSpec, DockerError, Engine, PullProgress, RUN_LABEL, Sandbox};
 use crate::elf::{self, BinaryProfile, Kind, LibcFlavour};
 use crate::predict::{self, Prediction, Subject};
 use crate::probe::{self, Job, JobResult};
+use crate::upload;
 
 /// Where uploads land in the container (an anonymous volume, since the root is read-only).
 pub const WORK_DIR: &str = "/libccheck";
@@ -143,7 +142,8 @@ impl BaseResult {
 #[derive(Debug, Clone)]
 pub struct Plan {
     pub binary_name: String,
-    pub tar: Vec<u8>,
+    /// The files uploaded into [`WORK_DIR`] besides the probe (streamed from disk per container).
+    pub files: Vec<upload::Entry>,
     pub jobs: Vec<Job>,
     /// Docker's name for the binary's architecture (`amd64`).
     pub docker_arch: Option<&'static str>,
@@ -306,42 +306,14 @@ pub fn jobs_for(
     jobs
 }
 
-/// The tar header of a regular file we upload: owned by root, mtime 0.
-pub(crate) fn file_header(size: u64, mode: u32) -> tar::Header {
-    let mut h = tar::Header::new_gnu();
-    h.set_entry_type(tar::EntryType::Regular);
-    h.set_size(size);
-    h.set_mode(mode);
-    h.set_uid(0);
-    h.set_gid(0);
-    h.set_mtime(0);
-    h
-}
+/// The most libccheck uploads into one container (the binary, its `$ORIGIN` libraries and
+/// `--with` files): beyond it the upload alone takes minutes, per base.
+pub const MAX_UPLOAD: u64 = 1 << 30;
 
-/// Append a regular file at `dest` (relative to where the tar is extracted; a leading `/` is
-/// dropped).
-pub(crate) fn add_file<W: std::io::Write>(
-    tar: &mut tar::Builder<W>,
-    dest: &str,
-    data: &[u8],
-    mode: u32,
-) -> std::io::Result<()> {
-    let mut h = file_header(data.len() as u64, mode);
-    tar.append_data(&mut h, dest.trim_start_matches('/'), data)
-}
-
-fn add_dir(tar: &mut tar::Builder<Vec<u8>>, dest: &str) -> std::io::Result<()> {
-    let mut h = tar::Header::new_gnu();
-    h.set_entry_type(tar::EntryType::Directory);
-    h.set_size(0);
-    h.set_mode(0o755);
-    h.set_mtime(0);
-    tar.append_data(&mut h, dest, std::io::empty())
-}
-
-/// `app/<rel>` normalised; `None` when it would leave the upload volume.
-fn container_rel(rel: &str) -> Option<String> {
-    let mut parts: Vec<&str> = vec!["app"];
+/// `<dir>/<rel>` normalised (both relative to [`WORK_DIR`]); `None` when it would leave the
+/// upload volume.
+fn container_rel(dir: &str, rel: &str) -> Option<String> {
+    let mut parts: Vec<&str> = dir.split('/').collect();
     for c in rel.split('/') {
         match c {
             "" | "." => {}
@@ -354,83 +326,158 @@ fn container_rel(rel: &str) -> Option<String> {
     (!parts.is_empty()).then(|| parts.join("/"))
 }
 
-/// Build the upload: the probe, the binary, its `$ORIGIN` sidecar directories, `--with` files.
+/// A directory the loader searches through `$ORIGIN`: on the host and in the upload volume.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct OriginDir {
+    host: PathBuf,
+    /// Relative to [`WORK_DIR`].
+    container: String,
+}
+
+/// The `$ORIGIN` entries of `runpath`/`rpath`-style `entries`, for an object in `dir`.
+fn origin_dirs(entries: &[String], dir: &OriginDir) -> Vec<OriginDir> {
+    entries
+        .iter()
+        .filter(|e| e.contains("ORIGIN"))
+        .filter_map(|entry| {
+            let rel = elf::expand_origin(entry, ".");
+            let Some(container) = container_rel(&dir.container, &rel) else {
+                tracing::warn!("RUNPATH entry {entry} leaves the upload directory; not uploaded");
+                return None;
+            };
+            Some(OriginDir {
+                host: dir.host.join(&rel),
+                container,
+            })
+        })
+        .collect()
+}
+
+/// Read a library's loader profile from disk (mapped: only the parts the loader reads are touched).
+fn library_at(path: &Path) -> Option<Library> {
+    let f = std::fs::File::open(path).ok()?;
+    // SAFETY: a read-only private map of a file we only read, for the duration of the parse.
+    let map = unsafe { memmap2::Mmap::map(&f) }.ok()?;
+    let (profile, exports) = elf::parse_for_loader(&map).ok()?;
+    Some(Library::new(profile, exports))
+}
+
+/// The libraries the loader will find through `$ORIGIN` directories for the binary's needed
+/// sonames, and for theirs, transitively: (host path, container path below [`WORK_DIR`],
+/// profile). Nothing else beside the binary is uploaded: not its sources, data or secrets.
+fn origin_libraries(binary_dir: &Path, profile: &BinaryProfile) -> Vec<(PathBuf, String, Library)> {
+    let app = OriginDir {
+        host: binary_dir.to_path_buf(),
+        container: "app".into(),
+    };
+    // glibc: an object without RUNPATH also searches the executable's RPATH.
+    let exe_rpath = origin_dirs(&profile.rpath, &app);
+    let search = |p: &BinaryProfile, dir: &OriginDir| -> Vec<OriginDir> {
+        if p.runpath.is_empty() {
+            let mut d = origin_dirs(&p.rpath, dir);
+            d.extend(exe_rpath.iter().cloned());
+            d
+        } else {
+            origin_dirs(&p.runpath, dir)
+        }
+    };
+    let mut found: Vec<(PathBuf, String, Library)> = Vec::new();
+    let mut queue: Vec<(Vec<String>, Vec<OriginDir>)> =
+        vec![(profile.needed.clone(), search(profile, &app))];
+    while let Some((needed, dirs)) = queue.pop() {
+        for soname in needed.iter().filter(|n| !n.contains('/')) {
+            let hit = dirs.iter().find_map(|d| {
+                let host = d.host.join(soname);
+                host.is_file()
+                    .then(|| (host, format!("{}/{soname}", d.container), d.clone()))
+            });
+            let Some((host, dest, dir)) = hit else {
+                continue;
+            };
+            if found.iter().any(|(_, d, _)| *d == dest) {
+                continue;
+            }
+            if let Some(lib) = library_at(&host) {
+                queue.push((lib.profile.needed.clone(), search(&lib.profile, &dir)));
+                found.push((host, dest, lib));
+            }
+        }
+    }
+    found
+}
+
+/// Directory entries for every ancestor of `dest` below `app` not yet in `dirs`.
+fn parent_dirs(dest: &str, dirs: &mut Vec<String>, files: &mut Vec<upload::Entry>) {
+    let mut ancestors: Vec<&str> = Path::new(dest)
+        .ancestors()
+        .skip(1)
+        .filter_map(|a| a.to_str())
+        .filter(|a| !a.is_empty())
+        .collect();
+    ancestors.reverse();
+    for a in ancestors {
+        if !dirs.iter().any(|d| d == a) {
+            dirs.push(a.to_string());
+            files.push(upload::Entry::dir(a));
+        }
+    }
+}
+
+/// What to upload: the binary, the libraries its `$ORIGIN` directories resolve, `--with` files.
+/// Nothing is read here but their loader parts; the upload streams them from disk.
 pub fn plan(binary: &Path, profile: &BinaryProfile, cfg: &RunConfig) -> Result<Plan, String> {
     let binary_name = binary
         .file_name()
         .ok_or("binary path has no file name")?
         .to_string_lossy()
         .into_owned();
-    let read = |p: &Path| {
-        std::fs::read(p).map_err(|e| format!("{}: {}", p.display(), crate::report::io_message(&e)))
-    };
-    let mut tar = tar::Builder::new(Vec::new());
-    let io = |e: std::io::Error| e.to_string();
-    add_file(&mut tar, "probe", probe::PROBE_BINARY, 0o755).map_err(io)?;
-    add_dir(&mut tar, "app").map_err(io)?;
-    add_file(
-        &mut tar,
-        &format!("app/{binary_name}"),
-        &read(binary)?,
-        0o755,
-    )
-    .map_err(io)?;
-    let host_dir = binary
+    let binary_dir = binary
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let mut added: Vec<String> = vec![format!("app/{binary_name}")];
+    let mut dirs: Vec<String> = vec![];
+    let mut files: Vec<upload::Entry> = vec![];
     let mut sidecars: BTreeMap<String, Library> = BTreeMap::new();
-    let mut note = |dest: &str, bytes: &[u8]| {
-        if let Ok((profile, exports)) = elf::parse_for_loader(bytes) {
-            sidecars.insert(format!("{WORK_DIR}/{dest}"), Library::new(profile, exports));
-        }
-    };
-    for entry in profile.runpath.iter().chain(&profile.rpath) {
-        if !entry.contains("ORIGIN") {
-            continue;
-        }
-        let rel = elf::expand_origin(entry, ".");
-        let Some(crel) = container_rel(&rel) else {
-            tracing::warn!("RUNPATH entry {entry} leaves the upload directory; not uploaded");
-            continue;
-        };
-        let dir = host_dir.join(&rel);
-        let Ok(rd) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        if crel != "app" {
-            add_dir(&mut tar, &crel).map_err(io)?;
-        }
-        let mut files: Vec<PathBuf> = rd
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.is_file())
-            .collect();
-        files.sort();
-        for f in files {
-            let dest = format!("{crel}/{}", f.file_name().unwrap().to_string_lossy());
-            if !added.contains(&dest) {
-                let bytes = read(&f)?;
-                note(&dest, &bytes);
-                add_file(&mut tar, &dest, &bytes, 0o755).map_err(io)?;
-                added.push(dest);
-            }
-        }
-    }
-    for x in &cfg.extra_files {
+    let bin_dest = format!("app/{binary_name}");
+    parent_dirs(&bin_dest, &mut dirs, &mut files);
+    files.push(upload::Entry::host(&bin_dest, 0o755, binary.to_path_buf()));
+    let mut added = vec![bin_dest];
+    let libraries = origin_libraries(binary_dir, profile);
+    let extras = cfg.extra_files.iter().map(|x| {
         let dest = format!("app/{}", x.dest);
-        if let Some(parent) = Path::new(&dest).parent().filter(|p| p != &Path::new("app")) {
-            add_dir(&mut tar, &parent.to_string_lossy()).map_err(io)?;
+        let lib = library_at(&x.host);
+        (x.host.clone(), dest, lib)
+    });
+    let all = libraries
+        .into_iter()
+        .map(|(h, d, l)| (h, d, Some(l)))
+        .chain(extras);
+    for (host, dest, lib) in all {
+        if added.contains(&dest) {
+            continue;
         }
-        let bytes = read(&x.host)?;
-        note(&dest, &bytes);
-        add_file(&mut tar, &dest, &bytes, 0o755).map_err(io)?;
+        tracing::info!("uploading {} as {WORK_DIR}/{dest}", host.display());
+        parent_dirs(&dest, &mut dirs, &mut files);
+        files.push(upload::Entry::host(&dest, 0o755, host));
+        if let Some(lib) = lib {
+            sidecars.insert(format!("{WORK_DIR}/{dest}"), lib);
+        }
+        added.push(dest);
     }
-    let tar = tar.into_inner().map_err(io)?;
+    let size = upload::total_size(&files)
+        .map_err(|e| format!("{}: {}", binary.display(), crate::report::io_message(&e)))?;
+    if size > MAX_UPLOAD {
+        return Err(format!(
+            "{}: the upload would be {:.1} GiB (the binary and the files beside it); libccheck uploads at most {} GiB per container",
+            binary.display(),
+            size as f64 / (1u64 << 30) as f64,
+            MAX_UPLOAD >> 30
+        ));
+    }
     Ok(Plan {
         jobs: jobs_for(profile, &binary_name, cfg.exec_args.as_deref()),
         binary_name,
-        tar,
+        files,
         docker_arch: arch_names(&profile.machine).map(|a| a.docker),
         sidecars,
     })
@@ -788,6 +835,33 @@ pub async fn run_matrix<E: Engine>(
     join_all(futs).await
 }
 
+/// The longest a probe container may legitimately take: every job its full time limit, and
+/// some grace for starting and for the probe's own report.
+fn container_limit(plan: &Plan, timeout: Duration) -> Duration {
+    let running = plan.jobs.iter().filter(|j| j.argv[0] != "@read").count() as u32;
+    timeout * running + Duration::from_secs(15)
+}
+
+/// What goes into a probe container's upload volume: the probe, this container's report key
+/// (readable by root only; the probe deletes it) and the plan's files.
+fn upload_entries(plan: &Plan, key: &str) -> Vec<upload::Entry> {
+    let mut entries = vec![
+        upload::Entry::bytes("probe", 0o755, probe::PROBE_BINARY),
+        upload::Entry::bytes(probe::KEY_FILE, 0o400, key.as_bytes()),
+    ];
+    entries.extend(plan.files.iter().cloned());
+    entries
+}
+
+/// Why a container outlived its limit: the probe ends every job on time, so it is the daemon.
+pub fn stalled_message(limit: Duration) -> String {
+    format!(
+        "the Docker daemon ({}) did not report the container's end within {} s, though every probe job is limited; the container was killed",
+        crate::docker::docker_host(),
+        limit.as_secs()
+    )
+}
+
 async fn run_base<E: Engine>(
     engine: &E,
     plan: &Plan,
@@ -798,18 +872,26 @@ async fn run_base<E: Engine>(
 ) -> BaseResult {
     let started = Instant::now();
     let timeout_ms = cfg.timeout.as_millis() as u64;
+    let limit = container_limit(plan, cfg.timeout);
+    let key = match probe::new_key() {
+        Ok(k) => k,
+        Err(e) => return BaseResult::error(base, false, format!("no report key: {e}")),
+    };
+    let launch = probe::launch(
+        &cfg.sandbox.user,
+        &format!("{WORK_DIR}/{}", probe::KEY_FILE),
+    );
+    let mut labels = crate::owner::labels(run_id, limit + Duration::from_secs(120));
+    labels.insert("org.libccheck.base".to_string(), base.name.clone());
     let spec = ContainerSpec {
         image: base.image.clone(),
         entrypoint: vec![format!("{WORK_DIR}/probe")],
-        cmd: probe::command_line(timeout_ms, cfg.output_cap, &plan.jobs),
+        cmd: probe::command_line(timeout_ms, cfg.output_cap, &launch.options, &plan.jobs),
         env: vec![],
-        labels: HashMap::from([
-            (RUN_LABEL.to_string(), run_id.to_string()),
-            (HOST_LABEL.to_string(), hostname()),
-            (PID_LABEL.to_string(), std::process::id().to_string()),
-            ("org.libccheck.base".to_string(), base.name.clone()),
-        ]),
+        labels,
         sandbox: cfg.sandbox.clone(),
+        user: launch.user,
+        cap_add: launch.cap_add,
         work_dir: WORK_DIR.into(),
     };
     let id = match engine.create(&spec).await {
@@ -818,12 +900,14 @@ async fn run_base<E: Engine>(
     };
     tracing::debug!(base = %base.name, container = %id, ms = started.elapsed().as_millis() as u64, "created");
     let body = async {
-        engine.upload(&id, WORK_DIR, plan.tar.clone()).await?;
+        let entries = upload_entries(plan, &key);
+        let size = upload::total_size(&entries).unwrap_or(0);
+        engine
+            .upload_stream(&id, WORK_DIR, upload::tar_stream(entries), size)
+            .await?;
         tracing::debug!(base = %base.name, ms = started.elapsed().as_millis() as u64, "uploaded");
         engine.start(&id).await?;
         tracing::debug!(base = %base.name, ms = started.elapsed().as_millis() as u64, "started");
-        // Every job may use its full time limit; then some grace for the probe's own report.
-        let limit = cfg.timeout * (plan.jobs.iter().filter(|j| j.argv[0] != "@read").count() as u32) + Duration::from_secs(15);
         match tokio::time::timeout(limit, engine.wait(&id)).await {
             Ok(code) => {
                 let code = code?;
@@ -846,14 +930,8 @@ async fn run_base<E: Engine>(
     r.ms = started.elapsed().as_millis() as u64;
     match body {
         Err(e) => r.reason = e.to_string(),
-        Ok(None) => {
-            r.verdict = Verdict::Timeout;
-            r.reason = format!(
-                "the container did not finish within the time limit ({} s per probe); killed",
-                cfg.timeout.as_secs()
-            );
-        }
-        Ok(Some((code, out, err))) => match probe::parse_report(&out) {
+        Ok(None) => r.reason = stalled_message(limit),
+        Ok(Some((code, out, err))) => match probe::parse_report(&out, &key, &plan.jobs) {
             Ok(results) if code == 0 => {
                 let (libc, os) = image_facts(&results);
                 let (load, exec, verdict, reason) = base_verdict(profile, &results);
@@ -868,6 +946,7 @@ async fn run_base<E: Engine>(
                 r.verdict = verdict;
                 r.reason = reason;
             }
+            Err(why) if code == 0 => r.reason = format!("the probe's report was refused: {why}"),
             Ok(_) | Err(_) => {
                 let msg = String::from_utf8_lossy(&err);
                 r.reason = format!(
@@ -878,23 +957,6 @@ async fn run_base<E: Engine>(
         },
     }
     r
-}
-
-pub fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|s| s.trim().to_string())
-        .unwrap_or_default()
-}
-
-/// Is the libccheck process that made a container still running here?
-fn owner_alive(labels: &HashMap<String, String>) -> bool {
-    if labels.get(HOST_LABEL).map(String::as_str) != Some(hostname().as_str()) {
-        return false;
-    }
-    let Some(pid) = labels.get(PID_LABEL) else {
-        return false;
-    };
-    std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim() == "libccheck")
 }
 
 /// What `libccheck clean` did.
@@ -934,7 +996,7 @@ pub async fn cleanup_run<E: Engine>(engine: &E, run_id: &str) -> Result<usize, D
 pub async fn cleanup_leftovers<E: Engine>(engine: &E, all: bool) -> Result<Cleaned, DockerError> {
     let mut c = Cleaned::default();
     for (id, labels) in engine.list_labelled(RUN_LABEL).await? {
-        if !all && owner_alive(&labels) {
+        if !all && crate::owner::is_live_now(&labels) {
             c.live += 1;
             continue;
         }
@@ -964,9 +1026,10 @@ mod tests {
 
     #[test]
     fn container_paths_stay_in_the_volume() {
-        assert_eq!(container_rel("./lib").as_deref(), Some("app/lib"));
-        assert_eq!(container_rel("./../lib").as_deref(), Some("lib"));
-        assert_eq!(container_rel("./../../x"), None);
+        assert_eq!(container_rel("app", "./lib").as_deref(), Some("app/lib"));
+        assert_eq!(container_rel("app", "./../lib").as_deref(), Some("lib"));
+        assert_eq!(container_rel("app/lib", "./../x").as_deref(), Some("app/x"));
+        assert_eq!(container_rel("app", "./../../x"), None);
     }
 
     #[test]
@@ -1020,6 +1083,7 @@ mod engine_tests {
         fail_upload: bool,
         hang_wait: bool,
         report: Vec<u8>,
+        spec: Mutex<Option<ContainerSpec>>,
         /// Containers the daemon lists for a label, consumed one listing at a time.
         listings: Mutex<Vec<Vec<String>>>,
     }
@@ -1050,9 +1114,16 @@ mod engine_tests {
         }
         async fn create(&self, spec: &ContainerSpec) -> Result<String, DockerError> {
             self.log(format!("create {}", spec.image));
+            *self.spec.lock().unwrap() = Some(spec.clone());
             Ok("c1".into())
         }
-        async fn upload(&self, id: &str, dir: &str, _: Vec<u8>) -> Result<(), DockerError> {
+        async fn upload_stream(
+            &self,
+            id: &str,
+            dir: &str,
+            _: futures_util::stream::BoxStream<'static, Result<bytes::Bytes, std::io::Error>>,
+            _: u64,
+        ) -> Result<(), DockerError> {
             self.log(format!("upload {id} {dir}"));
             if self.fail_upload {
                 return Err(DockerError::Api {
@@ -1060,15 +1131,6 @@ mod engine_tests {
                     message: "disk full".into(),
                 });
             }
-            Ok(())
-        }
-        async fn upload_stream(
-            &self,
-            id: &str,
-            dir: &str,
-            _: futures_util::stream::BoxStream<'static, Result<bytes::Bytes, std::io::Error>>,
-        ) -> Result<(), DockerError> {
-            self.log(format!("upload {id} {dir}"));
             Ok(())
         }
         async fn start(&self, id: &str) -> Result<(), DockerError> {
@@ -1131,7 +1193,7 @@ mod engine_tests {
         };
         let plan = Plan {
             binary_name: "x".into(),
-            tar: vec![],
+            files: vec![],
             jobs: jobs_for(&profile, "x", None),
             docker_arch: Some("amd64"),
             sidecars: BTreeMap::new(),
@@ -1163,7 +1225,10 @@ mod engine_tests {
             ..Default::default()
         };
         let r = run_base(&fake, &plan, &profile, &cfg, &base, "run").await;
-        assert_eq!(r.verdict, Verdict::Timeout);
+        // The probe ends every job on time: a wait that never answers is the daemon's fault,
+        // not a verdict about the binary.
+        assert_eq!(r.verdict, Verdict::Error);
+        assert!(r.reason.starts_with("the Docker daemon ("), "{}", r.reason);
         assert_eq!(
             fake.calls(),
             [
@@ -1186,8 +1251,26 @@ mod engine_tests {
         };
         let r = run_base(&fake, &plan, &profile, &cfg, &base, "run").await;
         assert_eq!(r.verdict, Verdict::Error);
-        assert!(r.reason.starts_with("the probe failed"), "{}", r.reason);
+        assert!(
+            r.reason.starts_with("the probe's report was refused"),
+            "{}",
+            r.reason
+        );
         assert_eq!(fake.calls().last().unwrap(), "remove c1");
+    }
+
+    #[tokio::test]
+    async fn the_program_runs_under_another_user_than_the_probe() {
+        let (profile, plan, cfg, base) = setup();
+        let fake = Fake::default();
+        run_base(&fake, &plan, &profile, &cfg, &base, "run").await;
+        let spec = fake.spec.lock().unwrap().clone().unwrap();
+        assert_eq!(spec.user, "0:0");
+        assert_eq!(spec.cap_add, ["SETUID", "SETGID"]);
+        assert!(spec.sandbox.drop_capabilities);
+        // TIMEOUT CAP, then the options before the first job.
+        assert_eq!(spec.cmd[2..4], ["-k/libccheck/key", "-u65532:65532"]);
+        assert_eq!(spec.cmd[4], plan.jobs[0].name);
     }
 
     #[tokio::test(start_paused = true)]

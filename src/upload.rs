@@ -1,0 +1,256 @@
+//! What libccheck copies into a container, as a tar produced while it is sent: files are read
+//! from disk entry by entry (never held whole in memory), so a check of a 2 GB binary on six bases
+//! costs a few MiB of buffers, not six copies of the binary.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use futures_util::StreamExt;
+use futures_util::stream::BoxStream;
+
+/// A tar body being produced for an upload.
+pub type TarStream = BoxStream<'static, Result<bytes::Bytes, std::io::Error>>;
+
+/// Where an uploaded file's bytes come from.
+#[derive(Debug, Clone)]
+pub enum Content {
+    /// A file on the host, read when the tar is produced.
+    Host(PathBuf),
+    /// Bytes libccheck holds (the probe, a job list, a report key).
+    Bytes(Arc<[u8]>),
+    /// A directory.
+    Dir,
+}
+
+/// One tar entry: a path relative to where the tar is extracted, its mode and content.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub dest: String,
+    pub mode: u32,
+    pub content: Content,
+}
+
+impl Entry {
+    pub fn bytes(dest: &str, mode: u32, bytes: impl Into<Arc<[u8]>>) -> Entry {
+        Entry {
+            dest: dest.into(),
+            mode,
+            content: Content::Bytes(bytes.into()),
+        }
+    }
+    pub fn host(dest: &str, mode: u32, path: PathBuf) -> Entry {
+        Entry {
+            dest: dest.into(),
+            mode,
+            content: Content::Host(path),
+        }
+    }
+    pub fn dir(dest: &str) -> Entry {
+        Entry {
+            dest: dest.into(),
+            mode: 0o755,
+            content: Content::Dir,
+        }
+    }
+}
+
+/// The tar header of a regular file we upload: owned by root, mtime 0.
+pub fn file_header(size: u64, mode: u32) -> tar::Header {
+    let mut h = tar::Header::new_gnu();
+    h.set_entry_type(tar::EntryType::Regular);
+    h.set_size(size);
+    h.set_mode(mode);
+    h.set_uid(0);
+    h.set_gid(0);
+    h.set_mtime(0);
+    h
+}
+
+/// Append a regular file at `dest` (a leading `/` is dropped).
+pub fn add_file<W: Write>(
+    tar: &mut tar::Builder<W>,
+    dest: &str,
+    data: &[u8],
+    mode: u32,
+) -> std::io::Result<()> {
+    let mut h = file_header(data.len() as u64, mode);
+    tar.append_data(&mut h, dest.trim_start_matches('/'), data)
+}
+
+/// Append the host file `host` at `dest`, streamed from disk.
+pub fn add_host_file<W: Write>(
+    tar: &mut tar::Builder<W>,
+    dest: &str,
+    host: &std::path::Path,
+    mode: u32,
+) -> std::io::Result<()> {
+    let f = std::fs::File::open(host)?;
+    let size = f.metadata()?.len();
+    let mut h = file_header(size, mode);
+    // A file that shrinks while it is read would make a short entry: read exactly its size.
+    let mut exact = std::io::Read::take(f, size);
+    tar.append_data(&mut h, dest.trim_start_matches('/'), &mut exact)
+}
+
+pub fn add_symlink<W: Write>(
+    tar: &mut tar::Builder<W>,
+    path: &str,
+    target: &str,
+) -> std::io::Result<()> {
+    let mut h = tar::Header::new_gnu();
+    h.set_entry_type(tar::EntryType::Symlink);
+    h.set_size(0);
+    h.set_mode(0o777);
+    h.set_mtime(0);
+    tar.append_link(&mut h, path.trim_start_matches('/'), target)
+}
+
+fn add_dir<W: Write>(tar: &mut tar::Builder<W>, dest: &str, mode: u32) -> std::io::Result<()> {
+    let mut h = tar::Header::new_gnu();
+    h.set_entry_type(tar::EntryType::Directory);
+    h.set_size(0);
+    h.set_mode(mode);
+    h.set_uid(0);
+    h.set_gid(0);
+    h.set_mtime(0);
+    tar.append_data(&mut h, dest.trim_start_matches('/'), std::io::empty())
+}
+
+/// Write `entries` as a tar to `out`.
+pub fn write_tar(entries: &[Entry], out: impl Write) -> std::io::Result<()> {
+    let mut tar = tar::Builder::new(out);
+    for e in entries {
+        match &e.content {
+            Content::Host(p) => add_host_file(&mut tar, &e.dest, p, e.mode).map_err(|err| {
+                std::io::Error::new(err.kind(), format!("{}: {err}", p.display()))
+            })?,
+            Content::Bytes(b) => add_file(&mut tar, &e.dest, b, e.mode)?,
+            Content::Dir => add_dir(&mut tar, &e.dest, e.mode)?,
+        }
+    }
+    tar.into_inner()?.flush()
+}
+
+/// The tar of `entries`, produced on a blocking thread as it is sent.
+pub fn tar_stream(entries: Vec<Entry>) -> TarStream {
+    stream_from(move |w| write_tar(&entries, w))
+}
+
+/// The total bytes of the files `entries` name (host files by their size on disk).
+pub fn total_size(entries: &[Entry]) -> std::io::Result<u64> {
+    let mut total = 0;
+    for e in entries {
+        total += match &e.content {
+            Content::Host(p) => std::fs::metadata(p)?.len(),
+            Content::Bytes(b) => b.len() as u64,
+            Content::Dir => 0,
+        };
+    }
+    Ok(total)
+}
+
+/// A `Write` that hands 256 KiB chunks to an async consumer (back-pressure through a small channel).
+pub struct ChannelWriter {
+    tx: tokio::sync::mpsc::Sender<Result<bytes::Bytes, std::io::Error>>,
+    buf: Vec<u8>,
+}
+
+impl ChannelWriter {
+    /// Report a failure to the consumer (the upload then fails with it).
+    pub fn fail(&self, e: std::io::Error) {
+        let _ = self.tx.blocking_send(Err(e));
+    }
+}
+
+impl Write for ChannelWriter {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.buf.extend_from_slice(data);
+        if self.buf.len() >= 256 << 10 {
+            self.flush()?;
+        }
+        Ok(data.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        if !self.buf.is_empty() {
+            let chunk = bytes::Bytes::from(std::mem::take(&mut self.buf));
+            self.tx
+                .blocking_send(Ok(chunk))
+                .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "upload ended"))?;
+        }
+        Ok(())
+    }
+}
+
+/// A channel for a producer on a blocking thread: the writer end and the stream to upload.
+pub fn channel() -> (ChannelWriter, TarStream) {
+    let (tx, mut rx) = tokio::sync::mpsc::channel(8);
+    let w = ChannelWriter {
+        tx,
+        buf: Vec::with_capacity(256 << 10),
+    };
+    (
+        w,
+        futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx)).boxed(),
+    )
+}
+
+/// Run `produce` on a blocking thread and stream what it writes.
+pub fn stream_from<F>(produce: F) -> TarStream
+where
+    F: FnOnce(&mut ChannelWriter) -> std::io::Result<()> + Send + 'static,
+{
+    let (mut w, stream) = channel();
+    tokio::task::spawn_blocking(move || {
+        if let Err(e) = produce(&mut w).and_then(|_| w.flush()) {
+            w.fail(e);
+        }
+    });
+    stream
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names_and_sizes(tar: &[u8]) -> Vec<(String, u64)> {
+        let mut a = tar::Archive::new(tar);
+        a.entries()
+            .unwrap()
+            .map(|e| {
+                let e = e.unwrap();
+                (e.path().unwrap().display().to_string(), e.size())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn host_files_are_streamed_with_their_size() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("big");
+        std::fs::write(&p, vec![7u8; 300_000]).unwrap();
+        let entries = vec![
+            Entry::bytes("probe", 0o755, &b"ELF"[..]),
+            Entry::dir("app"),
+            Entry::host("app/big", 0o755, p.clone()),
+        ];
+        let mut out = Vec::new();
+        write_tar(&entries, &mut out).unwrap();
+        assert_eq!(
+            names_and_sizes(&out),
+            [
+                ("probe".to_string(), 3),
+                ("app".to_string(), 0),
+                ("app/big".to_string(), 300_000)
+            ]
+        );
+        assert_eq!(total_size(&entries).unwrap(), 300_003);
+    }
+
+    #[test]
+    fn a_missing_host_file_names_its_path() {
+        let entries = vec![Entry::host("x", 0o755, "/nonexistent/x".into())];
+        let e = write_tar(&entries, Vec::new()).unwrap_err();
+        assert!(e.to_string().starts_with("/nonexistent/x:"), "{e}");
+    }
+}
