@@ -24,7 +24,8 @@
  *              that opens a job carries it, so a block written by anyone else is refused.
  *
  * Output (stdout), per job:
- *   LIBCCHECK-PROBE v1 key=K name=N errno=E exited=0|1 code=C signal=S timed_out=0|1 out_total=B err_total=B ms=T
+ *   LIBCCHECK-PROBE v1 key=K name=N errno=E exited=0|1 code=C signal=S timed_out=0|1 out_total=B err_total=B ms=T oom=0|1
+ *   (oom: the kernel killed a process of the container for want of memory while the job ran)
  *   OUT <hex of the first CAP_BYTES of stdout, wrapped>
  *   ERR <hex of the first CAP_BYTES of stderr, wrapped>
  *   END
@@ -52,10 +53,27 @@ static char key[130];
 static long job_uid = -1, job_gid = -1;
 
 static void header(const char *name, int e, int exited, int code, int sig, int timed_out,
-                   unsigned long long out_total, unsigned long long err_total, long long ms) {
+                   unsigned long long out_total, unsigned long long err_total, long long ms, int oom) {
     printf("LIBCCHECK-PROBE v1 key=%s name=%s errno=%d exited=%d code=%d signal=%d timed_out=%d "
-           "out_total=%llu err_total=%llu ms=%lld\n",
-           key, name, e, exited, code, sig, timed_out, out_total, err_total, ms);
+           "out_total=%llu err_total=%llu ms=%lld oom=%d\n",
+           key, name, e, exited, code, sig, timed_out, out_total, err_total, ms, oom);
+}
+
+/* The container's count of processes the kernel killed for want of memory (cgroup v2, then v1);
+ * -1 when neither file is readable. */
+static long oom_kills(void) {
+    const char *files[] = {"/sys/fs/cgroup/memory.events", "/sys/fs/cgroup/memory/memory.oom_control"};
+    for (int i = 0; i < 2; i++) {
+        FILE *f = fopen(files[i], "re");
+        if (!f) continue;
+        char line[128];
+        long n = -1;
+        while (fgets(line, sizeof line, f))
+            if (sscanf(line, "oom_kill %ld", &n) == 1) break;
+        fclose(f);
+        if (n >= 0) return n;
+    }
+    return -1;
 }
 
 static long long now_ms(void) {
@@ -109,7 +127,7 @@ static void read_job(const char *name, const char *path, size_t capsz) {
         }
         close(fd);
     }
-    header(name, e, e ? 0 : 1, e ? -1 : 0, 0, 0, c.total, 0, 0);
+    header(name, e, e ? 0 : 1, e ? -1 : 0, 0, 0, c.total, 0, 0, 0);
     hexdump("OUT ", c.buf, c.len);
     hexdump("ERR ", c.buf, 0);
     puts("END");
@@ -133,6 +151,7 @@ static int run_job(const char *name, char **env, int nenv, char **argv, long tim
     for (int i = 0; i < base; i++) envp[i] = environ[i];
     for (int i = 0; i < nenv; i++) envp[base + i] = env[i];
 
+    long oom_before = oom_kills();
     long long start = now_ms();
     pid_t pid = fork();
     if (pid < 0) {
@@ -220,7 +239,9 @@ static int run_job(const char *name, char **env, int nenv, char **argv, long tim
 
     int exited = WIFEXITED(status) && !exec_errno && !timed_out;
     int sig = WIFSIGNALED(status) && !timed_out ? WTERMSIG(status) : 0;
-    header(name, exec_errno, exited, exited ? WEXITSTATUS(status) : -1, sig, timed_out, co.total, ce.total, ms);
+    long oom_after = oom_kills();
+    int oom = oom_before >= 0 && oom_after > oom_before;
+    header(name, exec_errno, exited, exited ? WEXITSTATUS(status) : -1, sig, timed_out, co.total, ce.total, ms, oom);
     hexdump("OUT ", co.buf, co.len);
     hexdump("ERR ", ce.buf, ce.len);
     puts("END");

@@ -310,7 +310,7 @@ pub fn unplaced(mut o: classify::Outcome) -> classify::Outcome {
     }
     for p in &mut o.problems {
         match p {
-            Problem::NoInterpreter { .. } => {}
+            Problem::NoInterpreter { .. } | Problem::WrongArch { .. } => {}
             Problem::MissingLibrary { needed_by, .. }
             | Problem::MissingVersion { needed_by, .. }
             | Problem::MissingSymbol { needed_by, .. }
@@ -413,6 +413,7 @@ pub fn cause(p: &Problem, target_libc: crate::base::LibcKind) -> String {
         Problem::MissingVersion { version, .. } => format!("{version} needed"),
         Problem::MissingSymbol { .. } => "symbols not found".into(),
         Problem::Unsupported { what, .. } => format!("unsupported by the loader: {what}"),
+        Problem::WrongArch { machine, .. } => format!("built for {machine}"),
     }
 }
 

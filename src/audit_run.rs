@@ -32,6 +32,10 @@ pub fn audit_jobs(source: &Source, all: bool) -> Vec<Job> {
         .placements(all)
         .iter()
         .enumerate()
+        // A file of another architecture is not loaded: its verdict is a fact of its header.
+        .filter(|(_, (f, _))| {
+            crate::predict::wrong_arch(&f.lib.profile, crate::predict::BASE_MACHINE).is_none()
+        })
         .flat_map(|(i, (f, at))| crate::run::load_jobs(&f.lib.profile, at, &format!("f{i}")))
         .collect()
 }
@@ -49,6 +53,13 @@ pub fn outcomes(
         .iter()
         .enumerate()
         .map(|(i, (f, _))| {
+            if let Some(wrong) =
+                crate::predict::wrong_arch(&f.lib.profile, crate::predict::BASE_MACHINE)
+            {
+                let mut o = Outcome::new(wrong.verdict, wrong.reason);
+                o.problems = wrong.problems;
+                return (f.path.clone(), o);
+            }
             let o = crate::run::load_outcome(
                 &f.lib.profile,
                 |n| by_name.get(n).copied(),

@@ -14,6 +14,8 @@ pub enum Verdict {
     MissingLibrary,
     MissingVersion,
     MissingSymbol,
+    /// Built for another architecture than the base's (a fact of the ELF header, never run).
+    WrongArch,
     Crash,
     Timeout,
     ExitNonzero,
@@ -28,6 +30,7 @@ impl Verdict {
             Verdict::MissingLibrary => "missing_library",
             Verdict::MissingVersion => "missing_version",
             Verdict::MissingSymbol => "missing_symbol",
+            Verdict::WrongArch => "wrong_arch",
             Verdict::Crash => "crash",
             Verdict::Timeout => "timeout",
             Verdict::ExitNonzero => "exit_nonzero",
@@ -41,6 +44,9 @@ impl std::fmt::Display for Verdict {
         f.write_str(self.as_str())
     }
 }
+
+/// The reason of a job the kernel killed at the container's memory limit (the run names the limit).
+pub const OUT_OF_MEMORY: &str = "killed by SIGKILL: out of memory";
 
 /// One thing the loader could not satisfy.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -63,6 +69,11 @@ pub enum Problem {
         version: Option<String>,
         needed_by: Option<String>,
     },
+    /// The file is for another machine than the base's: `machine` (`aarch64`) on `base` (`x86-64`).
+    WrongArch {
+        machine: String,
+        base: String,
+    },
     /// The loader cannot handle something the object uses (musl: IFUNC / IRELATIVE relocations).
     /// Its verdict is `error`: there is no closer word in the vocabulary.
     Unsupported {
@@ -78,6 +89,7 @@ impl Problem {
             Problem::MissingLibrary { .. } => Verdict::MissingLibrary,
             Problem::MissingVersion { .. } => Verdict::MissingVersion,
             Problem::MissingSymbol { .. } => Verdict::MissingSymbol,
+            Problem::WrongArch { .. } => Verdict::WrongArch,
             Problem::Unsupported { .. } => Verdict::Error,
         }
     }
@@ -326,6 +338,9 @@ pub fn describe(p: &Problem) -> String {
         Problem::NoInterpreter { interpreter } => {
             format!("interpreter {interpreter} is not in the image")
         }
+        Problem::WrongArch { machine, base } => {
+            format!("built for {machine}, another architecture than the base's ({base})")
+        }
         Problem::MissingLibrary { library, needed_by } => {
             format!("{library} not found{}", by(needed_by))
         }
@@ -473,7 +488,11 @@ pub fn classify(
     if job.signal != 0 {
         let name = signal_name(job.signal);
         o.verdict = Verdict::Crash;
-        o.reason = format!("killed by {name}");
+        o.reason = if job.signal == 9 && job.oom_killed {
+            OUT_OF_MEMORY.to_string()
+        } else {
+            format!("killed by {name}")
+        };
         o.signal = Some(name);
         o.evidence = last_line(&job.stderr);
         return o;

@@ -612,10 +612,10 @@ fn emit(report: &report::run::Report, format: Format, step_summary: bool) -> any
     let color = std::env::var_os("NO_COLOR").is_none()
         && std::io::IsTerminal::is_terminal(&std::io::stdout());
     let text = match format {
-        Format::Human => report::run::human(report, color),
+        Format::Human => report::run::human(&report.printable(), color),
         Format::Json => report::run::json(report),
         Format::Junit => report::run::junit(report),
-        Format::Markdown => report::run::markdown(report),
+        Format::Markdown => report::run::markdown(&report.printable()),
         Format::Sarif => report::run::sarif(report),
     };
     write_stdout(&text)?;
@@ -627,7 +627,7 @@ fn emit(report: &report::run::Report, format: Format, step_summary: bool) -> any
             .create(true)
             .append(true)
             .open(&path)?;
-        f.write_all(report::run::markdown(report).as_bytes())?;
+        f.write_all(report::run::markdown(&report.printable()).as_bytes())?;
     }
     Ok(())
 }
@@ -733,7 +733,7 @@ fn inspect(a: InspectArgs) -> anyhow::Result<ExitCode> {
         eprintln!("libccheck: {}: {}", e.path, e.error);
     }
     let text = match a.format {
-        InspectFormat::Human => report::inspect::human(&run),
+        InspectFormat::Human => report::printable(&report::inspect::human(&run)).into_owned(),
         InspectFormat::Json => report::inspect::json(&run),
     };
     write_stdout(&text)?;
@@ -879,9 +879,9 @@ fn audit(a: AuditArgs) -> anyhow::Result<ExitCode> {
         Err(code) => return Ok(ExitCode::from(code)),
     };
     let text = match a.format {
-        AuditFormat::Human => report::audit::human(&report),
+        AuditFormat::Human => report::printable(&report::audit::human(&report)).into_owned(),
         AuditFormat::Json => report::audit::json(&report),
-        AuditFormat::Markdown => report::audit::markdown(&report),
+        AuditFormat::Markdown => report::printable(&report::audit::markdown(&report)).into_owned(),
     };
     write_stdout(&text)?;
     let code = report.exit_code;

@@ -93,6 +93,9 @@ pub fn for_prediction(bin: &BinaryProfile, base: &BaseProfile, pred: &Prediction
                     "the image has no {interpreter}: use a base with that loader or link statically"
                 ));
             }
+            Problem::WrongArch { base, .. } => {
+                add(format!("build it for {base}, the base's architecture"));
+            }
             Problem::MissingVersion {
                 version, library, ..
             } => {

@@ -773,6 +773,32 @@ fn loader_paths(machine: &str) -> (&'static str, &'static str) {
 }
 
 /// Predict what loading `subject` on `base` does.
+/// The machine of the bases libccheck reads today (amd64 images).
+pub const BASE_MACHINE: &str = "x86-64";
+
+/// The verdict for a file the base's CPU does not run: another architecture. (32-bit x86 runs
+/// on x86-64.) `None` when it runs there.
+pub fn wrong_arch(p: &BinaryProfile, base_machine: &str) -> Option<Prediction> {
+    if p.machine == base_machine || (base_machine == "x86-64" && p.machine == "i386") {
+        return None;
+    }
+    let problem = Problem::WrongArch {
+        machine: p.machine.clone(),
+        base: base_machine.to_string(),
+    };
+    Some(Prediction {
+        verdict: Verdict::WrongArch,
+        reason: crate::classify::describe(&problem),
+        problems: vec![problem],
+        hints: vec![format!(
+            "build it for {base_machine}, the base's architecture"
+        )],
+        loader: None,
+        loaded: vec![],
+        musl_compat: None,
+    })
+}
+
 pub fn predict(subject: &Subject<'_>, base: &BaseProfile) -> Prediction {
     predict_with(subject, base, None)
 }
@@ -792,6 +818,9 @@ pub fn predict_with<'a>(
     };
     let subject_index = subject.exports;
     let p = subject.profile;
+    if let Some(wrong) = wrong_arch(p, BASE_MACHINE) {
+        return wrong;
+    }
     let mut pred = match (&p.interpreter, p.kind) {
         (Some(interp), _) => match w.lib(interp) {
             Some((path, loader)) => {

@@ -97,6 +97,8 @@ pub struct JobResult {
     pub exit_code: i32,
     pub signal: i32,
     pub timed_out: bool,
+    /// The kernel killed a process of the container for want of memory while the job ran.
+    pub oom_killed: bool,
     #[serde(skip)]
     pub stdout: Vec<u8>,
     #[serde(skip)]
@@ -201,6 +203,7 @@ fn parse_blocks(bytes: &[u8], key: &str) -> Result<Vec<JobResult>, String> {
                     "out_total" => r.stdout_total = num()? as u64,
                     "err_total" => r.stderr_total = num()? as u64,
                     "ms" => r.ms = num()? as u64,
+                    "oom" => r.oom_killed = num()? == 1,
                     _ => {}
                 }
             }

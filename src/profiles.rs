@@ -57,18 +57,31 @@ pub fn load_cached(image_id: &str) -> Option<BaseProfile> {
 /// The file is mapped, not read: each library's encoded profile and its export lines stay slices
 /// of the mapping (see [`shared_bytes`](crate::shared_bytes)). Cache files are only ever replaced
 /// by a rename, never rewritten in place, so the mapped file does not change under us.
+/// The file ends in a CRC-32 of everything before it: a damaged byte anywhere (inside a library's
+/// encoded profile too, which is decoded only later) means a rebuild, never another answer.
 pub fn read_cache_file(path: &std::path::Path) -> std::io::Result<BaseProfile> {
     let file = std::fs::File::open(path)?;
     // SAFETY: read-only private map of a file replaced only by rename (see above).
     let map = unsafe { memmap2::Mmap::map(&file)? };
     let bytes = bytes::Bytes::from_owner(map);
-    crate::shared_bytes::decoding_from(&bytes, || postcard::from_bytes(&bytes))
+    let body =
+        checked_body(&bytes).ok_or_else(|| std::io::Error::other("corrupt: checksum mismatch"))?;
+    crate::shared_bytes::decoding_from(&body, || postcard::from_bytes(&body))
         .map_err(|e| std::io::Error::other(format!("corrupt: {e}")))
+}
+
+/// The cache file's content without its checksum, if the checksum matches.
+fn checked_body(file: &bytes::Bytes) -> Option<bytes::Bytes> {
+    let at = file.len().checked_sub(4)?;
+    let sum = u32::from_le_bytes(file[at..].try_into().ok()?);
+    (crc32fast::hash(&file[..at]) == sum).then(|| file.slice(..at))
 }
 
 /// Write one profile cache file, atomically (a temporary file renamed over it).
 pub fn write_cache_file(path: &std::path::Path, p: &BaseProfile) -> std::io::Result<()> {
-    let bytes = postcard::to_stdvec(p).map_err(std::io::Error::other)?;
+    let mut bytes = postcard::to_stdvec(p).map_err(std::io::Error::other)?;
+    let sum = crc32fast::hash(&bytes);
+    bytes.extend_from_slice(&sum.to_le_bytes());
     let dir = path.parent().unwrap_or(std::path::Path::new("."));
     std::fs::create_dir_all(dir)?;
     let tmp = tempfile::NamedTempFile::new_in(dir)?;
@@ -301,13 +314,14 @@ pub fn source_from_dir(root: &std::path::Path) -> crate::audit::Source {
         path: String,
         found: &'s Mutex<Found>,
     ) {
-        let fail = |at: &std::path::Path, e: std::io::Error| {
-            let item = Item::Unreadable(at.display().to_string(), io_why(&e));
+        // Errors name the path inside the root, as every other line of the audit does.
+        let fail = |at: &str, e: std::io::Error| {
+            let item = Item::Unreadable(at.to_string(), io_why(&e));
             found.lock().unwrap().items.push(item);
         };
         let rd = match std::fs::read_dir(&host) {
             Ok(rd) => rd,
-            Err(e) => return fail(&host, e),
+            Err(e) => return fail(&path, e),
         };
         let mut files = Vec::new();
         let mut links = Vec::new();
@@ -315,7 +329,7 @@ pub fn source_from_dir(root: &std::path::Path) -> crate::audit::Source {
             let e = match e {
                 Ok(e) => e,
                 Err(err) => {
-                    fail(&host, err);
+                    fail(&path, err);
                     continue;
                 }
             };
@@ -332,7 +346,7 @@ pub fn source_from_dir(root: &std::path::Path) -> crate::audit::Source {
                 }
                 Ok(t) if t.is_file() => files.push((child, e.path())),
                 Ok(_) => {}
-                Err(err) => fail(&e.path(), err),
+                Err(err) => fail(&child, err),
             }
         }
         found.lock().unwrap().links.extend(links);
@@ -371,7 +385,7 @@ fn read_item(path: &str, host: &std::path::Path) -> crate::audit::Item {
     thread_local! {
         static BUF: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
     }
-    let unreadable = |e: std::io::Error| Item::Unreadable(host.display().to_string(), io_why(&e));
+    let unreadable = |e: std::io::Error| Item::Unreadable(path.to_string(), io_why(&e));
     let mut f = match std::fs::File::open(host) {
         Ok(f) => f,
         Err(e) => return unreadable(e),
@@ -526,6 +540,33 @@ mod tests {
 
     /// A profile written to the cache reads back equal through the mapping, its libraries' export
     /// tables shared with the mapping (not copied) and still usable and extendable.
+    #[test]
+    fn any_damaged_byte_of_a_cache_file_is_refused() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("usr/lib/x86_64-linux-gnu");
+        std::fs::create_dir_all(&dir).unwrap();
+        let real = std::fs::canonicalize("/usr/lib/x86_64-linux-gnu/libz.so.1").unwrap();
+        std::fs::copy(real, dir.join("libz.so.1")).unwrap();
+        let profile = profile_from_dir(root.path(), "sha256:test");
+        let cache = tempfile::tempdir().unwrap();
+        let path = cache.path().join("p.bin");
+        write_cache_file(&path, &profile).unwrap();
+        let good = std::fs::read(&path).unwrap();
+        // Every byte, the library's encoded profile and export lines included.
+        for at in (0..good.len()).step_by(3) {
+            let mut bad = good.clone();
+            bad[at] ^= 0x10;
+            std::fs::write(&path, &bad).unwrap();
+            assert!(
+                read_cache_file(&path).is_err(),
+                "byte {at} of {} flipped: accepted",
+                good.len()
+            );
+        }
+        std::fs::write(&path, &good).unwrap();
+        assert_eq!(read_cache_file(&path).unwrap(), profile);
+    }
+
     #[test]
     fn cached_profiles_read_back_from_the_mapping() {
         let root = tempfile::tempdir().unwrap();

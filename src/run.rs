@@ -178,6 +178,13 @@ fn arch_names(machine: &str) -> Option<ArchNames> {
     })
 }
 
+/// `amd64` → `x86-64`: the ELF machine name of a Docker architecture.
+fn machine_of_docker_arch(arch: &str) -> Option<&'static str> {
+    ["x86-64", "aarch64", "i386"]
+        .into_iter()
+        .find(|m| arch_names(m).is_some_and(|n| n.docker == arch))
+}
+
 const GLIBC_TRACE: [&str; 3] = ["LD_TRACE_LOADED_OBJECTS=1", "LD_BIND_NOW=1", "LD_WARN=yes"];
 
 /// The load-probe jobs for one file at `target` (a container path): `name` runs its own
@@ -269,7 +276,8 @@ pub fn jobs_for(
         Job::read("os-release", "/etc/os-release"),
         Job::read("os-release-usr", "/usr/lib/os-release"),
     ];
-    let names = arch_names(&profile.machine);
+    // The image's libc, read with the image's names (a 32-bit program runs on an amd64 image).
+    let names = arch_names(predict::BASE_MACHINE);
     if let Some(a) = &names {
         jobs.push(Job::new(
             "libc-glibc",
@@ -285,7 +293,7 @@ pub fn jobs_for(
     }
     jobs.extend(load_jobs(profile, &target, "load"));
     // A glibc program whose interpreter a musl base lacks: what would musl's loader do with it?
-    if let (Some(interp), Some(a)) = (&profile.interpreter, &names)
+    if let (Some(interp), Some(a)) = (&profile.interpreter, &arch_names(&profile.machine))
         && elf::is_glibc_loader(interp)
     {
         jobs.push(Job::new(
@@ -662,6 +670,7 @@ pub fn agreement(
             .filter(|p| p.verdict() == actual)
             .map(|p| match p {
                 classify::Problem::NoInterpreter { .. } => String::new(),
+                classify::Problem::WrongArch { machine, .. } => machine.clone(),
                 classify::Problem::MissingLibrary { library, .. } => library.clone(),
                 classify::Problem::MissingVersion { version, .. } => version.clone(),
                 classify::Problem::MissingSymbol { symbol, .. } => symbol.clone(),
@@ -743,18 +752,15 @@ pub async fn run_matrix<E: Engine>(
             let required = cfg.required.contains(&base.name);
             let r = match images.get(&base.image) {
                 Some(Ok(info)) => {
-                    if let Some(arch) = plan
-                        .docker_arch
-                        .filter(|a| !info.arch.is_empty() && *a != info.arch)
+                    if let Some(wrong) = machine_of_docker_arch(&info.arch)
+                        .and_then(|m| predict::wrong_arch(profile, m))
                     {
-                        BaseResult::error(
-                            base,
-                            required,
-                            format!(
-                                "image is {}/{}, the binary is {}/{arch}",
-                                info.os, info.arch, info.os
-                            ),
-                        )
+                        // A fact of the ELF header: nothing to read of the image, nothing to run.
+                        let mut r = BaseResult::error(base, required, wrong.reason.clone());
+                        r.verdict = wrong.verdict;
+                        r.image_id = Some(info.id.clone());
+                        r.prediction = Some(wrong);
+                        r
                     } else if info.arch != "amd64" && !info.arch.is_empty() {
                         BaseResult::error(
                             base,
@@ -862,6 +868,25 @@ pub fn stalled_message(limit: Duration) -> String {
     )
 }
 
+/// A job killed at the memory limit: say which limit, and how to raise it.
+fn name_the_memory_limit(r: &mut BaseResult, memory_bytes: i64) {
+    let why = format!(
+        "{} (the sandbox's limit of {} MiB; --memory raises it)",
+        classify::OUT_OF_MEMORY,
+        memory_bytes >> 20
+    );
+    for reason in r
+        .exec
+        .iter_mut()
+        .map(|o| &mut o.reason)
+        .chain(std::iter::once(&mut r.reason))
+    {
+        if reason == classify::OUT_OF_MEMORY {
+            *reason = why.clone();
+        }
+    }
+}
+
 async fn run_base<E: Engine>(
     engine: &E,
     plan: &Plan,
@@ -945,6 +970,7 @@ async fn run_base<E: Engine>(
                 r.exec = exec;
                 r.verdict = verdict;
                 r.reason = reason;
+                name_the_memory_limit(&mut r, cfg.sandbox.memory_bytes);
             }
             Err(why) if code == 0 => r.reason = format!("the probe's report was refused: {why}"),
             Ok(_) | Err(_) => {

@@ -53,9 +53,11 @@ impl AuditReport {
         targets: Vec<TargetResult>,
         allow_mismatch: bool,
     ) -> AuditReport {
-        let exit_code = if targets
-            .iter()
-            .any(|t| t.error.is_some() || (!allow_mismatch && t.mismatches > 0))
+        // Files that could not be read were not audited: like `inspect`, that is an error.
+        let exit_code = if !source.unreadable.is_empty()
+            || targets
+                .iter()
+                .any(|t| t.error.is_some() || (!allow_mismatch && t.mismatches > 0))
         {
             2
         } else if targets.iter().any(|t| t.broken > 0) {

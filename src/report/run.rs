@@ -171,6 +171,16 @@ fn predicted_cell(b: &BaseResult) -> String {
         .unwrap_or_else(|| "-".into())
 }
 
+impl Report {
+    /// This report with every string [`printable`](super::printable), for the text formats
+    /// (the human table paints its verdicts with escape sequences of its own afterwards).
+    pub fn printable(&self) -> Report {
+        let mut v = serde_json::to_value(self).expect("report serialises");
+        super::printable_json(&mut v);
+        serde_json::from_value(v).unwrap_or_else(|_| self.clone())
+    }
+}
+
 pub fn human(r: &Report, color: bool) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{}: {}", r.binary.path, r.binary.headline);
