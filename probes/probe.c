@@ -17,9 +17,9 @@
  *   -jN        run the jobs in N worker processes (each reports into its own anonymous memory
  *              file, copied to stdout at the end), for audits of many files; nothing depends on the
  *              image's /tmp;
- *   -uUID:GID  run every job as UID:GID (the probe itself runs as root with only CAP_SETUID and
- *              CAP_SETGID, so the program under test cannot reach the probe's report channel:
- *              another uid, and the probe is not dumpable);
+ *   -uUID:GID  run every job as UID:GID (the probe itself runs as root with only CAP_SETUID,
+ *              CAP_SETGID and CAP_KILL, so the program under test cannot reach the probe's report
+ *              channel: another uid, and the probe is not dumpable);
  *   -kFILE     read the report key from FILE and delete it before any job runs; every report line
  *              that opens a job carries it, so a block written by anyone else is refused.
  *

@@ -38,8 +38,9 @@ pub fn new_key() -> std::io::Result<String> {
 }
 
 /// How a probe container is started so that the program under test cannot reach the probe's
-/// report: the probe runs as root with only CAP_SETUID/CAP_SETGID and starts every job as
-/// `program_user` (which then has no capability at all). When the program runs as root itself
+/// report: the probe runs as root with only CAP_SETUID/CAP_SETGID (to start every job as
+/// `program_user`, which then has no capability at all) and CAP_KILL (to stop a job that runs
+/// too long: its uid is not the probe's). When the program runs as root itself
 /// (`--as-root`), the probe has no capability either and relies on the key and on not being dumpable.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Launch {
@@ -61,7 +62,7 @@ pub fn launch(program_user: &str, key_path: &str) -> Launch {
         cap_add: if root {
             vec![]
         } else {
-            vec!["SETUID".into(), "SETGID".into()]
+            vec!["SETUID".into(), "SETGID".into(), "KILL".into()]
         },
         options,
     }
@@ -357,7 +358,7 @@ mod tests {
     fn the_probe_drops_the_program_to_its_user() {
         let l = launch("65532:65532", "/libccheck/key");
         assert_eq!(l.user, "0:0");
-        assert_eq!(l.cap_add, ["SETUID", "SETGID"]);
+        assert_eq!(l.cap_add, ["SETUID", "SETGID", "KILL"]);
         assert_eq!(l.options, ["-k/libccheck/key", "-u65532:65532"]);
         let l = launch("0:0", "/libccheck/key");
         assert!(l.cap_add.is_empty());

@@ -1292,7 +1292,7 @@ mod engine_tests {
         run_base(&fake, &plan, &profile, &cfg, &base, "run").await;
         let spec = fake.spec.lock().unwrap().clone().unwrap();
         assert_eq!(spec.user, "0:0");
-        assert_eq!(spec.cap_add, ["SETUID", "SETGID"]);
+        assert_eq!(spec.cap_add, ["SETUID", "SETGID", "KILL"]);
         assert!(spec.sandbox.drop_capabilities);
         // TIMEOUT CAP, then the options before the first job.
         assert_eq!(spec.cmd[2..4], ["-k/libccheck/key", "-u65532:65532"]);
