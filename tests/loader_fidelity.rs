@@ -105,7 +105,110 @@ fn ifunc_definitions_are_invisible_to_musl() {
         ..Default::default()
     };
     let real = classify::classify(&job, ProbeKind::Load, Some(MUSL_LD), "/nonexistent");
-    let agree = libccheck::run::agreement(&pr, real.verdict, &real.problems);
-    assert_eq!(agree, Some(true), "musl said: {real:?}");
+    let c = libccheck::run::compare(&pr, real.verdict, &real.problems, false);
+    assert_eq!(c.agree, Some(true), "musl said: {real:?}");
 }
 
+/// The audit of xsmod.so (shaped like Perl's Storable.so) on the host-musl root, verified by the
+/// musl loader's real report as the probe would capture all of it or its first `cap` bytes.
+fn audit_xsmod(report: impl Fn(&[u8]) -> (Vec<u8>, u64)) -> libccheck::audit::FileResult {
+    let src = tempfile::tempdir().unwrap();
+    let at = src.path().join("usr/lib/perl5/auto/Xsmod");
+    std::fs::create_dir_all(&at).unwrap();
+    std::fs::copy(fixture("xsmod.so"), at.join("xsmod.so")).unwrap();
+    let source = libccheck::profiles::source_from_dir(src.path());
+    let base = musl_base();
+    let predictions = libccheck::audit::predict_all(&source, true, &base);
+    let (stdout, stderr) = musl_list(&fixture("xsmod.so"));
+    let (kept, total) = report(&stderr);
+    let job = JobResult {
+        name: "f0-musl".into(),
+        exited: true,
+        exit_code: 127,
+        stdout_total: stdout.len() as u64,
+        stdout,
+        stderr: kept,
+        stderr_total: total,
+        ..Default::default()
+    };
+    let outcomes = libccheck::audit_run::outcomes(&source, true, &[job]);
+    let (files, _) = libccheck::audit::assemble(&source, &base, predictions, Some(&outcomes));
+    files.into_iter().next().unwrap()
+}
+
+/// The first lines of `stderr`, up to and including the one naming `symbol`, as a capped capture.
+fn cut_after(stderr: &[u8], symbol: &str) -> (Vec<u8>, u64) {
+    let text = String::from_utf8_lossy(stderr);
+    let at = text
+        .find(&format!(": {symbol}: "))
+        .expect("symbol in musl's report");
+    let end = at + text[at..].find('\n').unwrap() + 1;
+    (stderr[..end].to_vec(), stderr.len() as u64)
+}
+
+fn symbols(problems: &[Problem]) -> Vec<&str> {
+    problems
+        .iter()
+        .map(|p| match p {
+            Problem::MissingSymbol { symbol, .. } => symbol.as_str(),
+            _ => "(not a symbol)",
+        })
+        .collect()
+}
+
+/// musl reports every failing relocation, a hundred Perl ones first among them; the prediction
+/// leaves the same host symbols out on both sides, so a whole report agrees, and one the capture
+/// cut after `__memcpy_chk` (Storable.so's under the audit's 8 KiB) agrees with what it shows.
+#[test]
+fn perl_module_on_musl_agrees_whole_or_cut() {
+    let whole = audit_xsmod(|e| (e.to_vec(), e.len() as u64));
+    assert_eq!(
+        (whole.verified, whole.agree),
+        (Some(Verdict::MissingSymbol), Some(true)),
+        "{whole:?}"
+    );
+    assert_eq!(symbols(&whole.problems), ["__memcpy_chk", "__sprintf_chk"]);
+    assert!(
+        whole.note.as_deref().unwrap_or("").contains("(Perl)"),
+        "{whole:?}"
+    );
+    assert!(whole.differs.is_none());
+
+    let cut = audit_xsmod(|e| cut_after(e, "__memcpy_chk"));
+    assert_eq!(
+        (cut.verified, cut.agree),
+        (Some(Verdict::MissingSymbol), Some(true)),
+        "{cut:?}"
+    );
+
+    // Cut before any glibc-only symbol: the run has not shown whether the module loads.
+    let blind = audit_xsmod(|e| cut_after(e, "Perl_sv_2iv_flags"));
+    assert_eq!((blind.verified, blind.agree), (None, None), "{blind:?}");
+    assert_eq!(
+        blind.verdict,
+        Verdict::MissingSymbol,
+        "the prediction stands"
+    );
+}
+
+/// A whole report that names other symbols than predicted disagrees, and says which.
+#[test]
+fn perl_module_disagreement_names_the_details() {
+    let swapped = |e: &[u8]| {
+        let t = String::from_utf8_lossy(e).replace(": __sprintf_chk: ", ": __vsnprintf_chk: ");
+        (t.clone().into_bytes(), t.len() as u64)
+    };
+    let f = audit_xsmod(swapped);
+    assert_eq!(f.agree, Some(false), "{f:?}");
+    let json = serde_json::to_value(&f).unwrap();
+    assert_eq!(
+        json["differs"],
+        serde_json::json!({"predicted_only": ["__sprintf_chk"], "run_only": ["__vsnprintf_chk"]})
+    );
+    let whole = audit_xsmod(|e| (e.to_vec(), e.len() as u64));
+    let json = serde_json::to_value(&whole).unwrap();
+    assert!(
+        json.get("differs").is_none(),
+        "absent when they agree: {json}"
+    );
+}
