@@ -365,10 +365,46 @@ pub struct FileResult {
     pub problems: Vec<Problem>,
     pub hints: Vec<String>,
     pub predicted: Verdict,
-    /// The loader's verdict in the verifying container (`None` with --no-run).
+    /// The loader's verdict in the verifying container (`None` with --no-run, or when its report
+    /// was cut off before anything but symbols the host provides).
     pub verified: Option<Verdict>,
     pub agree: Option<bool>,
     pub note: Option<String>,
+    /// When prediction and run disagree: the details only one side named.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub differs: Option<crate::run::Differs>,
+}
+
+/// The run's side of one file, host-provided symbols dropped as on the prediction's side.
+struct Checked {
+    verdict: Option<Verdict>,
+    problems: Vec<Problem>,
+    agree: Option<bool>,
+    differs: Option<crate::run::Differs>,
+}
+
+/// Check the run of one file against its prediction (`pred`: host symbols already dropped).
+fn check_run(kind: Kind, pred: &Prediction, o: &classify::Outcome) -> Checked {
+    let (rp, _) = without_host_symbols(kind, o.problems.clone());
+    let v = if o.verdict == Verdict::MissingSymbol
+        || o.verdict == Verdict::Ok
+        || !o.problems.is_empty()
+    {
+        rp.iter().map(Problem::verdict).min().unwrap_or(Verdict::Ok)
+    } else {
+        o.verdict
+    };
+    let cut = o.stdout_truncated || o.stderr_truncated;
+    let c = crate::run::compare(pred, v, &rp, cut);
+    // A report cut off while it still named host symbols only has not shown whether anything else
+    // is missing: no verdict from it.
+    let blind = cut && rp.is_empty() && !o.problems.is_empty() && c.agree.is_none();
+    Checked {
+        verdict: (!blind).then_some(v),
+        problems: rp,
+        agree: c.agree,
+        differs: c.differs,
+    }
 }
 
 /// Problems grouped by cause, for the report.
@@ -463,25 +499,14 @@ pub fn assemble(
             .min()
             .unwrap_or(Verdict::Ok);
         let run = verified.and_then(|v| v.get(&path));
-        let (rverdict, rproblems) = match run {
-            Some(o) => {
-                let (rp, _) = without_host_symbols(f.lib.profile.kind, o.problems.clone());
-                let v = if o.verdict == Verdict::MissingSymbol
-                    || o.verdict == Verdict::Ok
-                    || !o.problems.is_empty()
-                {
-                    rp.iter().map(Problem::verdict).min().unwrap_or(Verdict::Ok)
-                } else {
-                    o.verdict
-                };
-                (Some(v), rp)
-            }
-            None => (None, vec![]),
-        };
         let mut cmp = pred.clone();
         cmp.verdict = pverdict;
         cmp.problems = pproblems.clone();
-        let agree = rverdict.and_then(|v| crate::run::agreement(&cmp, v, &rproblems));
+        let checked = run.map(|o| check_run(f.lib.profile.kind, &cmp, o));
+        let (rverdict, rproblems, agree, differs) = match checked {
+            Some(c) => (c.verdict, c.problems, c.agree, c.differs),
+            None => (None, vec![], None, None),
+        };
         let (verdict, problems) = match rverdict {
             Some(v) => (
                 v,
@@ -521,6 +546,7 @@ pub fn assemble(
             verified: rverdict,
             agree,
             note,
+            differs,
         });
     }
     let mut groups: Vec<Group> = Vec::new();

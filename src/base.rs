@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::elf::{self, BinaryProfile, ExportTable, Kind};
 
 /// Bumped whenever the profile's meaning or layout changes; older cache entries are rebuilt.
-pub const FORMAT: u32 = 9;
+pub const FORMAT: u32 = 10;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

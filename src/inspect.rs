@@ -195,7 +195,7 @@ fn inspect_candidate(c: &Candidate) -> Outcome {
         Err(e) => return fail(io_reason(&e)),
     };
     if explicit {
-        return match elf::parse_with_exports(&map) {
+        return match elf::parse_for_loader(&map) {
             Ok((profile, exports)) => {
                 let mut r = report_for(path, profile);
                 let p = &r.profile;

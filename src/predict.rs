@@ -327,13 +327,14 @@ struct Sim<'a> {
     problems: Vec<Problem>,
 }
 
-/// Would musl bind `name` in one of these objects? It sees only default-version definitions (it
-/// skips hidden `name@VER` ones) and binds the LFS64 names to the plain ones.
+/// Would musl bind `name` in one of these objects? Its lookup skips hidden `name@VER` definitions
+/// and the types it does not know (IFUNC), ignores version names otherwise
+/// ([`ExportTable::musl_has`]), and binds the LFS64 names to the plain ones.
 fn musl_in(indexes: &[&ExportTable], name: &str) -> bool {
-    indexes.iter().any(|i| i.has_default(name))
+    indexes.iter().any(|i| i.musl_has(name))
         || name
             .strip_suffix("64")
-            .is_some_and(|b| MUSL_LFS64.contains(&b) && indexes.iter().any(|i| i.has_default(b)))
+            .is_some_and(|b| MUSL_LFS64.contains(&b) && indexes.iter().any(|i| i.musl_has(b)))
 }
 
 /// The non-weak undefined symbols of one object that no object of a scope defines, in the order a
@@ -1422,6 +1423,63 @@ mod tests {
                 symbol: "backtrace".into(),
                 version: None,
                 needed_by: Some("bin".into())
+            }]
+        );
+    }
+
+    /// A library defining `ifunc_add` only as an IFUNC (libatomic's __atomic_load_16): glibc
+    /// binds it, musl's lookup skips that type, for the program and for the library's own use.
+    #[test]
+    fn ifunc_definitions_bind_under_glibc_only() {
+        let ifunc_lib = |needed: &[&str]| {
+            let mut l = lib("libifunc.so.1", needed, &[], &[]);
+            l.exports.push_for("ifunc_add", None, true, false);
+            l.exports.push("ifunc_twice", None, true);
+            l.profile.hidden_self_refs = vec!["ifunc_add".into()];
+            l
+        };
+        let musl = musl_base(None, vec![("/lib/libifunc.so.1", ifunc_lib(&["libc.so"]))]);
+        let pr = run(
+            &musl_program(&["libifunc.so.1", "libc.so"], &["ifunc_add", "ifunc_twice"]),
+            &musl,
+            &BTreeMap::new(),
+        );
+        let missing = |by: &str| Problem::MissingSymbol {
+            symbol: "ifunc_add".into(),
+            version: None,
+            needed_by: Some(by.into()),
+        };
+        assert_eq!(pr.verdict, Verdict::MissingSymbol, "{pr:?}");
+        assert_eq!(pr.problems, vec![missing("bin"), missing("libifunc.so.1")]);
+        let glibc = glibc_base(vec![(
+            "/usr/lib/x86_64-linux-gnu/libifunc.so.1",
+            ifunc_lib(&["libc.so.6"]),
+        )]);
+        let mut p = program(&["libifunc.so.1", "libc.so.6"]);
+        p.unversioned_undefined.push(UndefinedSymbol {
+            name: "ifunc_add".into(),
+            weak: false,
+        });
+        let pr = run(&p, &glibc, &BTreeMap::new());
+        assert_eq!(pr.verdict, Verdict::Ok, "{pr:?}");
+    }
+
+    /// musl refuses IRELATIVE relocations in whichever object has them, a library included.
+    #[test]
+    fn musl_refuses_irelative_in_a_library() {
+        let mut multi = lib("libmv.so.1", &["libc.so"], &[], &["mv"]);
+        multi.profile.irelative = true;
+        let base = musl_base(None, vec![("/lib/libmv.so.1", multi)]);
+        let pr = run(
+            &musl_program(&["libmv.so.1", "libc.so"], &["mv"]),
+            &base,
+            &BTreeMap::new(),
+        );
+        assert_eq!(
+            pr.problems,
+            vec![Problem::Unsupported {
+                what: "relocation type 37".into(),
+                needed_by: Some("libmv.so.1".into()),
             }]
         );
     }

@@ -111,6 +111,9 @@ pub struct BaseResult {
     pub prediction: Option<Prediction>,
     /// Did the run prove the prediction? `None` when there was no run or it could not decide.
     pub agree: Option<bool>,
+    /// When they disagree: the details only one side named.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub differs: Option<Differs>,
     /// For a glibc program on a musl base: musl's loader run on it explicitly (what gcompat would do).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub musl_compat_run: Option<Outcome>,
@@ -132,6 +135,7 @@ impl BaseResult {
             exec: None,
             prediction: None,
             agree: None,
+            differs: None,
             musl_compat_run: None,
             ms: 0,
         }
@@ -644,44 +648,115 @@ pub async fn ensure_images<E: Engine>(
     join_all(futs).await.into_iter().collect()
 }
 
-/// Did the run prove the prediction? Compares the verdict and the names involved (libraries,
-/// versions, symbols); `None` when the run could not decide (error, timeout).
-pub fn agreement(
+/// The details (library, version, symbol, refused feature) only one side named, when prediction
+/// and run disagree.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Differs {
+    pub predicted_only: Vec<String>,
+    pub run_only: Vec<String>,
+}
+
+impl Differs {
+    /// `predicted only: a, b; the run only: c`
+    pub fn describe(&self) -> String {
+        let side =
+            |what: &str, v: &[String]| (!v.is_empty()).then(|| format!("{what}: {}", v.join(", ")));
+        [
+            side("predicted only", &self.predicted_only),
+            side("the run only", &self.run_only),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join("; ")
+    }
+}
+
+/// Does the run prove the prediction (`None`: it cannot tell), and which details differ when not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Comparison {
+    pub agree: Option<bool>,
+    pub differs: Option<Differs>,
+}
+
+/// The key a loader's report names a problem by, for the problems of one verdict, sorted.
+fn problem_keys(ps: &[classify::Problem], verdict: Verdict) -> Vec<String> {
+    let mut k: Vec<String> = ps
+        .iter()
+        .filter(|p| p.verdict() == verdict)
+        .map(|p| match p {
+            classify::Problem::NoInterpreter { .. } => String::new(),
+            classify::Problem::WrongArch { machine, .. } => machine.clone(),
+            classify::Problem::MissingLibrary { library, .. } => library.clone(),
+            classify::Problem::MissingVersion { version, .. } => version.clone(),
+            classify::Problem::MissingSymbol { symbol, .. } => symbol.clone(),
+            classify::Problem::Unsupported { what, .. } => what.clone(),
+        })
+        .collect();
+    k.sort();
+    k.dedup();
+    k
+}
+
+fn without_empty(mut keys: Vec<String>) -> Vec<String> {
+    keys.retain(|k| !k.is_empty());
+    keys
+}
+
+/// Compare a prediction with the run's verdict and problems. `cut`: the loader's report was cut at
+/// the capture limit, so it lists its first errors only (musl prints one line per failing
+/// relocation: a Perl module's hundred host symbols fill kilobytes). Then a predicted problem the
+/// run does not show may be in the part cut off; one the run shows must still be predicted.
+pub fn compare(
     pred: &Prediction,
     actual: Verdict,
     actual_problems: &[classify::Problem],
-) -> Option<bool> {
+    cut: bool,
+) -> Comparison {
     let unsupported = |ps: &[classify::Problem]| {
         ps.iter()
             .any(|p| matches!(p, classify::Problem::Unsupported { .. }))
     };
+    let only = |agree| Comparison {
+        agree,
+        differs: None,
+    };
     if actual == Verdict::Error && unsupported(actual_problems) {
-        return Some(pred.verdict == Verdict::Error && unsupported(&pred.problems));
+        return only(Some(
+            pred.verdict == Verdict::Error && unsupported(&pred.problems),
+        ));
     }
     if matches!(actual, Verdict::Error | Verdict::Timeout) {
-        return None;
+        return only(None);
     }
-    if pred.verdict != actual {
-        return Some(false);
-    }
-    let keys = |ps: &[classify::Problem]| {
-        let mut k: Vec<String> = ps
-            .iter()
-            .filter(|p| p.verdict() == actual)
-            .map(|p| match p {
-                classify::Problem::NoInterpreter { .. } => String::new(),
-                classify::Problem::WrongArch { machine, .. } => machine.clone(),
-                classify::Problem::MissingLibrary { library, .. } => library.clone(),
-                classify::Problem::MissingVersion { version, .. } => version.clone(),
-                classify::Problem::MissingSymbol { symbol, .. } => symbol.clone(),
-                classify::Problem::Unsupported { what, .. } => what.clone(),
-            })
-            .collect();
-        k.sort();
-        k.dedup();
-        k
+    let (p, r) = (
+        problem_keys(&pred.problems, pred.verdict),
+        problem_keys(actual_problems, actual),
+    );
+    let one_side = |a: &[String], b: &[String]| -> Vec<String> {
+        a.iter().filter(|k| !b.contains(k)).cloned().collect()
     };
-    Some(keys(&pred.problems) == keys(actual_problems))
+    let differs = Differs {
+        predicted_only: one_side(&p, &r),
+        run_only: one_side(&r, &p),
+    };
+    let agree = match (cut, pred.verdict == actual) {
+        (false, same) => Some(same && differs == Differs::default()),
+        (true, _) if !differs.run_only.is_empty() => Some(false),
+        (true, true) => Some(true),
+        // The run's verdict comes from what it showed; the rest of its report may hold the
+        // predicted problems.
+        (true, false) => None,
+    };
+    // A missing interpreter has no name to list (the verdicts say it).
+    let differs = Differs {
+        predicted_only: without_empty(differs.predicted_only),
+        run_only: without_empty(differs.run_only),
+    };
+    Comparison {
+        agree,
+        differs: (agree != Some(true) && differs != Differs::default()).then_some(differs),
+    }
 }
 
 /// Predict from the built-in catalog only (`--offline`): no Docker at all.
@@ -802,18 +877,23 @@ pub async fn run_matrix<E: Engine>(
                             );
                             match predicted {
                                 Ok((p, _, _)) => {
-                                    let (actual, problems) = match &r.load {
-                                        Some(l) => (l.verdict, l.problems.clone()),
+                                    let (actual, problems, cut) = match &r.load {
+                                        Some(l) => (
+                                            l.verdict,
+                                            l.problems.clone(),
+                                            l.stdout_truncated || l.stderr_truncated,
+                                        ),
                                         // Nothing to load (static), and the program started: loading was fine.
-                                        None if r.exec.is_some() => (Verdict::Ok, vec![]),
+                                        None if r.exec.is_some() => (Verdict::Ok, vec![], false),
                                         None if r.verdict == Verdict::Error
                                             || r.verdict == Verdict::Timeout =>
                                         {
-                                            (r.verdict, vec![])
+                                            (r.verdict, vec![], false)
                                         }
-                                        None => (Verdict::Ok, vec![]),
+                                        None => (Verdict::Ok, vec![], false),
                                     };
-                                    r.agree = agreement(&p, actual, &problems);
+                                    let c = compare(&p, actual, &problems, cut);
+                                    (r.agree, r.differs) = (c.agree, c.differs);
                                     if let (Some(c), Some(o)) = (&p.musl_compat, &r.musl_compat_run)
                                         && r.agree == Some(true)
                                         && o.verdict != Verdict::Error
@@ -1092,6 +1172,64 @@ mod tests {
         assert_eq!((libc.as_deref(), os), (Some("musl 1.2.5"), None));
         let (libc, _) = image_facts(&[r("libc-glibc", 2, "", ""), r("libc-musl", 2, "", "")]);
         assert_eq!(libc.as_deref(), Some("none"));
+    }
+
+    fn missing(symbols: &[&str]) -> Vec<classify::Problem> {
+        symbols
+            .iter()
+            .map(|s| classify::Problem::MissingSymbol {
+                symbol: s.to_string(),
+                version: None,
+                needed_by: None,
+            })
+            .collect()
+    }
+
+    /// A whole report must name what was predicted; a cut one only nothing unpredicted. Either
+    /// way a disagreement says which details differ.
+    #[test]
+    fn comparison_of_whole_and_cut_reports() {
+        let pred = Prediction {
+            verdict: Verdict::MissingSymbol,
+            reason: String::new(),
+            problems: missing(&["__memcpy_chk", "__sprintf_chk"]),
+            hints: vec![],
+            loader: Some("musl".into()),
+            loaded: vec![],
+            musl_compat: None,
+        };
+        let ms = Verdict::MissingSymbol;
+        let whole = compare(
+            &pred,
+            ms,
+            &missing(&["__sprintf_chk", "__memcpy_chk"]),
+            false,
+        );
+        assert_eq!((whole.agree, whole.differs), (Some(true), None));
+        let shown = missing(&["__memcpy_chk"]);
+        let c = compare(&pred, ms, &shown, false);
+        assert_eq!(c.agree, Some(false));
+        let d = c.differs.unwrap();
+        assert_eq!(
+            (d.predicted_only, d.run_only),
+            (vec!["__sprintf_chk".to_string()], vec![])
+        );
+        assert_eq!(
+            compare(&pred, ms, &shown, true).agree,
+            Some(true),
+            "the rest was cut off"
+        );
+        let c = compare(&pred, ms, &missing(&["__memcpy_chk", "strlcpy"]), true);
+        assert_eq!(c.agree, Some(false), "a shown symbol must be predicted");
+        assert_eq!(
+            c.differs.unwrap().describe(),
+            "predicted only: __sprintf_chk; the run only: strlcpy"
+        );
+        let c = compare(&pred, Verdict::Ok, &[], true);
+        assert_eq!(
+            c.agree, None,
+            "a cut report that shows nothing cannot refute the prediction"
+        );
     }
 }
 

@@ -88,6 +88,24 @@ fn glibc_static_and_static_pie() {
     assert_eq!(f["libc"]["flavour"], "static");
 }
 
+/// `inspect`'s catalog verdicts read the file as a prediction does (relocations included): the
+/// library's own call of its IFUNC `ifunc_add` fails under musl, not under glibc.
+#[test]
+fn catalog_verdicts_see_a_librarys_own_ifunc_use() {
+    let f = inspect_one("libifunc.so.1");
+    let fails = f["catalog"]["fails"].as_array().unwrap();
+    let alpine = fails
+        .iter()
+        .find(|x| strs(&x["bases"]).contains(&"alpine-3.22".to_string()))
+        .unwrap_or_else(|| panic!("alpine-3.22 should fail: {f}"));
+    assert_eq!(alpine["verdict"], "missing_symbol");
+    assert_eq!(alpine["reason"], "symbol ifunc_add not found");
+    assert!(
+        strs(&f["catalog"]["ok"]).contains(&"debian-12".to_string()),
+        "{f}"
+    );
+}
+
 #[test]
 fn musl_dynamic_and_static() {
     let f = inspect_one("hello-musl");

@@ -8,5 +8,6 @@ mod docker_errors;
 mod fixture_images;
 mod fuzz;
 mod inspect;
+mod loader_fidelity;
 mod matrix;
 mod offline;

@@ -6,7 +6,8 @@ use std::hash::BuildHasher;
 use std::sync::OnceLock;
 
 /// Definitions as lines `name` (unversioned), `name@VER` (hidden) or `name@@VER` (default) — the
-/// notation of `nm -D` and `readelf`.
+/// notation of `nm -D` and `readelf` — each followed by [`MUSL_UNSEEN`] when it is a definition
+/// glibc's lookup binds and musl's does not (an IFUNC, a value of 0): see [`musl_sees`].
 #[derive(Default)]
 pub struct ExportTable {
     text: Text,
@@ -58,27 +59,66 @@ impl Text {
 #[derive(Default)]
 struct Index(hashbrown::HashTable<(u32, u32, u32)>);
 
+/// Ends the line of a definition musl's lookup skips. A NUL is the one byte no symbol or version
+/// name can hold (they are C strings), so no real name is mistaken for the mark.
+const MUSL_UNSEEN: u8 = 0;
+
+/// Would musl's symbol lookup (`find_sym2` in its ldso/dynlink.c) accept this definition? It takes
+/// only the types NOTYPE, OBJECT, FUNC, COMMON and TLS (so not glibc's IFUNC), skips a value of 0
+/// unless TLS, and skips an entry whose version index has the hidden bit (0x8000). Version names
+/// it ignores otherwise. Undefined entries and bindings other than GLOBAL, WEAK and GNU_UNIQUE are
+/// never definitions here.
+pub fn musl_sees(st_type: u8, st_value_is_zero: bool, versym: Option<u16>) -> bool {
+    const TLS: u8 = 6;
+    let type_ok = matches!(st_type, 0 | 1 | 2 | 5 | TLS);
+    type_ok && (!st_value_is_zero || st_type == TLS) && versym.is_none_or(|v| v & 0x8000 == 0)
+}
+
+/// A line's version part (`""`, `@VER`, `@@VER`) without the mark, and whether musl sees it.
+fn split_mark(version: &[u8]) -> (&[u8], bool) {
+    match version.split_last() {
+        Some((&MUSL_UNSEEN, v)) => (v, false),
+        _ => (version, true),
+    }
+}
+
 /// A fixed-seed fast hash (foldhash): the table never leaves the process.
 const HASH: foldhash::fast::FixedState = foldhash::fast::FixedState::with_seed(0x6c69_6263);
 
 impl ExportTable {
-    /// Add one definition. Names with a line break (no real toolchain makes them) are skipped.
+    /// Add one definition both loaders' lookups accept. Names with a line break or a NUL (no real
+    /// toolchain makes them) are skipped.
     pub fn push(&mut self, name: &str, version: Option<&str>, default: bool) {
-        let has_break = |s: &str| memchr::memchr(b'\n', s.as_bytes()).is_some();
-        if has_break(name) || version.is_some_and(has_break) {
-            return;
-        }
-        self.push_clean(name, version, default);
+        self.push_for(name, version, default, true);
     }
 
-    /// [`push`](Self::push) for a caller that knows neither string has a line break.
-    pub(crate) fn push_clean(&mut self, name: &str, version: Option<&str>, default: bool) {
+    /// Add one definition; `musl_sees`: musl's lookup accepts it too ([`musl_sees`]).
+    pub fn push_for(&mut self, name: &str, version: Option<&str>, default: bool, musl_sees: bool) {
+        let bad = |s: &str| memchr::memchr2(b'\n', MUSL_UNSEEN, s.as_bytes()).is_some();
+        if bad(name) || version.is_some_and(bad) {
+            return;
+        }
+        self.push_clean(name, version, default, musl_sees);
+    }
+
+    /// [`push_for`](Self::push_for) for a caller that knows neither string has a line break or a NUL.
+    pub(crate) fn push_clean(
+        &mut self,
+        name: &str,
+        version: Option<&str>,
+        default: bool,
+        musl_sees: bool,
+    ) {
         self.index.take();
         let text = self.text.owned();
         text.push_str(name);
         if let Some(v) = version {
             text.push_str(if default { "@@" } else { "@" });
             text.push_str(v);
+        }
+        // Only a definition musl would otherwise bind needs the mark: it never binds hidden ones.
+        if !musl_sees && (default || version.is_none()) {
+            text.push(char::from(MUSL_UNSEEN));
         }
         text.push('\n');
     }
@@ -88,13 +128,13 @@ impl ExportTable {
         self.text.owned().reserve(bytes);
     }
 
-    /// From lines already in `name[@[@]VER]` form.
+    /// From lines already in `name[@[@]VER]` form (definitions both loaders' lookups accept).
     pub fn from_lines<S: AsRef<str>>(lines: impl IntoIterator<Item = S>) -> ExportTable {
         let mut t = ExportTable::default();
         let text = t.text.owned();
         for l in lines {
             let l = l.as_ref();
-            if !l.is_empty() && !l.contains('\n') {
+            if !l.is_empty() && !l.contains(['\n', char::from(MUSL_UNSEEN)]) {
                 text.push_str(l);
                 text.push('\n');
             }
@@ -107,9 +147,12 @@ impl ExportTable {
         matches!(self.text, Text::Shared(_))
     }
 
-    /// Every definition, in file order.
+    /// Every definition, in file order, in `name[@[@]VER]` form (the musl mark left off).
     pub fn iter(&self) -> impl Iterator<Item = &str> {
-        self.text.as_str().lines()
+        self.text
+            .as_str()
+            .lines()
+            .map(|l| l.strip_suffix(char::from(MUSL_UNSEEN)).unwrap_or(l))
     }
 
     pub fn len(&self) -> usize {
@@ -128,7 +171,8 @@ impl ExportTable {
             let mut start = 0usize;
             for end in memchr::memchr_iter(b'\n', bytes) {
                 let line = &bytes[start..end];
-                let name_end = start + memchr::memchr(b'@', line).unwrap_or(line.len());
+                let name_end =
+                    start + memchr::memchr2(b'@', MUSL_UNSEEN, line).unwrap_or(line.len());
                 let e = (start as u32, name_end as u32, end as u32);
                 let name = &bytes[start..name_end];
                 table.insert_unique(HASH.hash_one(name), e, |e: &(u32, u32, u32)| {
@@ -140,7 +184,8 @@ impl ExportTable {
         })
     }
 
-    /// The version parts (`""`, `@VER` or `@@VER`) of every definition of `name`.
+    /// The version parts (`""`, `@VER` or `@@VER`, each with the musl mark if it has one) of every
+    /// definition of `name`.
     fn versions_of<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a [u8]> + 'a {
         let bytes = self.text.as_bytes();
         self.index()
@@ -153,15 +198,26 @@ impl ExportTable {
     /// Is there a definition of `name` at `version` (default or hidden)?
     pub fn has_version(&self, name: &str, version: &str) -> bool {
         self.versions_of(name).any(|v| {
+            let (v, _) = split_mark(v);
             let v = v.strip_prefix(b"@").unwrap_or(v);
             v.strip_prefix(b"@").unwrap_or(v) == version.as_bytes()
         })
     }
 
-    /// Is there an unversioned or default-version definition of `name`?
+    /// Is there an unversioned or default-version definition of `name`? (glibc's lookup without a
+    /// version asked for.)
     pub fn has_default(&self, name: &str) -> bool {
         self.versions_of(name)
+            .map(|v| split_mark(v).0)
             .any(|v| v.is_empty() || v.starts_with(b"@@"))
+    }
+
+    /// Is there a definition of `name` musl's lookup accepts? Never a hidden-version one.
+    pub fn musl_has(&self, name: &str) -> bool {
+        self.versions_of(name).any(|v| {
+            let (v, seen) = split_mark(v);
+            seen && (v.is_empty() || v.starts_with(b"@@"))
+        })
     }
 }
 
@@ -185,9 +241,10 @@ impl PartialEq for ExportTable {
 
 impl Eq for ExportTable {}
 
+/// Lines as stored: a definition musl skips shows its mark (`"\0"`).
 impl std::fmt::Debug for ExportTable {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list().entries(self.iter()).finish()
+        f.debug_list().entries(self.text.as_str().lines()).finish()
     }
 }
 
@@ -267,5 +324,52 @@ mod tests {
             ["a@@V1", "b"]
         );
         assert!(serde_json::from_str::<ExportTable>("\"a\"").is_err());
+    }
+
+    /// musl's lookup rule (find_sym2): IFUNC and value-0 definitions and the hidden bit are
+    /// invisible to it; TLS may have value 0; version names do not matter.
+    #[test]
+    fn musl_sees_what_find_sym2_accepts() {
+        let (func, ifunc, tls, common, section) = (2, 10, 6, 5, 3);
+        assert!(musl_sees(func, false, None));
+        assert!(musl_sees(common, false, Some(2)));
+        assert!(!musl_sees(ifunc, false, None), "STT_GNU_IFUNC");
+        assert!(!musl_sees(section, false, None));
+        assert!(!musl_sees(func, true, None), "value 0");
+        assert!(musl_sees(tls, true, None), "TLS at offset 0");
+        assert!(
+            !musl_sees(func, false, Some(0x8001)),
+            "hidden bit on the base version"
+        );
+    }
+
+    /// A definition only glibc binds: glibc's lookups find it, musl's does not; the mark is not
+    /// part of its name or version and survives the cache's serialization.
+    #[test]
+    fn definitions_musl_does_not_see() {
+        let mut t = ExportTable::default();
+        t.push_for("__atomic_load_16", Some("LIBATOMIC_1.2"), true, false);
+        t.push_for("ifunc_add", None, true, false);
+        t.push("plain", None, true);
+        t.push_for("old", Some("V1"), false, false);
+        for name in ["__atomic_load_16", "ifunc_add"] {
+            assert!(t.has_default(name), "{name}: glibc binds it");
+            assert!(!t.musl_has(name), "{name}: musl does not");
+        }
+        assert!(t.has_version("__atomic_load_16", "LIBATOMIC_1.2"));
+        assert!(t.musl_has("plain") && !t.musl_has("old") && !t.musl_has("ifunc"));
+        assert_eq!(
+            t.iter().collect::<Vec<_>>(),
+            [
+                "__atomic_load_16@@LIBATOMIC_1.2",
+                "ifunc_add",
+                "plain",
+                "old@V1"
+            ]
+        );
+        let back: ExportTable = serde_json::from_str(&serde_json::to_string(&t).unwrap()).unwrap();
+        assert!(back.has_default("ifunc_add") && !back.musl_has("ifunc_add"));
+        t.push_for("bad\0name", None, true, true);
+        assert_eq!(t.len(), 4, "a NUL in a name would read as the mark");
     }
 }

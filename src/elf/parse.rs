@@ -70,14 +70,15 @@ pub(crate) struct Raw {
     pub needs: Vec<(std::sync::Arc<str>, std::sync::Arc<str>)>,
     /// Version names this object defines (the base/SONAME entry excluded).
     pub verdefs: Vec<String>,
-    /// Its own hidden-version (`name@VER`) definitions that its relocations refer to.
+    /// Its own definitions that its relocations refer to and musl's lookup skips (hidden
+    /// version, IFUNC, value 0).
     pub hidden_self_refs: Vec<String>,
     /// Has IRELATIVE (IFUNC) relocations.
     pub irelative: bool,
     pub notes: NoteFacts,
 }
 
-use super::exports::ExportTable;
+use super::exports::{ExportTable, musl_sees};
 
 /// The bytes of the NUL-terminated string at `off`, as text (lossy only when not UTF-8).
 fn cstr_ref(table: &[u8], off: usize) -> Option<std::borrow::Cow<'_, str>> {
@@ -307,18 +308,24 @@ struct DynSym {
     st_info: u8,
     st_other: u8,
     st_shndx: usize,
+    st_value_is_zero: bool,
 }
 
 /// The entries of a dynamic symbol table, read in place (the table is whole entries).
 fn dynsyms(table: &[u8], elf64: bool, little: bool) -> impl Iterator<Item = DynSym> + '_ {
     // Elf64_Sym: name, info, other, shndx, value, size; Elf32_Sym: name, value, size, info,
     // other, shndx.
-    let (ent, info, shndx) = if elf64 { (24, 4, 6) } else { (16, 12, 14) };
+    let (ent, info, shndx, value) = if elf64 {
+        (24, 4, 6, (8, 8))
+    } else {
+        (16, 12, 14, (4, 4))
+    };
     table.chunks_exact(ent).map(move |e| DynSym {
         st_name: word(e, 0, 4, little).unwrap_or(0) as usize,
         st_info: e[info],
         st_other: e[info + 1],
         st_shndx: word(e, shndx, 2, little).unwrap_or(0) as usize,
+        st_value_is_zero: word(e, value.0, value.1, little).unwrap_or(0) == 0,
     })
 }
 
@@ -580,22 +587,27 @@ pub(crate) fn read(
         }
     }
 
+    let vs_val = |i: usize| versym.as_ref().and_then(|v| v.get_at(i)).map(|v| v.vs_val);
+    // Per entry: a global definition musl's lookup skips. When the object's own relocations
+    // name one, musl looks it up like any symbol and finds no definition of it. (Only wanted
+    // with the exports.)
+    let musl_unseen: Vec<bool> = syms()
+        .take(if exports.is_some() { count } else { 0 })
+        .enumerate()
+        .map(|(i, s)| {
+            let bind = sym::st_bind(s.st_info);
+            s.st_shndx != section_header::SHN_UNDEF as usize
+                && matches!(bind, sym::STB_GLOBAL | sym::STB_WEAK | STB_GNU_UNIQUE)
+                && !musl_sees(sym::st_type(s.st_info), s.st_value_is_zero, vs_val(i))
+        })
+        .collect();
     // Symbols the dynamic relocations refer to (only when exports are wanted: a loader
     // simulation needs them, `inspect` does not, and big libraries have big tables).
-    // Which of its own hidden-version (`name@VER`) definitions the object's relocations use:
-    // a musl loader cannot bind those. Usually none are hidden, so the scan is a cheap pass.
-    let mut hidden_used: Vec<bool> = Vec::new();
+    // Usually musl sees every definition, so the scan is a cheap pass.
+    let mut unseen_used: Vec<bool> = Vec::new();
     if relocations {
-        let hidden: Vec<bool> = (0..count)
-            .map(|i| {
-                versym
-                    .as_ref()
-                    .and_then(|v| v.get_at(i))
-                    .is_some_and(|v| v.vs_val & 0x8000 != 0 && v.vs_val & 0x7fff >= 2)
-            })
-            .collect();
-        let any_hidden = hidden.iter().any(|&h| h);
-        hidden_used = vec![false; count];
+        let any_unseen = musl_unseen.iter().any(|&h| h);
+        unseen_used = vec![false; count];
         // R_X86_64_IRELATIVE (37), R_386_IRELATIVE (42), R_AARCH64_IRELATIVE (1032)
         let irelative = match raw.machine {
             62 => Some(37),
@@ -610,8 +622,8 @@ pub(crate) fn read(
             for (sym, typ) in
                 relocation_entries(&bytes[off..off + size], is_rela, raw.elf64, raw.little)
             {
-                if any_hidden && sym < count && hidden[sym] {
-                    hidden_used[sym] = true;
+                if any_unseen && sym < count && musl_unseen[sym] {
+                    unseen_used[sym] = true;
                 }
                 if Some(typ) == irelative {
                     raw.irelative = true;
@@ -634,7 +646,7 @@ pub(crate) fn read(
     for (i, s) in syms().enumerate().skip(1) {
         let bind = sym::st_bind(s.st_info);
         let typ = sym::st_type(s.st_info);
-        let vidx = versym.as_ref().and_then(|v| v.get_at(i)).map(|v| v.vs_val);
+        let vidx = vs_val(i);
         if s.st_shndx == section_header::SHN_UNDEF as usize {
             if s.st_name == 0 || bind == sym::STB_LOCAL {
                 continue;
@@ -671,13 +683,14 @@ pub(crate) fn read(
                 _ => (None, true),
             };
             let name = cstr_ref(symstr, s.st_name).unwrap_or_default();
-            if !default && hidden_used.get(i).copied().unwrap_or(false) {
+            let seen_by_musl = !musl_unseen[i];
+            if !seen_by_musl && unseen_used.get(i).copied().unwrap_or(false) {
                 raw.hidden_self_refs.push(name.clone().into_owned());
             }
             if clean {
-                ex.push_clean(&name, version, default);
+                ex.push_clean(&name, version, default, seen_by_musl);
             } else {
-                ex.push(&name, version, default);
+                ex.push_for(&name, version, default, seen_by_musl);
             }
         }
     }

@@ -205,8 +205,9 @@ pub struct BinaryProfile {
     pub unversioned_undefined: Vec<UndefinedSymbol>,
     /// Versions this object defines (libraries only).
     pub version_definitions: Vec<String>,
-    /// Its own hidden-version definitions (`name@VER`) that its relocations use: a loader that
-    /// ignores versions (musl) cannot see those and fails on them. Filled when exports are read.
+    /// Its own definitions that its relocations use but musl's lookup skips — hidden-version ones
+    /// (`name@VER`), IFUNCs, value 0: musl looks them up like any symbol and fails unless another
+    /// object defines them. (The name is older than the IFUNC case.) Filled when exports are read.
     #[serde(default, skip_serializing_if = "empty_unless_complete")]
     pub hidden_self_refs: Vec<String>,
     /// Uses IRELATIVE (IFUNC) relocations, which musl's loader does not support. Filled when

@@ -169,11 +169,12 @@ pub fn human(r: &AuditReport) -> String {
         for f in t.files.iter().filter(|f| f.agree == Some(false)) {
             let _ = writeln!(
                 o,
-                "\nPREDICTION MISMATCH on {} for {}: predicted {}, the loader said {}. libccheck's simulation is wrong here; please report it.",
+                "\nPREDICTION MISMATCH on {} for {}: predicted {}, the loader said {}{}. libccheck's simulation is wrong here; please report it.",
                 t.base,
                 f.path,
                 f.predicted,
-                f.verified.map(|v| v.to_string()).unwrap_or_default()
+                f.verified.map(|v| v.to_string()).unwrap_or_default(),
+                differs_text(f.differs.as_ref())
             );
         }
     }
@@ -219,4 +220,12 @@ pub fn markdown(r: &AuditReport) -> String {
         }
     }
     o
+}
+
+/// ` (predicted only: a; the run only: b)`, or nothing.
+pub(crate) fn differs_text(d: Option<&crate::run::Differs>) -> String {
+    d.map(|d| d.describe())
+        .filter(|t| !t.is_empty())
+        .map(|t| format!(" ({t})"))
+        .unwrap_or_default()
 }

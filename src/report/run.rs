@@ -287,7 +287,7 @@ pub fn human(r: &Report, color: bool) -> String {
         let p = b.prediction.as_ref().unwrap();
         let _ = writeln!(
             out,
-            "\nPREDICTION MISMATCH on {}: libccheck predicted {} ({}), the run showed {} ({}). libccheck's loader simulation is wrong here; please report it.",
+            "\nPREDICTION MISMATCH on {}: libccheck predicted {} ({}), the run showed {} ({}){}. libccheck's loader simulation is wrong here; please report it.",
             b.base,
             p.verdict,
             p.reason,
@@ -295,7 +295,8 @@ pub fn human(r: &Report, color: bool) -> String {
             b.load
                 .as_ref()
                 .map(|l| l.reason.as_str())
-                .unwrap_or(&b.reason)
+                .unwrap_or(&b.reason),
+            super::audit::differs_text(b.differs.as_ref())
         );
     }
     out.push('\n');

@@ -1,0 +1,214 @@
+//! The loader simulation on objects built from fixtures/src, against roots made of the host's own
+//! loaders (musl's comes with musl-tools, which the fixture build needs), checked against what the
+//! host's musl loader really prints. No Docker.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+
+use libccheck::base::{BaseProfile, Library};
+use libccheck::classify::{self, ProbeKind, Problem, Verdict};
+use libccheck::predict::{self, Subject};
+use libccheck::probe::JobResult;
+
+use crate::util::*;
+
+const MUSL_LD: &str = "/lib/ld-musl-x86_64.so.1";
+
+/// A base profile of a root holding these host files (host path → path in the root).
+fn base_of(files: &[(&str, &str)]) -> BaseProfile {
+    let root = tempfile::tempdir().unwrap();
+    for (host, at) in files {
+        let dest = root.path().join(at.trim_start_matches('/'));
+        std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
+        let real = std::fs::canonicalize(host).unwrap_or_else(|e| panic!("{host}: {e}"));
+        std::fs::copy(real, dest).unwrap();
+    }
+    libccheck::profiles::profile_from_dir(root.path(), "sha256:host-root")
+}
+
+fn musl_base() -> BaseProfile {
+    base_of(&[(MUSL_LD, MUSL_LD)])
+}
+
+fn glibc_base() -> BaseProfile {
+    base_of(&[
+        ("/lib64/ld-linux-x86-64.so.2", "/lib64/ld-linux-x86-64.so.2"),
+        (
+            "/lib/x86_64-linux-gnu/libc.so.6",
+            "/lib/x86_64-linux-gnu/libc.so.6",
+        ),
+    ])
+}
+
+fn parse(path: &Path) -> (libccheck::elf::BinaryProfile, libccheck::elf::ExportTable) {
+    libccheck::elf::parse_for_loader(&std::fs::read(path).unwrap()).unwrap()
+}
+
+/// Predict fixture `program` on `base`, libifunc.so.1 beside it (its RUNPATH is $ORIGIN).
+fn predict_with_ifunc_lib(program: &str, base: &BaseProfile) -> predict::Prediction {
+    let (lp, le) = parse(&fixture("libifunc.so.1"));
+    let sidecars: BTreeMap<String, Library> =
+        [("/app/libifunc.so.1".to_string(), Library::new(lp, le))].into();
+    let (profile, exports) = parse(&fixture(program));
+    predict::predict(
+        &Subject {
+            profile: &profile,
+            exports: &exports,
+            path: format!("/app/{program}"),
+            sidecars: &sidecars,
+        },
+        base,
+    )
+}
+
+/// What the host's musl loader says of `path` in list mode: (stdout, stderr).
+fn musl_list(path: &Path) -> (Vec<u8>, Vec<u8>) {
+    let o = Command::new(MUSL_LD)
+        .arg("--list")
+        .arg(path)
+        .output()
+        .unwrap();
+    (o.stdout, o.stderr)
+}
+
+/// libifunc.so.1 defines `ifunc_add` only as an IFUNC: glibc binds it; musl's lookup skips that
+/// symbol type, for the program and for the library's own call, as its real loader shows.
+#[test]
+fn ifunc_definitions_are_invisible_to_musl() {
+    let pr = predict_with_ifunc_lib("needs-ifunc", &glibc_base());
+    assert_eq!(
+        (pr.verdict, pr.loader.as_deref()),
+        (Verdict::Ok, Some("glibc")),
+        "{pr:?}"
+    );
+    let pr = predict_with_ifunc_lib("needs-ifunc-musl", &musl_base());
+    assert_eq!(pr.loader.as_deref(), Some("musl"));
+    let missing = |by: &str| Problem::MissingSymbol {
+        symbol: "ifunc_add".into(),
+        version: None,
+        needed_by: Some(by.into()),
+    };
+    assert_eq!(
+        pr.problems,
+        vec![missing("needs-ifunc-musl"), missing("libifunc.so.1")],
+        "{pr:?}"
+    );
+    let (stdout, stderr) = musl_list(&fixture("needs-ifunc-musl"));
+    let job = JobResult {
+        exited: true,
+        exit_code: 127,
+        stdout_total: stdout.len() as u64,
+        stderr_total: stderr.len() as u64,
+        stdout,
+        stderr,
+        ..Default::default()
+    };
+    let real = classify::classify(&job, ProbeKind::Load, Some(MUSL_LD), "/nonexistent");
+    let c = libccheck::run::compare(&pr, real.verdict, &real.problems, false);
+    assert_eq!(c.agree, Some(true), "musl said: {real:?}");
+}
+
+/// The audit of xsmod.so (shaped like Perl's Storable.so) on the host-musl root, verified by the
+/// musl loader's real report as the probe would capture all of it or its first `cap` bytes.
+fn audit_xsmod(report: impl Fn(&[u8]) -> (Vec<u8>, u64)) -> libccheck::audit::FileResult {
+    let src = tempfile::tempdir().unwrap();
+    let at = src.path().join("usr/lib/perl5/auto/Xsmod");
+    std::fs::create_dir_all(&at).unwrap();
+    std::fs::copy(fixture("xsmod.so"), at.join("xsmod.so")).unwrap();
+    let source = libccheck::profiles::source_from_dir(src.path());
+    let base = musl_base();
+    let predictions = libccheck::audit::predict_all(&source, true, &base);
+    let (stdout, stderr) = musl_list(&fixture("xsmod.so"));
+    let (kept, total) = report(&stderr);
+    let job = JobResult {
+        name: "f0-musl".into(),
+        exited: true,
+        exit_code: 127,
+        stdout_total: stdout.len() as u64,
+        stdout,
+        stderr: kept,
+        stderr_total: total,
+        ..Default::default()
+    };
+    let outcomes = libccheck::audit_run::outcomes(&source, true, &[job]);
+    let (files, _) = libccheck::audit::assemble(&source, &base, predictions, Some(&outcomes));
+    files.into_iter().next().unwrap()
+}
+
+/// The first lines of `stderr`, up to and including the one naming `symbol`, as a capped capture.
+fn cut_after(stderr: &[u8], symbol: &str) -> (Vec<u8>, u64) {
+    let text = String::from_utf8_lossy(stderr);
+    let at = text
+        .find(&format!(": {symbol}: "))
+        .expect("symbol in musl's report");
+    let end = at + text[at..].find('\n').unwrap() + 1;
+    (stderr[..end].to_vec(), stderr.len() as u64)
+}
+
+fn symbols(problems: &[Problem]) -> Vec<&str> {
+    problems
+        .iter()
+        .map(|p| match p {
+            Problem::MissingSymbol { symbol, .. } => symbol.as_str(),
+            _ => "(not a symbol)",
+        })
+        .collect()
+}
+
+/// musl reports every failing relocation, a hundred Perl ones first among them; the prediction
+/// leaves the same host symbols out on both sides, so a whole report agrees, and one the capture
+/// cut after `__memcpy_chk` (Storable.so's under the audit's 8 KiB) agrees with what it shows.
+#[test]
+fn perl_module_on_musl_agrees_whole_or_cut() {
+    let whole = audit_xsmod(|e| (e.to_vec(), e.len() as u64));
+    assert_eq!(
+        (whole.verified, whole.agree),
+        (Some(Verdict::MissingSymbol), Some(true)),
+        "{whole:?}"
+    );
+    assert_eq!(symbols(&whole.problems), ["__memcpy_chk", "__sprintf_chk"]);
+    assert!(
+        whole.note.as_deref().unwrap_or("").contains("(Perl)"),
+        "{whole:?}"
+    );
+    assert!(whole.differs.is_none());
+
+    let cut = audit_xsmod(|e| cut_after(e, "__memcpy_chk"));
+    assert_eq!(
+        (cut.verified, cut.agree),
+        (Some(Verdict::MissingSymbol), Some(true)),
+        "{cut:?}"
+    );
+
+    // Cut before any glibc-only symbol: the run has not shown whether the module loads.
+    let blind = audit_xsmod(|e| cut_after(e, "Perl_sv_2iv_flags"));
+    assert_eq!((blind.verified, blind.agree), (None, None), "{blind:?}");
+    assert_eq!(
+        blind.verdict,
+        Verdict::MissingSymbol,
+        "the prediction stands"
+    );
+}
+
+/// A whole report that names other symbols than predicted disagrees, and says which.
+#[test]
+fn perl_module_disagreement_names_the_details() {
+    let swapped = |e: &[u8]| {
+        let t = String::from_utf8_lossy(e).replace(": __sprintf_chk: ", ": __vsnprintf_chk: ");
+        (t.clone().into_bytes(), t.len() as u64)
+    };
+    let f = audit_xsmod(swapped);
+    assert_eq!(f.agree, Some(false), "{f:?}");
+    let json = serde_json::to_value(&f).unwrap();
+    assert_eq!(
+        json["differs"],
+        serde_json::json!({"predicted_only": ["__sprintf_chk"], "run_only": ["__vsnprintf_chk"]})
+    );
+    let whole = audit_xsmod(|e| (e.to_vec(), e.len() as u64));
+    let json = serde_json::to_value(&whole).unwrap();
+    assert!(
+        json.get("differs").is_none(),
+        "absent when they agree: {json}"
+    );
+}
