@@ -356,4 +356,42 @@ fn clean_removes_leftovers_of_killed_runs() {
         "{}",
         o.stdout
     );
+    // Runs of another machine sharing the daemon, under the same hostname and a pid that is
+    // live here: one within its time limit (spared), one past it (removed).
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let other_host = |run_id: &str, until: u64| {
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+        let labels = [
+            format!("org.libccheck.run={run_id}"),
+            format!("org.libccheck.host={}", host.trim()),
+            format!("org.libccheck.pid={}", std::process::id()),
+            "org.libccheck.machine=another-machine/another-boot/ci".to_string(),
+            "org.libccheck.pid-start=1".to_string(),
+            format!("org.libccheck.until={until}"),
+        ];
+        let mut c = Command::new("docker");
+        c.arg("create");
+        for l in &labels {
+            c.args(["--label", l]);
+        }
+        let o = c.args([image("musl"), "/bin/true"]).output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    };
+    let (live, over) = (format!("0-live{now}"), format!("0-over{now}"));
+    other_host(&live, now + 600);
+    other_host(&over, now - 1);
+    let o = run(&["clean"]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert_eq!(
+        containers_of_run(&live).len(),
+        1,
+        "a live run of another host was removed"
+    );
+    assert!(containers_of_run(&over).is_empty(), "{}", o.stdout);
+    let o = run(&["clean", "--all"]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(containers_of_run(&live).is_empty());
 }

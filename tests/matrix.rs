@@ -151,7 +151,15 @@ fn expected_table_load_probe() {
 fn expected_table_exec_probe_loader_cases() {
     check_rows(|r| {
         r.probe == "exec"
-            && !["hang", "forkbomb", "flood", "crash", "connect"].contains(&r.binary.as_str())
+            && ![
+                "hang",
+                "forkbomb",
+                "flood",
+                "crash",
+                "connect",
+                "forge-report",
+            ]
+            .contains(&r.binary.as_str())
     });
 }
 
@@ -159,7 +167,15 @@ fn expected_table_exec_probe_loader_cases() {
 fn expected_table_exec_probe_runtime_cases() {
     check_rows(|r| {
         r.probe == "exec"
-            && ["hang", "forkbomb", "flood", "crash", "connect"].contains(&r.binary.as_str())
+            && [
+                "hang",
+                "forkbomb",
+                "flood",
+                "crash",
+                "connect",
+                "forge-report",
+            ]
+            .contains(&r.binary.as_str())
     });
 }
 

@@ -7,6 +7,7 @@ mod ci;
 mod docker_errors;
 mod fixture_images;
 mod fuzz;
+mod hostile;
 mod inspect;
 mod loader_fidelity;
 mod matrix;

@@ -1,0 +1,324 @@
+//! Hostile binaries and careless input: the program under test must not be able to influence
+//! its own verdict, see what it was not given, or hold the gate; bad input is a usage error.
+
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::util::*;
+
+fn check_json(base: &str, binary: &std::path::Path, extra: &[&str]) -> (i32, Value) {
+    let mut args = vec![
+        "--format",
+        "json",
+        "-b",
+        image(base),
+        binary.to_str().unwrap(),
+    ];
+    args.extend(extra);
+    json(&args)
+}
+
+#[test]
+fn a_forged_report_never_passes_the_gate() {
+    if !docker() {
+        return;
+    }
+    // forge-report writes well-formed "ok" blocks into every report channel it can open, then
+    // crashes: the crash is what must be reported.
+    for base in ["musl", "bookworm", "distroless-static"] {
+        let (code, v) = check_json(base, &fixture("forge-report"), &["--exec"]);
+        let b = &v["bases"][0];
+        assert_eq!(b["verdict"], "crash", "{base}: {b}");
+        assert_eq!(b["exec"]["signal"], "SIGSEGV", "{base}: {b}");
+        assert_eq!(code, 1, "{base}");
+    }
+    // Even as root (--as-root: same uid as the probe) it cannot forge: the probe is not dumpable
+    // and every block must carry a key the program never sees.
+    let (code, v) = check_json(
+        "bookworm",
+        &fixture("forge-report"),
+        &["--exec", "--as-root"],
+    );
+    assert_ne!(v["bases"][0]["verdict"], "ok", "{v}");
+    assert_ne!(code, 0);
+}
+
+#[test]
+fn the_program_sees_no_key_no_stray_files_and_not_the_probe() {
+    if !docker() {
+        return;
+    }
+    // peek sits beside secret.env, data.bin and notes.txt with RUNPATH $ORIGIN; its exit code
+    // counts what it could read of those, the report key, and the probe's and PID 1's memory,
+    // environment and stdout.
+    let peek = fixture("peek/peek");
+    let o = run(&[
+        "-v",
+        "--format",
+        "json",
+        "-b",
+        image("bookworm"),
+        peek.to_str().unwrap(),
+        "--exec",
+    ]);
+    let v: Value = serde_json::from_str(&o.stdout).unwrap_or_else(|_| panic!("{}", o.stderr));
+    let e = &v["bases"][0]["exec"];
+    assert_eq!(e["stdout"], "saw 0 thing(s) it should not\n", "{v}");
+    assert_eq!(v["bases"][0]["verdict"], "ok", "{v}");
+    assert_eq!(o.code, 0);
+    // Nothing was uploaded beside it: it needs no library from its directory.
+    assert!(!o.stderr.contains("uploading"), "{}", o.stderr);
+}
+
+#[test]
+fn only_the_libraries_origin_resolves_are_uploaded_and_v_lists_them() {
+    // The RUNPATH binary's lib/ holds its library and things that are no library of it.
+    let d = tempfile::tempdir().unwrap();
+    std::fs::create_dir(d.path().join("lib")).unwrap();
+    let app = d.path().join("app-runpath");
+    std::fs::copy(fixture("runpath/app-runpath"), &app).unwrap();
+    std::fs::copy(fixture("libgreet.so.1"), d.path().join("lib/libgreet.so.1")).unwrap();
+    std::fs::write(d.path().join("lib/secret.env"), "TOKEN=x\n").unwrap();
+    std::fs::write(d.path().join("lib/libunused.so.9"), "not needed\n").unwrap();
+    std::fs::write(d.path().join("main.rs"), "fn main() {}\n").unwrap();
+    let o = run(&["-v", "--offline", "-b", "debian-12", app.to_str().unwrap()]);
+    let uploads: Vec<&str> = o
+        .stderr
+        .lines()
+        .filter(|l| l.contains("uploading"))
+        .collect();
+    assert_eq!(uploads.len(), 1, "{}", o.stderr);
+    assert!(
+        uploads[0].ends_with("lib/libgreet.so.1 as /libccheck/app/lib/libgreet.so.1"),
+        "{}",
+        uploads[0]
+    );
+    // The prediction sees the uploaded library: it loads.
+    assert!(
+        o.stdout
+            .contains("every library, version and symbol resolves"),
+        "{}",
+        o.stdout
+    );
+}
+
+#[test]
+fn a_daemon_that_never_answers_is_an_error_naming_it_not_a_wait() {
+    // Accepts connections and never says a word.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for s in listener.incoming().flatten() {
+            held.push(s);
+        }
+    });
+    let host = format!("tcp://127.0.0.1:{port}");
+    let t = Instant::now();
+    for args in [
+        vec!["-b", "alpine", "HELLO"],
+        vec!["audit", "ROOT", "--to", "alpine"],
+    ] {
+        let root = fixtures().to_str().unwrap().to_string();
+        let hello = fixture("hello").to_str().unwrap().to_string();
+        let args: Vec<String> = args
+            .iter()
+            .map(|a| a.replace("HELLO", &hello).replace("ROOT", &root))
+            .collect();
+        let o = libccheck()
+            .env("DOCKER_HOST", &host)
+            .args(&args)
+            .timeout(Duration::from_secs(120))
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.contains(&format!(
+                "the Docker daemon at {host} did not answer the version request within 10 s"
+            )),
+            "{args:?}: {err}"
+        );
+    }
+    // Not bollard's default of minutes per request (a sanity bound, far from the 10 s limit).
+    assert!(t.elapsed() < Duration::from_secs(100), "{:?}", t.elapsed());
+}
+
+#[test]
+fn an_out_of_memory_kill_names_the_memory_limit() {
+    if !docker() {
+        return;
+    }
+    let (code, v) = check_json(
+        "bookworm",
+        &fixture("memhog"),
+        &["--exec", "--memory", "32"],
+    );
+    assert_eq!(code, 1);
+    let b = &v["bases"][0];
+    assert_eq!(b["verdict"], "crash");
+    assert_eq!(b["exec"]["signal"], "SIGKILL");
+    assert_eq!(
+        b["reason"],
+        "killed by SIGKILL: out of memory (the sandbox's limit of 32 MiB; --memory raises it)"
+    );
+}
+
+#[test]
+fn the_audit_needs_no_writable_tmp_in_the_target() {
+    if !docker() {
+        return;
+    }
+    // Two programs, so that the probe runs its workers; a target whose /tmp only uid 1 may
+    // write, and one with no /tmp at all (FROM scratch).
+    let d = tempfile::tempdir().unwrap();
+    std::fs::create_dir(d.path().join("bin")).unwrap();
+    for f in ["hello-musl", "hello"] {
+        std::fs::copy(fixture(f), d.path().join("bin").join(f)).unwrap();
+    }
+    let (code, v) = json(&[
+        "audit",
+        d.path().to_str().unwrap(),
+        "--format",
+        "json",
+        "--to",
+        "libccheck-fixture/musl:locked-tmp,libccheck-fixture/musl:no-tmp",
+    ]);
+    for t in v["targets"].as_array().unwrap() {
+        assert_eq!(t["error"], Value::Null, "{t}");
+        let verified: Vec<&str> = t["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["verified"].as_str().unwrap_or("none"))
+            .collect();
+        assert_eq!(verified.len(), 2, "{t}");
+        assert!(
+            verified.contains(&"ok") && verified.contains(&"no_interpreter"),
+            "{t}"
+        );
+        assert_eq!(t["mismatches"], 0, "{t}");
+    }
+    assert_eq!(code, 1, "hello breaks on musl: {v}");
+}
+
+#[test]
+fn files_of_another_architecture_are_wrong_arch_in_checks_and_audits() {
+    if !docker() {
+        return;
+    }
+    let (code, v) = check_json("bookworm", &fixture("hello-aarch64"), &[]);
+    assert_eq!(code, 1, "an answer, not an error: {v}");
+    assert_eq!(v["bases"][0]["verdict"], "wrong_arch");
+    // 32-bit x86 runs on an amd64 image: checked like any program (no 32-bit loader here).
+    let (code, v) = check_json("bookworm", &fixture("hello-i386"), &[]);
+    assert_eq!(code, 1);
+    assert_eq!(v["bases"][0]["verdict"], "no_interpreter");
+    assert_eq!(v["bases"][0]["agree"], true);
+    let d = tempfile::tempdir().unwrap();
+    std::fs::create_dir(d.path().join("bin")).unwrap();
+    for f in ["hello-aarch64", "hello-i386", "hello"] {
+        std::fs::copy(fixture(f), d.path().join("bin").join(f)).unwrap();
+    }
+    let (_, v) = json(&[
+        "audit",
+        d.path().to_str().unwrap(),
+        "--format",
+        "json",
+        "--to",
+        image("bookworm"),
+    ]);
+    let verdict = |name: &str| {
+        v["targets"][0]["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["path"] == format!("/bin/{name}"))
+            .map(|f| (f["verdict"].clone(), f["agree"].clone()))
+            .unwrap()
+    };
+    assert_eq!(verdict("hello-aarch64").0, "wrong_arch", "{v}");
+    assert_eq!(
+        verdict("hello-i386"),
+        (Value::from("no_interpreter"), Value::from(true))
+    );
+    assert_eq!(verdict("hello"), (Value::from("ok"), Value::from(true)));
+}
+
+#[test]
+fn escape_sequences_in_elf_strings_are_shown_not_sent() {
+    // needs-escape's needed library is named "lib\e[2Jnwh.so.1" (clear screen).
+    let bin = fixture("needs-escape");
+    let b = bin.to_str().unwrap();
+    for args in [
+        vec!["inspect", b],
+        vec!["--offline", "-b", "debian-12", b],
+        vec!["--offline", "-b", "debian-12", "--format", "markdown", b],
+    ] {
+        let o = run(&args);
+        assert!(
+            !o.stdout.contains('\x1b'),
+            "{args:?}: raw escape in {:?}",
+            o.stdout
+        );
+        assert!(
+            o.stdout.contains("lib\\x1b[2Jnwh.so.1"),
+            "{args:?}: {}",
+            o.stdout
+        );
+    }
+    // JSON keeps the true name (JSON escapes it itself).
+    let (_, v) = json(&["inspect", "--format", "json", b]);
+    assert!(v.to_string().contains("lib\\u001b[2Jnwh.so.1"), "{v}");
+}
+
+#[test]
+fn careless_input_is_a_usage_error() {
+    let hello = fixture("hello");
+    let h = hello.to_str().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let toml = dir.path().join("libccheck.toml");
+    std::fs::write(&toml, "bases = []\n").unwrap();
+    let toml = toml.to_str().unwrap();
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["-b", "", h], "no base given"),
+        (vec!["-b", ",", h], "no base given"),
+        (vec!["--offline", "-b", " , ", h], "no base given"),
+        (vec!["--config", toml, h], "no base given"),
+        (vec!["audit", "/", "--to", ""], "no base given"),
+        (vec!["--output-limit", "0", h], "--output-limit"),
+        (vec!["--output-limit", "4000000000", h], "--output-limit"),
+        (
+            vec!["--with", dir.path().to_str().unwrap(), h],
+            "is a directory",
+        ),
+    ];
+    for (args, want) in cases {
+        let o = run(&args);
+        assert_eq!(o.code, 2, "{args:?}: {}", o.stderr);
+        assert!(o.stderr.contains(want), "{args:?}: {}", o.stderr);
+        assert_eq!(o.stdout, "", "{args:?}");
+    }
+}
+
+#[test]
+fn a_huge_binary_is_refused_at_once_with_the_limit() {
+    // A sparse 2 GiB file that starts like hello: refused before anything is read or sent.
+    let d = tempfile::tempdir().unwrap();
+    let big = d.path().join("big");
+    std::fs::write(&big, std::fs::read(fixture("hello")).unwrap()).unwrap();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&big)
+        .unwrap()
+        .set_len(2 << 30)
+        .unwrap();
+    let o = run(&["--offline", "-b", "debian-12", big.to_str().unwrap()]);
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    assert!(
+        o.stderr.contains("the upload would be 2.0 GiB") && o.stderr.contains("at most 1 GiB"),
+        "{}",
+        o.stderr
+    );
+}
