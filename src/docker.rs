@@ -226,9 +226,15 @@ impl BollardEngine {
         // A local socket: the version from `/_ping`, as the docker CLI does (`/version` makes the
         // daemon run `runc --version` and others: ~6 ms of its time instead of ~0.1). Any
         // failure takes the general path below, which explains it.
-        if let Some(path) = host.strip_prefix("unix://")
-            && let Some(server) = ping_api_version(path).await
-        {
+        let pinged = match host.strip_prefix("unix://") {
+            Some(path) => ping_api_version(path).await.ok_or(DockerError::Timeout {
+                op: "version",
+                host: host.clone(),
+                secs: CONNECT_TIMEOUT.as_secs(),
+            })?,
+            None => None,
+        };
+        if let Some(server) = pinged {
             let version = if server < *bollard::API_DEFAULT_VERSION {
                 server
             } else {
@@ -556,8 +562,9 @@ pub fn split_ref(image: &str) -> (&str, &str) {
 }
 
 /// The API version a daemon at a unix socket speaks, from the `Api-Version` header of its
-/// `GET /_ping` answer.
-async fn ping_api_version(path: &str) -> Option<bollard::ClientVersion> {
+/// `GET /_ping` answer: `Some(None)` when it cannot tell (the caller asks the general way), `None`
+/// when the daemon accepted the connection and did not answer in time.
+async fn ping_api_version(path: &str) -> Option<Option<bollard::ClientVersion>> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let exchange = async {
         let mut s = tokio::net::UnixStream::connect(path).await.ok()?;
@@ -568,10 +575,10 @@ async fn ping_api_version(path: &str) -> Option<bollard::ClientVersion> {
         s.take(16 << 10).read_to_end(&mut answer).await.ok()?;
         Some(answer)
     };
-    let answer = tokio::time::timeout(Duration::from_secs(10), exchange)
-        .await
-        .ok()??;
-    api_version_header(&answer)
+    match tokio::time::timeout(CONNECT_TIMEOUT, exchange).await {
+        Err(_) => None,
+        Ok(answer) => Some(answer.and_then(|a| api_version_header(&a))),
+    }
 }
 
 /// `Api-Version: 1.41` of an HTTP answer with status 200, as a client version (pure).
