@@ -19,6 +19,16 @@ fn check_json(base: &str, binary: &std::path::Path, extra: &[&str]) -> (i32, Val
     json(&args)
 }
 
+/// A root directory with these fixtures in `/bin`, for audits.
+fn root_with_bin(fixtures: &[&str]) -> tempfile::TempDir {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::create_dir(d.path().join("bin")).unwrap();
+    for f in fixtures {
+        std::fs::copy(fixture(f), d.path().join("bin").join(f)).unwrap();
+    }
+    d
+}
+
 #[test]
 fn a_forged_report_never_passes_the_gate() {
     if !docker() {
@@ -190,11 +200,7 @@ fn the_audit_needs_no_writable_tmp_in_the_target() {
     }
     // Two programs, so that the probe runs its workers; a target whose /tmp only uid 1 may
     // write, and one with no /tmp at all (FROM scratch).
-    let d = tempfile::tempdir().unwrap();
-    std::fs::create_dir(d.path().join("bin")).unwrap();
-    for f in ["hello-musl", "hello"] {
-        std::fs::copy(fixture(f), d.path().join("bin").join(f)).unwrap();
-    }
+    let d = root_with_bin(&["hello-musl", "hello"]);
     let (code, v) = json(&[
         "audit",
         d.path().to_str().unwrap(),
@@ -234,11 +240,7 @@ fn files_of_another_architecture_are_wrong_arch_in_checks_and_audits() {
     assert_eq!(code, 1);
     assert_eq!(v["bases"][0]["verdict"], "no_interpreter");
     assert_eq!(v["bases"][0]["agree"], true);
-    let d = tempfile::tempdir().unwrap();
-    std::fs::create_dir(d.path().join("bin")).unwrap();
-    for f in ["hello-aarch64", "hello-i386", "hello"] {
-        std::fs::copy(fixture(f), d.path().join("bin").join(f)).unwrap();
-    }
+    let d = root_with_bin(&["hello-aarch64", "hello-i386", "hello"]);
     let (_, v) = json(&[
         "audit",
         d.path().to_str().unwrap(),

@@ -147,36 +147,24 @@ fn expected_table_load_probe() {
     check_rows(|r| r.probe == "load");
 }
 
+/// The exec rows decided by what the program does once it runs, not by the loader.
+const RUNTIME_FIXTURES: [&str; 6] = [
+    "hang",
+    "forkbomb",
+    "flood",
+    "crash",
+    "connect",
+    "forge-report",
+];
+
 #[test]
 fn expected_table_exec_probe_loader_cases() {
-    check_rows(|r| {
-        r.probe == "exec"
-            && ![
-                "hang",
-                "forkbomb",
-                "flood",
-                "crash",
-                "connect",
-                "forge-report",
-            ]
-            .contains(&r.binary.as_str())
-    });
+    check_rows(|r| r.probe == "exec" && !RUNTIME_FIXTURES.contains(&r.binary.as_str()));
 }
 
 #[test]
 fn expected_table_exec_probe_runtime_cases() {
-    check_rows(|r| {
-        r.probe == "exec"
-            && [
-                "hang",
-                "forkbomb",
-                "flood",
-                "crash",
-                "connect",
-                "forge-report",
-            ]
-            .contains(&r.binary.as_str())
-    });
+    check_rows(|r| r.probe == "exec" && RUNTIME_FIXTURES.contains(&r.binary.as_str()));
 }
 
 fn run_one(base: &str, binary: &str, extra: &[&str]) -> (i32, Value) {
