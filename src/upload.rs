@@ -150,7 +150,8 @@ pub fn total_size(entries: &[Entry]) -> std::io::Result<u64> {
     Ok(total)
 }
 
-/// A `Write` that hands 256 KiB chunks to an async consumer (back-pressure through a small channel).
+/// A `Write` that hands 256 KiB chunks to an async consumer (back-pressure through a channel of
+/// four: about 1 MiB in flight per upload).
 pub struct ChannelWriter {
     tx: tokio::sync::mpsc::Sender<Result<bytes::Bytes, std::io::Error>>,
     buf: Vec<u8>,
@@ -184,7 +185,7 @@ impl Write for ChannelWriter {
 
 /// A channel for a producer on a blocking thread: the writer end and the stream to upload.
 pub fn channel() -> (ChannelWriter, TarStream) {
-    let (tx, mut rx) = tokio::sync::mpsc::channel(8);
+    let (tx, mut rx) = tokio::sync::mpsc::channel(4);
     let w = ChannelWriter {
         tx,
         buf: Vec::with_capacity(256 << 10),
