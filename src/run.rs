@@ -1073,17 +1073,20 @@ pub struct Cleaned {
     pub live: usize,
 }
 
-/// Remove every container of this run. Repeats until the daemon lists none for a while, since a
-/// create that was in flight when we were interrupted may land late.
+/// Remove every container of this run. Repeats until the daemon has listed none for two seconds
+/// (at most about ten), since a create that was in flight when we were interrupted lands late: a
+/// busy daemon (profiles being exported, many containers starting) took over 300 ms.
 pub async fn cleanup_run<E: Engine>(engine: &E, run_id: &str) -> Result<usize, DockerError> {
+    const ROUND: Duration = Duration::from_millis(150);
+    const QUIET_ROUNDS: usize = 14;
     let label = format!("{RUN_LABEL}={run_id}");
     let mut removed = 0;
     let mut quiet_rounds = 0;
-    for _ in 0..20 {
+    for _ in 0..QUIET_ROUNDS * 5 {
         let found = engine.list_labelled(&label).await?;
         if found.is_empty() {
             quiet_rounds += 1;
-            if quiet_rounds >= 2 {
+            if quiet_rounds >= QUIET_ROUNDS {
                 break;
             }
         } else {
@@ -1093,7 +1096,7 @@ pub async fn cleanup_run<E: Engine>(engine: &E, run_id: &str) -> Result<usize, D
             engine.remove(&id).await?;
             removed += 1;
         }
-        tokio::time::sleep(Duration::from_millis(150)).await;
+        tokio::time::sleep(ROUND).await;
     }
     Ok(removed)
 }

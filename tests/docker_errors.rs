@@ -391,7 +391,11 @@ fn clean_removes_leftovers_of_killed_runs() {
         "a live run of another host was removed"
     );
     assert!(containers_of_run(&over).is_empty(), "{}", o.stdout);
-    let o = run(&["clean", "--all"]);
-    assert_eq!(o.code, 0, "{}", o.stderr);
-    assert!(containers_of_run(&live).is_empty());
+    // (Not `clean --all`: other tests' runs are going on.)
+    for id in containers_of_run(&live) {
+        Command::new("docker")
+            .args(["rm", "-f", &id])
+            .output()
+            .unwrap();
+    }
 }
