@@ -149,8 +149,6 @@ pub struct Plan {
     /// The files uploaded into [`WORK_DIR`] besides the probe (streamed from disk per container).
     pub files: Vec<upload::Entry>,
     pub jobs: Vec<Job>,
-    /// Docker's name for the binary's architecture (`amd64`).
-    pub docker_arch: Option<&'static str>,
     /// The ELF files uploaded beside the binary, by container path (for prediction).
     pub sidecars: BTreeMap<String, Library>,
 }
@@ -490,7 +488,6 @@ pub fn plan(binary: &Path, profile: &BinaryProfile, cfg: &RunConfig) -> Result<P
         jobs: jobs_for(profile, &binary_name, cfg.exec_args.as_deref()),
         binary_name,
         files,
-        docker_arch: arch_names(&profile.machine).map(|a| a.docker),
         sidecars,
     })
 }
@@ -1362,7 +1359,6 @@ mod engine_tests {
             binary_name: "x".into(),
             files: vec![],
             jobs: jobs_for(&profile, "x", None),
-            docker_arch: Some("amd64"),
             sidecars: BTreeMap::new(),
         };
         (profile, plan, cfg, base)
