@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::elf::{self, BinaryProfile, ExportTable, Kind};
 
 /// Bumped whenever the profile's meaning or layout changes; older cache entries are rebuilt.
-pub const FORMAT: u32 = 10;
+pub const FORMAT: u32 = 11;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -643,6 +643,7 @@ mod tests {
         let mut odd = plain.clone();
         odd.hidden_self_refs = vec!["f".into()];
         odd.irelative = true;
+        odd.glibc_refuses = Some("object file has no dynamic section".into());
         for p in [plain, odd] {
             let lib = Library::new(p.clone(), ExportTable::from_lines(["f@@X_1", "g"]));
             let bytes = postcard::to_stdvec(&lib).unwrap();
@@ -654,7 +655,11 @@ mod tests {
             assert_eq!(postcard::to_stdvec(&again).unwrap(), bytes);
         }
         let json = serde_json::to_value(BinaryProfile::empty(Kind::SharedObject)).unwrap();
-        assert!(json.get("hidden_self_refs").is_none() && json.get("irelative").is_none());
+        assert!(
+            json.get("hidden_self_refs").is_none()
+                && json.get("irelative").is_none()
+                && json.get("glibc_refuses").is_none()
+        );
     }
 
     #[test]

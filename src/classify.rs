@@ -179,6 +179,19 @@ fn basename(p: &str) -> &str {
     p.rsplit('/').next().unwrap_or(p)
 }
 
+/// glibc's messages for a file it found and will not map, as the loader prints them (the rest of
+/// the line, after the file's name, names the loader's reason).
+fn glibc_refusal(why: &str) -> Option<&str> {
+    const REFUSALS: [&str; 5] = [
+        "object file has no dynamic section",
+        "object file has no loadable segments",
+        "ELF load command address/offset not page-aligned",
+        "ELF load command address/offset not properly aligned",
+        "ELF load command alignment not page-aligned",
+    ];
+    REFUSALS.into_iter().find(|r| why.starts_with(r))
+}
+
 /// Recognise the glibc and musl loader messages in `text`.
 pub fn loader_problems(text: &str, app_dir: &str) -> Vec<(Problem, String)> {
     let mut out: Vec<(Problem, String)> = Vec::new();
@@ -201,14 +214,20 @@ pub fn loader_problems(text: &str, app_dir: &str) -> Vec<(Problem, String)> {
         }
         // glibc run: "/x: error while loading shared libraries: libfoo.so.1: cannot open shared object file: ..."
         else if let Some((who, rest)) = l.split_once(": error while loading shared libraries: ") {
-            let lib = rest.split(": ").next().unwrap_or(rest);
-            push(
-                Problem::MissingLibrary {
+            let (lib, why) = rest.split_once(": ").unwrap_or((rest, ""));
+            // The file is there but the loader refuses it (a debug-info-only file, misaligned
+            // segments): not a missing library.
+            let problem = match glibc_refusal(why) {
+                Some(what) => Problem::Unsupported {
+                    what: what.to_string(),
+                    needed_by: Some(short(lib, app_dir)),
+                },
+                None => Problem::MissingLibrary {
                     library: lib.to_string(),
                     needed_by: Some(short(who, app_dir)),
                 },
-                l,
-            );
+            };
+            push(problem, l);
         }
         // musl: "Error loading shared library libfoo.so.1: No such file or directory (needed by /x)"
         else if let Some(rest) = l.strip_prefix("Error loading shared library ") {
@@ -359,9 +378,14 @@ pub fn describe(p: &Problem) -> String {
             version: None,
             needed_by,
         } => format!("symbol {symbol} not found{}", by(needed_by)),
-        Problem::Unsupported { what, needed_by } => {
+        Problem::Unsupported { what, needed_by } if what.starts_with("relocation type") => {
             format!("the loader does not support {what}{}", by(needed_by))
         }
+        // glibc refusing to map a file: `needed_by` is the file refused.
+        Problem::Unsupported { what, needed_by } => match needed_by {
+            Some(f) => format!("the loader refuses {f}: {what}"),
+            None => format!("the loader refuses the file: {what}"),
+        },
     }
 }
 

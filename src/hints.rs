@@ -149,8 +149,11 @@ pub fn for_prediction(bin: &BinaryProfile, base: &BaseProfile, pred: &Prediction
                     )),
                 }
             }
-            Problem::Unsupported { .. } => {
+            Problem::Unsupported { what, .. } if what.starts_with("relocation type") => {
                 add("musl's loader does not support IFUNC (IRELATIVE) relocations: this is a glibc library; build it against musl".into());
+            }
+            Problem::Unsupported { .. } => {
+                add("the loader cannot map this file (a debug-info-only file from `objcopy --only-keep-debug`, or damaged program headers): it is not a loadable object".into());
             }
             Problem::MissingSymbol { .. }
                 if musl_base && bin.libc.flavour == LibcFlavour::Glibc =>

@@ -504,6 +504,21 @@ fn simulate<'a>(
         .lib(loader_path)
         .map(|(p, _)| p)
         .unwrap_or_else(|| loader_path.to_string());
+    // glibc will not map a file whose program headers describe no loadable object; that ends the
+    // load (the subject's or a library's), and nothing else is reported.
+    let refused = |o: &Obj<'_>| {
+        let what = o.profile.glibc_refuses.as_ref()?;
+        (rules == Rules::Glibc).then(|| Problem::Unsupported {
+            what: what.clone(),
+            needed_by: Some(o.name.clone()),
+        })
+    };
+    if let Some(p) = refused(&objs[0]) {
+        return Sim {
+            objs,
+            problems: vec![p],
+        };
+    }
     let mut i = 0;
     while i < objs.len() {
         let needed = objs[i].profile.needed.clone();
@@ -541,6 +556,12 @@ fn simulate<'a>(
                             index: &l.exports,
                             parent: Some(i),
                         });
+                        if let Some(p) = refused(objs.last().unwrap()) {
+                            return Sim {
+                                objs,
+                                problems: vec![p],
+                            };
+                        }
                     } else if p == loader_real && !objs.iter().any(|o| o.path == loader_real) {
                         objs.push(Obj {
                             name: n.clone(),
@@ -559,7 +580,10 @@ fn simulate<'a>(
         }
         i += 1;
     }
-    if !objs.iter().any(|o| o.path == loader_real) {
+    // glibc's loader is always in the global scope. musl's loader is also its libc, and joins
+    // the scope only when an object needs it by one of its names (musl's load_library): a module
+    // with no DT_NEEDED at all (valgrind's preload objects) finds no libc symbol under musl.
+    if rules == Rules::Glibc && !objs.iter().any(|o| o.path == loader_real) {
         objs.push(Obj {
             name: ld_name.clone(),
             path: loader_real.clone(),

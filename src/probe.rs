@@ -116,10 +116,19 @@ impl JobResult {
     pub fn stderr_truncated(&self) -> bool {
         self.stderr_total > self.stderr.len() as u64
     }
+    /// Both streams as text for the classifier. A stream the capture cut off ends in the first
+    /// bytes of a line (`undefined symbol: zend_ar`): that fragment is dropped, it names nothing.
     pub fn text(&self) -> String {
-        let mut s = String::from_utf8_lossy(&self.stderr).into_owned();
+        let whole = |b: &'_ [u8], cut: bool| -> String {
+            let kept = match cut {
+                true => &b[..b.iter().rposition(|&c| c == b'\n').map_or(0, |i| i + 1)],
+                false => b,
+            };
+            String::from_utf8_lossy(kept).into_owned()
+        };
+        let mut s = whole(&self.stderr, self.stderr_truncated());
         s.push('\n');
-        s.push_str(&String::from_utf8_lossy(&self.stdout));
+        s.push_str(&whole(&self.stdout, self.stdout_truncated()));
         s
     }
 }

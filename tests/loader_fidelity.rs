@@ -212,3 +212,143 @@ fn perl_module_disagreement_names_the_details() {
         "absent when they agree: {json}"
     );
 }
+
+/// What the host's glibc loader says of `path` in trace mode with every symbol bound (the load
+/// probe's command): (stdout, stderr).
+fn glibc_trace(path: &Path) -> (Vec<u8>, Vec<u8>) {
+    let o = Command::new("/lib64/ld-linux-x86-64.so.2")
+        .arg(path)
+        .env("LD_TRACE_LOADED_OBJECTS", "1")
+        .env("LD_BIND_NOW", "1")
+        .env("LD_WARN", "yes")
+        .output()
+        .unwrap();
+    (o.stdout, o.stderr)
+}
+
+/// Predict fixture `file` (a shared object, placed at /app) on `base`.
+fn predict_fixture(file: &str, base: &BaseProfile) -> predict::Prediction {
+    let (profile, exports) = parse(&fixture(file));
+    predict::predict(
+        &Subject {
+            profile: &profile,
+            exports: &exports,
+            path: format!("/app/{file}"),
+            sidecars: &BTreeMap::<String, Library>::new(),
+        },
+        base,
+    )
+}
+
+fn job_of(stdout: Vec<u8>, stderr: Vec<u8>) -> JobResult {
+    JobResult {
+        exited: true,
+        exit_code: 127,
+        stdout_total: stdout.len() as u64,
+        stderr_total: stderr.len() as u64,
+        stdout,
+        stderr,
+        ..Default::default()
+    }
+}
+
+/// nolibc.so (shaped like valgrind's vgpreload_*.so) names no library: musl's loader, which is
+/// also its libc, is then not in the global scope, and its libc calls stay unbound — as under
+/// glibc, and as the real musl loader reports.
+#[test]
+fn a_module_that_names_no_libc_finds_no_libc_symbol_under_musl() {
+    let missing = |s: &str| Problem::MissingSymbol {
+        symbol: s.into(),
+        version: None,
+        needed_by: Some("nolibc.so".into()),
+    };
+    let pr = predict_fixture("nolibc.so", &musl_base());
+    assert_eq!(pr.loader.as_deref(), Some("musl"));
+    assert_eq!(pr.verdict, Verdict::MissingSymbol, "{pr:?}");
+    let mut got = pr.problems.clone();
+    got.sort_by_key(|p| format!("{p:?}"));
+    assert_eq!(got, vec![missing("_exit"), missing("getpid")]);
+    let (stdout, stderr) = musl_list(&fixture("nolibc.so"));
+    let real = classify::classify(
+        &job_of(stdout, stderr),
+        ProbeKind::Load,
+        Some(MUSL_LD),
+        "/nonexistent",
+    );
+    let c = libccheck::run::compare(&pr, real.verdict, &real.problems, false);
+    assert_eq!(c.agree, Some(true), "musl said: {real:?}");
+
+    let pr = predict_fixture("nolibc.so", &glibc_base());
+    assert_eq!(pr.verdict, Verdict::MissingSymbol, "{pr:?}");
+}
+
+/// glibc's report on plugin.so names 64 symbols its host provides; a capture cut in the middle
+/// of a line (`undefined symbol: app_ho`) agrees with the prediction on what it shows, and the
+/// fragment names no symbol.
+#[test]
+fn a_cut_glibc_report_ends_at_its_last_whole_line() {
+    let pr = predict_fixture("plugin.so", &glibc_base());
+    assert_eq!(pr.verdict, Verdict::MissingSymbol, "{pr:?}");
+    assert_eq!(pr.problems.len(), 64);
+    let (stdout, stderr) = glibc_trace(&fixture("plugin.so"));
+    // The undefined symbols are on one of the streams; cut that one inside its fifth line.
+    let (cut_out, on_stdout) = match String::from_utf8_lossy(&stderr).contains("undefined symbol") {
+        true => (stderr.clone(), false),
+        false => (stdout.clone(), true),
+    };
+    let text = String::from_utf8_lossy(&cut_out).into_owned();
+    let fifth = text.match_indices("undefined symbol: ").nth(4).unwrap().0;
+    let keep = fifth + "undefined symbol: app_ho".len();
+    let mut job = match on_stdout {
+        true => job_of(cut_out[..keep].to_vec(), stderr.clone()),
+        false => job_of(stdout.clone(), cut_out[..keep].to_vec()),
+    };
+    job.stdout_total = stdout.len() as u64;
+    job.stderr_total = stderr.len() as u64;
+    let real = classify::classify(
+        &job,
+        ProbeKind::Load,
+        Some("/lib64/ld-linux-x86-64.so.2"),
+        "/nonexistent",
+    );
+    assert_eq!(real.problems.len(), 4, "{real:?}");
+    let c = libccheck::run::compare(&pr, real.verdict, &real.problems, true);
+    assert_eq!(c.agree, Some(true), "{c:?}; the run said {real:?}");
+}
+
+/// A debug-info-only file (objcopy --only-keep-debug) keeps its library's program headers, but
+/// its PT_DYNAMIC has no bytes: glibc's loader refuses to map it, musl's maps it and finds nothing
+/// to bind. Both predictions agree with the real loaders.
+#[test]
+fn glibc_refuses_a_debug_info_only_file() {
+    let pr = predict_fixture("libgreet.debug", &glibc_base());
+    assert_eq!(
+        pr.problems,
+        vec![Problem::Unsupported {
+            what: "object file has no dynamic section".into(),
+            needed_by: Some("libgreet.debug".into()),
+        }],
+        "{pr:?}"
+    );
+    let (stdout, stderr) = glibc_trace(&fixture("libgreet.debug"));
+    let real = classify::classify(
+        &job_of(stdout, stderr),
+        ProbeKind::Load,
+        Some("/lib64/ld-linux-x86-64.so.2"),
+        "/nonexistent",
+    );
+    assert!(
+        matches!(&real.problems[..], [Problem::Unsupported { what, .. }] if what == "object file has no dynamic section"),
+        "{real:?}"
+    );
+    let c = libccheck::run::compare(&pr, real.verdict, &real.problems, false);
+    assert_eq!(c.agree, Some(true), "glibc said: {real:?}");
+
+    let pr = predict_fixture("libgreet.debug", &musl_base());
+    assert_eq!(pr.verdict, Verdict::Ok, "{pr:?}");
+    let (stdout, stderr) = musl_list(&fixture("libgreet.debug"));
+    let mut job = job_of(stdout, stderr);
+    job.exit_code = 0;
+    let real = classify::classify(&job, ProbeKind::Load, Some(MUSL_LD), "/nonexistent");
+    assert_eq!(real.verdict, Verdict::Ok, "{real:?}");
+}

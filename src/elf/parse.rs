@@ -75,7 +75,42 @@ pub(crate) struct Raw {
     pub hidden_self_refs: Vec<String>,
     /// Has IRELATIVE (IFUNC) relocations.
     pub irelative: bool,
+    /// Why glibc's loader will not map this file, when it will not.
+    pub glibc_refuses: Option<&'static str>,
     pub notes: NoteFacts,
+}
+
+/// glibc's checks of the program headers before it maps a file (`_dl_map_object_from_fd`), in
+/// its order: a PT_LOAD whose address and offset differ by other than whole pages, a PT_DYNAMIC
+/// with no bytes in the file (debug-info-only files from `objcopy --only-keep-debug` keep the
+/// headers of the object they came from), a shared object without PT_LOAD or PT_DYNAMIC.
+/// (Older glibc words the first one differently; every release refuses it.)
+fn glibc_refusal(phdrs: &[ProgramHeader], e_type: u16) -> Option<&'static str> {
+    const PAGE: u64 = 4096;
+    let mut loads = 0;
+    let mut dynamic = false;
+    for ph in phdrs {
+        match ph.p_type {
+            program_header::PT_LOAD => {
+                if ph.p_vaddr.wrapping_sub(ph.p_offset) % PAGE != 0 {
+                    return Some("ELF load command address/offset not page-aligned");
+                }
+                loads += 1;
+            }
+            program_header::PT_DYNAMIC => {
+                if ph.p_filesz == 0 {
+                    return Some("object file has no dynamic section");
+                }
+                dynamic = true;
+            }
+            _ => {}
+        }
+    }
+    if loads == 0 {
+        return Some("object file has no loadable segments");
+    }
+    (!dynamic && e_type == goblin::elf::header::ET_DYN)
+        .then_some("object file has no dynamic section")
 }
 
 use super::exports::{ExportTable, musl_sees};
@@ -412,6 +447,7 @@ pub(crate) fn read(
     )?;
     let phdrs = ProgramHeader::parse(bytes, header.e_phoff as usize, header.e_phnum as usize, ctx)
         .map_err(|e| corrupt("program headers", e))?;
+    raw.glibc_refuses = glibc_refusal(&phdrs, header.e_type);
     for ph in &phdrs {
         if ph.p_type == program_header::PT_LOAD || ph.p_type == program_header::PT_DYNAMIC {
             check_extent(len, ph.p_offset, ph.p_filesz, "a loadable segment")?;

@@ -214,6 +214,10 @@ pub struct BinaryProfile {
     /// exports are read for a loader simulation.
     #[serde(default, skip_serializing_if = "false_unless_complete")]
     pub irelative: bool,
+    /// Why glibc's loader will not map this file (`object file has no dynamic section`), when it
+    /// will not: the program headers describe no loadable object.
+    #[serde(default, skip_serializing_if = "none_unless_complete")]
+    pub glibc_refuses: Option<String>,
     pub bind_now: bool,
     pub dt_relr: bool,
     /// `Linux 3.2.0` from .note.ABI-tag.
@@ -237,6 +241,10 @@ pub fn serialize_complete<T>(f: impl FnOnce() -> T) -> T {
 
 fn empty_unless_complete(v: &[String]) -> bool {
     v.is_empty() && !COMPLETE.get()
+}
+
+fn none_unless_complete(v: &Option<String>) -> bool {
+    v.is_none() && !COMPLETE.get()
 }
 
 fn false_unless_complete(b: &bool) -> bool {
@@ -272,6 +280,7 @@ impl BinaryProfile {
             version_definitions: vec![],
             hidden_self_refs: vec![],
             irelative: false,
+            glibc_refuses: None,
             bind_now: false,
             dt_relr: false,
             abi_tag: None,
@@ -568,6 +577,7 @@ pub(crate) fn build(raw: Raw) -> BinaryProfile {
         version_definitions: raw.verdefs,
         hidden_self_refs: raw.hidden_self_refs,
         irelative: raw.irelative,
+        glibc_refuses: raw.glibc_refuses.map(String::from),
         bind_now: raw.bind_now_tag || raw.flags & DF_BIND_NOW != 0 || raw.flags_1 & DF_1_NOW != 0,
         dt_relr: raw.dt_relr,
         abi_tag: raw.notes.abi_tag,
