@@ -41,10 +41,15 @@ PY
 # The peer of the uploads: docker cp of the same file into one created container per base.
 cp_each="for i in $(echo "$six" | tr ',' ' '); do c=\$(docker create \$i /x); docker cp $work/big300 \$c:/big300; docker rm -f \$c; done"
 
+# Each build keeps its own profile cache (a build of another cache format would remove ours).
+export LIBCCHECK_CACHE_DIR="$work/cache"
+peer() { env LIBCCHECK_CACHE_DIR="$work/peer-cache" "$PEER" "$@"; }
 echo "check of a 300 MB binary on 6 bases (limit 60 MB):"
-printf '  libccheck          %s\n' "$(measure "$bin" -b "$six" "$work/big300")"
-[ -z "${PEER:-}" ] || printf '  peer build         %s\n' "$(measure "$PEER" -b "$six" "$work/big300")"
-printf '  docker cp x6       %s\n' "$(measure sh -c "$cp_each")"
+printf '  libccheck, profiles not cached  %s\n' "$(measure "$bin" -b "$six" "$work/big300")"
+printf '  libccheck, profiles cached      %s\n' "$(measure "$bin" -b "$six" "$work/big300")"
+[ -z "${PEER:-}" ] || { peer --no-run -b "$six" "$work/big300" >/dev/null 2>&1 || true
+    printf '  peer build, profiles cached     %s\n' "$(measure env LIBCCHECK_CACHE_DIR="$work/peer-cache" "$PEER" -b "$six" "$work/big300")"; }
+printf '  docker cp x6                    %s\n' "$(measure sh -c "$cp_each")"
 echo "audit of a tree with a 2 GB file, verified on bookworm (limit 300 MB):"
-printf '  libccheck          %s\n' "$(measure "$bin" audit "$work/root" --to libccheck-fixture/debian-slim:bookworm)"
-[ -z "${PEER:-}" ] || printf '  peer build         %s\n' "$(measure "$PEER" audit "$work/root" --to libccheck-fixture/debian-slim:bookworm)"
+printf '  libccheck                       %s\n' "$(measure "$bin" audit "$work/root" --to libccheck-fixture/debian-slim:bookworm)"
+[ -z "${PEER:-}" ] || printf '  peer build                      %s\n' "$(measure env LIBCCHECK_CACHE_DIR="$work/peer-cache" "$PEER" audit "$work/root" --to libccheck-fixture/debian-slim:bookworm)"

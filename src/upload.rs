@@ -164,17 +164,22 @@ impl ChannelWriter {
     }
 }
 
+/// The size of the chunks handed to the upload.
+const CHUNK: usize = 256 << 10;
+
 impl Write for ChannelWriter {
     fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
-        self.buf.extend_from_slice(data);
-        if self.buf.len() >= 256 << 10 {
+        // Flush first, so that a chunk never grows past its allocation (a grown Vec doubles).
+        if self.buf.len() + data.len() > CHUNK {
             self.flush()?;
         }
+        self.buf.extend_from_slice(data);
         Ok(data.len())
     }
     fn flush(&mut self) -> std::io::Result<()> {
         if !self.buf.is_empty() {
-            let chunk = bytes::Bytes::from(std::mem::take(&mut self.buf));
+            let full = std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK));
+            let chunk = bytes::Bytes::from(full);
             self.tx
                 .blocking_send(Ok(chunk))
                 .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "upload ended"))?;
@@ -188,7 +193,7 @@ pub fn channel() -> (ChannelWriter, TarStream) {
     let (tx, mut rx) = tokio::sync::mpsc::channel(4);
     let w = ChannelWriter {
         tx,
-        buf: Vec::with_capacity(256 << 10),
+        buf: Vec::with_capacity(CHUNK),
     };
     (
         w,
