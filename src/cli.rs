@@ -82,8 +82,10 @@ pub struct CheckArgs {
     #[arg(long, value_name = "BASE")]
     pub require: Vec<String>,
 
-    /// Extra file to upload beside the binary (a library, an asset); DEST is relative to the
-    /// binary's directory. Files that RUNPATH/RPATH $ORIGIN entries point at are uploaded anyway.
+    /// Extra file to upload beside the binary (a library, a plugin it dlopens, an asset); DEST is
+    /// relative to the binary's directory. The libraries the binary's RUNPATH/RPATH $ORIGIN
+    /// entries resolve for its needed libraries are uploaded anyway; nothing else beside it is
+    /// (-v lists what is).
     #[arg(long = "with", value_name = "PATH[:DEST]")]
     pub with: Vec<String>,
 
