@@ -314,7 +314,8 @@ pub fn unplaced(mut o: classify::Outcome) -> classify::Outcome {
             Problem::MissingLibrary { needed_by, .. }
             | Problem::MissingVersion { needed_by, .. }
             | Problem::MissingSymbol { needed_by, .. }
-            | Problem::Unsupported { needed_by, .. } => {
+            | Problem::Unsupported { needed_by, .. }
+            | Problem::LoaderCrash { needed_by, .. } => {
                 if let Some(n) = needed_by {
                     fix(n);
                 }
@@ -450,6 +451,7 @@ pub fn cause(p: &Problem, target_libc: crate::base::LibcKind) -> String {
         Problem::MissingSymbol { .. } => "symbols not found".into(),
         Problem::Unsupported { what, .. } => format!("unsupported by the loader: {what}"),
         Problem::WrongArch { machine, .. } => format!("built for {machine}"),
+        Problem::LoaderCrash { .. } => "the loader crashes mapping it".into(),
     }
 }
 

@@ -74,6 +74,11 @@ pub enum Problem {
         machine: String,
         base: String,
     },
+    /// The loader itself crashes on the object (musl on a malformed segment layout).
+    LoaderCrash {
+        what: String,
+        needed_by: Option<String>,
+    },
     /// The loader cannot handle something the object uses (musl: IFUNC / IRELATIVE relocations).
     /// Its verdict is `error`: there is no closer word in the vocabulary.
     Unsupported {
@@ -90,6 +95,7 @@ impl Problem {
             Problem::MissingVersion { .. } => Verdict::MissingVersion,
             Problem::MissingSymbol { .. } => Verdict::MissingSymbol,
             Problem::WrongArch { .. } => Verdict::WrongArch,
+            Problem::LoaderCrash { .. } => Verdict::Crash,
             Problem::Unsupported { .. } => Verdict::Error,
         }
     }
@@ -359,6 +365,9 @@ pub fn describe(p: &Problem) -> String {
         }
         Problem::WrongArch { machine, base } => {
             format!("built for {machine}, another architecture than the base's ({base})")
+        }
+        Problem::LoaderCrash { what, needed_by } => {
+            format!("the loader crashes mapping it: {what}{}", by(needed_by))
         }
         Problem::MissingLibrary { library, needed_by } => {
             format!("{library} not found{}", by(needed_by))

@@ -152,6 +152,9 @@ pub fn for_prediction(bin: &BinaryProfile, base: &BaseProfile, pred: &Prediction
             Problem::Unsupported { what, .. } if what.starts_with("relocation type") => {
                 add("musl's loader does not support IFUNC (IRELATIVE) relocations: this is a glibc library; build it against musl".into());
             }
+            Problem::LoaderCrash { .. } => {
+                add("musl's loader crashes mapping this file: its program headers are malformed (relink it with a standard linker script)".into());
+            }
             Problem::Unsupported { .. } => {
                 add("the loader cannot map this file (a debug-info-only file from `objcopy --only-keep-debug`, or damaged program headers): it is not a loadable object".into());
             }

@@ -504,14 +504,26 @@ fn simulate<'a>(
         .lib(loader_path)
         .map(|(p, _)| p)
         .unwrap_or_else(|| loader_path.to_string());
-    // glibc will not map a file whose program headers describe no loadable object; that ends the
-    // load (the subject's or a library's), and nothing else is reported.
-    let refused = |o: &Obj<'_>| {
-        let what = o.profile.glibc_refuses.as_ref()?;
-        (rules == Rules::Glibc).then(|| Problem::Unsupported {
-            what: what.clone(),
-            needed_by: Some(o.name.clone()),
-        })
+    // glibc will not map a file whose program headers describe no loadable object, and musl's
+    // loader crashes on some malformed layouts; either ends the load (the subject's or a
+    // library's), and nothing else is reported.
+    let refused = |o: &Obj<'_>| match rules {
+        Rules::Glibc => o
+            .profile
+            .glibc_refuses
+            .as_ref()
+            .map(|what| Problem::Unsupported {
+                what: what.clone(),
+                needed_by: Some(o.name.clone()),
+            }),
+        Rules::Musl => o
+            .profile
+            .musl_crashes
+            .as_ref()
+            .map(|what| Problem::LoaderCrash {
+                what: what.clone(),
+                needed_by: Some(o.name.clone()),
+            }),
     };
     if let Some(p) = refused(&objs[0]) {
         return Sim {

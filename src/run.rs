@@ -681,18 +681,27 @@ fn problem_keys(ps: &[classify::Problem], verdict: Verdict) -> Vec<String> {
     let mut k: Vec<String> = ps
         .iter()
         .filter(|p| p.verdict() == verdict)
-        .map(|p| match p {
-            classify::Problem::NoInterpreter { .. } => String::new(),
-            classify::Problem::WrongArch { machine, .. } => machine.clone(),
-            classify::Problem::MissingLibrary { library, .. } => library.clone(),
-            classify::Problem::MissingVersion { version, .. } => version.clone(),
-            classify::Problem::MissingSymbol { symbol, .. } => symbol.clone(),
-            classify::Problem::Unsupported { what, .. } => what.clone(),
+        .filter_map(|p| match p {
+            // A loader that crashes names nothing: the signal is the run's whole report.
+            classify::Problem::LoaderCrash { .. } => None,
+            p => Some(problem_key(p)),
         })
         .collect();
     k.sort();
     k.dedup();
     k
+}
+
+fn problem_key(p: &classify::Problem) -> String {
+    match p {
+        classify::Problem::LoaderCrash { what, .. } => what.clone(),
+        classify::Problem::NoInterpreter { .. } => String::new(),
+        classify::Problem::WrongArch { machine, .. } => machine.clone(),
+        classify::Problem::MissingLibrary { library, .. } => library.clone(),
+        classify::Problem::MissingVersion { version, .. } => version.clone(),
+        classify::Problem::MissingSymbol { symbol, .. } => symbol.clone(),
+        classify::Problem::Unsupported { what, .. } => what.clone(),
+    }
 }
 
 fn without_empty(mut keys: Vec<String>) -> Vec<String> {

@@ -320,6 +320,43 @@ fn a_cut_glibc_report_ends_at_its_last_whole_line() {
 /// its PT_DYNAMIC has no bytes: glibc's loader refuses to map it, musl's maps it and finds nothing
 /// to bind. Both predictions agree with the real loaders.
 #[test]
+fn musl_crashes_on_a_writable_segment_in_its_read_only_first_page() {
+    let file = "libgreet-rw-in-first-page.so";
+    let pr = predict_fixture(file, &musl_base());
+    assert_eq!(pr.verdict, Verdict::Crash, "{pr:?}");
+    assert!(
+        matches!(&pr.problems[..], [Problem::LoaderCrash { needed_by: Some(n), .. }] if n == file),
+        "{pr:?}"
+    );
+    // The real musl loader: killed by SIGSEGV while mapping it.
+    let o = Command::new(MUSL_LD)
+        .arg("--list")
+        .arg(fixture(file))
+        .output()
+        .unwrap();
+    assert_eq!(
+        std::os::unix::process::ExitStatusExt::signal(&o.status),
+        Some(11),
+        "{o:?}"
+    );
+    let job = JobResult {
+        signal: 11,
+        exited: false,
+        exit_code: -1,
+        ..job_of(o.stdout, o.stderr)
+    };
+    let real = classify::classify(&job, ProbeKind::Load, Some(MUSL_LD), "/nonexistent");
+    assert_eq!(real.verdict, Verdict::Crash, "{real:?}");
+    let c = libccheck::run::compare(&pr, real.verdict, &real.problems, false);
+    assert_eq!(c.agree, Some(true));
+    // The original layout maps fine.
+    assert_eq!(
+        predict_fixture("libgreet.so.1", &musl_base()).verdict,
+        Verdict::Ok
+    );
+}
+
+#[test]
 fn glibc_refuses_a_debug_info_only_file() {
     let pr = predict_fixture("libgreet.debug", &glibc_base());
     assert_eq!(

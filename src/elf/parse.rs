@@ -77,6 +77,8 @@ pub(crate) struct Raw {
     pub irelative: bool,
     /// Why glibc's loader will not map this file, when it will not.
     pub glibc_refuses: Option<&'static str>,
+    /// Why musl's loader crashes mapping this file, when it does.
+    pub musl_crashes: Option<&'static str>,
     pub notes: NoteFacts,
 }
 
@@ -111,6 +113,36 @@ fn glibc_refusal(phdrs: &[ProgramHeader], e_type: u16) -> Option<&'static str> {
     }
     (!dynamic && e_type == goblin::elf::header::ET_DYN)
         .then_some("object file has no dynamic section")
+}
+
+/// musl's loader (map_library) first maps the whole span with the protection of the lowest
+/// PT_LOAD, does not map again a segment that starts in that same page, and then zero-fills the
+/// rest of the page after each writable segment's file bytes. A writable segment whose file bytes
+/// end inside the lowest page of a file whose lowest segment is not writable makes it write to a
+/// read-only page: SIGSEGV. Only malformed layouts do this (Go's debug/elf test data).
+fn musl_mapping_crash(phdrs: &[ProgramHeader]) -> Option<&'static str> {
+    const PAGE: u64 = 4096;
+    if !phdrs.iter().any(|p| p.p_type == program_header::PT_DYNAMIC) {
+        return None; // musl refuses it before mapping anything
+    }
+    let loads = || phdrs.iter().filter(|p| p.p_type == program_header::PT_LOAD);
+    // The first of the lowest, as musl picks it.
+    let lowest = loads().fold(None::<&ProgramHeader>, |low, p| match low {
+        Some(l) if l.p_vaddr <= p.p_vaddr => Some(l),
+        _ => Some(p),
+    })?;
+    let writable = |p: &ProgramHeader| p.p_flags & program_header::PF_W != 0;
+    let first_page = lowest.p_vaddr & !(PAGE - 1);
+    let zero_fills_first_page = |p: &ProgramHeader| {
+        let brk = p.p_vaddr.wrapping_add(p.p_filesz);
+        writable(p)
+            && p.p_memsz > p.p_filesz
+            && p.p_vaddr & !(PAGE - 1) == first_page
+            && brk % PAGE != 0
+            && brk & !(PAGE - 1) == first_page
+    };
+    (!writable(lowest) && loads().any(zero_fills_first_page))
+        .then_some("a writable segment ends in the lowest page, which musl maps read-only")
 }
 
 use super::exports::{ExportTable, musl_sees};
@@ -448,6 +480,7 @@ pub(crate) fn read(
     let phdrs = ProgramHeader::parse(bytes, header.e_phoff as usize, header.e_phnum as usize, ctx)
         .map_err(|e| corrupt("program headers", e))?;
     raw.glibc_refuses = glibc_refusal(&phdrs, header.e_type);
+    raw.musl_crashes = musl_mapping_crash(&phdrs);
     for ph in &phdrs {
         if ph.p_type == program_header::PT_LOAD || ph.p_type == program_header::PT_DYNAMIC {
             check_extent(len, ph.p_offset, ph.p_filesz, "a loadable segment")?;

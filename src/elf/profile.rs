@@ -218,6 +218,9 @@ pub struct BinaryProfile {
     /// will not: the program headers describe no loadable object.
     #[serde(default, skip_serializing_if = "none_unless_complete")]
     pub glibc_refuses: Option<String>,
+    /// Why musl's loader crashes mapping this file, when it does (a malformed segment layout).
+    #[serde(default, skip_serializing_if = "none_unless_complete")]
+    pub musl_crashes: Option<String>,
     pub bind_now: bool,
     pub dt_relr: bool,
     /// `Linux 3.2.0` from .note.ABI-tag.
@@ -281,6 +284,7 @@ impl BinaryProfile {
             hidden_self_refs: vec![],
             irelative: false,
             glibc_refuses: None,
+            musl_crashes: None,
             bind_now: false,
             dt_relr: false,
             abi_tag: None,
@@ -578,6 +582,7 @@ pub(crate) fn build(raw: Raw) -> BinaryProfile {
         hidden_self_refs: raw.hidden_self_refs,
         irelative: raw.irelative,
         glibc_refuses: raw.glibc_refuses.map(String::from),
+        musl_crashes: raw.musl_crashes.map(String::from),
         bind_now: raw.bind_now_tag || raw.flags & DF_BIND_NOW != 0 || raw.flags_1 & DF_1_NOW != 0,
         dt_relr: raw.dt_relr,
         abi_tag: raw.notes.abi_tag,
