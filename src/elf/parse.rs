@@ -138,7 +138,7 @@ fn musl_mapping_crash(phdrs: &[ProgramHeader]) -> Option<&'static str> {
         writable(p)
             && p.p_memsz > p.p_filesz
             && p.p_vaddr & !(PAGE - 1) == first_page
-            && brk % PAGE != 0
+            && !brk.is_multiple_of(PAGE)
             && brk & !(PAGE - 1) == first_page
     };
     (!writable(lowest) && loads().any(zero_fills_first_page))
