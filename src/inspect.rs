@@ -61,7 +61,7 @@ fn io_reason(e: &std::io::Error) -> String {
     match e.kind() {
         std::io::ErrorKind::NotFound => "no such file or directory".into(),
         std::io::ErrorKind::PermissionDenied => "permission denied".into(),
-        _ => crate::report::io_message(e).to_lowercase(),
+        _ => crate::text::io_message(e).to_lowercase(),
     }
 }
 

@@ -4,9 +4,9 @@ use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
-use crate::classify::Verdict;
+use crate::check::BaseResult;
 use crate::elf::BinaryProfile;
-use crate::run::BaseResult;
+use crate::verdict::Verdict;
 
 pub const SCHEMA: &str = "libccheck/report/v1";
 
@@ -172,11 +172,11 @@ fn predicted_cell(b: &BaseResult) -> String {
 }
 
 impl Report {
-    /// This report with every string [`printable`](super::printable), for the text formats
+    /// This report with every string [`printable`](crate::text::printable), for the text formats
     /// (the human table paints its verdicts with escape sequences of its own afterwards).
     pub fn printable(&self) -> Report {
         let mut v = serde_json::to_value(self).expect("report serialises");
-        super::printable_json(&mut v);
+        crate::text::printable_json(&mut v);
         serde_json::from_value(v).unwrap_or_else(|_| self.clone())
     }
 }

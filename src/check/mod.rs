@@ -12,14 +12,15 @@ use futures_util::future::join_all;
 use serde::Serialize;
 use tokio::sync::Semaphore;
 
-use crate::base::Library;
-use crate::bases::Base;
-use crate::classify::{self, Outcome, ProbeKind, Verdict};
+use crate::docker::upload;
 use crate::docker::{ContainerSpec, DockerError, Engine, PullProgress, RUN_LABEL, Sandbox};
 use crate::elf::{self, BinaryProfile, Kind, LibcFlavour};
-use crate::predict::{self, Prediction, Subject};
+use crate::image::aliases::Base;
+use crate::image::base::Library;
+use crate::loader::{self, Prediction, Subject};
+use crate::probe::classify::{self, ProbeKind};
 use crate::probe::{self, Job, JobResult};
-use crate::upload;
+use crate::verdict::{self, Outcome, Verdict};
 
 /// Where uploads land in the container (an anonymous volume, since the root is read-only).
 pub const WORK_DIR: &str = "/libccheck";
@@ -258,7 +259,7 @@ pub fn load_outcome<'r>(
                     Verdict::NoInterpreter,
                     "the image has no dynamic loader to load this shared object",
                 );
-                o.problems = vec![classify::Problem::NoInterpreter {
+                o.problems = vec![verdict::Problem::NoInterpreter {
                     interpreter: "(any dynamic loader)".into(),
                 }];
                 o
@@ -279,7 +280,7 @@ pub fn jobs_for(
         Job::read("os-release-usr", "/usr/lib/os-release"),
     ];
     // The image's libc, read with the image's names (a 32-bit program runs on an amd64 image).
-    let names = arch_names(predict::BASE_MACHINE);
+    let names = arch_names(loader::BASE_MACHINE);
     if let Some(a) = &names {
         jobs.push(Job::new(
             "libc-glibc",
@@ -475,7 +476,7 @@ pub fn plan(binary: &Path, profile: &BinaryProfile, cfg: &RunConfig) -> Result<P
         added.push(dest);
     }
     let size = upload::total_size(&files)
-        .map_err(|e| format!("{}: {}", binary.display(), crate::report::io_message(&e)))?;
+        .map_err(|e| format!("{}: {}", binary.display(), crate::text::io_message(&e)))?;
     if size > MAX_UPLOAD {
         return Err(format!(
             "{}: the upload would be {:.1} GiB (the binary and the files beside it); libccheck uploads at most {} GiB per container",
@@ -677,13 +678,13 @@ pub struct Comparison {
 }
 
 /// The key a loader's report names a problem by, for the problems of one verdict, sorted.
-fn problem_keys(ps: &[classify::Problem], verdict: Verdict) -> Vec<String> {
+fn problem_keys(ps: &[verdict::Problem], verdict: Verdict) -> Vec<String> {
     let mut k: Vec<String> = ps
         .iter()
         .filter(|p| p.verdict() == verdict)
         .filter_map(|p| match p {
             // A loader that crashes names nothing: the signal is the run's whole report.
-            classify::Problem::LoaderCrash { .. } => None,
+            verdict::Problem::LoaderCrash { .. } => None,
             p => Some(problem_key(p)),
         })
         .collect();
@@ -692,15 +693,15 @@ fn problem_keys(ps: &[classify::Problem], verdict: Verdict) -> Vec<String> {
     k
 }
 
-fn problem_key(p: &classify::Problem) -> String {
+fn problem_key(p: &verdict::Problem) -> String {
     match p {
-        classify::Problem::LoaderCrash { what, .. } => what.clone(),
-        classify::Problem::NoInterpreter { .. } => String::new(),
-        classify::Problem::WrongArch { machine, .. } => machine.clone(),
-        classify::Problem::MissingLibrary { library, .. } => library.clone(),
-        classify::Problem::MissingVersion { version, .. } => version.clone(),
-        classify::Problem::MissingSymbol { symbol, .. } => symbol.clone(),
-        classify::Problem::Unsupported { what, .. } => what.clone(),
+        verdict::Problem::LoaderCrash { what, .. } => what.clone(),
+        verdict::Problem::NoInterpreter { .. } => String::new(),
+        verdict::Problem::WrongArch { machine, .. } => machine.clone(),
+        verdict::Problem::MissingLibrary { library, .. } => library.clone(),
+        verdict::Problem::MissingVersion { version, .. } => version.clone(),
+        verdict::Problem::MissingSymbol { symbol, .. } => symbol.clone(),
+        verdict::Problem::Unsupported { what, .. } => what.clone(),
     }
 }
 
@@ -716,12 +717,12 @@ fn without_empty(mut keys: Vec<String>) -> Vec<String> {
 pub fn compare(
     pred: &Prediction,
     actual: Verdict,
-    actual_problems: &[classify::Problem],
+    actual_problems: &[verdict::Problem],
     cut: bool,
 ) -> Comparison {
-    let unsupported = |ps: &[classify::Problem]| {
+    let unsupported = |ps: &[verdict::Problem]| {
         ps.iter()
-            .any(|p| matches!(p, classify::Problem::Unsupported { .. }))
+            .any(|p| matches!(p, verdict::Problem::Unsupported { .. }))
     };
     let only = |agree| Comparison {
         agree,
@@ -794,7 +795,7 @@ pub fn predict_offline(
                 );
             };
             let bp = entry.to_profile();
-            let p = predict::predict(&subject, &bp);
+            let p = loader::predict(&subject, &bp);
             let mut r = BaseResult::error(base, required, p.reason.clone());
             r.image = entry.image.clone();
             r.verdict = p.verdict;
@@ -834,7 +835,7 @@ pub async fn run_matrix<E: Engine>(
             let r = match images.get(&base.image) {
                 Some(Ok(info)) => {
                     if let Some(wrong) = machine_of_docker_arch(&info.arch)
-                        .and_then(|m| predict::wrong_arch(profile, m))
+                        .and_then(|m| loader::wrong_arch(profile, m))
                     {
                         // A fact of the ELF header: nothing to read of the image, nothing to run.
                         let mut r = BaseResult::error(base, required, wrong.reason.clone());
@@ -854,11 +855,15 @@ pub async fn run_matrix<E: Engine>(
                     } else {
                         let _permit = sem.acquire().await.expect("semaphore open");
                         let predicted = async {
-                            let bp =
-                                crate::profiles::profile(engine, &base.image, &info.id, run_id)
-                                    .await?;
+                            let bp = crate::image::export::profile(
+                                engine,
+                                &base.image,
+                                &info.id,
+                                run_id,
+                            )
+                            .await?;
                             Ok::<_, String>((
-                                predict::predict(subject, &bp),
+                                loader::predict(subject, &bp),
                                 bp.describe_libc(),
                                 bp.os.clone(),
                             ))
@@ -958,7 +963,7 @@ pub fn stalled_message(limit: Duration) -> String {
 fn name_the_memory_limit(r: &mut BaseResult, memory_bytes: i64) {
     let why = format!(
         "{} (the sandbox's limit of {} MiB; --memory raises it)",
-        classify::OUT_OF_MEMORY,
+        verdict::OUT_OF_MEMORY,
         memory_bytes >> 20
     );
     for reason in r
@@ -967,7 +972,7 @@ fn name_the_memory_limit(r: &mut BaseResult, memory_bytes: i64) {
         .map(|o| &mut o.reason)
         .chain(std::iter::once(&mut r.reason))
     {
-        if reason == classify::OUT_OF_MEMORY {
+        if reason == verdict::OUT_OF_MEMORY {
             *reason = why.clone();
         }
     }
@@ -992,7 +997,7 @@ async fn run_base<E: Engine>(
         &cfg.sandbox.user,
         &format!("{WORK_DIR}/{}", probe::KEY_FILE),
     );
-    let mut labels = crate::owner::labels(run_id, limit + Duration::from_secs(120));
+    let mut labels = crate::docker::owner::labels(run_id, limit + Duration::from_secs(120));
     labels.insert("org.libccheck.base".to_string(), base.name.clone());
     let spec = ContainerSpec {
         image: base.image.clone(),
@@ -1111,7 +1116,7 @@ pub async fn cleanup_run<E: Engine>(engine: &E, run_id: &str) -> Result<usize, D
 pub async fn cleanup_leftovers<E: Engine>(engine: &E, all: bool) -> Result<Cleaned, DockerError> {
     let mut c = Cleaned::default();
     for (id, labels) in engine.list_labelled(RUN_LABEL).await? {
-        if !all && crate::owner::is_live_now(&labels) {
+        if !all && crate::docker::owner::is_live_now(&labels) {
             c.live += 1;
             continue;
         }
@@ -1183,10 +1188,10 @@ mod tests {
         assert_eq!(libc.as_deref(), Some("none"));
     }
 
-    fn missing(symbols: &[&str]) -> Vec<classify::Problem> {
+    fn missing(symbols: &[&str]) -> Vec<verdict::Problem> {
         symbols
             .iter()
-            .map(|s| classify::Problem::MissingSymbol {
+            .map(|s| verdict::Problem::MissingSymbol {
                 symbol: s.to_string(),
                 version: None,
                 needed_by: None,

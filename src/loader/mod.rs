@@ -5,11 +5,11 @@ use std::collections::{BTreeMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::base::{BaseProfile, Library, normalize};
-use crate::classify::{self, Problem, Verdict};
+use crate::advice;
 use crate::elf::ExportTable;
 use crate::elf::{self, BinaryProfile, Kind};
-use crate::hints;
+use crate::image::base::{BaseProfile, Library, normalize};
+use crate::verdict::{self, Problem, Verdict};
 
 /// How a glibc binary would fare on a musl base if its interpreter path led to musl's loader
 /// (what gcompat arranges).
@@ -102,7 +102,7 @@ struct World<'a> {
     memo: Option<&'a ScopeMemo<'a>>,
     /// Directories already resolved through the image's links (a search tries each for every
     /// library).
-    dirs: std::cell::RefCell<crate::base::DirResolver>,
+    dirs: std::cell::RefCell<crate::image::base::DirResolver>,
 }
 
 impl<'a> World<'a> {
@@ -200,7 +200,7 @@ fn search_dirs<'a>(
     main: &BinaryProfile,
 ) -> Option<(String, &'a Library)> {
     for d in dirs {
-        if let Some((p, l)) = w.lib(&crate::base::join(d, name))
+        if let Some((p, l)) = w.lib(&crate::image::base::join(d, name))
             && compatible(&l.profile, main)
         {
             return Some((p, l));
@@ -791,7 +791,7 @@ fn finish(sim: Sim<'_>, rules: Rules) -> Prediction {
     let verdict = sim.problems.iter().map(Problem::verdict).min().unwrap();
     Prediction {
         verdict,
-        reason: classify::summarize(&sim.problems),
+        reason: verdict::summarize(&sim.problems),
         problems: sim.problems,
         hints: vec![],
         loader,
@@ -825,7 +825,7 @@ pub fn wrong_arch(p: &BinaryProfile, base_machine: &str) -> Option<Prediction> {
     };
     Some(Prediction {
         verdict: Verdict::WrongArch,
-        reason: crate::classify::describe(&problem),
+        reason: crate::verdict::describe(&problem),
         problems: vec![problem],
         hints: vec![format!(
             "build it for {base_machine}, the base's architecture"
@@ -934,7 +934,7 @@ pub fn predict_with<'a>(
             musl_compat: None,
         },
     };
-    pred.hints = hints::for_prediction(p, base, &pred);
+    pred.hints = advice::for_prediction(p, base, &pred);
     pred
 }
 
@@ -974,7 +974,7 @@ fn musl_compat(problems: &[Problem]) -> MuslCompat {
     } else {
         format!(
             "needs glibc: {} {} not in musl",
-            crate::report::short_list(&syms, 6),
+            crate::text::short_list(&syms, 6),
             if syms.len() == 1 { "is" } else { "are" }
         )
     };
@@ -988,10 +988,10 @@ fn musl_compat(problems: &[Problem]) -> MuslCompat {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::base::LibcKind;
     use crate::elf::{
         Libc, LibcFlavour, LibraryNeeds, UndefinedSymbol, VersionNeed, VersionedSymbol,
     };
+    use crate::image::base::LibcKind;
 
     fn blank(kind: Kind) -> BinaryProfile {
         let mut p = BinaryProfile::empty(kind);
@@ -1072,7 +1072,7 @@ mod tests {
             "../lib/x86_64-linux-gnu/ld-linux-x86-64.so.2".to_string(),
         );
         BaseProfile {
-            format: crate::base::FORMAT,
+            format: crate::image::base::FORMAT,
             image_id: "test".into(),
             os: None,
             libc: LibcKind::Glibc,
@@ -1407,7 +1407,7 @@ mod tests {
         .into_iter()
         .collect();
         BaseProfile {
-            format: crate::base::FORMAT,
+            format: crate::image::base::FORMAT,
             image_id: "musl".into(),
             os: None,
             libc: LibcKind::Musl,

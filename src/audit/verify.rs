@@ -8,12 +8,12 @@ use std::path::Path;
 use std::time::Duration;
 
 use crate::audit::{self, Source, TargetResult};
-use crate::bases::Base;
-use crate::classify::{Outcome, Verdict};
 use crate::docker::{ContainerSpec, Engine, Sandbox};
+use crate::image::aliases::Base;
+use crate::verdict::{Outcome, Verdict};
 
+use crate::docker::upload;
 use crate::probe::{self, Job};
-use crate::upload;
 
 /// What to audit and how.
 pub struct AuditConfig {
@@ -22,7 +22,7 @@ pub struct AuditConfig {
     pub no_run: bool,
     pub timeout: Duration,
     pub sandbox: Sandbox,
-    pub pull: crate::run::PullPolicy,
+    pub pull: crate::check::PullPolicy,
 }
 
 /// Probe jobs for the selected files, each where it is placed: `f<i>` (own interpreter) or
@@ -34,9 +34,9 @@ pub fn audit_jobs(source: &Source, all: bool) -> Vec<Job> {
         .enumerate()
         // A file of another architecture is not loaded: its verdict is a fact of its header.
         .filter(|(_, (f, _))| {
-            crate::predict::wrong_arch(&f.lib.profile, crate::predict::BASE_MACHINE).is_none()
+            crate::loader::wrong_arch(&f.lib.profile, crate::loader::BASE_MACHINE).is_none()
         })
-        .flat_map(|(i, (f, at))| crate::run::load_jobs(&f.lib.profile, at, &format!("f{i}")))
+        .flat_map(|(i, (f, at))| crate::check::load_jobs(&f.lib.profile, at, &format!("f{i}")))
         .collect()
 }
 
@@ -54,13 +54,13 @@ pub fn outcomes(
         .enumerate()
         .map(|(i, (f, _))| {
             if let Some(wrong) =
-                crate::predict::wrong_arch(&f.lib.profile, crate::predict::BASE_MACHINE)
+                crate::loader::wrong_arch(&f.lib.profile, crate::loader::BASE_MACHINE)
             {
                 let mut o = Outcome::new(wrong.verdict, wrong.reason);
                 o.problems = wrong.problems;
                 return (f.path.clone(), o);
             }
-            let o = crate::run::load_outcome(
+            let o = crate::check::load_outcome(
                 &f.lib.profile,
                 |n| by_name.get(n).copied(),
                 &format!("f{i}"),
@@ -108,7 +108,7 @@ pub fn overlay_from_stream(
     let mut archive = tar::Archive::new(reader);
     for entry in archive.entries()? {
         let mut e = entry?;
-        let path = crate::base::normalize(&format!("/{}", e.path()?.to_string_lossy()));
+        let path = crate::image::base::normalize(&format!("/{}", e.path()?.to_string_lossy()));
         if e.header().entry_type().is_file()
             && let Some(at) = wanted.get(&path)
         {
@@ -166,7 +166,7 @@ async fn upload_overlay<E: Engine>(
             let (mut w, body) = upload::channel();
             // Their sizes are known only once the export streams: allow for a large image.
             let upload = engine.upload_stream(id, "/", body, IMAGE_OVERLAY_SIZE_HINT);
-            let produce = crate::profiles::with_image_tar(engine, image, run_id, move |r| {
+            let produce = crate::image::export::with_image_tar(engine, image, run_id, move |r| {
                 let res = overlay_from_stream(r, &wanted, &links, &mut w).and_then(|_| w.flush());
                 if let Err(e) = &res {
                     w.fail(std::io::Error::other(e.to_string()));
@@ -214,7 +214,7 @@ pub async fn verify<E: Engine>(
         entrypoint: vec!["/libccheck/probe".into()],
         cmd: args,
         env: vec![],
-        labels: crate::owner::labels(run_id, limit + Duration::from_secs(600)),
+        labels: crate::docker::owner::labels(run_id, limit + Duration::from_secs(600)),
         sandbox,
         user: launch.user,
         cap_add: launch.cap_add,
@@ -238,7 +238,7 @@ pub async fn verify<E: Engine>(
             Ok(c) => c.map_err(|e| e.to_string())?,
             Err(_) => {
                 let _ = engine.kill(&id).await;
-                return Err(crate::run::stalled_message(limit));
+                return Err(crate::check::stalled_message(limit));
             }
         };
         let (out, err) = engine.logs(&id).await.map_err(|e| e.to_string())?;
@@ -260,7 +260,7 @@ pub async fn verify<E: Engine>(
 /// A target made ready for an audit: its image resolved and its profile read (or why not).
 pub struct Prepared {
     pub base: Base,
-    pub profile: Result<crate::base::BaseProfile, String>,
+    pub profile: Result<crate::image::base::BaseProfile, String>,
 }
 
 /// Resolve every target's image and read its profile (cached, or from the image). Needs nothing
@@ -270,15 +270,15 @@ pub async fn prepare_targets<E: Engine>(
     cfg: &AuditConfig,
     run_id: &str,
 ) -> Vec<Prepared> {
-    let progress = crate::run::Progress::new(true, cfg.targets.len());
-    let images = crate::run::ensure_images(engine, &cfg.targets, cfg.pull, &progress).await;
+    let progress = crate::check::Progress::new(true, cfg.targets.len());
+    let images = crate::check::ensure_images(engine, &cfg.targets, cfg.pull, &progress).await;
     progress.finish();
     let futs = cfg.targets.iter().map(|t| {
         let images = &images;
         async move {
             let profile = match images.get(&t.image) {
                 Some(Ok(info)) => {
-                    crate::profiles::profile(engine, &t.image, &info.id, run_id).await
+                    crate::image::export::profile(engine, &t.image, &info.id, run_id).await
                 }
                 Some(Err(e)) => Err(e.clone()),
                 None => Err("image was not resolved".into()),

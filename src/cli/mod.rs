@@ -1,15 +1,17 @@
 //! The command line: argument definitions, validation, and dispatch to the subcommands.
 
+pub mod config;
+
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::bases;
+use crate::check::{self, ExtraFile, PullPolicy, RunConfig};
 use crate::docker::{BollardEngine, Sandbox};
+use crate::image::aliases;
 use crate::report::{self, Format};
-use crate::run::{self, ExtraFile, PullPolicy, RunConfig};
 
 /// What `--output-limit` accepts: the probe's own facts (os-release, the libc's version banner)
 /// need about a kilobyte, and the probe holds two buffers of this size per job in the container's
@@ -348,7 +350,7 @@ async fn until_interrupted<T>(
         code = interrupted() => {
             // The work (and its connection) is dropped; a fresh connection removes what it made.
             let n = match BollardEngine::connect(REQUEST_TIMEOUT).await {
-                Ok(engine) => run::cleanup_run(&engine, run_id).await.unwrap_or(0),
+                Ok(engine) => check::cleanup_run(&engine, run_id).await.unwrap_or(0),
                 Err(_) => 0,
             };
             eprintln!("libccheck: interrupted; removed {n} container(s)");
@@ -370,18 +372,18 @@ async fn interrupted() -> u8 {
 
 /// Validate the check arguments, over the settings file, into a [`RunConfig`] before any
 /// Docker I/O. Precedence: command line, then the file, then the defaults.
-pub fn check_config(a: &CheckArgs, file: &crate::config::Config) -> anyhow::Result<RunConfig> {
+pub fn check_config(a: &CheckArgs, file: &crate::cli::config::Config) -> anyhow::Result<RunConfig> {
     let base_args: Vec<String> = if !a.bases.is_empty() {
         a.bases.clone()
     } else if let Some(b) = &file.bases {
         b.clone()
     } else {
-        bases::DEFAULT_MATRIX
+        aliases::DEFAULT_MATRIX
             .iter()
             .map(|s| s.to_string())
             .collect()
     };
-    let bases = bases::resolve_all(&base_args).map_err(anyhow::Error::msg)?;
+    let bases = aliases::resolve_all(&base_args).map_err(anyhow::Error::msg)?;
     let require: Vec<String> = if !a.require.is_empty() {
         a.require.clone()
     } else {
@@ -390,7 +392,7 @@ pub fn check_config(a: &CheckArgs, file: &crate::config::Config) -> anyhow::Resu
     let required = if require.is_empty() {
         bases.iter().map(|b| b.name.clone()).collect()
     } else {
-        let req = bases::resolve_all(&require).map_err(anyhow::Error::msg)?;
+        let req = aliases::resolve_all(&require).map_err(anyhow::Error::msg)?;
         for r in &req {
             if !bases.iter().any(|b| b.name == r.name) {
                 anyhow::bail!("--require {}: not among the bases being checked", r.name);
@@ -471,7 +473,7 @@ pub fn check_config(a: &CheckArgs, file: &crate::config::Config) -> anyhow::Resu
 fn check(a: CheckArgs) -> anyhow::Result<ExitCode> {
     let binary = a.binary.clone().expect("clap requires BINARY");
     let (config_path, file) =
-        crate::config::load(a.config.as_deref()).map_err(anyhow::Error::msg)?;
+        crate::cli::config::load(a.config.as_deref()).map_err(anyhow::Error::msg)?;
     let cfg = check_config(&a, &file)?;
     let settings = report::run::Settings {
         config_file: config_path.map(|p| p.display().to_string()),
@@ -510,9 +512,9 @@ fn check(a: CheckArgs) -> anyhow::Result<ExitCode> {
             binary.display()
         );
     }
-    let plan = run::plan(&binary, &profile, &cfg).map_err(anyhow::Error::msg)?;
+    let plan = check::plan(&binary, &profile, &cfg).map_err(anyhow::Error::msg)?;
     if a.offline {
-        let results = run::predict_offline(&plan, &profile, &exports, &cfg);
+        let results = check::predict_offline(&plan, &profile, &exports, &cfg);
         return finish_report(
             "offline",
             "offline",
@@ -529,14 +531,17 @@ fn check(a: CheckArgs) -> anyhow::Result<ExitCode> {
     let run_id = new_run_id();
     let rt = runtime()?;
     let results = rt.block_on(async {
-        let progress = run::Progress::new(cfg.progress, cfg.bases.len());
+        let progress = check::Progress::new(cfg.progress, cfg.bases.len());
         progress.line(&format!(
             "connecting to the Docker daemon at {}",
             crate::docker::docker_host()
         ));
         let engine = BollardEngine::connect(REQUEST_TIMEOUT).await?;
         let outcome = until_interrupted(&run_id, async {
-            Ok(run::run_matrix(&engine, &plan, &profile, &exports, &cfg, &run_id, &progress).await)
+            Ok(
+                check::run_matrix(&engine, &plan, &profile, &exports, &cfg, &run_id, &progress)
+                    .await,
+            )
         })
         .await;
         progress.finish();
@@ -589,7 +594,7 @@ fn finish_report(
     binary: &std::path::Path,
     profile: &crate::elf::BinaryProfile,
     cfg: &RunConfig,
-    results: Vec<run::BaseResult>,
+    results: Vec<check::BaseResult>,
     a: &CheckArgs,
     allow_mismatch: bool,
     step_summary: bool,
@@ -636,18 +641,19 @@ fn emit(report: &report::run::Report, format: Format, step_summary: bool) -> any
 
 fn list_bases(a: BasesArgs) -> anyhow::Result<ExitCode> {
     if a.matrix {
-        let (_, file) = crate::config::load(a.config.as_deref()).map_err(anyhow::Error::msg)?;
+        let (_, file) =
+            crate::cli::config::load(a.config.as_deref()).map_err(anyhow::Error::msg)?;
         let names: Vec<String> = if !a.bases.is_empty() {
             a.bases.clone()
         } else {
             file.bases.clone().unwrap_or_else(|| {
-                bases::DEFAULT_MATRIX
+                aliases::DEFAULT_MATRIX
                     .iter()
                     .map(|s| s.to_string())
                     .collect()
             })
         };
-        let resolved = bases::resolve_all(&names).map_err(anyhow::Error::msg)?;
+        let resolved = aliases::resolve_all(&names).map_err(anyhow::Error::msg)?;
         let list: Vec<String> = resolved.into_iter().map(|b| b.name).collect();
         write_stdout(&(serde_json::json!({ "base": list }).to_string() + "\n"))?;
         return Ok(ExitCode::from(exit::OK));
@@ -666,8 +672,8 @@ fn list_bases(a: BasesArgs) -> anyhow::Result<ExitCode> {
                 .collect();
             let v = serde_json::json!({
                 "schema": "libccheck/bases/v1",
-                "aliases": bases::ALIASES,
-                "default_matrix": bases::DEFAULT_MATRIX,
+                "aliases": aliases::ALIASES,
+                "default_matrix": aliases::DEFAULT_MATRIX,
                 "catalog": entries,
             });
             serde_json::to_string_pretty(&v)? + "\n"
@@ -676,8 +682,8 @@ fn list_bases(a: BasesArgs) -> anyhow::Result<ExitCode> {
             let mut s = String::from(
                 "ALIAS              IMAGE                                          CATALOG ENTRY (--offline)\n",
             );
-            for al in bases::ALIASES {
-                let d = if bases::DEFAULT_MATRIX.contains(&al.name) {
+            for al in aliases::ALIASES {
+                let d = if aliases::DEFAULT_MATRIX.contains(&al.name) {
                     " (default)"
                 } else {
                     ""
@@ -716,7 +722,7 @@ fn clean(a: CleanArgs) -> anyhow::Result<ExitCode> {
     let rt = runtime()?;
     let c = rt.block_on(async {
         let engine = BollardEngine::connect(REQUEST_TIMEOUT).await?;
-        Ok::<_, anyhow::Error>(run::cleanup_leftovers(&engine, a.all).await?)
+        Ok::<_, anyhow::Error>(check::cleanup_leftovers(&engine, a.all).await?)
     })?;
     print!("removed {} container(s) left by libccheck runs", c.removed);
     if c.live > 0 {
@@ -735,7 +741,7 @@ fn inspect(a: InspectArgs) -> anyhow::Result<ExitCode> {
         eprintln!("libccheck: {}: {}", e.path, e.error);
     }
     let text = match a.format {
-        InspectFormat::Human => report::printable(&report::inspect::human(&run)).into_owned(),
+        InspectFormat::Human => crate::text::printable(&report::inspect::human(&run)).into_owned(),
         InspectFormat::Json => report::inspect::json(&run),
     };
     write_stdout(&text)?;
@@ -756,13 +762,13 @@ fn catalog_entry(a: CatalogEntryArgs) -> anyhow::Result<ExitCode> {
                     .await?
                     .ok_or_else(|| anyhow::anyhow!("no local image {image}"))?;
                 let run_id = format!("catalog-{}", std::process::id());
-                crate::profiles::profile(&engine, image, &info.id, &run_id)
+                crate::image::export::profile(&engine, image, &info.id, &run_id)
                     .await
                     .map_err(anyhow::Error::msg)
             })?
         }
         (None, Some(dir)) => {
-            crate::profiles::profile_from_dir(dir, &format!("dir:{}", dir.display()))
+            crate::image::read::profile_from_dir(dir, &format!("dir:{}", dir.display()))
         }
         (None, None) => anyhow::bail!("--image or --dir"),
     };
@@ -772,8 +778,8 @@ fn catalog_entry(a: CatalogEntryArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn audit(a: AuditArgs) -> anyhow::Result<ExitCode> {
-    let targets = bases::resolve_all(&a.to).map_err(anyhow::Error::msg)?;
-    let cfg = crate::audit_run::AuditConfig {
+    let targets = aliases::resolve_all(&a.to).map_err(anyhow::Error::msg)?;
+    let cfg = crate::audit::verify::AuditConfig {
         targets,
         all: a.all,
         no_run: a.no_run,
@@ -799,7 +805,7 @@ fn audit(a: AuditArgs) -> anyhow::Result<ExitCode> {
         .spawn(move || {
             let s = dir.map(|d| {
                 let t = std::time::Instant::now();
-                let s = crate::profiles::source_from_dir(&d);
+                let s = crate::audit::source::source_from_dir(&d);
                 tracing::debug!(
                     ms = t.elapsed().as_millis() as u64,
                     files = s.files.len(),
@@ -823,7 +829,7 @@ fn audit(a: AuditArgs) -> anyhow::Result<ExitCode> {
                 }
             };
             let (prepared, image_source) = tokio::join!(
-                crate::audit_run::prepare_targets(&engine, &cfg, &run_id),
+                crate::audit::verify::prepare_targets(&engine, &cfg, &run_id),
                 image_source
             );
             Ok::<_, anyhow::Error>((engine, prepared, image_source))
@@ -846,7 +852,7 @@ fn audit(a: AuditArgs) -> anyhow::Result<ExitCode> {
                 let d = a.dir.as_ref().unwrap();
                 (
                     s,
-                    crate::audit_run::Origin::Dir(d.clone()),
+                    crate::audit::verify::Origin::Dir(d.clone()),
                     d.display().to_string(),
                     "directory",
                 )
@@ -855,16 +861,17 @@ fn audit(a: AuditArgs) -> anyhow::Result<ExitCode> {
                 let (s, image) = read?;
                 (
                     s,
-                    crate::audit_run::Origin::Image(image),
+                    crate::audit::verify::Origin::Image(image),
                     a.image.clone().unwrap_or_default(),
                     "image",
                 )
             }
             (None, None) => anyhow::bail!("give a directory or --image"),
         };
-        let targets =
-            crate::audit_run::audit_targets(&engine, &source, &origin, &cfg, &prepared, &run_id)
-                .await;
+        let targets = crate::audit::verify::audit_targets(
+            &engine, &source, &origin, &cfg, &prepared, &run_id,
+        )
+        .await;
         let report = report::audit::AuditReport::new(
             report::audit::SourceSummary::new(&name, kind, &source, a.all),
             targets,
@@ -881,9 +888,11 @@ fn audit(a: AuditArgs) -> anyhow::Result<ExitCode> {
         Err(code) => return Ok(ExitCode::from(code)),
     };
     let text = match a.format {
-        AuditFormat::Human => report::printable(&report::audit::human(&report)).into_owned(),
+        AuditFormat::Human => crate::text::printable(&report::audit::human(&report)).into_owned(),
         AuditFormat::Json => report::audit::json(&report),
-        AuditFormat::Markdown => report::printable(&report::audit::markdown(&report)).into_owned(),
+        AuditFormat::Markdown => {
+            crate::text::printable(&report::audit::markdown(&report)).into_owned()
+        }
     };
     write_stdout(&text)?;
     let code = report.exit_code;
@@ -896,12 +905,12 @@ fn audit(a: AuditArgs) -> anyhow::Result<ExitCode> {
 async fn read_image_source(
     engine: &BollardEngine,
     image: &str,
-    pull: run::PullPolicy,
+    pull: check::PullPolicy,
     run_id: &str,
 ) -> anyhow::Result<(crate::audit::Source, String)> {
-    let progress = run::Progress::new(true, 1);
-    let base = bases::resolve(image).map_err(anyhow::Error::msg)?;
-    let info = run::ensure_images(engine, std::slice::from_ref(&base), pull, &progress).await;
+    let progress = check::Progress::new(true, 1);
+    let base = aliases::resolve(image).map_err(anyhow::Error::msg)?;
+    let info = check::ensure_images(engine, std::slice::from_ref(&base), pull, &progress).await;
     progress.finish();
     let info = info
         .get(&base.image)
@@ -915,11 +924,11 @@ async fn read_image_source(
             info.arch
         );
     }
-    let s = crate::profiles::with_image_tar(
+    let s = crate::image::export::with_image_tar(
         engine,
         &base.image,
         run_id,
-        crate::profiles::source_from_tar,
+        crate::audit::source::source_from_tar,
     )
     .await
     .map_err(anyhow::Error::msg)?;
@@ -933,7 +942,7 @@ fn merge(a: MergeArgs) -> anyhow::Result<ExitCode> {
     let mut parts: Vec<report::run::Report> = Vec::new();
     for p in &a.reports {
         let text = std::fs::read_to_string(p)
-            .map_err(|e| anyhow::anyhow!("{}: {}", p.display(), crate::report::io_message(&e)))?;
+            .map_err(|e| anyhow::anyhow!("{}: {}", p.display(), crate::text::io_message(&e)))?;
         let r: report::run::Report = serde_json::from_str(&text)
             .map_err(|e| anyhow::anyhow!("{}: not a libccheck JSON report ({e})", p.display()))?;
         if r.schema != report::run::SCHEMA {
@@ -962,7 +971,7 @@ fn merge(a: MergeArgs) -> anyhow::Result<ExitCode> {
     } else {
         "run".to_string()
     };
-    let mut bases: Vec<run::BaseResult> = Vec::new();
+    let mut bases: Vec<check::BaseResult> = Vec::new();
     for (r, p) in parts.into_iter().zip(&a.reports) {
         for b in r.bases {
             if bases.iter().any(|x| x.base == b.base) {

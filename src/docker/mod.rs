@@ -2,6 +2,9 @@
 //! implementation over the Engine API ([`BollardEngine`], bollard + tokio). Nothing else in the
 //! crate talks to Docker, so the orchestration logic is testable with a fake.
 
+pub mod owner;
+pub mod upload;
+
 use std::collections::HashMap;
 use std::time::Duration;
 

@@ -3,14 +3,17 @@
 //! which are the application's own; a prediction per file and target; then one verifying
 //! container per target, in which the static probe runs the target's loader on every file.
 
+pub mod source;
+pub mod verify;
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use crate::base::{Library, Links, normalize, resolve_in};
-use crate::classify::{self, Problem, Verdict};
 use crate::elf::{self, Kind};
-use crate::predict::{self, Prediction, Subject};
+use crate::image::base::{Library, Links, normalize, resolve_in};
+use crate::loader::{self, Prediction, Subject};
+use crate::verdict::{self, Problem, Verdict};
 
 /// One ELF file of the source: its profile and (shared objects only) its exports.
 #[derive(Debug, Clone)]
@@ -32,7 +35,7 @@ pub struct Source {
     pub non_elf: usize,
     pub unreadable: Vec<(String, String)>,
     /// `links`, hashed (filled once the source is complete).
-    pub link_index: crate::base::LinkIndex,
+    pub link_index: crate::image::base::LinkIndex,
 }
 
 /// One entry of the source, read.
@@ -142,24 +145,25 @@ impl SourceBuilder {
             .collect();
         // The packaged paths one database entry stands for: none, the path, or a link and the
         // file it leads to.
-        let packaged = |dirs: &mut crate::base::DirResolver, p: &str, out: &mut Vec<String>| {
-            let name = p.trim_end_matches('/').rsplit('/').next().unwrap_or(p);
-            if !names.contains(name) && name != "." && name != ".." {
-                return;
-            }
-            let Some(path) = dirs.resolve_dir_of(links, &normalize(p)) else {
-                return;
+        let packaged =
+            |dirs: &mut crate::image::base::DirResolver, p: &str, out: &mut Vec<String>| {
+                let name = p.trim_end_matches('/').rsplit('/').next().unwrap_or(p);
+                if !names.contains(name) && name != "." && name != ".." {
+                    return;
+                }
+                let Some(path) = dirs.resolve_dir_of(links, &normalize(p)) else {
+                    return;
+                };
+                if !present.contains(path.as_str()) {
+                    return;
+                }
+                if links.link(&path).is_some()
+                    && let Some(r) = resolve_in(links, &path)
+                {
+                    out.push(r);
+                }
+                out.push(path);
             };
-            if !present.contains(path.as_str()) {
-                return;
-            }
-            if links.link(&path).is_some()
-                && let Some(r) = resolve_in(links, &path)
-            {
-                out.push(r);
-            }
-            out.push(path);
-        };
         let mut owned = Vec::new();
         if !self.lists.is_empty() {
             use rayon::prelude::*;
@@ -168,7 +172,7 @@ impl SourceBuilder {
             let per_list: Vec<Vec<String>> = self
                 .lists
                 .par_iter()
-                .map_init(crate::base::DirResolver::default, |dirs, l| {
+                .map_init(crate::image::base::DirResolver::default, |dirs, l| {
                     let mut out = Vec::new();
                     for line in l.lines().filter(|l| l.starts_with('/')) {
                         packaged(dirs, line, &mut out);
@@ -180,7 +184,7 @@ impl SourceBuilder {
         }
         if let Some(db) = &self.apk {
             self.s.package_manager = Some("apk".into());
-            let mut dirs = crate::base::DirResolver::default();
+            let mut dirs = crate::image::base::DirResolver::default();
             let mut dir = String::new();
             for line in db.lines() {
                 if let Some(d) = line.strip_prefix("F:") {
@@ -237,8 +241,8 @@ impl Source {
 
     /// The libraries among the files to audit, as the target would see them once copied in: by
     /// where they are placed and by every symlink of the source that leads to them.
-    pub fn overlay(&self, all: bool) -> predict::Overlay<'_> {
-        let mut m = predict::Overlay::default();
+    pub fn overlay(&self, all: bool) -> loader::Overlay<'_> {
+        let mut m = loader::Overlay::default();
         let mut by_path: BTreeMap<&str, &Library> = BTreeMap::new();
         for (f, at) in self.placements(all) {
             if f.lib.profile.kind == Kind::SharedObject || f.lib.profile.soname.is_some() {
@@ -298,7 +302,7 @@ fn place(path: &str, packaged: bool) -> String {
 
 /// A verifying container's outcome with packaged files named by their own paths again
 /// (`/libccheck/system/usr/lib/…/libc.so.6` → `/usr/lib/…/libc.so.6`).
-pub fn unplaced(mut o: classify::Outcome) -> classify::Outcome {
+pub fn unplaced(mut o: verdict::Outcome) -> verdict::Outcome {
     let fix = |s: &mut String| {
         if s.contains(SYSTEM_DIR) {
             *s = s.replace(&format!("{SYSTEM_DIR}/"), "/");
@@ -373,7 +377,7 @@ pub struct FileResult {
     pub note: Option<String>,
     /// When prediction and run disagree: the details only one side named.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub differs: Option<crate::run::Differs>,
+    pub differs: Option<crate::check::Differs>,
 }
 
 /// The run's side of one file, host-provided symbols dropped as on the prediction's side.
@@ -381,11 +385,11 @@ struct Checked {
     verdict: Option<Verdict>,
     problems: Vec<Problem>,
     agree: Option<bool>,
-    differs: Option<crate::run::Differs>,
+    differs: Option<crate::check::Differs>,
 }
 
 /// Check the run of one file against its prediction (`pred`: host symbols already dropped).
-fn check_run(kind: Kind, pred: &Prediction, o: &classify::Outcome) -> Checked {
+fn check_run(kind: Kind, pred: &Prediction, o: &verdict::Outcome) -> Checked {
     let (rp, _) = without_host_symbols(kind, o.problems.clone());
     let v = if o.verdict == Verdict::MissingSymbol
         || o.verdict == Verdict::Ok
@@ -396,7 +400,7 @@ fn check_run(kind: Kind, pred: &Prediction, o: &classify::Outcome) -> Checked {
         o.verdict
     };
     let cut = o.stdout_truncated || o.stderr_truncated;
-    let c = crate::run::compare(pred, v, &rp, cut);
+    let c = crate::check::compare(pred, v, &rp, cut);
     // A report cut off while it still named host symbols only has not shown whether anything else
     // is missing: no verdict from it.
     let blind = cut && rp.is_empty() && !o.problems.is_empty() && c.agree.is_none();
@@ -431,8 +435,8 @@ pub struct TargetResult {
 }
 
 /// The cause a problem is grouped under: "needs glibc", "libstdc++.so.6 missing", "GLIBC_2.38 needed".
-pub fn cause(p: &Problem, target_libc: crate::base::LibcKind) -> String {
-    use crate::base::LibcKind;
+pub fn cause(p: &Problem, target_libc: crate::image::base::LibcKind) -> String {
+    use crate::image::base::LibcKind;
     match p {
         Problem::NoInterpreter { interpreter }
             if elf::is_glibc_loader(interpreter) && target_libc == LibcKind::Musl =>
@@ -459,11 +463,11 @@ pub fn cause(p: &Problem, target_libc: crate::base::LibcKind) -> String {
 pub fn predict_all(
     source: &Source,
     all: bool,
-    target: &crate::base::BaseProfile,
+    target: &crate::image::base::BaseProfile,
 ) -> Vec<(String, Prediction)> {
     use rayon::prelude::*;
     let overlay = source.overlay(all);
-    let memo = predict::ScopeMemo::default();
+    let memo = loader::ScopeMemo::default();
     source
         .placements(all)
         .into_par_iter()
@@ -476,7 +480,7 @@ pub fn predict_all(
             };
             (
                 f.path.clone(),
-                predict::predict_with(&subject, target, Some(&memo)),
+                loader::predict_with(&subject, target, Some(&memo)),
             )
         })
         .collect()
@@ -485,9 +489,9 @@ pub fn predict_all(
 /// Combine prediction and (optional) verification into per-file results and groups (pure).
 pub fn assemble(
     source: &Source,
-    target: &crate::base::BaseProfile,
+    target: &crate::image::base::BaseProfile,
     predictions: Vec<(String, Prediction)>,
-    verified: Option<&BTreeMap<String, classify::Outcome>>,
+    verified: Option<&BTreeMap<String, verdict::Outcome>>,
 ) -> (Vec<FileResult>, Vec<Group>) {
     let by_path: BTreeMap<&str, &SourceFile> =
         source.files.iter().map(|f| (f.path.as_str(), f)).collect();
@@ -530,7 +534,7 @@ pub fn assemble(
                     .unwrap_or_else(|| pred.reason.clone()),
             }
         } else {
-            classify::summarize(&problems)
+            verdict::summarize(&problems)
         };
         files.push(FileResult {
             path: path.clone(),
