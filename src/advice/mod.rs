@@ -62,6 +62,12 @@ fn glibc_bases_at_least(v: &str) -> Vec<String> {
         .collect()
 }
 
+/// `pred` with its fix hints: what a check or an audit shows.
+pub fn with_hints(bin: &BinaryProfile, base: &BaseProfile, mut pred: Prediction) -> Prediction {
+    pred.hints = for_prediction(bin, base, &pred);
+    pred
+}
+
 pub fn for_prediction(bin: &BinaryProfile, base: &BaseProfile, pred: &Prediction) -> Vec<String> {
     let mut h: Vec<String> = Vec::new();
     let mut add = |s: String| {

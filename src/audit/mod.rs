@@ -480,7 +480,11 @@ pub fn predict_all(
             };
             (
                 f.path.clone(),
-                loader::predict_with(&subject, target, Some(&memo)),
+                crate::advice::with_hints(
+                    &f.lib.profile,
+                    target,
+                    loader::predict_with(&subject, target, Some(&memo)),
+                ),
             )
         })
         .collect()

@@ -795,7 +795,7 @@ pub fn predict_offline(
                 );
             };
             let bp = entry.to_profile();
-            let p = loader::predict(&subject, &bp);
+            let p = crate::advice::with_hints(profile, &bp, loader::predict(&subject, &bp));
             let mut r = BaseResult::error(base, required, p.reason.clone());
             r.image = entry.image.clone();
             r.verdict = p.verdict;
@@ -863,7 +863,11 @@ pub async fn run_matrix<E: Engine>(
                             )
                             .await?;
                             Ok::<_, String>((
-                                loader::predict(subject, &bp),
+                                crate::advice::with_hints(
+                                    profile,
+                                    &bp,
+                                    loader::predict(subject, &bp),
+                                ),
                                 bp.describe_libc(),
                                 bp.os.clone(),
                             ))

@@ -14,8 +14,10 @@ use goblin::elf::section_header::{self, SectionHeader};
 use goblin::elf::sym;
 use goblin::elf::symver::{VerdefSection, VerneedSection, VersymSection};
 
-use super::notes::{self, NoteFacts};
+use super::bytes::word;
+use super::notes;
 use super::profile::{self, BinaryProfile};
+use super::raw::{Raw, RawUndefined, intern};
 
 /// Why a file could not be read as ELF. The caller adds the file name.
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
@@ -34,53 +36,6 @@ const DT_RELR: u64 = 36;
 const VER_FLG_BASE: u16 = 0x1;
 const VER_FLG_WEAK: u16 = 0x2;
 const STB_GNU_UNIQUE: u8 = 10;
-
-/// One undefined dynamic symbol; when versioned, the index of its (library, version) in
-/// [`Raw::needs`].
-#[derive(Debug, Clone)]
-pub(crate) struct RawUndefined {
-    pub name: std::sync::Arc<str>,
-    pub weak: bool,
-    pub version: Option<usize>,
-}
-
-/// Everything read from the file, before interpretation.
-#[derive(Debug, Default)]
-pub(crate) struct Raw {
-    pub elf64: bool,
-    pub little: bool,
-    pub machine: u16,
-    pub e_type: u16,
-    pub interpreter: Option<String>,
-    pub has_dynamic: bool,
-    pub needed: Vec<String>,
-    pub soname: Option<String>,
-    pub rpath: Vec<String>,
-    pub runpath: Vec<String>,
-    pub flags: u64,
-    pub flags_1: u64,
-    pub bind_now_tag: bool,
-    pub dt_relr: bool,
-    pub has_symtab: bool,
-    pub has_section_headers: bool,
-    pub undefined: Vec<RawUndefined>,
-    /// (library, [(version, weak)]) in file order.
-    pub verneed: Vec<(String, Vec<(String, bool)>)>,
-    /// Every (library, version) of `verneed`, in the same order, shared by the symbols bound to it.
-    pub needs: Vec<(std::sync::Arc<str>, std::sync::Arc<str>)>,
-    /// Version names this object defines (the base/SONAME entry excluded).
-    pub verdefs: Vec<String>,
-    /// Its own definitions that its relocations refer to and musl's lookup skips (hidden
-    /// version, IFUNC, value 0).
-    pub hidden_self_refs: Vec<String>,
-    /// Has IRELATIVE (IFUNC) relocations.
-    pub irelative: bool,
-    /// Why glibc's loader will not map this file, when it will not.
-    pub glibc_refuses: Option<&'static str>,
-    /// Why musl's loader crashes mapping this file, when it does.
-    pub musl_crashes: Option<&'static str>,
-    pub notes: NoteFacts,
-}
 
 /// glibc's checks of the program headers before it maps a file (`_dl_map_object_from_fd`), in
 /// its order: a PT_LOAD whose address and offset differ by other than whole pages, a PT_DYNAMIC
@@ -342,32 +297,6 @@ pub fn loader_ranges(bytes: &[u8], round: u8) -> Option<Vec<std::ops::Range<usiz
     Some(out)
 }
 
-/// One shared allocation per distinct name a thread meets: most undefined symbols (`free`,
-/// `__cxa_finalize`, `GLIBC_2.2.5`, …) recur in file after file of a directory or image. The
-/// table is emptied when it grows large, which bounds its memory and only costs sharing.
-pub(crate) fn intern(name: &str) -> std::sync::Arc<str> {
-    use std::cell::RefCell;
-    use std::hash::BuildHasher;
-    const HASH: foldhash::fast::FixedState = foldhash::fast::FixedState::with_seed(0x6e61_6d65);
-    const MAX: usize = 1 << 16;
-    thread_local! {
-        static NAMES: RefCell<hashbrown::HashTable<std::sync::Arc<str>>> =
-            const { RefCell::new(hashbrown::HashTable::new()) };
-    }
-    let hash = HASH.hash_one(name.as_bytes());
-    NAMES.with_borrow_mut(|names| {
-        if let Some(n) = names.find(hash, |n| **n == *name) {
-            return n.clone();
-        }
-        if names.len() >= MAX {
-            names.clear();
-        }
-        let n: std::sync::Arc<str> = name.into();
-        names.insert_unique(hash, n.clone(), |n| HASH.hash_one(n.as_bytes()));
-        n
-    })
-}
-
 /// The fields of a dynamic symbol the parser uses.
 #[derive(Clone, Copy)]
 struct DynSym {
@@ -393,20 +322,6 @@ fn dynsyms(table: &[u8], elf64: bool, little: bool) -> impl Iterator<Item = DynS
         st_other: e[info + 1],
         st_shndx: word(e, shndx, 2, little).unwrap_or(0) as usize,
         st_value_is_zero: word(e, value.0, value.1, little).unwrap_or(0) == 0,
-    })
-}
-
-/// The unsigned `size`-byte (2, 4 or 8) field at `at`, `None` past the end.
-pub(super) fn word(bytes: &[u8], at: usize, size: usize, little: bool) -> Option<u64> {
-    let b = bytes.get(at..at.checked_add(size)?)?;
-    Some(match (size, little) {
-        (8, true) => u64::from_le_bytes(b.try_into().ok()?),
-        (8, false) => u64::from_be_bytes(b.try_into().ok()?),
-        (4, true) => u32::from_le_bytes(b.try_into().ok()?) as u64,
-        (4, false) => u32::from_be_bytes(b.try_into().ok()?) as u64,
-        (2, true) => u16::from_le_bytes(b.try_into().ok()?) as u64,
-        (2, false) => u16::from_be_bytes(b.try_into().ok()?) as u64,
-        _ => return None,
     })
 }
 

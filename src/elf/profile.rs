@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::parse::Raw;
+use super::raw::Raw;
 use super::version;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -91,7 +91,7 @@ mod names {
             f.write_str("a symbol name")
         }
         fn visit_str<E: Error>(self, v: &str) -> Result<Name, E> {
-            Ok(super::super::parse::intern(v))
+            Ok(super::super::raw::intern(v))
         }
     }
 

@@ -5,7 +5,6 @@ use std::collections::{BTreeMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::advice;
 use crate::elf::ExportTable;
 use crate::elf::{self, BinaryProfile, Kind};
 use crate::image::base::{BaseProfile, Library, normalize};
@@ -858,7 +857,7 @@ pub fn predict_with<'a>(
     if let Some(wrong) = wrong_arch(p, BASE_MACHINE) {
         return wrong;
     }
-    let mut pred = match (&p.interpreter, p.kind) {
+    match (&p.interpreter, p.kind) {
         (Some(interp), _) => match w.lib(interp) {
             Some((path, loader)) => {
                 let rules = rules_of(loader);
@@ -933,9 +932,7 @@ pub fn predict_with<'a>(
             loaded: vec![],
             musl_compat: None,
         },
-    };
-    pred.hints = advice::for_prediction(p, base, &pred);
-    pred
+    }
 }
 
 fn musl_compat(problems: &[Problem]) -> MuslCompat {
