@@ -106,7 +106,7 @@ fn ifunc_definitions_are_invisible_to_musl() {
         ..Default::default()
     };
     let real = classify::classify(&job, ProbeKind::Load, Some(MUSL_LD), "/nonexistent");
-    let c = libccheck::check::compare(&pr, real.verdict, &real.problems, false);
+    let c = libccheck::probe::agreement::compare(&pr, real.verdict, &real.problems, false);
     assert_eq!(c.agree, Some(true), "musl said: {real:?}");
 }
 
@@ -276,7 +276,7 @@ fn a_module_that_names_no_libc_finds_no_libc_symbol_under_musl() {
         Some(MUSL_LD),
         "/nonexistent",
     );
-    let c = libccheck::check::compare(&pr, real.verdict, &real.problems, false);
+    let c = libccheck::probe::agreement::compare(&pr, real.verdict, &real.problems, false);
     assert_eq!(c.agree, Some(true), "musl said: {real:?}");
 
     let pr = predict_fixture("nolibc.so", &glibc_base());
@@ -313,7 +313,7 @@ fn a_cut_glibc_report_ends_at_its_last_whole_line() {
         "/nonexistent",
     );
     assert_eq!(real.problems.len(), 4, "{real:?}");
-    let c = libccheck::check::compare(&pr, real.verdict, &real.problems, true);
+    let c = libccheck::probe::agreement::compare(&pr, real.verdict, &real.problems, true);
     assert_eq!(c.agree, Some(true), "{c:?}; the run said {real:?}");
 }
 
@@ -348,7 +348,7 @@ fn musl_crashes_on_a_writable_segment_in_its_read_only_first_page() {
     };
     let real = classify::classify(&job, ProbeKind::Load, Some(MUSL_LD), "/nonexistent");
     assert_eq!(real.verdict, Verdict::Crash, "{real:?}");
-    let c = libccheck::check::compare(&pr, real.verdict, &real.problems, false);
+    let c = libccheck::probe::agreement::compare(&pr, real.verdict, &real.problems, false);
     assert_eq!(c.agree, Some(true));
     // The original layout maps fine.
     assert_eq!(
@@ -379,7 +379,7 @@ fn glibc_refuses_a_debug_info_only_file() {
         matches!(&real.problems[..], [Problem::Unsupported { what, .. }] if what == "object file has no dynamic section"),
         "{real:?}"
     );
-    let c = libccheck::check::compare(&pr, real.verdict, &real.problems, false);
+    let c = libccheck::probe::agreement::compare(&pr, real.verdict, &real.problems, false);
     assert_eq!(c.agree, Some(true), "glibc said: {real:?}");
 
     let pr = predict_fixture("libgreet.debug", &musl_base());

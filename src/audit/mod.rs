@@ -377,7 +377,7 @@ pub struct FileResult {
     pub note: Option<String>,
     /// When prediction and run disagree: the details only one side named.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub differs: Option<crate::check::Differs>,
+    pub differs: Option<crate::probe::agreement::Differs>,
 }
 
 /// The run's side of one file, host-provided symbols dropped as on the prediction's side.
@@ -385,7 +385,7 @@ struct Checked {
     verdict: Option<Verdict>,
     problems: Vec<Problem>,
     agree: Option<bool>,
-    differs: Option<crate::check::Differs>,
+    differs: Option<crate::probe::agreement::Differs>,
 }
 
 /// Check the run of one file against its prediction (`pred`: host symbols already dropped).
@@ -400,7 +400,7 @@ fn check_run(kind: Kind, pred: &Prediction, o: &verdict::Outcome) -> Checked {
         o.verdict
     };
     let cut = o.stdout_truncated || o.stderr_truncated;
-    let c = crate::check::compare(pred, v, &rp, cut);
+    let c = crate::probe::agreement::compare(pred, v, &rp, cut);
     // A report cut off while it still named host symbols only has not shown whether anything else
     // is missing: no verdict from it.
     let blind = cut && rp.is_empty() && !o.problems.is_empty() && c.agree.is_none();

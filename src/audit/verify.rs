@@ -36,7 +36,9 @@ pub fn audit_jobs(source: &Source, all: bool) -> Vec<Job> {
         .filter(|(_, (f, _))| {
             crate::loader::wrong_arch(&f.lib.profile, crate::loader::BASE_MACHINE).is_none()
         })
-        .flat_map(|(i, (f, at))| crate::check::load_jobs(&f.lib.profile, at, &format!("f{i}")))
+        .flat_map(|(i, (f, at))| {
+            crate::probe::jobs::load_jobs(&f.lib.profile, at, &format!("f{i}"))
+        })
         .collect()
 }
 
@@ -60,7 +62,7 @@ pub fn outcomes(
                 o.problems = wrong.problems;
                 return (f.path.clone(), o);
             }
-            let o = crate::check::load_outcome(
+            let o = crate::probe::jobs::load_outcome(
                 &f.lib.profile,
                 |n| by_name.get(n).copied(),
                 &format!("f{i}"),
