@@ -13,6 +13,8 @@ use crate::image::aliases::Base;
 use crate::verdict::{Outcome, Verdict};
 
 use crate::docker::upload;
+use anyhow::Context;
+
 use crate::probe::{self, Job};
 
 /// What to audit and how.
@@ -190,16 +192,15 @@ pub async fn verify<E: Engine>(
     cfg: &AuditConfig,
     target: &Base,
     run_id: &str,
-) -> Result<BTreeMap<String, Outcome>, String> {
+) -> anyhow::Result<BTreeMap<String, Outcome>> {
     let jobs = audit_jobs(source, cfg.all);
-    let timeout_ms = cfg.timeout.as_millis() as u64;
-    let key = probe::new_key().map_err(|e| format!("no report key: {e}"))?;
+    let key = probe::new_key().context("no report key")?;
     let launch = probe::launch(
         &cfg.sandbox.user,
         &format!("/libccheck/{}", probe::KEY_FILE),
     );
     let (args, job_file) = probe::job_file(
-        timeout_ms,
+        cfg.timeout.as_millis() as u64,
         8192,
         &launch.options,
         &jobs,
@@ -222,41 +223,33 @@ pub async fn verify<E: Engine>(
         cap_add: launch.cap_add,
         work_dir: "/libccheck".into(),
     };
-    let id = engine.create(&spec).await.map_err(|e| e.to_string())?;
-    let body = async {
-        let tools = vec![
-            upload::Entry::bytes("probe", 0o755, probe::PROBE_BINARY),
-            upload::Entry::bytes(probe::KEY_FILE, 0o400, key.as_bytes()),
-            upload::Entry::bytes("jobs", 0o644, job_file),
-        ];
+    let tools = vec![
+        upload::Entry::bytes("probe", 0o755, probe::PROBE_BINARY),
+        upload::Entry::bytes(probe::KEY_FILE, 0o400, key.as_bytes()),
+        upload::Entry::bytes("jobs", 0o644, job_file),
+    ];
+    let results = crate::docker::with_container(engine, &spec, async |id: &str| {
         let size = upload::total_size(&tools).unwrap_or(0);
         engine
-            .upload_stream(&id, "/libccheck", upload::tar_stream(tools), size)
+            .upload_stream(id, "/libccheck", upload::tar_stream(tools), size)
+            .await?;
+        upload_overlay(engine, id, source, cfg.all, origin, run_id)
             .await
-            .map_err(|e| e.to_string())?;
-        upload_overlay(engine, &id, source, cfg.all, origin, run_id).await?;
-        engine.start(&id).await.map_err(|e| e.to_string())?;
-        let code = match tokio::time::timeout(limit, engine.wait(&id)).await {
-            Ok(c) => c.map_err(|e| e.to_string())?,
-            Err(_) => {
-                let _ = engine.kill(&id).await;
-                return Err(crate::check::stalled_message(limit));
-            }
+            .map_err(anyhow::Error::msg)?;
+        let Some(code) = crate::docker::start_and_wait(engine, id, limit).await? else {
+            anyhow::bail!(crate::check::stalled_message(limit));
         };
-        let (out, err) = engine.logs(&id).await.map_err(|e| e.to_string())?;
+        let (out, err) = engine.logs(id).await?;
         if code != 0 {
-            return Err(format!(
+            anyhow::bail!(
                 "the probe failed (exit {code}): {}",
                 String::from_utf8_lossy(&err).lines().last().unwrap_or("")
-            ));
+            );
         }
-        probe::parse_report(&out, &key, &jobs)
-    }
-    .await;
-    if let Err(e) = engine.remove(&id).await {
-        tracing::warn!("could not remove container {id}: {e}");
-    }
-    Ok(outcomes(source, cfg.all, &body?))
+        probe::parse_report(&out, &key, &jobs).map_err(anyhow::Error::msg)
+    })
+    .await??;
+    Ok(outcomes(source, cfg.all, &results))
 }
 
 /// A target made ready for an audit: its image resolved and its profile read (or why not).
@@ -334,7 +327,7 @@ pub async fn audit_targets<E: Engine>(
             match verify(engine, source, origin, cfg, t, run_id).await {
                 Ok(v) => Some(v),
                 Err(e) => {
-                    tr.error = Some(format!("verification failed: {e}"));
+                    tr.error = Some(format!("verification failed: {e:#}"));
                     None
                 }
             }

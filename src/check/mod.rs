@@ -635,6 +635,42 @@ fn name_the_memory_limit(r: &mut BaseResult, memory_bytes: i64) {
     }
 }
 
+/// The probe container of one base: the probe as root (dropping to the sandbox user for every
+/// job), this container's report key, the plan's jobs.
+fn probe_container(
+    plan: &Plan,
+    cfg: &RunConfig,
+    base: &Base,
+    run_id: &str,
+    limit: Duration,
+) -> ContainerSpec {
+    let launch = probe::launch(
+        &cfg.sandbox.user,
+        &format!("{WORK_DIR}/{}", probe::KEY_FILE),
+    );
+    let mut labels = crate::docker::owner::labels(run_id, limit + Duration::from_secs(120));
+    labels.insert("org.libccheck.base".to_string(), base.name.clone());
+    ContainerSpec {
+        image: base.image.clone(),
+        entrypoint: vec![format!("{WORK_DIR}/probe")],
+        cmd: probe::command_line(
+            cfg.timeout.as_millis() as u64,
+            cfg.output_cap,
+            &launch.options,
+            &plan.jobs,
+        ),
+        env: vec![],
+        labels,
+        sandbox: cfg.sandbox.clone(),
+        user: launch.user,
+        cap_add: launch.cap_add,
+        work_dir: WORK_DIR.into(),
+    }
+}
+
+/// What a probe container left: its exit code and logs, or `None` when it outlived its limit.
+type Ended = Option<(i64, Vec<u8>, Vec<u8>)>;
+
 async fn run_base<E: Engine>(
     engine: &E,
     plan: &Plan,
@@ -644,93 +680,70 @@ async fn run_base<E: Engine>(
     run_id: &str,
 ) -> BaseResult {
     let started = Instant::now();
-    let timeout_ms = cfg.timeout.as_millis() as u64;
     let limit = container_limit(plan, cfg.timeout);
     let key = match probe::new_key() {
         Ok(k) => k,
         Err(e) => return BaseResult::error(base, false, format!("no report key: {e}")),
     };
-    let launch = probe::launch(
-        &cfg.sandbox.user,
-        &format!("{WORK_DIR}/{}", probe::KEY_FILE),
-    );
-    let mut labels = crate::docker::owner::labels(run_id, limit + Duration::from_secs(120));
-    labels.insert("org.libccheck.base".to_string(), base.name.clone());
-    let spec = ContainerSpec {
-        image: base.image.clone(),
-        entrypoint: vec![format!("{WORK_DIR}/probe")],
-        cmd: probe::command_line(timeout_ms, cfg.output_cap, &launch.options, &plan.jobs),
-        env: vec![],
-        labels,
-        sandbox: cfg.sandbox.clone(),
-        user: launch.user,
-        cap_add: launch.cap_add,
-        work_dir: WORK_DIR.into(),
-    };
-    let id = match engine.create(&spec).await {
-        Ok(id) => id,
-        Err(e) => return BaseResult::error(base, false, e.to_string()),
-    };
-    tracing::debug!(base = %base.name, container = %id, ms = started.elapsed().as_millis() as u64, "created");
-    let body = async {
+    let spec = probe_container(plan, cfg, base, run_id, limit);
+    let ended = crate::docker::with_container(engine, &spec, async |id: &str| {
         let entries = upload_entries(plan, &key);
         let size = upload::total_size(&entries).unwrap_or(0);
         engine
-            .upload_stream(&id, WORK_DIR, upload::tar_stream(entries), size)
+            .upload_stream(id, WORK_DIR, upload::tar_stream(entries), size)
             .await?;
-        tracing::debug!(base = %base.name, ms = started.elapsed().as_millis() as u64, "uploaded");
-        engine.start(&id).await?;
-        tracing::debug!(base = %base.name, ms = started.elapsed().as_millis() as u64, "started");
-        match tokio::time::timeout(limit, engine.wait(&id)).await {
-            Ok(code) => {
-                let code = code?;
-                tracing::debug!(base = %base.name, ms = started.elapsed().as_millis() as u64, "exited");
-                let (out, err) = engine.logs(&id).await?;
-                Ok::<_, DockerError>(Some((code, out, err)))
-            }
-            Err(_) => {
-                engine.kill(&id).await?;
-                Ok(None)
-            }
-        }
-    }
-    .await;
-    if let Err(e) = engine.remove(&id).await {
-        tracing::warn!("could not remove container {id}: {e}");
-    }
-    tracing::debug!(base = %base.name, ms = started.elapsed().as_millis() as u64, "removed");
+        let Some(code) = crate::docker::start_and_wait(engine, id, limit).await? else {
+            return Ok(None);
+        };
+        let (out, err) = engine.logs(id).await?;
+        Ok::<Ended, DockerError>(Some((code, out, err)))
+    })
+    .await
+    .and_then(|r| r);
     let mut r = BaseResult::error(base, false, String::new());
     r.ms = started.elapsed().as_millis() as u64;
-    match body {
+    match ended {
         Err(e) => r.reason = e.to_string(),
         Ok(None) => r.reason = stalled_message(limit),
-        Ok(Some((code, out, err))) => match probe::parse_report(&out, &key, &plan.jobs) {
-            Ok(results) if code == 0 => {
-                let (libc, os) = image_facts(&results);
-                let (load, exec, verdict, reason) = base_verdict(profile, &results);
-                r.musl_compat_run = results
-                    .iter()
-                    .find(|j| j.name == "musl-compat" && j.exec_errno != 2)
-                    .map(|j| classify::classify(j, ProbeKind::Load, None, APP_DIR));
-                r.libc = libc;
-                r.os = os;
-                r.load = load;
-                r.exec = exec;
-                r.verdict = verdict;
-                r.reason = reason;
-                name_the_memory_limit(&mut r, cfg.sandbox.memory_bytes);
-            }
-            Err(why) if code == 0 => r.reason = format!("the probe's report was refused: {why}"),
-            Ok(_) | Err(_) => {
-                let msg = String::from_utf8_lossy(&err);
-                r.reason = format!(
-                    "the probe failed (exit {code}): {}",
-                    msg.lines().last().unwrap_or("no message")
-                );
-            }
-        },
+        Ok(Some(logs)) => read_report(&mut r, profile, cfg, plan, &key, logs),
     }
     r
+}
+
+/// Fill `r` from the probe's report: its verdicts when the report is whole and keyed, else why not.
+fn read_report(
+    r: &mut BaseResult,
+    profile: &BinaryProfile,
+    cfg: &RunConfig,
+    plan: &Plan,
+    key: &str,
+    (code, out, err): (i64, Vec<u8>, Vec<u8>),
+) {
+    match probe::parse_report(&out, key, &plan.jobs) {
+        Ok(results) if code == 0 => {
+            let (libc, os) = image_facts(&results);
+            let (load, exec, verdict, reason) = base_verdict(profile, &results);
+            r.musl_compat_run = results
+                .iter()
+                .find(|j| j.name == "musl-compat" && j.exec_errno != 2)
+                .map(|j| classify::classify(j, ProbeKind::Load, None, APP_DIR));
+            r.libc = libc;
+            r.os = os;
+            r.load = load;
+            r.exec = exec;
+            r.verdict = verdict;
+            r.reason = reason;
+            name_the_memory_limit(r, cfg.sandbox.memory_bytes);
+        }
+        Err(why) if code == 0 => r.reason = format!("the probe's report was refused: {why}"),
+        Ok(_) | Err(_) => {
+            let msg = String::from_utf8_lossy(&err);
+            r.reason = format!(
+                "the probe failed (exit {code}): {}",
+                msg.lines().last().unwrap_or("no message")
+            );
+        }
+    }
 }
 
 /// What `libccheck clean` did.

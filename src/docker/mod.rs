@@ -553,6 +553,41 @@ impl Engine for BollardEngine {
     }
 }
 
+/// Create a container from `spec`, run `work` with its id, and remove the container whatever
+/// `work` returned. A failed removal is only logged: the run's cleanup and `libccheck clean` find
+/// the container by its labels.
+pub async fn with_container<E: Engine, T>(
+    engine: &E,
+    spec: &ContainerSpec,
+    work: impl AsyncFnOnce(&str) -> T,
+) -> Result<T, DockerError> {
+    let id = engine.create(spec).await?;
+    tracing::debug!(container = %id, image = %spec.image, "created");
+    let out = work(&id).await;
+    if let Err(e) = engine.remove(&id).await {
+        tracing::warn!("could not remove container {id}: {e}");
+    }
+    tracing::debug!(container = %id, "removed");
+    Ok(out)
+}
+
+/// Start the container and wait for its exit code; `None` when it outlived `limit` (it is then
+/// killed).
+pub async fn start_and_wait<E: Engine>(
+    engine: &E,
+    id: &str,
+    limit: Duration,
+) -> Result<Option<i64>, DockerError> {
+    engine.start(id).await?;
+    match tokio::time::timeout(limit, engine.wait(id)).await {
+        Ok(code) => code.map(Some),
+        Err(_) => {
+            engine.kill(id).await?;
+            Ok(None)
+        }
+    }
+}
+
 /// `alpine:3.22` → (`alpine`, `3.22`); `host:5000/x/y` → (`host:5000/x/y`, `latest`); digests kept whole.
 pub fn split_ref(image: &str) -> (&str, &str) {
     if image.contains('@') {

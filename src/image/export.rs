@@ -51,16 +51,16 @@ pub async fn with_image_tar<E: Engine, T: Send + 'static>(
         cap_add: vec![],
         work_dir: String::new(),
     };
-    let id = engine.create(&spec).await.map_err(|e| e.to_string())?;
-    let stream = engine.export(&id).map_err(std::io::Error::other);
-    let reader = tokio_util::io::StreamReader::new(stream);
-    let result = tokio::task::spawn_blocking(move || {
-        read(Box::new(tokio_util::io::SyncIoBridge::new(reader)))
+    let result = crate::docker::with_container(engine, &spec, async |id: &str| {
+        let stream = engine.export(id).map_err(std::io::Error::other);
+        let reader = tokio_util::io::StreamReader::new(stream);
+        tokio::task::spawn_blocking(move || {
+            read(Box::new(tokio_util::io::SyncIoBridge::new(reader)))
+        })
+        .await
     })
-    .await;
-    if let Err(e) = engine.remove(&id).await {
-        tracing::warn!("could not remove container {id}: {e}");
-    }
+    .await
+    .map_err(|e| e.to_string())?;
     result
         .map_err(|e| e.to_string())?
         .map_err(|e| format!("reading the filesystem of {image}: {e}"))

@@ -1164,7 +1164,9 @@ mod tests {
             &pr,
         );
         assert!(
-            hints.iter().any(|h| h.contains("ship it beside the binary")),
+            hints
+                .iter()
+                .any(|h| h.contains("ship it beside the binary")),
             "{hints:?}"
         );
     }
