@@ -257,13 +257,7 @@ pub(super) fn emit(
 ) -> anyhow::Result<()> {
     let color = std::env::var_os("NO_COLOR").is_none()
         && std::io::IsTerminal::is_terminal(&std::io::stdout());
-    let text = match format {
-        Format::Human => report::run::human(&report.printable(), color),
-        Format::Json => report::run::json(report),
-        Format::Junit => report::run::junit(report),
-        Format::Markdown => report::run::markdown(&report.printable()),
-        Format::Sarif => report::run::sarif(report),
-    };
+    let text = report::run::renderer(format, color).render(report);
     write_stdout(&text)?;
     if step_summary
         && let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty())
@@ -273,7 +267,8 @@ pub(super) fn emit(
             .create(true)
             .append(true)
             .open(&path)?;
-        f.write_all(report::run::markdown(&report.printable()).as_bytes())?;
+        let markdown = report::run::renderer(Format::Markdown, false).render(report);
+        f.write_all(markdown.as_bytes())?;
     }
     Ok(())
 }
