@@ -13,7 +13,9 @@ use serde::Serialize;
 use tokio::sync::Semaphore;
 
 use crate::docker::upload;
-use crate::docker::{ContainerSpec, DockerError, Engine, PullProgress, RUN_LABEL, Sandbox};
+use crate::docker::{
+    ContainerSpec, DockerError, Engine, ImageInfo, PullProgress, RUN_LABEL, Sandbox,
+};
 use crate::elf::{self, BinaryProfile};
 use crate::image::aliases::Base;
 use crate::image::base::Library;
@@ -472,113 +474,26 @@ pub async fn run_matrix<E: Engine>(
     progress: &Progress,
 ) -> Vec<BaseResult> {
     let images = ensure_images(engine, &cfg.bases, cfg.pull, progress).await;
-    let sem = Semaphore::new(cfg.jobs.max(1));
-    let subject = Subject {
+    let m = Matrix {
+        engine,
+        plan,
         profile,
-        exports,
-        path: format!("{APP_DIR}/{}", plan.binary_name),
-        sidecars: &plan.sidecars,
+        cfg,
+        run_id,
+        subject: Subject {
+            profile,
+            exports,
+            path: format!("{APP_DIR}/{}", plan.binary_name),
+            sidecars: &plan.sidecars,
+        },
+        sem: Semaphore::new(cfg.jobs.max(1)),
     };
     let futs = cfg.bases.iter().map(|base| {
-        let sem = &sem;
-        let images = &images;
-        let subject = &subject;
+        let (m, images) = (&m, &images);
         async move {
             let required = cfg.required.contains(&base.name);
             let r = match images.get(&base.image) {
-                Some(Ok(info)) => {
-                    if let Some(wrong) = crate::probe::jobs::machine_of_docker_arch(&info.arch)
-                        .and_then(|m| loader::wrong_arch(profile, m))
-                    {
-                        // A fact of the ELF header: nothing to read of the image, nothing to run.
-                        let mut r = BaseResult::error(base, required, wrong.reason.clone());
-                        r.verdict = wrong.verdict;
-                        r.image_id = Some(info.id.clone());
-                        r.prediction = Some(wrong);
-                        r
-                    } else if info.arch != "amd64" && !info.arch.is_empty() {
-                        BaseResult::error(
-                            base,
-                            required,
-                            format!(
-                                "libccheck's probe runs on amd64 images only; {} is {}",
-                                base.image, info.arch
-                            ),
-                        )
-                    } else {
-                        let _permit = sem.acquire().await.expect("semaphore open");
-                        let predicted = async {
-                            let bp = crate::image::export::profile(
-                                engine,
-                                &base.image,
-                                &info.id,
-                                run_id,
-                            )
-                            .await?;
-                            Ok::<_, String>((
-                                crate::advice::with_hints(
-                                    profile,
-                                    &bp,
-                                    loader::predict(subject, &bp),
-                                ),
-                                bp.describe_libc(),
-                                bp.os.clone(),
-                            ))
-                        };
-                        let mut r = if cfg.no_run {
-                            let mut r = BaseResult::error(base, required, String::new());
-                            match predicted.await {
-                                Ok((p, libc, os)) => {
-                                    r.verdict = p.verdict;
-                                    r.reason = p.reason.clone();
-                                    r.libc = Some(libc);
-                                    r.os = os;
-                                    r.prediction = Some(p);
-                                }
-                                Err(e) => r.reason = format!("cannot read the image: {e}"),
-                            }
-                            r
-                        } else {
-                            let (mut r, predicted) = tokio::join!(
-                                run_base(engine, plan, profile, cfg, base, run_id),
-                                predicted
-                            );
-                            match predicted {
-                                Ok((p, _, _)) => {
-                                    let (actual, problems, cut) = match &r.load {
-                                        Some(l) => (
-                                            l.verdict,
-                                            l.problems.clone(),
-                                            l.stdout_truncated || l.stderr_truncated,
-                                        ),
-                                        // Nothing to load (static), and the program started: loading was fine.
-                                        None if r.exec.is_some() => (Verdict::Ok, vec![], false),
-                                        None if r.verdict == Verdict::Error
-                                            || r.verdict == Verdict::Timeout =>
-                                        {
-                                            (r.verdict, vec![], false)
-                                        }
-                                        None => (Verdict::Ok, vec![], false),
-                                    };
-                                    let c = compare(&p, actual, &problems, cut);
-                                    (r.agree, r.differs) = (c.agree, c.differs);
-                                    if let (Some(c), Some(o)) = (&p.musl_compat, &r.musl_compat_run)
-                                        && r.agree == Some(true)
-                                        && o.verdict != Verdict::Error
-                                    {
-                                        r.agree = Some(c.runs == (o.verdict == Verdict::Ok));
-                                    }
-                                    r.prediction = Some(p);
-                                }
-                                Err(e) => tracing::warn!("no prediction for {}: {e}", base.name),
-                            }
-                            r
-                        };
-                        r.required = required;
-                        r.image_id = Some(info.id.clone());
-                        r
-                    }
-                }
+                Some(Ok(info)) => m.base(base, info, required).await,
                 Some(Err(e)) => BaseResult::error(base, required, e.clone()),
                 None => BaseResult::error(base, required, "image was not resolved".into()),
             };
@@ -587,6 +502,126 @@ pub async fn run_matrix<E: Engine>(
         }
     });
     join_all(futs).await
+}
+
+/// What every base of a run shares.
+struct Matrix<'a, E> {
+    engine: &'a E,
+    plan: &'a Plan,
+    profile: &'a BinaryProfile,
+    cfg: &'a RunConfig,
+    run_id: &'a str,
+    subject: Subject<'a>,
+    /// At most `--jobs` containers at once.
+    sem: Semaphore,
+}
+
+impl<E: Engine> Matrix<'_, E> {
+    /// One base whose image is present: predicted, and (unless `--no-run`) run.
+    async fn base(&self, base: &Base, info: &ImageInfo, required: bool) -> BaseResult {
+        if let Some(wrong) = crate::probe::jobs::machine_of_docker_arch(&info.arch)
+            .and_then(|m| loader::wrong_arch(self.profile, m))
+        {
+            // A fact of the ELF header: nothing to read of the image, nothing to run.
+            let mut r = BaseResult::error(base, required, wrong.reason.clone());
+            r.verdict = wrong.verdict;
+            r.image_id = Some(info.id.clone());
+            r.prediction = Some(wrong);
+            return r;
+        }
+        if info.arch != "amd64" && !info.arch.is_empty() {
+            let why = format!(
+                "libccheck's probe runs on amd64 images only; {} is {}",
+                base.image, info.arch
+            );
+            return BaseResult::error(base, required, why);
+        }
+        let _permit = self.sem.acquire().await.expect("semaphore open");
+        let mut r = if self.cfg.no_run {
+            predicted_only(base, self.predict(base, info).await)
+        } else {
+            let (mut r, predicted) = tokio::join!(
+                run_base(
+                    self.engine,
+                    self.plan,
+                    self.profile,
+                    self.cfg,
+                    base,
+                    self.run_id
+                ),
+                self.predict(base, info)
+            );
+            match predicted {
+                Ok((p, _, _)) => attach_prediction(&mut r, p),
+                Err(e) => tracing::warn!("no prediction for {}: {e}", base.name),
+            }
+            r
+        };
+        r.required = required;
+        r.image_id = Some(info.id.clone());
+        r
+    }
+
+    /// The prediction from the image's profile, with its hints, libc and OS.
+    async fn predict(
+        &self,
+        base: &Base,
+        info: &ImageInfo,
+    ) -> Result<(Prediction, String, Option<String>), String> {
+        let bp =
+            crate::image::export::profile(self.engine, &base.image, &info.id, self.run_id).await?;
+        let p = loader::predict(&self.subject, &bp);
+        Ok((
+            crate::advice::with_hints(self.profile, &bp, p),
+            bp.describe_libc(),
+            bp.os.clone(),
+        ))
+    }
+}
+
+/// The result of a base that is only predicted (`--no-run`).
+fn predicted_only(
+    base: &Base,
+    predicted: Result<(Prediction, String, Option<String>), String>,
+) -> BaseResult {
+    let mut r = BaseResult::error(base, false, String::new());
+    match predicted {
+        Ok((p, libc, os)) => {
+            r.verdict = p.verdict;
+            r.reason = p.reason.clone();
+            r.libc = Some(libc);
+            r.os = os;
+            r.prediction = Some(p);
+        }
+        Err(e) => r.reason = format!("cannot read the image: {e}"),
+    }
+    r
+}
+
+/// Put the prediction beside the run and say whether the run proved it.
+fn attach_prediction(r: &mut BaseResult, p: Prediction) {
+    let (actual, problems, cut) = match &r.load {
+        Some(l) => (
+            l.verdict,
+            l.problems.clone(),
+            l.stdout_truncated || l.stderr_truncated,
+        ),
+        // Nothing to load (static), and the program started: loading was fine.
+        None if r.exec.is_some() => (Verdict::Ok, vec![], false),
+        None if r.verdict == Verdict::Error || r.verdict == Verdict::Timeout => {
+            (r.verdict, vec![], false)
+        }
+        None => (Verdict::Ok, vec![], false),
+    };
+    let c = compare(&p, actual, &problems, cut);
+    (r.agree, r.differs) = (c.agree, c.differs);
+    if let (Some(c), Some(o)) = (&p.musl_compat, &r.musl_compat_run)
+        && r.agree == Some(true)
+        && o.verdict != Verdict::Error
+    {
+        r.agree = Some(c.runs == (o.verdict == Verdict::Ok));
+    }
+    r.prediction = Some(p);
 }
 
 /// The longest a probe container may legitimately take: every job its full time limit, and
