@@ -20,6 +20,7 @@ pub mod check;
 pub mod cli;
 pub mod docker;
 pub mod elf;
+pub mod files;
 pub mod image;
 pub mod inspect;
 pub mod loader;

@@ -34,8 +34,7 @@ pub fn source_from_tar(reader: impl Read) -> std::io::Result<crate::audit::Sourc
                     let mut tmp = tempfile::tempfile()?;
                     std::io::Write::write_all(&mut tmp, &magic)?;
                     std::io::copy(e, &mut tmp)?;
-                    // SAFETY: a private temporary file nobody else writes.
-                    let map = unsafe { memmap2::Mmap::map(&tmp)? };
+                    let map = crate::files::map(&tmp)?;
                     b.add_file(&path, &map);
                     return Ok(());
                 }
@@ -155,7 +154,7 @@ fn read_item(path: &str, host: &std::path::Path) -> crate::audit::Item {
             };
         }
         let mut header = [0u8; 64];
-        let n = match read_full(&mut f, &mut header) {
+        let n = match crate::files::read_full(&mut f, &mut header) {
             Ok(n) => n,
             Err(e) => return unreadable(e),
         };
@@ -167,8 +166,7 @@ fn read_item(path: &str, host: &std::path::Path) -> crate::audit::Item {
         }
         let size = f.metadata().map(|m| m.len()).unwrap_or(0);
         if size > 256 << 10 {
-            // SAFETY: read-only private map of a file we only read (see inspect).
-            return match unsafe { memmap2::Mmap::map(&f) } {
+            return match crate::files::map(&f) {
                 Ok(m) => SourceBuilder::parse_entry(path, &m),
                 Err(e) => unreadable(e),
             };
@@ -224,20 +222,6 @@ fn read_for_loader(
         }
     }
     Ok(())
-}
-
-/// Read until `buf` is full or the file ends; the number of bytes read.
-fn read_full(f: &mut std::fs::File, buf: &mut [u8]) -> std::io::Result<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        match f.read(&mut buf[n..]) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(n)
 }
 
 #[cfg(test)]

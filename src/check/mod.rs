@@ -208,8 +208,7 @@ fn origin_dirs(entries: &[String], dir: &OriginDir) -> Vec<OriginDir> {
 /// Read a library's loader profile from disk (mapped: only the parts the loader reads are touched).
 fn library_at(path: &Path) -> Option<Library> {
     let f = std::fs::File::open(path).ok()?;
-    // SAFETY: a read-only private map of a file we only read, for the duration of the parse.
-    let map = unsafe { memmap2::Mmap::map(&f) }.ok()?;
+    let map = crate::files::map(&f).ok()?;
     let (profile, exports) = elf::parse_for_loader(&map).ok()?;
     Some(Library::new(profile, exports))
 }

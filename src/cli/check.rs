@@ -217,8 +217,7 @@ fn read_binary(
     if f.metadata().map_err(unreadable)?.is_dir() {
         anyhow::bail!("{}: is a directory", binary.display());
     }
-    // SAFETY: a read-only private map of a file we only read (see inspect).
-    let map = unsafe { memmap2::Mmap::map(&f) }.map_err(unreadable)?;
+    let map = crate::files::map(&f).map_err(unreadable)?;
     crate::elf::parse_for_loader(&map).map_err(|e| anyhow::anyhow!("{}: {e}", binary.display()))
 }
 

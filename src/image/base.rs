@@ -496,20 +496,8 @@ impl Builder {
         // musl's libc.so is its own loader and has no GLIBC_ version definitions.
         let name = path.rsplit('/').next().unwrap_or("");
         if profile.soname.as_deref() == Some("libc.so.6") {
-            // "GNU C Library (Debian GLIBC 2.31-13) stable release version 2.31." — the release,
-            // which the highest GLIBC_ symbol version (2.30 there) does not always tell.
-            const KEY: &[u8] = b"release version ";
-            if let Some(i) = bytes.windows(KEY.len()).position(|w| w == KEY) {
-                let v: String = bytes[i + KEY.len()..]
-                    .iter()
-                    .take(12)
-                    .map(|&b| b as char)
-                    .take_while(|c| c.is_ascii_digit() || *c == '.')
-                    .collect();
-                let v = v.trim_end_matches('.').to_string();
-                if !v.is_empty() {
-                    self.glibc_release = Some(v);
-                }
+            if let Some(v) = elf::version::glibc_release(bytes) {
+                self.glibc_release = Some(v);
             }
         }
         if (name.starts_with("ld-musl-")

@@ -56,8 +56,7 @@ pub fn load_cached(image_id: &str) -> Option<BaseProfile> {
 /// encoded profile too, which is decoded only later) means a rebuild, never another answer.
 pub fn read_cache_file(path: &std::path::Path) -> std::io::Result<BaseProfile> {
     let file = std::fs::File::open(path)?;
-    // SAFETY: read-only private map of a file replaced only by rename (see above).
-    let map = unsafe { memmap2::Mmap::map(&file)? };
+    let map = crate::files::map(&file)?;
     let bytes = bytes::Bytes::from_owner(map);
     let body =
         checked_body(&bytes).ok_or_else(|| std::io::Error::other("corrupt: checksum mismatch"))?;

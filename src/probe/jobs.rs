@@ -187,15 +187,7 @@ pub fn image_facts(results: &[JobResult]) -> (Option<String>, Option<String>) {
     let glibc = ["libc-glibc", "libc-glibc-lib64"]
         .iter()
         .filter_map(|n| get(n))
-        .find_map(|r| {
-            let t = String::from_utf8_lossy(&r.stdout);
-            let i = t.find("release version ")?;
-            let v: String = t[i + 16..]
-                .chars()
-                .take_while(|c| c.is_ascii_digit() || *c == '.')
-                .collect();
-            Some(format!("glibc {}", v.trim_end_matches('.')))
-        });
+        .find_map(|r| Some(format!("glibc {}", elf::version::glibc_release(&r.stdout)?)));
     let musl = get("libc-musl").and_then(|r| {
         let t = String::from_utf8_lossy(&r.stderr);
         let v = t.lines().find_map(|l| l.strip_prefix("Version "))?;
