@@ -499,66 +499,104 @@ pub fn assemble(
 ) -> (Vec<FileResult>, Vec<Group>) {
     let by_path: BTreeMap<&str, &SourceFile> =
         source.files.iter().map(|f| (f.path.as_str(), f)).collect();
-    let mut files = Vec::new();
-    for (path, pred) in predictions {
-        let f = by_path[path.as_str()];
-        let (pproblems, note) = without_host_symbols(f.lib.profile.kind, pred.problems.clone());
-        let pverdict = pproblems
-            .iter()
-            .map(Problem::verdict)
-            .min()
-            .unwrap_or(Verdict::Ok);
-        let run = verified.and_then(|v| v.get(&path));
-        let mut cmp = pred.clone();
-        cmp.verdict = pverdict;
-        cmp.problems = pproblems.clone();
-        let checked = run.map(|o| check_run(f.lib.profile.kind, &cmp, o));
-        let (rverdict, rproblems, agree, differs) = match checked {
-            Some(c) => (c.verdict, c.problems, c.agree, c.differs),
-            None => (None, vec![], None, None),
-        };
-        let (verdict, problems) = match rverdict {
-            Some(v) => (
-                v,
-                if v == Verdict::Ok {
-                    vec![]
-                } else if rproblems.is_empty() {
-                    pproblems.clone()
-                } else {
-                    rproblems
-                },
-            ),
-            None => (pverdict, pproblems.clone()),
-        };
-        let reason = if problems.is_empty() {
-            match verdict {
-                Verdict::Ok => "loads".to_string(),
-                _ => run
-                    .map(|o| o.reason.clone())
-                    .unwrap_or_else(|| pred.reason.clone()),
-            }
+    let files: Vec<FileResult> = predictions
+        .into_iter()
+        .map(|(path, pred)| {
+            let f = by_path[path.as_str()];
+            let run = verified.and_then(|v| v.get(&path));
+            file_result(source, f, path, pred, run)
+        })
+        .collect();
+    let mut groups = group_by_cause(&files, target.libc);
+    share_hints(&files, &mut groups);
+    groups.sort_by(|a, b| {
+        b.files
+            .len()
+            .cmp(&a.files.len())
+            .then(a.verdict.cmp(&b.verdict))
+            .then(a.cause.cmp(&b.cause))
+    });
+    (files, groups)
+}
+
+/// One file's result on a target: the prediction without what a host program provides, and,
+/// when the file was verified, what the target's loader said, which decides where it gives a
+/// verdict.
+fn file_result(
+    source: &Source,
+    f: &SourceFile,
+    path: String,
+    pred: Prediction,
+    run: Option<&verdict::Outcome>,
+) -> FileResult {
+    let (pproblems, note) = without_host_symbols(f.lib.profile.kind, pred.problems.clone());
+    let pverdict = pproblems
+        .iter()
+        .map(Problem::verdict)
+        .min()
+        .unwrap_or(Verdict::Ok);
+    // The run is compared with the prediction as reported, host symbols dropped.
+    let mut cmp = pred.clone();
+    cmp.verdict = pverdict;
+    cmp.problems = pproblems.clone();
+    let checked = run.map(|o| check_run(f.lib.profile.kind, &cmp, o));
+    let (rverdict, rproblems, agree, differs) = match checked {
+        Some(c) => (c.verdict, c.problems, c.agree, c.differs),
+        None => (None, vec![], None, None),
+    };
+    let (verdict, problems) = settle(pverdict, pproblems, rverdict, rproblems);
+    let reason = if problems.is_empty() {
+        match verdict {
+            Verdict::Ok => "loads".to_string(),
+            // A failure that names no problem (a crash, an exec error): the run's own words,
+            // else the prediction's.
+            _ => run
+                .map(|o| o.reason.clone())
+                .unwrap_or_else(|| pred.reason.clone()),
+        }
+    } else {
+        verdict::summarize(&problems)
+    };
+    FileResult {
+        path: path.clone(),
+        kind: f.lib.profile.kind,
+        packaged: source.is_packaged(&path),
+        verdict,
+        reason,
+        problems,
+        hints: if verdict == Verdict::Ok {
+            vec![]
         } else {
-            verdict::summarize(&problems)
-        };
-        files.push(FileResult {
-            path: path.clone(),
-            kind: f.lib.profile.kind,
-            packaged: source.is_packaged(&path),
-            verdict,
-            reason,
-            problems,
-            hints: if verdict == Verdict::Ok {
-                vec![]
-            } else {
-                pred.hints.clone()
-            },
-            predicted: pverdict,
-            verified: rverdict,
-            agree,
-            note,
-            differs,
-        });
+            pred.hints.clone()
+        },
+        predicted: pverdict,
+        verified: rverdict,
+        agree,
+        note,
+        differs,
     }
+}
+
+/// The verdict and problems reported for a file. A run's verdict beats the prediction; a run
+/// that loads leaves no problems, and a failing run that named none (its report says too little)
+/// keeps the predicted ones as the best account of why.
+fn settle(
+    predicted: Verdict,
+    predicted_problems: Vec<Problem>,
+    run: Option<Verdict>,
+    run_problems: Vec<Problem>,
+) -> (Verdict, Vec<Problem>) {
+    match run {
+        Some(Verdict::Ok) => (Verdict::Ok, vec![]),
+        Some(v) if run_problems.is_empty() => (v, predicted_problems),
+        Some(v) => (v, run_problems),
+        None => (predicted, predicted_problems),
+    }
+}
+
+/// The files that do not load, grouped by cause ([`cause`]) in the order the causes first
+/// appear; a file with several causes is in several groups. Hints are added later.
+fn group_by_cause(files: &[FileResult], libc: crate::image::base::LibcKind) -> Vec<Group> {
     let mut groups: Vec<Group> = Vec::new();
     let mut by_cause: std::collections::HashMap<String, usize> = Default::default();
     for fr in files.iter().filter(|f| f.verdict != Verdict::Ok) {
@@ -568,7 +606,7 @@ pub fn assemble(
             let mut c: Vec<(String, Verdict)> = fr
                 .problems
                 .iter()
-                .map(|p| (cause(p, target.libc), p.verdict()))
+                .map(|p| (cause(p, libc), p.verdict()))
                 .collect();
             c.dedup();
             c
@@ -593,12 +631,18 @@ pub fn assemble(
             }
         }
     }
-    // A group's hint is one every file in it shares (file-specific ones stay in the file detail).
+    groups
+}
+
+/// A group's hint is one every file in it shares (file-specific ones stay in the file detail):
+/// preferably the one that names the cause (its first word, or the version number in it), and
+/// the distroless-cc suggestion when the files share it.
+fn share_hints(files: &[FileResult], groups: &mut [Group]) {
     let hints: std::collections::HashMap<&str, &[String]> = files
         .iter()
         .map(|f| (f.path.as_str(), f.hints.as_slice()))
         .collect();
-    for g in &mut groups {
+    for g in groups {
         let hints_of = |p: &str| hints.get(p).copied().unwrap_or_default();
         let first = hints_of(&g.files[0]);
         let word = g.cause.split(' ').next().unwrap_or("").to_string();
@@ -626,14 +670,6 @@ pub fn assemble(
             Some(picked.join("; "))
         };
     }
-    groups.sort_by(|a, b| {
-        b.files
-            .len()
-            .cmp(&a.files.len())
-            .then(a.verdict.cmp(&b.verdict))
-            .then(a.cause.cmp(&b.cause))
-    });
-    (files, groups)
 }
 
 #[cfg(test)]

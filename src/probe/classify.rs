@@ -66,131 +66,146 @@ fn glibc_refusal(why: &str) -> Option<&str> {
     REFUSALS.into_iter().find(|r| why.starts_with(r))
 }
 
-/// Recognise the glibc and musl loader messages in `text`.
+/// Recognise the glibc and musl loader messages in `text`: each problem once, with the first
+/// line that showed it.
 pub fn loader_problems(text: &str, app_dir: &str) -> Vec<(Problem, String)> {
     let mut out: Vec<(Problem, String)> = Vec::new();
-    let mut push = |p: Problem, line: &str| {
-        if !out.iter().any(|(q, _)| *q == p) {
-            out.push((p, line.trim().to_string()));
-        }
-    };
     for line in text.lines() {
         let l = line.trim();
-        // glibc trace: "\tlibfoo.so.1 => not found"
-        if let Some(lib) = l.strip_suffix(" => not found") {
-            push(
-                Problem::MissingLibrary {
-                    library: lib.trim().to_string(),
-                    needed_by: None,
-                },
-                l,
-            );
-        }
-        // glibc run: "/x: error while loading shared libraries: libfoo.so.1: cannot open shared object file: ..."
-        else if let Some((who, rest)) = l.split_once(": error while loading shared libraries: ") {
-            let (lib, why) = rest.split_once(": ").unwrap_or((rest, ""));
-            // The file is there but the loader refuses it (a debug-info-only file, misaligned
-            // segments): not a missing library.
-            let problem = match glibc_refusal(why) {
-                Some(what) => Problem::Unsupported {
-                    what: what.to_string(),
-                    needed_by: Some(short(lib, app_dir)),
-                },
-                None => Problem::MissingLibrary {
-                    library: lib.to_string(),
-                    needed_by: Some(short(who, app_dir)),
-                },
-            };
-            push(problem, l);
-        }
-        // musl: "Error loading shared library libfoo.so.1: No such file or directory (needed by /x)"
-        else if let Some(rest) = l.strip_prefix("Error loading shared library ") {
-            let lib = rest.split(": ").next().unwrap_or(rest);
-            let by = rest
-                .rsplit_once("(needed by ")
-                .map(|(_, b)| short(b.trim_end_matches(')'), app_dir));
-            push(
-                Problem::MissingLibrary {
-                    library: lib.to_string(),
-                    needed_by: by,
-                },
-                l,
-            );
-        }
-        // glibc: "/x: /lib/.../libc.so.6: version `GLIBC_2.38' not found (required by /x)"
-        else if let Some(i) = l.find("version `") {
-            let rest = &l[i + 9..];
-            let Some((version, tail)) = rest.split_once('\'') else {
-                continue;
-            };
-            if !tail.trim_start().starts_with("not found") {
-                continue;
-            }
-            let before = l[..i].trim_end().trim_end_matches(':');
-            let library = basename(before.rsplit(": ").next().unwrap_or(before)).to_string();
-            let by = tail
-                .rsplit_once("(required by ")
-                .map(|(_, b)| short(b.trim_end_matches(')'), app_dir));
-            push(
-                Problem::MissingVersion {
-                    library,
-                    version: version.to_string(),
-                    needed_by: by,
-                },
-                l,
-            );
-        }
-        // glibc trace with LD_WARN: "undefined symbol: foo, version GLIBC_2.38\t(/x)" or "undefined symbol: foo\t(/x)"
-        // glibc run: "/x: symbol lookup error: /x: undefined symbol: foo"
-        else if let Some(i) = l.find("undefined symbol: ") {
-            let rest = &l[i + 18..];
-            let (sym_part, by) = match rest.split_once('\t').or_else(|| rest.split_once(" (")) {
-                Some((s, b)) => (
-                    s.trim(),
-                    Some(short(
-                        b.trim().trim_start_matches('(').trim_end_matches(')'),
-                        app_dir,
-                    )),
-                ),
-                None => (rest.trim(), l.split(": ").nth(2).map(|w| short(w, app_dir))),
-            };
-            let (symbol, version) = match sym_part.split_once(", version ") {
-                Some((s, v)) => (s.to_string(), Some(v.to_string())),
-                None => (sym_part.to_string(), None),
-            };
-            push(
-                Problem::MissingSymbol {
-                    symbol,
-                    version,
-                    needed_by: by,
-                },
-                l,
-            );
-        }
-        // musl: "Error relocating /x: foo: symbol not found", "Error relocating /x: unsupported relocation type 37"
-        else if let Some(rest) = l.strip_prefix("Error relocating ") {
-            if let Some((who, n)) = rest.rsplit_once(": unsupported relocation type ") {
-                push(
-                    Problem::Unsupported {
-                        what: format!("relocation type {n}"),
-                        needed_by: Some(short(who, app_dir)),
-                    },
-                    l,
-                );
-            } else if let Some(body) = rest.strip_suffix(": symbol not found") {
-                let (who, sym) = body.rsplit_once(": ").unwrap_or(("", body));
-                push(
-                    Problem::MissingSymbol {
-                        symbol: sym.to_string(),
-                        version: None,
-                        needed_by: Some(short(who, app_dir)),
-                    },
-                    l,
-                );
-            }
+        if let Some(p) = line_problem(l, app_dir)
+            && !out.iter().any(|(q, _)| *q == p)
+        {
+            out.push((p, l.to_string()));
         }
     }
     out
+}
+
+/// The problem one loader message names, if it is one. The tests run in this order and the
+/// first whose marker the line has decides it, even when it then finds nothing (a "version `"
+/// that is not "not found" is not looked at as an undefined symbol).
+fn line_problem(l: &str, app_dir: &str) -> Option<Problem> {
+    if let Some(lib) = l.strip_suffix(" => not found") {
+        Some(glibc_trace_not_found(lib))
+    } else if let Some((who, rest)) = l.split_once(": error while loading shared libraries: ") {
+        Some(glibc_cannot_load(who, rest, app_dir))
+    } else if let Some(rest) = l.strip_prefix("Error loading shared library ") {
+        Some(musl_cannot_load(rest, app_dir))
+    } else if let Some(i) = l.find("version `") {
+        glibc_version_not_found(l, i, app_dir)
+    } else if let Some(i) = l.find("undefined symbol: ") {
+        Some(glibc_undefined_symbol(l, i, app_dir))
+    } else if let Some(rest) = l.strip_prefix("Error relocating ") {
+        musl_relocation_error(rest, app_dir)
+    } else {
+        None
+    }
+}
+
+/// glibc trace: "\tlibfoo.so.1 => not found" (`lib` is what comes before the arrow).
+fn glibc_trace_not_found(lib: &str) -> Problem {
+    Problem::MissingLibrary {
+        library: lib.trim().to_string(),
+        needed_by: None,
+    }
+}
+
+/// glibc run: "/x: error while loading shared libraries: libfoo.so.1: cannot open shared object
+/// file: ..." (`who` is "/x", `rest` what follows the marker).
+fn glibc_cannot_load(who: &str, rest: &str, app_dir: &str) -> Problem {
+    let (lib, why) = rest.split_once(": ").unwrap_or((rest, ""));
+    // The file is there but the loader refuses it (a debug-info-only file, misaligned
+    // segments): not a missing library.
+    match glibc_refusal(why) {
+        Some(what) => Problem::Unsupported {
+            what: what.to_string(),
+            needed_by: Some(short(lib, app_dir)),
+        },
+        None => Problem::MissingLibrary {
+            library: lib.to_string(),
+            needed_by: Some(short(who, app_dir)),
+        },
+    }
+}
+
+/// musl: "Error loading shared library libfoo.so.1: No such file or directory (needed by /x)"
+/// (`rest` is what follows "Error loading shared library ").
+fn musl_cannot_load(rest: &str, app_dir: &str) -> Problem {
+    let lib = rest.split(": ").next().unwrap_or(rest);
+    let by = rest
+        .rsplit_once("(needed by ")
+        .map(|(_, b)| short(b.trim_end_matches(')'), app_dir));
+    Problem::MissingLibrary {
+        library: lib.to_string(),
+        needed_by: by,
+    }
+}
+
+/// glibc: "/x: /lib/.../libc.so.6: version `GLIBC_2.38' not found (required by /x)" (`i` is
+/// where "version `" starts). Other lines that mention a version are not problems.
+fn glibc_version_not_found(l: &str, i: usize, app_dir: &str) -> Option<Problem> {
+    let rest = &l[i + 9..];
+    let (version, tail) = rest.split_once('\'')?;
+    if !tail.trim_start().starts_with("not found") {
+        return None;
+    }
+    let before = l[..i].trim_end().trim_end_matches(':');
+    let library = basename(before.rsplit(": ").next().unwrap_or(before)).to_string();
+    let by = tail
+        .rsplit_once("(required by ")
+        .map(|(_, b)| short(b.trim_end_matches(')'), app_dir));
+    Some(Problem::MissingVersion {
+        library,
+        version: version.to_string(),
+        needed_by: by,
+    })
+}
+
+/// glibc trace with LD_WARN: "undefined symbol: foo, version GLIBC_2.38\t(/x)" or "undefined
+/// symbol: foo\t(/x)"; glibc run: "/x: symbol lookup error: /x: undefined symbol: foo" (`i` is
+/// where "undefined symbol: " starts).
+fn glibc_undefined_symbol(l: &str, i: usize, app_dir: &str) -> Problem {
+    let rest = &l[i + 18..];
+    let (sym_part, by) = match rest.split_once('\t').or_else(|| rest.split_once(" (")) {
+        Some((s, b)) => (
+            s.trim(),
+            Some(short(
+                b.trim().trim_start_matches('(').trim_end_matches(')'),
+                app_dir,
+            )),
+        ),
+        // A run names the program, then the object whose lookup failed: that one needs it.
+        None => (rest.trim(), l.split(": ").nth(2).map(|w| short(w, app_dir))),
+    };
+    let (symbol, version) = match sym_part.split_once(", version ") {
+        Some((s, v)) => (s.to_string(), Some(v.to_string())),
+        None => (sym_part.to_string(), None),
+    };
+    Problem::MissingSymbol {
+        symbol,
+        version,
+        needed_by: by,
+    }
+}
+
+/// musl: "Error relocating /x: foo: symbol not found", "Error relocating /x: unsupported
+/// relocation type 37" (`rest` is what follows "Error relocating ").
+fn musl_relocation_error(rest: &str, app_dir: &str) -> Option<Problem> {
+    if let Some((who, n)) = rest.rsplit_once(": unsupported relocation type ") {
+        Some(Problem::Unsupported {
+            what: format!("relocation type {n}"),
+            needed_by: Some(short(who, app_dir)),
+        })
+    } else if let Some(body) = rest.strip_suffix(": symbol not found") {
+        let (who, sym) = body.rsplit_once(": ").unwrap_or(("", body));
+        Some(Problem::MissingSymbol {
+            symbol: sym.to_string(),
+            version: None,
+            needed_by: Some(short(who, app_dir)),
+        })
+    } else {
+        None
+    }
 }
 
 /// Keep the causes, drop their consequences: symbols of a missing version, and (when a library
