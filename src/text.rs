@@ -10,6 +10,14 @@ pub fn io_message(e: &std::io::Error) -> String {
     }
 }
 
+/// Container paths as the user knows them: `/libccheck/app/x` below `/libccheck/app` → `x`;
+/// other paths as they are.
+pub fn below(path: &str, dir: &str) -> String {
+    path.strip_prefix(dir)
+        .map(|p| p.trim_start_matches('/').to_string())
+        .unwrap_or_else(|| path.to_string())
+}
+
 /// `a, b, c and 4 more`
 pub fn short_list<S: AsRef<str>>(items: &[S], max: usize) -> String {
     let join = |items: &[S]| {

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::elf::ExportTable;
 use crate::elf::{self, BinaryProfile, Kind};
 use crate::image::base::{BaseProfile, Library, normalize};
+use crate::text::below;
 use crate::verdict::{self, Problem, Verdict};
 
 /// How a glibc binary would fare on a musl base if its interpreter path led to musl's loader
@@ -172,11 +173,7 @@ fn compatible(a: &BinaryProfile, b: &BinaryProfile) -> bool {
 }
 
 fn triplet(machine: &str) -> &'static str {
-    match machine {
-        "aarch64" => "aarch64-linux-gnu",
-        "i386" => "i386-linux-gnu",
-        _ => "x86_64-linux-gnu",
-    }
+    elf::arch::of_machine_or_x86_64(machine).triplet
 }
 
 /// musl maps these onto itself: lib{c,pthread,rt,m,dl,util,xnet}.so*.
@@ -469,12 +466,6 @@ where
     v
 }
 
-fn short(path: &str, app_dir: &str) -> String {
-    path.strip_prefix(app_dir)
-        .map(|p| p.trim_start_matches('/').to_string())
-        .unwrap_or_else(|| path.to_string())
-}
-
 /// Load `subject` with the loader at `loader_path` following `rules`: find the objects to map,
 /// then check what they need from each other (versions, then symbols).
 fn simulate<'a>(
@@ -601,7 +592,7 @@ fn load_order<'a>(
         ld,
         rules,
         objs: vec![Obj {
-            name: short(&subject.path, &app_dir),
+            name: below(&subject.path, &app_dir),
             path: subject.path.clone(),
             profile: subject.profile,
             index: subject_index,
@@ -928,11 +919,8 @@ fn finish(sim: Sim<'_>, rules: Rules) -> Prediction {
 
 /// Known loader paths for a machine: (glibc, musl).
 fn loader_paths(machine: &str) -> (&'static str, &'static str) {
-    match machine {
-        "aarch64" => ("/lib/ld-linux-aarch64.so.1", "/lib/ld-musl-aarch64.so.1"),
-        "i386" => ("/lib/ld-linux.so.2", "/lib/ld-musl-i386.so.1"),
-        _ => ("/lib64/ld-linux-x86-64.so.2", "/lib/ld-musl-x86_64.so.1"),
-    }
+    let a = elf::arch::of_machine_or_x86_64(machine);
+    (a.glibc_loader, a.musl_loader)
 }
 
 /// Predict what loading `subject` on `base` does.

@@ -2,6 +2,7 @@
 //! structured detail. Pure; the loader messages are the real glibc and musl texts.
 
 use crate::probe::JobResult;
+use crate::text::below;
 use crate::verdict::OUT_OF_MEMORY;
 use crate::verdict::Outcome;
 use crate::verdict::Problem;
@@ -40,13 +41,6 @@ fn errno_text(e: i32) -> &'static str {
         26 => "text file busy",
         _ => "exec failed",
     }
-}
-
-/// Show container paths as the user knows them: `/libccheck/app/x` → `x`.
-fn short(path: &str, app_dir: &str) -> String {
-    path.strip_prefix(app_dir)
-        .map(|p| p.trim_start_matches('/').to_string())
-        .unwrap_or_else(|| path.to_string())
 }
 
 fn basename(p: &str) -> &str {
@@ -119,11 +113,11 @@ fn glibc_cannot_load(who: &str, rest: &str, app_dir: &str) -> Problem {
     match glibc_refusal(why) {
         Some(what) => Problem::Unsupported {
             what: what.to_string(),
-            needed_by: Some(short(lib, app_dir)),
+            needed_by: Some(below(lib, app_dir)),
         },
         None => Problem::MissingLibrary {
             library: lib.to_string(),
-            needed_by: Some(short(who, app_dir)),
+            needed_by: Some(below(who, app_dir)),
         },
     }
 }
@@ -134,7 +128,7 @@ fn musl_cannot_load(rest: &str, app_dir: &str) -> Problem {
     let lib = rest.split(": ").next().unwrap_or(rest);
     let by = rest
         .rsplit_once("(needed by ")
-        .map(|(_, b)| short(b.trim_end_matches(')'), app_dir));
+        .map(|(_, b)| below(b.trim_end_matches(')'), app_dir));
     Problem::MissingLibrary {
         library: lib.to_string(),
         needed_by: by,
@@ -153,7 +147,7 @@ fn glibc_version_not_found(l: &str, i: usize, app_dir: &str) -> Option<Problem> 
     let library = basename(before.rsplit(": ").next().unwrap_or(before)).to_string();
     let by = tail
         .rsplit_once("(required by ")
-        .map(|(_, b)| short(b.trim_end_matches(')'), app_dir));
+        .map(|(_, b)| below(b.trim_end_matches(')'), app_dir));
     Some(Problem::MissingVersion {
         library,
         version: version.to_string(),
@@ -169,13 +163,13 @@ fn glibc_undefined_symbol(l: &str, i: usize, app_dir: &str) -> Problem {
     let (sym_part, by) = match rest.split_once('\t').or_else(|| rest.split_once(" (")) {
         Some((s, b)) => (
             s.trim(),
-            Some(short(
+            Some(below(
                 b.trim().trim_start_matches('(').trim_end_matches(')'),
                 app_dir,
             )),
         ),
         // A run names the program, then the object whose lookup failed: that one needs it.
-        None => (rest.trim(), l.split(": ").nth(2).map(|w| short(w, app_dir))),
+        None => (rest.trim(), l.split(": ").nth(2).map(|w| below(w, app_dir))),
     };
     let (symbol, version) = match sym_part.split_once(", version ") {
         Some((s, v)) => (s.to_string(), Some(v.to_string())),
@@ -194,14 +188,14 @@ fn musl_relocation_error(rest: &str, app_dir: &str) -> Option<Problem> {
     if let Some((who, n)) = rest.rsplit_once(": unsupported relocation type ") {
         Some(Problem::Unsupported {
             what: format!("relocation type {n}"),
-            needed_by: Some(short(who, app_dir)),
+            needed_by: Some(below(who, app_dir)),
         })
     } else if let Some(body) = rest.strip_suffix(": symbol not found") {
         let (who, sym) = body.rsplit_once(": ").unwrap_or(("", body));
         Some(Problem::MissingSymbol {
             symbol: sym.to_string(),
             version: None,
-            needed_by: Some(short(who, app_dir)),
+            needed_by: Some(below(who, app_dir)),
         })
     } else {
         None

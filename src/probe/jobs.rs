@@ -14,38 +14,9 @@ pub const WORK_DIR: &str = "/libccheck";
 /// The binary's directory inside the container: `$ORIGIN` for it.
 pub const APP_DIR: &str = "/libccheck/app";
 
-struct ArchNames {
-    docker: &'static str,
-    musl: &'static str,
-    triplet: &'static str,
-}
-
-fn arch_names(machine: &str) -> Option<ArchNames> {
-    Some(match machine {
-        "x86-64" => ArchNames {
-            docker: "amd64",
-            musl: "x86_64",
-            triplet: "x86_64-linux-gnu",
-        },
-        "aarch64" => ArchNames {
-            docker: "arm64",
-            musl: "aarch64",
-            triplet: "aarch64-linux-gnu",
-        },
-        "i386" => ArchNames {
-            docker: "386",
-            musl: "i386",
-            triplet: "i386-linux-gnu",
-        },
-        _ => return None,
-    })
-}
-
 /// `amd64` → `x86-64`: the ELF machine name of a Docker architecture.
 pub fn machine_of_docker_arch(arch: &str) -> Option<&'static str> {
-    ["x86-64", "aarch64", "i386"]
-        .into_iter()
-        .find(|m| arch_names(m).is_some_and(|n| n.docker == arch))
+    elf::arch::of_docker(arch).map(|a| a.machine)
 }
 
 const GLIBC_TRACE: [&str; 3] = ["LD_TRACE_LOADED_OBJECTS=1", "LD_BIND_NOW=1", "LD_WARN=yes"];
@@ -59,22 +30,19 @@ pub fn load_jobs(profile: &BinaryProfile, target: &str, name: &str) -> Vec<Job> 
             vec![Job::new(name, &[], &[interp, "--list", target])]
         }
         (Some(interp), _) => vec![Job::new(name, &GLIBC_TRACE, &[interp, target])],
-        (None, Kind::SharedObject) => match arch_names(&profile.machine) {
-            Some(a) => {
-                let glibc_ld = match profile.machine.as_str() {
-                    "x86-64" => "/lib64/ld-linux-x86-64.so.2",
-                    "aarch64" => "/lib/ld-linux-aarch64.so.1",
-                    _ => "/lib/ld-linux.so.2",
-                };
-                vec![
-                    Job::new(&format!("{name}-glibc"), &GLIBC_TRACE, &[glibc_ld, target]),
-                    Job::new(
-                        &format!("{name}-musl"),
-                        &[],
-                        &[&format!("/lib/ld-musl-{}.so.1", a.musl), "--list", target],
-                    ),
-                ]
-            }
+        (None, Kind::SharedObject) => match elf::arch::of_machine(&profile.machine) {
+            Some(a) => vec![
+                Job::new(
+                    &format!("{name}-glibc"),
+                    &GLIBC_TRACE,
+                    &[a.glibc_loader, target],
+                ),
+                Job::new(
+                    &format!("{name}-musl"),
+                    &[],
+                    &[a.musl_loader, "--list", target],
+                ),
+            ],
             None => vec![],
         },
         _ => vec![],
@@ -140,7 +108,7 @@ pub fn jobs_for(
         Job::read("os-release-usr", "/usr/lib/os-release"),
     ];
     // The image's libc, read with the image's names (a 32-bit program runs on an amd64 image).
-    let names = arch_names(loader::BASE_MACHINE);
+    let names = elf::arch::of_machine(loader::BASE_MACHINE);
     if let Some(a) = &names {
         jobs.push(Job::new(
             "libc-glibc",
@@ -148,21 +116,19 @@ pub fn jobs_for(
             &[&format!("/lib/{}/libc.so.6", a.triplet)],
         ));
         jobs.push(Job::new("libc-glibc-lib64", &[], &["/lib64/libc.so.6"]));
-        jobs.push(Job::new(
-            "libc-musl",
-            &[],
-            &[&format!("/lib/ld-musl-{}.so.1", a.musl)],
-        ));
+        jobs.push(Job::new("libc-musl", &[], &[a.musl_loader]));
     }
     jobs.extend(load_jobs(profile, &target, "load"));
     // A glibc program whose interpreter a musl base lacks: what would musl's loader do with it?
-    if let (Some(interp), Some(a)) = (&profile.interpreter, &arch_names(&profile.machine))
-        && elf::is_glibc_loader(interp)
+    if let (Some(interp), Some(a)) = (
+        &profile.interpreter,
+        elf::arch::of_machine(&profile.machine),
+    ) && elf::is_glibc_loader(interp)
     {
         jobs.push(Job::new(
             "musl-compat",
             &[],
-            &[&format!("/lib/ld-musl-{}.so.1", a.musl), "--list", &target],
+            &[a.musl_loader, "--list", &target],
         ));
     }
     if let Some(args) = exec_args {
