@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::raw::Raw;
+use super::raw::{Raw, RawUndefined};
 use super::version;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -419,31 +419,62 @@ fn classify_kind(raw: &Raw) -> Kind {
     }
 }
 
+/// Interpret what the parser read: the file's kind and libc, its version needs and the symbols
+/// behind them.
 pub(crate) fn build(raw: Raw) -> BinaryProfile {
-    use goblin::elf::dynamic::{DF_1_NOW, DF_BIND_NOW};
     let kind = classify_kind(&raw);
     let libc = classify_libc(&raw, kind);
+    let version_needs = version_needs(&raw);
+    let highest = highest_versions(&version_needs);
+    let glibc_private = glibc_private(&raw);
+    let glibc_abi_dt_relr = raw
+        .verneed
+        .iter()
+        .any(|(_, vs)| vs.iter().any(|(v, _)| v == "GLIBC_ABI_DT_RELR"));
+    let bind_now = binds_now(&raw);
+    let (versioned_undefined, unversioned_undefined) = split_undefined(raw.undefined, &raw.needs);
 
-    // The symbols bound to each (library, version), in one pass (a pair listed twice, never
-    // seen in practice, gets the symbols of both, in each place).
-    let same_as: Vec<usize> = (0..raw.needs.len())
-        .map(|i| (0..i).find(|&j| raw.needs[j] == raw.needs[i]).unwrap_or(i))
-        .collect();
+    BinaryProfile {
+        class: if raw.elf64 { "elf64" } else { "elf32" }.into(),
+        endian: if raw.little { "little" } else { "big" }.into(),
+        machine: machine_name(raw.machine),
+        e_machine: raw.machine,
+        kind,
+        stripped: !raw.has_symtab,
+        interpreter: raw.interpreter,
+        libc,
+        needed: raw.needed,
+        soname: raw.soname,
+        rpath: raw.rpath,
+        runpath: raw.runpath,
+        version_needs,
+        highest_versions: highest,
+        glibc_private,
+        glibc_abi_dt_relr,
+        versioned_undefined,
+        unversioned_undefined,
+        version_definitions: raw.verdefs,
+        hidden_self_refs: raw.hidden_self_refs,
+        irelative: raw.irelative,
+        glibc_refuses: raw.glibc_refuses.map(String::from),
+        musl_crashes: raw.musl_crashes.map(String::from),
+        bind_now,
+        dt_relr: raw.dt_relr,
+        abi_tag: raw.notes.abi_tag,
+        x86_isa_needed: raw.notes.x86_isa_needed,
+    }
+}
+
+/// DT_BIND_NOW, DF_BIND_NOW or DF_1_NOW: every symbol is bound at load time.
+fn binds_now(raw: &Raw) -> bool {
+    use goblin::elf::dynamic::{DF_1_NOW, DF_BIND_NOW};
+    raw.bind_now_tag || raw.flags & DF_BIND_NOW != 0 || raw.flags_1 & DF_1_NOW != 0
+}
+
+/// Each needed library with its versions (sorted oldest first) and the symbols bound to each.
+fn version_needs(raw: &Raw) -> Vec<LibraryNeeds> {
+    let (same_as, mut bound) = symbols_per_need(raw);
     let listed_twice = |k: usize| same_as.iter().filter(|&&j| j == same_as[k]).count() > 1;
-    let mut sizes = vec![0usize; raw.needs.len()];
-    for k in raw.undefined.iter().filter_map(|u| u.version) {
-        sizes[same_as[k]] += 1;
-    }
-    let mut bound: Vec<Vec<Name>> = sizes.into_iter().map(Vec::with_capacity).collect();
-    for u in &raw.undefined {
-        if let Some(k) = u.version {
-            bound[same_as[k]].push(u.name.clone());
-        }
-    }
-    for b in &mut bound {
-        b.sort_unstable();
-        b.dedup();
-    }
     let mut k = 0;
     let mut version_needs: Vec<LibraryNeeds> = raw
         .verneed
@@ -472,11 +503,40 @@ pub(crate) fn build(raw: Raw) -> BinaryProfile {
         l.versions
             .sort_by(|a, b| version::compare(&a.version, &b.version));
     }
+    version_needs
+}
 
-    // The highest version of each family, by reference first (one copy of the winner's
-    // symbols at the end, not one per better version met on the way).
+/// The symbols bound to each (library, version) of `raw.needs`, sorted, in one pass over the
+/// undefined symbols. A pair listed twice (never seen in practice) gets the symbols of both, in
+/// each place: `same_as` maps every index to the first of its pair, where they are collected.
+fn symbols_per_need(raw: &Raw) -> (Vec<usize>, Vec<Vec<Name>>) {
+    let same_as: Vec<usize> = (0..raw.needs.len())
+        .map(|i| (0..i).find(|&j| raw.needs[j] == raw.needs[i]).unwrap_or(i))
+        .collect();
+    let mut sizes = vec![0usize; raw.needs.len()];
+    for k in raw.undefined.iter().filter_map(|u| u.version) {
+        sizes[same_as[k]] += 1;
+    }
+    let mut bound: Vec<Vec<Name>> = sizes.into_iter().map(Vec::with_capacity).collect();
+    for u in &raw.undefined {
+        if let Some(k) = u.version {
+            bound[same_as[k]].push(u.name.clone());
+        }
+    }
+    for b in &mut bound {
+        b.sort_unstable();
+        b.dedup();
+    }
+    (same_as, bound)
+}
+
+/// The highest version of each numbered family (GLIBC first, then GLIBCXX, CXXABI, GCC, then
+/// the rest by name) and the symbols that need it.
+fn highest_versions(version_needs: &[LibraryNeeds]) -> Vec<HighestVersion> {
+    // By reference first: one copy of the winner's symbols at the end, not one per better
+    // version met on the way.
     let mut best: Vec<(&str, &LibraryNeeds, Vec<&VersionNeed>)> = Vec::new();
-    for l in &version_needs {
+    for l in version_needs {
         for v in &l.versions {
             let fam = version::family(&v.version);
             if fam == v.version || !version::is_numeric(&v.version, fam) {
@@ -521,7 +581,11 @@ pub(crate) fn build(raw: Raw) -> BinaryProfile {
             .cmp(&rank(&b.family))
             .then(a.family.cmp(&b.family))
     });
+    highest
+}
 
+/// The undefined symbols bound to GLIBC_PRIVATE, sorted.
+fn glibc_private(raw: &Raw) -> Vec<Name> {
     let mut glibc_private: Vec<Name> = raw
         .undefined
         .iter()
@@ -532,23 +596,27 @@ pub(crate) fn build(raw: Raw) -> BinaryProfile {
         .map(|u| u.name.clone())
         .collect();
     glibc_private.sort_unstable();
-    let glibc_abi_dt_relr = raw
-        .verneed
-        .iter()
-        .any(|(_, vs)| vs.iter().any(|(v, _)| v == "GLIBC_ABI_DT_RELR"));
+    glibc_private
+}
 
+/// The undefined symbols, versioned (in symbol-table order, with their shared library and
+/// version names) and unversioned (sorted, duplicates dropped).
+fn split_undefined(
+    undefined: Vec<RawUndefined>,
+    needs: &[(Name, Name)],
+) -> (Vec<VersionedSymbol>, Vec<UndefinedSymbol>) {
     // Sized up front: these are the biggest lists of a profile, and grown they would be copied.
-    let versioned = raw.undefined.iter().filter(|u| u.version.is_some()).count();
+    let versioned = undefined.iter().filter(|u| u.version.is_some()).count();
     let mut versioned_undefined = Vec::with_capacity(versioned);
     let mut unversioned_undefined: Vec<UndefinedSymbol> =
-        Vec::with_capacity(raw.undefined.len() - versioned);
-    for u in raw.undefined {
+        Vec::with_capacity(undefined.len() - versioned);
+    for u in undefined {
         match u.version {
             Some(k) => versioned_undefined.push(VersionedSymbol {
                 name: u.name,
                 weak: u.weak,
-                library: raw.needs[k].0.clone(),
-                version: raw.needs[k].1.clone(),
+                library: needs[k].0.clone(),
+                version: needs[k].1.clone(),
             }),
             None => unversioned_undefined.push(UndefinedSymbol {
                 name: u.name,
@@ -558,36 +626,7 @@ pub(crate) fn build(raw: Raw) -> BinaryProfile {
     }
     unversioned_undefined.sort_by(|a, b| a.name.cmp(&b.name));
     unversioned_undefined.dedup();
-
-    BinaryProfile {
-        class: if raw.elf64 { "elf64" } else { "elf32" }.into(),
-        endian: if raw.little { "little" } else { "big" }.into(),
-        machine: machine_name(raw.machine),
-        e_machine: raw.machine,
-        kind,
-        stripped: !raw.has_symtab,
-        interpreter: raw.interpreter,
-        libc,
-        needed: raw.needed,
-        soname: raw.soname,
-        rpath: raw.rpath,
-        runpath: raw.runpath,
-        version_needs,
-        highest_versions: highest,
-        glibc_private,
-        glibc_abi_dt_relr,
-        versioned_undefined,
-        unversioned_undefined,
-        version_definitions: raw.verdefs,
-        hidden_self_refs: raw.hidden_self_refs,
-        irelative: raw.irelative,
-        glibc_refuses: raw.glibc_refuses.map(String::from),
-        musl_crashes: raw.musl_crashes.map(String::from),
-        bind_now: raw.bind_now_tag || raw.flags & DF_BIND_NOW != 0 || raw.flags_1 & DF_1_NOW != 0,
-        dt_relr: raw.dt_relr,
-        abi_tag: raw.notes.abi_tag,
-        x86_isa_needed: raw.notes.x86_isa_needed,
-    }
+    (versioned_undefined, unversioned_undefined)
 }
 
 /// Expand `$ORIGIN` / `${ORIGIN}` in an RPATH/RUNPATH entry against the file's directory.
