@@ -143,7 +143,7 @@ impl<'de> Deserialize<'de> for LazyProfile {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct BaseProfile {
     pub format: u32,
     pub image_id: String,
@@ -193,14 +193,43 @@ impl<T> Clone for Derived<T> {
     }
 }
 
-/// A cache: equal whatever it holds.
-impl<T> PartialEq for Derived<T> {
-    fn eq(&self, _: &Self) -> bool {
-        true
+/// Two profiles are equal when the facts read from their images are; the lookup tables derived
+/// from those facts on first use are left out.
+impl PartialEq for BaseProfile {
+    fn eq(&self, o: &Self) -> bool {
+        // Destructured, so that a new field cannot be forgotten here.
+        let BaseProfile {
+            format,
+            image_id,
+            os,
+            libc,
+            libc_version,
+            links,
+            libraries,
+            ld_so_conf,
+            ld_so_cache,
+            musl_path,
+            shell,
+            catalog,
+            link_index: _,
+            cache_index: _,
+        } = self;
+        *format == o.format
+            && *image_id == o.image_id
+            && *os == o.os
+            && *libc == o.libc
+            && *libc_version == o.libc_version
+            && *links == o.links
+            && *libraries == o.libraries
+            && *ld_so_conf == o.ld_so_conf
+            && *ld_so_cache == o.ld_so_cache
+            && *musl_path == o.musl_path
+            && *shell == o.shell
+            && *catalog == o.catalog
     }
 }
 
-impl<T> Eq for Derived<T> {}
+impl Eq for BaseProfile {}
 
 impl<T> std::fmt::Debug for Derived<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
