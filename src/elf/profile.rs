@@ -208,18 +208,18 @@ pub struct BinaryProfile {
     /// Its own definitions that its relocations use but musl's lookup skips — hidden-version ones
     /// (`name@VER`), IFUNCs, value 0: musl looks them up like any symbol and fails unless another
     /// object defines them. (The name is older than the IFUNC case.) Filled when exports are read.
-    #[serde(default, skip_serializing_if = "empty_unless_complete")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub hidden_self_refs: Vec<String>,
     /// Uses IRELATIVE (IFUNC) relocations, which musl's loader does not support. Filled when
     /// exports are read for a loader simulation.
-    #[serde(default, skip_serializing_if = "false_unless_complete")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub irelative: bool,
     /// Why glibc's loader will not map this file (`object file has no dynamic section`), when it
     /// will not: the program headers describe no loadable object.
-    #[serde(default, skip_serializing_if = "none_unless_complete")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub glibc_refuses: Option<String>,
     /// Why musl's loader crashes mapping this file, when it does (a malformed segment layout).
-    #[serde(default, skip_serializing_if = "none_unless_complete")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub musl_crashes: Option<String>,
     pub bind_now: bool,
     pub dt_relr: bool,
@@ -229,29 +229,48 @@ pub struct BinaryProfile {
     pub x86_isa_needed: Vec<String>,
 }
 
-thread_local! {
-    static COMPLETE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+/// How the profile cache encodes a [`BinaryProfile`]: every field, also those the JSON output
+/// leaves out when empty — a binary format has no field names to tell an omitted field by. (serde's
+/// remote derive: a field added to `BinaryProfile` and not here does not compile.)
+#[derive(Serialize)]
+#[serde(remote = "BinaryProfile")]
+struct CompleteProfile {
+    pub class: String,
+    pub endian: String,
+    pub machine: String,
+    pub e_machine: u16,
+    pub kind: Kind,
+    pub stripped: bool,
+    pub interpreter: Option<String>,
+    pub libc: Libc,
+    pub needed: Vec<String>,
+    pub soname: Option<String>,
+    pub rpath: Vec<String>,
+    pub runpath: Vec<String>,
+    pub version_needs: Vec<LibraryNeeds>,
+    pub highest_versions: Vec<HighestVersion>,
+    pub glibc_private: Vec<Name>,
+    pub glibc_abi_dt_relr: bool,
+    pub versioned_undefined: Vec<VersionedSymbol>,
+    pub unversioned_undefined: Vec<UndefinedSymbol>,
+    pub version_definitions: Vec<String>,
+    pub hidden_self_refs: Vec<String>,
+    pub irelative: bool,
+    pub glibc_refuses: Option<String>,
+    pub musl_crashes: Option<String>,
+    pub bind_now: bool,
+    pub dt_relr: bool,
+    pub abi_tag: Option<String>,
+    pub x86_isa_needed: Vec<String>,
 }
 
-/// Run `f` with every field of a profile serialized, also those JSON output leaves out when empty:
-/// a binary format (the profile cache) has no field names to tell an omitted field by.
-pub fn serialize_complete<T>(f: impl FnOnce() -> T) -> T {
-    COMPLETE.set(true);
-    let r = f();
-    COMPLETE.set(false);
-    r
-}
+/// A profile to encode completely ([`CompleteProfile`]).
+pub struct Complete<'a>(pub &'a BinaryProfile);
 
-fn empty_unless_complete(v: &[String]) -> bool {
-    v.is_empty() && !COMPLETE.get()
-}
-
-fn none_unless_complete(v: &Option<String>) -> bool {
-    v.is_none() && !COMPLETE.get()
-}
-
-fn false_unless_complete(b: &bool) -> bool {
-    !*b && !COMPLETE.get()
+impl Serialize for Complete<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        CompleteProfile::serialize(self.0, s)
+    }
 }
 
 impl BinaryProfile {

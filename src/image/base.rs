@@ -113,7 +113,7 @@ impl Serialize for LazyProfile {
         match (self.parsed.get(), &self.raw) {
             (None, Some(raw)) => s.serialize_bytes(raw),
             _ => {
-                let bytes = elf::serialize_complete(|| postcard::to_stdvec(&**self))
+                let bytes = postcard::to_stdvec(&elf::Complete(&**self))
                     .map_err(serde::ser::Error::custom)?;
                 s.serialize_bytes(&bytes)
             }
