@@ -113,8 +113,8 @@ impl Serialize for LazyProfile {
         match (self.parsed.get(), &self.raw) {
             (None, Some(raw)) => s.serialize_bytes(raw),
             _ => {
-                let bytes = postcard::to_stdvec(&elf::Complete(&**self))
-                    .map_err(serde::ser::Error::custom)?;
+                let bytes =
+                    postcard::to_stdvec(&elf::Complete(self)).map_err(serde::ser::Error::custom)?;
                 s.serialize_bytes(&bytes)
             }
         }
@@ -524,10 +524,10 @@ impl Builder {
         }
         // musl's libc.so is its own loader and has no GLIBC_ version definitions.
         let name = path.rsplit('/').next().unwrap_or("");
-        if profile.soname.as_deref() == Some("libc.so.6") {
-            if let Some(v) = elf::version::glibc_release(bytes) {
-                self.glibc_release = Some(v);
-            }
+        if profile.soname.as_deref() == Some("libc.so.6")
+            && let Some(v) = elf::version::glibc_release(bytes)
+        {
+            self.glibc_release = Some(v);
         }
         if (name.starts_with("ld-musl-")
             || (name == "libc.so"
