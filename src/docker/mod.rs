@@ -227,7 +227,7 @@ impl BollardEngine {
     pub async fn connect(request_timeout: Duration) -> Result<Self, DockerError> {
         let host = docker_host();
         // A local socket: the version from `/_ping`, as the docker CLI does (`/version` makes the
-        // daemon run `runc --version` and others: ~6 ms of its time instead of ~0.1). Any
+        // daemon run `runc --version` and others, which costs the daemon far more). Any
         // failure takes the general path below, which explains it.
         let pinged = match host.strip_prefix("unix://") {
             Some(path) => ping_api_version(path).await.ok_or(DockerError::Timeout {

@@ -27,8 +27,7 @@ fn id_hex(image_id: &str) -> String {
 }
 
 /// `v<FORMAT>-<id>.bin`: postcard, each library's profile encoded on its own inside (decoded when
-/// a prediction first needs it). Loading the profile of a 400-library base maps under 2 MB and
-/// copies little of it: about 1 ms.
+/// a prediction first needs it), so loading a profile copies little of the mapped file.
 fn cache_file(image_id: &str) -> PathBuf {
     cache_dir().join(format!("v{}-{}.bin", base::FORMAT, id_hex(image_id)))
 }

@@ -1,4 +1,5 @@
-//! Turning results into bytes: human text, JSON, and (for runs) JUnit and Markdown. No I/O here.
+//! Turning results into text, one module per report: a check's (human table, JSON, JUnit XML,
+//! Markdown, SARIF), an audit's (human, JSON, Markdown) and inspect's (human, JSON). No I/O here.
 
 pub mod audit;
 pub mod inspect;
