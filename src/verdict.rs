@@ -87,6 +87,28 @@ pub enum Problem {
 }
 
 impl Problem {
+    /// The symbol of a missing symbol.
+    pub fn missing_symbol(&self) -> Option<&str> {
+        match self {
+            Problem::MissingSymbol { symbol, .. } => Some(symbol),
+            _ => None,
+        }
+    }
+    /// The library of a missing library.
+    pub fn missing_library(&self) -> Option<&str> {
+        match self {
+            Problem::MissingLibrary { library, .. } => Some(library),
+            _ => None,
+        }
+    }
+    /// The version of a missing version.
+    pub fn missing_version(&self) -> Option<&str> {
+        match self {
+            Problem::MissingVersion { version, .. } => Some(version),
+            _ => None,
+        }
+    }
+
     pub fn verdict(&self) -> Verdict {
         match self {
             Problem::NoInterpreter { .. } => Verdict::NoInterpreter,
@@ -197,13 +219,7 @@ pub fn summarize(problems: &[Problem]) -> String {
         Problem::MissingSymbol { .. } if same.len() > 1 => {
             let names: Vec<String> = same
                 .iter()
-                .filter_map(|p| {
-                    if let Problem::MissingSymbol { symbol, .. } = p {
-                        Some(symbol.clone())
-                    } else {
-                        None
-                    }
-                })
+                .filter_map(|p| p.missing_symbol().map(str::to_string))
                 .collect();
             format!(
                 "{} symbols not found: {}",
@@ -214,26 +230,14 @@ pub fn summarize(problems: &[Problem]) -> String {
         Problem::MissingLibrary { .. } if same.len() > 1 => {
             let names: Vec<String> = same
                 .iter()
-                .filter_map(|p| {
-                    if let Problem::MissingLibrary { library, .. } = p {
-                        Some(library.clone())
-                    } else {
-                        None
-                    }
-                })
+                .filter_map(|p| p.missing_library().map(str::to_string))
                 .collect();
             format!("libraries not found: {}", names.join(", "))
         }
         Problem::MissingVersion { library, .. } if same.len() > 1 => {
             let names: Vec<String> = same
                 .iter()
-                .filter_map(|p| {
-                    if let Problem::MissingVersion { version, .. } = p {
-                        Some(version.clone())
-                    } else {
-                        None
-                    }
-                })
+                .filter_map(|p| p.missing_version().map(str::to_string))
                 .collect();
             format!("{} not found in {library}", names.join(", "))
         }

@@ -1060,23 +1060,11 @@ fn musl_compat(problems: &[Problem]) -> MuslCompat {
     }
     let syms: Vec<String> = problems
         .iter()
-        .filter_map(|p| {
-            if let Problem::MissingSymbol { symbol, .. } = p {
-                Some(format!("`{symbol}`"))
-            } else {
-                None
-            }
-        })
+        .filter_map(|p| Some(format!("`{}`", p.missing_symbol()?)))
         .collect();
     let libs: Vec<String> = problems
         .iter()
-        .filter_map(|p| {
-            if let Problem::MissingLibrary { library, .. } = p {
-                Some(library.clone())
-            } else {
-                None
-            }
-        })
+        .filter_map(|p| p.missing_library().map(str::to_string))
         .collect();
     let summary = if !libs.is_empty() {
         format!(
