@@ -1,6 +1,6 @@
-//! The I/O half of `libccheck audit`: reading the source (image or directory), profiling each
-//! target, and verifying every file on a target in one container, where the static probe runs the
-//! target's loader on each file. Pure logic lives in [`crate::audit`].
+//! The I/O half of `libccheck audit`: each target's image made ready and profiled, and every file
+//! verified on a target in one container, where the static probe runs the target's loader on
+//! each file. Reading the source is [`source`](super::source); the pure logic is [`crate::audit`].
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::{Read, Write};

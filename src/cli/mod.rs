@@ -1,4 +1,5 @@
-//! The command line: argument definitions, validation, and dispatch to the subcommands.
+//! The command line: dispatch to one file per subcommand (the arguments are in `args`), the
+//! async runtime, Ctrl-C handling and logging.
 
 mod args;
 mod audit;
