@@ -2,7 +2,6 @@
 //! Nothing is ever executed; each file is only read.
 
 use std::fs::File;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -61,7 +60,7 @@ fn io_reason(e: &std::io::Error) -> String {
     match e.kind() {
         std::io::ErrorKind::NotFound => "no such file or directory".into(),
         std::io::ErrorKind::PermissionDenied => "permission denied".into(),
-        _ => crate::report::io_message(e).to_lowercase(),
+        _ => crate::text::io_message(e).to_lowercase(),
     }
 }
 
@@ -171,7 +170,7 @@ fn inspect_candidate(c: &Candidate) -> Outcome {
         Err(e) => return fail(io_reason(&e)),
     };
     let mut magic = [0u8; 4];
-    let n = match read_prefix(&mut f, &mut magic) {
+    let n = match crate::files::read_full(&mut f, &mut magic) {
         Ok(n) => n,
         Err(e) => return fail(io_reason(&e)),
     };
@@ -188,9 +187,7 @@ fn inspect_candidate(c: &Candidate) -> Outcome {
             .to_string(),
         );
     }
-    // SAFETY: the map is read-only and private; a file truncated under us can still fault, the
-    // same trade-off readelf, scanelf and every mmap-based tool make.
-    let map = match unsafe { memmap2::Mmap::map(&f) } {
+    let map = match crate::files::map(&f) {
         Ok(m) => m,
         Err(e) => return fail(io_reason(&e)),
     };
@@ -217,17 +214,6 @@ fn inspect_candidate(c: &Candidate) -> Outcome {
         Ok(profile) => Outcome::Elf(Box::new(report_for(path, profile))),
         Err(e) => fail(e.to_string()),
     }
-}
-
-fn read_prefix(f: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        match f.read(&mut buf[n..])? {
-            0 => break,
-            k => n += k,
-        }
-    }
-    Ok(n)
 }
 
 /// Attach the path and the `$ORIGIN` expansions to a profile.

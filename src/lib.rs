@@ -1,25 +1,31 @@
 //! libccheck: on which base images will this Linux binary run, and if not, why?
 //!
-//! Pure logic lives in [`elf`] (profiles from bytes) and [`report`] (formats); host file access in
-//! [`inspect`]; the command line in [`cli`].
+//! The stages, each in its own module, imports running one way (a module uses only those above it):
+//! - [`text`], [`verdict`]: shared helpers and the verdict vocabulary (leaves);
+//! - [`elf`]: ELF bytes → `BinaryProfile` (pure);
+//! - [`image`]: an image's files → `BaseProfile`, the profile cache, base aliases;
+//! - [`loader`]: the glibc and musl loader simulation → `Prediction` (pure);
+//! - [`catalog`], [`advice`]: the offline catalog of public bases; fix hints for a prediction;
+//! - [`probe`]: the in-container probe's protocol, its jobs, the classification of what it saw,
+//!   and the agreement of prediction and run;
+//! - [`docker`]: the only Engine API code (behind the `Engine` trait), uploads, container owners;
+//! - [`check`], [`audit`], [`inspect`]: the three jobs (a binary across bases, a whole tree, ELF facts);
+//! - [`report`]: one renderer per format;
+//! - [`cli`]: arguments, settings, dispatch.
 
+pub mod advice;
 pub mod audit;
-pub mod audit_run;
-pub mod base;
-pub mod bases;
 pub mod catalog;
-pub mod classify;
+pub mod check;
 pub mod cli;
-pub mod config;
 pub mod docker;
 pub mod elf;
-pub mod hints;
+pub mod files;
+pub mod image;
 pub mod inspect;
-pub mod owner;
-pub mod predict;
+pub mod loader;
 pub mod probe;
-pub mod profiles;
 pub mod report;
-pub mod run;
 pub mod shared_bytes;
-pub mod upload;
+pub mod text;
+pub mod verdict;

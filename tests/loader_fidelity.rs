@@ -6,10 +6,11 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
-use libccheck::base::{BaseProfile, Library};
-use libccheck::classify::{self, ProbeKind, Problem, Verdict};
-use libccheck::predict::{self, Subject};
+use libccheck::image::base::{BaseProfile, Library};
+use libccheck::loader::{self, Subject};
 use libccheck::probe::JobResult;
+use libccheck::probe::classify::{self, ProbeKind};
+use libccheck::verdict::{Problem, Verdict};
 
 use crate::util::*;
 
@@ -24,7 +25,7 @@ fn base_of(files: &[(&str, &str)]) -> BaseProfile {
         let real = std::fs::canonicalize(host).unwrap_or_else(|e| panic!("{host}: {e}"));
         std::fs::copy(real, dest).unwrap();
     }
-    libccheck::profiles::profile_from_dir(root.path(), "sha256:host-root")
+    libccheck::image::read::profile_from_dir(root.path(), "sha256:host-root")
 }
 
 fn musl_base() -> BaseProfile {
@@ -46,12 +47,12 @@ fn parse(path: &Path) -> (libccheck::elf::BinaryProfile, libccheck::elf::ExportT
 }
 
 /// Predict fixture `program` on `base`, libifunc.so.1 beside it (its RUNPATH is $ORIGIN).
-fn predict_with_ifunc_lib(program: &str, base: &BaseProfile) -> predict::Prediction {
+fn predict_with_ifunc_lib(program: &str, base: &BaseProfile) -> loader::Prediction {
     let (lp, le) = parse(&fixture("libifunc.so.1"));
     let sidecars: BTreeMap<String, Library> =
         [("/app/libifunc.so.1".to_string(), Library::new(lp, le))].into();
     let (profile, exports) = parse(&fixture(program));
-    predict::predict(
+    loader::predict(
         &Subject {
             profile: &profile,
             exports: &exports,
@@ -105,7 +106,7 @@ fn ifunc_definitions_are_invisible_to_musl() {
         ..Default::default()
     };
     let real = classify::classify(&job, ProbeKind::Load, Some(MUSL_LD), "/nonexistent");
-    let c = libccheck::run::compare(&pr, real.verdict, &real.problems, false);
+    let c = libccheck::probe::agreement::compare(&pr, real.verdict, &real.problems, false);
     assert_eq!(c.agree, Some(true), "musl said: {real:?}");
 }
 
@@ -116,7 +117,7 @@ fn audit_xsmod(report: impl Fn(&[u8]) -> (Vec<u8>, u64)) -> libccheck::audit::Fi
     let at = src.path().join("usr/lib/perl5/auto/Xsmod");
     std::fs::create_dir_all(&at).unwrap();
     std::fs::copy(fixture("xsmod.so"), at.join("xsmod.so")).unwrap();
-    let source = libccheck::profiles::source_from_dir(src.path());
+    let source = libccheck::audit::source::source_from_dir(src.path());
     let base = musl_base();
     let predictions = libccheck::audit::predict_all(&source, true, &base);
     let (stdout, stderr) = musl_list(&fixture("xsmod.so"));
@@ -131,7 +132,7 @@ fn audit_xsmod(report: impl Fn(&[u8]) -> (Vec<u8>, u64)) -> libccheck::audit::Fi
         stderr_total: total,
         ..Default::default()
     };
-    let outcomes = libccheck::audit_run::outcomes(&source, true, &[job]);
+    let outcomes = libccheck::audit::verify::outcomes(&source, true, &[job]);
     let (files, _) = libccheck::audit::assemble(&source, &base, predictions, Some(&outcomes));
     files.into_iter().next().unwrap()
 }
@@ -227,9 +228,9 @@ fn glibc_trace(path: &Path) -> (Vec<u8>, Vec<u8>) {
 }
 
 /// Predict fixture `file` (a shared object, placed at /app) on `base`.
-fn predict_fixture(file: &str, base: &BaseProfile) -> predict::Prediction {
+fn predict_fixture(file: &str, base: &BaseProfile) -> loader::Prediction {
     let (profile, exports) = parse(&fixture(file));
-    predict::predict(
+    loader::predict(
         &Subject {
             profile: &profile,
             exports: &exports,
@@ -275,7 +276,7 @@ fn a_module_that_names_no_libc_finds_no_libc_symbol_under_musl() {
         Some(MUSL_LD),
         "/nonexistent",
     );
-    let c = libccheck::run::compare(&pr, real.verdict, &real.problems, false);
+    let c = libccheck::probe::agreement::compare(&pr, real.verdict, &real.problems, false);
     assert_eq!(c.agree, Some(true), "musl said: {real:?}");
 
     let pr = predict_fixture("nolibc.so", &glibc_base());
@@ -312,7 +313,7 @@ fn a_cut_glibc_report_ends_at_its_last_whole_line() {
         "/nonexistent",
     );
     assert_eq!(real.problems.len(), 4, "{real:?}");
-    let c = libccheck::run::compare(&pr, real.verdict, &real.problems, true);
+    let c = libccheck::probe::agreement::compare(&pr, real.verdict, &real.problems, true);
     assert_eq!(c.agree, Some(true), "{c:?}; the run said {real:?}");
 }
 
@@ -347,7 +348,7 @@ fn musl_crashes_on_a_writable_segment_in_its_read_only_first_page() {
     };
     let real = classify::classify(&job, ProbeKind::Load, Some(MUSL_LD), "/nonexistent");
     assert_eq!(real.verdict, Verdict::Crash, "{real:?}");
-    let c = libccheck::run::compare(&pr, real.verdict, &real.problems, false);
+    let c = libccheck::probe::agreement::compare(&pr, real.verdict, &real.problems, false);
     assert_eq!(c.agree, Some(true));
     // The original layout maps fine.
     assert_eq!(
@@ -378,7 +379,7 @@ fn glibc_refuses_a_debug_info_only_file() {
         matches!(&real.problems[..], [Problem::Unsupported { what, .. }] if what == "object file has no dynamic section"),
         "{real:?}"
     );
-    let c = libccheck::run::compare(&pr, real.verdict, &real.problems, false);
+    let c = libccheck::probe::agreement::compare(&pr, real.verdict, &real.problems, false);
     assert_eq!(c.agree, Some(true), "glibc said: {real:?}");
 
     let pr = predict_fixture("libgreet.debug", &musl_base());

@@ -658,7 +658,7 @@ fn a_prediction_the_run_refutes_is_flagged_everywhere() {
     };
     with_cache(&["--no-run", "-b", image("bookworm"), hello.to_str().unwrap()]);
     let f = cache_file(cache.path());
-    let mut p = libccheck::profiles::read_cache_file(&f).unwrap();
+    let mut p = libccheck::image::cache::read_cache_file(&f).unwrap();
     let mut changed = 0;
     for lib in p.libraries.values_mut() {
         if lib.profile.soname.as_deref() == Some("libc.so.6") {
@@ -669,7 +669,7 @@ fn a_prediction_the_run_refutes_is_flagged_everywhere() {
         }
     }
     assert_eq!(changed, 1, "bookworm's profile has one libc.so.6");
-    libccheck::profiles::write_cache_file(&f, &p).unwrap();
+    libccheck::image::cache::write_cache_file(&f, &p).unwrap();
     let (code, out) = with_cache(&[
         "--format",
         "json",

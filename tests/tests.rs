@@ -9,6 +9,7 @@ mod fixture_images;
 mod fuzz;
 mod hostile;
 mod inspect;
+mod layout;
 mod loader_fidelity;
 mod matrix;
 mod offline;

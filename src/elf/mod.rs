@@ -6,10 +6,13 @@
 //! section, .dynsym/.dynstr, version sections, notes) so that a memory-mapped 100 MB library costs
 //! a few pages, never its full `.symtab`.
 
+pub mod arch;
+mod bytes;
 mod exports;
 mod notes;
 mod parse;
 mod profile;
+mod raw;
 pub mod version;
 
 pub use exports::ExportTable;

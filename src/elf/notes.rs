@@ -15,7 +15,7 @@ pub struct NoteFacts {
 }
 
 fn read_u32(b: &[u8], off: usize, little: bool) -> Option<u32> {
-    super::parse::word(b, off, 4, little).map(|v| v as u32)
+    super::bytes::word(b, off, 4, little).map(|v| v as u32)
 }
 
 fn align_up(v: usize, a: usize) -> Option<usize> {

@@ -14,8 +14,13 @@ use goblin::elf::section_header::{self, SectionHeader};
 use goblin::elf::sym;
 use goblin::elf::symver::{VerdefSection, VerneedSection, VersymSection};
 
-use super::notes::{self, NoteFacts};
+use std::borrow::Cow;
+
+use super::bytes::word;
+use super::exports::{ExportTable, musl_sees};
+use super::notes;
 use super::profile::{self, BinaryProfile};
+use super::raw::{Raw, RawUndefined, intern};
 
 /// Why a file could not be read as ELF. The caller adds the file name.
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
@@ -34,53 +39,6 @@ const DT_RELR: u64 = 36;
 const VER_FLG_BASE: u16 = 0x1;
 const VER_FLG_WEAK: u16 = 0x2;
 const STB_GNU_UNIQUE: u8 = 10;
-
-/// One undefined dynamic symbol; when versioned, the index of its (library, version) in
-/// [`Raw::needs`].
-#[derive(Debug, Clone)]
-pub(crate) struct RawUndefined {
-    pub name: std::sync::Arc<str>,
-    pub weak: bool,
-    pub version: Option<usize>,
-}
-
-/// Everything read from the file, before interpretation.
-#[derive(Debug, Default)]
-pub(crate) struct Raw {
-    pub elf64: bool,
-    pub little: bool,
-    pub machine: u16,
-    pub e_type: u16,
-    pub interpreter: Option<String>,
-    pub has_dynamic: bool,
-    pub needed: Vec<String>,
-    pub soname: Option<String>,
-    pub rpath: Vec<String>,
-    pub runpath: Vec<String>,
-    pub flags: u64,
-    pub flags_1: u64,
-    pub bind_now_tag: bool,
-    pub dt_relr: bool,
-    pub has_symtab: bool,
-    pub has_section_headers: bool,
-    pub undefined: Vec<RawUndefined>,
-    /// (library, [(version, weak)]) in file order.
-    pub verneed: Vec<(String, Vec<(String, bool)>)>,
-    /// Every (library, version) of `verneed`, in the same order, shared by the symbols bound to it.
-    pub needs: Vec<(std::sync::Arc<str>, std::sync::Arc<str>)>,
-    /// Version names this object defines (the base/SONAME entry excluded).
-    pub verdefs: Vec<String>,
-    /// Its own definitions that its relocations refer to and musl's lookup skips (hidden
-    /// version, IFUNC, value 0).
-    pub hidden_self_refs: Vec<String>,
-    /// Has IRELATIVE (IFUNC) relocations.
-    pub irelative: bool,
-    /// Why glibc's loader will not map this file, when it will not.
-    pub glibc_refuses: Option<&'static str>,
-    /// Why musl's loader crashes mapping this file, when it does.
-    pub musl_crashes: Option<&'static str>,
-    pub notes: NoteFacts,
-}
 
 /// glibc's checks of the program headers before it maps a file (`_dl_map_object_from_fd`), in
 /// its order: a PT_LOAD whose address and offset differ by other than whole pages, a PT_DYNAMIC
@@ -144,8 +102,6 @@ fn musl_mapping_crash(phdrs: &[ProgramHeader]) -> Option<&'static str> {
     (!writable(lowest) && loads().any(zero_fills_first_page))
         .then_some("a writable segment ends in the lowest page, which musl maps read-only")
 }
-
-use super::exports::{ExportTable, musl_sees};
 
 /// The bytes of the NUL-terminated string at `off`, as text (lossy only when not UTF-8).
 fn cstr_ref(table: &[u8], off: usize) -> Option<std::borrow::Cow<'_, str>> {
@@ -342,32 +298,6 @@ pub fn loader_ranges(bytes: &[u8], round: u8) -> Option<Vec<std::ops::Range<usiz
     Some(out)
 }
 
-/// One shared allocation per distinct name a thread meets: most undefined symbols (`free`,
-/// `__cxa_finalize`, `GLIBC_2.2.5`, …) recur in file after file of a directory or image. The
-/// table is emptied when it grows large, which bounds its memory and only costs sharing.
-pub(crate) fn intern(name: &str) -> std::sync::Arc<str> {
-    use std::cell::RefCell;
-    use std::hash::BuildHasher;
-    const HASH: foldhash::fast::FixedState = foldhash::fast::FixedState::with_seed(0x6e61_6d65);
-    const MAX: usize = 1 << 16;
-    thread_local! {
-        static NAMES: RefCell<hashbrown::HashTable<std::sync::Arc<str>>> =
-            const { RefCell::new(hashbrown::HashTable::new()) };
-    }
-    let hash = HASH.hash_one(name.as_bytes());
-    NAMES.with_borrow_mut(|names| {
-        if let Some(n) = names.find(hash, |n| **n == *name) {
-            return n.clone();
-        }
-        if names.len() >= MAX {
-            names.clear();
-        }
-        let n: std::sync::Arc<str> = name.into();
-        names.insert_unique(hash, n.clone(), |n| HASH.hash_one(n.as_bytes()));
-        n
-    })
-}
-
 /// The fields of a dynamic symbol the parser uses.
 #[derive(Clone, Copy)]
 struct DynSym {
@@ -396,20 +326,6 @@ fn dynsyms(table: &[u8], elf64: bool, little: bool) -> impl Iterator<Item = DynS
     })
 }
 
-/// The unsigned `size`-byte (2, 4 or 8) field at `at`, `None` past the end.
-pub(super) fn word(bytes: &[u8], at: usize, size: usize, little: bool) -> Option<u64> {
-    let b = bytes.get(at..at.checked_add(size)?)?;
-    Some(match (size, little) {
-        (8, true) => u64::from_le_bytes(b.try_into().ok()?),
-        (8, false) => u64::from_be_bytes(b.try_into().ok()?),
-        (4, true) => u32::from_le_bytes(b.try_into().ok()?) as u64,
-        (4, false) => u32::from_be_bytes(b.try_into().ok()?) as u64,
-        (2, true) => u16::from_le_bytes(b.try_into().ok()?) as u64,
-        (2, false) => u16::from_be_bytes(b.try_into().ok()?) as u64,
-        _ => return None,
-    })
-}
-
 /// (symbol index, type) of each entry of a relocation table, read straight from its bytes.
 fn relocation_entries(
     table: &[u8],
@@ -435,11 +351,52 @@ fn relocation_entries(
     })
 }
 
+/// Read what a loader reads, in the order that decides which error a damaged file reports: the
+/// ELF header, the program and section header tables, the segments, the dynamic array, then
+/// `.dynsym` with its version tables and, for a loader simulation, the relocations.
 pub(crate) fn read(
     bytes: &[u8],
-    mut exports: Option<&mut ExportTable>,
+    exports: Option<&mut ExportTable>,
     relocations: bool,
 ) -> Result<Raw, ElfError> {
+    let (header, ctx) = read_elf_header(bytes)?;
+    let mut raw = Raw {
+        elf64: ctx.container == Container::Big,
+        little: ctx.le.is_little(),
+        machine: header.e_machine,
+        e_type: header.e_type,
+        ..Raw::default()
+    };
+    let phdrs = read_program_headers(bytes, &header, ctx, &mut raw)?;
+    let shdrs = read_section_headers(bytes, &header, ctx, &mut raw)?;
+    read_interpreter_and_notes(bytes, &phdrs, &mut raw)?;
+
+    let dynamic = Dynamic::parse(bytes, &phdrs, ctx).map_err(|e| corrupt("dynamic section", e))?;
+    let Some(dynamic) = dynamic else {
+        return Ok(raw);
+    };
+    raw.has_dynamic = true;
+    let dynstr = dynamic_string_table(bytes, &dynamic.info)?;
+    read_dynamic_entries(&dynamic.dyns, dynstr, &mut raw)?;
+
+    let Some(syms) = dynsym_table(bytes, &shdrs, dynstr, raw.elf64, raw.little)? else {
+        return Ok(raw);
+    };
+    let versions = read_versions(bytes, &shdrs, ctx, syms.strings, &mut raw)?;
+    let unseen = musl_unseen(&syms, &versions, exports.is_some());
+    let used = if relocations {
+        read_relocations(bytes, &dynamic.info, syms.count, &unseen, &mut raw)
+    } else {
+        Vec::new()
+    };
+    let musl = MuslSkips { unseen, used };
+    read_dynamic_symbols(bytes.len(), &syms, &versions, &musl, exports, &mut raw);
+    Ok(raw)
+}
+
+/// The ELF header and the word size and byte order it declares. The checks before goblin's tell
+/// an empty, a non-ELF and a cut-short file apart.
+fn read_elf_header(bytes: &[u8]) -> Result<(Header, Ctx), ElfError> {
     if bytes.is_empty() {
         return Err(ElfError::Empty);
     }
@@ -460,19 +417,19 @@ pub(crate) fn read(
     let endian = header
         .endianness()
         .map_err(|e| corrupt("ELF data encoding", e))?;
-    let ctx = Ctx::new(container, endian);
-    let len = bytes.len();
+    Ok((header, Ctx::new(container, endian)))
+}
 
-    let mut raw = Raw {
-        elf64: container == Container::Big,
-        little: endian.is_little(),
-        machine: header.e_machine,
-        e_type: header.e_type,
-        ..Raw::default()
-    };
-
+/// The program headers, and what glibc and musl make of them before they map anything. Every
+/// PT_LOAD and PT_DYNAMIC must lie in the file (a file cut short fails here).
+fn read_program_headers(
+    bytes: &[u8],
+    header: &Header,
+    ctx: Ctx,
+    raw: &mut Raw,
+) -> Result<Vec<ProgramHeader>, ElfError> {
     check_extent(
-        len,
+        bytes.len(),
         header.e_phoff,
         header.e_phnum as u64 * header.e_phentsize as u64,
         "program header table",
@@ -483,12 +440,23 @@ pub(crate) fn read(
     raw.musl_crashes = musl_mapping_crash(&phdrs);
     for ph in &phdrs {
         if ph.p_type == program_header::PT_LOAD || ph.p_type == program_header::PT_DYNAMIC {
-            check_extent(len, ph.p_offset, ph.p_filesz, "a loadable segment")?;
+            check_extent(bytes.len(), ph.p_offset, ph.p_filesz, "a loadable segment")?;
         }
     }
+    Ok(phdrs)
+}
+
+/// The section header table, when there is one: it locates `.dynsym` and the version tables
+/// (the dynamic array gives no sizes for them), and a `.symtab` in it means "not stripped".
+fn read_section_headers(
+    bytes: &[u8],
+    header: &Header,
+    ctx: Ctx,
+    raw: &mut Raw,
+) -> Result<Vec<SectionHeader>, ElfError> {
     let shdrs = if header.e_shoff != 0 && header.e_shnum != 0 {
         check_extent(
-            len,
+            bytes.len(),
             header.e_shoff,
             header.e_shnum as u64 * header.e_shentsize as u64,
             "section header table",
@@ -502,8 +470,17 @@ pub(crate) fn read(
     raw.has_symtab = shdrs
         .iter()
         .any(|s| s.sh_type == section_header::SHT_SYMTAB);
+    Ok(shdrs)
+}
 
-    for ph in &phdrs {
+/// PT_INTERP (the loader the kernel starts) and the PT_NOTE segments (ABI tag, ISA levels).
+/// A note segment outside the file is skipped rather than refused.
+fn read_interpreter_and_notes(
+    bytes: &[u8],
+    phdrs: &[ProgramHeader],
+    raw: &mut Raw,
+) -> Result<(), ElfError> {
+    for ph in phdrs {
         match ph.p_type {
             program_header::PT_INTERP if ph.p_filesz > 0 => {
                 let start = ph.p_offset as usize;
@@ -530,52 +507,47 @@ pub(crate) fn read(
             _ => {}
         }
     }
+    Ok(())
+}
 
-    let dynamic = Dynamic::parse(bytes, &phdrs, ctx).map_err(|e| corrupt("dynamic section", e))?;
-    let Some(dynamic) = dynamic else {
-        return Ok(raw);
-    };
-    raw.has_dynamic = true;
-    let info = &dynamic.info;
-    let dynstr: &[u8] = if info.strsz == 0 {
-        &[]
-    } else {
-        bytes
-            .get(info.strtab..info.strtab.saturating_add(info.strsz))
-            .ok_or_else(|| {
-                corrupt(
-                    "dynamic string table",
-                    format!(
-                        "offset {:#x}+{:#x} outside the file",
-                        info.strtab, info.strsz
-                    ),
-                )
-            })?
-    };
-    let dstr = |off: u64| -> Result<String, ElfError> {
-        cstr(dynstr, off as usize).ok_or_else(|| {
+/// The string table DT_STRTAB/DT_STRSZ name (`.dynstr`), in place.
+fn dynamic_string_table<'a>(
+    bytes: &'a [u8],
+    info: &dynamic::DynamicInfo,
+) -> Result<&'a [u8], ElfError> {
+    if info.strsz == 0 {
+        return Ok(&[]);
+    }
+    bytes
+        .get(info.strtab..info.strtab.saturating_add(info.strsz))
+        .ok_or_else(|| {
             corrupt(
-                "dynamic section",
-                format!("string offset {off:#x} outside .dynstr"),
+                "dynamic string table",
+                format!(
+                    "offset {:#x}+{:#x} outside the file",
+                    info.strtab, info.strsz
+                ),
             )
         })
-    };
-    for d in &dynamic.dyns {
+}
+
+/// The entries of the dynamic array the loaders act on: DT_NEEDED, DT_SONAME, the search paths,
+/// the flags that make binding immediate, and DT_RELR (which needs a glibc 2.36 loader).
+fn read_dynamic_entries(
+    dyns: &[dynamic::Dyn],
+    dynstr: &[u8],
+    raw: &mut Raw,
+) -> Result<(), ElfError> {
+    for d in dyns {
         match d.d_tag {
-            dynamic::DT_NEEDED => raw.needed.push(dstr(d.d_val)?),
-            dynamic::DT_SONAME => raw.soname = Some(dstr(d.d_val)?),
-            dynamic::DT_RPATH => raw.rpath.extend(
-                dstr(d.d_val)?
-                    .split(':')
-                    .filter(|s| !s.is_empty())
-                    .map(String::from),
-            ),
-            dynamic::DT_RUNPATH => raw.runpath.extend(
-                dstr(d.d_val)?
-                    .split(':')
-                    .filter(|s| !s.is_empty())
-                    .map(String::from),
-            ),
+            dynamic::DT_NEEDED => raw.needed.push(dynamic_string(dynstr, d.d_val)?),
+            dynamic::DT_SONAME => raw.soname = Some(dynamic_string(dynstr, d.d_val)?),
+            dynamic::DT_RPATH => raw
+                .rpath
+                .extend(search_path(&dynamic_string(dynstr, d.d_val)?)),
+            dynamic::DT_RUNPATH => raw
+                .runpath
+                .extend(search_path(&dynamic_string(dynstr, d.d_val)?)),
             dynamic::DT_FLAGS => raw.flags = d.d_val,
             dynamic::DT_FLAGS_1 => raw.flags_1 = d.d_val,
             dynamic::DT_BIND_NOW => raw.bind_now_tag = true,
@@ -583,177 +555,294 @@ pub(crate) fn read(
             _ => {}
         }
     }
+    Ok(())
+}
 
-    // .dynsym: its section header gives the count; the same for its string table.
+/// The string a dynamic entry's value points at; outside `.dynstr` the section is corrupt.
+fn dynamic_string(dynstr: &[u8], off: u64) -> Result<String, ElfError> {
+    cstr(dynstr, off as usize).ok_or_else(|| {
+        corrupt(
+            "dynamic section",
+            format!("string offset {off:#x} outside .dynstr"),
+        )
+    })
+}
+
+/// The directories of a DT_RPATH/DT_RUNPATH value (empty entries dropped).
+fn search_path(value: &str) -> impl Iterator<Item = String> + '_ {
+    value.split(':').filter(|s| !s.is_empty()).map(String::from)
+}
+
+/// `.dynsym`, whole entries in place, with the string table its names are in.
+struct DynsymTable<'a> {
+    entries: &'a [u8],
+    count: usize,
+    strings: &'a [u8],
+    elf64: bool,
+    little: bool,
+}
+
+impl<'a> DynsymTable<'a> {
+    fn iter(&self) -> impl Iterator<Item = DynSym> + 'a {
+        dynsyms(self.entries, self.elf64, self.little)
+    }
+}
+
+/// `.dynsym`, found by its section header: the dynamic array gives no symbol count. Its names
+/// are in the section its sh_link names, else in the dynamic array's `.dynstr`. `None`: no
+/// `.dynsym` section (then nothing later is read).
+fn dynsym_table<'a>(
+    bytes: &'a [u8],
+    shdrs: &[SectionHeader],
+    dynstr: &'a [u8],
+    elf64: bool,
+    little: bool,
+) -> Result<Option<DynsymTable<'a>>, ElfError> {
+    let len = bytes.len();
     let Some(dynsym_sh) = shdrs
         .iter()
         .find(|s| s.sh_type == section_header::SHT_DYNSYM)
     else {
-        return Ok(raw);
+        return Ok(None);
     };
     check_extent(len, dynsym_sh.sh_offset, dynsym_sh.sh_size, ".dynsym")?;
-    let entsize = if raw.elf64 { 24 } else { 16 };
+    let entsize = if elf64 { 24 } else { 16 };
     let count = (dynsym_sh.sh_size / entsize) as usize;
     let start = dynsym_sh.sh_offset as usize;
-    let table = bytes
+    let entries = bytes
         .get(start..start + count * entsize as usize)
         .ok_or_else(|| corrupt(".dynsym", "outside the file"))?;
-    let syms = || dynsyms(table, raw.elf64, raw.little);
-    let symstr: &[u8] = match shdrs.get(dynsym_sh.sh_link as usize) {
+    let strings: &[u8] = match shdrs.get(dynsym_sh.sh_link as usize) {
         Some(s) => {
             check_extent(len, s.sh_offset, s.sh_size, ".dynstr")?;
             &bytes[s.sh_offset as usize..(s.sh_offset + s.sh_size) as usize]
         }
         None => dynstr,
     };
+    Ok(Some(DynsymTable {
+        entries,
+        count,
+        strings,
+        elf64,
+        little,
+    }))
+}
 
-    let versym =
-        VersymSection::parse(bytes, &shdrs, ctx).map_err(|e| corrupt(".gnu.version", e))?;
+/// The version tables, as lookups by version index.
+struct Versions<'a> {
+    versym: Option<VersymSection<'a>>,
+    /// version index → place of its (library, version) in [`Raw::needs`]
+    needs: Vec<(u16, usize)>,
+    /// version index → the name of a version this object defines
+    defs: Vec<(u16, Cow<'a, str>)>,
+    /// The string table the definitions' names are in.
+    def_strings: &'a [u8],
+}
+
+impl Versions<'_> {
+    /// The `.gnu.version` value of dynamic symbol `i`: version index, bit 15 for hidden.
+    fn of(&self, i: usize) -> Option<u16> {
+        self.versym
+            .as_ref()
+            .and_then(|v| v.get_at(i))
+            .map(|v| v.vs_val)
+    }
+}
+
+/// `.gnu.version`, `.gnu.version_r` (the versions needed, into `raw.verneed` and `raw.needs`)
+/// and `.gnu.version_d` (the versions defined, into `raw.verdefs`). Parsing any of them can fail
+/// the file; reading them cannot.
+fn read_versions<'a>(
+    bytes: &'a [u8],
+    shdrs: &[SectionHeader],
+    ctx: Ctx,
+    symstr: &'a [u8],
+    raw: &mut Raw,
+) -> Result<Versions<'a>, ElfError> {
+    let versym = VersymSection::parse(bytes, shdrs, ctx).map_err(|e| corrupt(".gnu.version", e))?;
     let verneed =
-        VerneedSection::parse(bytes, &shdrs, ctx).map_err(|e| corrupt(".gnu.version_r", e))?;
+        VerneedSection::parse(bytes, shdrs, ctx).map_err(|e| corrupt(".gnu.version_r", e))?;
     let verdef =
-        VerdefSection::parse(bytes, &shdrs, ctx).map_err(|e| corrupt(".gnu.version_d", e))?;
-    // Version strings live in the string table the version sections link to (normally .dynstr).
-    let vstr = |sh_type: u32| -> &[u8] {
-        shdrs
-            .iter()
-            .find(|s| s.sh_type == sh_type)
-            .and_then(|s| shdrs.get(s.sh_link as usize))
-            .and_then(|s| {
-                bytes.get(s.sh_offset as usize..(s.sh_offset.saturating_add(s.sh_size)) as usize)
-            })
-            .unwrap_or(symstr)
+        VerdefSection::parse(bytes, shdrs, ctx).map_err(|e| corrupt(".gnu.version_d", e))?;
+    let needs = match &verneed {
+        Some(vn) => read_verneed(
+            vn,
+            version_strings(bytes, shdrs, section_header::SHT_GNU_VERNEED, symstr),
+            raw,
+        ),
+        None => Vec::new(),
     };
+    let def_strings = version_strings(bytes, shdrs, section_header::SHT_GNU_VERDEF, symstr);
+    let defs = match &verdef {
+        Some(vd) => read_verdef(vd, def_strings, raw),
+        None => Vec::new(),
+    };
+    Ok(Versions {
+        versym,
+        needs,
+        defs,
+        def_strings,
+    })
+}
 
-    // version index → (library, version) for needs
-    let mut need_by_index: Vec<(u16, usize)> = Vec::new();
-    if let Some(vn) = &verneed {
-        let strs = vstr(section_header::SHT_GNU_VERNEED);
-        for need in vn.iter() {
-            let lib = cstr(strs, need.vn_file).unwrap_or_default();
-            let shared_lib = intern(&lib);
-            let mut versions = Vec::new();
-            for aux in need.iter() {
-                let ver = cstr(strs, aux.vna_name).unwrap_or_default();
-                need_by_index.push((aux.vna_other & 0x7fff, raw.needs.len()));
-                raw.needs.push((shared_lib.clone(), intern(&ver)));
-                versions.push((ver, aux.vna_flags & VER_FLG_WEAK != 0));
+/// The string table a version section links to (normally `.dynstr`), else `symstr`.
+fn version_strings<'a>(
+    bytes: &'a [u8],
+    shdrs: &[SectionHeader],
+    sh_type: u32,
+    symstr: &'a [u8],
+) -> &'a [u8] {
+    shdrs
+        .iter()
+        .find(|s| s.sh_type == sh_type)
+        .and_then(|s| shdrs.get(s.sh_link as usize))
+        .and_then(|s| {
+            bytes.get(s.sh_offset as usize..(s.sh_offset.saturating_add(s.sh_size)) as usize)
+        })
+        .unwrap_or(symstr)
+}
+
+/// Each needed (library, version) in file order, into `raw.verneed` and, interned, `raw.needs`.
+/// Returns version index → place in `raw.needs`, for the undefined symbols.
+fn read_verneed(vn: &VerneedSection<'_>, strs: &[u8], raw: &mut Raw) -> Vec<(u16, usize)> {
+    let mut need_by_index = Vec::new();
+    for need in vn.iter() {
+        let lib = cstr(strs, need.vn_file).unwrap_or_default();
+        let shared_lib = intern(&lib);
+        let mut versions = Vec::new();
+        for aux in need.iter() {
+            let ver = cstr(strs, aux.vna_name).unwrap_or_default();
+            need_by_index.push((aux.vna_other & 0x7fff, raw.needs.len()));
+            raw.needs.push((shared_lib.clone(), intern(&ver)));
+            versions.push((ver, aux.vna_flags & VER_FLG_WEAK != 0));
+        }
+        raw.verneed.push((lib, versions));
+    }
+    need_by_index
+}
+
+/// The versions this object defines into `raw.verdefs` (the base entry, its SONAME, left out).
+/// Returns version index → name, for the exports; the names stay in the file's bytes.
+fn read_verdef<'a>(
+    vd: &VerdefSection<'_>,
+    strs: &'a [u8],
+    raw: &mut Raw,
+) -> Vec<(u16, Cow<'a, str>)> {
+    let mut def_by_index = Vec::new();
+    for def in vd.iter() {
+        if let Some(aux) = def.iter().next() {
+            let name = cstr_ref(strs, aux.vda_name).unwrap_or_default();
+            if def.vd_flags & VER_FLG_BASE == 0 {
+                raw.verdefs.push(name.clone().into_owned());
             }
-            raw.verneed.push((lib, versions));
+            def_by_index.push((def.vd_ndx, name));
         }
     }
-    let mut def_by_index: Vec<(u16, std::borrow::Cow<'_, str>)> = Vec::new();
-    if let Some(vd) = &verdef {
-        let strs = vstr(section_header::SHT_GNU_VERDEF);
-        for def in vd.iter() {
-            if let Some(aux) = def.iter().next() {
-                let name = cstr_ref(strs, aux.vda_name).unwrap_or_default();
-                if def.vd_flags & VER_FLG_BASE == 0 {
-                    raw.verdefs.push(name.clone().into_owned());
-                }
-                def_by_index.push((def.vd_ndx, name));
-            }
-        }
-    }
+    def_by_index
+}
 
-    let vs_val = |i: usize| versym.as_ref().and_then(|v| v.get_at(i)).map(|v| v.vs_val);
-    // Per entry: a global definition musl's lookup skips. When the object's own relocations
-    // name one, musl looks it up like any symbol and finds no definition of it. (Only wanted
-    // with the exports.)
-    let musl_unseen: Vec<bool> = syms()
-        .take(if exports.is_some() { count } else { 0 })
+/// Per `.dynsym` entry: a global definition musl's lookup skips. When the object's own
+/// relocations name one, musl looks it up like any symbol and finds no definition of it. Only
+/// the exports need it: empty unless `wanted`.
+fn musl_unseen(syms: &DynsymTable<'_>, versions: &Versions<'_>, wanted: bool) -> Vec<bool> {
+    syms.iter()
+        .take(if wanted { syms.count } else { 0 })
         .enumerate()
         .map(|(i, s)| {
             let bind = sym::st_bind(s.st_info);
             s.st_shndx != section_header::SHN_UNDEF as usize
                 && matches!(bind, sym::STB_GLOBAL | sym::STB_WEAK | STB_GNU_UNIQUE)
-                && !musl_sees(sym::st_type(s.st_info), s.st_value_is_zero, vs_val(i))
+                && !musl_sees(sym::st_type(s.st_info), s.st_value_is_zero, versions.of(i))
         })
-        .collect();
-    // Symbols the dynamic relocations refer to (only when exports are wanted: a loader
-    // simulation needs them, `inspect` does not, and big libraries have big tables).
-    // Usually musl sees every definition, so the scan is a cheap pass.
-    let mut unseen_used: Vec<bool> = Vec::new();
-    if relocations {
-        let any_unseen = musl_unseen.iter().any(|&h| h);
-        unseen_used = vec![false; count];
-        // R_X86_64_IRELATIVE (37), R_386_IRELATIVE (42), R_AARCH64_IRELATIVE (1032)
-        let irelative = match raw.machine {
-            62 => Some(37),
-            3 => Some(42),
-            183 => Some(1032),
-            _ => None,
-        };
-        for (off, size, is_rela) in relocation_tables(info, raw.elf64) {
-            if size == 0 || off.checked_add(size).is_none_or(|e| e > len) {
-                continue;
+        .collect()
+}
+
+/// Which musl-unseen definitions the object's own relocations use, per `.dynsym` entry, and
+/// whether any relocation is IRELATIVE (into `raw.irelative`). Only a loader simulation asks:
+/// `inspect` does not, and big libraries have big tables. Usually musl sees every definition,
+/// so the scan is a cheap pass. A table outside the file is skipped.
+fn read_relocations(
+    bytes: &[u8],
+    info: &dynamic::DynamicInfo,
+    count: usize,
+    musl_unseen: &[bool],
+    raw: &mut Raw,
+) -> Vec<bool> {
+    let any_unseen = musl_unseen.iter().any(|&h| h);
+    let mut unseen_used = vec![false; count];
+    let irelative = irelative_type(raw.machine);
+    for (off, size, is_rela) in relocation_tables(info, raw.elf64) {
+        if size == 0 || off.checked_add(size).is_none_or(|e| e > bytes.len()) {
+            continue;
+        }
+        for (sym, typ) in
+            relocation_entries(&bytes[off..off + size], is_rela, raw.elf64, raw.little)
+        {
+            if any_unseen && sym < count && musl_unseen[sym] {
+                unseen_used[sym] = true;
             }
-            for (sym, typ) in
-                relocation_entries(&bytes[off..off + size], is_rela, raw.elf64, raw.little)
-            {
-                if any_unseen && sym < count && musl_unseen[sym] {
-                    unseen_used[sym] = true;
-                }
-                if Some(typ) == irelative {
-                    raw.irelative = true;
-                }
+            if Some(typ) == irelative {
+                raw.irelative = true;
             }
         }
     }
+    unseen_used
+}
+
+/// The IRELATIVE relocation type of a machine: R_X86_64_IRELATIVE (37), R_386_IRELATIVE (42),
+/// R_AARCH64_IRELATIVE (1032).
+fn irelative_type(machine: u16) -> Option<u32> {
+    match machine {
+        62 => Some(37),
+        3 => Some(42),
+        183 => Some(1032),
+        _ => None,
+    }
+}
+
+/// Per `.dynsym` entry: the definitions musl's lookup skips, and which of those the object's own
+/// relocations use (empty when the relocations were not read).
+struct MuslSkips {
+    unseen: Vec<bool>,
+    used: Vec<bool>,
+}
+
+/// One pass over `.dynsym`: the undefined symbols (what the object needs, into `raw.undefined`)
+/// and, when `exports` is given, the definitions it offers to others.
+fn read_dynamic_symbols(
+    file_len: usize,
+    syms: &DynsymTable<'_>,
+    versions: &Versions<'_>,
+    musl: &MuslSkips,
+    mut exports: Option<&mut ExportTable>,
+    raw: &mut Raw,
+) {
     if let Some(ex) = exports.as_deref_mut() {
         // Each definition takes its name and at most a version: the names' table bounds it.
-        ex.reserve(symstr.len().min(bytes.len()) + count * 4);
+        ex.reserve(syms.strings.len().min(file_len) + syms.count * 4);
     }
     // Export lines cannot hold a line break: checked once per string table, not per name.
     let breaks = |t: &[u8]| memchr::memchr(b'\n', t).is_some();
-    let clean = !breaks(symstr) && !breaks(vstr(section_header::SHT_GNU_VERDEF));
+    let clean = !breaks(syms.strings) && !breaks(versions.def_strings);
     raw.undefined.reserve(
-        syms()
+        syms.iter()
             .filter(|s| s.st_shndx == section_header::SHN_UNDEF as usize)
             .count(),
     );
-    for (i, s) in syms().enumerate().skip(1) {
-        let bind = sym::st_bind(s.st_info);
-        let typ = sym::st_type(s.st_info);
-        let vidx = vs_val(i);
+    for (i, s) in syms.iter().enumerate().skip(1) {
+        let vidx = versions.of(i);
         if s.st_shndx == section_header::SHN_UNDEF as usize {
-            if s.st_name == 0 || bind == sym::STB_LOCAL {
-                continue;
+            if let Some(u) = undefined_symbol(s, vidx, syms.strings, &versions.needs) {
+                raw.undefined.push(u);
             }
-            let name = intern(cstr_ref(symstr, s.st_name).as_deref().unwrap_or_default());
-            let version = vidx
-                .map(|v| v & 0x7fff)
-                .filter(|&v| v >= 2)
-                .and_then(|v| need_by_index.iter().find(|(i, _)| *i == v))
-                .map(|(_, k)| *k);
-            raw.undefined.push(RawUndefined {
-                name,
-                weak: bind == sym::STB_WEAK,
-                version,
-            });
         } else if let Some(ex) = exports.as_deref_mut() {
-            let exported_bind = matches!(bind, sym::STB_GLOBAL | sym::STB_WEAK | STB_GNU_UNIQUE);
-            let vis = s.st_other & 0x3;
-            if !exported_bind
-                || typ == sym::STT_SECTION
-                || typ == sym::STT_FILE
-                || !(vis == 0 || vis == 3)
-            {
+            if !is_exported(s) {
                 continue;
             }
-            let (version, default) = match vidx {
-                Some(v) if v & 0x7fff >= 2 => {
-                    let name = def_by_index
-                        .iter()
-                        .find(|(i, _)| *i == v & 0x7fff)
-                        .map(|(_, n)| n.as_ref());
-                    (name, v & 0x8000 == 0)
-                }
-                _ => (None, true),
-            };
-            let name = cstr_ref(symstr, s.st_name).unwrap_or_default();
-            let seen_by_musl = !musl_unseen[i];
-            if !seen_by_musl && unseen_used.get(i).copied().unwrap_or(false) {
+            let (version, default) = export_version(vidx, &versions.defs);
+            let name = cstr_ref(syms.strings, s.st_name).unwrap_or_default();
+            let seen_by_musl = !musl.unseen[i];
+            if !seen_by_musl && musl.used.get(i).copied().unwrap_or(false) {
                 raw.hidden_self_refs.push(name.clone().into_owned());
             }
             if clean {
@@ -763,7 +852,61 @@ pub(crate) fn read(
             }
         }
     }
-    Ok(raw)
+}
+
+/// An undefined symbol another object must provide, with the place of its (library, version)
+/// in `raw.needs` when versioned. `None` for an entry with no name and for local ones.
+fn undefined_symbol(
+    s: DynSym,
+    vidx: Option<u16>,
+    strings: &[u8],
+    need_by_index: &[(u16, usize)],
+) -> Option<RawUndefined> {
+    let bind = sym::st_bind(s.st_info);
+    if s.st_name == 0 || bind == sym::STB_LOCAL {
+        return None;
+    }
+    let name = intern(cstr_ref(strings, s.st_name).as_deref().unwrap_or_default());
+    let version = vidx
+        .map(|v| v & 0x7fff)
+        .filter(|&v| v >= 2)
+        .and_then(|v| need_by_index.iter().find(|(i, _)| *i == v))
+        .map(|(_, k)| *k);
+    Some(RawUndefined {
+        name,
+        weak: bind == sym::STB_WEAK,
+        version,
+    })
+}
+
+/// Can another object bind to this definition: global, weak or unique, not a section or file
+/// symbol, default or protected visibility?
+fn is_exported(s: DynSym) -> bool {
+    let bind = sym::st_bind(s.st_info);
+    let typ = sym::st_type(s.st_info);
+    let vis = s.st_other & 0x3;
+    matches!(bind, sym::STB_GLOBAL | sym::STB_WEAK | STB_GNU_UNIQUE)
+        && typ != sym::STT_SECTION
+        && typ != sym::STT_FILE
+        && (vis == 0 || vis == 3)
+}
+
+/// The version a definition is exported at and whether it is the default one (`name@@VER`, not
+/// hidden `name@VER`); indexes 0 and 1 (local, global) are unversioned defaults.
+fn export_version<'v>(
+    vidx: Option<u16>,
+    def_by_index: &'v [(u16, Cow<'_, str>)],
+) -> (Option<&'v str>, bool) {
+    match vidx {
+        Some(v) if v & 0x7fff >= 2 => {
+            let name = def_by_index
+                .iter()
+                .find(|(i, _)| *i == v & 0x7fff)
+                .map(|(_, n)| n.as_ref());
+            (name, v & 0x8000 == 0)
+        }
+        _ => (None, true),
+    }
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::parse::Raw;
+use super::raw::{Raw, RawUndefined};
 use super::version;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -91,7 +91,7 @@ mod names {
             f.write_str("a symbol name")
         }
         fn visit_str<E: Error>(self, v: &str) -> Result<Name, E> {
-            Ok(super::super::parse::intern(v))
+            Ok(super::super::raw::intern(v))
         }
     }
 
@@ -208,18 +208,18 @@ pub struct BinaryProfile {
     /// Its own definitions that its relocations use but musl's lookup skips — hidden-version ones
     /// (`name@VER`), IFUNCs, value 0: musl looks them up like any symbol and fails unless another
     /// object defines them. (The name is older than the IFUNC case.) Filled when exports are read.
-    #[serde(default, skip_serializing_if = "empty_unless_complete")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub hidden_self_refs: Vec<String>,
     /// Uses IRELATIVE (IFUNC) relocations, which musl's loader does not support. Filled when
     /// exports are read for a loader simulation.
-    #[serde(default, skip_serializing_if = "false_unless_complete")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub irelative: bool,
     /// Why glibc's loader will not map this file (`object file has no dynamic section`), when it
     /// will not: the program headers describe no loadable object.
-    #[serde(default, skip_serializing_if = "none_unless_complete")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub glibc_refuses: Option<String>,
     /// Why musl's loader crashes mapping this file, when it does (a malformed segment layout).
-    #[serde(default, skip_serializing_if = "none_unless_complete")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub musl_crashes: Option<String>,
     pub bind_now: bool,
     pub dt_relr: bool,
@@ -229,29 +229,48 @@ pub struct BinaryProfile {
     pub x86_isa_needed: Vec<String>,
 }
 
-thread_local! {
-    static COMPLETE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+/// How the profile cache encodes a [`BinaryProfile`]: every field, also those the JSON output
+/// leaves out when empty — a binary format has no field names to tell an omitted field by. (serde's
+/// remote derive: a field added to `BinaryProfile` and not here does not compile.)
+#[derive(Serialize)]
+#[serde(remote = "BinaryProfile")]
+struct CompleteProfile {
+    pub class: String,
+    pub endian: String,
+    pub machine: String,
+    pub e_machine: u16,
+    pub kind: Kind,
+    pub stripped: bool,
+    pub interpreter: Option<String>,
+    pub libc: Libc,
+    pub needed: Vec<String>,
+    pub soname: Option<String>,
+    pub rpath: Vec<String>,
+    pub runpath: Vec<String>,
+    pub version_needs: Vec<LibraryNeeds>,
+    pub highest_versions: Vec<HighestVersion>,
+    pub glibc_private: Vec<Name>,
+    pub glibc_abi_dt_relr: bool,
+    pub versioned_undefined: Vec<VersionedSymbol>,
+    pub unversioned_undefined: Vec<UndefinedSymbol>,
+    pub version_definitions: Vec<String>,
+    pub hidden_self_refs: Vec<String>,
+    pub irelative: bool,
+    pub glibc_refuses: Option<String>,
+    pub musl_crashes: Option<String>,
+    pub bind_now: bool,
+    pub dt_relr: bool,
+    pub abi_tag: Option<String>,
+    pub x86_isa_needed: Vec<String>,
 }
 
-/// Run `f` with every field of a profile serialized, also those JSON output leaves out when empty:
-/// a binary format (the profile cache) has no field names to tell an omitted field by.
-pub fn serialize_complete<T>(f: impl FnOnce() -> T) -> T {
-    COMPLETE.set(true);
-    let r = f();
-    COMPLETE.set(false);
-    r
-}
+/// A profile to encode completely ([`CompleteProfile`]).
+pub struct Complete<'a>(pub &'a BinaryProfile);
 
-fn empty_unless_complete(v: &[String]) -> bool {
-    v.is_empty() && !COMPLETE.get()
-}
-
-fn none_unless_complete(v: &Option<String>) -> bool {
-    v.is_none() && !COMPLETE.get()
-}
-
-fn false_unless_complete(b: &bool) -> bool {
-    !*b && !COMPLETE.get()
+impl Serialize for Complete<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        CompleteProfile::serialize(self.0, s)
+    }
 }
 
 impl BinaryProfile {
@@ -419,31 +438,62 @@ fn classify_kind(raw: &Raw) -> Kind {
     }
 }
 
+/// Interpret what the parser read: the file's kind and libc, its version needs and the symbols
+/// behind them.
 pub(crate) fn build(raw: Raw) -> BinaryProfile {
-    use goblin::elf::dynamic::{DF_1_NOW, DF_BIND_NOW};
     let kind = classify_kind(&raw);
     let libc = classify_libc(&raw, kind);
+    let version_needs = version_needs(&raw);
+    let highest = highest_versions(&version_needs);
+    let glibc_private = glibc_private(&raw);
+    let glibc_abi_dt_relr = raw
+        .verneed
+        .iter()
+        .any(|(_, vs)| vs.iter().any(|(v, _)| v == "GLIBC_ABI_DT_RELR"));
+    let bind_now = binds_now(&raw);
+    let (versioned_undefined, unversioned_undefined) = split_undefined(raw.undefined, &raw.needs);
 
-    // The symbols bound to each (library, version), in one pass (a pair listed twice, never
-    // seen in practice, gets the symbols of both, in each place).
-    let same_as: Vec<usize> = (0..raw.needs.len())
-        .map(|i| (0..i).find(|&j| raw.needs[j] == raw.needs[i]).unwrap_or(i))
-        .collect();
+    BinaryProfile {
+        class: if raw.elf64 { "elf64" } else { "elf32" }.into(),
+        endian: if raw.little { "little" } else { "big" }.into(),
+        machine: machine_name(raw.machine),
+        e_machine: raw.machine,
+        kind,
+        stripped: !raw.has_symtab,
+        interpreter: raw.interpreter,
+        libc,
+        needed: raw.needed,
+        soname: raw.soname,
+        rpath: raw.rpath,
+        runpath: raw.runpath,
+        version_needs,
+        highest_versions: highest,
+        glibc_private,
+        glibc_abi_dt_relr,
+        versioned_undefined,
+        unversioned_undefined,
+        version_definitions: raw.verdefs,
+        hidden_self_refs: raw.hidden_self_refs,
+        irelative: raw.irelative,
+        glibc_refuses: raw.glibc_refuses.map(String::from),
+        musl_crashes: raw.musl_crashes.map(String::from),
+        bind_now,
+        dt_relr: raw.dt_relr,
+        abi_tag: raw.notes.abi_tag,
+        x86_isa_needed: raw.notes.x86_isa_needed,
+    }
+}
+
+/// DT_BIND_NOW, DF_BIND_NOW or DF_1_NOW: every symbol is bound at load time.
+fn binds_now(raw: &Raw) -> bool {
+    use goblin::elf::dynamic::{DF_1_NOW, DF_BIND_NOW};
+    raw.bind_now_tag || raw.flags & DF_BIND_NOW != 0 || raw.flags_1 & DF_1_NOW != 0
+}
+
+/// Each needed library with its versions (sorted oldest first) and the symbols bound to each.
+fn version_needs(raw: &Raw) -> Vec<LibraryNeeds> {
+    let (same_as, mut bound) = symbols_per_need(raw);
     let listed_twice = |k: usize| same_as.iter().filter(|&&j| j == same_as[k]).count() > 1;
-    let mut sizes = vec![0usize; raw.needs.len()];
-    for k in raw.undefined.iter().filter_map(|u| u.version) {
-        sizes[same_as[k]] += 1;
-    }
-    let mut bound: Vec<Vec<Name>> = sizes.into_iter().map(Vec::with_capacity).collect();
-    for u in &raw.undefined {
-        if let Some(k) = u.version {
-            bound[same_as[k]].push(u.name.clone());
-        }
-    }
-    for b in &mut bound {
-        b.sort_unstable();
-        b.dedup();
-    }
     let mut k = 0;
     let mut version_needs: Vec<LibraryNeeds> = raw
         .verneed
@@ -472,11 +522,40 @@ pub(crate) fn build(raw: Raw) -> BinaryProfile {
         l.versions
             .sort_by(|a, b| version::compare(&a.version, &b.version));
     }
+    version_needs
+}
 
-    // The highest version of each family, by reference first (one copy of the winner's
-    // symbols at the end, not one per better version met on the way).
+/// The symbols bound to each (library, version) of `raw.needs`, sorted, in one pass over the
+/// undefined symbols. A pair listed twice (never seen in practice) gets the symbols of both, in
+/// each place: `same_as` maps every index to the first of its pair, where they are collected.
+fn symbols_per_need(raw: &Raw) -> (Vec<usize>, Vec<Vec<Name>>) {
+    let same_as: Vec<usize> = (0..raw.needs.len())
+        .map(|i| (0..i).find(|&j| raw.needs[j] == raw.needs[i]).unwrap_or(i))
+        .collect();
+    let mut sizes = vec![0usize; raw.needs.len()];
+    for k in raw.undefined.iter().filter_map(|u| u.version) {
+        sizes[same_as[k]] += 1;
+    }
+    let mut bound: Vec<Vec<Name>> = sizes.into_iter().map(Vec::with_capacity).collect();
+    for u in &raw.undefined {
+        if let Some(k) = u.version {
+            bound[same_as[k]].push(u.name.clone());
+        }
+    }
+    for b in &mut bound {
+        b.sort_unstable();
+        b.dedup();
+    }
+    (same_as, bound)
+}
+
+/// The highest version of each numbered family (GLIBC first, then GLIBCXX, CXXABI, GCC, then
+/// the rest by name) and the symbols that need it.
+fn highest_versions(version_needs: &[LibraryNeeds]) -> Vec<HighestVersion> {
+    // By reference first: one copy of the winner's symbols at the end, not one per better
+    // version met on the way.
     let mut best: Vec<(&str, &LibraryNeeds, Vec<&VersionNeed>)> = Vec::new();
-    for l in &version_needs {
+    for l in version_needs {
         for v in &l.versions {
             let fam = version::family(&v.version);
             if fam == v.version || !version::is_numeric(&v.version, fam) {
@@ -521,7 +600,11 @@ pub(crate) fn build(raw: Raw) -> BinaryProfile {
             .cmp(&rank(&b.family))
             .then(a.family.cmp(&b.family))
     });
+    highest
+}
 
+/// The undefined symbols bound to GLIBC_PRIVATE, sorted.
+fn glibc_private(raw: &Raw) -> Vec<Name> {
     let mut glibc_private: Vec<Name> = raw
         .undefined
         .iter()
@@ -532,23 +615,27 @@ pub(crate) fn build(raw: Raw) -> BinaryProfile {
         .map(|u| u.name.clone())
         .collect();
     glibc_private.sort_unstable();
-    let glibc_abi_dt_relr = raw
-        .verneed
-        .iter()
-        .any(|(_, vs)| vs.iter().any(|(v, _)| v == "GLIBC_ABI_DT_RELR"));
+    glibc_private
+}
 
+/// The undefined symbols, versioned (in symbol-table order, with their shared library and
+/// version names) and unversioned (sorted, duplicates dropped).
+fn split_undefined(
+    undefined: Vec<RawUndefined>,
+    needs: &[(Name, Name)],
+) -> (Vec<VersionedSymbol>, Vec<UndefinedSymbol>) {
     // Sized up front: these are the biggest lists of a profile, and grown they would be copied.
-    let versioned = raw.undefined.iter().filter(|u| u.version.is_some()).count();
+    let versioned = undefined.iter().filter(|u| u.version.is_some()).count();
     let mut versioned_undefined = Vec::with_capacity(versioned);
     let mut unversioned_undefined: Vec<UndefinedSymbol> =
-        Vec::with_capacity(raw.undefined.len() - versioned);
-    for u in raw.undefined {
+        Vec::with_capacity(undefined.len() - versioned);
+    for u in undefined {
         match u.version {
             Some(k) => versioned_undefined.push(VersionedSymbol {
                 name: u.name,
                 weak: u.weak,
-                library: raw.needs[k].0.clone(),
-                version: raw.needs[k].1.clone(),
+                library: needs[k].0.clone(),
+                version: needs[k].1.clone(),
             }),
             None => unversioned_undefined.push(UndefinedSymbol {
                 name: u.name,
@@ -558,36 +645,7 @@ pub(crate) fn build(raw: Raw) -> BinaryProfile {
     }
     unversioned_undefined.sort_by(|a, b| a.name.cmp(&b.name));
     unversioned_undefined.dedup();
-
-    BinaryProfile {
-        class: if raw.elf64 { "elf64" } else { "elf32" }.into(),
-        endian: if raw.little { "little" } else { "big" }.into(),
-        machine: machine_name(raw.machine),
-        e_machine: raw.machine,
-        kind,
-        stripped: !raw.has_symtab,
-        interpreter: raw.interpreter,
-        libc,
-        needed: raw.needed,
-        soname: raw.soname,
-        rpath: raw.rpath,
-        runpath: raw.runpath,
-        version_needs,
-        highest_versions: highest,
-        glibc_private,
-        glibc_abi_dt_relr,
-        versioned_undefined,
-        unversioned_undefined,
-        version_definitions: raw.verdefs,
-        hidden_self_refs: raw.hidden_self_refs,
-        irelative: raw.irelative,
-        glibc_refuses: raw.glibc_refuses.map(String::from),
-        musl_crashes: raw.musl_crashes.map(String::from),
-        bind_now: raw.bind_now_tag || raw.flags & DF_BIND_NOW != 0 || raw.flags_1 & DF_1_NOW != 0,
-        dt_relr: raw.dt_relr,
-        abi_tag: raw.notes.abi_tag,
-        x86_isa_needed: raw.notes.x86_isa_needed,
-    }
+    (versioned_undefined, unversioned_undefined)
 }
 
 /// Expand `$ORIGIN` / `${ORIGIN}` in an RPATH/RUNPATH entry against the file's directory.

@@ -59,9 +59,25 @@ pub fn glibc_number(name: &str) -> Option<&str> {
     is_numeric(name, "GLIBC_").then(|| &name["GLIBC_".len()..])
 }
 
-/// Parse a dotted number such as `2.36` into comparable parts.
+/// A release number such as `2.36` as comparable parts.
 pub fn dotted(s: &str) -> Option<Vec<u32>> {
-    s.split('.').map(|p| p.parse::<u32>().ok()).collect()
+    numbers(s, "").map(Iterator::collect)
+}
+
+/// The release in glibc's banner, which `libc.so.6` holds and prints ("GNU C Library (Debian
+/// GLIBC 2.31-13) stable release version 2.31.") — the highest GLIBC_ symbol version (2.30
+/// there) does not always tell it.
+pub fn glibc_release(banner: &[u8]) -> Option<String> {
+    const KEY: &[u8] = b"release version ";
+    let i = banner.windows(KEY.len()).position(|w| w == KEY)?;
+    let v: String = banner[i + KEY.len()..]
+        .iter()
+        .take(12)
+        .map(|&b| b as char)
+        .take_while(|c| c.is_ascii_digit() || *c == '.')
+        .collect();
+    let v = v.trim_end_matches('.');
+    (!v.is_empty()).then(|| v.to_string())
 }
 
 #[cfg(test)]

@@ -223,7 +223,7 @@ pub fn markdown(r: &AuditReport) -> String {
 }
 
 /// ` (predicted only: a; the run only: b)`, or nothing.
-pub(crate) fn differs_text(d: Option<&crate::run::Differs>) -> String {
+pub(crate) fn differs_text(d: Option<&crate::probe::agreement::Differs>) -> String {
     d.map(|d| d.describe())
         .filter(|t| !t.is_empty())
         .map(|t| format!(" ({t})"))

@@ -4,9 +4,9 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use super::short_list;
 use crate::elf::{BinaryProfile, LibcFlavour};
 use crate::inspect::{FileError, FileReport, InspectRun};
+use crate::text::short_list;
 
 pub const SCHEMA: &str = "libccheck/inspect/v1";
 

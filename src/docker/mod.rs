@@ -2,6 +2,9 @@
 //! implementation over the Engine API ([`BollardEngine`], bollard + tokio). Nothing else in the
 //! crate talks to Docker, so the orchestration logic is testable with a fake.
 
+pub mod owner;
+pub mod upload;
+
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -224,7 +227,7 @@ impl BollardEngine {
     pub async fn connect(request_timeout: Duration) -> Result<Self, DockerError> {
         let host = docker_host();
         // A local socket: the version from `/_ping`, as the docker CLI does (`/version` makes the
-        // daemon run `runc --version` and others: ~6 ms of its time instead of ~0.1). Any
+        // daemon run `runc --version` and others, which costs the daemon far more). Any
         // failure takes the general path below, which explains it.
         let pinged = match host.strip_prefix("unix://") {
             Some(path) => ping_api_version(path).await.ok_or(DockerError::Timeout {
@@ -547,6 +550,41 @@ impl Engine for BollardEngine {
             .into_iter()
             .filter_map(|c| Some((c.id?, c.labels.unwrap_or_default())))
             .collect())
+    }
+}
+
+/// Create a container from `spec`, run `work` with its id, and remove the container whatever
+/// `work` returned. A failed removal is only logged: the run's cleanup and `libccheck clean` find
+/// the container by its labels.
+pub async fn with_container<E: Engine, T>(
+    engine: &E,
+    spec: &ContainerSpec,
+    work: impl AsyncFnOnce(&str) -> T,
+) -> Result<T, DockerError> {
+    let id = engine.create(spec).await?;
+    tracing::debug!(container = %id, image = %spec.image, "created");
+    let out = work(&id).await;
+    if let Err(e) = engine.remove(&id).await {
+        tracing::warn!("could not remove container {id}: {e}");
+    }
+    tracing::debug!(container = %id, "removed");
+    Ok(out)
+}
+
+/// Start the container and wait for its exit code; `None` when it outlived `limit` (it is then
+/// killed).
+pub async fn start_and_wait<E: Engine>(
+    engine: &E,
+    id: &str,
+    limit: Duration,
+) -> Result<Option<i64>, DockerError> {
+    engine.start(id).await?;
+    match tokio::time::timeout(limit, engine.wait(id)).await {
+        Ok(code) => code.map(Some),
+        Err(_) => {
+            engine.kill(id).await?;
+            Ok(None)
+        }
     }
 }
 

@@ -3,14 +3,17 @@
 //! which are the application's own; a prediction per file and target; then one verifying
 //! container per target, in which the static probe runs the target's loader on every file.
 
+pub mod source;
+pub mod verify;
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use crate::base::{Library, Links, normalize, resolve_in};
-use crate::classify::{self, Problem, Verdict};
 use crate::elf::{self, Kind};
-use crate::predict::{self, Prediction, Subject};
+use crate::image::base::{Library, Links, normalize, resolve_in};
+use crate::loader::{self, Prediction, Subject};
+use crate::verdict::{self, Problem, Verdict};
 
 /// One ELF file of the source: its profile and (shared objects only) its exports.
 #[derive(Debug, Clone)]
@@ -32,7 +35,7 @@ pub struct Source {
     pub non_elf: usize,
     pub unreadable: Vec<(String, String)>,
     /// `links`, hashed (filled once the source is complete).
-    pub link_index: crate::base::LinkIndex,
+    pub link_index: crate::image::base::LinkIndex,
 }
 
 /// One entry of the source, read.
@@ -142,24 +145,25 @@ impl SourceBuilder {
             .collect();
         // The packaged paths one database entry stands for: none, the path, or a link and the
         // file it leads to.
-        let packaged = |dirs: &mut crate::base::DirResolver, p: &str, out: &mut Vec<String>| {
-            let name = p.trim_end_matches('/').rsplit('/').next().unwrap_or(p);
-            if !names.contains(name) && name != "." && name != ".." {
-                return;
-            }
-            let Some(path) = dirs.resolve_dir_of(links, &normalize(p)) else {
-                return;
+        let packaged =
+            |dirs: &mut crate::image::base::DirResolver, p: &str, out: &mut Vec<String>| {
+                let name = p.trim_end_matches('/').rsplit('/').next().unwrap_or(p);
+                if !names.contains(name) && name != "." && name != ".." {
+                    return;
+                }
+                let Some(path) = dirs.resolve_dir_of(links, &normalize(p)) else {
+                    return;
+                };
+                if !present.contains(path.as_str()) {
+                    return;
+                }
+                if links.link(&path).is_some()
+                    && let Some(r) = resolve_in(links, &path)
+                {
+                    out.push(r);
+                }
+                out.push(path);
             };
-            if !present.contains(path.as_str()) {
-                return;
-            }
-            if links.link(&path).is_some()
-                && let Some(r) = resolve_in(links, &path)
-            {
-                out.push(r);
-            }
-            out.push(path);
-        };
         let mut owned = Vec::new();
         if !self.lists.is_empty() {
             use rayon::prelude::*;
@@ -168,7 +172,7 @@ impl SourceBuilder {
             let per_list: Vec<Vec<String>> = self
                 .lists
                 .par_iter()
-                .map_init(crate::base::DirResolver::default, |dirs, l| {
+                .map_init(crate::image::base::DirResolver::default, |dirs, l| {
                     let mut out = Vec::new();
                     for line in l.lines().filter(|l| l.starts_with('/')) {
                         packaged(dirs, line, &mut out);
@@ -180,7 +184,7 @@ impl SourceBuilder {
         }
         if let Some(db) = &self.apk {
             self.s.package_manager = Some("apk".into());
-            let mut dirs = crate::base::DirResolver::default();
+            let mut dirs = crate::image::base::DirResolver::default();
             let mut dir = String::new();
             for line in db.lines() {
                 if let Some(d) = line.strip_prefix("F:") {
@@ -237,8 +241,8 @@ impl Source {
 
     /// The libraries among the files to audit, as the target would see them once copied in: by
     /// where they are placed and by every symlink of the source that leads to them.
-    pub fn overlay(&self, all: bool) -> predict::Overlay<'_> {
-        let mut m = predict::Overlay::default();
+    pub fn overlay(&self, all: bool) -> loader::Overlay<'_> {
+        let mut m = loader::Overlay::default();
         let mut by_path: BTreeMap<&str, &Library> = BTreeMap::new();
         for (f, at) in self.placements(all) {
             if f.lib.profile.kind == Kind::SharedObject || f.lib.profile.soname.is_some() {
@@ -298,7 +302,7 @@ fn place(path: &str, packaged: bool) -> String {
 
 /// A verifying container's outcome with packaged files named by their own paths again
 /// (`/libccheck/system/usr/lib/…/libc.so.6` → `/usr/lib/…/libc.so.6`).
-pub fn unplaced(mut o: classify::Outcome) -> classify::Outcome {
+pub fn unplaced(mut o: verdict::Outcome) -> verdict::Outcome {
     let fix = |s: &mut String| {
         if s.contains(SYSTEM_DIR) {
             *s = s.replace(&format!("{SYSTEM_DIR}/"), "/");
@@ -373,7 +377,7 @@ pub struct FileResult {
     pub note: Option<String>,
     /// When prediction and run disagree: the details only one side named.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub differs: Option<crate::run::Differs>,
+    pub differs: Option<crate::probe::agreement::Differs>,
 }
 
 /// The run's side of one file, host-provided symbols dropped as on the prediction's side.
@@ -381,11 +385,11 @@ struct Checked {
     verdict: Option<Verdict>,
     problems: Vec<Problem>,
     agree: Option<bool>,
-    differs: Option<crate::run::Differs>,
+    differs: Option<crate::probe::agreement::Differs>,
 }
 
 /// Check the run of one file against its prediction (`pred`: host symbols already dropped).
-fn check_run(kind: Kind, pred: &Prediction, o: &classify::Outcome) -> Checked {
+fn check_run(kind: Kind, pred: &Prediction, o: &verdict::Outcome) -> Checked {
     let (rp, _) = without_host_symbols(kind, o.problems.clone());
     let v = if o.verdict == Verdict::MissingSymbol
         || o.verdict == Verdict::Ok
@@ -396,7 +400,7 @@ fn check_run(kind: Kind, pred: &Prediction, o: &classify::Outcome) -> Checked {
         o.verdict
     };
     let cut = o.stdout_truncated || o.stderr_truncated;
-    let c = crate::run::compare(pred, v, &rp, cut);
+    let c = crate::probe::agreement::compare(pred, v, &rp, cut);
     // A report cut off while it still named host symbols only has not shown whether anything else
     // is missing: no verdict from it.
     let blind = cut && rp.is_empty() && !o.problems.is_empty() && c.agree.is_none();
@@ -431,8 +435,8 @@ pub struct TargetResult {
 }
 
 /// The cause a problem is grouped under: "needs glibc", "libstdc++.so.6 missing", "GLIBC_2.38 needed".
-pub fn cause(p: &Problem, target_libc: crate::base::LibcKind) -> String {
-    use crate::base::LibcKind;
+pub fn cause(p: &Problem, target_libc: crate::image::base::LibcKind) -> String {
+    use crate::image::base::LibcKind;
     match p {
         Problem::NoInterpreter { interpreter }
             if elf::is_glibc_loader(interpreter) && target_libc == LibcKind::Musl =>
@@ -459,11 +463,11 @@ pub fn cause(p: &Problem, target_libc: crate::base::LibcKind) -> String {
 pub fn predict_all(
     source: &Source,
     all: bool,
-    target: &crate::base::BaseProfile,
+    target: &crate::image::base::BaseProfile,
 ) -> Vec<(String, Prediction)> {
     use rayon::prelude::*;
     let overlay = source.overlay(all);
-    let memo = predict::ScopeMemo::default();
+    let memo = loader::ScopeMemo::default();
     source
         .placements(all)
         .into_par_iter()
@@ -476,7 +480,11 @@ pub fn predict_all(
             };
             (
                 f.path.clone(),
-                predict::predict_with(&subject, target, Some(&memo)),
+                crate::advice::with_hints(
+                    &f.lib.profile,
+                    target,
+                    loader::predict_with(&subject, target, Some(&memo)),
+                ),
             )
         })
         .collect()
@@ -485,72 +493,110 @@ pub fn predict_all(
 /// Combine prediction and (optional) verification into per-file results and groups (pure).
 pub fn assemble(
     source: &Source,
-    target: &crate::base::BaseProfile,
+    target: &crate::image::base::BaseProfile,
     predictions: Vec<(String, Prediction)>,
-    verified: Option<&BTreeMap<String, classify::Outcome>>,
+    verified: Option<&BTreeMap<String, verdict::Outcome>>,
 ) -> (Vec<FileResult>, Vec<Group>) {
     let by_path: BTreeMap<&str, &SourceFile> =
         source.files.iter().map(|f| (f.path.as_str(), f)).collect();
-    let mut files = Vec::new();
-    for (path, pred) in predictions {
-        let f = by_path[path.as_str()];
-        let (pproblems, note) = without_host_symbols(f.lib.profile.kind, pred.problems.clone());
-        let pverdict = pproblems
-            .iter()
-            .map(Problem::verdict)
-            .min()
-            .unwrap_or(Verdict::Ok);
-        let run = verified.and_then(|v| v.get(&path));
-        let mut cmp = pred.clone();
-        cmp.verdict = pverdict;
-        cmp.problems = pproblems.clone();
-        let checked = run.map(|o| check_run(f.lib.profile.kind, &cmp, o));
-        let (rverdict, rproblems, agree, differs) = match checked {
-            Some(c) => (c.verdict, c.problems, c.agree, c.differs),
-            None => (None, vec![], None, None),
-        };
-        let (verdict, problems) = match rverdict {
-            Some(v) => (
-                v,
-                if v == Verdict::Ok {
-                    vec![]
-                } else if rproblems.is_empty() {
-                    pproblems.clone()
-                } else {
-                    rproblems
-                },
-            ),
-            None => (pverdict, pproblems.clone()),
-        };
-        let reason = if problems.is_empty() {
-            match verdict {
-                Verdict::Ok => "loads".to_string(),
-                _ => run
-                    .map(|o| o.reason.clone())
-                    .unwrap_or_else(|| pred.reason.clone()),
-            }
+    let files: Vec<FileResult> = predictions
+        .into_iter()
+        .map(|(path, pred)| {
+            let f = by_path[path.as_str()];
+            let run = verified.and_then(|v| v.get(&path));
+            file_result(source, f, path, pred, run)
+        })
+        .collect();
+    let mut groups = group_by_cause(&files, target.libc);
+    share_hints(&files, &mut groups);
+    groups.sort_by(|a, b| {
+        b.files
+            .len()
+            .cmp(&a.files.len())
+            .then(a.verdict.cmp(&b.verdict))
+            .then(a.cause.cmp(&b.cause))
+    });
+    (files, groups)
+}
+
+/// One file's result on a target: the prediction without what a host program provides, and,
+/// when the file was verified, what the target's loader said, which decides where it gives a
+/// verdict.
+fn file_result(
+    source: &Source,
+    f: &SourceFile,
+    path: String,
+    pred: Prediction,
+    run: Option<&verdict::Outcome>,
+) -> FileResult {
+    let (pproblems, note) = without_host_symbols(f.lib.profile.kind, pred.problems.clone());
+    let pverdict = pproblems
+        .iter()
+        .map(Problem::verdict)
+        .min()
+        .unwrap_or(Verdict::Ok);
+    // The run is compared with the prediction as reported, host symbols dropped.
+    let mut cmp = pred.clone();
+    cmp.verdict = pverdict;
+    cmp.problems = pproblems.clone();
+    let checked = run.map(|o| check_run(f.lib.profile.kind, &cmp, o));
+    let (rverdict, rproblems, agree, differs) = match checked {
+        Some(c) => (c.verdict, c.problems, c.agree, c.differs),
+        None => (None, vec![], None, None),
+    };
+    let (verdict, problems) = settle(pverdict, pproblems, rverdict, rproblems);
+    let reason = if problems.is_empty() {
+        match verdict {
+            Verdict::Ok => "loads".to_string(),
+            // A failure that names no problem (a crash, an exec error): the run's own words,
+            // else the prediction's.
+            _ => run
+                .map(|o| o.reason.clone())
+                .unwrap_or_else(|| pred.reason.clone()),
+        }
+    } else {
+        verdict::summarize(&problems)
+    };
+    FileResult {
+        path: path.clone(),
+        kind: f.lib.profile.kind,
+        packaged: source.is_packaged(&path),
+        verdict,
+        reason,
+        problems,
+        hints: if verdict == Verdict::Ok {
+            vec![]
         } else {
-            classify::summarize(&problems)
-        };
-        files.push(FileResult {
-            path: path.clone(),
-            kind: f.lib.profile.kind,
-            packaged: source.is_packaged(&path),
-            verdict,
-            reason,
-            problems,
-            hints: if verdict == Verdict::Ok {
-                vec![]
-            } else {
-                pred.hints.clone()
-            },
-            predicted: pverdict,
-            verified: rverdict,
-            agree,
-            note,
-            differs,
-        });
+            pred.hints.clone()
+        },
+        predicted: pverdict,
+        verified: rverdict,
+        agree,
+        note,
+        differs,
     }
+}
+
+/// The verdict and problems reported for a file. A run's verdict beats the prediction; a run
+/// that loads leaves no problems, and a failing run that named none (its report says too little)
+/// keeps the predicted ones as the best account of why.
+fn settle(
+    predicted: Verdict,
+    predicted_problems: Vec<Problem>,
+    run: Option<Verdict>,
+    run_problems: Vec<Problem>,
+) -> (Verdict, Vec<Problem>) {
+    match run {
+        Some(Verdict::Ok) => (Verdict::Ok, vec![]),
+        Some(v) if run_problems.is_empty() => (v, predicted_problems),
+        Some(v) => (v, run_problems),
+        None => (predicted, predicted_problems),
+    }
+}
+
+/// The files that do not load, grouped by cause ([`cause`]) in the order the causes first
+/// appear; a file with several causes is in several groups. Hints are added later.
+fn group_by_cause(files: &[FileResult], libc: crate::image::base::LibcKind) -> Vec<Group> {
     let mut groups: Vec<Group> = Vec::new();
     let mut by_cause: std::collections::HashMap<String, usize> = Default::default();
     for fr in files.iter().filter(|f| f.verdict != Verdict::Ok) {
@@ -560,7 +606,7 @@ pub fn assemble(
             let mut c: Vec<(String, Verdict)> = fr
                 .problems
                 .iter()
-                .map(|p| (cause(p, target.libc), p.verdict()))
+                .map(|p| (cause(p, libc), p.verdict()))
                 .collect();
             c.dedup();
             c
@@ -585,12 +631,18 @@ pub fn assemble(
             }
         }
     }
-    // A group's hint is one every file in it shares (file-specific ones stay in the file detail).
+    groups
+}
+
+/// A group's hint is one every file in it shares (file-specific ones stay in the file detail):
+/// preferably the one that names the cause (its first word, or the version number in it), and
+/// the distroless-cc suggestion when the files share it.
+fn share_hints(files: &[FileResult], groups: &mut [Group]) {
     let hints: std::collections::HashMap<&str, &[String]> = files
         .iter()
         .map(|f| (f.path.as_str(), f.hints.as_slice()))
         .collect();
-    for g in &mut groups {
+    for g in groups {
         let hints_of = |p: &str| hints.get(p).copied().unwrap_or_default();
         let first = hints_of(&g.files[0]);
         let word = g.cause.split(' ').next().unwrap_or("").to_string();
@@ -618,14 +670,6 @@ pub fn assemble(
             Some(picked.join("; "))
         };
     }
-    groups.sort_by(|a, b| {
-        b.files
-            .len()
-            .cmp(&a.files.len())
-            .then(a.verdict.cmp(&b.verdict))
-            .then(a.cause.cmp(&b.cause))
-    });
-    (files, groups)
 }
 
 #[cfg(test)]

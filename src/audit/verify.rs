@@ -1,6 +1,6 @@
-//! The I/O half of `libccheck audit`: reading the source (image or directory), profiling each
-//! target, and verifying every file on a target in one container, where the static probe runs the
-//! target's loader on each file. Pure logic lives in [`crate::audit`].
+//! The I/O half of `libccheck audit`: each target's image made ready and profiled, and every file
+//! verified on a target in one container, where the static probe runs the target's loader on
+//! each file. Reading the source is [`source`](super::source); the pure logic is [`crate::audit`].
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::{Read, Write};
@@ -8,12 +8,14 @@ use std::path::Path;
 use std::time::Duration;
 
 use crate::audit::{self, Source, TargetResult};
-use crate::bases::Base;
-use crate::classify::{Outcome, Verdict};
 use crate::docker::{ContainerSpec, Engine, Sandbox};
+use crate::image::aliases::Base;
+use crate::verdict::{Outcome, Verdict};
+
+use crate::docker::upload;
+use anyhow::Context;
 
 use crate::probe::{self, Job};
-use crate::upload;
 
 /// What to audit and how.
 pub struct AuditConfig {
@@ -22,7 +24,7 @@ pub struct AuditConfig {
     pub no_run: bool,
     pub timeout: Duration,
     pub sandbox: Sandbox,
-    pub pull: crate::run::PullPolicy,
+    pub pull: crate::check::PullPolicy,
 }
 
 /// Probe jobs for the selected files, each where it is placed: `f<i>` (own interpreter) or
@@ -34,9 +36,11 @@ pub fn audit_jobs(source: &Source, all: bool) -> Vec<Job> {
         .enumerate()
         // A file of another architecture is not loaded: its verdict is a fact of its header.
         .filter(|(_, (f, _))| {
-            crate::predict::wrong_arch(&f.lib.profile, crate::predict::BASE_MACHINE).is_none()
+            crate::loader::wrong_arch(&f.lib.profile, crate::loader::BASE_MACHINE).is_none()
         })
-        .flat_map(|(i, (f, at))| crate::run::load_jobs(&f.lib.profile, at, &format!("f{i}")))
+        .flat_map(|(i, (f, at))| {
+            crate::probe::jobs::load_jobs(&f.lib.profile, at, &format!("f{i}"))
+        })
         .collect()
 }
 
@@ -54,13 +58,13 @@ pub fn outcomes(
         .enumerate()
         .map(|(i, (f, _))| {
             if let Some(wrong) =
-                crate::predict::wrong_arch(&f.lib.profile, crate::predict::BASE_MACHINE)
+                crate::loader::wrong_arch(&f.lib.profile, crate::loader::BASE_MACHINE)
             {
                 let mut o = Outcome::new(wrong.verdict, wrong.reason);
                 o.problems = wrong.problems;
                 return (f.path.clone(), o);
             }
-            let o = crate::run::load_outcome(
+            let o = crate::probe::jobs::load_outcome(
                 &f.lib.profile,
                 |n| by_name.get(n).copied(),
                 &format!("f{i}"),
@@ -108,7 +112,7 @@ pub fn overlay_from_stream(
     let mut archive = tar::Archive::new(reader);
     for entry in archive.entries()? {
         let mut e = entry?;
-        let path = crate::base::normalize(&format!("/{}", e.path()?.to_string_lossy()));
+        let path = crate::image::base::normalize(&format!("/{}", e.path()?.to_string_lossy()));
         if e.header().entry_type().is_file()
             && let Some(at) = wanted.get(&path)
         {
@@ -166,7 +170,7 @@ async fn upload_overlay<E: Engine>(
             let (mut w, body) = upload::channel();
             // Their sizes are known only once the export streams: allow for a large image.
             let upload = engine.upload_stream(id, "/", body, IMAGE_OVERLAY_SIZE_HINT);
-            let produce = crate::profiles::with_image_tar(engine, image, run_id, move |r| {
+            let produce = crate::image::export::with_image_tar(engine, image, run_id, move |r| {
                 let res = overlay_from_stream(r, &wanted, &links, &mut w).and_then(|_| w.flush());
                 if let Err(e) = &res {
                     w.fail(std::io::Error::other(e.to_string()));
@@ -188,16 +192,15 @@ pub async fn verify<E: Engine>(
     cfg: &AuditConfig,
     target: &Base,
     run_id: &str,
-) -> Result<BTreeMap<String, Outcome>, String> {
+) -> anyhow::Result<BTreeMap<String, Outcome>> {
     let jobs = audit_jobs(source, cfg.all);
-    let timeout_ms = cfg.timeout.as_millis() as u64;
-    let key = probe::new_key().map_err(|e| format!("no report key: {e}"))?;
+    let key = probe::new_key().context("no report key")?;
     let launch = probe::launch(
         &cfg.sandbox.user,
         &format!("/libccheck/{}", probe::KEY_FILE),
     );
     let (args, job_file) = probe::job_file(
-        timeout_ms,
+        cfg.timeout.as_millis() as u64,
         8192,
         &launch.options,
         &jobs,
@@ -214,53 +217,45 @@ pub async fn verify<E: Engine>(
         entrypoint: vec!["/libccheck/probe".into()],
         cmd: args,
         env: vec![],
-        labels: crate::owner::labels(run_id, limit + Duration::from_secs(600)),
+        labels: crate::docker::owner::labels(run_id, limit + Duration::from_secs(600)),
         sandbox,
         user: launch.user,
         cap_add: launch.cap_add,
         work_dir: "/libccheck".into(),
     };
-    let id = engine.create(&spec).await.map_err(|e| e.to_string())?;
-    let body = async {
-        let tools = vec![
-            upload::Entry::bytes("probe", 0o755, probe::PROBE_BINARY),
-            upload::Entry::bytes(probe::KEY_FILE, 0o400, key.as_bytes()),
-            upload::Entry::bytes("jobs", 0o644, job_file),
-        ];
+    let tools = vec![
+        upload::Entry::bytes("probe", 0o755, probe::PROBE_BINARY),
+        upload::Entry::bytes(probe::KEY_FILE, 0o400, key.as_bytes()),
+        upload::Entry::bytes("jobs", 0o644, job_file),
+    ];
+    let results = crate::docker::with_container(engine, &spec, async |id: &str| {
         let size = upload::total_size(&tools).unwrap_or(0);
         engine
-            .upload_stream(&id, "/libccheck", upload::tar_stream(tools), size)
+            .upload_stream(id, "/libccheck", upload::tar_stream(tools), size)
+            .await?;
+        upload_overlay(engine, id, source, cfg.all, origin, run_id)
             .await
-            .map_err(|e| e.to_string())?;
-        upload_overlay(engine, &id, source, cfg.all, origin, run_id).await?;
-        engine.start(&id).await.map_err(|e| e.to_string())?;
-        let code = match tokio::time::timeout(limit, engine.wait(&id)).await {
-            Ok(c) => c.map_err(|e| e.to_string())?,
-            Err(_) => {
-                let _ = engine.kill(&id).await;
-                return Err(crate::run::stalled_message(limit));
-            }
+            .map_err(anyhow::Error::msg)?;
+        let Some(code) = crate::docker::start_and_wait(engine, id, limit).await? else {
+            anyhow::bail!(crate::check::stalled_message(limit));
         };
-        let (out, err) = engine.logs(&id).await.map_err(|e| e.to_string())?;
+        let (out, err) = engine.logs(id).await?;
         if code != 0 {
-            return Err(format!(
+            anyhow::bail!(
                 "the probe failed (exit {code}): {}",
                 String::from_utf8_lossy(&err).lines().last().unwrap_or("")
-            ));
+            );
         }
-        probe::parse_report(&out, &key, &jobs)
-    }
-    .await;
-    if let Err(e) = engine.remove(&id).await {
-        tracing::warn!("could not remove container {id}: {e}");
-    }
-    Ok(outcomes(source, cfg.all, &body?))
+        probe::parse_report(&out, &key, &jobs).map_err(anyhow::Error::msg)
+    })
+    .await??;
+    Ok(outcomes(source, cfg.all, &results))
 }
 
 /// A target made ready for an audit: its image resolved and its profile read (or why not).
 pub struct Prepared {
     pub base: Base,
-    pub profile: Result<crate::base::BaseProfile, String>,
+    pub profile: Result<crate::image::base::BaseProfile, String>,
 }
 
 /// Resolve every target's image and read its profile (cached, or from the image). Needs nothing
@@ -270,15 +265,15 @@ pub async fn prepare_targets<E: Engine>(
     cfg: &AuditConfig,
     run_id: &str,
 ) -> Vec<Prepared> {
-    let progress = crate::run::Progress::new(true, cfg.targets.len());
-    let images = crate::run::ensure_images(engine, &cfg.targets, cfg.pull, &progress).await;
+    let progress = crate::check::Progress::new(true, cfg.targets.len());
+    let images = crate::check::ensure_images(engine, &cfg.targets, cfg.pull, &progress).await;
     progress.finish();
     let futs = cfg.targets.iter().map(|t| {
         let images = &images;
         async move {
             let profile = match images.get(&t.image) {
                 Some(Ok(info)) => {
-                    crate::profiles::profile(engine, &t.image, &info.id, run_id).await
+                    crate::image::export::profile(engine, &t.image, &info.id, run_id).await
                 }
                 Some(Err(e)) => Err(e.clone()),
                 None => Err("image was not resolved".into()),
@@ -332,7 +327,7 @@ pub async fn audit_targets<E: Engine>(
             match verify(engine, source, origin, cfg, t, run_id).await {
                 Ok(v) => Some(v),
                 Err(e) => {
-                    tr.error = Some(format!("verification failed: {e}"));
+                    tr.error = Some(format!("verification failed: {e:#}"));
                     None
                 }
             }

@@ -1,11 +1,11 @@
 //! Fix hints for predicted problems. Pure. Package names: Debian (bookworm/trixie) and Alpine
 //! (3.2x) package indexes; glibc versions of the aliases: the alias table in `bases`.
 
-use crate::base::{BaseProfile, LibcKind};
-use crate::bases::ALIASES;
-use crate::classify::{Problem, Verdict};
 use crate::elf::{self, BinaryProfile, LibcFlavour};
-use crate::predict::Prediction;
+use crate::image::aliases::ALIASES;
+use crate::image::base::{BaseProfile, LibcKind};
+use crate::loader::Prediction;
+use crate::verdict::{Problem, Verdict};
 
 /// soname → (Debian package, Alpine package) for common libraries.
 pub const PACKAGES: &[(&str, &str, &str)] = &[
@@ -62,6 +62,12 @@ fn glibc_bases_at_least(v: &str) -> Vec<String> {
         .collect()
 }
 
+/// `pred` with its fix hints: what a check or an audit shows.
+pub fn with_hints(bin: &BinaryProfile, base: &BaseProfile, mut pred: Prediction) -> Prediction {
+    pred.hints = for_prediction(bin, base, &pred);
+    pred
+}
+
 pub fn for_prediction(bin: &BinaryProfile, base: &BaseProfile, pred: &Prediction) -> Vec<String> {
     let mut h: Vec<String> = Vec::new();
     let mut add = |s: String| {
@@ -104,7 +110,7 @@ pub fn for_prediction(bin: &BinaryProfile, base: &BaseProfile, pred: &Prediction
                     let syms = bin
                         .highest("GLIBC")
                         .filter(|x| &x.version == version)
-                        .map(|x| crate::report::short_list(&x.symbols, 3));
+                        .map(|x| crate::text::short_list(&x.symbols, 3));
                     let because = syms
                         .map(|s| format!(" (because of {s})"))
                         .unwrap_or_default();

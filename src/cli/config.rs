@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::run::PullPolicy;
+use crate::check::PullPolicy;
 
 pub const FILE_NAME: &str = "libccheck.toml";
 
@@ -91,7 +91,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, String> {
         }
     }
     for b in c.bases.iter().chain(&c.require).flatten() {
-        crate::bases::resolve(b).map_err(|e| format!("{}: bases: {e}", path.display()))?;
+        crate::image::aliases::resolve(b).map_err(|e| format!("{}: bases: {e}", path.display()))?;
     }
     Ok(c)
 }
@@ -112,7 +112,7 @@ pub fn load(explicit: Option<&Path>) -> Result<(Option<PathBuf>, Config), String
         format!(
             "{}: {}",
             path.display(),
-            crate::report::io_message(&e).to_lowercase()
+            crate::text::io_message(&e).to_lowercase()
         )
     })?;
     Ok((Some(path.clone()), parse(&text, &path)?))

@@ -1,6 +1,10 @@
 //! The in-container probe program (`probes/probe.c`, built static by build.rs and embedded here):
 //! how to ask it for jobs, and how to read its report. Pure: no Docker, no files.
 
+pub mod agreement;
+pub mod classify;
+pub mod jobs;
+
 /// The static probe binary, uploaded into every container as its entrypoint.
 pub const PROBE_BINARY: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/libccheck-probe"));
 

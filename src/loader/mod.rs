@@ -5,11 +5,11 @@ use std::collections::{BTreeMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::base::{BaseProfile, Library, normalize};
-use crate::classify::{self, Problem, Verdict};
 use crate::elf::ExportTable;
 use crate::elf::{self, BinaryProfile, Kind};
-use crate::hints;
+use crate::image::base::{BaseProfile, Library, normalize};
+use crate::text::below;
+use crate::verdict::{self, Problem, Verdict};
 
 /// How a glibc binary would fare on a musl base if its interpreter path led to musl's loader
 /// (what gcompat arranges).
@@ -102,7 +102,7 @@ struct World<'a> {
     memo: Option<&'a ScopeMemo<'a>>,
     /// Directories already resolved through the image's links (a search tries each for every
     /// library).
-    dirs: std::cell::RefCell<crate::base::DirResolver>,
+    dirs: std::cell::RefCell<crate::image::base::DirResolver>,
 }
 
 impl<'a> World<'a> {
@@ -173,11 +173,7 @@ fn compatible(a: &BinaryProfile, b: &BinaryProfile) -> bool {
 }
 
 fn triplet(machine: &str) -> &'static str {
-    match machine {
-        "aarch64" => "aarch64-linux-gnu",
-        "i386" => "i386-linux-gnu",
-        _ => "x86_64-linux-gnu",
-    }
+    elf::arch::of_machine_or_x86_64(machine).triplet
 }
 
 /// musl maps these onto itself: lib{c,pthread,rt,m,dl,util,xnet}.so*.
@@ -200,7 +196,7 @@ fn search_dirs<'a>(
     main: &BinaryProfile,
 ) -> Option<(String, &'a Library)> {
     for d in dirs {
-        if let Some((p, l)) = w.lib(&crate::base::join(d, name))
+        if let Some((p, l)) = w.lib(&crate::image::base::join(d, name))
             && compatible(&l.profile, main)
         {
             return Some((p, l));
@@ -470,13 +466,8 @@ where
     v
 }
 
-fn short(path: &str, app_dir: &str) -> String {
-    path.strip_prefix(app_dir)
-        .map(|p| p.trim_start_matches('/').to_string())
-        .unwrap_or_else(|| path.to_string())
-}
-
-/// Load `subject` with the loader at `loader_path` following `rules`.
+/// Load `subject` with the loader at `loader_path` following `rules`: find the objects to map,
+/// then check what they need from each other (versions, then symbols).
 fn simulate<'a>(
     w: &World<'a>,
     subject: &Subject<'a>,
@@ -485,29 +476,79 @@ fn simulate<'a>(
     loader: &'a Library,
     rules: Rules,
 ) -> Sim<'a> {
-    let app_dir = dir_of(&subject.path);
-    let mut objs = vec![Obj {
-        name: short(&subject.path, &app_dir),
-        path: subject.path.clone(),
-        profile: subject.profile,
-        index: subject_index,
-        parent: None,
-    }];
-    let mut problems = Vec::new();
-    let mut real_paths: HashSet<String> = HashSet::new();
-    let ld_name = loader
-        .profile
-        .soname
-        .clone()
-        .unwrap_or_else(|| loader_path.rsplit('/').next().unwrap_or("").to_string());
-    let loader_real = w
-        .lib(loader_path)
-        .map(|(p, _)| p)
-        .unwrap_or_else(|| loader_path.to_string());
-    // glibc will not map a file whose program headers describe no loadable object, and musl's
-    // loader crashes on some malformed layouts; either ends the load (the subject's or a
-    // library's), and nothing else is reported.
-    let refused = |o: &Obj<'_>| match rules {
+    let ld = DynLoader::new(w, loader_path, loader);
+    let Sim { objs, mut problems } = match load_order(w, subject, subject_index, &ld, rules) {
+        LoadOrder::Complete(sim) => sim,
+        LoadOrder::Refused(sim) => return sim,
+    };
+    // With a library missing, the symbols it would have provided are missing too: consequences
+    // that would bury the cause, so symbols are only checked when every library was found.
+    let missing_lib = problems
+        .iter()
+        .any(|p| matches!(p, Problem::MissingLibrary { .. }));
+    // musl ignores symbol versions; glibc checks them before it binds anything.
+    let missing_versions = match rules {
+        Rules::Glibc => check_version_needs(&objs, &mut problems),
+        Rules::Musl => Vec::new(),
+    };
+    // A catalog base knows glibc's versions, not every symbol: versions decide there.
+    let symbols_known = !(w.base.catalog && rules == Rules::Glibc);
+    if !missing_lib && symbols_known {
+        bind_symbols(
+            w,
+            &objs,
+            subject_index,
+            rules,
+            &missing_versions,
+            &mut problems,
+        );
+    }
+    Sim { objs, problems }
+}
+
+/// The dynamic loader being simulated, as the objects that need it see it.
+struct DynLoader<'a> {
+    lib: &'a Library,
+    /// What a DT_NEEDED entry calls it: its soname, else its file name.
+    name: String,
+    /// Its path after the image's links. The loader is mapped once, whichever name or search
+    /// led to it, so this path is what says whether it is in the scope already.
+    path: String,
+}
+
+impl<'a> DynLoader<'a> {
+    fn new(w: &World<'a>, loader_path: &str, lib: &'a Library) -> Self {
+        let name = lib
+            .profile
+            .soname
+            .clone()
+            .unwrap_or_else(|| loader_path.rsplit('/').next().unwrap_or("").to_string());
+        let path = w
+            .lib(loader_path)
+            .map(|(p, _)| p)
+            .unwrap_or_else(|| loader_path.to_string());
+        DynLoader { lib, name, path }
+    }
+
+    /// Add the loader to `objs` as `name`, needed by `parent`, unless it is mapped already.
+    fn join(&self, objs: &mut Vec<Obj<'a>>, name: &str, parent: usize) {
+        if !objs.iter().any(|o| o.path == self.path) {
+            objs.push(Obj {
+                name: name.to_string(),
+                path: self.path.clone(),
+                profile: &self.lib.profile,
+                index: &self.lib.exports,
+                parent: Some(parent),
+            });
+        }
+    }
+}
+
+/// Why the loader stops at `o`, if it does: glibc will not map a file whose program headers
+/// describe no loadable object, and musl's loader crashes on some malformed layouts. Either ends
+/// the load (the subject's or a library's), and nothing else is reported.
+fn refusal(o: &Obj<'_>, rules: Rules) -> Option<Problem> {
+    match rules {
         Rules::Glibc => o
             .profile
             .glibc_refuses
@@ -524,70 +565,63 @@ fn simulate<'a>(
                 what: what.clone(),
                 needed_by: Some(o.name.clone()),
             }),
-    };
-    if let Some(p) = refused(&objs[0]) {
-        return Sim {
-            objs,
-            problems: vec![p],
-        };
     }
+}
+
+/// How the search for the objects to map ended.
+enum LoadOrder<'a> {
+    /// Every DT_NEEDED entry was searched for; the problems are the libraries not found.
+    Complete(Sim<'a>),
+    /// The loader reached an object it refuses or crashes on: that is the only problem.
+    Refused(Sim<'a>),
+}
+
+/// The objects the loader maps, in its order: the subject, then breadth first the DT_NEEDED
+/// entries of each object, each searched for from the object that needs it (its RPATH/RUNPATH
+/// with `$ORIGIN`, then the system search).
+fn load_order<'a>(
+    w: &World<'a>,
+    subject: &Subject<'a>,
+    subject_index: &'a ExportTable,
+    ld: &DynLoader<'a>,
+    rules: Rules,
+) -> LoadOrder<'a> {
+    let app_dir = dir_of(&subject.path);
+    let mut search = Search {
+        w,
+        ld,
+        rules,
+        objs: vec![Obj {
+            name: below(&subject.path, &app_dir),
+            path: subject.path.clone(),
+            profile: subject.profile,
+            index: subject_index,
+            parent: None,
+        }],
+        real_paths: HashSet::new(),
+    };
+    if let Some(p) = refusal(&search.objs[0], rules) {
+        return LoadOrder::Refused(Sim {
+            objs: search.objs,
+            problems: vec![p],
+        });
+    }
+    let mut problems = Vec::new();
+    // `objs` grows while it is walked: the libraries an object needs are searched for after
+    // those of every object mapped before it.
     let mut i = 0;
-    while i < objs.len() {
-        let needed = objs[i].profile.needed.clone();
-        for n in needed {
-            let already = objs
-                .iter()
-                .any(|o| o.name == n || o.profile.soname.as_deref() == Some(n.as_str()));
-            if already {
-                continue;
-            }
-            // The loader itself answers to its soname (glibc) or to the reserved libc names (musl).
-            if n == ld_name || (rules == Rules::Musl && musl_reserved(&n)) {
-                if !objs.iter().any(|o| o.path == loader_real) {
-                    objs.push(Obj {
-                        name: n.clone(),
-                        path: loader_real.clone(),
-                        profile: &loader.profile,
-                        index: &loader.exports,
-                        parent: Some(i),
+    while i < search.objs.len() {
+        let profile: &'a BinaryProfile = search.objs[i].profile;
+        for n in &profile.needed {
+            match search.needed(n, i) {
+                Needed::Mapped => {}
+                Needed::Missing(p) => problems.push(p),
+                Needed::Refused(p) => {
+                    return LoadOrder::Refused(Sim {
+                        objs: search.objs,
+                        problems: vec![p],
                     });
                 }
-                continue;
-            }
-            let found = match rules {
-                Rules::Glibc => glibc_find(w, &n, &objs, i),
-                Rules::Musl => musl_find(w, &n, &objs, i),
-            };
-            match found {
-                Some((p, l)) => {
-                    if real_paths.insert(p.clone()) && p != loader_real {
-                        objs.push(Obj {
-                            name: n.clone(),
-                            path: p,
-                            profile: &l.profile,
-                            index: &l.exports,
-                            parent: Some(i),
-                        });
-                        if let Some(p) = refused(objs.last().unwrap()) {
-                            return Sim {
-                                objs,
-                                problems: vec![p],
-                            };
-                        }
-                    } else if p == loader_real && !objs.iter().any(|o| o.path == loader_real) {
-                        objs.push(Obj {
-                            name: n.clone(),
-                            path: p,
-                            profile: &loader.profile,
-                            index: &loader.exports,
-                            parent: Some(i),
-                        });
-                    }
-                }
-                None => problems.push(Problem::MissingLibrary {
-                    library: n.clone(),
-                    needed_by: Some(objs[i].name.clone()),
-                }),
             }
         }
         i += 1;
@@ -595,94 +629,177 @@ fn simulate<'a>(
     // glibc's loader is always in the global scope. musl's loader is also its libc, and joins
     // the scope only when an object needs it by one of its names (musl's load_library): a module
     // with no DT_NEEDED at all (valgrind's preload objects) finds no libc symbol under musl.
-    if rules == Rules::Glibc && !objs.iter().any(|o| o.path == loader_real) {
-        objs.push(Obj {
-            name: ld_name.clone(),
-            path: loader_real.clone(),
-            profile: &loader.profile,
-            index: &loader.exports,
-            parent: Some(0),
-        });
-    }
-    let missing_lib = problems
-        .iter()
-        .any(|p| matches!(p, Problem::MissingLibrary { .. }));
-
-    // Versions (glibc only): each (library, version) must be defined by the library actually loaded.
-    let mut missing_versions: Vec<String> = Vec::new();
     if rules == Rules::Glibc {
-        for o in &objs {
-            for need in &o.profile.version_needs {
-                let Some(target) = objs.iter().find(|t| {
-                    t.name == need.library
-                        || t.profile.soname.as_deref() == Some(need.library.as_str())
-                }) else {
-                    continue;
-                };
-                for v in &need.versions {
-                    if v.weak || target.profile.version_definitions.contains(&v.version) {
-                        continue;
-                    }
-                    let p = Problem::MissingVersion {
-                        library: need.library.clone(),
-                        version: v.version.clone(),
-                        needed_by: Some(o.name.clone()),
-                    };
-                    if !problems.contains(&p) {
-                        problems.push(p);
-                    }
-                    missing_versions.push(v.version.clone());
-                }
-            }
-        }
+        ld.join(&mut search.objs, &ld.name, 0);
     }
+    LoadOrder::Complete(Sim {
+        objs: search.objs,
+        problems,
+    })
+}
 
-    // Symbols, bound now: every non-weak undefined symbol must be defined in the global scope.
-    // (A catalog base knows glibc's versions, not every symbol: versions decide there.)
-    let symbols_known = !(w.base.catalog && rules == Rules::Glibc);
-    if !missing_lib && symbols_known {
-        for (k, o) in objs.iter().enumerate() {
-            // The subject's symbols are looked up in the whole scope. A library's are looked up
-            // in the rest of the scope once per (library, scope) — every file of an audit loads
-            // the same few libraries — and only the misses against the subject's own exports.
-            let misses = match w.memo {
-                Some(memo) if k > 0 => memo.misses(rules, o, &objs[1..]),
-                _ => std::sync::Arc::new(Misses::of(o, &objs, rules)),
+/// One load's search in progress: the objects mapped so far, in order.
+struct Search<'s, 'a> {
+    w: &'s World<'a>,
+    ld: &'s DynLoader<'a>,
+    rules: Rules,
+    objs: Vec<Obj<'a>>,
+    /// The paths of the libraries mapped: one found again under another name is not mapped twice.
+    real_paths: HashSet<String>,
+}
+
+/// What became of one DT_NEEDED entry.
+enum Needed {
+    /// Mapped now, or already under this name or another.
+    Mapped,
+    /// Not found: the load goes on without it.
+    Missing(Problem),
+    /// Mapped, and the loader refuses it: the load ends.
+    Refused(Problem),
+}
+
+impl<'a> Search<'_, 'a> {
+    /// Map the library `n` that object `from` needs, if the loader finds it and has not mapped it.
+    fn needed(&mut self, n: &str, from: usize) -> Needed {
+        let objs = &mut self.objs;
+        if objs
+            .iter()
+            .any(|o| o.name == n || o.profile.soname.as_deref() == Some(n))
+        {
+            return Needed::Mapped;
+        }
+        // The loader itself answers to its soname (glibc) or to the reserved libc names (musl).
+        if n == self.ld.name || (self.rules == Rules::Musl && musl_reserved(n)) {
+            self.ld.join(objs, n, from);
+            return Needed::Mapped;
+        }
+        let found = match self.rules {
+            Rules::Glibc => glibc_find(self.w, n, objs, from),
+            Rules::Musl => musl_find(self.w, n, objs, from),
+        };
+        let Some((p, l)) = found else {
+            return Needed::Missing(Problem::MissingLibrary {
+                library: n.to_string(),
+                needed_by: Some(objs[from].name.clone()),
+            });
+        };
+        if self.real_paths.insert(p.clone()) && p != self.ld.path {
+            objs.push(Obj {
+                name: n.to_string(),
+                path: p,
+                profile: &l.profile,
+                index: &l.exports,
+                parent: Some(from),
+            });
+            return match refusal(objs.last().unwrap(), self.rules) {
+                Some(p) => Needed::Refused(p),
+                None => Needed::Mapped,
             };
-            let rescued = |name: &str, version: Option<&str>| {
-                k > 0 && w.memo.is_some() && defined_in(&[subject_index], rules, name, version)
+        }
+        // A search (a path in DT_NEEDED, a link) that ends at the loader's own file.
+        if p == self.ld.path {
+            self.ld.join(objs, n, from);
+        }
+        Needed::Mapped
+    }
+}
+
+/// glibc's version check: each (library, version) an object needs must be defined by the library
+/// loaded under that name, not just by some object of the scope. Adds one problem per missing
+/// (library, version, needing object) and returns the missing version names: the symbol binding
+/// leaves their symbols out, consequences of the missing version.
+fn check_version_needs(objs: &[Obj<'_>], problems: &mut Vec<Problem>) -> Vec<String> {
+    let mut missing_versions: Vec<String> = Vec::new();
+    for o in objs {
+        for need in &o.profile.version_needs {
+            // The versions of a library that was not loaded are not checked: its absence is
+            // reported, not what it would have defined.
+            let Some(target) = objs.iter().find(|t| {
+                t.name == need.library || t.profile.soname.as_deref() == Some(need.library.as_str())
+            }) else {
+                continue;
             };
-            for (name, version) in &misses.versioned {
-                if missing_versions.iter().any(|v| **v == **version) || rescued(name, Some(version))
-                {
+            for v in &need.versions {
+                if v.weak || target.profile.version_definitions.contains(&v.version) {
                     continue;
                 }
-                problems.push(Problem::MissingSymbol {
-                    symbol: name.to_string(),
-                    version: (rules == Rules::Glibc).then(|| version.to_string()),
+                let p = Problem::MissingVersion {
+                    library: need.library.clone(),
+                    version: v.version.clone(),
                     needed_by: Some(o.name.clone()),
-                });
-            }
-            if rules == Rules::Musl && o.profile.irelative {
-                problems.push(Problem::Unsupported {
-                    what: "relocation type 37".into(),
-                    needed_by: Some(o.name.clone()),
-                });
-            }
-            let unversioned = misses.unversioned.iter().map(|n| &**n);
-            for name in misses.hidden.iter().map(String::as_str).chain(unversioned) {
-                if rescued(name, None) {
-                    continue;
+                };
+                if !problems.contains(&p) {
+                    problems.push(p);
                 }
-                problems.push(Problem::MissingSymbol {
-                    symbol: name.to_string(),
-                    version: None,
-                    needed_by: Some(o.name.clone()),
-                });
+                missing_versions.push(v.version.clone());
             }
         }
     }
-    Sim { objs, problems }
+    missing_versions
+}
+
+/// Symbols, bound now: every non-weak undefined symbol of every object must be defined in the
+/// global scope, by the lookup rules of `rules` (see [`Misses`]). Under musl, an IRELATIVE
+/// relocation (IFUNC) is refused wherever it is.
+fn bind_symbols<'a>(
+    w: &World<'a>,
+    objs: &[Obj<'a>],
+    subject_index: &'a ExportTable,
+    rules: Rules,
+    missing_versions: &[String],
+    problems: &mut Vec<Problem>,
+) {
+    for (k, o) in objs.iter().enumerate() {
+        let misses = misses_in_scope(w, rules, objs, k);
+        // A library's misses looked up without the subject (memo) may be defined by the subject:
+        // the program that loads a library can provide its symbols (callbacks, plugins' hosts).
+        let rescued = |name: &str, version: Option<&str>| {
+            k > 0 && w.memo.is_some() && defined_in(&[subject_index], rules, name, version)
+        };
+        for (name, version) in &misses.versioned {
+            if missing_versions.iter().any(|v| **v == **version) || rescued(name, Some(version)) {
+                continue;
+            }
+            problems.push(Problem::MissingSymbol {
+                symbol: name.to_string(),
+                version: (rules == Rules::Glibc).then(|| version.to_string()),
+                needed_by: Some(o.name.clone()),
+            });
+        }
+        if rules == Rules::Musl && o.profile.irelative {
+            problems.push(Problem::Unsupported {
+                what: "relocation type 37".into(),
+                needed_by: Some(o.name.clone()),
+            });
+        }
+        let unversioned = misses.unversioned.iter().map(|n| &**n);
+        for name in misses.hidden.iter().map(String::as_str).chain(unversioned) {
+            if rescued(name, None) {
+                continue;
+            }
+            problems.push(Problem::MissingSymbol {
+                symbol: name.to_string(),
+                version: None,
+                needed_by: Some(o.name.clone()),
+            });
+        }
+    }
+}
+
+/// What object `k` of `objs` misses in the scope. The subject's symbols are looked up in the
+/// whole scope. A library's are looked up in the rest of the scope once per (library, scope) —
+/// every file of an audit loads the same few libraries — and the caller checks only those misses
+/// against the subject's own exports.
+fn misses_in_scope(
+    w: &World<'_>,
+    rules: Rules,
+    objs: &[Obj<'_>],
+    k: usize,
+) -> std::sync::Arc<Misses> {
+    match w.memo {
+        Some(memo) if k > 0 => memo.misses(rules, &objs[k], &objs[1..]),
+        _ => std::sync::Arc::new(Misses::of(&objs[k], objs, rules)),
+    }
 }
 
 /// musl ≥ 1.2.4 no longer exports the LFS64 names (`open64`, `fopen64`, …) but its loader still
@@ -791,7 +908,7 @@ fn finish(sim: Sim<'_>, rules: Rules) -> Prediction {
     let verdict = sim.problems.iter().map(Problem::verdict).min().unwrap();
     Prediction {
         verdict,
-        reason: classify::summarize(&sim.problems),
+        reason: verdict::summarize(&sim.problems),
         problems: sim.problems,
         hints: vec![],
         loader,
@@ -802,11 +919,8 @@ fn finish(sim: Sim<'_>, rules: Rules) -> Prediction {
 
 /// Known loader paths for a machine: (glibc, musl).
 fn loader_paths(machine: &str) -> (&'static str, &'static str) {
-    match machine {
-        "aarch64" => ("/lib/ld-linux-aarch64.so.1", "/lib/ld-musl-aarch64.so.1"),
-        "i386" => ("/lib/ld-linux.so.2", "/lib/ld-musl-i386.so.1"),
-        _ => ("/lib64/ld-linux-x86-64.so.2", "/lib/ld-musl-x86_64.so.1"),
-    }
+    let a = elf::arch::of_machine_or_x86_64(machine);
+    (a.glibc_loader, a.musl_loader)
 }
 
 /// Predict what loading `subject` on `base` does.
@@ -825,7 +939,7 @@ pub fn wrong_arch(p: &BinaryProfile, base_machine: &str) -> Option<Prediction> {
     };
     Some(Prediction {
         verdict: Verdict::WrongArch,
-        reason: crate::classify::describe(&problem),
+        reason: crate::verdict::describe(&problem),
         problems: vec![problem],
         hints: vec![format!(
             "build it for {base_machine}, the base's architecture"
@@ -858,7 +972,7 @@ pub fn predict_with<'a>(
     if let Some(wrong) = wrong_arch(p, BASE_MACHINE) {
         return wrong;
     }
-    let mut pred = match (&p.interpreter, p.kind) {
+    match (&p.interpreter, p.kind) {
         (Some(interp), _) => match w.lib(interp) {
             Some((path, loader)) => {
                 let rules = rules_of(loader);
@@ -933,9 +1047,7 @@ pub fn predict_with<'a>(
             loaded: vec![],
             musl_compat: None,
         },
-    };
-    pred.hints = hints::for_prediction(p, base, &pred);
-    pred
+    }
 }
 
 fn musl_compat(problems: &[Problem]) -> MuslCompat {
@@ -948,23 +1060,11 @@ fn musl_compat(problems: &[Problem]) -> MuslCompat {
     }
     let syms: Vec<String> = problems
         .iter()
-        .filter_map(|p| {
-            if let Problem::MissingSymbol { symbol, .. } = p {
-                Some(format!("`{symbol}`"))
-            } else {
-                None
-            }
-        })
+        .filter_map(|p| Some(format!("`{}`", p.missing_symbol()?)))
         .collect();
     let libs: Vec<String> = problems
         .iter()
-        .filter_map(|p| {
-            if let Problem::MissingLibrary { library, .. } = p {
-                Some(library.clone())
-            } else {
-                None
-            }
-        })
+        .filter_map(|p| p.missing_library().map(str::to_string))
         .collect();
     let summary = if !libs.is_empty() {
         format!(
@@ -974,7 +1074,7 @@ fn musl_compat(problems: &[Problem]) -> MuslCompat {
     } else {
         format!(
             "needs glibc: {} {} not in musl",
-            crate::report::short_list(&syms, 6),
+            crate::text::short_list(&syms, 6),
             if syms.len() == 1 { "is" } else { "are" }
         )
     };
@@ -988,10 +1088,10 @@ fn musl_compat(problems: &[Problem]) -> MuslCompat {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::base::LibcKind;
     use crate::elf::{
         Libc, LibcFlavour, LibraryNeeds, UndefinedSymbol, VersionNeed, VersionedSymbol,
     };
+    use crate::image::base::LibcKind;
 
     fn blank(kind: Kind) -> BinaryProfile {
         let mut p = BinaryProfile::empty(kind);
@@ -1072,7 +1172,7 @@ mod tests {
             "../lib/x86_64-linux-gnu/ld-linux-x86-64.so.2".to_string(),
         );
         BaseProfile {
-            format: crate::base::FORMAT,
+            format: crate::image::base::FORMAT,
             image_id: "test".into(),
             os: None,
             libc: LibcKind::Glibc,
@@ -1160,12 +1260,17 @@ mod tests {
                 needed_by: Some("bin".into())
             }]
         );
+        // The hints a caller attaches (the simulation itself gives none).
+        let hints = crate::advice::for_prediction(
+            &program(&["libnowhere.so.1", "libc.so.6"]),
+            &glibc_base(vec![]),
+            &pr,
+        );
         assert!(
-            pr.hints
+            hints
                 .iter()
                 .any(|h| h.contains("ship it beside the binary")),
-            "{:?}",
-            pr.hints
+            "{hints:?}"
         );
     }
 
@@ -1407,7 +1512,7 @@ mod tests {
         .into_iter()
         .collect();
         BaseProfile {
-            format: crate::base::FORMAT,
+            format: crate::image::base::FORMAT,
             image_id: "musl".into(),
             os: None,
             libc: LibcKind::Musl,

@@ -113,8 +113,8 @@ impl Serialize for LazyProfile {
         match (self.parsed.get(), &self.raw) {
             (None, Some(raw)) => s.serialize_bytes(raw),
             _ => {
-                let bytes = elf::serialize_complete(|| postcard::to_stdvec(&**self))
-                    .map_err(serde::ser::Error::custom)?;
+                let bytes =
+                    postcard::to_stdvec(&elf::Complete(self)).map_err(serde::ser::Error::custom)?;
                 s.serialize_bytes(&bytes)
             }
         }
@@ -143,7 +143,7 @@ impl<'de> Deserialize<'de> for LazyProfile {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct BaseProfile {
     pub format: u32,
     pub image_id: String,
@@ -193,14 +193,43 @@ impl<T> Clone for Derived<T> {
     }
 }
 
-/// A cache: equal whatever it holds.
-impl<T> PartialEq for Derived<T> {
-    fn eq(&self, _: &Self) -> bool {
-        true
+/// Two profiles are equal when the facts read from their images are; the lookup tables derived
+/// from those facts on first use are left out.
+impl PartialEq for BaseProfile {
+    fn eq(&self, o: &Self) -> bool {
+        // Destructured, so that a new field cannot be forgotten here.
+        let BaseProfile {
+            format,
+            image_id,
+            os,
+            libc,
+            libc_version,
+            links,
+            libraries,
+            ld_so_conf,
+            ld_so_cache,
+            musl_path,
+            shell,
+            catalog,
+            link_index: _,
+            cache_index: _,
+        } = self;
+        *format == o.format
+            && *image_id == o.image_id
+            && *os == o.os
+            && *libc == o.libc
+            && *libc_version == o.libc_version
+            && *links == o.links
+            && *libraries == o.libraries
+            && *ld_so_conf == o.ld_so_conf
+            && *ld_so_cache == o.ld_so_cache
+            && *musl_path == o.musl_path
+            && *shell == o.shell
+            && *catalog == o.catalog
     }
 }
 
-impl<T> Eq for Derived<T> {}
+impl Eq for BaseProfile {}
 
 impl<T> std::fmt::Debug for Derived<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -495,22 +524,10 @@ impl Builder {
         }
         // musl's libc.so is its own loader and has no GLIBC_ version definitions.
         let name = path.rsplit('/').next().unwrap_or("");
-        if profile.soname.as_deref() == Some("libc.so.6") {
-            // "GNU C Library (Debian GLIBC 2.31-13) stable release version 2.31." — the release,
-            // which the highest GLIBC_ symbol version (2.30 there) does not always tell.
-            const KEY: &[u8] = b"release version ";
-            if let Some(i) = bytes.windows(KEY.len()).position(|w| w == KEY) {
-                let v: String = bytes[i + KEY.len()..]
-                    .iter()
-                    .take(12)
-                    .map(|&b| b as char)
-                    .take_while(|c| c.is_ascii_digit() || *c == '.')
-                    .collect();
-                let v = v.trim_end_matches('.').to_string();
-                if !v.is_empty() {
-                    self.glibc_release = Some(v);
-                }
-            }
+        if profile.soname.as_deref() == Some("libc.so.6")
+            && let Some(v) = elf::version::glibc_release(bytes)
+        {
+            self.glibc_release = Some(v);
         }
         if (name.starts_with("ld-musl-")
             || (name == "libc.so"

@@ -10,8 +10,8 @@ use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
-use crate::base::{BaseProfile, LibcKind, Library};
 use crate::elf::{BinaryProfile, Kind, Libc, LibcFlavour};
+use crate::image::base::{BaseProfile, LibcKind, Library};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entry {
@@ -43,14 +43,14 @@ struct Doc {
 pub fn entries() -> &'static [Entry] {
     static E: OnceLock<Vec<Entry>> = OnceLock::new();
     E.get_or_init(|| {
-        let doc: Doc = serde_json::from_str(include_str!("../catalog/catalog.json"))
+        let doc: Doc = serde_json::from_str(include_str!("../../catalog/catalog.json"))
             .expect("catalog/catalog.json is valid");
         doc.entries
     })
 }
 
 pub fn find(name: &str) -> Option<&'static Entry> {
-    let name = crate::bases::ALIASES
+    let name = crate::image::aliases::ALIASES
         .iter()
         .find(|a| a.name == name)
         .map(|a| a.catalog)
@@ -112,7 +112,7 @@ impl Entry {
             }
         }
         BaseProfile {
-            format: crate::base::FORMAT,
+            format: crate::image::base::FORMAT,
             image_id: format!("catalog:{}", self.name),
             os: Some(self.os.clone()),
             libc: self.libc,
@@ -242,7 +242,7 @@ pub struct Compatibility {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Failure {
     pub bases: Vec<String>,
-    pub verdict: crate::classify::Verdict,
+    pub verdict: crate::verdict::Verdict,
     pub reason: String,
 }
 
@@ -252,7 +252,7 @@ pub fn compatibility(
     name: &str,
 ) -> Compatibility {
     let sidecars: BTreeMap<String, Library> = BTreeMap::new();
-    let subject = crate::predict::Subject {
+    let subject = crate::loader::Subject {
         profile,
         exports,
         path: format!("/app/{name}"),
@@ -263,8 +263,8 @@ pub fn compatibility(
         fails: vec![],
     };
     for (e, bp) in profiles() {
-        let p = crate::predict::predict(&subject, bp);
-        if p.verdict == crate::classify::Verdict::Ok {
+        let p = crate::loader::predict(&subject, bp);
+        if p.verdict == crate::verdict::Verdict::Ok {
             c.ok.push(e.name.clone());
             continue;
         }
@@ -275,8 +275,7 @@ pub fn compatibility(
             } else {
                 format!("no glibc loader; {}", m.summary)
             };
-        } else if p.verdict == crate::classify::Verdict::NoInterpreter && bp.libc == LibcKind::None
-        {
+        } else if p.verdict == crate::verdict::Verdict::NoInterpreter && bp.libc == LibcKind::None {
             reason = "no dynamic loader".into();
         }
         match c
@@ -357,7 +356,7 @@ mod tests {
             let e = find(want).unwrap_or_else(|| panic!("{want} missing"));
             assert!(!e.source.is_empty());
         }
-        for a in crate::bases::ALIASES {
+        for a in crate::image::aliases::ALIASES {
             assert!(
                 find(a.name).is_some(),
                 "alias {} has no catalog entry",

@@ -1,5 +1,5 @@
-//! Base-image aliases. One table; source: ../shared/DESIGN.md "Base aliases", which follows the
-//! public images' own tags (Docker Hub library images, gcr.io/distroless, Red Hat's registry).
+//! Base-image aliases. One table, following the public images' own tags (Docker Hub library
+//! images, gcr.io/distroless, Red Hat's registry).
 //! The libc flavour and version of a base always come from the image itself, never from here.
 
 /// An alias users type (`-b alpine`) and the image it stands for.

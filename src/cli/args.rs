@@ -1,0 +1,275 @@
+//! The command-line arguments (clap), shared exit codes and argument limits.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::check::PullPolicy;
+use crate::report::Format;
+
+/// What `--output-limit` accepts: the probe's own facts (os-release, the libc's version banner)
+/// need about a kilobyte, and the probe holds two buffers of this size per job in the container's
+/// memory.
+pub(crate) const OUTPUT_LIMITS: std::ops::RangeInclusive<u64> = 1024..=(16 << 20);
+
+/// Exit codes shared by every subcommand (see README).
+pub mod exit {
+    /// Every required base works / nothing broken.
+    pub const OK: u8 = 0;
+    /// Some required base fails, or an audit found breakage.
+    pub const FAILED: u8 = 1;
+    /// Usage, input, Docker or internal error.
+    pub const ERROR: u8 = 2;
+}
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "libccheck",
+    version,
+    about = "On which base images will this Linux binary run — and if not, why?",
+    long_about = "libccheck reads a binary's ELF facts (interpreter, needed libraries, symbol versions), \
+predicts from each base image's own files what its dynamic loader will do, then runs it inside each \
+base through the Docker Engine API, sandboxed, and tells you per base: ok, no_interpreter, \
+missing_library, missing_version, missing_symbol, crash, timeout, exit_nonzero — with the evidence \
+and a fix hint. A run that refutes the prediction is flagged as a prediction mismatch.\n\n\
+Settings can live in ./libccheck.toml (see README); flags override it.\n\n\
+Exit codes: 0 every required base works; 1 some required base fails; 2 usage, input, Docker or \
+internal error, or a prediction mismatch (unless --allow-mismatch); 130/143 after Ctrl-C/SIGTERM.",
+    subcommand_precedence_over_arg = true,
+    subcommand_negates_reqs = true,
+    after_help = "Examples:\n  libccheck ./myapp                        load-check ./myapp on the default bases\n  libccheck -b alpine,debian12-slim ./myapp -- --version   also run it with --version\n  libccheck inspect ./myapp                what it needs, without Docker\n  libccheck bases                          the aliases"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    #[command(flatten)]
+    pub check: CheckArgs,
+
+    /// More log output on stderr (-v info, -vv debug); RUST_LOG overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+}
+
+/// `libccheck [OPTIONS] <BINARY> [-- <ARGS>...]`: check one binary across bases.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The binary (or shared object) to check. It is uploaded into each base; never run on the host.
+    #[arg(value_name = "BINARY", required = true)]
+    pub binary: Option<PathBuf>,
+
+    /// Arguments for the exec probe: when given, the binary is also run with them in each base.
+    #[arg(last = true, value_name = "ARGS")]
+    pub args: Vec<String>,
+
+    /// Base alias (see `libccheck bases`) or image reference; repeat or comma-separate.
+    /// Default: alpine, debian-slim, distroless-static, distroless-base, distroless-cc.
+    #[arg(short, long = "base", value_name = "BASE")]
+    pub bases: Vec<String>,
+
+    /// When to pull images from their registry [default: missing].
+    #[arg(long, value_enum)]
+    pub pull: Option<PullPolicy>,
+
+    /// Bases that must work for exit 0 (default: all requested); others are reported only.
+    #[arg(long, value_name = "BASE")]
+    pub require: Vec<String>,
+
+    /// Extra file to upload beside the binary (a library, a plugin it dlopens, an asset); DEST is
+    /// relative to the binary's directory. The libraries the binary's RUNPATH/RPATH $ORIGIN
+    /// entries resolve for its needed libraries are uploaded anyway; nothing else beside it is
+    /// (-v lists what is).
+    #[arg(long = "with", value_name = "PATH[:DEST]")]
+    pub with: Vec<String>,
+
+    /// Seconds each probe may run before it is killed [default: 30].
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub timeout: Option<u64>,
+
+    /// Containers at once (default: all bases at once).
+    #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=64))]
+    pub jobs: Option<u64>,
+
+    /// Run the exec probe even without ARGS (runs the binary with no arguments).
+    #[arg(long)]
+    pub exec: bool,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+
+    /// Predict only: read each image's filesystem and simulate its loader; start no container.
+    #[arg(long, conflicts_with_all = ["exec", "args"])]
+    pub no_run: bool,
+
+    /// Predict from the built-in catalog of public bases (see `libccheck bases`); needs no Docker
+    /// (exec-probe arguments are recorded, not run).
+    #[arg(long, conflicts_with = "no_run")]
+    pub offline: bool,
+
+    /// Do not fail (exit 2) when a run disagrees with libccheck's prediction.
+    #[arg(long)]
+    pub allow_mismatch: bool,
+
+    /// Sandbox: give the container a network (default: none).
+    #[arg(long)]
+    pub allow_network: bool,
+
+    /// Sandbox: run as root instead of uid 65532 (capabilities stay dropped).
+    #[arg(long)]
+    pub as_root: bool,
+
+    /// Sandbox: memory limit in MiB [default: 512].
+    #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u64).range(16..=65536))]
+    pub memory: Option<u64>,
+
+    /// Sandbox: maximum number of processes in the container [default: 128].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(8..=100000))]
+    pub pids_limit: Option<u64>,
+
+    /// Bytes of stdout and of stderr kept per probe (1024 to 16777216); the rest is counted and
+    /// dropped [default: 65536].
+    #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u64).range(OUTPUT_LIMITS))]
+    pub output_limit: Option<u64>,
+
+    /// Settings file (default: ./libccheck.toml when present). Command-line flags override it.
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    /// Do not append the Markdown report to $GITHUB_STEP_SUMMARY (done by default when it is set).
+    #[arg(long)]
+    pub no_step_summary: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print the ELF facts of files: interpreter, needed libraries, symbol versions and the symbols
+    /// that force them, libc flavour. Directories are walked. Nothing is executed.
+    Inspect(InspectArgs),
+    /// Audit every ELF file of an image or a root directory against the bases you want to move
+    /// to: which break, why, grouped by cause, predicted and then verified in one container per target.
+    Audit(AuditArgs),
+    /// List the base aliases and the offline catalog; with --matrix, the configured bases as JSON
+    /// for a GitHub Actions strategy.matrix.
+    Bases(BasesArgs),
+    /// Merge JSON reports (e.g. one per base from a CI matrix) into one report, in any format.
+    Merge(MergeArgs),
+    /// (For scripts/gen-catalog.sh) print the catalog entry of an image or a root directory.
+    #[command(hide = true)]
+    CatalogEntry(CatalogEntryArgs),
+    /// Remove containers left behind by libccheck runs that were killed (label org.libccheck.run).
+    /// Containers of runs still going on this host are spared unless --all.
+    Clean(CleanArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// A root directory to audit (an unpacked image, a build output).
+    #[arg(
+        value_name = "DIR",
+        required_unless_present = "image",
+        conflicts_with = "image"
+    )]
+    pub dir: Option<PathBuf>,
+    /// An image to audit (read through the Engine API, never started).
+    #[arg(long, value_name = "IMAGE")]
+    pub image: Option<String>,
+    /// Target base(s): alias or image reference; repeat or comma-separate.
+    #[arg(long = "to", value_name = "BASE", required = true)]
+    pub to: Vec<String>,
+    /// Audit every ELF file, not only the application's own (those no package manager installed).
+    /// Packaged files are checked against the target's libraries, never their source's.
+    #[arg(long)]
+    pub all: bool,
+    /// Predict only; start no verifying container.
+    #[arg(long)]
+    pub no_run: bool,
+    /// Do not fail (exit 2) when verification disagrees with a prediction.
+    #[arg(long)]
+    pub allow_mismatch: bool,
+    /// Seconds per file for the loader check.
+    #[arg(long, default_value_t = 20, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub timeout: u64,
+    /// When to pull the source and target images.
+    #[arg(long, value_enum, default_value_t = PullPolicy::Missing)]
+    pub pull: PullPolicy,
+    /// Output format (JSON: `libccheck/audit/v1`, per-file detail).
+    #[arg(long, value_enum, default_value_t = AuditFormat::Human)]
+    pub format: AuditFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum AuditFormat {
+    Human,
+    Json,
+    Markdown,
+}
+
+#[derive(Debug, Args)]
+pub struct CatalogEntryArgs {
+    #[arg(long, conflicts_with = "dir", required_unless_present = "dir")]
+    pub image: Option<String>,
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+    #[arg(long)]
+    pub name: String,
+    /// The public image the entry describes.
+    #[arg(long)]
+    pub public: String,
+    #[arg(long)]
+    pub source: String,
+}
+
+#[derive(Debug, Args)]
+pub struct CleanArgs {
+    /// Also remove containers of runs that are still going (and of runs from other hosts).
+    #[arg(long)]
+    pub all: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct BasesArgs {
+    #[arg(long, value_enum, default_value_t = InspectFormat::Human)]
+    pub format: InspectFormat,
+    /// Print the configured bases (-b, else libccheck.toml, else the default matrix) as
+    /// `{"base": [...]}` for `strategy.matrix: ${{ fromJSON(...) }}`.
+    #[arg(long)]
+    pub matrix: bool,
+    /// Bases for --matrix.
+    #[arg(short, long = "base", value_name = "BASE", requires = "matrix")]
+    pub bases: Vec<String>,
+    /// Settings file for --matrix (default: ./libccheck.toml when present).
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// JSON reports (`libccheck --format json`) of the same binary.
+    #[arg(required = true, value_name = "REPORT")]
+    pub reports: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Do not fail (exit 2) on a prediction mismatch in the merged reports.
+    #[arg(long)]
+    pub allow_mismatch: bool,
+    /// Do not append the Markdown report to $GITHUB_STEP_SUMMARY.
+    #[arg(long)]
+    pub no_step_summary: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// ELF files or directories (walked recursively; symlinks are not followed).
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = InspectFormat::Human)]
+    pub format: InspectFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum InspectFormat {
+    Human,
+    Json,
+}

@@ -1,0 +1,187 @@
+//! `libccheck audit`: a whole image or root directory against target bases.
+
+use std::process::ExitCode;
+
+use super::*;
+
+pub(super) fn audit(a: AuditArgs) -> anyhow::Result<ExitCode> {
+    let targets = aliases::resolve_all(&a.to).map_err(anyhow::Error::msg)?;
+    let cfg = crate::audit::verify::AuditConfig {
+        targets,
+        all: a.all,
+        no_run: a.no_run,
+        timeout: std::time::Duration::from_secs(a.timeout),
+        sandbox: Sandbox::default(),
+        pull: a.pull,
+    };
+    let run_id = new_run_id();
+    if let Some(d) = &a.dir
+        && !d.is_dir()
+    {
+        anyhow::bail!(
+            "{}: not a directory (audit takes a root directory or --image)",
+            d.display()
+        );
+    }
+    let read_dir = read_dir_meanwhile(a.dir.clone())?;
+    let rt = runtime()?;
+    let outcome = rt.block_on(until_interrupted(&run_id, async {
+        // The targets are made ready while the source is read (an image through the engine).
+        let ready = async {
+            let engine = BollardEngine::connect(REQUEST_TIMEOUT).await?;
+            let image_source = async {
+                match (&a.image, &a.dir) {
+                    (Some(image), None) => {
+                        Some(read_image_source(&engine, image, a.pull, &run_id).await)
+                    }
+                    _ => None,
+                }
+            };
+            let (prepared, image_source) = tokio::join!(
+                crate::audit::verify::prepare_targets(&engine, &cfg, &run_id),
+                image_source
+            );
+            Ok::<_, anyhow::Error>((engine, prepared, image_source))
+        };
+        let (dir_source, ready) = tokio::join!(read_dir, ready);
+        let dir_source =
+            dir_source.map_err(|_| anyhow::anyhow!("reading the source directory failed"))?;
+        if let (Some(s), Some(d)) = (&dir_source, &a.dir)
+            && s.files.is_empty()
+        {
+            anyhow::bail!(
+                "{}: no ELF files to audit ({} other files)",
+                d.display(),
+                s.non_elf
+            );
+        }
+        let (engine, prepared, image_source) = ready?;
+        let (source, origin, name, kind) = chosen_source(&a, dir_source, image_source)?;
+        let targets = crate::audit::verify::audit_targets(
+            &engine, &source, &origin, &cfg, &prepared, &run_id,
+        )
+        .await;
+        let report = report::audit::AuditReport::new(
+            report::audit::SourceSummary::new(&name, kind, &source, a.all),
+            targets,
+            a.allow_mismatch,
+        );
+        // The process ends after the report: freeing every file's and every target's profile
+        // (hundreds of thousands of small strings) would cost more than the predictions did.
+        std::mem::forget(source);
+        std::mem::forget(prepared);
+        Ok::<_, anyhow::Error>(report)
+    }))?;
+    let report = match outcome {
+        Ok(r) => r,
+        Err(code) => return Ok(ExitCode::from(code)),
+    };
+    let text = match a.format {
+        AuditFormat::Human => crate::text::printable(&report::audit::human(&report)).into_owned(),
+        AuditFormat::Json => report::audit::json(&report),
+        AuditFormat::Markdown => {
+            crate::text::printable(&report::audit::markdown(&report)).into_owned()
+        }
+    };
+    write_stdout(&text)?;
+    let code = report.exit_code;
+    std::mem::forget(report); // as above: the process ends here
+    Ok(ExitCode::from(code))
+}
+
+/// A directory is read on its own thread while the runtime starts, Docker is reached and the
+/// targets are made ready; its errors come first.
+fn read_dir_meanwhile(
+    dir: Option<std::path::PathBuf>,
+) -> anyhow::Result<tokio::sync::oneshot::Receiver<Option<crate::audit::Source>>> {
+    let (sent, read_dir) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new()
+        .name("read-source".into())
+        .spawn(move || {
+            let s = dir.map(|d| {
+                let t = std::time::Instant::now();
+                let s = crate::audit::source::source_from_dir(&d);
+                tracing::debug!(
+                    ms = t.elapsed().as_millis() as u64,
+                    files = s.files.len(),
+                    "read the source directory"
+                );
+                s
+            });
+            let _ = sent.send(s);
+        })?;
+    Ok(read_dir)
+}
+
+/// The source being audited, where its files come from, its name and its kind.
+fn chosen_source(
+    a: &AuditArgs,
+    dir_source: Option<crate::audit::Source>,
+    image_source: Option<anyhow::Result<(crate::audit::Source, String)>>,
+) -> anyhow::Result<(
+    crate::audit::Source,
+    crate::audit::verify::Origin,
+    String,
+    &'static str,
+)> {
+    Ok(match (dir_source, image_source) {
+        (Some(s), _) => {
+            let d = a.dir.as_ref().expect("a directory source comes from DIR");
+            (
+                s,
+                crate::audit::verify::Origin::Dir(d.clone()),
+                d.display().to_string(),
+                "directory",
+            )
+        }
+        (None, Some(read)) => {
+            let (s, image) = read?;
+            (
+                s,
+                crate::audit::verify::Origin::Image(image),
+                a.image.clone().unwrap_or_default(),
+                "image",
+            )
+        }
+        (None, None) => anyhow::bail!("give a directory or --image"),
+    })
+}
+
+/// The source of an image audit: the image resolved (pulled if the policy says so), checked to
+/// be amd64, and its filesystem read through the engine. Also the image reference used.
+async fn read_image_source(
+    engine: &BollardEngine,
+    image: &str,
+    pull: crate::check::PullPolicy,
+    run_id: &str,
+) -> anyhow::Result<(crate::audit::Source, String)> {
+    let progress = crate::check::Progress::new(true, 1);
+    let base = aliases::resolve(image).map_err(anyhow::Error::msg)?;
+    let info =
+        crate::check::ensure_images(engine, std::slice::from_ref(&base), pull, &progress).await;
+    progress.finish();
+    let info = info
+        .get(&base.image)
+        .cloned()
+        .unwrap_or_else(|| Err("image was not resolved".into()))
+        .map_err(anyhow::Error::msg)?;
+    if info.arch != "amd64" && !info.arch.is_empty() {
+        anyhow::bail!(
+            "{image} is an image for {}/{}; libccheck audits amd64 images",
+            info.os,
+            info.arch
+        );
+    }
+    let s = crate::image::export::with_image_tar(
+        engine,
+        &base.image,
+        run_id,
+        crate::audit::source::source_from_tar,
+    )
+    .await
+    .map_err(anyhow::Error::msg)?;
+    if s.files.is_empty() {
+        anyhow::bail!("{image}: no ELF files to audit");
+    }
+    Ok((s, base.image))
+}

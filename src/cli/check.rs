@@ -1,0 +1,273 @@
+//! `libccheck [OPTIONS] <BINARY>`: the arguments checked into a run configuration, the run or
+//! prediction across bases, and its report.
+
+use std::process::ExitCode;
+
+use super::*;
+
+/// Validate the check arguments, over the settings file, into a [`RunConfig`] before any
+/// Docker I/O. Precedence: command line, then the file, then the defaults.
+pub fn check_config(a: &CheckArgs, file: &crate::cli::config::Config) -> anyhow::Result<RunConfig> {
+    let base_args: Vec<String> = if !a.bases.is_empty() {
+        a.bases.clone()
+    } else if let Some(b) = &file.bases {
+        b.clone()
+    } else {
+        aliases::DEFAULT_MATRIX
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
+    };
+    let bases = aliases::resolve_all(&base_args).map_err(anyhow::Error::msg)?;
+    let require: Vec<String> = if !a.require.is_empty() {
+        a.require.clone()
+    } else {
+        file.require.clone().unwrap_or_default()
+    };
+    let required = if require.is_empty() {
+        bases.iter().map(|b| b.name.clone()).collect()
+    } else {
+        let req = aliases::resolve_all(&require).map_err(anyhow::Error::msg)?;
+        for r in &req {
+            if !bases.iter().any(|b| b.name == r.name) {
+                anyhow::bail!("--require {}: not among the bases being checked", r.name);
+            }
+        }
+        req.into_iter().map(|b| b.name).collect()
+    };
+    let with: Vec<String> = if !a.with.is_empty() {
+        a.with.clone()
+    } else {
+        file.with.clone().unwrap_or_default()
+    };
+    let extra_files = with
+        .iter()
+        .map(|w| ExtraFile::parse(w))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(anyhow::Error::msg)?;
+    for x in &extra_files {
+        if x.host.is_dir() {
+            anyhow::bail!(
+                "--with {}: is a directory; name each file to upload (e.g. --with {}/libfoo.so.1)",
+                x.host.display(),
+                x.host.display()
+            );
+        }
+        if !x.host.is_file() {
+            anyhow::bail!("--with {}: no such file", x.host.display());
+        }
+    }
+    let sb = file.sandbox.clone().unwrap_or_default();
+    let output_cap = a
+        .output_limit
+        .or(sb.output_limit.map(|n| n as u64))
+        .unwrap_or(65536);
+    if !OUTPUT_LIMITS.contains(&output_cap) {
+        anyhow::bail!(
+            "output_limit = {output_cap}: must be between {} and {} bytes",
+            OUTPUT_LIMITS.start(),
+            OUTPUT_LIMITS.end()
+        );
+    }
+    let sandbox = Sandbox {
+        network: a.allow_network || sb.network.unwrap_or(false),
+        user: if a.as_root || sb.as_root.unwrap_or(false) {
+            "0:0".into()
+        } else {
+            Sandbox::default().user
+        },
+        memory_bytes: (a.memory.or(sb.memory).unwrap_or(512) as i64) << 20,
+        pids_limit: a.pids_limit.or(sb.pids_limit).unwrap_or(128) as i64,
+        ..Sandbox::default()
+    };
+    let args: Vec<String> = if !a.args.is_empty() {
+        a.args.clone()
+    } else {
+        file.args.clone().unwrap_or_default()
+    };
+    let exec = a.exec || file.exec.unwrap_or(false) || !args.is_empty();
+    Ok(RunConfig {
+        jobs: a
+            .jobs
+            .or(file.jobs)
+            .map(|j| j as usize)
+            .unwrap_or(bases.len()),
+        bases,
+        required,
+        pull: a.pull.or(file.pull).unwrap_or_default(),
+        timeout: std::time::Duration::from_secs(a.timeout.or(file.timeout).unwrap_or(30)),
+        exec_args: exec.then_some(args),
+        extra_files,
+        sandbox,
+        output_cap: output_cap as usize,
+        progress: true,
+        no_run: a.no_run,
+    })
+}
+
+pub(super) fn check(a: CheckArgs) -> anyhow::Result<ExitCode> {
+    let binary = a.binary.clone().expect("clap requires BINARY");
+    let (config_path, file) =
+        crate::cli::config::load(a.config.as_deref()).map_err(anyhow::Error::msg)?;
+    let cfg = check_config(&a, &file)?;
+    let settings = report::run::Settings {
+        config_file: config_path.map(|p| p.display().to_string()),
+        timeout_secs: cfg.timeout.as_secs(),
+        pull: serde_json::to_value(cfg.pull)?
+            .as_str()
+            .unwrap_or("")
+            .to_string(),
+        jobs: cfg.jobs,
+        network: cfg.sandbox.network,
+        user: cfg.sandbox.user.clone(),
+        memory_mib: cfg.sandbox.memory_bytes >> 20,
+        pids_limit: cfg.sandbox.pids_limit,
+        output_limit: cfg.output_cap,
+    };
+    let allow_mismatch = a.allow_mismatch || file.allow_mismatch.unwrap_or(false);
+    let step_summary = !a.no_step_summary && file.step_summary.unwrap_or(true);
+    let (profile, exports) = read_binary(&binary)?;
+    if !matches!(
+        profile.kind,
+        crate::elf::Kind::Executable
+            | crate::elf::Kind::Pie
+            | crate::elf::Kind::Static
+            | crate::elf::Kind::StaticPie
+            | crate::elf::Kind::SharedObject
+    ) {
+        anyhow::bail!(
+            "{}: a {} cannot be loaded or run",
+            binary.display(),
+            profile.kind.describe()
+        );
+    }
+    if cfg.exec_args.is_some() && !profile.kind.is_program() {
+        anyhow::bail!(
+            "{}: a shared object cannot be run; drop the exec arguments",
+            binary.display()
+        );
+    }
+    let plan = crate::check::plan(&binary, &profile, &cfg).map_err(anyhow::Error::msg)?;
+    if a.offline {
+        let results = crate::check::predict_offline(&plan, &profile, &exports, &cfg);
+        return finish_report(
+            "offline",
+            "offline",
+            &binary,
+            &profile,
+            &cfg,
+            results,
+            &a,
+            allow_mismatch,
+            step_summary,
+            settings,
+        );
+    }
+    let run_id = new_run_id();
+    let rt = runtime()?;
+    let results = rt.block_on(async {
+        let progress = crate::check::Progress::new(cfg.progress, cfg.bases.len());
+        progress.line(&format!(
+            "connecting to the Docker daemon at {}",
+            crate::docker::docker_host()
+        ));
+        let engine = BollardEngine::connect(REQUEST_TIMEOUT).await?;
+        let outcome = until_interrupted(&run_id, async {
+            Ok(crate::check::run_matrix(
+                &engine, &plan, &profile, &exports, &cfg, &run_id, &progress,
+            )
+            .await)
+        })
+        .await;
+        progress.finish();
+        outcome
+    })?;
+    let results = match results {
+        Ok(r) => r,
+        Err(code) => return Ok(ExitCode::from(code)),
+    };
+    let mode = if cfg.no_run { "no_run" } else { "run" };
+    finish_report(
+        &run_id,
+        mode,
+        &binary,
+        &profile,
+        &cfg,
+        results,
+        &a,
+        allow_mismatch,
+        step_summary,
+        settings,
+    )
+}
+
+/// The loader profile of the binary to check. It is mapped, not read: a large binary costs only
+/// the pages the parser touches.
+fn read_binary(
+    binary: &std::path::Path,
+) -> anyhow::Result<(crate::elf::BinaryProfile, crate::elf::ExportTable)> {
+    let unreadable = |e: std::io::Error| {
+        let run = crate::inspect::inspect_paths(&[binary.to_path_buf()]);
+        run.errors
+            .first()
+            .map(|f| anyhow::anyhow!("{}: {}", f.path, f.error))
+            .unwrap_or_else(|| anyhow::anyhow!("{}: {e}", binary.display()))
+    };
+    let f = std::fs::File::open(binary).map_err(unreadable)?;
+    if f.metadata().map_err(unreadable)?.is_dir() {
+        anyhow::bail!("{}: is a directory", binary.display());
+    }
+    let map = crate::files::map(&f).map_err(unreadable)?;
+    crate::elf::parse_for_loader(&map).map_err(|e| anyhow::anyhow!("{}: {e}", binary.display()))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn finish_report(
+    run_id: &str,
+    mode: &'static str,
+    binary: &std::path::Path,
+    profile: &crate::elf::BinaryProfile,
+    cfg: &RunConfig,
+    results: Vec<crate::check::BaseResult>,
+    a: &CheckArgs,
+    allow_mismatch: bool,
+    step_summary: bool,
+    settings: report::run::Settings,
+) -> anyhow::Result<ExitCode> {
+    let mut report = report::run::Report::new(
+        run_id,
+        mode,
+        &binary.display().to_string(),
+        profile,
+        cfg.exec_args.clone(),
+        results,
+        allow_mismatch,
+    );
+    report.settings = Some(settings);
+    emit(&report, a.format, step_summary)?;
+    Ok(ExitCode::from(report.exit_code))
+}
+
+/// Print the report in `format`; also append it as Markdown to $GITHUB_STEP_SUMMARY when set.
+pub(super) fn emit(
+    report: &report::run::Report,
+    format: Format,
+    step_summary: bool,
+) -> anyhow::Result<()> {
+    let color = std::env::var_os("NO_COLOR").is_none()
+        && std::io::IsTerminal::is_terminal(&std::io::stdout());
+    let text = report::run::renderer(format, color).render(report);
+    write_stdout(&text)?;
+    if step_summary
+        && let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty())
+    {
+        use std::io::Write as _;
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)?;
+        let markdown = report::run::renderer(Format::Markdown, false).render(report);
+        f.write_all(markdown.as_bytes())?;
+    }
+    Ok(())
+}

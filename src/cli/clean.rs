@@ -1,0 +1,22 @@
+//! `libccheck clean`: remove containers left by runs that are over.
+
+use std::process::ExitCode;
+
+use super::*;
+
+pub(super) fn clean(a: CleanArgs) -> anyhow::Result<ExitCode> {
+    let rt = runtime()?;
+    let c = rt.block_on(async {
+        let engine = BollardEngine::connect(REQUEST_TIMEOUT).await?;
+        Ok::<_, anyhow::Error>(crate::check::cleanup_leftovers(&engine, a.all).await?)
+    })?;
+    print!("removed {} container(s) left by libccheck runs", c.removed);
+    if c.live > 0 {
+        print!(
+            "; {} belong to runs still going (--all removes them too)",
+            c.live
+        );
+    }
+    println!();
+    Ok(ExitCode::from(exit::OK))
+}

@@ -1,0 +1,64 @@
+//! `libccheck merge`: per-base JSON reports into one report.
+
+use std::process::ExitCode;
+
+use super::*;
+
+pub(super) fn merge(a: MergeArgs) -> anyhow::Result<ExitCode> {
+    let mut parts: Vec<report::run::Report> = Vec::new();
+    for p in &a.reports {
+        let text = std::fs::read_to_string(p)
+            .map_err(|e| anyhow::anyhow!("{}: {}", p.display(), crate::text::io_message(&e)))?;
+        let r: report::run::Report = serde_json::from_str(&text)
+            .map_err(|e| anyhow::anyhow!("{}: not a libccheck JSON report ({e})", p.display()))?;
+        if r.schema != report::run::SCHEMA {
+            anyhow::bail!(
+                "{}: schema {} is not {}",
+                p.display(),
+                r.schema,
+                report::run::SCHEMA
+            );
+        }
+        if let Some(first) = parts.first()
+            && first.binary.path != r.binary.path
+        {
+            anyhow::bail!(
+                "{}: a report about {}, not {}",
+                p.display(),
+                r.binary.path,
+                first.binary.path
+            );
+        }
+        parts.push(r);
+    }
+    let first = parts[0].clone();
+    let mode = if parts.iter().all(|r| r.mode == first.mode) {
+        first.mode.clone()
+    } else {
+        "run".to_string()
+    };
+    let mut bases: Vec<crate::check::BaseResult> = Vec::new();
+    for (r, p) in parts.into_iter().zip(&a.reports) {
+        for b in r.bases {
+            if bases.iter().any(|x| x.base == b.base) {
+                anyhow::bail!(
+                    "{}: base {} is already in an earlier report",
+                    p.display(),
+                    b.base
+                );
+            }
+            bases.push(b);
+        }
+    }
+    let mut merged = report::run::Report::from_parts(
+        "merged",
+        &mode,
+        first.binary,
+        first.exec_args,
+        bases,
+        a.allow_mismatch,
+    );
+    merged.settings = first.settings;
+    super::check::emit(&merged, a.format, !a.no_step_summary)?;
+    Ok(ExitCode::from(merged.exit_code))
+}

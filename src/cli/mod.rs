@@ -1,0 +1,112 @@
+//! The command line: dispatch to one file per subcommand (the arguments are in `args`), the
+//! async runtime, Ctrl-C handling and logging.
+
+mod args;
+mod audit;
+mod bases;
+mod check;
+mod clean;
+pub mod config;
+mod inspect;
+mod merge;
+
+pub use args::*;
+pub use check::check_config;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use crate::check::{ExtraFile, RunConfig};
+use crate::docker::{BollardEngine, Sandbox};
+use crate::image::aliases;
+use crate::report::{self, Format};
+
+/// The time the Docker daemon has to answer one request (uploads get more, by size).
+const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+pub fn init_tracing(verbose: u8) {
+    use tracing_subscriber::EnvFilter;
+    let default = match verbose {
+        0 => "warn",
+        1 => "libccheck=info",
+        _ => "libccheck=debug",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let ansi = std::env::var_os("NO_COLOR").is_none()
+        && std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(ansi)
+        .without_time()
+        .try_init();
+}
+
+fn write_stdout(s: &str) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(s.as_bytes()).and_then(|_| out.flush()) {
+        // A closed pipe (`| head`) is not an error worth reporting.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        r => Ok(r?),
+    }
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Some(Command::Inspect(a)) => inspect::inspect(a),
+        Some(Command::Bases(a)) => bases::list_bases(a),
+        Some(Command::Audit(a)) => audit::audit(a),
+        Some(Command::Merge(a)) => merge::merge(a),
+        Some(Command::Clean(a)) => clean::clean(a),
+        Some(Command::CatalogEntry(a)) => inspect::catalog_entry(a),
+        None => check::check(cli.check),
+    }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?)
+}
+
+/// A run id: the label value of this process's containers (`<pid>-<ms>`; `clean` and the tests
+/// rely on the pid prefix).
+fn new_run_id() -> String {
+    let ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis())
+        .unwrap_or(0);
+    format!("{}-{ms}", std::process::id())
+}
+
+/// Run `work` unless Ctrl-C or SIGTERM comes first; then remove this run's containers and give
+/// the exit code to use.
+async fn until_interrupted<T>(
+    run_id: &str,
+    work: impl std::future::Future<Output = anyhow::Result<T>>,
+) -> anyhow::Result<Result<T, u8>> {
+    tokio::select! {
+        r = work => r.map(Ok),
+        code = interrupted() => {
+            // The work (and its connection) is dropped; a fresh connection removes what it made.
+            let n = match BollardEngine::connect(REQUEST_TIMEOUT).await {
+                Ok(engine) => crate::check::cleanup_run(&engine, run_id).await.unwrap_or(0),
+                Err(_) => 0,
+            };
+            eprintln!("libccheck: interrupted; removed {n} container(s)");
+            Ok(Err(code))
+        }
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM, with the exit code a shell expects (130 / 143).
+async fn interrupted() -> u8 {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+    let mut int = signal(SignalKind::interrupt()).expect("SIGINT handler");
+    tokio::select! {
+        _ = int.recv() => 130,
+        _ = term.recv() => 143,
+    }
+}

@@ -1,0 +1,9 @@
+//! An image's files → [`BaseProfile`](base::BaseProfile): what its loader will find (libc,
+//! loaders, search paths, libraries and their symbols), read from the image's filesystem and never
+//! by running it; the profile cache; the base aliases.
+
+pub mod aliases;
+pub mod base;
+pub mod cache;
+pub mod export;
+pub mod read;

@@ -1,0 +1,185 @@
+//! The human table of a check: one row per base, the fix hints, any prediction mismatch, and
+//! the summary line.
+
+use std::fmt::Write as _;
+
+use super::Report;
+use crate::check::BaseResult;
+use crate::verdict::Verdict;
+
+fn paint(s: &str, verdict: Verdict, color: bool) -> String {
+    if !color {
+        return s.to_string();
+    }
+    let code = match verdict {
+        Verdict::Ok => "32",
+        Verdict::Error => "33",
+        _ => "31",
+    };
+    format!("\x1b[{code}m{s}\x1b[0m")
+}
+
+fn probe_cell(b: &BaseResult) -> String {
+    let mut v = b.verdict.to_string();
+    if let Some(e) = &b.exec
+        && b.load.as_ref().is_none_or(|l| l.verdict == Verdict::Ok)
+        && (e.stdout_truncated || e.stderr_truncated)
+    {
+        v.push_str(" (output truncated)");
+    }
+    v
+}
+
+fn predicted_cell(b: &BaseResult) -> String {
+    b.prediction
+        .as_ref()
+        .map(|p| p.verdict.to_string())
+        .unwrap_or_else(|| "-".into())
+}
+
+pub fn human(r: &Report, color: bool) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{}: {}", r.binary.path, r.binary.headline);
+    if let Some(a) = &r.exec_args {
+        let _ = writeln!(out, "exec probe: {} {}", r.binary.path, a.join(" "));
+    }
+    out.push('\n');
+    table(&mut out, r, color);
+    fixes(&mut out, r);
+    mismatches(&mut out, r);
+    out.push('\n');
+    summary_line(&mut out, r);
+    out
+}
+
+/// One row per base: name, image, libc, (predicted,) verdict, reason.
+fn row(b: &BaseResult, any_run: bool) -> Vec<String> {
+    let name = if b.required {
+        b.base.clone()
+    } else {
+        format!("{} (optional)", b.base)
+    };
+    // A base given as an image reference already names its image; show its id instead.
+    let image = if b.base == b.image {
+        b.image_id
+            .as_deref()
+            .map(|i| i.trim_start_matches("sha256:").chars().take(12).collect())
+            .unwrap_or_else(|| b.image.clone())
+    } else {
+        b.image.clone()
+    };
+    let mut verdict = probe_cell(b);
+    if b.agree == Some(false) {
+        verdict.push_str(" ≠ PREDICTED");
+    }
+    let libc = b.libc.clone().unwrap_or_else(|| "?".into());
+    if any_run {
+        vec![
+            name,
+            image,
+            libc,
+            predicted_cell(b),
+            verdict,
+            b.reason.clone(),
+        ]
+    } else {
+        vec![name, image, libc, verdict, b.reason.clone()]
+    }
+}
+
+/// The table, its columns as wide as their widest cell (the last one, the reason, unpadded), the
+/// verdict column painted.
+fn table(out: &mut String, r: &Report, color: bool) {
+    let any_run = r.mode == "run";
+    let rows: Vec<Vec<String>> = r.bases.iter().map(|b| row(b, any_run)).collect();
+    let head: Vec<&str> = if any_run {
+        vec!["BASE", "IMAGE", "LIBC", "PREDICTED", "VERDICT", "REASON"]
+    } else {
+        vec!["BASE", "IMAGE", "LIBC", "PREDICTED", "REASON"]
+    };
+    let n = head.len();
+    let mut w: Vec<usize> = head.iter().map(|h| h.chars().count()).collect();
+    for row in &rows {
+        for (i, c) in row.iter().enumerate().take(n - 1) {
+            w[i] = w[i].max(c.chars().count());
+        }
+    }
+    let line = |cells: &[String], verdict: Option<Verdict>| {
+        let mut l = String::new();
+        for (i, c) in cells.iter().enumerate() {
+            if i == n - 1 {
+                l.push_str(c);
+            } else {
+                let padded = format!("{c}{}", " ".repeat(w[i] - c.chars().count()));
+                match verdict {
+                    Some(v) if i == n - 2 => l.push_str(&paint(&padded, v, color)),
+                    _ => l.push_str(&padded),
+                }
+                l.push_str("  ");
+            }
+        }
+        l
+    };
+    let head: Vec<String> = head.iter().map(|h| h.to_string()).collect();
+    let _ = writeln!(out, "{}", line(&head, None));
+    for (row, b) in rows.iter().zip(&r.bases) {
+        let _ = writeln!(out, "{}", line(row, Some(b.verdict)));
+    }
+}
+
+/// "how to fix": every base's hints.
+fn fixes(out: &mut String, r: &Report) {
+    let hinted: Vec<&BaseResult> = r
+        .bases
+        .iter()
+        .filter(|b| b.prediction.as_ref().is_some_and(|p| !p.hints.is_empty()))
+        .collect();
+    if hinted.is_empty() {
+        return;
+    }
+    out.push_str("\nhow to fix:\n");
+    for b in hinted {
+        for h in &b.prediction.as_ref().unwrap().hints {
+            let _ = writeln!(out, "  {}: {h}", b.base);
+        }
+    }
+}
+
+/// A loud paragraph for every base where the run refuted the prediction.
+fn mismatches(out: &mut String, r: &Report) {
+    for b in r.bases.iter().filter(|b| b.agree == Some(false)) {
+        let p = b.prediction.as_ref().unwrap();
+        let _ = writeln!(
+            out,
+            "\nPREDICTION MISMATCH on {}: libccheck predicted {} ({}), the run showed {} ({}){}. libccheck's loader simulation is wrong here; please report it.",
+            b.base,
+            p.verdict,
+            p.reason,
+            b.load.as_ref().map(|l| l.verdict).unwrap_or(b.verdict),
+            b.load
+                .as_ref()
+                .map(|l| l.reason.as_str())
+                .unwrap_or(&b.reason),
+            crate::report::audit::differs_text(b.differs.as_ref())
+        );
+    }
+}
+
+/// "works on N of M bases; required but failing: …"
+fn summary_line(out: &mut String, r: &Report) {
+    let s = &r.summary;
+    let verb = if r.mode == "run" {
+        "works"
+    } else {
+        "predicted to work"
+    };
+    let _ = write!(out, "{verb} on {} of {} bases", s.ok, s.bases);
+    if !s.required_failing.is_empty() {
+        let _ = write!(
+            out,
+            "; required but failing: {}",
+            s.required_failing.join(", ")
+        );
+    }
+    out.push('\n');
+}

@@ -1,0 +1,213 @@
+//! The report of a check (`libccheck/report/v1`): its model, and one renderer per format behind
+//! [`Renderer`] — human table, JSON, JUnit XML, Markdown, SARIF — each in its own file.
+
+mod human;
+mod junit;
+mod markdown;
+mod sarif;
+
+pub use human::human;
+pub use junit::junit;
+pub use markdown::markdown;
+pub use sarif::sarif;
+
+use serde::{Deserialize, Serialize};
+
+use crate::check::BaseResult;
+use crate::elf::BinaryProfile;
+use crate::verdict::Verdict;
+
+pub const SCHEMA: &str = "libccheck/report/v1";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BinarySummary {
+    pub path: String,
+    pub headline: String,
+    pub interpreter: Option<String>,
+    pub libc: String,
+    pub glibc_min: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    pub bases: usize,
+    pub ok: usize,
+    pub failed: usize,
+    pub errors: usize,
+    /// Required bases that do not work.
+    pub required_failing: Vec<String>,
+    /// Bases where the run disagreed with the prediction (libccheck itself is wrong there).
+    pub mismatches: Vec<String>,
+}
+
+/// The settings a run used (after the command line, libccheck.toml and the defaults).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Settings {
+    pub config_file: Option<String>,
+    pub timeout_secs: u64,
+    pub pull: String,
+    pub jobs: usize,
+    pub network: bool,
+    pub user: String,
+    pub memory_mib: i64,
+    pub pids_limit: i64,
+    pub output_limit: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Report {
+    pub schema: String,
+    /// Value of the org.libccheck.run label on this run's containers.
+    pub run_id: String,
+    /// `run` (predict and run), `no_run` (predict from the images), `offline` (from the catalog).
+    pub mode: String,
+    pub binary: BinarySummary,
+    pub exec_args: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settings: Option<Settings>,
+    pub bases: Vec<BaseResult>,
+    pub summary: Summary,
+    pub exit_code: u8,
+}
+
+impl Report {
+    pub fn new(
+        run_id: &str,
+        mode: &str,
+        path: &str,
+        profile: &BinaryProfile,
+        exec_args: Option<Vec<String>>,
+        bases: Vec<BaseResult>,
+        allow_mismatch: bool,
+    ) -> Report {
+        let binary = BinarySummary {
+            path: path.to_string(),
+            headline: super::inspect::headline(profile),
+            interpreter: profile.interpreter.clone(),
+            libc: profile.libc.flavour.to_string(),
+            glibc_min: profile.glibc_min().map(String::from),
+        };
+        Report::from_parts(run_id, mode, binary, exec_args, bases, allow_mismatch)
+    }
+
+    /// A report from its parts (also how `libccheck merge` rebuilds one): the summary and the
+    /// exit code are computed here.
+    pub fn from_parts(
+        run_id: &str,
+        mode: &str,
+        binary: BinarySummary,
+        exec_args: Option<Vec<String>>,
+        bases: Vec<BaseResult>,
+        allow_mismatch: bool,
+    ) -> Report {
+        let mismatches: Vec<String> = bases
+            .iter()
+            .filter(|b| b.agree == Some(false))
+            .map(|b| b.base.clone())
+            .collect();
+        let ok = bases.iter().filter(|b| b.verdict == Verdict::Ok).count();
+        let errors = bases.iter().filter(|b| b.verdict == Verdict::Error).count();
+        let required_failing: Vec<String> = bases
+            .iter()
+            .filter(|b| b.required && b.verdict != Verdict::Ok)
+            .map(|b| b.base.clone())
+            .collect();
+        let exit_code = if bases
+            .iter()
+            .any(|b| b.required && b.verdict == Verdict::Error)
+            || (!allow_mismatch && !mismatches.is_empty())
+        {
+            2
+        } else if required_failing.is_empty() {
+            0
+        } else {
+            1
+        };
+        Report {
+            schema: SCHEMA.to_string(),
+            run_id: run_id.to_string(),
+            mode: mode.to_string(),
+            binary,
+            exec_args,
+            settings: None,
+            summary: Summary {
+                bases: bases.len(),
+                ok,
+                failed: bases.len() - ok - errors,
+                errors,
+                required_failing,
+                mismatches,
+            },
+            bases,
+            exit_code,
+        }
+    }
+}
+
+impl Report {
+    /// This report with every string [`printable`](crate::text::printable), for the text formats
+    /// (the human table paints its verdicts with escape sequences of its own afterwards).
+    pub fn printable(&self) -> Report {
+        let mut v = serde_json::to_value(self).expect("report serialises");
+        crate::text::printable_json(&mut v);
+        serde_json::from_value(v).unwrap_or_else(|_| self.clone())
+    }
+}
+
+pub fn json(r: &Report) -> String {
+    let mut s = serde_json::to_string_pretty(r).expect("report serialises");
+    s.push('\n');
+    s
+}
+
+/// A check's report in one output format.
+pub trait Renderer {
+    fn render(&self, report: &Report) -> String;
+}
+
+struct Human {
+    color: bool,
+}
+struct Json;
+struct Junit;
+struct Markdown;
+struct Sarif;
+
+impl Renderer for Human {
+    fn render(&self, r: &Report) -> String {
+        human(&r.printable(), self.color)
+    }
+}
+impl Renderer for Json {
+    fn render(&self, r: &Report) -> String {
+        json(r)
+    }
+}
+impl Renderer for Junit {
+    fn render(&self, r: &Report) -> String {
+        junit(r)
+    }
+}
+impl Renderer for Markdown {
+    fn render(&self, r: &Report) -> String {
+        markdown(&r.printable())
+    }
+}
+impl Renderer for Sarif {
+    fn render(&self, r: &Report) -> String {
+        sarif(r)
+    }
+}
+
+/// The renderer of `format`; `color` paints the human table's verdicts. Text formats show ELF
+/// strings with control characters escaped.
+pub fn renderer(format: super::Format, color: bool) -> Box<dyn Renderer> {
+    use super::Format as F;
+    match format {
+        F::Human => Box::new(Human { color }),
+        F::Json => Box::new(Json),
+        F::Junit => Box::new(Junit),
+        F::Markdown => Box::new(Markdown),
+        F::Sarif => Box::new(Sarif),
+    }
+}

@@ -1,0 +1,246 @@
+//! The verdict vocabulary shared by prediction, runs, reports and exit codes: [`Verdict`],
+//! the structured [`Problem`]s behind it, the [`Outcome`] of a probe, and their one-line
+//! descriptions. A leaf: everything else builds on it.
+
+use serde::{Deserialize, Serialize};
+
+/// The verdict vocabulary shared by prediction, runs, reports and exit codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Ok,
+    NoInterpreter,
+    MissingLibrary,
+    MissingVersion,
+    MissingSymbol,
+    /// Built for another architecture than the base's (a fact of the ELF header, never run).
+    WrongArch,
+    Crash,
+    Timeout,
+    ExitNonzero,
+    Error,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Ok => "ok",
+            Verdict::NoInterpreter => "no_interpreter",
+            Verdict::MissingLibrary => "missing_library",
+            Verdict::MissingVersion => "missing_version",
+            Verdict::MissingSymbol => "missing_symbol",
+            Verdict::WrongArch => "wrong_arch",
+            Verdict::Crash => "crash",
+            Verdict::Timeout => "timeout",
+            Verdict::ExitNonzero => "exit_nonzero",
+            Verdict::Error => "error",
+        }
+    }
+}
+
+impl std::fmt::Display for Verdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The reason of a job the kernel killed at the container's memory limit (the run names the limit).
+pub const OUT_OF_MEMORY: &str = "killed by SIGKILL: out of memory";
+
+/// One thing the loader could not satisfy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Problem {
+    NoInterpreter {
+        interpreter: String,
+    },
+    MissingLibrary {
+        library: String,
+        needed_by: Option<String>,
+    },
+    MissingVersion {
+        library: String,
+        version: String,
+        needed_by: Option<String>,
+    },
+    MissingSymbol {
+        symbol: String,
+        version: Option<String>,
+        needed_by: Option<String>,
+    },
+    /// The file is for another machine than the base's: `machine` (`aarch64`) on `base` (`x86-64`).
+    WrongArch {
+        machine: String,
+        base: String,
+    },
+    /// The loader itself crashes on the object (musl on a malformed segment layout).
+    LoaderCrash {
+        what: String,
+        needed_by: Option<String>,
+    },
+    /// The loader cannot handle something the object uses (musl: IFUNC / IRELATIVE relocations).
+    /// Its verdict is `error`: there is no closer word in the vocabulary.
+    Unsupported {
+        what: String,
+        needed_by: Option<String>,
+    },
+}
+
+impl Problem {
+    /// The symbol of a missing symbol.
+    pub fn missing_symbol(&self) -> Option<&str> {
+        match self {
+            Problem::MissingSymbol { symbol, .. } => Some(symbol),
+            _ => None,
+        }
+    }
+    /// The library of a missing library.
+    pub fn missing_library(&self) -> Option<&str> {
+        match self {
+            Problem::MissingLibrary { library, .. } => Some(library),
+            _ => None,
+        }
+    }
+    /// The version of a missing version.
+    pub fn missing_version(&self) -> Option<&str> {
+        match self {
+            Problem::MissingVersion { version, .. } => Some(version),
+            _ => None,
+        }
+    }
+
+    pub fn verdict(&self) -> Verdict {
+        match self {
+            Problem::NoInterpreter { .. } => Verdict::NoInterpreter,
+            Problem::MissingLibrary { .. } => Verdict::MissingLibrary,
+            Problem::MissingVersion { .. } => Verdict::MissingVersion,
+            Problem::MissingSymbol { .. } => Verdict::MissingSymbol,
+            Problem::WrongArch { .. } => Verdict::WrongArch,
+            Problem::LoaderCrash { .. } => Verdict::Crash,
+            Problem::Unsupported { .. } => Verdict::Error,
+        }
+    }
+}
+
+/// The classified result of one probe (load or exec).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Outcome {
+    pub verdict: Verdict,
+    /// One line for humans: "GLIBC_2.38 not found in libc.so.6 (needed by newer-glibc)".
+    pub reason: String,
+    /// The loader's own line that decided it, when there is one.
+    pub evidence: Option<String>,
+    pub problems: Vec<Problem>,
+    pub exit_code: Option<i32>,
+    pub signal: Option<String>,
+    pub stdout_truncated: bool,
+    pub stderr_truncated: bool,
+    pub ms: u64,
+    /// What the program printed (exec probe only; capped, invalid UTF-8 replaced).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stdout: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stderr: Option<String>,
+}
+
+impl Outcome {
+    pub fn new(verdict: Verdict, reason: impl Into<String>) -> Outcome {
+        Outcome {
+            verdict,
+            reason: reason.into(),
+            evidence: None,
+            problems: vec![],
+            exit_code: None,
+            signal: None,
+            stdout_truncated: false,
+            stderr_truncated: false,
+            ms: 0,
+            stdout: None,
+            stderr: None,
+        }
+    }
+}
+
+pub fn describe(p: &Problem) -> String {
+    let by = |b: &Option<String>| {
+        b.as_ref()
+            .map(|b| format!(" (needed by {b})"))
+            .unwrap_or_default()
+    };
+    match p {
+        Problem::NoInterpreter { interpreter } => {
+            format!("interpreter {interpreter} is not in the image")
+        }
+        Problem::WrongArch { machine, base } => {
+            format!("built for {machine}, another architecture than the base's ({base})")
+        }
+        Problem::LoaderCrash { what, needed_by } => {
+            format!("the loader crashes mapping it: {what}{}", by(needed_by))
+        }
+        Problem::MissingLibrary { library, needed_by } => {
+            format!("{library} not found{}", by(needed_by))
+        }
+        Problem::MissingVersion {
+            library,
+            version,
+            needed_by,
+        } => format!("{version} not found in {library}{}", by(needed_by)),
+        Problem::MissingSymbol {
+            symbol,
+            version: Some(v),
+            needed_by,
+        } => format!("symbol {symbol}@{v} not found{}", by(needed_by)),
+        Problem::MissingSymbol {
+            symbol,
+            version: None,
+            needed_by,
+        } => format!("symbol {symbol} not found{}", by(needed_by)),
+        Problem::Unsupported { what, needed_by } if what.starts_with("relocation type") => {
+            format!("the loader does not support {what}{}", by(needed_by))
+        }
+        // glibc refusing to map a file: `needed_by` is the file refused.
+        Problem::Unsupported { what, needed_by } => match needed_by {
+            Some(f) => format!("the loader refuses {f}: {what}"),
+            None => format!("the loader refuses the file: {what}"),
+        },
+    }
+}
+
+pub fn summarize(problems: &[Problem]) -> String {
+    let first = problems
+        .iter()
+        .min_by_key(|p| p.verdict())
+        .expect("non-empty");
+    let same: Vec<&Problem> = problems
+        .iter()
+        .filter(|p| p.verdict() == first.verdict())
+        .collect();
+    match first {
+        Problem::MissingSymbol { .. } if same.len() > 1 => {
+            let names: Vec<String> = same
+                .iter()
+                .filter_map(|p| p.missing_symbol().map(str::to_string))
+                .collect();
+            format!(
+                "{} symbols not found: {}",
+                names.len(),
+                crate::text::short_list(&names, 4)
+            )
+        }
+        Problem::MissingLibrary { .. } if same.len() > 1 => {
+            let names: Vec<String> = same
+                .iter()
+                .filter_map(|p| p.missing_library().map(str::to_string))
+                .collect();
+            format!("libraries not found: {}", names.join(", "))
+        }
+        Problem::MissingVersion { library, .. } if same.len() > 1 => {
+            let names: Vec<String> = same
+                .iter()
+                .filter_map(|p| p.missing_version().map(str::to_string))
+                .collect();
+            format!("{} not found in {library}", names.join(", "))
+        }
+        _ => describe(first),
+    }
+}
