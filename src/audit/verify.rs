@@ -146,7 +146,7 @@ async fn upload_overlay<E: Engine>(
     all: bool,
     origin: &Origin,
     run_id: &str,
-) -> Result<(), String> {
+) -> anyhow::Result<()> {
     let placed: Vec<(String, String)> = source
         .placements(all)
         .into_iter()
@@ -158,10 +158,7 @@ async fn upload_overlay<E: Engine>(
             let root = root.clone();
             let size = placed_size(&root, &placed);
             let body = upload::stream_from(move |w| overlay_from_dir(&root, &placed, &links, w));
-            engine
-                .upload_stream(id, "/", body, size)
-                .await
-                .map_err(|e| e.to_string())
+            Ok(engine.upload_stream(id, "/", body, size).await?)
         }
         Origin::Image(image) => {
             // A second, never-started container of the source image: its export is filtered
@@ -179,7 +176,7 @@ async fn upload_overlay<E: Engine>(
             });
             let (u, p) = tokio::join!(upload, produce);
             p?;
-            u.map_err(|e| e.to_string())
+            Ok(u?)
         }
     }
 }
@@ -233,9 +230,7 @@ pub async fn verify<E: Engine>(
         engine
             .upload_stream(id, "/libccheck", upload::tar_stream(tools), size)
             .await?;
-        upload_overlay(engine, id, source, cfg.all, origin, run_id)
-            .await
-            .map_err(anyhow::Error::msg)?;
+        upload_overlay(engine, id, source, cfg.all, origin, run_id).await?;
         let Some(code) = crate::docker::start_and_wait(engine, id, limit).await? else {
             anyhow::bail!(crate::check::stalled_message(limit));
         };
@@ -272,9 +267,9 @@ pub async fn prepare_targets<E: Engine>(
         let images = &images;
         async move {
             let profile = match images.get(&t.image) {
-                Some(Ok(info)) => {
-                    crate::image::export::profile(engine, &t.image, &info.id, run_id).await
-                }
+                Some(Ok(info)) => crate::image::export::profile(engine, &t.image, &info.id, run_id)
+                    .await
+                    .map_err(|e| format!("{e:#}")),
                 Some(Err(e)) => Err(e.clone()),
                 None => Err("image was not resolved".into()),
             };

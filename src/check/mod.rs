@@ -276,10 +276,10 @@ fn parent_dirs(dest: &str, dirs: &mut Vec<String>, files: &mut Vec<upload::Entry
 
 /// What to upload: the binary, the libraries its `$ORIGIN` directories resolve, `--with` files.
 /// Nothing is read here but their loader parts; the upload streams them from disk.
-pub fn plan(binary: &Path, profile: &BinaryProfile, cfg: &RunConfig) -> Result<Plan, String> {
+pub fn plan(binary: &Path, profile: &BinaryProfile, cfg: &RunConfig) -> anyhow::Result<Plan> {
     let binary_name = binary
         .file_name()
-        .ok_or("binary path has no file name")?
+        .ok_or_else(|| anyhow::anyhow!("binary path has no file name"))?
         .to_string_lossy()
         .into_owned();
     let binary_dir = binary
@@ -316,14 +316,14 @@ pub fn plan(binary: &Path, profile: &BinaryProfile, cfg: &RunConfig) -> Result<P
         added.push(dest);
     }
     let size = upload::total_size(&files)
-        .map_err(|e| format!("{}: {}", binary.display(), crate::text::io_message(&e)))?;
+        .map_err(|e| anyhow::anyhow!("{}: {}", binary.display(), crate::text::io_message(&e)))?;
     if size > MAX_UPLOAD {
-        return Err(format!(
+        anyhow::bail!(
             "{}: the upload would be {:.1} GiB (the binary and the files beside it); libccheck uploads at most {} GiB per container",
             binary.display(),
             size as f64 / (1u64 << 30) as f64,
             MAX_UPLOAD >> 30
-        ));
+        );
     }
     Ok(Plan {
         jobs: jobs_for(profile, &binary_name, cfg.exec_args.as_deref()),
@@ -552,7 +552,7 @@ impl<E: Engine> Matrix<'_, E> {
             );
             match predicted {
                 Ok((p, _, _)) => attach_prediction(&mut r, p),
-                Err(e) => tracing::warn!("no prediction for {}: {e}", base.name),
+                Err(e) => tracing::warn!("no prediction for {}: {e:#}", base.name),
             }
             r
         };
@@ -566,7 +566,7 @@ impl<E: Engine> Matrix<'_, E> {
         &self,
         base: &Base,
         info: &ImageInfo,
-    ) -> Result<(Prediction, String, Option<String>), String> {
+    ) -> anyhow::Result<(Prediction, String, Option<String>)> {
         let bp =
             crate::image::export::profile(self.engine, &base.image, &info.id, self.run_id).await?;
         let p = loader::predict(&self.subject, &bp);
@@ -581,7 +581,7 @@ impl<E: Engine> Matrix<'_, E> {
 /// The result of a base that is only predicted (`--no-run`).
 fn predicted_only(
     base: &Base,
-    predicted: Result<(Prediction, String, Option<String>), String>,
+    predicted: anyhow::Result<(Prediction, String, Option<String>)>,
 ) -> BaseResult {
     let mut r = BaseResult::error(base, false, String::new());
     match predicted {
@@ -592,7 +592,7 @@ fn predicted_only(
             r.os = os;
             r.prediction = Some(p);
         }
-        Err(e) => r.reason = format!("cannot read the image: {e}"),
+        Err(e) => r.reason = format!("cannot read the image: {e:#}"),
     }
     r
 }

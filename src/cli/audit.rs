@@ -178,8 +178,7 @@ async fn read_image_source(
         run_id,
         crate::audit::source::source_from_tar,
     )
-    .await
-    .map_err(anyhow::Error::msg)?;
+    .await?;
     if s.files.is_empty() {
         anyhow::bail!("{image}: no ELF files to audit");
     }

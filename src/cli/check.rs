@@ -147,7 +147,7 @@ pub(super) fn check(a: CheckArgs) -> anyhow::Result<ExitCode> {
             binary.display()
         );
     }
-    let plan = crate::check::plan(&binary, &profile, &cfg).map_err(anyhow::Error::msg)?;
+    let plan = crate::check::plan(&binary, &profile, &cfg)?;
     if a.offline {
         let results = crate::check::predict_offline(&plan, &profile, &exports, &cfg);
         return finish_report(

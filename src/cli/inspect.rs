@@ -31,9 +31,7 @@ pub(super) fn catalog_entry(a: CatalogEntryArgs) -> anyhow::Result<ExitCode> {
                     .await?
                     .ok_or_else(|| anyhow::anyhow!("no local image {image}"))?;
                 let run_id = format!("catalog-{}", std::process::id());
-                crate::image::export::profile(&engine, image, &info.id, &run_id)
-                    .await
-                    .map_err(anyhow::Error::msg)
+                crate::image::export::profile(&engine, image, &info.id, &run_id).await
             })?
         }
         (None, Some(dir)) => {

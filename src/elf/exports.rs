@@ -256,7 +256,7 @@ impl serde::Serialize for ExportTable {
 }
 
 /// Shared with the buffer being decoded when it is the mapped profile cache
-/// ([`shared_bytes`](crate::shared_bytes)), else copied.
+/// ([`shared_bytes`](crate::fast::shared_bytes)), else copied.
 impl<'de> serde::Deserialize<'de> for ExportTable {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct Lines;
@@ -266,7 +266,7 @@ impl<'de> serde::Deserialize<'de> for ExportTable {
                 f.write_str("export lines")
             }
             fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<Text, E> {
-                Ok(match crate::shared_bytes::share(v.as_bytes()) {
+                Ok(match crate::fast::shared_bytes::share(v.as_bytes()) {
                     Some(b) => Text::Shared(b),
                     None => Text::Owned(v.to_owned()),
                 })

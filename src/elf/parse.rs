@@ -20,7 +20,8 @@ use super::bytes::word;
 use super::exports::{ExportTable, musl_sees};
 use super::notes;
 use super::profile::{self, BinaryProfile};
-use super::raw::{Raw, RawUndefined, intern};
+use super::raw::{Raw, RawUndefined};
+use crate::fast::intern::intern;
 
 /// Why a file could not be read as ELF. The caller adds the file name.
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]

@@ -91,7 +91,7 @@ mod names {
             f.write_str("a symbol name")
         }
         fn visit_str<E: Error>(self, v: &str) -> Result<Name, E> {
-            Ok(super::super::raw::intern(v))
+            Ok(crate::fast::intern::intern(v))
         }
     }
 

@@ -49,7 +49,7 @@ pub fn load_cached(image_id: &str) -> Option<BaseProfile> {
 
 /// Read one profile cache file (any image, any format version a caller then checks).
 /// The file is mapped, not read: each library's encoded profile and its export lines stay slices
-/// of the mapping (see [`shared_bytes`](crate::shared_bytes)). Cache files are only ever replaced
+/// of the mapping (see [`shared_bytes`](crate::fast::shared_bytes)). Cache files are only ever replaced
 /// by a rename, never rewritten in place, so the mapped file does not change under us.
 /// The file ends in a CRC-32 of everything before it: a damaged byte anywhere (inside a library's
 /// encoded profile too, which is decoded only later) means a rebuild, never another answer.
@@ -59,7 +59,7 @@ pub fn read_cache_file(path: &std::path::Path) -> std::io::Result<BaseProfile> {
     let bytes = bytes::Bytes::from_owner(map);
     let body =
         checked_body(&bytes).ok_or_else(|| std::io::Error::other("corrupt: checksum mismatch"))?;
-    crate::shared_bytes::decoding_from(&body, || postcard::from_bytes(&body))
+    crate::fast::shared_bytes::decoding_from(&body, || postcard::from_bytes(&body))
         .map_err(|e| std::io::Error::other(format!("corrupt: {e}")))
 }
 

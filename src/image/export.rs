@@ -4,6 +4,7 @@
 
 use std::io::Read;
 
+use anyhow::Context;
 use futures_util::TryStreamExt;
 
 use crate::docker::{ContainerSpec, Engine, Sandbox};
@@ -19,7 +20,7 @@ pub async fn profile<E: Engine>(
     image: &str,
     image_id: &str,
     run_id: &str,
-) -> Result<BaseProfile, String> {
+) -> anyhow::Result<BaseProfile> {
     let t = std::time::Instant::now();
     if let Some(p) = load_cached(image_id) {
         tracing::debug!(ms = t.elapsed().as_millis() as u64, "loaded cached profile");
@@ -38,7 +39,7 @@ pub async fn with_image_tar<E: Engine, T: Send + 'static>(
     image: &str,
     run_id: &str,
     read: impl FnOnce(Box<dyn Read + Send>) -> std::io::Result<T> + Send + 'static,
-) -> Result<T, String> {
+) -> anyhow::Result<T> {
     let spec = ContainerSpec {
         image: image.to_string(),
         entrypoint: vec!["/libccheck-never-started".into()],
@@ -59,9 +60,6 @@ pub async fn with_image_tar<E: Engine, T: Send + 'static>(
         })
         .await
     })
-    .await
-    .map_err(|e| e.to_string())?;
-    result
-        .map_err(|e| e.to_string())?
-        .map_err(|e| format!("reading the filesystem of {image}: {e}"))
+    .await??;
+    result.with_context(|| format!("reading the filesystem of {image}"))
 }
