@@ -148,45 +148,18 @@ pub(super) fn check(a: CheckArgs) -> anyhow::Result<ExitCode> {
         );
     }
     let plan = crate::check::plan(&binary, &profile, &cfg)?;
-    if a.offline {
+    let (run_id, mode, results) = if a.offline {
         let results = crate::check::predict_offline(&plan, &profile, &exports, &cfg);
-        return finish_report(
-            "offline",
-            "offline",
-            &binary,
-            &profile,
-            &cfg,
-            results,
-            &a,
-            allow_mismatch,
-            step_summary,
-            settings,
-        );
-    }
-    let run_id = new_run_id();
-    let rt = runtime()?;
-    let results = rt.block_on(async {
-        let progress = crate::check::Progress::new(cfg.progress, cfg.bases.len());
-        progress.line(&format!(
-            "connecting to the Docker daemon at {}",
-            crate::docker::docker_host()
-        ));
-        let engine = BollardEngine::connect(REQUEST_TIMEOUT).await?;
-        let outcome = until_interrupted(&run_id, async {
-            Ok(crate::check::run_matrix(
-                &engine, &plan, &profile, &exports, &cfg, &run_id, &progress,
-            )
-            .await)
-        })
-        .await;
-        progress.finish();
-        outcome
-    })?;
-    let results = match results {
-        Ok(r) => r,
-        Err(code) => return Ok(ExitCode::from(code)),
+        ("offline".to_string(), "offline", results)
+    } else {
+        let run_id = new_run_id();
+        let results = match run_across_bases(&plan, &profile, &exports, &cfg, &run_id)? {
+            Ok(r) => r,
+            Err(code) => return Ok(ExitCode::from(code)),
+        };
+        let mode = if cfg.no_run { "no_run" } else { "run" };
+        (run_id, mode, results)
     };
-    let mode = if cfg.no_run { "no_run" } else { "run" };
     finish_report(
         &run_id,
         mode,
@@ -199,6 +172,35 @@ pub(super) fn check(a: CheckArgs) -> anyhow::Result<ExitCode> {
         step_summary,
         settings,
     )
+}
+
+/// The run matrix (or the predictions of `--no-run`) through the Docker daemon, until done or
+/// interrupted (then the exit code a shell expects).
+fn run_across_bases(
+    plan: &crate::check::Plan,
+    profile: &crate::elf::BinaryProfile,
+    exports: &crate::elf::ExportTable,
+    cfg: &RunConfig,
+    run_id: &str,
+) -> anyhow::Result<Result<Vec<crate::check::BaseResult>, u8>> {
+    let rt = runtime()?;
+    rt.block_on(async {
+        let progress = crate::check::Progress::new(cfg.progress, cfg.bases.len());
+        progress.line(&format!(
+            "connecting to the Docker daemon at {}",
+            crate::docker::docker_host()
+        ));
+        let engine = BollardEngine::connect(REQUEST_TIMEOUT).await?;
+        let outcome = until_interrupted(run_id, async {
+            Ok(
+                crate::check::run_matrix(&engine, plan, profile, exports, cfg, run_id, &progress)
+                    .await,
+            )
+        })
+        .await;
+        progress.finish();
+        outcome
+    })
 }
 
 /// The loader profile of the binary to check. It is mapped, not read: a large binary costs only
