@@ -182,7 +182,7 @@ fn run_across_bases(
     exports: &crate::elf::ExportTable,
     cfg: &RunConfig,
     run_id: &str,
-) -> anyhow::Result<Result<Vec<crate::check::BaseResult>, u8>> {
+) -> anyhow::Result<Result<Vec<crate::report::run::BaseResult>, u8>> {
     let rt = runtime()?;
     rt.block_on(async {
         let progress = crate::check::Progress::new(cfg.progress, cfg.bases.len());
@@ -230,7 +230,7 @@ fn finish_report(
     binary: &std::path::Path,
     profile: &crate::elf::BinaryProfile,
     cfg: &RunConfig,
-    results: Vec<crate::check::BaseResult>,
+    results: Vec<crate::report::run::BaseResult>,
     a: &CheckArgs,
     allow_mismatch: bool,
     step_summary: bool,

@@ -37,7 +37,7 @@ pub(super) fn merge(a: MergeArgs) -> anyhow::Result<ExitCode> {
     } else {
         "run".to_string()
     };
-    let mut bases: Vec<crate::check::BaseResult> = Vec::new();
+    let mut bases: Vec<crate::report::run::BaseResult> = Vec::new();
     for (r, p) in parts.into_iter().zip(&a.reports) {
         for b in r.bases {
             if bases.iter().any(|x| x.base == b.base) {

@@ -3,8 +3,8 @@
 
 use std::fmt::Write as _;
 
+use super::BaseResult;
 use super::Report;
-use crate::check::BaseResult;
 use crate::verdict::Verdict;
 
 fn paint(s: &str, verdict: Verdict, color: bool) -> String {

@@ -2,8 +2,8 @@
 
 use std::fmt::Write as _;
 
+use super::BaseResult;
 use super::Report;
-use crate::check::BaseResult;
 use crate::verdict::Verdict;
 
 fn xml(s: &str) -> String {

@@ -13,9 +13,64 @@ pub use sarif::sarif;
 
 use serde::{Deserialize, Serialize};
 
-use crate::check::BaseResult;
 use crate::elf::BinaryProfile;
 use crate::verdict::Verdict;
+
+use crate::image::aliases::Base;
+use crate::loader::Prediction;
+use crate::probe::agreement::Differs;
+use crate::verdict::Outcome;
+
+/// What happened on one base.
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+pub struct BaseResult {
+    pub base: String,
+    pub image: String,
+    pub image_id: Option<String>,
+    /// libc found in the image: `glibc 2.36`, `musl 1.2.5`, `none`.
+    pub libc: Option<String>,
+    /// PRETTY_NAME from the image's os-release, when it has one.
+    pub os: Option<String>,
+    pub required: bool,
+    pub verdict: Verdict,
+    pub reason: String,
+    pub load: Option<Outcome>,
+    pub exec: Option<Outcome>,
+    /// What the loader simulation said before the run.
+    pub prediction: Option<Prediction>,
+    /// Did the run prove the prediction? `None` when there was no run or it could not decide.
+    pub agree: Option<bool>,
+    /// When they disagree: the details only one side named.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub differs: Option<Differs>,
+    /// For a glibc program on a musl base: musl's loader run on it explicitly (what gcompat would do).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub musl_compat_run: Option<Outcome>,
+    pub ms: u64,
+}
+
+impl BaseResult {
+    /// A base that could not be decided: `reason` says why (the verdict is `error`).
+    pub fn error(base: &Base, required: bool, reason: String) -> BaseResult {
+        BaseResult {
+            base: base.name.clone(),
+            image: base.image.clone(),
+            image_id: None,
+            libc: None,
+            os: None,
+            required,
+            verdict: Verdict::Error,
+            reason,
+            load: None,
+            exec: None,
+            prediction: None,
+            agree: None,
+            differs: None,
+            musl_compat_run: None,
+            ms: 0,
+        }
+    }
+}
 
 pub const SCHEMA: &str = "libccheck/report/v1";
 
