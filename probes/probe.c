@@ -32,6 +32,7 @@
  * Hex keeps the report intact through Docker's log drivers, whatever bytes the job printed.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -51,6 +52,37 @@ extern char **environ;
 /* The report key (empty when none was given) and the user the jobs run as (-1: the probe's own). */
 static char key[130];
 static long job_uid = -1, job_gid = -1;
+/* Jobs run one after another (no -j workers): every process of the jobs' user is a leftover once a
+ * job is over, a daemon that left the job's process group (setsid) included. */
+static int one_at_a_time = 1;
+
+/* Kill every process of the jobs' user, when jobs run one at a time under a user of their own. */
+static void end_leftovers(void) {
+    if (job_uid < 0 || !one_at_a_time) return;
+    for (int round = 0; round < 3; round++) {
+        DIR *d = opendir("/proc");
+        if (!d) return;
+        int found = 0;
+        struct dirent *e;
+        while ((e = readdir(d))) {
+            char *end;
+            long p = strtol(e->d_name, &end, 10);
+            if (*end || p <= 1 || p == getpid()) continue;
+            char path[64], line[128];
+            snprintf(path, sizeof path, "/proc/%ld/status", p);
+            FILE *f = fopen(path, "re");
+            if (!f) continue;
+            long uid = -1;
+            while (fgets(line, sizeof line, f))
+                if (sscanf(line, "Uid: %ld", &uid) == 1) break;
+            fclose(f);
+            if (uid == job_uid && kill((pid_t)p, SIGKILL) == 0) found = 1;
+        }
+        closedir(d);
+        if (!found) return;
+        usleep(2000);
+    }
+}
 
 static void header(const char *name, int e, int exited, int code, int sig, int timed_out,
                    unsigned long long out_total, unsigned long long err_total, long long ms, int oom) {
@@ -223,16 +255,21 @@ static int run_job(const char *name, char **env, int nenv, char **argv, long tim
         if (!reaped) waitpid(pid, &status, 0);
         kill(-pid, SIGKILL);
     } else {
-        /* Pick up what is left in the pipes, without waiting for descendants that keep them open. */
+        /* The job is over, and so is what it left behind: a child that writes on must not hold the
+         * probe, nor outlive the job into the next one. Then what is left in the pipes, briefly. */
+        kill(-pid, SIGKILL);
+        end_leftovers();
+        long long until = now_ms() + 200;
         for (int i = 0; i < 2; i++) {
             if (p[i].fd < 0) continue;
             fcntl(p[i].fd, F_SETFL, O_NONBLOCK);
-            while (drain(p[i].fd, i == 0 ? &co : &ce) && co.total + ce.total < (1ull << 34)) {
+            while (now_ms() < until && drain(p[i].fd, i == 0 ? &co : &ce)) {
                 struct pollfd q = {p[i].fd, POLLIN, 0};
                 if (poll(&q, 1, 20) <= 0) break;
             }
         }
     }
+    if (timed_out) end_leftovers();
     for (int i = 0; i < 2; i++)
         if (p[i].fd >= 0) close(p[i].fd);
     long long ms = now_ms() - start;
@@ -362,7 +399,8 @@ int main(int argc, char **argv) {
         fprintf(stderr, "probe: malformed job list\n");
         return 2;
     }
-    if (workers == 1 || njobs < 2) {
+    one_at_a_time = workers == 1 || njobs < 2;
+    if (one_at_a_time) {
         for (int k = 0; k < njobs; k++) run_job(jobs[k].name, jobs[k].env, jobs[k].nenv, jobs[k].args, timeout_ms, capsz);
         return 0;
     }

@@ -34,11 +34,23 @@ pub fn short_list<S: AsRef<str>>(items: &[S], max: usize) -> String {
 /// as `\x1b` / `\u{202e}` escapes; line breaks and tabs stay. ELF strings (sonames, paths,
 /// symbol names) come from the untrusted file.
 pub fn printable(s: &str) -> std::borrow::Cow<'_, str> {
-    let unsafe_char = |c: char| {
+    escaped(s, |c| {
         (c.is_control() && c != '\n' && c != '\t')
             || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
-    };
-    if !s.chars().any(unsafe_char) {
+    })
+}
+
+/// One field of a report [`printable`], its line breaks and tabs escaped too: a name from an ELF
+/// file must not start a line of its own (and so draw a row of the table).
+pub fn printable_field(s: &str) -> std::borrow::Cow<'_, str> {
+    escaped(s, |c| {
+        c.is_control()
+            || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{2028}' | '\u{2029}')
+    })
+}
+
+fn escaped(s: &str, unsafe_char: impl Fn(char) -> bool) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(&unsafe_char) {
         return std::borrow::Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() + 8);
@@ -54,11 +66,11 @@ pub fn printable(s: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
-/// Every string inside a JSON value made [`printable`].
+/// Every string inside a JSON value made [`printable_field`].
 pub fn printable_json(v: &mut serde_json::Value) {
     match v {
         serde_json::Value::String(s) => {
-            if let std::borrow::Cow::Owned(p) = printable(s) {
+            if let std::borrow::Cow::Owned(p) = printable_field(s) {
                 *s = p;
             }
         }
@@ -89,6 +101,10 @@ mod tests {
         assert_eq!(
             v,
             serde_json::json!({"a": ["x\\x1by", 1], "b": {"c": "\\x0d"}})
+        );
+        assert_eq!(
+            printable_field("li\n  ok\tx\u{2028}"),
+            "li\\x0a  ok\\x09x\\u{2028}"
         );
     }
 }

@@ -397,5 +397,32 @@ fn clean_removes_leftovers_of_killed_runs() {
             .args(["rm", "-f", &id])
             .output()
             .unwrap();
+    } // A live run of a binary under another name (a release asset) is live all the same.
+    let d = tempfile::tempdir().unwrap();
+    let renamed = d.path().join("libccheck-linux-amd64");
+    std::fs::copy(assert_cmd::cargo::cargo_bin("libccheck"), &renamed).unwrap();
+    let mut child = Command::new(&renamed)
+        .args(["--timeout", "60", "-b", image("musl")])
+        .arg(fixture("hang"))
+        .arg("--exec")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = child.id().to_string();
+    let t = Instant::now();
+    while containers_of_run(&pid).is_empty() {
+        assert!(t.elapsed() < Duration::from_secs(30), "no container");
+        std::thread::sleep(Duration::from_millis(100));
     }
+    let o = run(&["clean"]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(
+        !containers_of_run(&pid).is_empty(),
+        "a live run was removed: {}",
+        o.stdout
+    );
+    Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    child.wait().unwrap();
+    assert!(containers_of_run(&pid).is_empty());
 }

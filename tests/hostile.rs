@@ -174,6 +174,19 @@ fn a_daemon_that_never_answers_is_an_error_naming_it_not_a_wait() {
 }
 
 #[test]
+fn a_child_left_writing_neither_holds_the_probe_nor_changes_the_verdict() {
+    if !docker() {
+        return;
+    }
+    // drip exits 0 at once; its child (setsid) writes to the shared stdout every 10 ms forever.
+    let (code, v) = check_json("musl", &fixture("drip"), &["--exec", "--timeout", "2"]);
+    let b = &v["bases"][0];
+    assert_eq!(b["verdict"], "ok", "{b}");
+    assert_eq!(b["exec"]["exit_code"], 0, "{b}");
+    assert_eq!(code, 0);
+}
+
+#[test]
 fn an_out_of_memory_kill_names_the_memory_limit() {
     if !docker() {
         return;
@@ -225,6 +238,32 @@ fn the_audit_needs_no_writable_tmp_in_the_target() {
         assert_eq!(t["mismatches"], 0, "{t}");
     }
     assert_eq!(code, 1, "hello breaks on musl: {v}");
+}
+
+#[test]
+fn an_audited_file_cannot_stand_in_for_the_probe() {
+    if !docker() {
+        return;
+    }
+    // The tree holds /libccheck/probe, which would answer "loaded fine" with the report key.
+    let d = root_with_bin(&["newer-glibc"]);
+    std::fs::create_dir(d.path().join("libccheck")).unwrap();
+    std::fs::copy(fixture("fake-probe"), d.path().join("libccheck/probe")).unwrap();
+    let (code, v) = json(&[
+        "audit",
+        d.path().to_str().unwrap(),
+        "--format",
+        "json",
+        "--to",
+        image("musl"),
+    ]);
+    let t = &v["targets"][0];
+    let error = t["error"].as_str().unwrap_or_default();
+    assert!(error.contains("/libccheck/probe under /libccheck"), "{t}");
+    for f in t["files"].as_array().unwrap() {
+        assert_ne!(f["verified"], "ok", "a verdict from the fake probe: {f}");
+    }
+    assert_eq!(code, 2, "{v}");
 }
 
 #[test]
@@ -285,6 +324,28 @@ fn escape_sequences_in_elf_strings_are_shown_not_sent() {
         assert!(
             o.stdout.contains("lib\\x1b[2Jnwh.so.1"),
             "{args:?}: {}",
+            o.stdout
+        );
+    }
+    // A line break in a name does not start a line of the check's report (a forged row).
+    let newline = fixture("needs-newline");
+    for format in ["human", "markdown"] {
+        let o = run(&[
+            "--offline",
+            "-b",
+            "debian-12",
+            "--format",
+            format,
+            newline.to_str().unwrap(),
+        ]);
+        assert!(
+            !o.stdout.lines().any(|l| l.starts_with("   ok forged")),
+            "{format}: {}",
+            o.stdout
+        );
+        assert!(
+            o.stdout.contains("li\\x0a   ok forged"),
+            "{format}: {}",
             o.stdout
         );
     }

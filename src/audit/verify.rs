@@ -181,6 +181,18 @@ async fn upload_overlay<E: Engine>(
     }
 }
 
+/// The first file or link of the source that would land in libccheck's own `/libccheck` (outside
+/// the directory where packaged files are placed on purpose).
+fn in_work_dir(source: &Source, all: bool) -> Option<String> {
+    let ours = |p: &str| {
+        (p == "/libccheck" || p.starts_with("/libccheck/"))
+            && !p.starts_with(&format!("{}/", audit::SYSTEM_DIR))
+    };
+    let placed = source.placements(all).into_iter().map(|(_, at)| at);
+    let links = source.overlay_links(all).into_iter().map(|(l, _)| l);
+    placed.chain(links).find(|p| ours(p))
+}
+
 /// Run every file's loader check on one target in one container.
 pub async fn verify<E: Engine>(
     engine: &E,
@@ -225,12 +237,19 @@ pub async fn verify<E: Engine>(
         upload::Entry::bytes(probe::KEY_FILE, 0o400, key.as_bytes()),
         upload::Entry::bytes("jobs", 0o644, job_file),
     ];
+    if let Some(at) = in_work_dir(source, cfg.all) {
+        anyhow::bail!(
+            "the source has {at} under /libccheck, where libccheck's probe works: it cannot be verified there"
+        );
+    }
     let results = crate::docker::with_container(engine, &spec, async |id: &str| {
+        // The source's files first, libccheck's after: nothing of the source can stand in for
+        // the probe, its key or its jobs.
+        upload_overlay(engine, id, source, cfg.all, origin, run_id).await?;
         let size = upload::total_size(&tools).unwrap_or(0);
         engine
             .upload_stream(id, "/libccheck", upload::tar_stream(tools), size)
             .await?;
-        upload_overlay(engine, id, source, cfg.all, origin, run_id).await?;
         let Some(code) = crate::docker::start_and_wait(engine, id, limit).await? else {
             anyhow::bail!(crate::check::stalled_message(limit));
         };

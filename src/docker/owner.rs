@@ -50,23 +50,25 @@ pub fn is_live(
         return get(HOST_LABEL) == Some(hostname)
             && get(PID_LABEL).is_some_and(|pid| started(pid).is_some());
     };
-    if machine == here {
-        return match (get(PID_LABEL), get(START_LABEL)) {
-            (Some(pid), Some(start)) => started(pid).as_deref() == Some(start),
-            _ => false,
-        };
+    let within_limit = || {
+        get(UNTIL_LABEL)
+            .and_then(|u| u.parse::<u64>().ok())
+            .is_some_and(|until| now < until)
+    };
+    match (machine == here, get(PID_LABEL), get(START_LABEL)) {
+        (true, Some(pid), Some(start)) if !start.is_empty() => {
+            started(pid).as_deref() == Some(start)
+        }
+        // Another machine's, or ours without a start time to check: until its own limit.
+        _ => within_limit(),
     }
-    get(UNTIL_LABEL)
-        .and_then(|u| u.parse::<u64>().ok())
-        .is_some_and(|until| now < until)
 }
 
 /// [`is_live`] for this machine and this moment.
 pub fn is_live_now(labels: &HashMap<String, String>) -> bool {
+    // The pid and its start time identify the process, whatever its binary is called.
     is_live(labels, &machine(), &hostname(), now_secs(), |pid| {
-        let pid: u32 = pid.parse().ok()?;
-        let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).ok()?;
-        (comm.trim() == "libccheck").then(|| start_ticks(pid))?
+        start_ticks(pid.parse().ok()?)
     })
 }
 
@@ -148,6 +150,11 @@ mod tests {
         // Killed: gone, or its pid reused by a later process. Its time limit does not matter.
         assert!(!is_live(&mine, HERE, "ci", 10, |_| None));
         assert!(!is_live(&mine, HERE, "ci", 10, |_| Some("300".into())));
+        // No start time recorded: live until its own limit.
+        let mut unknown = mine.clone();
+        unknown.insert(START_LABEL.into(), String::new());
+        assert!(is_live(&unknown, HERE, "ci", 999, |_| None));
+        assert!(!is_live(&unknown, HERE, "ci", 1000, |_| None));
     }
 
     #[test]

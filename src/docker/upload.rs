@@ -88,9 +88,39 @@ pub fn add_host_file<W: Write>(
     let f = std::fs::File::open(host)?;
     let size = f.metadata()?.len();
     let mut h = file_header(size, mode);
-    // A file that shrinks while it is read would make a short entry: read exactly its size.
-    let mut exact = std::io::Read::take(f, size);
-    tar.append_data(&mut h, dest.trim_start_matches('/'), &mut exact)
+    tar.append_data(
+        &mut h,
+        dest.trim_start_matches('/'),
+        &mut Exact {
+            inner: f,
+            left: size,
+        },
+    )
+}
+
+/// Exactly `left` bytes of `inner`, as the tar header promised: a file that grows is cut, one
+/// that shrinks while it is read is an error (a short entry would shift every entry after it).
+struct Exact<R> {
+    inner: R,
+    left: u64,
+}
+
+impl<R: std::io::Read> std::io::Read for Exact<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.left == 0 {
+            return Ok(0);
+        }
+        let want = buf.len().min(self.left.min(usize::MAX as u64) as usize);
+        let n = self.inner.read(&mut buf[..want])?;
+        if n == 0 {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "the file shrank while it was being uploaded",
+            ));
+        }
+        self.left -= n as u64;
+        Ok(n)
+    }
 }
 
 pub fn add_symlink<W: Write>(
@@ -251,6 +281,24 @@ mod tests {
             ]
         );
         assert_eq!(total_size(&entries).unwrap(), 300_003);
+    }
+
+    #[test]
+    fn an_entry_is_exactly_the_size_its_header_says() {
+        use std::io::Read;
+        let mut buf = Vec::new();
+        let mut cut = Exact {
+            inner: &b"abcdef"[..],
+            left: 4,
+        };
+        cut.read_to_end(&mut buf).unwrap();
+        assert_eq!(buf, b"abcd");
+        let mut short = Exact {
+            inner: &b"ab"[..],
+            left: 4,
+        };
+        let e = short.read_to_end(&mut Vec::new()).unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::UnexpectedEof);
     }
 
     #[test]
