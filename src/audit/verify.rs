@@ -15,6 +15,7 @@ use crate::verdict::{Outcome, Verdict};
 use crate::docker::upload;
 use anyhow::Context;
 
+use crate::probe::jobs::WORK_DIR;
 use crate::probe::{self, Job};
 
 /// What to audit and how.
@@ -185,7 +186,7 @@ async fn upload_overlay<E: Engine>(
 /// the directory where packaged files are placed on purpose).
 fn in_work_dir(source: &Source, all: bool) -> Option<String> {
     let ours = |p: &str| {
-        (p == "/libccheck" || p.starts_with("/libccheck/"))
+        (p == WORK_DIR || p.starts_with(&format!("{WORK_DIR}/")))
             && !p.starts_with(&format!("{}/", audit::SYSTEM_DIR))
     };
     let placed = source.placements(all).into_iter().map(|(_, at)| at);
@@ -206,14 +207,14 @@ pub async fn verify<E: Engine>(
     let key = probe::new_key().context("no report key")?;
     let launch = probe::launch(
         &cfg.sandbox.user,
-        &format!("/libccheck/{}", probe::KEY_FILE),
+        &format!("{WORK_DIR}/{}", probe::KEY_FILE),
     );
     let (args, job_file) = probe::job_file(
         cfg.timeout.as_millis() as u64,
         8192,
         &launch.options,
         &jobs,
-        "/libccheck/jobs",
+        &format!("{WORK_DIR}/jobs"),
         4,
     );
     let mut sandbox = cfg.sandbox.clone();
@@ -223,14 +224,14 @@ pub async fn verify<E: Engine>(
     let limit = cfg.timeout * (jobs.len() as u32 / 4).max(1) + Duration::from_secs(30);
     let spec = ContainerSpec {
         image: target.image.clone(),
-        entrypoint: vec!["/libccheck/probe".into()],
+        entrypoint: vec![format!("{WORK_DIR}/probe")],
         cmd: args,
         env: vec![],
         labels: crate::docker::owner::labels(run_id, limit + Duration::from_secs(600)),
         sandbox,
         user: launch.user,
         cap_add: launch.cap_add,
-        work_dir: "/libccheck".into(),
+        work_dir: WORK_DIR.into(),
     };
     let tools = vec![
         upload::Entry::bytes("probe", 0o755, probe::PROBE_BINARY),
@@ -248,7 +249,7 @@ pub async fn verify<E: Engine>(
         upload_overlay(engine, id, source, cfg.all, origin, run_id).await?;
         let size = upload::total_size(&tools).unwrap_or(0);
         engine
-            .upload_stream(id, "/libccheck", upload::tar_stream(tools), size)
+            .upload_stream(id, WORK_DIR, upload::tar_stream(tools), size)
             .await?;
         let Some(code) = crate::docker::start_and_wait(engine, id, limit).await? else {
             anyhow::bail!(crate::check::stalled_message(limit));
