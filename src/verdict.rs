@@ -244,3 +244,78 @@ pub fn summarize(problems: &[Problem]) -> String {
         _ => describe(first),
     }
 }
+
+/// What kind of run-time difference a [`Risk`] is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RiskKind {
+    /// Threads created with the libc's default stack size, which is 128 KiB on musl.
+    ThreadStack,
+    /// The program verifies TLS certificates against the system's CA bundle.
+    CaBundle,
+    /// The program loads time zones from the system's tzdata.
+    Tzdata,
+    /// The program resolves host names: musl's resolver behaves differently.
+    Resolver,
+    /// Locale-dependent collation or locale data the base lacks.
+    Locale,
+    /// Character-set conversion through iconv.
+    Iconv,
+    /// User and group lookups: no NSS on musl, or the running user missing from `/etc/passwd`.
+    Users,
+    /// `dlclose` does not unload on musl.
+    Dlclose,
+    /// Regular expressions: musl implements POSIX only, no GNU extensions.
+    Regex,
+    /// The program starts a shell (`system`, `popen`) where the base has no `/bin/sh`.
+    Shell,
+    /// The program makes temporary files where the base has no writable `/tmp`.
+    Tmp,
+}
+
+impl RiskKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RiskKind::ThreadStack => "thread_stack",
+            RiskKind::CaBundle => "ca_bundle",
+            RiskKind::Tzdata => "tzdata",
+            RiskKind::Resolver => "resolver",
+            RiskKind::Locale => "locale",
+            RiskKind::Iconv => "iconv",
+            RiskKind::Users => "users",
+            RiskKind::Dlclose => "dlclose",
+            RiskKind::Regex => "regex",
+            RiskKind::Shell => "shell",
+            RiskKind::Tmp => "tmp",
+        }
+    }
+}
+
+impl std::fmt::Display for RiskKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How likely a risk is to break the program: `warning` when it fails where the base lacks
+/// something, `note` when it only behaves differently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Warning,
+    Note,
+}
+
+/// Something the binary will ask for at run time that a base does not provide, or provides
+/// differently. Not a verdict: a base can be `ok` and carry risks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Risk {
+    pub kind: RiskKind,
+    pub severity: Severity,
+    /// The binary's side: the symbol, string, build setting or program header that shows the need.
+    pub evidence: String,
+    /// The base's side: what it has or lacks.
+    pub base_fact: String,
+    /// How to remove the risk.
+    pub fix: String,
+}
