@@ -13,6 +13,7 @@ mod notes;
 mod parse;
 mod profile;
 mod raw;
+pub mod needs;
 pub mod version;
 
 pub use exports::ExportTable;

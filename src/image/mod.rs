@@ -7,3 +7,4 @@ pub mod base;
 pub mod cache;
 pub mod export;
 pub mod read;
+pub mod runtime;
