@@ -9,6 +9,7 @@
 //! - [`probe`]: the in-container probe's protocol, its jobs, the classification of what it saw,
 //!   and the agreement of prediction and run;
 //! - [`docker`]: the only Engine API code (behind the `Engine` trait), uploads, container owners;
+//! - [`risks`]: run-time needs of a binary × run-time facts of a base → risks (pure);
 //! - [`check`], [`audit`], [`inspect`]: the three jobs (a binary across bases, a whole tree, ELF facts);
 //! - [`report`]: one renderer per format;
 //! - [`cli`]: arguments, settings, dispatch.
@@ -27,5 +28,6 @@ pub mod inspect;
 pub mod loader;
 pub mod probe;
 pub mod report;
+pub mod risks;
 pub mod text;
 pub mod verdict;

@@ -1,0 +1,445 @@
+//! Run-time risks: what a binary will ask for at run time ([`RuntimeNeeds`], from its ELF) met with
+//! what a base provides ([`BaseSide`], from its files). Pure: no I/O.
+//!
+//! A risk is not a verdict. The program loads; it may then crash (musl's 128 KiB thread stacks),
+//! fail (no CA bundle, no tzdata, no `/bin/sh`) or behave differently (musl's resolver, collation,
+//! iconv, NSS, `dlclose`, regex). Each difference and its source is listed in `docs/risks.md`.
+
+mod libc;
+
+use crate::elf::BinaryProfile;
+use crate::elf::needs::RuntimeNeeds;
+use crate::image::base::LibcKind;
+use crate::image::runtime::RuntimeFacts;
+use crate::verdict::{Risk, RiskKind, Severity};
+
+pub use libc::InEffect;
+
+/// musl's default thread stack size (since 1.1.21; 80 KiB before).
+pub const MUSL_THREAD_STACK: u64 = 128 << 10;
+/// The most musl raises its default thread stack to from `PT_GNU_STACK`.
+pub const MUSL_THREAD_STACK_MAX: u64 = 8 << 20;
+/// The link flag that gives musl's threads glibc's default stack size.
+pub const STACK_FLAG: &str = "-Wl,-z,stack-size=8388608";
+
+/// What a base offers at run time, as the risk rules need it.
+pub struct BaseSide<'a> {
+    pub libc: LibcKind,
+    pub libc_version: Option<&'a str>,
+    pub shell: bool,
+    pub facts: &'a RuntimeFacts,
+    /// The user the image runs as (its `Config.User`; empty: root).
+    pub user: &'a str,
+}
+
+/// The risks of running `binary` (whose run-time needs are `needs`) on `base`, in a fixed order.
+pub fn assess(binary: &BinaryProfile, needs: &RuntimeNeeds, base: &BaseSide) -> Vec<Risk> {
+    let libc = libc::in_effect(binary, needs, base);
+    let rules: [fn(&Ask, &BaseSide, &InEffect) -> Option<Risk>; 11] = [
+        thread_stack,
+        ca_bundle,
+        tzdata,
+        resolver,
+        locale,
+        iconv,
+        users,
+        dlclose,
+        regex,
+        shell,
+        tmp,
+    ];
+    let ask = Ask(needs);
+    rules
+        .iter()
+        .filter_map(|rule| rule(&ask, base, &libc))
+        .collect()
+}
+
+/// Questions about a binary's needs.
+struct Ask<'a>(&'a RuntimeNeeds);
+
+impl Ask<'_> {
+    /// The first of `names` the program imports.
+    fn import<'n>(&self, names: &[&'n str]) -> Option<&'n str> {
+        names
+            .iter()
+            .find(|n| self.0.imports.iter().any(|i| i == *n))
+            .copied()
+    }
+
+    /// The first path in read-only data that starts with one of `prefixes`.
+    fn path(&self, prefixes: &[&str]) -> Option<&str> {
+        self.0
+            .paths
+            .iter()
+            .find(|p| prefixes.iter().any(|pre| p.starts_with(pre)))
+            .map(String::as_str)
+    }
+
+    fn go_function(&self, name: &str) -> bool {
+        self.0
+            .go
+            .as_ref()
+            .is_some_and(|g| g.functions.iter().any(|f| f == name))
+    }
+
+    fn go_package(&self, name: &str) -> bool {
+        self.0
+            .go
+            .as_ref()
+            .is_some_and(|g| g.packages.iter().any(|p| p == name))
+    }
+
+    fn go_tag(&self, tag: &str) -> bool {
+        self.0
+            .go
+            .as_ref()
+            .is_some_and(|g| g.tags.iter().any(|t| t == tag))
+    }
+
+    fn go_dep(&self, module: &str) -> bool {
+        self.0
+            .go
+            .as_ref()
+            .is_some_and(|g| g.deps.iter().any(|d| d.split('@').next() == Some(module)))
+    }
+}
+
+fn risk(
+    kind: RiskKind,
+    severity: Severity,
+    evidence: String,
+    base_fact: String,
+    fix: &str,
+) -> Risk {
+    Risk {
+        kind,
+        severity,
+        evidence,
+        base_fact,
+        fix: fix.to_string(),
+    }
+}
+
+/// musl gives each thread 128 KiB of stack unless the program sets a size or its `PT_GNU_STACK`
+/// asks for more; glibc gives the stack rlimit (8 MiB by default).
+fn thread_stack(ask: &Ask, _: &BaseSide, libc: &InEffect) -> Option<Risk> {
+    let default = libc.musl_thread_stack()?;
+    ask.import(&["pthread_create"])?;
+    if ask
+        .import(&["pthread_attr_setstacksize", "pthread_attr_setstack"])
+        .is_some()
+    {
+        return None;
+    }
+    let declared = ask.0.stack_size.unwrap_or(0);
+    if declared > default {
+        return None;
+    }
+    Some(risk(
+        RiskKind::ThreadStack,
+        Severity::Warning,
+        format!("pthread_create without pthread_attr_setstacksize; PT_GNU_STACK size {declared}"),
+        format!(
+            "{}: threads get {} KiB of stack by default (glibc: 8 MiB)",
+            libc.describe(),
+            default >> 10
+        ),
+        "link with -Wl,-z,stack-size=8388608 or set the stack size per thread (pthread_attr_setstacksize)",
+    ))
+}
+
+/// Where the program shows it reads the system's CA certificates.
+fn ca_evidence(ask: &Ask) -> Option<String> {
+    if ask.go_function("crypto/x509.loadSystemRoots") {
+        if ask.go_dep("golang.org/x/crypto/x509roots/fallback") {
+            return None;
+        }
+        return Some("Go: crypto/x509 loads the system roots (crypto/x509.loadSystemRoots)".into());
+    }
+    if let Some(f) = ask.import(&[
+        "SSL_CTX_set_default_verify_paths",
+        "X509_STORE_set_default_paths",
+    ]) {
+        return Some(format!("imports {f}"));
+    }
+    ask.path(&["/etc/ssl/cert", "/etc/pki/"])
+        .map(|p| format!("names {p} in its read-only data"))
+}
+
+fn ca_bundle(ask: &Ask, base: &BaseSide, _: &InEffect) -> Option<Risk> {
+    if base.facts.ca_bundle.is_some() {
+        return None;
+    }
+    let evidence = ca_evidence(ask)?;
+    let go = ask.0.go.is_some();
+    Some(risk(
+        RiskKind::CaBundle,
+        Severity::Warning,
+        evidence,
+        "no CA bundle (/etc/ssl/certs/ca-certificates.crt and the other usual paths are absent)"
+            .into(),
+        if go {
+            "install ca-certificates, use a base that has it (distroless-static/base/cc), or embed roots (import golang.org/x/crypto/x509roots/fallback)"
+        } else {
+            "install ca-certificates, or use a base that has it (distroless-static/base/cc)"
+        },
+    ))
+}
+
+/// Where the program shows it loads time zones from the system.
+fn tz_evidence(ask: &Ask) -> Option<String> {
+    if ask.go_function("time.LoadLocation") {
+        if ask.go_package("time/tzdata") || ask.go_tag("timetzdata") {
+            return None;
+        }
+        return Some("Go: time.LoadLocation linked, time/tzdata not embedded".into());
+    }
+    ask.path(&["/usr/share/zoneinfo"])
+        .map(|p| format!("names {p} in its read-only data"))
+}
+
+fn tzdata(ask: &Ask, base: &BaseSide, _: &InEffect) -> Option<Risk> {
+    if base.facts.zoneinfo > 0 {
+        return None;
+    }
+    let evidence = tz_evidence(ask)?;
+    let go = ask.0.go.is_some();
+    Some(risk(
+        RiskKind::Tzdata,
+        Severity::Warning,
+        evidence,
+        "no tzdata (/usr/share/zoneinfo is empty or absent)".into(),
+        if go {
+            "import time/tzdata (or build with -tags timetzdata), or install tzdata"
+        } else {
+            "install tzdata, or use a base that has it (distroless)"
+        },
+    ))
+}
+
+fn resolver(ask: &Ask, _: &BaseSide, libc: &InEffect) -> Option<Risk> {
+    let musl = libc.musl()?;
+    let f = ask.import(&[
+        "getaddrinfo",
+        "gethostbyname",
+        "gethostbyname2",
+        "gethostbyname_r",
+        "gethostbyaddr",
+        "res_query",
+        "res_search",
+        "res_init",
+        "res_nquery",
+        "res_nsearch",
+        "res_send",
+    ])?;
+    let tcp = if musl.at_least(1, 2, 4) {
+        "falls back to TCP for long answers (since 1.2.4)"
+    } else {
+        "never falls back to TCP, so answers over 512 bytes are lost (before 1.2.4)"
+    };
+    Some(risk(
+        RiskKind::Resolver,
+        Severity::Note,
+        format!("imports {f}"),
+        format!(
+            "{}: a name with at least ndots dots never tries the search list, all nameservers are asked at once, it {tcp}",
+            libc.describe()
+        ),
+        "use fully qualified names (with a trailing dot) and test name resolution on this base",
+    ))
+}
+
+fn locale(ask: &Ask, base: &BaseSide, libc: &InEffect) -> Option<Risk> {
+    if libc.musl().is_some() {
+        let f = ask.import(&["strcoll", "strxfrm", "strcoll_l", "strxfrm_l"])?;
+        return Some(risk(
+            RiskKind::Locale,
+            Severity::Note,
+            format!("imports {f}"),
+            format!(
+                "{}: no collation; {f} orders by code point in every locale",
+                libc.describe()
+            ),
+            "do not rely on locale order, or use a glibc base with the locale installed",
+        ));
+    }
+    if !libc.glibc() || base.facts.locale_archive || !base.facts.locales.is_empty() {
+        return None;
+    }
+    let f = ask.import(&["newlocale", "setlocale", "strcoll", "strxfrm"])?;
+    Some(risk(
+        RiskKind::Locale,
+        Severity::Note,
+        format!("imports {f}"),
+        "no compiled locales (/usr/lib/locale is empty): only the C/POSIX locale".into(),
+        "install the locale the program needs (locales / locales-all), or run it in the C locale",
+    ))
+}
+
+fn iconv(ask: &Ask, base: &BaseSide, libc: &InEffect) -> Option<Risk> {
+    ask.import(&["iconv_open"])?;
+    if libc.musl().is_some() {
+        return Some(risk(
+            RiskKind::Iconv,
+            Severity::Note,
+            "imports iconv_open".into(),
+            format!(
+                "{}: a //TRANSLIT or //IGNORE suffix fails with EINVAL; unconvertible characters become '*' instead of EILSEQ; fewer charsets",
+                libc.describe()
+            ),
+            "convert without // suffixes and check the charsets the program needs, or use a glibc base",
+        ));
+    }
+    if !libc.glibc() || base.facts.gconv {
+        return None;
+    }
+    Some(risk(
+        RiskKind::Iconv,
+        Severity::Warning,
+        "imports iconv_open".into(),
+        "no gconv modules: iconv_open fails with EINVAL for charsets beyond glibc's built-in UTF-8, UCS and ASCII family".into(),
+        "install the gconv modules (Debian: libc6's gconv directory, dropped by slim images), or convert only between built-in charsets",
+    ))
+}
+
+/// The numeric uid of a `Config.User` value (`""` and `root` are 0), when it names one.
+fn image_uid(user: &str, facts: &RuntimeFacts) -> Option<u32> {
+    let name = user.split(':').next().unwrap_or("");
+    match name {
+        "" | "root" => Some(0),
+        n => n.parse().ok().or_else(|| {
+            facts
+                .passwd
+                .entries
+                .iter()
+                .find(|(e, _)| e == n)
+                .map(|(_, id)| *id)
+        }),
+    }
+}
+
+fn users(ask: &Ask, base: &BaseSide, libc: &InEffect) -> Option<Risk> {
+    let evidence = ask
+        .import(&[
+            "getpwnam",
+            "getpwuid",
+            "getpwnam_r",
+            "getpwuid_r",
+            "getpwent",
+            "getgrnam",
+            "getgrgid",
+            "getgrnam_r",
+            "getgrgid_r",
+            "getgrouplist",
+            "initgroups",
+        ])
+        .map(|f| format!("imports {f}"))
+        .or_else(|| {
+            ask.go_package("os/user")
+                .then(|| "Go: os/user linked".to_string())
+        })?;
+    let passwd = &base.facts.passwd;
+    let uid = image_uid(base.user, base.facts);
+    let listed = uid.is_some_and(|u| passwd.entries.iter().any(|(_, id)| *id == u));
+    if !listed {
+        let who = if base.user.is_empty() {
+            "root"
+        } else {
+            base.user
+        };
+        let fact = if passwd.present {
+            format!("/etc/passwd does not list the user the image runs as ({who})")
+        } else {
+            "no /etc/passwd".to_string()
+        };
+        return Some(risk(
+            RiskKind::Users,
+            Severity::Warning,
+            evidence,
+            fact,
+            "add the user to /etc/passwd (or run as a user the base lists, such as distroless's nonroot, 65532)",
+        ));
+    }
+    libc.musl()?;
+    Some(risk(
+        RiskKind::Users,
+        Severity::Note,
+        evidence,
+        format!(
+            "{}: no NSS; users and groups come from /etc/passwd and /etc/group only (no LDAP, sssd or systemd users)",
+            libc.describe()
+        ),
+        "keep the users the program looks up in /etc/passwd and /etc/group",
+    ))
+}
+
+fn dlclose(ask: &Ask, _: &BaseSide, libc: &InEffect) -> Option<Risk> {
+    libc.musl()?;
+    ask.import(&["dlclose"])?;
+    Some(risk(
+        RiskKind::Dlclose,
+        Severity::Note,
+        "imports dlclose".into(),
+        format!(
+            "{}: dlclose never unloads; a library's destructors run at exit, and reopening it finds its old state",
+            libc.describe()
+        ),
+        "do not rely on unloading a plugin to reset it",
+    ))
+}
+
+fn regex(ask: &Ask, _: &BaseSide, libc: &InEffect) -> Option<Risk> {
+    libc.musl()?;
+    ask.import(&["regcomp"])?;
+    Some(risk(
+        RiskKind::Regex,
+        Severity::Note,
+        "imports regcomp".into(),
+        format!(
+            "{}: POSIX regular expressions only; GNU extensions (\\w, \\s, \\b, \\<, \\>, back-references in ERE) are not recognised",
+            libc.describe()
+        ),
+        "write patterns in plain POSIX syntax (e.g. [[:alnum:]_] for \\w)",
+    ))
+}
+
+fn shell(ask: &Ask, base: &BaseSide, _: &InEffect) -> Option<Risk> {
+    if base.shell {
+        return None;
+    }
+    let f = ask.import(&["system", "popen"])?;
+    Some(risk(
+        RiskKind::Shell,
+        Severity::Warning,
+        format!("imports {f}"),
+        format!("no /bin/sh: {f} fails (the command exits 127)"),
+        "start the command directly (posix_spawn, execve) or use a base with a shell",
+    ))
+}
+
+fn tmp(ask: &Ask, base: &BaseSide, _: &InEffect) -> Option<Risk> {
+    let fact = match base.facts.tmp_mode {
+        None => "no /tmp".to_string(),
+        Some(mode) if mode & 0o002 == 0 => {
+            format!(
+                "/tmp is {:o}: only its owner can create files there",
+                mode & 0o7777
+            )
+        }
+        Some(_) => return None,
+    };
+    let f = ask.import(&[
+        "mkstemp", "mkstemps", "mkdtemp", "tmpfile", "tmpnam", "tempnam",
+    ])?;
+    Some(risk(
+        RiskKind::Tmp,
+        Severity::Warning,
+        format!("imports {f}"),
+        fact,
+        "create /tmp with mode 1777 in the image (or mount a tmpfs there), or set TMPDIR",
+    ))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,231 @@
+use super::*;
+use crate::elf::needs::GoBuild;
+use crate::elf::{BinaryProfile, Kind};
+use crate::image::runtime::Accounts;
+
+fn dynamic() -> BinaryProfile {
+    let mut p = BinaryProfile::empty(Kind::Pie);
+    p.interpreter = Some("/lib/ld-musl-x86_64.so.1".into());
+    p
+}
+
+fn needs(imports: &[&str]) -> RuntimeNeeds {
+    RuntimeNeeds {
+        imports: imports.iter().map(|s| s.to_string()).collect(),
+        ..Default::default()
+    }
+}
+
+/// A base that has everything a program may ask for.
+fn full() -> RuntimeFacts {
+    RuntimeFacts {
+        ca_bundle: Some("/etc/ssl/certs/ca-certificates.crt".into()),
+        zoneinfo: 600,
+        localtime: true,
+        locale_archive: true,
+        locales: vec!["C.utf8".into()],
+        gconv: true,
+        nsswitch: true,
+        passwd: Accounts {
+            present: true,
+            entries: vec![("root".into(), 0), ("nonroot".into(), 65532)],
+            malformed: 0,
+        },
+        group: Accounts::default(),
+        tmp_mode: Some(0o1777),
+    }
+}
+
+fn side(libc: LibcKind, facts: &RuntimeFacts) -> BaseSide<'_> {
+    BaseSide {
+        libc,
+        libc_version: Some(if libc == LibcKind::Musl {
+            "1.2.5"
+        } else {
+            "2.36"
+        }),
+        shell: true,
+        facts,
+        user: "",
+    }
+}
+
+fn kinds(r: &[Risk]) -> Vec<&'static str> {
+    r.iter().map(|r| r.kind.as_str()).collect()
+}
+
+#[test]
+fn threads_without_a_stack_size_are_a_risk_on_musl_only() {
+    let facts = full();
+    let n = needs(&["pthread_create"]);
+    let musl = assess(&dynamic(), &n, &side(LibcKind::Musl, &facts));
+    assert_eq!(kinds(&musl), ["thread_stack"]);
+    assert!(
+        musl[0]
+            .base_fact
+            .contains("musl 1.2.5: threads get 128 KiB"),
+        "{musl:?}"
+    );
+    assert!(musl[0].fix.contains(STACK_FLAG));
+    assert!(assess(&dynamic(), &n, &side(LibcKind::Glibc, &facts)).is_empty());
+}
+
+#[test]
+fn a_stack_size_set_per_thread_or_by_pt_gnu_stack_removes_the_thread_risk() {
+    let facts = full();
+    let base = side(LibcKind::Musl, &facts);
+    let sized = needs(&["pthread_attr_setstacksize", "pthread_create"]);
+    assert!(assess(&dynamic(), &sized, &base).is_empty());
+    let mut linked = needs(&["pthread_create"]);
+    linked.stack_size = Some(1 << 20);
+    assert!(assess(&dynamic(), &linked, &base).is_empty());
+    // A PT_GNU_STACK no larger than musl's default changes nothing.
+    linked.stack_size = Some(MUSL_THREAD_STACK);
+    assert_eq!(kinds(&assess(&dynamic(), &linked, &base)), ["thread_stack"]);
+}
+
+#[test]
+fn a_static_program_brings_its_own_libc_whatever_the_base() {
+    let facts = full();
+    let glibc_base = side(LibcKind::Glibc, &facts);
+    let n = needs(&["pthread_create"]);
+    let musl_static = BinaryProfile::empty(Kind::Static);
+    let r = assess(&musl_static, &n, &glibc_base);
+    assert_eq!(kinds(&r), ["thread_stack"]);
+    assert!(r[0].base_fact.starts_with("the program's own static musl"));
+    let mut glibc_static = BinaryProfile::empty(Kind::Static);
+    glibc_static.abi_tag = Some("Linux 3.2.0".into());
+    assert!(assess(&glibc_static, &n, &side(LibcKind::Musl, &facts)).is_empty());
+}
+
+fn go(functions: &[&str], packages: &[&str]) -> RuntimeNeeds {
+    RuntimeNeeds {
+        go: Some(GoBuild {
+            functions: functions.iter().map(|s| s.to_string()).collect(),
+            packages: packages.iter().map(|s| s.to_string()).collect(),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn go_system_roots_need_a_ca_bundle_unless_roots_are_embedded() {
+    let mut bare = full();
+    bare.ca_bundle = None;
+    let base = side(LibcKind::Glibc, &bare);
+    let gostatic = BinaryProfile::empty(Kind::Static);
+    let n = go(&["crypto/x509.loadSystemRoots"], &["crypto/x509"]);
+    let r = assess(&gostatic, &n, &base);
+    assert_eq!(kinds(&r), ["ca_bundle"]);
+    assert!(r[0].fix.contains("ca-certificates"));
+    assert!(assess(&gostatic, &n, &side(LibcKind::Glibc, &full())).is_empty());
+    let mut embedded = n.clone();
+    embedded.go.as_mut().unwrap().deps =
+        vec!["golang.org/x/crypto/x509roots/fallback@v0.1.0".into()];
+    assert!(assess(&gostatic, &embedded, &base).is_empty());
+}
+
+#[test]
+fn go_time_zones_need_tzdata_unless_it_is_embedded() {
+    let mut bare = full();
+    bare.zoneinfo = 0;
+    let base = side(LibcKind::Musl, &bare);
+    let gostatic = BinaryProfile::empty(Kind::Static);
+    let n = go(&["time.LoadLocation"], &[]);
+    assert_eq!(kinds(&assess(&gostatic, &n, &base)), ["tzdata"]);
+    let embedded = go(&["time.LoadLocation"], &["time/tzdata"]);
+    assert!(assess(&gostatic, &embedded, &base).is_empty());
+    let mut tagged = n.clone();
+    tagged.go.as_mut().unwrap().tags = vec!["timetzdata".into()];
+    assert!(assess(&gostatic, &tagged, &base).is_empty());
+}
+
+#[test]
+fn a_c_program_naming_a_ca_path_or_calling_openssl_defaults_needs_a_bundle() {
+    let mut bare = full();
+    bare.ca_bundle = None;
+    let base = side(LibcKind::Glibc, &bare);
+    let mut named = needs(&[]);
+    named.paths = vec!["/etc/ssl/certs/ca-certificates.crt".into()];
+    let r = assess(&dynamic(), &named, &base);
+    assert_eq!(kinds(&r), ["ca_bundle"]);
+    assert!(r[0].evidence.contains("/etc/ssl/certs/ca-certificates.crt"));
+    let openssl = needs(&["SSL_CTX_set_default_verify_paths"]);
+    assert_eq!(kinds(&assess(&dynamic(), &openssl, &base)), ["ca_bundle"]);
+}
+
+#[test]
+fn musl_behaviour_differences_are_notes_naming_the_version() {
+    let facts = full();
+    let n = needs(&["dlclose", "getaddrinfo", "iconv_open", "regcomp", "strcoll"]);
+    let r = assess(&dynamic(), &n, &side(LibcKind::Musl, &facts));
+    assert_eq!(
+        kinds(&r),
+        ["resolver", "locale", "iconv", "dlclose", "regex"]
+    );
+    assert!(r.iter().all(|r| r.severity == Severity::Note));
+    assert!(r[0].base_fact.contains("since 1.2.4"));
+    let mut old = side(LibcKind::Musl, &facts);
+    old.libc_version = Some("1.2.3");
+    let r = assess(&dynamic(), &needs(&["getaddrinfo"]), &old);
+    assert!(r[0].base_fact.contains("never falls back to TCP"), "{r:?}");
+    assert!(assess(&dynamic(), &n, &side(LibcKind::Glibc, &facts)).is_empty());
+}
+
+#[test]
+fn glibc_without_locales_or_gconv_is_a_risk_only_for_programs_that_use_them() {
+    let mut slim = full();
+    (slim.locale_archive, slim.locales, slim.gconv) = (false, vec![], false);
+    let base = side(LibcKind::Glibc, &slim);
+    let r = assess(&dynamic(), &needs(&["iconv_open", "setlocale"]), &base);
+    assert_eq!(kinds(&r), ["locale", "iconv"]);
+    assert_eq!(r[1].severity, Severity::Warning);
+    assert!(assess(&dynamic(), &needs(&["puts"]), &base).is_empty());
+}
+
+#[test]
+fn user_lookups_need_the_image_user_in_passwd() {
+    let mut facts = full();
+    let n = needs(&["getpwuid"]);
+    // Listed: nothing on glibc, a note on musl (no NSS).
+    assert!(assess(&dynamic(), &n, &side(LibcKind::Glibc, &facts)).is_empty());
+    let r = assess(&dynamic(), &n, &side(LibcKind::Musl, &facts));
+    assert_eq!((kinds(&r), r[0].severity), (vec!["users"], Severity::Note));
+    // A numeric user the file does not list, then no file at all.
+    let mut base = side(LibcKind::Glibc, &facts);
+    base.user = "1000:1000";
+    let r = assess(&dynamic(), &n, &base);
+    assert_eq!(r[0].severity, Severity::Warning);
+    assert!(r[0].base_fact.contains("(1000:1000)"), "{r:?}");
+    base.user = "nonroot";
+    assert!(assess(&dynamic(), &n, &base).is_empty());
+    facts.passwd = Accounts::default();
+    let r = assess(&dynamic(), &n, &side(LibcKind::Glibc, &facts));
+    assert_eq!(r[0].base_fact, "no /etc/passwd");
+}
+
+#[test]
+fn no_shell_or_no_writable_tmp_fails_the_functions_that_need_them() {
+    let mut facts = full();
+    let n = needs(&["mkstemp", "system"]);
+    let mut base = side(LibcKind::Glibc, &facts);
+    base.shell = false;
+    assert_eq!(kinds(&assess(&dynamic(), &n, &base)), ["shell"]);
+    facts.tmp_mode = Some(0o755);
+    let r = assess(&dynamic(), &n, &side(LibcKind::Glibc, &facts));
+    assert_eq!(kinds(&r), ["tmp"]);
+    assert!(r[0].base_fact.contains("/tmp is 755"), "{r:?}");
+    facts.tmp_mode = None;
+    let r = assess(&dynamic(), &n, &side(LibcKind::Glibc, &facts));
+    assert_eq!(r[0].base_fact, "no /tmp");
+}
+
+#[test]
+fn a_go_program_without_cgo_has_no_libc_risks() {
+    let facts = full();
+    let mut n = go(&[], &["net"]);
+    n.imports = vec!["pthread_create".into(), "getaddrinfo".into()];
+    let gostatic = BinaryProfile::empty(Kind::Static);
+    assert!(assess(&gostatic, &n, &side(LibcKind::Musl, &facts)).is_empty());
+}
