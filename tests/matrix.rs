@@ -147,14 +147,24 @@ fn expected_table_load_probe() {
     check_rows(|r| r.probe == "load");
 }
 
-/// The exec rows decided by what the program does once it runs, not by the loader.
-const RUNTIME_FIXTURES: [&str; 6] = [
+/// The exec rows decided by what the program does once it runs, not by the loader; the last nine
+/// are issue 16's run-time risks (thread stack, CA bundle, tzdata).
+const RUNTIME_FIXTURES: [&str; 15] = [
     "hang",
     "forkbomb",
     "flood",
     "crash",
     "connect",
     "forge-report",
+    "threadstack",
+    "threadstack-musl",
+    "threadstack-musl-sized",
+    "threadstack-musl-static",
+    "threadcrash-musl",
+    "go-certs",
+    "go-certs-stripped",
+    "go-tz",
+    "go-tz-embedded",
 ];
 
 #[test]
