@@ -274,6 +274,37 @@ pub enum RiskKind {
 }
 
 impl RiskKind {
+    pub const ALL: [RiskKind; 11] = [
+        RiskKind::ThreadStack,
+        RiskKind::CaBundle,
+        RiskKind::Tzdata,
+        RiskKind::Resolver,
+        RiskKind::Locale,
+        RiskKind::Iconv,
+        RiskKind::Users,
+        RiskKind::Dlclose,
+        RiskKind::Regex,
+        RiskKind::Shell,
+        RiskKind::Tmp,
+    ];
+
+    /// One line on what the kind is about (SARIF rule descriptions, docs).
+    pub fn summary(self) -> &'static str {
+        match self {
+            RiskKind::ThreadStack => "Threads get musl's 128 KiB default stack (glibc: 8 MiB)",
+            RiskKind::CaBundle => "The program reads the system CA bundle, which the base lacks",
+            RiskKind::Tzdata => "The program loads time zones, and the base has no tzdata",
+            RiskKind::Resolver => "musl's DNS resolver behaves differently from glibc's",
+            RiskKind::Locale => "No collation on musl, or no compiled locales on the base",
+            RiskKind::Iconv => "iconv differs on musl, or the base has no gconv modules",
+            RiskKind::Users => "User lookups: no NSS on musl, or the user is not in /etc/passwd",
+            RiskKind::Dlclose => "dlclose does not unload on musl",
+            RiskKind::Regex => "musl's regcomp has no GNU extensions",
+            RiskKind::Shell => "system()/popen() need /bin/sh, which the base lacks",
+            RiskKind::Tmp => "Temporary files need a writable /tmp, which the base lacks",
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             RiskKind::ThreadStack => "thread_stack",
@@ -306,6 +337,15 @@ pub enum Severity {
     Note,
 }
 
+impl std::fmt::Display for Severity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Severity::Warning => "warning",
+            Severity::Note => "note",
+        })
+    }
+}
+
 /// Something the binary will ask for at run time that a base does not provide, or provides
 /// differently. Not a verdict: a base can be `ok` and carry risks.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -318,4 +358,15 @@ pub struct Risk {
     pub base_fact: String,
     /// How to remove the risk.
     pub fix: String,
+}
+
+/// The risk a failed run most likely comes from, and whether a second run proved it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LikelyCause {
+    pub kind: RiskKind,
+    /// `Some(true)`: a second run without the cause passed; `Some(false)`: it failed too;
+    /// `None`: not tried (only the thread stack can be removed from the outside).
+    pub confirmed: Option<bool>,
+    /// One sentence for the report.
+    pub detail: String,
 }

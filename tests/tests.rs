@@ -13,3 +13,4 @@ mod layout;
 mod loader_fidelity;
 mod matrix;
 mod offline;
+mod risks;

@@ -13,13 +13,17 @@ use serde::Serialize;
 use crate::elf::{self, Kind};
 use crate::image::base::{Library, Links, normalize, resolve_in};
 use crate::loader::{self, Prediction, Subject};
-use crate::verdict::{self, Problem, Verdict};
+use crate::elf::needs::RuntimeNeeds;
+use crate::risks::{self, BaseSide};
+use crate::verdict::{self, Problem, Risk, RiskKind, Severity, Verdict};
 
 /// One ELF file of the source: its profile and (shared objects only) its exports.
 #[derive(Debug, Clone)]
 pub struct SourceFile {
     pub path: String,
     pub lib: Library,
+    /// What it will ask for at run time (for its risks on each target).
+    pub needs: RuntimeNeeds,
 }
 
 /// What was read of the source image or directory.
@@ -101,9 +105,11 @@ impl SourceBuilder {
                 } else {
                     Default::default()
                 };
+                let needs = elf::needs::runtime_needs(bytes, &profile);
                 Item::Elf(Box::new(SourceFile {
                     path,
                     lib: Library::new(profile, exports),
+                    needs,
                 }))
             }
             Err(e) => Item::Unreadable(path, e.to_string()),
@@ -378,6 +384,9 @@ pub struct FileResult {
     /// When prediction and run disagree: the details only one side named.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub differs: Option<crate::probe::agreement::Differs>,
+    /// Run-time risks on this target (files that load only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub risks: Vec<Risk>,
 }
 
 /// The run's side of one file, host-provided symbols dropped as on the prediction's side.
@@ -421,6 +430,16 @@ pub struct Group {
     pub files: Vec<String>,
 }
 
+/// Files sharing a run-time risk on a target: "34 files create threads without a stack size".
+#[derive(Debug, Clone, Serialize)]
+pub struct RiskGroup {
+    pub kind: RiskKind,
+    pub severity: Severity,
+    pub base_fact: String,
+    pub fix: String,
+    pub files: Vec<String>,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct TargetResult {
     pub base: String,
@@ -430,6 +449,9 @@ pub struct TargetResult {
     pub broken: usize,
     pub mismatches: usize,
     pub groups: Vec<Group>,
+    /// Run-time risks of the files that load, grouped by cause, the largest group first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub risks: Vec<RiskGroup>,
     pub files: Vec<FileResult>,
     pub error: Option<String>,
 }
@@ -504,7 +526,11 @@ pub fn assemble(
         .map(|(path, pred)| {
             let f = by_path[path.as_str()];
             let run = verified.and_then(|v| v.get(&path));
-            file_result(source, f, path, pred, run)
+            let mut r = file_result(source, f, path, pred, run);
+            if r.verdict == Verdict::Ok {
+                r.risks = risks::assess(&f.lib.profile, &f.needs, &BaseSide::of(target, ""));
+            }
+            r
         })
         .collect();
     let mut groups = group_by_cause(&files, target.libc);
@@ -574,7 +600,35 @@ fn file_result(
         agree,
         note,
         differs,
+        risks: vec![],
     }
+}
+
+/// The files' risks grouped by kind and base fact, the largest group first.
+pub fn group_risks(files: &[FileResult]) -> Vec<RiskGroup> {
+    let mut groups: Vec<RiskGroup> = Vec::new();
+    for f in files {
+        for r in &f.risks {
+            match groups
+                .iter_mut()
+                .find(|g| g.kind == r.kind && g.base_fact == r.base_fact)
+            {
+                Some(g) => g.files.push(f.path.clone()),
+                None => groups.push(RiskGroup {
+                    kind: r.kind,
+                    severity: r.severity,
+                    base_fact: r.base_fact.clone(),
+                    fix: r.fix.clone(),
+                    files: vec![f.path.clone()],
+                }),
+            }
+        }
+    }
+    groups.sort_by(|a, b| {
+        (a.severity, std::cmp::Reverse(a.files.len()), a.kind)
+            .cmp(&(b.severity, std::cmp::Reverse(b.files.len()), b.kind))
+    });
+    groups
 }
 
 /// The verdict and problems reported for a file. A run's verdict beats the prediction; a run
@@ -682,6 +736,7 @@ mod tests {
         Box::new(SourceFile {
             path: String::new(),
             lib: Library::new(p, Default::default()),
+            needs: Default::default(),
         })
     }
 

@@ -94,7 +94,7 @@ pub fn overlay_from_dir(
 ) -> std::io::Result<()> {
     let mut tar = tar::Builder::new(out);
     for (p, at) in placed {
-        upload::add_host_file(&mut tar, at, &root.join(p.trim_start_matches('/')), 0o755)?;
+        upload::add_host_file(&mut tar, at, &root.join(p.trim_start_matches('/')), 0o755, None)?;
     }
     for (l, t) in links {
         upload::add_symlink(&mut tar, l, t)?;
@@ -322,6 +322,7 @@ pub async fn audit_targets<E: Engine>(
             broken: 0,
             mismatches: 0,
             groups: vec![],
+            risks: vec![],
             files: vec![],
             error: None,
         };
@@ -350,6 +351,7 @@ pub async fn audit_targets<E: Engine>(
         let (files, groups) = audit::assemble(source, bp, predictions, verified.as_ref());
         tr.broken = files.iter().filter(|f| f.verdict != Verdict::Ok).count();
         tr.mismatches = files.iter().filter(|f| f.agree == Some(false)).count();
+        tr.risks = audit::group_risks(&files);
         tr.files = files;
         tr.groups = groups;
         tr

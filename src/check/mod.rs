@@ -2,6 +2,8 @@
 //! probe (the program's own interpreter in trace/list mode) and optionally the exec probe (the
 //! program with the user's arguments). Docker is reached only through [`Engine`].
 
+pub mod explain;
+
 use std::collections::{BTreeMap, HashMap};
 use std::io::IsTerminal;
 use std::path::{Component, Path, PathBuf};
@@ -16,9 +18,10 @@ use crate::docker::upload;
 use crate::docker::{
     ContainerSpec, DockerError, Engine, ImageInfo, PullProgress, RUN_LABEL, Sandbox,
 };
+use crate::elf::needs::RuntimeNeeds;
 use crate::elf::{self, BinaryProfile};
 use crate::image::aliases::Base;
-use crate::image::base::Library;
+use crate::image::base::{BaseProfile, Library};
 use crate::loader::{self, Prediction, Subject};
 use crate::probe::agreement::compare;
 use crate::probe::classify::{self, ProbeKind};
@@ -29,6 +32,7 @@ use crate::probe::jobs::image_facts;
 use crate::probe::jobs::jobs_for;
 use crate::probe::{self, Job};
 use crate::report::run::BaseResult;
+use crate::risks::{self, BaseSide};
 use crate::verdict::{self, Verdict};
 
 #[derive(
@@ -370,19 +374,41 @@ pub async fn ensure_images<E: Engine>(
     join_all(futs).await.into_iter().collect()
 }
 
+/// The binary being checked: its loader profile, what it exports, and its run-time needs.
+#[derive(Clone, Copy)]
+pub struct Program<'a> {
+    pub profile: &'a BinaryProfile,
+    pub exports: &'a crate::elf::ExportTable,
+    pub needs: &'a RuntimeNeeds,
+    /// The patch (file offset, bytes) that makes a copy's `PT_GNU_STACK` ask for
+    /// [`explain::CONFIRM_STACK`], when the binary has one.
+    pub stack_patch: &'a Option<(u64, Vec<u8>)>,
+}
+
+impl Program<'_> {
+    fn subject<'s>(&'s self, plan: &'s Plan) -> Subject<'s> {
+        Subject {
+            profile: self.profile,
+            exports: self.exports,
+            path: format!("{APP_DIR}/{}", plan.binary_name),
+            sidecars: &plan.sidecars,
+        }
+    }
+
+    /// The prediction on a base with its fix hints and, where the program loads, its run-time
+    /// risks (the image runs as `user`).
+    fn predict(&self, plan: &Plan, base: &BaseProfile, user: &str) -> Prediction {
+        let p = loader::predict(&self.subject(plan), base);
+        let mut p = crate::advice::with_hints(self.profile, base, p);
+        if p.verdict == Verdict::Ok {
+            p.risks = risks::assess(self.profile, self.needs, &BaseSide::of(base, user));
+        }
+        p
+    }
+}
+
 /// Predict from the built-in catalog only (`--offline`): no Docker at all.
-pub fn predict_offline(
-    plan: &Plan,
-    profile: &BinaryProfile,
-    exports: &crate::elf::ExportTable,
-    cfg: &RunConfig,
-) -> Vec<BaseResult> {
-    let subject = Subject {
-        profile,
-        exports,
-        path: format!("{APP_DIR}/{}", plan.binary_name),
-        sidecars: &plan.sidecars,
-    };
+pub fn predict_offline(plan: &Plan, program: Program, cfg: &RunConfig) -> Vec<BaseResult> {
     cfg.bases
         .iter()
         .map(|base| {
@@ -399,7 +425,7 @@ pub fn predict_offline(
                 );
             };
             let bp = entry.to_profile();
-            let p = crate::advice::with_hints(profile, &bp, loader::predict(&subject, &bp));
+            let p = program.predict(plan, &bp, "");
             let mut r = BaseResult::error(base, required, p.reason.clone());
             r.image = entry.image.clone();
             r.verdict = p.verdict;
@@ -416,8 +442,7 @@ pub fn predict_offline(
 pub async fn run_matrix<E: Engine>(
     engine: &E,
     plan: &Plan,
-    profile: &BinaryProfile,
-    exports: &crate::elf::ExportTable,
+    program: Program<'_>,
     cfg: &RunConfig,
     run_id: &str,
     progress: &Progress,
@@ -426,15 +451,10 @@ pub async fn run_matrix<E: Engine>(
     let m = Matrix {
         engine,
         plan,
-        profile,
+        program,
+        profile: program.profile,
         cfg,
         run_id,
-        subject: Subject {
-            profile,
-            exports,
-            path: format!("{APP_DIR}/{}", plan.binary_name),
-            sidecars: &plan.sidecars,
-        },
         sem: Semaphore::new(cfg.jobs.max(1)),
     };
     let futs = cfg.bases.iter().map(|base| {
@@ -450,17 +470,22 @@ pub async fn run_matrix<E: Engine>(
             r
         }
     });
-    join_all(futs).await
+    let mut results = join_all(futs).await;
+    if !cfg.no_run {
+        explain::likely_causes(&mut results);
+        explain::confirm_thread_stacks(engine, plan, program, cfg, run_id, &mut results).await;
+    }
+    results
 }
 
 /// What every base of a run shares.
 struct Matrix<'a, E> {
     engine: &'a E,
     plan: &'a Plan,
+    program: Program<'a>,
     profile: &'a BinaryProfile,
     cfg: &'a RunConfig,
     run_id: &'a str,
-    subject: Subject<'a>,
     /// At most `--jobs` containers at once.
     sem: Semaphore,
 }
@@ -519,9 +544,8 @@ impl<E: Engine> Matrix<'_, E> {
     ) -> anyhow::Result<(Prediction, String, Option<String>)> {
         let bp =
             crate::image::export::profile(self.engine, &base.image, &info.id, self.run_id).await?;
-        let p = loader::predict(&self.subject, &bp);
         Ok((
-            crate::advice::with_hints(self.profile, &bp, p),
+            self.program.predict(self.plan, &bp, &info.user),
             bp.describe_libc(),
             bp.os.clone(),
         ))

@@ -111,6 +111,11 @@ pub struct CheckArgs {
     #[arg(long)]
     pub allow_mismatch: bool,
 
+    /// Fail (exit 1) when a required base carries a run-time risk of severity warning (no CA
+    /// bundle, no tzdata, musl's small thread stacks, ...); by default risks are only reported.
+    #[arg(long)]
+    pub fail_on_risk: bool,
+
     /// Sandbox: give the container a network (default: none).
     #[arg(long)]
     pub allow_network: bool,
@@ -253,6 +258,9 @@ pub struct MergeArgs {
     /// Do not fail (exit 2) on a prediction mismatch in the merged reports.
     #[arg(long)]
     pub allow_mismatch: bool,
+    /// Fail (exit 1) when a required base carries a run-time risk of severity warning.
+    #[arg(long)]
+    pub fail_on_risk: bool,
     /// Do not append the Markdown report to $GITHUB_STEP_SUMMARY.
     #[arg(long)]
     pub no_step_summary: bool,

@@ -124,9 +124,18 @@ pub(super) fn check(a: CheckArgs) -> anyhow::Result<ExitCode> {
         pids_limit: cfg.sandbox.pids_limit,
         output_limit: cfg.output_cap,
     };
-    let allow_mismatch = a.allow_mismatch || file.allow_mismatch.unwrap_or(false);
+    let gate = report::run::Gate {
+        allow_mismatch: a.allow_mismatch || file.allow_mismatch.unwrap_or(false),
+        fail_on_risk: a.fail_on_risk || file.fail_on_risk.unwrap_or(false),
+    };
     let step_summary = !a.no_step_summary && file.step_summary.unwrap_or(true);
-    let (profile, exports) = read_binary(&binary)?;
+    let (profile, exports, needs, stack_patch) = read_binary(&binary)?;
+    let program = crate::check::Program {
+        profile: &profile,
+        exports: &exports,
+        needs: &needs,
+        stack_patch: &stack_patch,
+    };
     if !matches!(
         profile.kind,
         crate::elf::Kind::Executable
@@ -149,11 +158,11 @@ pub(super) fn check(a: CheckArgs) -> anyhow::Result<ExitCode> {
     }
     let plan = crate::check::plan(&binary, &profile, &cfg)?;
     let (run_id, mode, results) = if a.offline {
-        let results = crate::check::predict_offline(&plan, &profile, &exports, &cfg);
+        let results = crate::check::predict_offline(&plan, program, &cfg);
         ("offline".to_string(), "offline", results)
     } else {
         let run_id = new_run_id();
-        let results = match run_across_bases(&plan, &profile, &exports, &cfg, &run_id)? {
+        let results = match run_across_bases(&plan, program, &cfg, &run_id)? {
             Ok(r) => r,
             Err(code) => return Ok(ExitCode::from(code)),
         };
@@ -168,7 +177,7 @@ pub(super) fn check(a: CheckArgs) -> anyhow::Result<ExitCode> {
         &cfg,
         results,
         &a,
-        allow_mismatch,
+        gate,
         step_summary,
         settings,
     )
@@ -178,8 +187,7 @@ pub(super) fn check(a: CheckArgs) -> anyhow::Result<ExitCode> {
 /// interrupted (then the exit code a shell expects).
 fn run_across_bases(
     plan: &crate::check::Plan,
-    profile: &crate::elf::BinaryProfile,
-    exports: &crate::elf::ExportTable,
+    program: crate::check::Program<'_>,
     cfg: &RunConfig,
     run_id: &str,
 ) -> anyhow::Result<Result<Vec<crate::report::run::BaseResult>, u8>> {
@@ -193,8 +201,7 @@ fn run_across_bases(
         let engine = BollardEngine::connect(REQUEST_TIMEOUT).await?;
         let outcome = until_interrupted(run_id, async {
             Ok(
-                crate::check::run_matrix(&engine, plan, profile, exports, cfg, run_id, &progress)
-                    .await,
+                crate::check::run_matrix(&engine, plan, program, cfg, run_id, &progress).await,
             )
         })
         .await;
@@ -203,11 +210,18 @@ fn run_across_bases(
     })
 }
 
-/// The loader profile of the binary to check. It is mapped, not read: a large binary costs only
-/// the pages the parser touches.
-fn read_binary(
-    binary: &std::path::Path,
-) -> anyhow::Result<(crate::elf::BinaryProfile, crate::elf::ExportTable)> {
+/// What a check needs of its binary (see [`read_binary`]).
+type BinaryFacts = (
+    crate::elf::BinaryProfile,
+    crate::elf::ExportTable,
+    crate::elf::needs::RuntimeNeeds,
+    Option<(u64, Vec<u8>)>,
+);
+
+/// The loader profile of the binary to check, its run-time needs, and the patch that would give
+/// a copy 8 MiB thread stacks on musl. It is mapped, not read: a large binary costs only the pages
+/// the parser and the bounded string scan touch.
+fn read_binary(binary: &std::path::Path) -> anyhow::Result<BinaryFacts> {
     let unreadable = |e: std::io::Error| {
         let run = crate::inspect::inspect_paths(&[binary.to_path_buf()]);
         run.errors
@@ -220,7 +234,11 @@ fn read_binary(
         anyhow::bail!("{}: is a directory", binary.display());
     }
     let map = crate::files::map(&f).map_err(unreadable)?;
-    crate::elf::parse_for_loader(&map).map_err(|e| anyhow::anyhow!("{}: {e}", binary.display()))
+    let (profile, exports) = crate::elf::parse_for_loader(&map)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", binary.display()))?;
+    let needs = crate::elf::needs::runtime_needs(&map, &profile);
+    let patch = crate::elf::needs::with_stack_size(&map, crate::check::explain::CONFIRM_STACK);
+    Ok((profile, exports, needs, patch))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -232,7 +250,7 @@ fn finish_report(
     cfg: &RunConfig,
     results: Vec<crate::report::run::BaseResult>,
     a: &CheckArgs,
-    allow_mismatch: bool,
+    gate: report::run::Gate,
     step_summary: bool,
     settings: report::run::Settings,
 ) -> anyhow::Result<ExitCode> {
@@ -243,7 +261,7 @@ fn finish_report(
         profile,
         cfg.exec_args.clone(),
         results,
-        allow_mismatch,
+        gate,
     );
     report.settings = Some(settings);
     emit(&report, a.format, step_summary)?;

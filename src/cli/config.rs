@@ -27,6 +27,8 @@ pub struct Config {
     pub pull: Option<PullPolicy>,
     pub jobs: Option<u64>,
     pub allow_mismatch: Option<bool>,
+    /// Fail (exit 1) on a run-time risk of severity warning on a required base.
+    pub fail_on_risk: Option<bool>,
     /// Append the Markdown report to $GITHUB_STEP_SUMMARY when it is set (default true).
     pub step_summary: Option<bool>,
     pub sandbox: Option<SandboxConfig>,

@@ -56,7 +56,10 @@ pub(super) fn merge(a: MergeArgs) -> anyhow::Result<ExitCode> {
         first.binary,
         first.exec_args,
         bases,
-        a.allow_mismatch,
+        report::run::Gate {
+            allow_mismatch: a.allow_mismatch,
+            fail_on_risk: a.fail_on_risk,
+        },
     );
     merged.settings = first.settings;
     super::check::emit(&merged, a.format, !a.no_step_summary)?;

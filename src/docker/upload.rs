@@ -21,6 +21,12 @@ pub enum Content {
     Bytes(Arc<[u8]>),
     /// A directory.
     Dir,
+    /// A host file with `bytes` written over it at offset `at` (a patched copy, never on disk).
+    Patched {
+        path: PathBuf,
+        at: u64,
+        bytes: Arc<[u8]>,
+    },
 }
 
 /// One tar entry: a path relative to where the tar is extracted, its mode and content.
@@ -78,24 +84,55 @@ pub fn add_file<W: Write>(
     tar.append_data(&mut h, dest.trim_start_matches('/'), data)
 }
 
-/// Append the host file `host` at `dest`, streamed from disk.
+/// Append the host file `host` at `dest`, streamed from disk, with `patch` (offset, bytes)
+/// written over it on the way.
 pub fn add_host_file<W: Write>(
     tar: &mut tar::Builder<W>,
     dest: &str,
     host: &std::path::Path,
     mode: u32,
+    patch: Option<(u64, &[u8])>,
 ) -> std::io::Result<()> {
     let f = std::fs::File::open(host)?;
     let size = f.metadata()?.len();
     let mut h = file_header(size, mode);
+    let (at, bytes) = patch.unwrap_or((0, &[]));
     tar.append_data(
         &mut h,
         dest.trim_start_matches('/'),
-        &mut Exact {
-            inner: f,
-            left: size,
+        &mut Patch {
+            inner: Exact {
+                inner: f,
+                left: size,
+            },
+            pos: 0,
+            at,
+            bytes,
         },
     )
+}
+
+/// `inner` with `bytes` in place of its bytes from offset `at`.
+struct Patch<'a, R> {
+    inner: R,
+    pos: u64,
+    at: u64,
+    bytes: &'a [u8],
+}
+
+impl<R: std::io::Read> std::io::Read for Patch<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let (start, end) = (self.pos, self.pos + n as u64);
+        let (p_start, p_end) = (self.at, self.at + self.bytes.len() as u64);
+        let (from, to) = (start.max(p_start), end.min(p_end));
+        if from < to {
+            let dst = &mut buf[(from - start) as usize..(to - start) as usize];
+            dst.copy_from_slice(&self.bytes[(from - p_start) as usize..(to - p_start) as usize]);
+        }
+        self.pos = end;
+        Ok(n)
+    }
 }
 
 /// Exactly `left` bytes of `inner`, as the tar header promised: a file that grows is cut, one
@@ -147,14 +184,21 @@ fn add_dir<W: Write>(tar: &mut tar::Builder<W>, dest: &str, mode: u32) -> std::i
     tar.append_data(&mut h, dest.trim_start_matches('/'), std::io::empty())
 }
 
+fn with_path(err: std::io::Error, p: &std::path::Path) -> std::io::Error {
+    std::io::Error::new(err.kind(), format!("{}: {err}", p.display()))
+}
+
 /// Write `entries` as a tar to `out`.
 pub fn write_tar(entries: &[Entry], out: impl Write) -> std::io::Result<()> {
     let mut tar = tar::Builder::new(out);
     for e in entries {
         match &e.content {
-            Content::Host(p) => add_host_file(&mut tar, &e.dest, p, e.mode).map_err(|err| {
-                std::io::Error::new(err.kind(), format!("{}: {err}", p.display()))
-            })?,
+            Content::Host(p) => add_host_file(&mut tar, &e.dest, p, e.mode, None)
+                .map_err(|err| with_path(err, p))?,
+            Content::Patched { path, at, bytes } => {
+                add_host_file(&mut tar, &e.dest, path, e.mode, Some((*at, bytes)))
+                    .map_err(|err| with_path(err, path))?
+            }
             Content::Bytes(b) => add_file(&mut tar, &e.dest, b, e.mode)?,
             Content::Dir => add_dir(&mut tar, &e.dest, e.mode)?,
         }
@@ -172,7 +216,7 @@ pub fn total_size(entries: &[Entry]) -> std::io::Result<u64> {
     let mut total = 0;
     for e in entries {
         total += match &e.content {
-            Content::Host(p) => std::fs::metadata(p)?.len(),
+            Content::Host(p) | Content::Patched { path: p, .. } => std::fs::metadata(p)?.len(),
             Content::Bytes(b) => b.len() as u64,
             Content::Dir => 0,
         };
@@ -258,6 +302,36 @@ mod tests {
                 (e.path().unwrap().display().to_string(), e.size())
             })
             .collect()
+    }
+
+    #[test]
+    fn a_patched_copy_differs_from_its_file_exactly_at_the_patch() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("bin");
+        let original: Vec<u8> = (0..700_000u32).map(|i| (i % 251) as u8).collect();
+        std::fs::write(&p, &original).unwrap();
+        // Across a chunk boundary of the tar writer's reads.
+        for at in [0u64, 262_140, 699_996] {
+            let entries = vec![Entry {
+                dest: "app/bin".into(),
+                mode: 0o755,
+                content: Content::Patched {
+                    path: p.clone(),
+                    at,
+                    bytes: Arc::from(&[0xAAu8, 0xBB, 0xCC, 0xDD][..]),
+                },
+            }];
+            let mut out = Vec::new();
+            write_tar(&entries, &mut out).unwrap();
+            let mut a = tar::Archive::new(&out[..]);
+            let mut e = a.entries().unwrap().next().unwrap().unwrap();
+            let mut got = Vec::new();
+            std::io::Read::read_to_end(&mut e, &mut got).unwrap();
+            let mut want = original.clone();
+            want[at as usize..at as usize + 4].copy_from_slice(&[0xAA, 0xBB, 0xCC, 0xDD]);
+            assert!(got == want, "patch at {at}");
+        }
+        assert_eq!(std::fs::read(&p).unwrap(), original, "the file itself is untouched");
     }
 
     #[test]

@@ -34,6 +34,10 @@ pub struct Prediction {
     pub loaded: Vec<(String, String)>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub musl_compat: Option<MuslCompat>,
+    /// Run-time risks on this base (attached by the caller when the program loads; see
+    /// [`crate::risks`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub risks: Vec<crate::verdict::Risk>,
 }
 
 /// The program being predicted: its profile, what it exports, where it sits in the container,
@@ -903,6 +907,7 @@ fn finish(sim: Sim<'_>, rules: Rules) -> Prediction {
             loader,
             loaded,
             musl_compat: None,
+            risks: vec![],
         };
     }
     let verdict = sim.problems.iter().map(Problem::verdict).min().unwrap();
@@ -914,6 +919,7 @@ fn finish(sim: Sim<'_>, rules: Rules) -> Prediction {
         loader,
         loaded,
         musl_compat: None,
+        risks: vec![],
     }
 }
 
@@ -947,6 +953,7 @@ pub fn wrong_arch(p: &BinaryProfile, base_machine: &str) -> Option<Prediction> {
         loader: None,
         loaded: vec![],
         musl_compat: None,
+        risks: vec![],
     })
 }
 
@@ -992,6 +999,7 @@ pub fn predict_with<'a>(
                     loader: None,
                     loaded: vec![],
                     musl_compat: None,
+                    risks: vec![],
                 };
                 // A glibc program on a base with musl's loader: would musl run it?
                 let (_, musl_ld) = loader_paths(&p.machine);
@@ -1035,6 +1043,7 @@ pub fn predict_with<'a>(
                     loader: None,
                     loaded: vec![],
                     musl_compat: None,
+                    risks: vec![],
                 },
             }
         }
@@ -1046,6 +1055,7 @@ pub fn predict_with<'a>(
             loader: None,
             loaded: vec![],
             musl_compat: None,
+            risks: vec![],
         },
     }
 }

@@ -153,6 +153,7 @@ mod tests {
             loader: Some("musl".into()),
             loaded: vec![],
             musl_compat: None,
+            risks: vec![],
         };
         let ms = Verdict::MissingSymbol;
         let whole = compare(

@@ -153,6 +153,7 @@ pub fn human(r: &AuditReport) -> String {
             }
         }
     }
+    risks_human(&mut o, r);
     let mut notes: Vec<(String, String)> = Vec::new();
     for t in &r.targets {
         for f in t.files.iter().filter(|f| f.note.is_some()) {
@@ -179,6 +180,33 @@ pub fn human(r: &AuditReport) -> String {
         }
     }
     o
+}
+
+/// At most this many files are named under a risk group; the JSON has them all.
+const RISK_FILES_SHOWN: usize = 5;
+
+/// "run-time risks" of each target: one line per group, with a few of its files.
+fn risks_human(o: &mut String, r: &AuditReport) {
+    for t in r.targets.iter().filter(|t| !t.risks.is_empty()) {
+        let _ = writeln!(
+            o,
+            "\n{} ({}): run-time risks of the files that load",
+            t.base,
+            t.libc.as_deref().unwrap_or("?")
+        );
+        for g in &t.risks {
+            let _ = writeln!(
+                o,
+                "  {} ({}), {}: {}\n    fix:   {}\n    files: {}",
+                g.kind,
+                g.severity,
+                plural(g.files.len(), "file"),
+                g.base_fact,
+                g.fix,
+                crate::text::short_list(&g.files, RISK_FILES_SHOWN)
+            );
+        }
+    }
 }
 
 pub fn markdown(r: &AuditReport) -> String {
@@ -217,6 +245,20 @@ pub fn markdown(r: &AuditReport) -> String {
             for f in &g.files {
                 let _ = writeln!(o, "  - `{f}`");
             }
+        }
+    }
+    for t in r.targets.iter().filter(|t| !t.risks.is_empty()) {
+        let _ = writeln!(o, "\n#### Run-time risks on {}\n", t.base);
+        for g in &t.risks {
+            let _ = writeln!(
+                o,
+                "- **{}** ({}), {}: {}. Fix: {}",
+                g.kind,
+                g.severity,
+                plural(g.files.len(), "file"),
+                g.base_fact.replace('|', "\\|"),
+                g.fix.replace('|', "\\|")
+            );
         }
     }
     o

@@ -11,7 +11,7 @@ use crate::elf::BinaryProfile;
 use crate::elf::needs::RuntimeNeeds;
 use crate::image::base::LibcKind;
 use crate::image::runtime::RuntimeFacts;
-use crate::verdict::{Risk, RiskKind, Severity};
+use crate::verdict::{Risk, RiskKind, Severity, Verdict};
 
 pub use libc::InEffect;
 
@@ -53,6 +53,30 @@ pub fn assess(binary: &BinaryProfile, needs: &RuntimeNeeds, base: &BaseSide) -> 
         .iter()
         .filter_map(|rule| rule(&ask, base, &libc))
         .collect()
+}
+
+/// The risk most likely behind a run that ended in `verdict` on a base with the risks `here`,
+/// leaving out kinds that were also present on a base where the run passed. A crash points at
+/// the thread stack; a failing exit at a missing file or user.
+pub fn likely_cause(verdict: Verdict, here: &[Risk], passed_with: &[RiskKind]) -> Option<RiskKind> {
+    let suspects: &[RiskKind] = match verdict {
+        Verdict::Crash => &[RiskKind::ThreadStack],
+        Verdict::ExitNonzero => &[
+            RiskKind::CaBundle,
+            RiskKind::Tzdata,
+            RiskKind::Users,
+            RiskKind::Shell,
+            RiskKind::Tmp,
+            RiskKind::Iconv,
+        ],
+        _ => &[],
+    };
+    suspects.iter().copied().find(|k| {
+        !passed_with.contains(k)
+            && here
+                .iter()
+                .any(|r| r.kind == *k && r.severity == Severity::Warning)
+    })
 }
 
 /// Questions about a binary's needs.

@@ -229,3 +229,35 @@ fn a_go_program_without_cgo_has_no_libc_risks() {
     let gostatic = BinaryProfile::empty(Kind::Static);
     assert!(assess(&gostatic, &n, &side(LibcKind::Musl, &facts)).is_empty());
 }
+
+#[test]
+fn the_likely_cause_matches_the_failure_and_not_a_base_where_the_run_passed() {
+    let stack = Risk {
+        kind: RiskKind::ThreadStack,
+        severity: Severity::Warning,
+        evidence: String::new(),
+        base_fact: String::new(),
+        fix: String::new(),
+    };
+    let ca = Risk {
+        kind: RiskKind::CaBundle,
+        ..stack.clone()
+    };
+    let here = [stack.clone(), ca.clone()];
+    assert_eq!(
+        likely_cause(Verdict::Crash, &here, &[]),
+        Some(RiskKind::ThreadStack)
+    );
+    assert_eq!(
+        likely_cause(Verdict::ExitNonzero, &here, &[]),
+        Some(RiskKind::CaBundle)
+    );
+    assert_eq!(likely_cause(Verdict::Crash, &here, &[RiskKind::ThreadStack]), None);
+    assert_eq!(likely_cause(Verdict::Ok, &here, &[]), None);
+    assert_eq!(likely_cause(Verdict::Timeout, &here, &[]), None);
+    let note = Risk {
+        severity: Severity::Note,
+        ..stack
+    };
+    assert_eq!(likely_cause(Verdict::Crash, &[note], &[]), None);
+}

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use super::BaseResult;
 use super::Report;
-use crate::verdict::Verdict;
+use crate::verdict::{LikelyCause, Risk, Verdict};
 
 fn paint(s: &str, verdict: Verdict, color: bool) -> String {
     if !color {
@@ -46,6 +46,8 @@ pub fn human(r: &Report, color: bool) -> String {
     out.push('\n');
     table(&mut out, r, color);
     fixes(&mut out, r);
+    likely_causes(&mut out, r);
+    risks(&mut out, r);
     mismatches(&mut out, r);
     out.push('\n');
     summary_line(&mut out, r);
@@ -72,6 +74,10 @@ fn row(b: &BaseResult, any_run: bool) -> Vec<String> {
     if b.agree == Some(false) {
         verdict.push_str(" ≠ PREDICTED");
     }
+    let mut reason = b.reason.clone();
+    if let Some(c) = &b.likely_cause {
+        let _ = write!(reason, "; likely cause: {}", cause_label(c));
+    }
     let libc = b.libc.clone().unwrap_or_else(|| "?".into());
     if any_run {
         vec![
@@ -80,10 +86,10 @@ fn row(b: &BaseResult, any_run: bool) -> Vec<String> {
             libc,
             predicted_cell(b),
             verdict,
-            b.reason.clone(),
+            reason,
         ]
     } else {
-        vec![name, image, libc, verdict, b.reason.clone()]
+        vec![name, image, libc, verdict, reason]
     }
 }
 
@@ -145,6 +151,60 @@ fn fixes(out: &mut String, r: &Report) {
     }
 }
 
+/// `thread_stack (confirmed)`, `ca_bundle`.
+fn cause_label(c: &LikelyCause) -> String {
+    match c.confirmed {
+        Some(true) => format!("{} (confirmed)", c.kind),
+        Some(false) => format!("{} (not confirmed)", c.kind),
+        None => c.kind.to_string(),
+    }
+}
+
+/// "likely cause": for each failed run a risk explains, what it is and what a second run showed.
+fn likely_causes(out: &mut String, r: &Report) {
+    let explained: Vec<(&str, &LikelyCause)> = r
+        .bases
+        .iter()
+        .filter_map(|b| Some((b.base.as_str(), b.likely_cause.as_ref()?)))
+        .collect();
+    if explained.is_empty() {
+        return;
+    }
+    out.push_str("\nlikely cause:\n");
+    for (base, c) in explained {
+        let _ = writeln!(out, "  {base}: {}", c.detail);
+    }
+}
+
+/// "run-time risks": each risk once, with every base it applies to.
+fn risks(out: &mut String, r: &Report) {
+    let mut grouped: Vec<(&Risk, Vec<&str>)> = Vec::new();
+    for b in &r.bases {
+        for risk in b.risks() {
+            match grouped.iter_mut().find(|(g, _)| *g == risk) {
+                Some((_, bases)) => bases.push(&b.base),
+                None => grouped.push((risk, vec![&b.base])),
+            }
+        }
+    }
+    if grouped.is_empty() {
+        return;
+    }
+    out.push_str("\nrun-time risks (the program loads there, then may fail or behave differently):\n");
+    for (risk, bases) in grouped {
+        let _ = writeln!(
+            out,
+            "  {} ({}) on {}: {}\n    base: {}\n    fix:  {}",
+            risk.kind,
+            risk.severity,
+            bases.join(", "),
+            risk.evidence,
+            risk.base_fact,
+            risk.fix
+        );
+    }
+}
+
 /// A loud paragraph for every base where the run refuted the prediction.
 fn mismatches(out: &mut String, r: &Report) {
     for b in r.bases.iter().filter(|b| b.agree == Some(false)) {
@@ -180,6 +240,9 @@ fn summary_line(out: &mut String, r: &Report) {
             "; required but failing: {}",
             s.required_failing.join(", ")
         );
+    }
+    if !s.at_risk.is_empty() {
+        let _ = write!(out, "; run-time risks on {}", s.at_risk.join(", "));
     }
     out.push('\n');
 }

@@ -2,8 +2,41 @@
 
 use std::fmt::Write as _;
 
-use super::Report;
-use crate::verdict::Verdict;
+use super::{BaseResult, Report};
+use crate::verdict::{Risk, Severity, Verdict};
+
+/// The run's reason, with the likely cause of a failure when a risk explains it.
+fn reason(b: &BaseResult) -> String {
+    match &b.likely_cause {
+        Some(c) => format!("{}; likely cause: {}", b.reason, c.detail),
+        None => b.reason.clone(),
+    }
+}
+
+/// One row per base and run-time risk.
+fn risks(o: &mut String, r: &Report) {
+    let rows: Vec<(&BaseResult, &Risk)> = r
+        .bases
+        .iter()
+        .flat_map(|b| b.risks().iter().map(move |risk| (b, risk)))
+        .collect();
+    if rows.is_empty() {
+        return;
+    }
+    o.push_str("\n#### Run-time risks\n\n| Base | Risk | Evidence | Base | Fix |\n|---|---|---|---|---|\n");
+    for (b, risk) in rows {
+        let _ = writeln!(
+            o,
+            "| {} | {} {} | {} | {} | {} |",
+            md(&b.base),
+            if risk.severity == Severity::Warning { "⚠️" } else { "ℹ️" },
+            risk.kind,
+            md(&risk.evidence),
+            md(&risk.base_fact),
+            md(&risk.fix)
+        );
+    }
+}
 
 fn md(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
@@ -36,9 +69,10 @@ pub fn markdown(r: &Report) -> String {
             md(b.libc.as_deref().unwrap_or("?")),
             predicted,
             mark,
-            md(&b.reason)
+            md(&reason(b))
         );
     }
+    risks(&mut o, r);
     let _ = writeln!(
         o,
         "\nWorks on **{} of {}** bases.",

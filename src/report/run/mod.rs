@@ -19,7 +19,7 @@ use crate::verdict::Verdict;
 use crate::image::aliases::Base;
 use crate::loader::Prediction;
 use crate::probe::agreement::Differs;
-use crate::verdict::Outcome;
+use crate::verdict::{LikelyCause, Outcome, Risk, Severity};
 
 /// What happened on one base.
 #[derive(Debug, Clone, Serialize, serde::Deserialize)]
@@ -46,6 +46,9 @@ pub struct BaseResult {
     /// For a glibc program on a musl base: musl's loader run on it explicitly (what gcompat would do).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub musl_compat_run: Option<Outcome>,
+    /// When the run failed and a run-time risk of this base explains it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub likely_cause: Option<LikelyCause>,
     pub ms: u64,
 }
 
@@ -67,6 +70,7 @@ impl BaseResult {
             agree: None,
             differs: None,
             musl_compat_run: None,
+            likely_cause: None,
             ms: 0,
         }
     }
@@ -93,6 +97,28 @@ pub struct Summary {
     pub required_failing: Vec<String>,
     /// Bases where the run disagreed with the prediction (libccheck itself is wrong there).
     pub mismatches: Vec<String>,
+    /// Required bases with a run-time risk of severity `warning`.
+    #[serde(default)]
+    pub at_risk: Vec<String>,
+}
+
+/// What decides the exit code besides the verdicts.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Gate {
+    /// A prediction the run refuted does not make the exit code 2.
+    pub allow_mismatch: bool,
+    /// A run-time risk of severity `warning` on a required base fails the check (exit 1).
+    pub fail_on_risk: bool,
+}
+
+impl BaseResult {
+    /// The run-time risks predicted for this base.
+    pub fn risks(&self) -> &[Risk] {
+        self.prediction
+            .as_ref()
+            .map(|p| p.risks.as_slice())
+            .unwrap_or_default()
+    }
 }
 
 /// The settings a run used (after the command line, libccheck.toml and the defaults).
@@ -133,7 +159,7 @@ impl Report {
         profile: &BinaryProfile,
         exec_args: Option<Vec<String>>,
         bases: Vec<BaseResult>,
-        allow_mismatch: bool,
+        gate: Gate,
     ) -> Report {
         let binary = BinarySummary {
             path: path.to_string(),
@@ -142,7 +168,7 @@ impl Report {
             libc: profile.libc.flavour.to_string(),
             glibc_min: profile.glibc_min().map(String::from),
         };
-        Report::from_parts(run_id, mode, binary, exec_args, bases, allow_mismatch)
+        Report::from_parts(run_id, mode, binary, exec_args, bases, gate)
     }
 
     /// A report from its parts (also how `libccheck merge` rebuilds one): the summary and the
@@ -153,7 +179,7 @@ impl Report {
         binary: BinarySummary,
         exec_args: Option<Vec<String>>,
         bases: Vec<BaseResult>,
-        allow_mismatch: bool,
+        gate: Gate,
     ) -> Report {
         let mismatches: Vec<String> = bases
             .iter()
@@ -167,13 +193,18 @@ impl Report {
             .filter(|b| b.required && b.verdict != Verdict::Ok)
             .map(|b| b.base.clone())
             .collect();
+        let at_risk: Vec<String> = bases
+            .iter()
+            .filter(|b| b.required && b.risks().iter().any(|r| r.severity == Severity::Warning))
+            .map(|b| b.base.clone())
+            .collect();
         let exit_code = if bases
             .iter()
             .any(|b| b.required && b.verdict == Verdict::Error)
-            || (!allow_mismatch && !mismatches.is_empty())
+            || (!gate.allow_mismatch && !mismatches.is_empty())
         {
             2
-        } else if required_failing.is_empty() {
+        } else if required_failing.is_empty() && !(gate.fail_on_risk && !at_risk.is_empty()) {
             0
         } else {
             1
@@ -192,6 +223,7 @@ impl Report {
                 errors,
                 required_failing,
                 mismatches,
+                at_risk,
             },
             bases,
             exit_code,

@@ -1,12 +1,44 @@
 //! SARIF 2.1.0 of a check, for GitHub code scanning.
 
 use super::Report;
-use crate::verdict::Verdict;
+use crate::verdict::{RiskKind, Severity, Verdict};
+
+fn risk_rule(k: RiskKind) -> String {
+    format!("risk/{k}")
+}
+
+/// One result per base and run-time risk: `warning` or `note`, never `error` (risks do not fail
+/// a check unless `--fail-on-risk`, and then the exit code says so).
+fn risk_results(r: &Report, uri: &str) -> Vec<serde_json::Value> {
+    use serde_json::json;
+    let mut out = Vec::new();
+    for b in &r.bases {
+        for risk in b.risks() {
+            let index = RULES_LEN + RiskKind::ALL.iter().position(|k| *k == risk.kind).unwrap_or(0);
+            out.push(json!({
+                "ruleId": risk_rule(risk.kind),
+                "ruleIndex": index,
+                "level": if risk.severity == Severity::Warning { "warning" } else { "note" },
+                "message": { "text": format!(
+                    "{} on {} ({}): {}; {}. Fix: {}",
+                    risk.kind, b.base, b.image, risk.evidence, risk.base_fact, risk.fix
+                )},
+                "locations": [{ "physicalLocation": { "artifactLocation": { "uri": uri } } }],
+                "partialFingerprints": { "libccheckBase/v1": format!("{}:risk/{}", b.base, risk.kind) },
+                "properties": { "base": b.base, "image": b.image, "fix": risk.fix },
+            }));
+        }
+    }
+    out
+}
+
+/// How many verdict rules come before the risk rules.
+const RULES_LEN: usize = 8;
 
 /// SARIF 2.1.0: one result per base where the binary does not work, for GitHub code scanning.
 pub fn sarif(r: &Report) -> String {
     use serde_json::json;
-    const RULES: [(Verdict, &str, &str); 8] = [
+    const RULES: [(Verdict, &str, &str); RULES_LEN] = [
         (
             Verdict::NoInterpreter,
             "NoInterpreter",
@@ -44,7 +76,7 @@ pub fn sarif(r: &Report) -> String {
             "libccheck could not decide (the message says why)",
         ),
     ];
-    let rules: Vec<serde_json::Value> = RULES
+    let mut rules: Vec<serde_json::Value> = RULES
         .iter()
         .map(|(v, name, text)| {
             json!({
@@ -55,6 +87,14 @@ pub fn sarif(r: &Report) -> String {
             })
         })
         .collect();
+    rules.extend(RiskKind::ALL.iter().map(|k| {
+        json!({
+            "id": risk_rule(*k),
+            "name": format!("Risk/{k}"),
+            "shortDescription": { "text": k.summary() },
+            "defaultConfiguration": { "level": "warning" },
+        })
+    }));
     let uri = {
         let p = r.binary.path.trim_start_matches("./");
         if p.starts_with('/') {
@@ -63,7 +103,7 @@ pub fn sarif(r: &Report) -> String {
             p.to_string()
         }
     };
-    let results: Vec<serde_json::Value> = r
+    let mut results: Vec<serde_json::Value> = r
         .bases
         .iter()
         .filter(|b| b.verdict != Verdict::Ok)
@@ -94,6 +134,7 @@ pub fn sarif(r: &Report) -> String {
             })
         })
         .collect();
+    results.extend(risk_results(r, &uri));
     let doc = json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",

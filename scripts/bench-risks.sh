@@ -1,0 +1,36 @@
+#!/bin/sh
+# What run-time risk analysis costs, side by side in one run (issue 16: at most +10% on --no-run
+# with 7 cached bases). Builds the last commit before the risk analysis (BEFORE, default 9a04f5c)
+# beside the working tree's build, warms each one's profile cache, then times both on the same
+# binaries. Prints each mean and the ratio after/before per binary.
+#
+#   scripts/bench-risks.sh            (inspect's 0.1× readelf figure: scripts/bench-inspect.sh)
+set -eu
+cd "$(dirname "$0")/.."
+. scripts/bench-tools.sh
+before_ref=${BEFORE:-9a04f5c}
+cargo build --release --quiet
+fixtures/build-binaries.sh >/dev/null
+fixtures/build-images.sh
+out=$(mktemp -d)
+cleanup() { git worktree remove --force "$out/before-src" 2>/dev/null || true; rm -rf "$out"; }
+trap cleanup EXIT
+git worktree add --detach -q "$out/before-src" "$before_ref"
+(cd "$out/before-src" && CARGO_TARGET_DIR="$out/before-target" cargo build --release --quiet)
+before=$out/before-target/release/libccheck
+after=$(pwd)/target/release/libccheck
+bases=libccheck-fixture/musl:latest,libccheck-fixture/debian-slim:bullseye,libccheck-fixture/debian-slim:bookworm,libccheck-fixture/debian-slim:trixie,libccheck-fixture/distroless-static:bookworm,libccheck-fixture/distroless-base:bookworm,libccheck-fixture/distroless-cc:bookworm
+for app in hello-cxx go-certs threadstack-musl-static; do
+    f=$(pwd)/fixtures/out/$app
+    # Each build its own cache (their formats differ), warmed first.
+    LIBCCHECK_CACHE_DIR=$out/cache-before "$before" --no-run -b "$bases" "$f" >/dev/null || true
+    LIBCCHECK_CACHE_DIR=$out/cache-after "$after" --no-run -b "$bases" "$f" >/dev/null || true
+    hyperfine -N -w 3 -r 20 -i --export-json "$out/$app.json" \
+        -n before "env LIBCCHECK_CACHE_DIR=$out/cache-before $before --no-run -b $bases $f" \
+        -n after "env LIBCCHECK_CACHE_DIR=$out/cache-after $after --no-run -b $bases $f" >/dev/null
+    python3 - "$out/$app.json" "$app" <<'PY'
+import json, sys
+r = {x["command"]: x["mean"] for x in json.load(open(sys.argv[1]))["results"]}
+print(f"--no-run, 7 cached bases, {sys.argv[2]:24} before {r['before']*1000:6.1f} ms  after {r['after']*1000:6.1f} ms  ratio {r['after']/r['before']:.3f} (limit 1.10)")
+PY
+done
