@@ -25,13 +25,20 @@ def cut(versions, maxima, glibc):
             out.append(v)
     return out
 
+def with_runtime(source, runtime):
+    """The hand-entered run-time facts of an entry, their source appended to the entry's."""
+    if runtime is None:
+        return {"source": source}
+    return {"runtime": runtime["facts"], "source": source + "; " + runtime["source"]}
+
 entries = list(gen)
 for m in manual["glibc_like"]:
     glibc = tuple(int(x) for x in m["libc_version"].split("."))
     libs = {s: cut(ref["libraries"].get(s, []), m["max"], glibc) for s in m["sonames"]}
     entries.append({
         "name": m["name"], "image": m["image"], "os": m["os"], "libc": "glibc", "libc_version": m["libc_version"],
-        "loaders": ["/lib64/ld-linux-x86-64.so.2"], "libraries": libs, "shell": m["shell"], "source": m["source"],
+        "loaders": ["/lib64/ld-linux-x86-64.so.2"], "libraries": libs, "shell": m["shell"],
+        **with_runtime(m["source"], m.get("runtime")),
     })
 for a in manual["alpine"]:
     base = musl[a["musl"]]
@@ -41,7 +48,8 @@ for a in manual["alpine"]:
     entries.append({
         "name": a["name"], "image": a["image"], "os": "Alpine Linux " + a["name"].split("-")[1], "libc": "musl",
         "libc_version": a["libc_version"], "loaders": base["loaders"], "libraries": libs,
-        "musl_exports": base["musl_exports"], "shell": True, "source": a["source"],
+        "musl_exports": base["musl_exports"], "shell": True,
+        **with_runtime(a["source"], manual["alpine_runtime"]),
     })
 order = lambda e: (e["name"].split("-")[0], e["name"])
 json.dump({"schema": "libccheck/catalog/v1", "entries": sorted(entries, key=order)}, open("catalog/catalog.json", "w"), indent=None, separators=(",", ":"))

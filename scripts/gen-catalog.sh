@@ -6,7 +6,7 @@ set -eu
 cd "$(dirname "$0")/.."
 cargo build --release --quiet
 fixtures/build-images.sh
-bin=./target/release/libccheck
+bin=${CARGO_TARGET_DIR:-target}/release/libccheck
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 gen=$tmp/generated.jsonl
 entry() { # name fixture-image public-image source

@@ -223,3 +223,69 @@ fn nonroot_user_exists_in_distroless() {
     assert!(passwd.contains("nonroot:x:65532:65532:"), "{passwd}");
     assert!(passwd.contains("root:x:0:0:"));
 }
+
+/// What each fixture base provides at run time, as libccheck reads it from the image's files
+/// (`catalog-entry` prints a profile's facts): the facts the run-time risks are judged against.
+#[test]
+fn runtime_facts_of_the_fixture_bases() {
+    if !docker() {
+        return;
+    }
+    let variants = [
+        ("musl:locked-tmp", "libccheck-fixture/musl:locked-tmp"),
+        ("musl:no-tmp", "libccheck-fixture/musl:no-tmp"),
+    ];
+    for (short, img) in BASES.iter().chain(variants.iter()) {
+        let (code, e) = json(&[
+            "catalog-entry",
+            "--image",
+            img,
+            "--name",
+            short,
+            "--public",
+            "-",
+            "--source",
+            "test",
+        ]);
+        assert_eq!(code, 0, "{short}");
+        let r = &e["runtime"];
+        let uids: Vec<u64> = r["passwd"]["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e[1].as_u64().unwrap())
+            .collect();
+        let distroless = short.starts_with("distroless");
+        let slim = ["bullseye", "bookworm", "trixie"].contains(short);
+        // Only the assembled distroless bases have a CA bundle; minbase and musl have none.
+        let ca = distroless.then_some("/etc/ssl/certs/ca-certificates.crt");
+        assert_eq!(r["ca_bundle"].as_str(), ca, "{short}");
+        // tzdata: in Debian's minbase and the distroless package set, not on the musl base.
+        let zones = r["zoneinfo"].as_u64().unwrap();
+        assert_eq!(zones > 400, distroless || slim, "{short}: {zones} zones");
+        // /etc/localtime, C.UTF-8, gconv and nsswitch.conf only where libc-bin/tzdata configured
+        // them (debootstrap); the assembled images have no maintainer scripts run.
+        assert_eq!(r["localtime"], slim, "{short}");
+        assert_eq!(r["gconv"], slim, "{short}");
+        assert_eq!(r["nsswitch"], slim, "{short}");
+        assert_eq!(r["locale_archive"], false, "{short}");
+        let locales = r["locales"].as_array().unwrap();
+        match *short {
+            "bullseye" => assert_eq!(locales, &["C.UTF-8"], "{short}"),
+            "bookworm" | "trixie" => assert_eq!(locales, &["C.utf8"], "{short}"),
+            _ => assert!(locales.is_empty(), "{short}"),
+        }
+        assert!(
+            uids.contains(&0) && uids.contains(&65534),
+            "{short}: {uids:?}"
+        );
+        assert_eq!(uids.contains(&65532), !slim, "{short}: {uids:?}");
+        assert_eq!(r["passwd"]["malformed"], 0);
+        let tmp = (r["tmp_mode"].as_u64(), r["tmp_owner"].as_u64());
+        match *short {
+            "musl:locked-tmp" => assert_eq!(tmp, (Some(0o700), Some(1))),
+            "musl:no-tmp" => assert_eq!(tmp, (None, None)),
+            _ => assert_eq!(tmp, (Some(0o1777), Some(0)), "{short}"),
+        }
+    }
+}

@@ -163,6 +163,13 @@ fn bases_lists_aliases_and_catalog() {
         o.stdout
     );
     assert!(o.stdout.contains("ubuntu-22.04"), "{}", o.stdout);
+    assert!(
+        o.stdout.contains(
+            "    provides: CA bundle, nsswitch.conf, /bin/sh, /tmp 1777, users root, nobody(65534); no tzdata, no /etc/localtime\n"
+        ),
+        "{}",
+        o.stdout
+    );
     let (_, v) = json(&["bases", "--format", "json"]);
     assert_eq!(v["schema"], "libccheck/bases/v1");
     assert!(v["catalog"].as_array().unwrap().len() >= 19);
@@ -173,4 +180,15 @@ fn bases_lists_aliases_and_catalog() {
             .iter()
             .all(|e| !e["source"].as_str().unwrap().is_empty())
     );
+    let cc = v["catalog"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == "distroless-cc-debian13")
+        .unwrap();
+    assert_eq!(
+        cc["runtime"]["ca_bundle"],
+        "/etc/ssl/certs/ca-certificates.crt"
+    );
+    assert_eq!(cc["runtime"]["tmp_mode"], 0o1777);
 }

@@ -13,8 +13,9 @@ pub fn source_from_tar(reader: impl Read) -> std::io::Result<crate::audit::Sourc
     use crate::audit::SourceBuilder;
     let mut b = SourceBuilder::default();
     let mut buf = Vec::new();
-    walk_tar(reader, |path, kind, target, e| {
-        match (kind, target) {
+    walk_tar(reader, |item, e| {
+        let path = item.path;
+        match (item.kind, item.target) {
             (tar::EntryType::Symlink | tar::EntryType::Link, Some(t)) => b.add_link(&path, &t),
             (tar::EntryType::Regular | tar::EntryType::Continuous, _) => {
                 buf.clear();

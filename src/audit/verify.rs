@@ -232,6 +232,7 @@ pub async fn verify<E: Engine>(
         user: launch.user,
         cap_add: launch.cap_add,
         work_dir: WORK_DIR.into(),
+        scratch_tmp: true,
     };
     let tools = vec![
         upload::Entry::bytes("probe", 0o755, probe::PROBE_BINARY),

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::elf::{BinaryProfile, Kind, Libc, LibcFlavour};
 use crate::image::base::{BaseProfile, LibcKind, Library};
+use crate::image::runtime::RuntimeFacts;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entry {
@@ -30,6 +31,10 @@ pub struct Entry {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub musl_exports: Vec<String>,
     pub shell: bool,
+    /// What the base provides at run time (CA bundle, tzdata, users, `/tmp`, …); `None` in
+    /// entries written before these facts were collected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runtime: Option<RuntimeFacts>,
     /// Where these facts come from.
     pub source: String,
 }
@@ -123,6 +128,7 @@ impl Entry {
             ld_so_cache: None,
             musl_path: None,
             shell: self.shell,
+            runtime: self.runtime.clone().unwrap_or_default(),
             catalog: true,
             link_index: Default::default(),
             cache_index: Default::default(),
@@ -221,6 +227,7 @@ impl Entry {
             libraries,
             musl_exports,
             shell: p.shell,
+            runtime: Some(p.runtime.clone()),
             source: source.into(),
         }
     }
@@ -374,6 +381,32 @@ mod tests {
         let u = find("ubuntu-22.04").unwrap();
         assert!(u.libraries["libstdc++.so.6"].contains(&"GLIBCXX_3.4.30".to_string()));
         assert!(!u.libraries["libstdc++.so.6"].contains(&"GLIBCXX_3.4.31".to_string()));
+    }
+
+    /// Every entry carries run-time facts, and the profile built from it keeps them.
+    #[test]
+    fn catalog_entries_know_what_their_base_provides() {
+        let facts = |name: &str| {
+            let e = find(name).unwrap_or_else(|| panic!("{name} missing"));
+            assert_eq!(e.to_profile().runtime, *e.runtime.as_ref().unwrap());
+            e.runtime.clone().unwrap()
+        };
+        for e in entries() {
+            assert!(e.runtime.is_some(), "{}: no run-time facts", e.name);
+        }
+        let alpine = facts("alpine");
+        assert!(alpine.ca_bundle.is_some() && alpine.nsswitch);
+        assert_eq!((alpine.zoneinfo, alpine.tmp_mode), (0, Some(0o1777)));
+        assert_eq!(alpine.passwd.name_of(0), Some("root"));
+        assert_eq!(alpine.passwd.name_of(65532), None);
+        let slim = facts("debian-13");
+        assert!(slim.ca_bundle.is_none() && slim.zoneinfo > 0 && slim.gconv);
+        for distroless in ["distroless-static", "distroless-cc-debian12"] {
+            let d = facts(distroless);
+            assert!(d.ca_bundle.is_some() && d.zoneinfo > 0);
+            assert_eq!(d.passwd.name_of(65532), Some("nonroot"));
+        }
+        assert_eq!(facts("ubuntu").passwd.name_of(1000), Some("ubuntu"));
     }
 
     #[test]

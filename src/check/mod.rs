@@ -673,6 +673,7 @@ fn probe_container(
         user: launch.user,
         cap_add: launch.cap_add,
         work_dir: WORK_DIR.into(),
+        scratch_tmp: true,
     }
 }
 
@@ -865,6 +866,7 @@ mod engine_tests {
                 id: format!("sha256:{image}"),
                 os: "linux".into(),
                 arch: "amd64".into(),
+                user: String::new(),
             }))
         }
         async fn pull(

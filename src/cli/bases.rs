@@ -31,7 +31,8 @@ pub(super) fn list_bases(a: BasesArgs) -> anyhow::Result<ExitCode> {
                 .map(|e| {
                     serde_json::json!({
                         "name": e.name, "image": e.image, "os": e.os, "libc": e.libc, "libc_version": e.libc_version,
-                        "loaders": e.loaders, "sonames": e.libraries.keys().collect::<Vec<_>>(), "source": e.source,
+                        "loaders": e.loaders, "sonames": e.libraries.keys().collect::<Vec<_>>(),
+                        "runtime": e.runtime, "source": e.source,
                     })
                 })
                 .collect();
@@ -74,6 +75,10 @@ pub(super) fn list_bases(a: BasesArgs) -> anyhow::Result<ExitCode> {
                     e.libraries.len(),
                     e.image
                 ));
+                if let Some(r) = &e.runtime {
+                    let provides = crate::image::runtime::describe(r, e.shell);
+                    s.push_str(&format!("    provides: {provides}\n"));
+                }
             }
             s.push_str("\nSources: `libccheck bases --format json` gives each entry's source.\n");
             s

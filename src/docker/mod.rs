@@ -97,6 +97,10 @@ pub struct ContainerSpec {
     pub user: String,
     pub cap_add: Vec<String>,
     pub work_dir: String,
+    /// A fresh tmpfs on `/tmp`, also the working directory: for every container that runs
+    /// something. A container that is only exported goes without: Docker would create a `/tmp`
+    /// the image lacks (mode 0755) and the export would show it.
+    pub scratch_tmp: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -104,6 +108,9 @@ pub struct ImageInfo {
     pub id: String,
     pub os: String,
     pub arch: String,
+    /// The user the image runs as by default (`Config.User`: `nonroot`, `65532`, `1000:1000`);
+    /// empty means root.
+    pub user: String,
 }
 
 /// Pull progress for a display: bytes done / total across layers, and the latest status line.
@@ -306,6 +313,7 @@ impl Engine for BollardEngine {
                 id: i.id.unwrap_or_default(),
                 os: i.os.unwrap_or_default(),
                 arch: i.architecture.unwrap_or_default(),
+                user: i.config.and_then(|c| c.user).unwrap_or_default(),
             })),
             Err(bollard::errors::Error::DockerResponseServerError {
                 status_code: 404, ..
@@ -373,10 +381,9 @@ impl Engine for BollardEngine {
                 .no_new_privileges
                 .then(|| vec!["no-new-privileges".into()]),
             readonly_rootfs: Some(sb.read_only_root),
-            tmpfs: Some(HashMap::from([(
-                "/tmp".to_string(),
-                "rw,nosuid,nodev,size=64m".to_string(),
-            )])),
+            tmpfs: spec.scratch_tmp.then(|| {
+                HashMap::from([("/tmp".to_string(), "rw,nosuid,nodev,size=64m".to_string())])
+            }),
             memory: Some(sb.memory_bytes),
             memory_swap: Some(sb.memory_bytes),
             pids_limit: Some(sb.pids_limit),
@@ -398,7 +405,7 @@ impl Engine for BollardEngine {
             labels: Some(spec.labels.clone()),
             volumes: (!spec.work_dir.is_empty())
                 .then(|| HashMap::from([(spec.work_dir.clone(), HashMap::new())])),
-            working_dir: Some("/tmp".into()),
+            working_dir: Some(if spec.scratch_tmp { "/tmp" } else { "/" }.into()),
             network_disabled: Some(!sb.network),
             attach_stdout: Some(false),
             attach_stderr: Some(false),

@@ -9,11 +9,12 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
+use super::runtime::{self, RuntimeFacts};
 use crate::elf::{self, BinaryProfile, ExportTable, Kind};
 pub use crate::fast::lazy::LazyProfile;
 
 /// Bumped whenever the profile's meaning or layout changes; older cache entries are rebuilt.
-pub const FORMAT: u32 = 12;
+pub const FORMAT: u32 = 13;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -61,6 +62,9 @@ pub struct BaseProfile {
     pub musl_path: Option<Vec<String>>,
     /// Has `/bin/sh` (distroless images have none).
     pub shell: bool,
+    /// What the base provides a program at run time (CA bundle, tzdata, users, `/tmp`, …).
+    #[serde(default)]
+    pub runtime: RuntimeFacts,
     /// Built from the offline catalog: sonames and versions are known, not every symbol.
     #[serde(default)]
     pub catalog: bool,
@@ -107,6 +111,7 @@ impl PartialEq for BaseProfile {
             ld_so_cache,
             musl_path,
             shell,
+            runtime,
             catalog,
             link_index: _,
             cache_index: _,
@@ -122,6 +127,7 @@ impl PartialEq for BaseProfile {
             && *ld_so_cache == o.ld_so_cache
             && *musl_path == o.musl_path
             && *shell == o.shell
+            && *runtime == o.runtime
             && *catalog == o.catalog
     }
 }
@@ -329,6 +335,7 @@ pub struct Builder {
     musl_versions: HashMap<String, String>,
     glibc_release: Option<String>,
     seen_sh: bool,
+    runtime: runtime::Collector,
 }
 
 /// Files whose text the profile needs.
@@ -372,29 +379,52 @@ impl Builder {
     pub fn wants(&self, path: &str, size: u64) -> bool {
         wanted_text(path)
             || path == "/etc/ld.so.cache"
+            || runtime::Collector::wants(path, size)
             || (maybe_library(path) && size < (1 << 30) && size > 64)
     }
 
-    /// A path that exists but whose content is not needed.
-    pub fn add_other(&mut self, path: &str) {
-        if normalize(path) == "/bin/sh" || normalize(path) == "/usr/bin/sh" {
+    /// `/bin/sh` (or `/usr/bin/sh`) exists, as a file or a link.
+    fn note_shell(&mut self, path: &str) {
+        if path == "/bin/sh" || path == "/usr/bin/sh" {
             self.seen_sh = true;
         }
     }
 
+    /// A regular file that exists but whose content is not needed.
+    pub fn add_other(&mut self, path: &str) {
+        let path = normalize(path);
+        self.note_shell(&path);
+        self.runtime.add_file(&path);
+    }
+
     pub fn add_link(&mut self, path: &str, target: &str) {
-        self.add_other(path);
-        self.links.insert(normalize(path), target.to_string());
+        let path = normalize(path);
+        self.note_shell(&path);
+        self.runtime.add_link(&path);
+        self.links.insert(path, target.to_string());
     }
 
     /// A hard link: same content as `target` (an absolute path in the image).
     pub fn add_hardlink(&mut self, path: &str, target: &str) {
-        self.links.insert(normalize(path), normalize(target));
+        let path = normalize(path);
+        self.note_shell(&path);
+        self.runtime.add_link(&path);
+        self.links.insert(path, normalize(target));
+    }
+
+    /// A directory, with its permission bits and owner when the source tells them (`/tmp`'s
+    /// mode is a run-time fact).
+    pub fn add_dir(&mut self, path: &str, mode: Option<u32>, owner: Option<u32>) {
+        self.runtime.add_dir(&normalize(path), mode, owner);
     }
 
     pub fn add_file(&mut self, path: &str, bytes: &[u8]) {
         self.add_other(path);
         let path = normalize(path);
+        if runtime::Collector::wants(&path, bytes.len() as u64) {
+            self.runtime.add_content(&path, bytes);
+            return;
+        }
         if path == "/etc/ld.so.cache" {
             self.ld_so_cache = parse_ld_so_cache(bytes);
             return;
@@ -524,6 +554,7 @@ impl Builder {
             (None, None) if !self.musl_versions.is_empty() => (LibcKind::Musl, None),
             _ => (LibcKind::None, None),
         };
+        let runtime = self.runtime.finish(|p| resolve_in(&self.links, p));
         BaseProfile {
             format: FORMAT,
             image_id: image_id.to_string(),
@@ -536,6 +567,7 @@ impl Builder {
             ld_so_cache: self.ld_so_cache,
             musl_path,
             shell: self.seen_sh,
+            runtime,
             catalog: false,
             link_index: Default::default(),
             cache_index: Default::default(),

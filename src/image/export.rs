@@ -51,6 +51,8 @@ pub async fn with_image_tar<E: Engine, T: Send + 'static>(
         user: Sandbox::default().user,
         cap_add: vec![],
         work_dir: String::new(),
+        // Exported, never started: nothing may be added to the filesystem it shows.
+        scratch_tmp: false,
     };
     let result = crate::docker::with_container(engine, &spec, async |id: &str| {
         let stream = engine.export(id).map_err(std::io::Error::other);
