@@ -13,7 +13,11 @@ fn expected() -> Vec<(String, Vec<(String, String)>)> {
         .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
         .map(|l| {
             let f: Vec<&str> = l.split_whitespace().collect();
-            assert_eq!(f.len(), 1 + BASES.len(), "bad row in expected-risks.tsv: {l}");
+            assert_eq!(
+                f.len(),
+                1 + BASES.len(),
+                "bad row in expected-risks.tsv: {l}"
+            );
             let cells = BASES
                 .iter()
                 .zip(&f[1..])
@@ -49,15 +53,28 @@ fn every_fixture_programs_risks_on_every_fixture_base() {
     let mut wrong = vec![];
     for (binary, cells) in expected() {
         let path = fixture(&binary);
-        let (_, v) = json(&["--no-run", "--format", "json", "-b", &all_bases(), path.to_str().unwrap()]);
+        let (_, v) = json(&[
+            "--no-run",
+            "--format",
+            "json",
+            "-b",
+            &all_bases(),
+            path.to_str().unwrap(),
+        ]);
         for ((short, want), got) in cells.iter().zip(v["bases"].as_array().unwrap()) {
             let got_kinds = kinds(got);
             if &got_kinds != want {
-                wrong.push(format!("{binary} on {short}: expected {want}, predicted {got_kinds}"));
+                wrong.push(format!(
+                    "{binary} on {short}: expected {want}, predicted {got_kinds}"
+                ));
             }
         }
     }
-    assert!(wrong.is_empty(), "risks differ from fixtures/expected-risks.tsv:\n{}", wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "risks differ from fixtures/expected-risks.tsv:\n{}",
+        wrong.join("\n")
+    );
 }
 
 #[test]
@@ -65,18 +82,43 @@ fn every_risk_names_its_evidence_base_fact_and_fix() {
     if !docker() {
         return;
     }
-    let (_, v) = json(&["--no-run", "--format", "json", "-b", image("musl"), fixture("go-certs").to_str().unwrap()]);
+    let (_, v) = json(&[
+        "--no-run",
+        "--format",
+        "json",
+        "-b",
+        image("musl"),
+        fixture("go-certs").to_str().unwrap(),
+    ]);
     let risk = &v["bases"][0]["prediction"]["risks"][0];
     assert_eq!(risk["severity"], "warning");
-    assert!(risk["evidence"].as_str().unwrap().contains("crypto/x509"), "{risk}");
-    assert!(risk["base_fact"].as_str().unwrap().contains("no CA bundle"), "{risk}");
-    assert!(risk["fix"].as_str().unwrap().contains("ca-certificates"), "{risk}");
+    assert!(
+        risk["evidence"].as_str().unwrap().contains("crypto/x509"),
+        "{risk}"
+    );
+    assert!(
+        risk["base_fact"].as_str().unwrap().contains("no CA bundle"),
+        "{risk}"
+    );
+    assert!(
+        risk["fix"].as_str().unwrap().contains("ca-certificates"),
+        "{risk}"
+    );
 }
 
 /// The run of `binary` with the exec probe on `bases`, as JSON.
 fn exec_run(binary: &str, bases: &[&str]) -> (i32, Value) {
     let bases: Vec<&str> = bases.iter().map(|b| image(b)).collect();
-    json(&["--exec", "--timeout", "5", "--format", "json", "-b", &bases.join(","), fixture(binary).to_str().unwrap()])
+    json(&[
+        "--exec",
+        "--timeout",
+        "5",
+        "--format",
+        "json",
+        "-b",
+        &bases.join(","),
+        fixture(binary).to_str().unwrap(),
+    ])
 }
 
 #[test]
@@ -91,7 +133,13 @@ fn a_thread_stack_crash_is_confirmed_by_a_run_with_8_mib_stacks() {
     let cause = &b["likely_cause"];
     assert_eq!(cause["kind"], "thread_stack", "{b}");
     assert_eq!(cause["confirmed"], true, "{b}");
-    assert!(cause["detail"].as_str().unwrap().contains("-Wl,-z,stack-size=8388608"), "{cause}");
+    assert!(
+        cause["detail"]
+            .as_str()
+            .unwrap()
+            .contains("-Wl,-z,stack-size=8388608"),
+        "{cause}"
+    );
     // The static one brings musl along: proven on a glibc base too.
     let (_, v) = exec_run("threadstack-musl-static", &["bookworm"]);
     assert_eq!(v["bases"][0]["likely_cause"]["confirmed"], true, "{v}");
@@ -107,7 +155,13 @@ fn a_crash_with_another_cause_is_not_confirmed() {
     assert_eq!(b["verdict"], "crash", "{b}");
     assert_eq!(b["likely_cause"]["kind"], "thread_stack", "{b}");
     assert_eq!(b["likely_cause"]["confirmed"], false, "{b}");
-    assert!(b["likely_cause"]["detail"].as_str().unwrap().starts_with("not confirmed"), "{b}");
+    assert!(
+        b["likely_cause"]["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("not confirmed"),
+        "{b}"
+    );
 }
 
 #[test]
@@ -124,7 +178,14 @@ fn a_failing_exit_names_the_missing_ca_bundle_but_not_where_the_run_passed() {
     assert!(distroless.get("likely_cause").is_none(), "{distroless}");
     // And the human report says it next to the verdict.
     let bases = format!("{},{}", image("bookworm"), image("distroless-static"));
-    let o = run(&["--exec", "--timeout", "5", "-b", &bases, fixture("go-certs").to_str().unwrap()]);
+    let o = run(&[
+        "--exec",
+        "--timeout",
+        "5",
+        "-b",
+        &bases,
+        fixture("go-certs").to_str().unwrap(),
+    ]);
     assert!(o.stdout.contains("likely cause: ca_bundle"), "{}", o.stdout);
     assert!(o.stdout.contains("run-time risks"), "{}", o.stdout);
 }
@@ -135,9 +196,20 @@ fn risks_fail_the_check_only_when_asked() {
         return;
     }
     let go_tz = fixture("go-tz");
-    let args = ["--no-run", "--format", "json", "-b", image("musl"), go_tz.to_str().unwrap()];
+    let args = [
+        "--no-run",
+        "--format",
+        "json",
+        "-b",
+        image("musl"),
+        go_tz.to_str().unwrap(),
+    ];
     let (code, v) = json(&args);
-    assert_eq!((code, &v["summary"]["at_risk"][0]), (0, &Value::from(image("musl"))), "{v}");
+    assert_eq!(
+        (code, &v["summary"]["at_risk"][0]),
+        (0, &Value::from(image("musl"))),
+        "{v}"
+    );
     let mut strict = args.to_vec();
     strict.insert(0, "--fail-on-risk");
     assert_eq!(json(&strict).0, 1);
@@ -156,12 +228,29 @@ fn risks_are_sarif_warnings_and_a_markdown_section() {
         return;
     }
     let go_tz = fixture("go-tz");
-    let o = run(&["--no-run", "--format", "sarif", "-b", image("musl"), go_tz.to_str().unwrap()]);
+    let o = run(&[
+        "--no-run",
+        "--format",
+        "sarif",
+        "-b",
+        image("musl"),
+        go_tz.to_str().unwrap(),
+    ]);
     let v: Value = serde_json::from_str(&o.stdout).unwrap();
     let results = v["runs"][0]["results"].as_array().unwrap();
-    let risk = results.iter().find(|r| r["ruleId"] == "risk/tzdata").expect("a risk/tzdata result");
+    let risk = results
+        .iter()
+        .find(|r| r["ruleId"] == "risk/tzdata")
+        .expect("a risk/tzdata result");
     assert_eq!(risk["level"], "warning");
-    let o = run(&["--no-run", "--format", "markdown", "-b", image("musl"), go_tz.to_str().unwrap()]);
+    let o = run(&[
+        "--no-run",
+        "--format",
+        "markdown",
+        "-b",
+        image("musl"),
+        go_tz.to_str().unwrap(),
+    ]);
     assert!(o.stdout.contains("#### Run-time risks"), "{}", o.stdout);
     assert!(o.stdout.contains("tzdata"), "{}", o.stdout);
 }

@@ -10,10 +10,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
+use crate::elf::needs::RuntimeNeeds;
 use crate::elf::{self, Kind};
 use crate::image::base::{Library, Links, normalize, resolve_in};
 use crate::loader::{self, Prediction, Subject};
-use crate::elf::needs::RuntimeNeeds;
 use crate::risks::{self, BaseSide};
 use crate::verdict::{self, Problem, Risk, RiskKind, Severity, Verdict};
 
@@ -625,8 +625,11 @@ pub fn group_risks(files: &[FileResult]) -> Vec<RiskGroup> {
         }
     }
     groups.sort_by(|a, b| {
-        (a.severity, std::cmp::Reverse(a.files.len()), a.kind)
-            .cmp(&(b.severity, std::cmp::Reverse(b.files.len()), b.kind))
+        (a.severity, std::cmp::Reverse(a.files.len()), a.kind).cmp(&(
+            b.severity,
+            std::cmp::Reverse(b.files.len()),
+            b.kind,
+        ))
     });
     groups
 }

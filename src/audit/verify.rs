@@ -94,7 +94,13 @@ pub fn overlay_from_dir(
 ) -> std::io::Result<()> {
     let mut tar = tar::Builder::new(out);
     for (p, at) in placed {
-        upload::add_host_file(&mut tar, at, &root.join(p.trim_start_matches('/')), 0o755, None)?;
+        upload::add_host_file(
+            &mut tar,
+            at,
+            &root.join(p.trim_start_matches('/')),
+            0o755,
+            None,
+        )?;
     }
     for (l, t) in links {
         upload::add_symlink(&mut tar, l, t)?;

@@ -76,7 +76,10 @@ fn proven(cause: &LikelyCause, again: &BaseResult) -> LikelyCause {
         ),
         Verdict::Error => (
             None,
-            format!("{} (could not re-run to confirm: {})", cause.detail, again.reason),
+            format!(
+                "{} (could not re-run to confirm: {})",
+                cause.detail, again.reason
+            ),
         ),
         v => (
             Some(false),

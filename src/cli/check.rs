@@ -200,9 +200,7 @@ fn run_across_bases(
         ));
         let engine = BollardEngine::connect(REQUEST_TIMEOUT).await?;
         let outcome = until_interrupted(run_id, async {
-            Ok(
-                crate::check::run_matrix(&engine, plan, program, cfg, run_id, &progress).await,
-            )
+            Ok(crate::check::run_matrix(&engine, plan, program, cfg, run_id, &progress).await)
         })
         .await;
         progress.finish();

@@ -331,7 +331,11 @@ mod tests {
             want[at as usize..at as usize + 4].copy_from_slice(&[0xAA, 0xBB, 0xCC, 0xDD]);
             assert!(got == want, "patch at {at}");
         }
-        assert_eq!(std::fs::read(&p).unwrap(), original, "the file itself is untouched");
+        assert_eq!(
+            std::fs::read(&p).unwrap(),
+            original,
+            "the file itself is untouched"
+        );
     }
 
     #[test]

@@ -39,6 +39,18 @@ pub struct RuntimeFacts {
     pub tmp_mode: Option<u32>,
     /// The owner (uid) of `/tmp`: a `0700` `/tmp` is writable by its owner only.
     pub tmp_owner: Option<u32>,
+    /// Facts a hand-written catalog entry could not establish, by field name (`ca_bundle`,
+    /// `zoneinfo`, `locales`, `gconv`, `passwd`, `tmp`, ...): unknown, not absent. Always empty
+    /// for a profile read from an image's files.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unknown: Vec<String>,
+}
+
+impl RuntimeFacts {
+    /// Is the fact named `field` established (read from files, or entered with a source)?
+    pub fn knows(&self, field: &str) -> bool {
+        !self.unknown.iter().any(|u| u == field)
+    }
 }
 
 /// The entries of an `/etc/passwd` or `/etc/group`.
@@ -193,6 +205,7 @@ impl Collector {
             group: accounts_at(GROUP, self.group.take(), &resolve, &self.files),
             tmp_mode,
             tmp_owner,
+            unknown: vec![],
         }
     }
 
@@ -332,25 +345,38 @@ fn parse_id(s: &str) -> Option<u32> {
 pub fn describe(f: &RuntimeFacts, shell: bool) -> String {
     // (present, how it reads when present, how its absence reads: `None` when its absence is
     // not worth a word — musl needs no locale files or gconv modules).
-    let facts: [(bool, String, Option<&str>); 10] = [
-        (f.ca_bundle.is_some(), "CA bundle".into(), Some("CA bundle")),
+    let facts: [(&str, bool, String, Option<&str>); 10] = [
         (
+            "ca_bundle",
+            f.ca_bundle.is_some(),
+            "CA bundle".into(),
+            Some("CA bundle"),
+        ),
+        (
+            "zoneinfo",
             f.zoneinfo > 0,
             format!("tzdata ({} zones)", f.zoneinfo),
             Some("tzdata"),
         ),
-        (f.localtime, "/etc/localtime".into(), Some("/etc/localtime")),
-        (f.locale_archive, "locale-archive".into(), None),
-        (!f.locales.is_empty(), f.locales.join(", "), None),
-        (f.gconv, "gconv".into(), None),
-        (f.nsswitch, "nsswitch.conf".into(), None),
-        (shell, "/bin/sh".into(), Some("/bin/sh")),
         (
+            "localtime",
+            f.localtime,
+            "/etc/localtime".into(),
+            Some("/etc/localtime"),
+        ),
+        ("locales", f.locale_archive, "locale-archive".into(), None),
+        ("locales", !f.locales.is_empty(), f.locales.join(", "), None),
+        ("gconv", f.gconv, "gconv".into(), None),
+        ("nsswitch", f.nsswitch, "nsswitch.conf".into(), None),
+        ("shell", shell, "/bin/sh".into(), Some("/bin/sh")),
+        (
+            "tmp",
             f.tmp_mode.is_some(),
             format!("/tmp {:o}", f.tmp_mode.unwrap_or(0)),
             Some("/tmp"),
         ),
         (
+            "passwd",
             f.passwd.present,
             describe_users(&f.passwd),
             Some("/etc/passwd"),
@@ -358,19 +384,26 @@ pub fn describe(f: &RuntimeFacts, shell: bool) -> String {
     ];
     let has: Vec<&str> = facts
         .iter()
-        .filter(|(present, _, _)| *present)
-        .map(|(_, yes, _)| yes.as_str())
+        .filter(|(_, present, _, _)| *present)
+        .map(|(_, _, yes, _)| yes.as_str())
         .collect();
+    // An unknown fact is neither had nor lacked: it is listed as unknown.
     let lacks: Vec<&str> = facts
         .iter()
-        .filter(|(present, _, _)| !present)
-        .filter_map(|(_, _, no)| *no)
+        .filter(|(key, present, _, _)| !present && f.knows(key))
+        .filter_map(|(_, _, _, no)| *no)
         .collect();
-    match (has.is_empty(), lacks.is_empty()) {
-        (_, true) => has.join(", "),
-        (true, false) => format!("no {}", lacks.join(", no ")),
-        (false, false) => format!("{}; no {}", has.join(", "), lacks.join(", no ")),
+    let mut parts = vec![];
+    if !has.is_empty() {
+        parts.push(has.join(", "));
     }
+    if !lacks.is_empty() {
+        parts.push(format!("no {}", lacks.join(", no ")));
+    }
+    if !f.unknown.is_empty() {
+        parts.push(format!("unknown: {}", f.unknown.join(", ")));
+    }
+    parts.join("; ")
 }
 
 /// `users root, nobody(65534), nonroot(65532)`: root, and the accounts a container is commonly
@@ -494,6 +527,7 @@ mod tests {
                 },
                 tmp_mode: Some(0o1777),
                 tmp_owner: Some(0),
+                unknown: vec![],
             }
         );
         assert_eq!(

@@ -9,7 +9,7 @@ mod libc;
 
 use crate::elf::BinaryProfile;
 use crate::elf::needs::RuntimeNeeds;
-use crate::image::base::LibcKind;
+use crate::image::base::{BaseProfile, LibcKind};
 use crate::image::runtime::RuntimeFacts;
 use crate::verdict::{Risk, RiskKind, Severity, Verdict};
 
@@ -30,6 +30,18 @@ pub struct BaseSide<'a> {
     pub facts: &'a RuntimeFacts,
     /// The user the image runs as (its `Config.User`; empty: root).
     pub user: &'a str,
+}
+
+impl<'a> BaseSide<'a> {
+    pub fn of(base: &'a BaseProfile, user: &'a str) -> BaseSide<'a> {
+        BaseSide {
+            libc: base.libc,
+            libc_version: base.libc_version.as_deref(),
+            shell: base.shell,
+            facts: &base.runtime,
+            user,
+        }
+    }
 }
 
 /// The risks of running `binary` (whose run-time needs are `needs`) on `base`, in a fixed order.
@@ -192,7 +204,7 @@ fn ca_evidence(ask: &Ask) -> Option<String> {
 }
 
 fn ca_bundle(ask: &Ask, base: &BaseSide, _: &InEffect) -> Option<Risk> {
-    if base.facts.ca_bundle.is_some() {
+    if base.facts.ca_bundle.is_some() || !base.facts.knows("ca_bundle") {
         return None;
     }
     let evidence = ca_evidence(ask)?;
@@ -224,7 +236,7 @@ fn tz_evidence(ask: &Ask) -> Option<String> {
 }
 
 fn tzdata(ask: &Ask, base: &BaseSide, _: &InEffect) -> Option<Risk> {
-    if base.facts.zoneinfo > 0 {
+    if base.facts.zoneinfo > 0 || !base.facts.knows("zoneinfo") {
         return None;
     }
     let evidence = tz_evidence(ask)?;
@@ -288,7 +300,9 @@ fn locale(ask: &Ask, base: &BaseSide, libc: &InEffect) -> Option<Risk> {
             "do not rely on locale order, or use a glibc base with the locale installed",
         ));
     }
-    if !libc.glibc() || base.facts.locale_archive || !base.facts.locales.is_empty() {
+    let facts = base.facts;
+    if !libc.glibc() || facts.locale_archive || !facts.locales.is_empty() || !facts.knows("locales")
+    {
         return None;
     }
     let f = ask.import(&["newlocale", "setlocale", "strcoll", "strxfrm"])?;
@@ -315,7 +329,7 @@ fn iconv(ask: &Ask, base: &BaseSide, libc: &InEffect) -> Option<Risk> {
             "convert without // suffixes and check the charsets the program needs, or use a glibc base",
         ));
     }
-    if !libc.glibc() || base.facts.gconv {
+    if !libc.glibc() || base.facts.gconv || !base.facts.knows("gconv") {
         return None;
     }
     Some(risk(
@@ -365,7 +379,9 @@ fn users(ask: &Ask, base: &BaseSide, libc: &InEffect) -> Option<Risk> {
         })?;
     let passwd = &base.facts.passwd;
     let uid = image_uid(base.user, base.facts);
-    let listed = uid.is_some_and(|u| passwd.entries.iter().any(|(_, id)| *id == u));
+    let listed = passwd.unread
+        || !base.facts.knows("passwd")
+        || uid.is_some_and(|u| passwd.name_of(u).is_some());
     if !listed {
         let who = if base.user.is_empty() {
             "root"

@@ -29,10 +29,12 @@ fn full() -> RuntimeFacts {
         passwd: Accounts {
             present: true,
             entries: vec![("root".into(), 0), ("nonroot".into(), 65532)],
-            malformed: 0,
+            ..Default::default()
         },
         group: Accounts::default(),
         tmp_mode: Some(0o1777),
+        tmp_owner: Some(0),
+        unknown: vec![],
     }
 }
 
@@ -200,6 +202,13 @@ fn user_lookups_need_the_image_user_in_passwd() {
     assert!(r[0].base_fact.contains("(1000:1000)"), "{r:?}");
     base.user = "nonroot";
     assert!(assess(&dynamic(), &n, &base).is_empty());
+    // A file too large to read is not evidence of a missing user.
+    facts.passwd = Accounts {
+        present: true,
+        unread: true,
+        ..Default::default()
+    };
+    assert!(assess(&dynamic(), &n, &side(LibcKind::Glibc, &facts)).is_empty());
     facts.passwd = Accounts::default();
     let r = assess(&dynamic(), &n, &side(LibcKind::Glibc, &facts));
     assert_eq!(r[0].base_fact, "no /etc/passwd");
@@ -216,6 +225,14 @@ fn no_shell_or_no_writable_tmp_fails_the_functions_that_need_them() {
     let r = assess(&dynamic(), &n, &side(LibcKind::Glibc, &facts));
     assert_eq!(kinds(&r), ["tmp"]);
     assert!(r[0].base_fact.contains("/tmp is 755"), "{r:?}");
+    // A 0700 /tmp serves its owner: root, the image's user here.
+    facts.tmp_mode = Some(0o700);
+    assert!(assess(&dynamic(), &n, &side(LibcKind::Glibc, &facts)).is_empty());
+    facts.tmp_owner = Some(1);
+    assert_eq!(
+        kinds(&assess(&dynamic(), &n, &side(LibcKind::Glibc, &facts))),
+        ["tmp"]
+    );
     facts.tmp_mode = None;
     let r = assess(&dynamic(), &n, &side(LibcKind::Glibc, &facts));
     assert_eq!(r[0].base_fact, "no /tmp");
@@ -252,7 +269,10 @@ fn the_likely_cause_matches_the_failure_and_not_a_base_where_the_run_passed() {
         likely_cause(Verdict::ExitNonzero, &here, &[]),
         Some(RiskKind::CaBundle)
     );
-    assert_eq!(likely_cause(Verdict::Crash, &here, &[RiskKind::ThreadStack]), None);
+    assert_eq!(
+        likely_cause(Verdict::Crash, &here, &[RiskKind::ThreadStack]),
+        None
+    );
     assert_eq!(likely_cause(Verdict::Ok, &here, &[]), None);
     assert_eq!(likely_cause(Verdict::Timeout, &here, &[]), None);
     let note = Risk {
@@ -260,4 +280,17 @@ fn the_likely_cause_matches_the_failure_and_not_a_base_where_the_run_passed() {
         ..stack
     };
     assert_eq!(likely_cause(Verdict::Crash, &[note], &[]), None);
+}
+
+#[test]
+fn a_fact_a_catalog_entry_could_not_establish_raises_no_risk() {
+    let mut facts = full();
+    (facts.ca_bundle, facts.tmp_mode, facts.passwd) = (None, None, Accounts::default());
+    let n = needs(&["SSL_CTX_set_default_verify_paths", "getpwuid", "mkstemp"]);
+    assert_eq!(
+        kinds(&assess(&dynamic(), &n, &side(LibcKind::Glibc, &facts))),
+        ["ca_bundle", "users", "tmp"]
+    );
+    facts.unknown = vec!["ca_bundle".into(), "passwd".into(), "tmp".into()];
+    assert!(assess(&dynamic(), &n, &side(LibcKind::Glibc, &facts)).is_empty());
 }

@@ -80,14 +80,7 @@ fn row(b: &BaseResult, any_run: bool) -> Vec<String> {
     }
     let libc = b.libc.clone().unwrap_or_else(|| "?".into());
     if any_run {
-        vec![
-            name,
-            image,
-            libc,
-            predicted_cell(b),
-            verdict,
-            reason,
-        ]
+        vec![name, image, libc, predicted_cell(b), verdict, reason]
     } else {
         vec![name, image, libc, verdict, reason]
     }
@@ -190,7 +183,9 @@ fn risks(out: &mut String, r: &Report) {
     if grouped.is_empty() {
         return;
     }
-    out.push_str("\nrun-time risks (the program loads there, then may fail or behave differently):\n");
+    out.push_str(
+        "\nrun-time risks (the program loads there, then may fail or behave differently):\n",
+    );
     for (risk, bases) in grouped {
         let _ = writeln!(
             out,

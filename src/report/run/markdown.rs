@@ -23,13 +23,19 @@ fn risks(o: &mut String, r: &Report) {
     if rows.is_empty() {
         return;
     }
-    o.push_str("\n#### Run-time risks\n\n| Base | Risk | Evidence | Base | Fix |\n|---|---|---|---|---|\n");
+    o.push_str(
+        "\n#### Run-time risks\n\n| Base | Risk | Evidence | Base | Fix |\n|---|---|---|---|---|\n",
+    );
     for (b, risk) in rows {
         let _ = writeln!(
             o,
             "| {} | {} {} | {} | {} | {} |",
             md(&b.base),
-            if risk.severity == Severity::Warning { "⚠️" } else { "ℹ️" },
+            if risk.severity == Severity::Warning {
+                "⚠️"
+            } else {
+                "ℹ️"
+            },
             risk.kind,
             md(&risk.evidence),
             md(&risk.base_fact),

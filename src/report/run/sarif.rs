@@ -14,7 +14,11 @@ fn risk_results(r: &Report, uri: &str) -> Vec<serde_json::Value> {
     let mut out = Vec::new();
     for b in &r.bases {
         for risk in b.risks() {
-            let index = RULES_LEN + RiskKind::ALL.iter().position(|k| *k == risk.kind).unwrap_or(0);
+            let index = RULES_LEN
+                + RiskKind::ALL
+                    .iter()
+                    .position(|k| *k == risk.kind)
+                    .unwrap_or(0);
             out.push(json!({
                 "ruleId": risk_rule(risk.kind),
                 "ruleIndex": index,
