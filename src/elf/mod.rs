@@ -9,11 +9,11 @@
 pub mod arch;
 mod bytes;
 mod exports;
+pub mod needs;
 mod notes;
 mod parse;
 mod profile;
 mod raw;
-pub mod needs;
 pub mod version;
 
 pub use exports::ExportTable;
