@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use serde::Serialize;
 
+use crate::elf::needs::RuntimeNeeds;
 use crate::elf::{self, BinaryProfile, ElfError};
 
 /// One inspected ELF file.
@@ -18,6 +19,9 @@ pub struct FileReport {
     /// RPATH entries with `$ORIGIN` expanded against the file's directory.
     pub rpath_expanded: Vec<String>,
     pub runpath_expanded: Vec<String>,
+    /// What it will ask for at run time (left out when nothing).
+    #[serde(skip_serializing_if = "RuntimeNeeds::is_empty")]
+    pub runtime_needs: RuntimeNeeds,
     /// Predicted against the built-in catalog (files named on the command line only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub catalog: Option<crate::catalog::Compatibility>,
@@ -195,6 +199,7 @@ fn inspect_candidate(c: &Candidate) -> Outcome {
         return match elf::parse_for_loader(&map) {
             Ok((profile, exports)) => {
                 let mut r = report_for(path, profile);
+                r.runtime_needs = elf::needs::runtime_needs(&map, &r.profile);
                 let p = &r.profile;
                 if p.machine == "x86-64"
                     && (p.kind.is_program() || p.kind == elf::Kind::SharedObject)
@@ -211,7 +216,12 @@ fn inspect_candidate(c: &Candidate) -> Outcome {
         };
     }
     match elf::parse(&map) {
-        Ok(profile) => Outcome::Elf(Box::new(report_for(path, profile))),
+        Ok(profile) => {
+            let mut r = report_for(path, profile);
+            // A walk meets thousands of files: their data is not scanned (see runtime_needs_quick).
+            r.runtime_needs = elf::needs::runtime_needs_quick(&map, &r.profile);
+            Outcome::Elf(Box::new(r))
+        }
         Err(e) => fail(e.to_string()),
     }
 }
@@ -229,6 +239,7 @@ pub fn report_for(path: &Path, profile: BinaryProfile) -> FileReport {
             rpath_expanded: profile.rpath.clone(),
             runpath_expanded: profile.runpath.clone(),
             profile,
+            runtime_needs: RuntimeNeeds::default(),
             catalog: None,
         };
     }
@@ -245,6 +256,7 @@ pub fn report_for(path: &Path, profile: BinaryProfile) -> FileReport {
         rpath_expanded: expand(&profile.rpath),
         runpath_expanded: expand(&profile.runpath),
         profile,
+        runtime_needs: RuntimeNeeds::default(),
         catalog: None,
     }
 }

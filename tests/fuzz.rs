@@ -68,7 +68,10 @@ proptest! {
                 Mutation::Truncate(at) => { let n = b.len(); b.truncate(at % (n + 1)); }
             }
         }
-        let _ = libccheck::elf::parse(&b);
+        if let Ok(p) = libccheck::elf::parse(&b) {
+            let _ = libccheck::elf::needs::runtime_needs(&b, &p);
+        }
+        let _ = libccheck::elf::needs::with_stack_size(&b, 8 << 20);
         let _ = libccheck::elf::parse_with_exports(&b);
         let _ = libccheck::elf::parse_for_loader(&b);
     }

@@ -497,3 +497,90 @@ fn versioned_symbols_agree_with_readelf() {
         assert!(private_seen, "libnsl.so.1 needs GLIBC_PRIVATE symbols");
     }
 }
+
+/// Run-time needs of the fixtures: the zig-built ones ask for 16 MiB thread stacks (zig's
+/// default `PT_GNU_STACK` size); what glibc links into every static program is not shown; a file
+/// that asks for nothing has no `runtime_needs` at all.
+#[test]
+fn runtime_needs_of_the_fixtures() {
+    let f = inspect_one("newer-glibc");
+    assert_eq!(
+        f["runtime_needs"],
+        serde_json::json!({"stack_size": 16 << 20})
+    );
+    for name in [
+        "hello",
+        "hello-static",
+        "hello-static-pie",
+        "hello-musl",
+        "hello-musl-static",
+        "libgreet.so.1",
+    ] {
+        let f = inspect_one(name);
+        assert!(f.get("runtime_needs").is_none(), "{name}: {f}");
+    }
+    let o = run(&["inspect", fixture("newer-glibc").to_str().unwrap()]);
+    assert!(
+        o.stdout
+            .contains("\n  run-time:  thread stack PT_GNU_STACK 16 MiB\n"),
+        "{}",
+        o.stdout
+    );
+}
+
+const THREADS_C: &str = r#"
+#include <netdb.h>
+#include <pthread.h>
+#include <stdio.h>
+static void *work(void *a) { return a; }
+int main(int argc, char **argv) {
+    pthread_t t;
+    struct addrinfo *ai;
+    if (argc > 2) getaddrinfo(argv[1], 0, 0, &ai);
+    pthread_create(&t, 0, work, 0);
+    pthread_join(t, 0);
+    return fopen("/etc/ssl/certs/ca-certificates.crt", "r") == 0;
+}
+"#;
+
+/// A program built here: imports, stack size and the paths in its strings when it is named; a
+/// walk leaves out the scans of the data (the paths).
+#[test]
+fn runtime_needs_named_and_walked() {
+    let d = tempfile::tempdir().unwrap();
+    let src = d.path().join("threads.c");
+    std::fs::write(&src, THREADS_C).unwrap();
+    let bin = d.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let exe = bin.join("threads");
+    let st = std::process::Command::new("gcc")
+        .args(["-O1", "-pthread", "-Wl,-z,stack-size=1048576", "-o"])
+        .arg(&exe)
+        .arg(&src)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let (code, v) = json(&["inspect", "--format", "json", exe.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        v["files"][0]["runtime_needs"],
+        serde_json::json!({
+            "imports": ["getaddrinfo", "pthread_create"],
+            "stack_size": 1048576,
+            "paths": ["/etc/ssl/certs/ca-certificates.crt"],
+        })
+    );
+    let (_, walked) = json(&["inspect", "--format", "json", bin.to_str().unwrap()]);
+    assert_eq!(
+        walked["files"][0]["runtime_needs"],
+        serde_json::json!({"imports": ["getaddrinfo", "pthread_create"], "stack_size": 1048576})
+    );
+    let o = run(&["inspect", exe.to_str().unwrap()]);
+    assert!(
+        o.stdout.contains(
+            "\n  run-time:  threads (pthread_create; PT_GNU_STACK 1 MiB), resolver (getaddrinfo), paths /etc/ssl/certs/ca-certificates.crt\n"
+        ),
+        "{}",
+        o.stdout
+    );
+}

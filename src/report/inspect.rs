@@ -4,6 +4,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
+use crate::elf::needs::{GoBuild, GoBuildInfo, RuntimeNeeds, Topic};
 use crate::elf::{BinaryProfile, LibcFlavour};
 use crate::inspect::{FileError, FileReport, InspectRun};
 use crate::text::short_list;
@@ -202,9 +203,127 @@ pub fn human_file(f: &FileReport, out: &mut String) {
     if !flags.is_empty() {
         let _ = writeln!(out, "  flags:     {}", flags.join(", "));
     }
+    if let Some(line) = runtime_line(&f.runtime_needs) {
+        let _ = writeln!(out, "  run-time:  {line}");
+    }
+    if let Some(g) = &f.runtime_needs.go {
+        let _ = writeln!(out, "  go:        {}", go_line(g));
+    }
     if let Some(c) = &f.catalog {
         let _ = writeln!(out, "  catalog:   {}", c.line());
     }
+}
+
+/// What the file will ask for at run time, by topic: `threads (pthread_create, no stack size
+/// set; PT_GNU_STACK 0), resolver (getaddrinfo), paths /etc/ssl/certs/ca-certificates.crt`.
+fn runtime_line(n: &RuntimeNeeds) -> Option<String> {
+    let mut parts = Vec::new();
+    let mut topics: Vec<(Topic, Vec<&str>)> = Vec::new();
+    for f in &n.imports {
+        let Some(d) = crate::elf::needs::difference(f) else {
+            continue;
+        };
+        match topics.iter_mut().find(|(t, _)| *t == d.topic) {
+            Some((_, names)) => names.push(f),
+            None => topics.push((d.topic, vec![f])),
+        }
+    }
+    topics.sort_by_key(|(t, _)| *t);
+    for (topic, names) in &topics {
+        if *topic == Topic::Threads {
+            parts.push(threads_part(names, n.stack_size));
+        } else {
+            parts.push(format!("{} ({})", topic.label(), short_list(names, 4)));
+        }
+    }
+    if let (Some(size), false) = (
+        n.stack_size,
+        topics.iter().any(|(t, _)| *t == Topic::Threads),
+    ) {
+        parts.push(format!("thread stack PT_GNU_STACK {}", size_text(size)));
+    }
+    if !n.paths.is_empty() {
+        parts.push(format!("paths {}", short_list(&n.paths, 4)));
+    }
+    if n.scan_truncated {
+        parts.push("(scan cut short at its bound)".into());
+    }
+    (!parts.is_empty()).then(|| parts.join(", "))
+}
+
+/// `threads (pthread_create, no stack size set; PT_GNU_STACK 0)`: whether the program sizes its
+/// thread stacks at all, which decides whether musl's 128 KiB default applies.
+fn threads_part(names: &[&str], stack_size: Option<u64>) -> String {
+    let sized_per_thread = names.iter().any(|n| n.starts_with("pthread_attr_setstack"));
+    let stack = stack_size.map_or("0".to_string(), size_text);
+    let no_size = if names.contains(&"pthread_create") && !sized_per_thread && stack_size.is_none()
+    {
+        ", no stack size set"
+    } else {
+        ""
+    };
+    format!(
+        "threads ({}{no_size}; PT_GNU_STACK {stack})",
+        names.join(", ")
+    )
+}
+
+/// `8 MiB`, `512 KiB`, `1000 bytes`.
+fn size_text(size: u64) -> String {
+    match size {
+        s if s >= 1 << 20 && s.is_multiple_of(1 << 20) => format!("{} MiB", s >> 20),
+        s if s >= 1 << 10 && s.is_multiple_of(1 << 10) => format!("{} KiB", s >> 10),
+        s => format!("{s} bytes"),
+    }
+}
+
+/// `go1.19.8, CGO_ENABLED=0, tags netgo; links crypto/x509 (system roots), time.LoadLocation,
+/// no time/tzdata; 3 module dependencies`.
+fn go_line(g: &GoBuild) -> String {
+    let mut build = vec![match (g.build_info, &g.version) {
+        (GoBuildInfo::Read, Some(v)) => v.clone(),
+        (GoBuildInfo::Read, None) => "version not recorded".into(),
+        (GoBuildInfo::OlderFormat, _) => "built before Go 1.18 (version not read)".into(),
+        (GoBuildInfo::Missing, _) => "no build info".into(),
+        (GoBuildInfo::Damaged, _) => "damaged build info".into(),
+    }];
+    if let Some(cgo) = g.cgo {
+        build.push(format!("CGO_ENABLED={}", u8::from(cgo)));
+    }
+    if !g.tags.is_empty() {
+        build.push(format!("tags {}", g.tags.join(",")));
+    }
+    let mut line = build.join(", ");
+    let links = go_links(g);
+    if !links.is_empty() {
+        line.push_str(&format!("; links {}", links.join(", ")));
+    }
+    if !g.deps.is_empty() {
+        line.push_str(&format!("; {} module dependencies", g.deps.len()));
+    }
+    line
+}
+
+/// The packages and functions a reader acts on, with what they mean.
+fn go_links(g: &GoBuild) -> Vec<String> {
+    let mut links = Vec::new();
+    for p in &g.packages {
+        links.push(match p.as_str() {
+            "crypto/x509" if g.links("crypto/x509.loadSystemRoots") => {
+                "crypto/x509 (system roots)".into()
+            }
+            "net" if g.links("net.(*Resolver).lookupIPAddr") => "net (resolves names)".into(),
+            "time/tzdata" => "time/tzdata (embedded)".into(),
+            other => other.to_string(),
+        });
+    }
+    if g.links("time.LoadLocation") {
+        links.push("time.LoadLocation".into());
+        if !g.has_package("time/tzdata") {
+            links.push("no time/tzdata".into());
+        }
+    }
+    links
 }
 
 pub fn human(run: &InspectRun) -> String {
