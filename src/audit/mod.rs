@@ -105,7 +105,7 @@ impl SourceBuilder {
                 } else {
                     Default::default()
                 };
-                let needs = elf::needs::runtime_needs(bytes, &profile);
+                let needs = elf::needs::runtime_needs_quick(bytes, &profile);
                 Item::Elf(Box::new(SourceFile {
                     path,
                     lib: Library::new(profile, exports),

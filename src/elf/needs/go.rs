@@ -90,7 +90,7 @@ pub(super) fn is_go(layout: &Layout<'_>) -> bool {
 }
 
 /// What the build info and (with `scan_names`) the function table say about a Go program.
-pub(super) fn go_build(layout: &Layout<'_>, scan_names: bool) -> GoBuild {
+pub(super) fn go_build(layout: &Layout<'_>) -> GoBuild {
     let mut build = GoBuild::default();
     let info = layout
         .section(".go.buildinfo")
@@ -100,7 +100,7 @@ pub(super) fn go_build(layout: &Layout<'_>, scan_names: bool) -> GoBuild {
         Some(blob) => read_build_info(blob, &mut build),
         None => build.build_info = GoBuildInfo::Missing,
     }
-    if let Some(pcln) = pclntab(layout).filter(|_| scan_names) {
+    if let Some(pcln) = pclntab(layout) {
         linked(
             function_names(layout.data(pcln), layout.header.little),
             &mut build,
@@ -473,8 +473,7 @@ build\t-compiler=gc\nbuild\t-ldflags=\"-s -w\"\nbuild\t-tags=netgo,osusergo\nbui
         let f = go_program();
         let l = Layout::read(&f).unwrap();
         assert!(is_go(&l));
-        let b = go_build(&l, true);
-        assert!(go_build(&l, false).functions.is_empty());
+        let b = go_build(&l);
         assert_eq!(b.version.as_deref(), Some("go1.21.0"));
         assert_eq!(b.cgo, Some(true));
         assert_eq!(b.packages, ["os/user"]);
@@ -488,7 +487,7 @@ build\t-compiler=gc\nbuild\t-ldflags=\"-s -w\"\nbuild\t-tags=netgo,osusergo\nbui
             .build();
         let l = Layout::read(&f).unwrap();
         assert!(is_go(&l));
-        assert_eq!(go_build(&l, true).build_info, GoBuildInfo::Missing);
+        assert_eq!(go_build(&l).build_info, GoBuildInfo::Missing);
         let c = TestElf::new(true, true).section(".rodata", b"x").build();
         assert!(!is_go(&Layout::read(&c).unwrap()));
     }

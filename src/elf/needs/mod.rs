@@ -110,10 +110,11 @@ pub fn runtime_needs(bytes: &[u8], profile: &BinaryProfile) -> RuntimeNeeds {
     needs(bytes, profile, true)
 }
 
-/// The same without the two scans of the file's data (its read-only strings for `paths`, a Go
-/// program's function names for `packages` and `functions`): what a walk over thousands of
-/// files can afford — the read-only data of `/usr/lib` is hundreds of megabytes, its tables a
-/// few. Imports (a static program's `.symtab` included), stack size and Go build info stay.
+/// The same without the scan of the file's read-only strings for `paths`: what a walk or an
+/// audit over thousands of files can afford (the read-only data of `/usr/lib` is hundreds of
+/// megabytes). Imports (a static program's `.symtab` included), stack size and a Go program's
+/// build info and function names stay: Go programs are few, and their names are what shows a
+/// system CA pool or time zones being loaded.
 pub fn runtime_needs_quick(bytes: &[u8], profile: &BinaryProfile) -> RuntimeNeeds {
     needs(bytes, profile, false)
 }
@@ -139,7 +140,7 @@ fn needs(bytes: &[u8], profile: &BinaryProfile, scan_data: bool) -> RuntimeNeeds
         needs.scan_truncated |= cut;
     }
     if go {
-        needs.go = Some(go::go_build(&layout, scan_data));
+        needs.go = Some(go::go_build(&layout));
     }
     if is_static_glibc(profile) {
         drop_static_glibc_baseline(&mut needs);
