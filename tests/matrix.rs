@@ -147,9 +147,9 @@ fn expected_table_load_probe() {
     check_rows(|r| r.probe == "load");
 }
 
-/// The exec rows decided by what the program does once it runs, not by the loader; the last nine
-/// are issue 16's run-time risks (thread stack, CA bundle, tzdata).
-const RUNTIME_FIXTURES: [&str; 15] = [
+/// The exec rows decided by what the program does once it runs, not by the loader; the last ten
+/// are issue 16's run-time risks (thread stack, CA bundle, tzdata, shell).
+const RUNTIME_FIXTURES: [&str; 16] = [
     "hang",
     "forkbomb",
     "flood",
@@ -165,6 +165,7 @@ const RUNTIME_FIXTURES: [&str; 15] = [
     "go-certs-stripped",
     "go-tz",
     "go-tz-embedded",
+    "shell-out",
 ];
 
 #[test]

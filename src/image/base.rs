@@ -14,7 +14,7 @@ use crate::elf::{self, BinaryProfile, ExportTable, Kind};
 pub use crate::fast::lazy::LazyProfile;
 
 /// Bumped whenever the profile's meaning or layout changes; older cache entries are rebuilt.
-pub const FORMAT: u32 = 13;
+pub const FORMAT: u32 = 14;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

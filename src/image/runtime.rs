@@ -42,7 +42,6 @@ pub struct RuntimeFacts {
     /// Facts a hand-written catalog entry could not establish, by field name (`ca_bundle`,
     /// `zoneinfo`, `locales`, `gconv`, `passwd`, `tmp`, ...): unknown, not absent. Always empty
     /// for a profile read from an image's files.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub unknown: Vec<String>,
 }
 

@@ -459,9 +459,14 @@ fn shell(ask: &Ask, base: &BaseSide, _: &InEffect) -> Option<Risk> {
 }
 
 fn tmp(ask: &Ask, base: &BaseSide, _: &InEffect) -> Option<Risk> {
+    if !base.facts.knows("tmp") {
+        return None;
+    }
+    let owner_runs = base.facts.tmp_owner.is_some()
+        && base.facts.tmp_owner == image_uid(base.user, base.facts);
     let fact = match base.facts.tmp_mode {
         None => "no /tmp".to_string(),
-        Some(mode) if mode & 0o002 == 0 => {
+        Some(mode) if mode & 0o002 == 0 && !(owner_runs && mode & 0o200 != 0) => {
             format!(
                 "/tmp is {:o}: only its owner can create files there",
                 mode & 0o7777

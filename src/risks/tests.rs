@@ -221,12 +221,12 @@ fn no_shell_or_no_writable_tmp_fails_the_functions_that_need_them() {
     let mut base = side(LibcKind::Glibc, &facts);
     base.shell = false;
     assert_eq!(kinds(&assess(&dynamic(), &n, &base)), ["shell"]);
-    facts.tmp_mode = Some(0o755);
+    (facts.tmp_mode, facts.tmp_owner) = (Some(0o755), Some(1));
     let r = assess(&dynamic(), &n, &side(LibcKind::Glibc, &facts));
     assert_eq!(kinds(&r), ["tmp"]);
     assert!(r[0].base_fact.contains("/tmp is 755"), "{r:?}");
     // A 0700 /tmp serves its owner: root, the image's user here.
-    facts.tmp_mode = Some(0o700);
+    (facts.tmp_mode, facts.tmp_owner) = (Some(0o700), Some(0));
     assert!(assess(&dynamic(), &n, &side(LibcKind::Glibc, &facts)).is_empty());
     facts.tmp_owner = Some(1);
     assert_eq!(
@@ -292,5 +292,6 @@ fn a_fact_a_catalog_entry_could_not_establish_raises_no_risk() {
         ["ca_bundle", "users", "tmp"]
     );
     facts.unknown = vec!["ca_bundle".into(), "passwd".into(), "tmp".into()];
-    assert!(assess(&dynamic(), &n, &side(LibcKind::Glibc, &facts)).is_empty());
+    let r = assess(&dynamic(), &n, &side(LibcKind::Glibc, &facts));
+    assert!(r.is_empty(), "{r:?}");
 }
