@@ -193,6 +193,11 @@ fn ca_evidence(ask: &Ask) -> Option<String> {
         }
         return Some("Go: crypto/x509 loads the system roots (crypto/x509.loadSystemRoots)".into());
     }
+    // A Go program's read-only data holds the paths of every linked package, used or not: its
+    // function names are the evidence.
+    if ask.0.go.is_some() {
+        return None;
+    }
     if let Some(f) = ask.import(&[
         "SSL_CTX_set_default_verify_paths",
         "X509_STORE_set_default_paths",
@@ -230,6 +235,9 @@ fn tz_evidence(ask: &Ask) -> Option<String> {
             return None;
         }
         return Some("Go: time.LoadLocation linked, time/tzdata not embedded".into());
+    }
+    if ask.0.go.is_some() {
+        return None;
     }
     ask.path(&["/usr/share/zoneinfo"])
         .map(|p| format!("names {p} in its read-only data"))
@@ -462,8 +470,8 @@ fn tmp(ask: &Ask, base: &BaseSide, _: &InEffect) -> Option<Risk> {
     if !base.facts.knows("tmp") {
         return None;
     }
-    let owner_runs = base.facts.tmp_owner.is_some()
-        && base.facts.tmp_owner == image_uid(base.user, base.facts);
+    let owner_runs =
+        base.facts.tmp_owner.is_some() && base.facts.tmp_owner == image_uid(base.user, base.facts);
     let fact = match base.facts.tmp_mode {
         None => "no /tmp".to_string(),
         Some(mode) if mode & 0o002 == 0 && !(owner_runs && mode & 0o200 != 0) => {

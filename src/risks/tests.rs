@@ -295,3 +295,15 @@ fn a_fact_a_catalog_entry_could_not_establish_raises_no_risk() {
     let r = assess(&dynamic(), &n, &side(LibcKind::Glibc, &facts));
     assert!(r.is_empty(), "{r:?}");
 }
+
+#[test]
+fn a_go_programs_strings_are_no_evidence_its_functions_are() {
+    let mut bare = full();
+    (bare.ca_bundle, bare.zoneinfo) = (None, 0);
+    let base = side(LibcKind::Musl, &bare);
+    let gostatic = BinaryProfile::empty(Kind::Static);
+    // The time package names zoneinfo directories whether or not the program loads a zone.
+    let mut n = go(&[], &["crypto/x509"]);
+    n.paths = vec!["/usr/share/zoneinfo/".into(), "/etc/ssl/certs".into()];
+    assert!(assess(&gostatic, &n, &base).is_empty());
+}
