@@ -263,18 +263,36 @@ fn an_audit_groups_risks_by_cause_across_files() {
     let root = tempfile::tempdir().unwrap();
     let bin = root.path().join("app/bin");
     std::fs::create_dir_all(&bin).unwrap();
-    for f in ["threadstack-musl", "threadcrash-musl", "threadstack-musl-sized", "go-certs", "hello-musl"] {
+    for f in [
+        "threadstack-musl",
+        "threadcrash-musl",
+        "threadstack-musl-sized",
+        "go-certs",
+        "hello-musl",
+    ] {
         std::fs::copy(fixture(f), bin.join(f)).unwrap();
     }
     let dir = root.path().to_str().unwrap();
-    let (_, v) = json(&["audit", dir, "--no-run", "--to", image("musl"), "--format", "json"]);
+    let (_, v) = json(&[
+        "audit",
+        dir,
+        "--no-run",
+        "--to",
+        image("musl"),
+        "--format",
+        "json",
+    ]);
     let groups: Vec<(String, Vec<String>)> = v["targets"][0]["risks"]
         .as_array()
         .unwrap()
         .iter()
         .map(|g| {
-            let mut files: Vec<String> =
-                g["files"].as_array().unwrap().iter().map(|f| f.as_str().unwrap().to_string()).collect();
+            let mut files: Vec<String> = g["files"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| f.as_str().unwrap().to_string())
+                .collect();
             files.sort();
             (g["kind"].as_str().unwrap().to_string(), files)
         })
@@ -282,12 +300,25 @@ fn an_audit_groups_risks_by_cause_across_files() {
     assert_eq!(
         groups,
         [
-            ("thread_stack".to_string(), vec!["/app/bin/threadcrash-musl".to_string(), "/app/bin/threadstack-musl".to_string()]),
-            ("ca_bundle".to_string(), vec!["/app/bin/go-certs".to_string()]),
+            (
+                "thread_stack".to_string(),
+                vec![
+                    "/app/bin/threadcrash-musl".to_string(),
+                    "/app/bin/threadstack-musl".to_string()
+                ]
+            ),
+            (
+                "ca_bundle".to_string(),
+                vec!["/app/bin/go-certs".to_string()]
+            ),
         ],
         "{}",
         v["targets"][0]["risks"]
     );
     let o = run(&["audit", dir, "--no-run", "--to", image("musl")]);
-    assert!(o.stdout.contains("thread_stack (warning), 2 files"), "{}", o.stdout);
+    assert!(
+        o.stdout.contains("thread_stack (warning), 2 files"),
+        "{}",
+        o.stdout
+    );
 }

@@ -77,7 +77,8 @@ pub(super) fn list_bases(a: BasesArgs) -> anyhow::Result<ExitCode> {
                 ));
                 if let Some(r) = &e.runtime {
                     let provides = crate::image::runtime::describe(r, e.shell);
-                    s.push_str(&format!("    provides: {provides}\n"));
+                    let threads = thread_stacks(e.libc);
+                    s.push_str(&format!("    provides: {threads}{provides}\n"));
                 }
             }
             s.push_str("\nSources: `libccheck bases --format json` gives each entry's source.\n");
@@ -86,4 +87,17 @@ pub(super) fn list_bases(a: BasesArgs) -> anyhow::Result<ExitCode> {
     };
     write_stdout(&text)?;
     Ok(ExitCode::from(exit::OK))
+}
+
+/// The default stack of a new thread under the base's libc (see `crate::risks`).
+fn thread_stacks(libc: crate::image::base::LibcKind) -> String {
+    use crate::image::base::LibcKind;
+    match libc {
+        LibcKind::Musl => format!(
+            "thread stacks {} KiB, ",
+            crate::risks::MUSL_THREAD_STACK >> 10
+        ),
+        LibcKind::Glibc => "thread stacks 8 MiB (the stack rlimit), ".into(),
+        LibcKind::None => String::new(),
+    }
 }

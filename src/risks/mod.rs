@@ -44,10 +44,13 @@ impl<'a> BaseSide<'a> {
     }
 }
 
+/// One risk rule: the risk, if the binary's needs meet this base's facts and libc.
+type Rule = fn(&Ask, &BaseSide, &InEffect) -> Option<Risk>;
+
 /// The risks of running `binary` (whose run-time needs are `needs`) on `base`, in a fixed order.
 pub fn assess(binary: &BinaryProfile, needs: &RuntimeNeeds, base: &BaseSide) -> Vec<Risk> {
     let libc = libc::in_effect(binary, needs, base);
-    let rules: [fn(&Ask, &BaseSide, &InEffect) -> Option<Risk>; 11] = [
+    let rules: [Rule; 11] = [
         thread_stack,
         ca_bundle,
         tzdata,

@@ -204,7 +204,7 @@ impl Report {
             || (!gate.allow_mismatch && !mismatches.is_empty())
         {
             2
-        } else if required_failing.is_empty() && !(gate.fail_on_risk && !at_risk.is_empty()) {
+        } else if required_failing.is_empty() && (!gate.fail_on_risk || at_risk.is_empty()) {
             0
         } else {
             1
