@@ -165,7 +165,7 @@ fn bases_lists_aliases_and_catalog() {
     assert!(o.stdout.contains("ubuntu-22.04"), "{}", o.stdout);
     assert!(
         o.stdout.contains(
-            "    provides: CA bundle, nsswitch.conf, /bin/sh, /tmp 1777, users root, nobody(65534); no tzdata, no /etc/localtime\n"
+            "    provides: thread stacks 128 KiB, CA bundle, nsswitch.conf, /bin/sh, /tmp 1777, users root, nobody(65534); no tzdata, no /etc/localtime\n"
         ),
         "{}",
         o.stdout

@@ -30,10 +30,7 @@ fn suspected(risk: &Risk) -> LikelyCause {
     LikelyCause {
         kind: risk.kind,
         confirmed: None,
-        detail: format!(
-            "{}: {} ({}); fix: {}",
-            risk.kind, risk.base_fact, risk.evidence, risk.fix
-        ),
+        detail: format!("suspected: {}; {}", risk.base_fact, risk.evidence),
     }
 }
 

@@ -194,7 +194,7 @@ fn ca_evidence(ask: &Ask) -> Option<String> {
         if ask.go_dep("golang.org/x/crypto/x509roots/fallback") {
             return None;
         }
-        return Some("Go: crypto/x509 loads the system roots (crypto/x509.loadSystemRoots)".into());
+        return Some("Go: crypto/x509.loadSystemRoots is linked (the system CA pool)".into());
     }
     // A Go program's read-only data holds the paths of every linked package, used or not: its
     // function names are the evidence.
@@ -221,7 +221,7 @@ fn ca_bundle(ask: &Ask, base: &BaseSide, _: &InEffect) -> Option<Risk> {
         RiskKind::CaBundle,
         Severity::Warning,
         evidence,
-        "no CA bundle (/etc/ssl/certs/ca-certificates.crt and the other usual paths are absent)"
+        "no CA bundle at any path OpenSSL, Go or rustls reads (/etc/ssl/certs/ca-certificates.crt, ...)"
             .into(),
         if go {
             "install ca-certificates, use a base that has it (distroless-static/base/cc), or embed roots (import golang.org/x/crypto/x509roots/fallback)"
@@ -256,7 +256,7 @@ fn tzdata(ask: &Ask, base: &BaseSide, _: &InEffect) -> Option<Risk> {
         RiskKind::Tzdata,
         Severity::Warning,
         evidence,
-        "no tzdata (/usr/share/zoneinfo is empty or absent)".into(),
+        "no tzdata: /usr/share/zoneinfo is empty or absent".into(),
         if go {
             "import time/tzdata (or build with -tags timetzdata), or install tzdata"
         } else {
