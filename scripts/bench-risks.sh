@@ -13,11 +13,15 @@ cargo build --release --quiet
 fixtures/build-binaries.sh >/dev/null
 fixtures/build-images.sh
 out=$(mktemp -d)
-cleanup() { git worktree remove --force "$out/before-src" 2>/dev/null || true; rm -rf "$out"; }
-trap cleanup EXIT
-git worktree add --detach -q "$out/before-src" "$before_ref"
-(cd "$out/before-src" && CARGO_TARGET_DIR="$out/before-target" cargo build --release --quiet)
-before=$out/before-target/release/libccheck
+trap 'rm -rf "$out"' EXIT
+# The earlier build is kept between runs (it only changes with BEFORE).
+before_dir=/var/tmp/libccheck-bench-before-$(git rev-parse --short "$before_ref")
+before=$before_dir/target/release/libccheck
+if [ ! -x "$before" ]; then
+    rm -rf "$before_dir"; mkdir -p "$before_dir"
+    git archive "$before_ref" | tar -x -C "$before_dir"
+    (cd "$before_dir" && CARGO_TARGET_DIR="$before_dir/target" cargo build --release --quiet)
+fi
 after=$(pwd)/target/release/libccheck
 bases=libccheck-fixture/musl:latest,libccheck-fixture/debian-slim:bullseye,libccheck-fixture/debian-slim:bookworm,libccheck-fixture/debian-slim:trixie,libccheck-fixture/distroless-static:bookworm,libccheck-fixture/distroless-base:bookworm,libccheck-fixture/distroless-cc:bookworm
 for app in hello-cxx go-certs threadstack-musl-static; do

@@ -425,34 +425,46 @@ fn users(ask: &Ask, base: &BaseSide, libc: &InEffect) -> Option<Risk> {
     ))
 }
 
-fn dlclose(ask: &Ask, _: &BaseSide, libc: &InEffect) -> Option<Risk> {
+/// A behaviour of musl's that differs from glibc's, for a program that imports `function`.
+fn musl_note(
+    libc: &InEffect,
+    ask: &Ask,
+    function: &str,
+    kind: RiskKind,
+    how: &str,
+    fix: &str,
+) -> Option<Risk> {
     libc.musl()?;
-    ask.import(&["dlclose"])?;
+    ask.import(&[function])?;
     Some(risk(
-        RiskKind::Dlclose,
+        kind,
         Severity::Note,
-        "imports dlclose".into(),
-        format!(
-            "{}: dlclose never unloads; a library's destructors run at exit, and reopening it finds its old state",
-            libc.describe()
-        ),
-        "do not rely on unloading a plugin to reset it",
+        format!("imports {function}"),
+        format!("{}: {how}", libc.describe()),
+        fix,
     ))
 }
 
+fn dlclose(ask: &Ask, _: &BaseSide, libc: &InEffect) -> Option<Risk> {
+    musl_note(
+        libc,
+        ask,
+        "dlclose",
+        RiskKind::Dlclose,
+        "dlclose never unloads; a library's destructors run at exit, and reopening it finds its old state",
+        "do not rely on unloading a plugin to reset it",
+    )
+}
+
 fn regex(ask: &Ask, _: &BaseSide, libc: &InEffect) -> Option<Risk> {
-    libc.musl()?;
-    ask.import(&["regcomp"])?;
-    Some(risk(
+    musl_note(
+        libc,
+        ask,
+        "regcomp",
         RiskKind::Regex,
-        Severity::Note,
-        "imports regcomp".into(),
-        format!(
-            "{}: POSIX regular expressions only; GNU extensions (\\w, \\s, \\b, \\<, \\>, back-references in ERE) are not recognised",
-            libc.describe()
-        ),
+        "POSIX regular expressions only; GNU extensions (\\w, \\s, \\b, \\<, \\>, back-references in ERE) are not recognised",
         "write patterns in plain POSIX syntax (e.g. [[:alnum:]_] for \\w)",
-    ))
+    )
 }
 
 fn shell(ask: &Ask, base: &BaseSide, _: &InEffect) -> Option<Risk> {

@@ -36,7 +36,8 @@ pub struct RuntimeNeeds {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stack_size: Option<u64>,
     /// Run-time data paths named in read-only data (from a fixed list), sorted, at most 32: the
-    /// whole NUL-terminated string around each, or only the path where strings are packed.
+    /// whole NUL-terminated string around each, or only the match where there is none. Not read
+    /// for Go programs (see [`runtime_needs`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub paths: Vec<String>,
     /// Go build facts, for Go programs.
@@ -134,8 +135,10 @@ fn needs(bytes: &[u8], profile: &BinaryProfile, scan_data: bool) -> RuntimeNeeds
     }
     needs.stack_size = stack::stack_size(&layout);
     let go = go::is_go(&layout);
-    if scan_data {
-        let (paths, cut) = paths::named_paths(&paths::read_only_data(&layout), go);
+    // A Go program's packages name their paths whether the program uses them or not, and its
+    // strings are packed without terminators: its linked functions are the evidence instead.
+    if scan_data && !go {
+        let (paths, cut) = paths::named_paths(&paths::read_only_data(&layout));
         needs.paths = paths;
         needs.scan_truncated |= cut;
     }

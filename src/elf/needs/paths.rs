@@ -27,20 +27,6 @@ const NEEDLES: &[&str] = &[
     "/bin/sh",
 ];
 
-/// Longer forms of the needles, whole paths known from Go's `crypto/x509` and `time` (and
-/// common elsewhere). Go and Rust keep strings without terminators, packed one after another:
-/// there only the match itself can be reported, and these make it the whole path.
-/// (Go's `/usr/lib/locale/TZ/` is a time zone directory, not locale data.)
-const WHOLE_PATHS: &[&str] = &[
-    "/etc/ssl/certs/ca-certificates.crt",
-    "/etc/pki/tls/certs/ca-bundle.crt",
-    "/etc/pki/tls/certs",
-    "/etc/pki/tls/cacert.pem",
-    "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
-    "/usr/share/zoneinfo/",
-    "/usr/lib/locale/TZ/",
-];
-
 /// At most this many bytes of read-only data are scanned (a 150 MB library has a few).
 pub(super) const MAX_SCAN: usize = 64 << 20;
 /// At most this many distinct strings are kept.
@@ -55,7 +41,7 @@ fn matcher() -> &'static AhoCorasick {
     M.get_or_init(|| {
         AhoCorasick::builder()
             .match_kind(MatchKind::LeftmostLongest)
-            .build(NEEDLES.iter().chain(WHOLE_PATHS))
+            .build(NEEDLES)
             .expect("fixed patterns build")
     })
 }
@@ -80,8 +66,8 @@ pub(super) fn read_only_data<'a>(layout: &Layout<'a>) -> Vec<&'a [u8]> {
 }
 
 /// The strings in `regions` that name a run-time path, sorted; and whether the scan stopped at
-/// its bound. `packed`: strings have no terminators (Go), so only the matches are kept.
-pub(super) fn named_paths(regions: &[&[u8]], packed: bool) -> (Vec<String>, bool) {
+/// its bound.
+pub(super) fn named_paths(regions: &[&[u8]]) -> (Vec<String>, bool) {
     let mut found: Vec<String> = Vec::new();
     let mut budget = MAX_SCAN;
     let mut matches = 0;
@@ -96,12 +82,8 @@ pub(super) fn named_paths(regions: &[&[u8]], packed: bool) -> (Vec<String>, bool
                 cut = true;
                 break 'regions;
             }
-            let text = if packed {
-                None
-            } else {
-                terminated_string(scanned, m.start(), m.end())
-            };
-            let text = text.unwrap_or(&scanned[m.start()..m.end()]);
+            let text = terminated_string(scanned, m.start(), m.end())
+                .unwrap_or(&scanned[m.start()..m.end()]);
             let text = String::from_utf8_lossy(text);
             if !found.iter().any(|f| *f == text) {
                 found.push(text.into_owned());
@@ -139,7 +121,7 @@ mod tests {
     #[test]
     fn whole_c_strings_around_each_match() {
         let data = b"\0hello\0/etc/ssl/certs/ca-certificates.crt\0cannot open /etc/resolv.conf: %s\0/usr/lib/x86_64-linux-gnu/gconv\0";
-        let (paths, cut) = named_paths(&[data], false);
+        let (paths, cut) = named_paths(&[data]);
         assert_eq!(
             paths,
             [
@@ -154,37 +136,20 @@ mod tests {
     #[test]
     fn a_match_in_non_text_or_a_long_run_keeps_the_match_only() {
         let data = b"x\n/etc/hosts\0";
-        assert_eq!(named_paths(&[data], false).0, ["/etc/hosts"]);
+        assert_eq!(named_paths(&[data]).0, ["/etc/hosts"]);
         let mut long = vec![b'a'; 300];
         long.extend_from_slice(b"/etc/passwd");
         long.extend(vec![b'b'; 300]);
-        assert_eq!(named_paths(&[&long], false).0, ["/etc/passwd"]);
+        assert_eq!(named_paths(&[&long]).0, ["/etc/passwd"]);
         // At the very start or end of the data, without a terminator.
-        assert_eq!(named_paths(&[b"/bin/sh"], false).0, ["/bin/sh"]);
-        assert_eq!(named_paths(&[b"/bin/sh\0"], false).0, ["/bin/sh"]);
-    }
-
-    #[test]
-    fn packed_strings_keep_the_longest_known_path() {
-        let data =
-            b"thread limit\n/etc/ssl/certs1907348632812595367431640625/etc/pki/tls/certs298023\
-/etc/ssl/certs/ca-certificates.crt3552713/usr/lib/locale/TZ/14901161";
-        let (paths, _) = named_paths(&[data], true);
-        assert_eq!(
-            paths,
-            [
-                "/etc/pki/tls/certs",
-                "/etc/ssl/certs",
-                "/etc/ssl/certs/ca-certificates.crt",
-                "/usr/lib/locale/TZ/",
-            ]
-        );
+        assert_eq!(named_paths(&[b"/bin/sh"]).0, ["/bin/sh"]);
+        assert_eq!(named_paths(&[b"/bin/sh\0"]).0, ["/bin/sh"]);
     }
 
     #[test]
     fn gconv_only_as_a_path_component() {
         let data = b"\0Fatal glibc error: gconv module reference counter overflow\0";
-        assert!(named_paths(&[data], false).0.is_empty());
+        assert!(named_paths(&[data]).0.is_empty());
     }
 
     #[test]
@@ -193,14 +158,14 @@ mod tests {
         for i in 0..100 {
             many.extend_from_slice(format!("/etc/hosts.{i}\0").as_bytes());
         }
-        let (paths, cut) = named_paths(&[&many], false);
+        let (paths, cut) = named_paths(&[&many]);
         assert_eq!(paths.len(), MAX_PATHS);
         assert!(!cut);
         let big = vec![0u8; MAX_SCAN + 10];
-        let (paths, cut) = named_paths(&[&big[..10], &big], false);
+        let (paths, cut) = named_paths(&[&big[..10], &big]);
         assert!(paths.is_empty() && cut);
         let flood = b"/bin/sh".repeat(MAX_MATCHES + 1);
-        assert!(named_paths(&[&flood], true).1);
+        assert!(named_paths(&[&flood]).1);
     }
 
     #[test]
@@ -213,7 +178,7 @@ mod tests {
         let f = f.build();
         let l = Layout::read(&f).unwrap();
         assert_eq!(
-            named_paths(&read_only_data(&l), false).0,
+            named_paths(&read_only_data(&l)).0,
             ["/bin/sh", "/etc/group"]
         );
         let g = TestElf::new(false, false)
@@ -221,6 +186,6 @@ mod tests {
             .without_section_headers()
             .build();
         let l = Layout::read(&g).unwrap();
-        assert_eq!(named_paths(&read_only_data(&l), false).0, ["/etc/passwd"]);
+        assert_eq!(named_paths(&read_only_data(&l)).0, ["/etc/passwd"]);
     }
 }
