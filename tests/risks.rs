@@ -223,7 +223,7 @@ fn risks_fail_the_check_only_when_asked() {
 }
 
 #[test]
-fn risks_are_sarif_warnings_and_a_markdown_section() {
+fn risks_are_sarif_warnings_a_markdown_section_and_junit_output() {
     if !docker() {
         return;
     }
@@ -253,6 +253,20 @@ fn risks_are_sarif_warnings_and_a_markdown_section() {
     ]);
     assert!(o.stdout.contains("#### Run-time risks"), "{}", o.stdout);
     assert!(o.stdout.contains("tzdata"), "{}", o.stdout);
+    // JUnit: a base that works but carries a risk says so in its test case's output.
+    let o = run(&[
+        "--no-run",
+        "--format",
+        "junit",
+        "-b",
+        image("musl"),
+        go_tz.to_str().unwrap(),
+    ]);
+    assert!(
+        o.stdout.contains("<system-out>risk: tzdata (warning)"),
+        "{}",
+        o.stdout
+    );
 }
 
 #[test]

@@ -75,6 +75,11 @@ pub fn junit(r: &Report) -> String {
                 evidence.push_str("\nPREDICTION MISMATCH");
             }
         }
+        if let Some(c) = &b.likely_cause {
+            evidence.push_str(&format!("\nlikely cause: {}", c.detail));
+        }
+        let risks = risk_lines(b);
+        evidence.push_str(&risks);
         let body = format!(
             "image: {}\nlibc: {}\n{}",
             b.image,
@@ -96,7 +101,15 @@ pub fn junit(r: &Report) -> String {
             continue;
         }
         match b.verdict {
-            Verdict::Ok => o.push_str("/>\n"),
+            Verdict::Ok if risks.is_empty() => o.push_str("/>\n"),
+            // A base that works but carries run-time risks says so where CI shows a test's output.
+            Verdict::Ok => {
+                let _ = write!(
+                    o,
+                    ">\n      <system-out>{}</system-out>\n    </testcase>\n",
+                    xml(risks.trim_start())
+                );
+            }
             Verdict::Error => {
                 let _ = write!(
                     o,
@@ -117,4 +130,17 @@ pub fn junit(r: &Report) -> String {
     }
     o.push_str("  </testsuite>\n</testsuites>\n");
     o
+}
+
+/// One `risk:` line per run-time risk of the base, each after a line break.
+fn risk_lines(b: &super::BaseResult) -> String {
+    b.risks()
+        .iter()
+        .map(|r| {
+            format!(
+                "\nrisk: {} ({}): {}; {}. Fix: {}",
+                r.kind, r.severity, r.evidence, r.base_fact, r.fix
+            )
+        })
+        .collect()
 }
