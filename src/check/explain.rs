@@ -10,20 +10,58 @@ use crate::report::run::BaseResult;
 use crate::risks::{self, MUSL_THREAD_STACK_MAX, STACK_FLAG};
 use crate::verdict::{LikelyCause, Risk, RiskKind, Verdict};
 
-/// Name the likely cause of every failed run that a risk of its base explains, unless the same
-/// risk was present where the run passed.
+/// Name the likely cause of every failed run that a risk of its base explains. A kind is ruled
+/// out where the run passed with the same risk, or where another base without it failed the
+/// same way (same verdict, exit status and signal). A cause a second run already proved or
+/// refuted stays (`merge` calls this again).
 pub fn likely_causes(results: &mut [BaseResult]) {
     let passed_with: Vec<RiskKind> = results
         .iter()
         .filter(|r| r.verdict == Verdict::Ok)
         .flat_map(|r| r.risks().iter().map(|x| x.kind))
         .collect();
-    for r in results.iter_mut() {
-        let cause = risks::likely_cause(r.verdict, r.risks(), &passed_with)
-            .and_then(|kind| r.risks().iter().find(|x| x.kind == kind))
-            .map(suspected);
-        r.likely_cause = cause;
+    let causes: Vec<Option<LikelyCause>> = results
+        .iter()
+        .map(|r| {
+            if r.likely_cause
+                .as_ref()
+                .is_some_and(|c| c.confirmed.is_some())
+            {
+                return r.likely_cause.clone();
+            }
+            let mut ruled_out = passed_with.clone();
+            ruled_out.extend(failed_alike_without(results, r));
+            let signal = r.exec.as_ref().and_then(|e| e.signal.as_deref());
+            risks::likely_cause(r.verdict, signal, r.risks(), &ruled_out)
+                .and_then(|kind| r.risks().iter().find(|x| x.kind == kind))
+                .map(suspected)
+        })
+        .collect();
+    for (r, c) in results.iter_mut().zip(causes) {
+        r.likely_cause = c;
     }
+}
+
+/// The risk kinds of `r` that another base lacked while its run failed just like `r`'s.
+fn failed_alike_without(results: &[BaseResult], r: &BaseResult) -> Vec<RiskKind> {
+    let how = |b: &BaseResult| {
+        let e = b.exec.as_ref();
+        (
+            b.verdict,
+            e.and_then(|e| e.exit_code),
+            e.and_then(|e| e.signal.clone()),
+        )
+    };
+    results
+        .iter()
+        .filter(|o| !std::ptr::eq(*o, r) && o.exec.is_some() && how(o) == how(r))
+        .flat_map(|o| {
+            r.risks()
+                .iter()
+                .map(|x| x.kind)
+                .filter(|k| !o.risks().iter().any(|x| x.kind == *k))
+        })
+        .collect()
 }
 
 fn suspected(risk: &Risk) -> LikelyCause {
@@ -53,7 +91,11 @@ pub async fn confirm_thread_stacks<E: Engine>(
         (c.kind == RiskKind::ThreadStack).then_some((r, base))
     });
     let patched = &patched;
+    // The second run executes the program again (its side effects too), as many at once as --jobs.
+    let sem = tokio::sync::Semaphore::new(cfg.jobs.max(1));
+    let sem = &sem;
     join_all(reruns.map(|(r, base)| async move {
+        let _permit = sem.acquire().await.expect("semaphore open");
         let again = run_base(engine, patched, program.profile, cfg, base, run_id).await;
         if let Some(c) = r.likely_cause.as_mut() {
             *c = proven(c, &again);
@@ -113,3 +155,88 @@ fn stack_patched(plan: &Plan, program: Program<'_>) -> Option<Plan> {
 
 /// The size the copy's `PT_GNU_STACK` asks for.
 pub const CONFIRM_STACK: u64 = MUSL_THREAD_STACK_MAX;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::image::aliases::Base;
+    use crate::loader::Prediction;
+    use crate::verdict::{Outcome, Severity};
+
+    /// A base whose run ended in `verdict` with `exit`, and whose prediction carried `kinds`.
+    fn result(name: &str, verdict: Verdict, exit: i32, kinds: &[RiskKind]) -> BaseResult {
+        let base = Base {
+            name: name.into(),
+            image: name.into(),
+        };
+        let mut r = BaseResult::error(&base, true, String::new());
+        r.verdict = verdict;
+        let mut exec = Outcome::new(verdict, "");
+        exec.exit_code = Some(exit);
+        r.exec = Some(exec);
+        let risks = kinds
+            .iter()
+            .map(|k| Risk {
+                kind: *k,
+                severity: Severity::Warning,
+                evidence: "e".into(),
+                base_fact: "f".into(),
+                fix: "x".into(),
+            })
+            .collect();
+        r.prediction = Some(Prediction {
+            verdict: Verdict::Ok,
+            reason: String::new(),
+            problems: vec![],
+            hints: vec![],
+            loader: None,
+            loaded: vec![],
+            musl_compat: None,
+            risks,
+        });
+        r
+    }
+
+    fn causes(results: &mut [BaseResult]) -> Vec<Option<RiskKind>> {
+        likely_causes(results);
+        results
+            .iter()
+            .map(|r| r.likely_cause.as_ref().map(|c| c.kind))
+            .collect()
+    }
+
+    #[test]
+    fn a_risk_is_no_cause_where_a_base_without_it_failed_the_same_way() {
+        let ca = [RiskKind::CaBundle];
+        // A usage error fails everywhere alike, CA bundle or not.
+        let mut usage = [
+            result("musl", Verdict::ExitNonzero, 1, &ca),
+            result("distroless", Verdict::ExitNonzero, 1, &[]),
+        ];
+        assert_eq!(causes(&mut usage), [None, None]);
+        // Where the base with the bundle passes, the missing bundle is the likely cause.
+        let mut certs = [
+            result("musl", Verdict::ExitNonzero, 1, &ca),
+            result("distroless", Verdict::Ok, 0, &[]),
+        ];
+        assert_eq!(causes(&mut certs), [Some(RiskKind::CaBundle), None]);
+        // Another exit status is another failure.
+        let mut other = [
+            result("musl", Verdict::ExitNonzero, 1, &ca),
+            result("distroless", Verdict::ExitNonzero, 2, &[]),
+        ];
+        assert_eq!(causes(&mut other), [Some(RiskKind::CaBundle), None]);
+    }
+
+    #[test]
+    fn a_proven_or_refuted_cause_survives_a_second_pass() {
+        let mut r = [result("musl", Verdict::Crash, 0, &[RiskKind::ThreadStack])];
+        r[0].likely_cause = Some(LikelyCause {
+            kind: RiskKind::ThreadStack,
+            confirmed: Some(true),
+            detail: "confirmed".into(),
+        });
+        likely_causes(&mut r);
+        assert_eq!(r[0].likely_cause.as_ref().unwrap().confirmed, Some(true));
+    }
+}

@@ -21,7 +21,7 @@ use crate::docker::{
 use crate::elf::needs::RuntimeNeeds;
 use crate::elf::{self, BinaryProfile};
 use crate::image::aliases::Base;
-use crate::image::base::{BaseProfile, Library};
+use crate::image::base::{BaseProfile, LibcKind, Library};
 use crate::loader::{self, Prediction, Subject};
 use crate::probe::agreement::compare;
 use crate::probe::classify::{self, ProbeKind};
@@ -401,7 +401,14 @@ impl Program<'_> {
         let p = loader::predict(&self.subject(plan), base);
         let mut p = crate::advice::with_hints(self.profile, base, p);
         if p.verdict == Verdict::Ok {
-            p.risks = risks::assess(self.profile, self.needs, &BaseSide::of(base, user));
+            let mut side = BaseSide::of(base, user);
+            // A base can hold both libcs: the program runs with the one whose loader it names.
+            side.libc = match p.loader.as_deref() {
+                Some("musl") => LibcKind::Musl,
+                Some("glibc") => LibcKind::Glibc,
+                _ => side.libc,
+            };
+            p.risks = risks::assess(self.profile, self.needs, &side);
         }
         p
     }

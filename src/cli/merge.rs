@@ -50,6 +50,8 @@ pub(super) fn merge(a: MergeArgs) -> anyhow::Result<ExitCode> {
             bases.push(b);
         }
     }
+    // Each part named causes seeing only its own bases; across all of them some are ruled out.
+    crate::check::explain::likely_causes(&mut bases);
     let mut merged = report::run::Report::from_parts(
         "merged",
         &mode,

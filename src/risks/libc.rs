@@ -73,16 +73,24 @@ fn numbers(v: &str) -> Option<(u32, u32, u32)> {
 /// not; a Go program without cgo has none at all.
 pub fn in_effect(binary: &BinaryProfile, needs: &RuntimeNeeds, base: &BaseSide) -> InEffect {
     if matches!(binary.kind, Kind::Static | Kind::StaticPie) {
-        return match (&needs.go, &binary.abi_tag) {
-            (Some(_), _) => InEffect::None,
-            (None, Some(_)) => InEffect::Glibc { own: true },
-            (None, None) => InEffect::Musl {
+        // Go without cgo has no libc; with cgo linked statically, the C library's start files
+        // tell as for any static program.
+        let cgo = needs
+            .go
+            .as_ref()
+            .is_some_and(|g| g.packages.iter().any(|p| p == "runtime/cgo"));
+        return match (needs.go.is_some() && !cgo, &binary.abi_tag) {
+            (true, _) => InEffect::None,
+            (false, Some(_)) => InEffect::Glibc { own: true },
+            (false, None) => InEffect::Musl {
                 own: true,
                 version: None,
             },
         };
     }
     match base.libc {
+        // (A dynamic program's libc is the one whose loader the prediction used: the caller sets
+        // `base.libc` from it when the base has both.)
         LibcKind::Glibc => InEffect::Glibc { own: false },
         LibcKind::Musl => InEffect::Musl {
             own: false,

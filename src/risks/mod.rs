@@ -70,24 +70,29 @@ pub fn assess(binary: &BinaryProfile, needs: &RuntimeNeeds, base: &BaseSide) -> 
         .collect()
 }
 
-/// The risk most likely behind a run that ended in `verdict` on a base with the risks `here`,
-/// leaving out kinds that were also present on a base where the run passed. A crash points at
-/// the thread stack; a failing exit at a missing file or user.
-pub fn likely_cause(verdict: Verdict, here: &[Risk], passed_with: &[RiskKind]) -> Option<RiskKind> {
-    let suspects: &[RiskKind] = match verdict {
-        Verdict::Crash => &[RiskKind::ThreadStack],
-        Verdict::ExitNonzero => &[
+/// The risk most likely behind a run that ended in `verdict` (killed by `signal`, if it was) on
+/// a base with the risks `here`, leaving out the kinds in `ruled_out` (present where the run
+/// passed, or absent where it failed the same way). Only a stack overflow's signals point at the
+/// thread stack; a failing exit at a missing file. Users and `/tmp` are left out: whether they
+/// fail depends on the user that ran, and libccheck's run is not the image's user.
+pub fn likely_cause(
+    verdict: Verdict,
+    signal: Option<&str>,
+    here: &[Risk],
+    ruled_out: &[RiskKind],
+) -> Option<RiskKind> {
+    let suspects: &[RiskKind] = match (verdict, signal) {
+        (Verdict::Crash, Some("SIGSEGV" | "SIGBUS")) => &[RiskKind::ThreadStack],
+        (Verdict::ExitNonzero, _) => &[
             RiskKind::CaBundle,
             RiskKind::Tzdata,
-            RiskKind::Users,
             RiskKind::Shell,
-            RiskKind::Tmp,
             RiskKind::Iconv,
         ],
         _ => &[],
     };
     suspects.iter().copied().find(|k| {
-        !passed_with.contains(k)
+        !ruled_out.contains(k)
             && here
                 .iter()
                 .any(|r| r.kind == *k && r.severity == Severity::Warning)
@@ -175,16 +180,35 @@ fn thread_stack(ask: &Ask, _: &BaseSide, libc: &InEffect) -> Option<Risk> {
     if declared > default {
         return None;
     }
+    // Go code runs on goroutine stacks; only C code called through cgo runs on the threads
+    // runtime/cgo creates with the default size.
+    let (severity, evidence) = if ask.0.go.is_some() {
+        (
+            Severity::Note,
+            format!(
+                "Go with cgo: runtime/cgo's threads (C code called through cgo runs on them); PT_GNU_STACK size {declared}"
+            ),
+        )
+    } else {
+        (
+            Severity::Warning,
+            format!(
+                "pthread_create without pthread_attr_setstacksize; PT_GNU_STACK size {declared}"
+            ),
+        )
+    };
     Some(risk(
         RiskKind::ThreadStack,
-        Severity::Warning,
-        format!("pthread_create without pthread_attr_setstacksize; PT_GNU_STACK size {declared}"),
+        severity,
+        evidence,
         format!(
             "{}: threads get {} KiB of stack by default (glibc: 8 MiB)",
             libc.describe(),
             default >> 10
         ),
-        "link with -Wl,-z,stack-size=8388608 or set the stack size per thread (pthread_attr_setstacksize)",
+        &format!(
+            "link with {STACK_FLAG} or set the stack size per thread (pthread_attr_setstacksize)"
+        ),
     ))
 }
 
@@ -242,7 +266,15 @@ fn tz_evidence(ask: &Ask) -> Option<String> {
     if ask.0.go.is_some() {
         return None;
     }
-    ask.path(&["/usr/share/zoneinfo"])
+    // Every libc's time code names the zoneinfo directory itself (a static program carries it
+    // whether it loads a zone or not): only a zone under it is evidence.
+    ask.0
+        .paths
+        .iter()
+        .find(|p| {
+            p.strip_prefix("/usr/share/zoneinfo/")
+                .is_some_and(|zone| !zone.is_empty())
+        })
         .map(|p| format!("names {p} in its read-only data"))
 }
 
@@ -345,10 +377,10 @@ fn iconv(ask: &Ask, base: &BaseSide, libc: &InEffect) -> Option<Risk> {
     }
     Some(risk(
         RiskKind::Iconv,
-        Severity::Warning,
+        Severity::Note,
         "imports iconv_open".into(),
         "no gconv modules: iconv_open fails with EINVAL for charsets beyond glibc's built-in UTF-8, UCS and ASCII family".into(),
-        "install the gconv modules (Debian: libc6's gconv directory, dropped by slim images), or convert only between built-in charsets",
+        "convert only between built-in charsets, or use a base with glibc's gconv modules (debian-slim has them; distroless does not)",
     ))
 }
 
@@ -476,7 +508,7 @@ fn shell(ask: &Ask, base: &BaseSide, _: &InEffect) -> Option<Risk> {
         RiskKind::Shell,
         Severity::Warning,
         format!("imports {f}"),
-        format!("no /bin/sh: {f} fails (the command exits 127)"),
+        "no /bin/sh: system() and popen() fail (the command exits 127)".into(),
         "start the command directly (posix_spawn, execve) or use a base with a shell",
     ))
 }
@@ -485,8 +517,10 @@ fn tmp(ask: &Ask, base: &BaseSide, _: &InEffect) -> Option<Risk> {
     if !base.facts.knows("tmp") {
         return None;
     }
+    let uid = image_uid(base.user, base.facts);
+    // Root writes to any directory; the owner to its own.
     let owner_runs =
-        base.facts.tmp_owner.is_some() && base.facts.tmp_owner == image_uid(base.user, base.facts);
+        uid == Some(0) || (base.facts.tmp_owner.is_some() && base.facts.tmp_owner == uid);
     let fact = match base.facts.tmp_mode {
         None => "no /tmp".to_string(),
         Some(mode) if mode & 0o002 == 0 && !(owner_runs && mode & 0o200 != 0) => {

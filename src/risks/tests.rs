@@ -182,7 +182,7 @@ fn glibc_without_locales_or_gconv_is_a_risk_only_for_programs_that_use_them() {
     let base = side(LibcKind::Glibc, &slim);
     let r = assess(&dynamic(), &needs(&["iconv_open", "setlocale"]), &base);
     assert_eq!(kinds(&r), ["locale", "iconv"]);
-    assert_eq!(r[1].severity, Severity::Warning);
+    assert!(r[1].fix.contains("distroless does not"), "{r:?}");
     assert!(assess(&dynamic(), &needs(&["puts"]), &base).is_empty());
 }
 
@@ -220,19 +220,29 @@ fn no_shell_or_no_writable_tmp_fails_the_functions_that_need_them() {
     let n = needs(&["mkstemp", "system"]);
     let mut base = side(LibcKind::Glibc, &facts);
     base.shell = false;
-    assert_eq!(kinds(&assess(&dynamic(), &n, &base)), ["shell"]);
+    let r = assess(&dynamic(), &n, &base);
+    assert_eq!(kinds(&r), ["shell"]);
+    assert_eq!(
+        r[0].base_fact,
+        "no /bin/sh: system() and popen() fail (the command exits 127)"
+    );
+    let as_user = |facts: &RuntimeFacts, user: &'static str| {
+        let mut b = side(LibcKind::Glibc, facts);
+        b.user = user;
+        kinds(&assess(&dynamic(), &n, &b))
+    };
     (facts.tmp_mode, facts.tmp_owner) = (Some(0o755), Some(1));
-    let r = assess(&dynamic(), &n, &side(LibcKind::Glibc, &facts));
+    let mut b = side(LibcKind::Glibc, &facts);
+    b.user = "65532";
+    let r = assess(&dynamic(), &n, &b);
     assert_eq!(kinds(&r), ["tmp"]);
     assert!(r[0].base_fact.contains("/tmp is 755"), "{r:?}");
-    // A 0700 /tmp serves its owner: root, the image's user here.
-    (facts.tmp_mode, facts.tmp_owner) = (Some(0o700), Some(0));
-    assert!(assess(&dynamic(), &n, &side(LibcKind::Glibc, &facts)).is_empty());
-    facts.tmp_owner = Some(1);
-    assert_eq!(
-        kinds(&assess(&dynamic(), &n, &side(LibcKind::Glibc, &facts))),
-        ["tmp"]
-    );
+    // Root writes anywhere; a 0700 /tmp serves its owner.
+    assert!(as_user(&facts, "").is_empty());
+    (facts.tmp_mode, facts.tmp_owner) = (Some(0o700), Some(65532));
+    assert!(as_user(&facts, "65532").is_empty());
+    assert_eq!(as_user(&facts, "1000"), ["tmp"]);
+    // No /tmp at all fails root too.
     facts.tmp_mode = None;
     let r = assess(&dynamic(), &n, &side(LibcKind::Glibc, &facts));
     assert_eq!(r[0].base_fact, "no /tmp");
@@ -248,7 +258,7 @@ fn a_go_program_without_cgo_has_no_libc_risks() {
 }
 
 #[test]
-fn the_likely_cause_matches_the_failure_and_not_a_base_where_the_run_passed() {
+fn the_likely_cause_matches_the_failure_and_is_not_ruled_out() {
     let stack = Risk {
         kind: RiskKind::ThreadStack,
         severity: Severity::Warning,
@@ -261,25 +271,40 @@ fn the_likely_cause_matches_the_failure_and_not_a_base_where_the_run_passed() {
         ..stack.clone()
     };
     let here = [stack.clone(), ca.clone()];
+    let segv = Some("SIGSEGV");
     assert_eq!(
-        likely_cause(Verdict::Crash, &here, &[]),
+        likely_cause(Verdict::Crash, segv, &here, &[]),
         Some(RiskKind::ThreadStack)
     );
+    // abort() is no stack overflow.
     assert_eq!(
-        likely_cause(Verdict::ExitNonzero, &here, &[]),
+        likely_cause(Verdict::Crash, Some("SIGABRT"), &here, &[]),
+        None
+    );
+    assert_eq!(
+        likely_cause(Verdict::ExitNonzero, None, &here, &[]),
         Some(RiskKind::CaBundle)
     );
     assert_eq!(
-        likely_cause(Verdict::Crash, &here, &[RiskKind::ThreadStack]),
+        likely_cause(Verdict::Crash, segv, &here, &[RiskKind::ThreadStack]),
         None
     );
-    assert_eq!(likely_cause(Verdict::Ok, &here, &[]), None);
-    assert_eq!(likely_cause(Verdict::Timeout, &here, &[]), None);
+    assert_eq!(likely_cause(Verdict::Ok, None, &here, &[]), None);
+    assert_eq!(likely_cause(Verdict::Timeout, None, &here, &[]), None);
     let note = Risk {
         severity: Severity::Note,
+        ..stack.clone()
+    };
+    assert_eq!(likely_cause(Verdict::Crash, segv, &[note], &[]), None);
+    // Users and /tmp depend on the user that ran: never named.
+    let users = Risk {
+        kind: RiskKind::Users,
         ..stack
     };
-    assert_eq!(likely_cause(Verdict::Crash, &[note], &[]), None);
+    assert_eq!(
+        likely_cause(Verdict::ExitNonzero, None, &[users], &[]),
+        None
+    );
 }
 
 #[test]
@@ -306,4 +331,31 @@ fn a_go_programs_strings_are_no_evidence_its_functions_are() {
     let mut n = go(&[], &["crypto/x509"]);
     n.paths = vec!["/usr/share/zoneinfo/".into(), "/etc/ssl/certs".into()];
     assert!(assess(&gostatic, &n, &base).is_empty());
+}
+
+#[test]
+fn only_a_zone_is_evidence_of_tzdata_not_the_zoneinfo_directory() {
+    let mut bare = full();
+    bare.zoneinfo = 0;
+    let base = side(LibcKind::Musl, &bare);
+    let mut n = needs(&[]);
+    // What every static libc carries for localtime().
+    n.paths = vec!["/usr/share/zoneinfo/".into()];
+    assert!(assess(&BinaryProfile::empty(Kind::Static), &n, &base).is_empty());
+    n.paths.push("/usr/share/zoneinfo/Europe/Paris".into());
+    assert_eq!(kinds(&assess(&dynamic(), &n, &base)), ["tzdata"]);
+}
+
+#[test]
+fn a_go_program_with_cgo_linked_statically_gets_its_c_librarys_rules() {
+    let facts = full();
+    let base = side(LibcKind::Glibc, &facts);
+    let mut n = go(&[], &["runtime/cgo"]);
+    n.imports = vec!["pthread_create".into()];
+    let r = assess(&BinaryProfile::empty(Kind::Static), &n, &base);
+    // musl's start files (no ABI tag): cgo's threads get 128 KiB, a note for Go.
+    assert_eq!(
+        (kinds(&r), r[0].severity),
+        (vec!["thread_stack"], Severity::Note)
+    );
 }

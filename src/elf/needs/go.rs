@@ -3,7 +3,7 @@
 //! in `.gopclntab` (which `-ldflags='-s -w'` keeps: the runtime needs them for tracebacks).
 
 use super::super::bytes::word;
-use super::layout::{Layout, PF_W, PT_LOAD, Section};
+use super::layout::{Layout, PF_W, PT_LOAD};
 use super::{GoBuild, GoBuildInfo};
 
 const MAGIC: &[u8] = b"\xff Go buildinf:";
@@ -101,10 +101,7 @@ pub(super) fn go_build(layout: &Layout<'_>) -> GoBuild {
         None => build.build_info = GoBuildInfo::Missing,
     }
     if let Some(pcln) = pclntab(layout) {
-        linked(
-            function_names(layout.data(pcln), layout.header.little),
-            &mut build,
-        );
+        linked(function_names(pcln, layout.header.little), &mut build);
     }
     build
 }
@@ -224,14 +221,44 @@ fn read_setting(setting: &str, build: &mut GoBuild) {
 }
 
 /// `.gopclntab`; the internal linker names it `.data.rel.ro.gopclntab` in position-independent
-/// builds.
-fn pclntab<'a, 'b>(layout: &'b Layout<'a>) -> Option<&'b Section<'a>> {
-    layout.section(".gopclntab").or_else(|| {
+/// builds. The external linker (cgo, `-linkmode=external`: how distributions build Go) merges it
+/// into `.rodata` or `.data.rel.ro`, where its header is found by its magic.
+fn pclntab<'a>(layout: &Layout<'a>) -> Option<&'a [u8]> {
+    let named = layout.section(".gopclntab").or_else(|| {
         layout
             .sections
             .iter()
             .find(|s| s.name.ends_with(b".gopclntab"))
-    })
+    });
+    if let Some(s) = named {
+        return Some(layout.data(s));
+    }
+    [".data.rel.ro", ".rodata"]
+        .iter()
+        .filter_map(|name| layout.section(name))
+        .find_map(|s| find_pclntab(layout.data(s), layout.header.little))
+}
+
+/// The first place in `data` where a Go ≥ 1.18 function table starts: its magic, two zero pads,
+/// an instruction quantum of 1, 2 or 4, a pointer size of 4 or 8, and a names block inside.
+fn find_pclntab(data: &[u8], little: bool) -> Option<&[u8]> {
+    [0xffff_fff0u32, 0xffff_fff1]
+        .iter()
+        .flat_map(|m| {
+            let magic = if little {
+                m.to_le_bytes()
+            } else {
+                m.to_be_bytes()
+            };
+            memchr::memmem::find_iter(data, &magic).collect::<Vec<_>>()
+        })
+        .map(|at| &data[at..])
+        .find(|t| {
+            t.get(4..6) == Some(&[0, 0])
+                && matches!(t.get(6), Some(1 | 2 | 4))
+                && matches!(t.get(7), Some(4 | 8))
+                && names_block(t, little).is_some()
+        })
 }
 
 /// The function names of a `.gopclntab`: since Go 1.16 one block of NUL-terminated names
