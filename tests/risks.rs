@@ -212,7 +212,22 @@ fn risks_fail_the_check_only_when_asked() {
     );
     let mut strict = args.to_vec();
     strict.insert(0, "--fail-on-risk");
-    assert_eq!(json(&strict).0, 1);
+    let (code, v) = json(&strict);
+    assert_eq!(
+        (code, &v["summary"]["risks_fail"]),
+        (1, &Value::from(true)),
+        "{v}"
+    );
+    // Every format shows the failure the exit code reports.
+    let mut junit = strict.clone();
+    junit[3] = "junit";
+    assert!(run(&junit).stdout.contains("type=\"run_time_risk\""));
+    let mut markdown = strict.clone();
+    markdown[3] = "markdown";
+    assert!(run(&markdown).stdout.contains("❌ ok, run-time risk"));
+    let mut human = strict.clone();
+    human.drain(2..4);
+    assert!(run(&human).stdout.contains("(failing: --fail-on-risk)"));
     // The same from libccheck.toml.
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("libccheck.toml");

@@ -128,7 +128,10 @@ impl Entry {
             ld_so_cache: None,
             musl_path: None,
             shell: self.shell,
-            runtime: self.runtime.clone().unwrap_or_default(),
+            runtime: self
+                .runtime
+                .clone()
+                .unwrap_or_else(RuntimeFacts::all_unknown),
             catalog: true,
             link_index: Default::default(),
             cache_index: Default::default(),

@@ -46,6 +46,25 @@ pub struct RuntimeFacts {
 }
 
 impl RuntimeFacts {
+    /// Facts of a base nobody entered: every one unknown, none absent.
+    pub fn all_unknown() -> RuntimeFacts {
+        let fields = [
+            "ca_bundle",
+            "zoneinfo",
+            "localtime",
+            "locales",
+            "gconv",
+            "nsswitch",
+            "passwd",
+            "group",
+            "tmp",
+        ];
+        RuntimeFacts {
+            unknown: fields.iter().map(|f| f.to_string()).collect(),
+            ..RuntimeFacts::default()
+        }
+    }
+
     /// Is the fact named `field` established (read from files, or entered with a source)?
     pub fn knows(&self, field: &str) -> bool {
         !self.unknown.iter().any(|u| u == field)

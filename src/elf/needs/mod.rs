@@ -2,7 +2,7 @@
 //! whose behaviour differs between musl and glibc, its `PT_GNU_STACK` size, run-time data paths
 //! named in its read-only data, and for Go programs their build settings and linked packages.
 //!
-//! Every scan is bounded (the `.symtab` of a static executable, 64 MiB of read-only data, the Go
+//! Every scan is bounded (the `.symtab` of a static executable, 16 MiB of read-only data, the Go
 //! tables) and tolerant: a damaged or cut-short file gives what can be read, never a panic.
 //!
 //! The JSON form leaves empty fields out; a binary encoding (postcard) of these types would need

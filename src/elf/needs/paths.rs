@@ -27,8 +27,9 @@ const NEEDLES: &[&str] = &[
     "/bin/sh",
 ];
 
-/// At most this many bytes of read-only data are scanned (a 150 MB library has a few).
-pub(super) const MAX_SCAN: usize = 64 << 20;
+/// At most this many bytes of read-only data are scanned (a 150 MB library has a few): the
+/// pages a scan touches count toward the memory of a check, which stays small for any binary.
+pub(super) const MAX_SCAN: usize = 16 << 20;
 /// At most this many distinct strings are kept.
 const MAX_PATHS: usize = 32;
 /// A string longer than this is not a path: only the match is kept.

@@ -237,7 +237,12 @@ fn summary_line(out: &mut String, r: &Report) {
         );
     }
     if !s.at_risk.is_empty() {
-        let _ = write!(out, "; run-time risks on {}", s.at_risk.join(", "));
+        let gate = if s.risks_fail {
+            " (failing: --fail-on-risk)"
+        } else {
+            ""
+        };
+        let _ = write!(out, "; run-time risks on {}{gate}", s.at_risk.join(", "));
     }
     out.push('\n');
 }

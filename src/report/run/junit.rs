@@ -27,7 +27,11 @@ pub fn junit(r: &Report) -> String {
     let failures = r
         .bases
         .iter()
-        .filter(|b| !mismatch(b) && !matches!(b.verdict, Verdict::Ok | Verdict::Error))
+        .filter(|b| {
+            !mismatch(b)
+                && (!matches!(b.verdict, Verdict::Ok | Verdict::Error)
+                    || (b.verdict == Verdict::Ok && r.summary.risk_fails(&b.base)))
+        })
         .count();
     let errors = r
         .bases
@@ -101,6 +105,13 @@ pub fn junit(r: &Report) -> String {
             continue;
         }
         match b.verdict {
+            Verdict::Ok if r.summary.risk_fails(&b.base) => {
+                let _ = write!(
+                    o,
+                    ">\n      <failure message=\"run-time risks (--fail-on-risk)\" type=\"run_time_risk\">{}</failure>\n    </testcase>\n",
+                    xml(&body)
+                );
+            }
             Verdict::Ok if risks.is_empty() => o.push_str("/>\n"),
             // A base that works but carries run-time risks says so where CI shows a test's output.
             Verdict::Ok => {

@@ -24,7 +24,7 @@ fn risks(o: &mut String, r: &Report) {
         return;
     }
     o.push_str(
-        "\n#### Run-time risks\n\n| Base | Risk | Evidence | Base | Fix |\n|---|---|---|---|---|\n",
+        "\n#### Run-time risks\n\n| Base | Risk | Evidence | Base fact | Fix |\n|---|---|---|---|---|\n",
     );
     for (b, risk) in rows {
         let _ = writeln!(
@@ -57,6 +57,7 @@ pub fn markdown(r: &Report) -> String {
     );
     for b in &r.bases {
         let mark = match b.verdict {
+            Verdict::Ok if r.summary.risk_fails(&b.base) => "❌ ok, run-time risk".to_string(),
             Verdict::Ok => "✅ ok".to_string(),
             Verdict::Error => "⚠️ error".to_string(),
             v => format!("❌ {v}"),
@@ -84,5 +85,12 @@ pub fn markdown(r: &Report) -> String {
         "\nWorks on **{} of {}** bases.",
         r.summary.ok, r.summary.bases
     );
+    if r.summary.risks_fail && !r.summary.at_risk.is_empty() {
+        let _ = writeln!(
+            o,
+            "\n❌ Run-time risks fail this check (`--fail-on-risk`) on: {}.",
+            md(&r.summary.at_risk.join(", "))
+        );
+    }
     o
 }

@@ -100,6 +100,16 @@ pub struct Summary {
     /// Required bases with a run-time risk of severity `warning`.
     #[serde(default)]
     pub at_risk: Vec<String>,
+    /// Those risks fail the check (`--fail-on-risk`): every format shows them as failures.
+    #[serde(default)]
+    pub risks_fail: bool,
+}
+
+impl Summary {
+    /// Does a run-time risk fail this base (required, at risk, and the gate is on)?
+    pub fn risk_fails(&self, base: &str) -> bool {
+        self.risks_fail && self.at_risk.iter().any(|b| b == base)
+    }
 }
 
 /// What decides the exit code besides the verdicts.
@@ -224,6 +234,7 @@ impl Report {
                 required_failing,
                 mismatches,
                 at_risk,
+                risks_fail: gate.fail_on_risk,
             },
             bases,
             exit_code,

@@ -7,8 +7,8 @@ fn risk_rule(k: RiskKind) -> String {
     format!("risk/{k}")
 }
 
-/// One result per base and run-time risk: `warning` or `note`, never `error` (risks do not fail
-/// a check unless `--fail-on-risk`, and then the exit code says so).
+/// One result per base and run-time risk: `warning` or `note`; `error` where `--fail-on-risk`
+/// makes a warning fail the check.
 fn risk_results(r: &Report, uri: &str) -> Vec<serde_json::Value> {
     use serde_json::json;
     let mut out = Vec::new();
@@ -22,7 +22,11 @@ fn risk_results(r: &Report, uri: &str) -> Vec<serde_json::Value> {
             out.push(json!({
                 "ruleId": risk_rule(risk.kind),
                 "ruleIndex": index,
-                "level": if risk.severity == Severity::Warning { "warning" } else { "note" },
+                "level": match risk.severity {
+                    Severity::Warning if r.summary.risk_fails(&b.base) => "error",
+                    Severity::Warning => "warning",
+                    Severity::Note => "note",
+                },
                 "message": { "text": format!(
                     "{} on {} ({}): {}; {}. Fix: {}",
                     risk.kind, b.base, b.image, risk.evidence, risk.base_fact, risk.fix
