@@ -78,7 +78,7 @@ pub fn in_effect(binary: &BinaryProfile, needs: &RuntimeNeeds, base: &BaseSide) 
         let cgo = needs
             .go
             .as_ref()
-            .is_some_and(|g| g.packages.iter().any(|p| p == "runtime/cgo"));
+            .is_some_and(|g| g.has_package("runtime/cgo"));
         return match (needs.go.is_some() && !cgo, &binary.abi_tag) {
             (true, _) => InEffect::None,
             (false, Some(_)) => InEffect::Glibc { own: true },

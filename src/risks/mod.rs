@@ -8,7 +8,7 @@
 mod libc;
 
 use crate::elf::BinaryProfile;
-use crate::elf::needs::RuntimeNeeds;
+use crate::elf::needs::{GoBuild, RuntimeNeeds};
 use crate::image::base::{BaseProfile, LibcKind};
 use crate::image::runtime::RuntimeFacts;
 use crate::verdict::{Risk, RiskKind, Severity, Verdict};
@@ -120,32 +120,25 @@ impl Ask<'_> {
             .map(String::as_str)
     }
 
+    /// A question about the Go build, `false` for other programs.
+    fn go(&self, question: impl Fn(&GoBuild) -> bool) -> bool {
+        self.0.go.as_ref().is_some_and(question)
+    }
+
     fn go_function(&self, name: &str) -> bool {
-        self.0
-            .go
-            .as_ref()
-            .is_some_and(|g| g.functions.iter().any(|f| f == name))
+        self.go(|g| g.links(name))
     }
 
     fn go_package(&self, name: &str) -> bool {
-        self.0
-            .go
-            .as_ref()
-            .is_some_and(|g| g.packages.iter().any(|p| p == name))
+        self.go(|g| g.has_package(name))
     }
 
     fn go_tag(&self, tag: &str) -> bool {
-        self.0
-            .go
-            .as_ref()
-            .is_some_and(|g| g.tags.iter().any(|t| t == tag))
+        self.go(|g| g.tags.iter().any(|t| t == tag))
     }
 
     fn go_dep(&self, module: &str) -> bool {
-        self.0
-            .go
-            .as_ref()
-            .is_some_and(|g| g.deps.iter().any(|d| d.split('@').next() == Some(module)))
+        self.go(|g| g.deps.iter().any(|d| d.split('@').next() == Some(module)))
     }
 }
 
