@@ -22,6 +22,9 @@ pub struct FileReport {
     /// What it will ask for at run time (left out when nothing).
     #[serde(skip_serializing_if = "RuntimeNeeds::is_empty")]
     pub runtime_needs: RuntimeNeeds,
+    /// What built it, when its `.comment` or Go build info says (files named on the command line).
+    #[serde(skip_serializing_if = "crate::elf::needs::toolchain::Toolchain::is_unknown")]
+    pub toolchain: crate::elf::needs::toolchain::Toolchain,
     /// Predicted against the built-in catalog (files named on the command line only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub catalog: Option<crate::catalog::Compatibility>,
@@ -200,6 +203,7 @@ fn inspect_candidate(c: &Candidate) -> Outcome {
             Ok((profile, exports)) => {
                 let mut r = report_for(path, profile);
                 r.runtime_needs = elf::needs::runtime_needs(&map, &r.profile);
+                r.toolchain = r.runtime_needs.toolchain.clone();
                 let p = &r.profile;
                 if p.machine == "x86-64"
                     && (p.kind.is_program() || p.kind == elf::Kind::SharedObject)
@@ -240,6 +244,7 @@ pub fn report_for(path: &Path, profile: BinaryProfile) -> FileReport {
             runpath_expanded: profile.runpath.clone(),
             profile,
             runtime_needs: RuntimeNeeds::default(),
+            toolchain: Default::default(),
             catalog: None,
         };
     }
@@ -257,6 +262,7 @@ pub fn report_for(path: &Path, profile: BinaryProfile) -> FileReport {
         runpath_expanded: expand(&profile.runpath),
         profile,
         runtime_needs: RuntimeNeeds::default(),
+        toolchain: Default::default(),
         catalog: None,
     }
 }

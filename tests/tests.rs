@@ -14,3 +14,4 @@ mod loader_fidelity;
 mod matrix;
 mod offline;
 mod risks;
+mod toolchain;

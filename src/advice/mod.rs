@@ -1,6 +1,7 @@
 //! Fix hints for predicted problems. Pure. Package names: Debian (bookworm/trixie) and Alpine
 //! (3.2x) package indexes; glibc versions of the aliases: the alias table in `bases`.
 
+use crate::elf::needs::toolchain::Toolchain;
 use crate::elf::{self, BinaryProfile, LibcFlavour};
 use crate::image::aliases::ALIASES;
 use crate::image::base::{BaseProfile, LibcKind};
@@ -62,13 +63,72 @@ fn glibc_bases_at_least(v: &str) -> Vec<String> {
         .collect()
 }
 
-/// `pred` with its fix hints: what a check or an audit shows.
-pub fn with_hints(bin: &BinaryProfile, base: &BaseProfile, mut pred: Prediction) -> Prediction {
-    pred.hints = for_prediction(bin, base, &pred);
+/// `pred` with its fix hints: what a check or an audit shows. `tool` built the binary: hints
+/// name its own flags and builder images.
+pub fn with_hints(
+    bin: &BinaryProfile,
+    tool: &Toolchain,
+    base: &BaseProfile,
+    mut pred: Prediction,
+) -> Prediction {
+    pred.hints = for_prediction(bin, tool, base, &pred);
     pred
 }
 
-pub fn for_prediction(bin: &BinaryProfile, base: &BaseProfile, pred: &Prediction) -> Vec<String> {
+/// How to build `bin` for musl, in its toolchain's terms.
+fn musl_build(tool: &Toolchain) -> String {
+    match tool {
+        Toolchain::Go { .. } => format!(
+            "a Go program built with cgo: build it with CGO_ENABLED=0 (static, runs on every base), with -tags netgo,osusergo if cgo only came in through net and os/user, or in {}",
+            tool.go_alpine_builder()
+                .unwrap_or_else(|| "a golang:*-alpine builder".into())
+        ),
+        Toolchain::Rust { .. } => "build for musl: rustup target add x86_64-unknown-linux-musl, then cargo build --release --target x86_64-unknown-linux-musl; or use a glibc base (debian-slim, distroless-base/cc)".into(),
+        // One text for C and C++ (an audit groups both under one hint).
+        _ => "build it in an Alpine builder (build-base) or link statically (-static; C++ at least -static-libstdc++ -static-libgcc), or use a glibc base (debian-slim, distroless-base/cc); gcompat covers only part of glibc".into(),
+    }
+}
+
+/// How to build `bin` for a base with no dynamic loader at all (distroless-static).
+fn static_build(tool: &Toolchain) -> String {
+    match tool {
+        Toolchain::Go { .. } => "this base has no dynamic loader: build with CGO_ENABLED=0 (a static Go binary), or use distroless-base / distroless-cc".into(),
+        Toolchain::Rust { .. } => "this base has no dynamic loader: build with RUSTFLAGS=\"-C target-feature=+crt-static\" or --target x86_64-unknown-linux-musl, or use distroless-base / distroless-cc".into(),
+        _ => "this base has no dynamic loader: link statically (gcc -static, or a musl toolchain), or use distroless-base / distroless-cc".into(),
+    }
+}
+
+/// How to build `bin` for a base whose glibc is only `have`.
+fn older_glibc_build(tool: &Toolchain, have: &str) -> String {
+    let builder = crate::elf::needs::toolchain::builder_for_glibc(have)
+        .map(|(name, image)| format!("{name} ({image})"))
+        .unwrap_or_else(|| format!("one with glibc ≤ {have}"));
+    let built_on = match tool {
+        Toolchain::Gcc {
+            distribution: Some(b),
+            ..
+        } => format!("it was built on {} (glibc {}); ", b.name, b.glibc),
+        _ => String::new(),
+    };
+    match tool {
+        Toolchain::Go { .. } => format!(
+            "build with CGO_ENABLED=0 (static: no glibc needed), or build on an older builder image: {builder}"
+        ),
+        Toolchain::Rust { .. } => format!(
+            "`cargo zigbuild --target x86_64-unknown-linux-gnu.{have}`, or build on an older builder image: {builder}"
+        ),
+        _ => format!(
+            "{built_on}build on an older builder image: {builder}, or with `zig cc -target x86_64-linux-gnu.{have}`"
+        ),
+    }
+}
+
+pub fn for_prediction(
+    bin: &BinaryProfile,
+    tool: &Toolchain,
+    base: &BaseProfile,
+    pred: &Prediction,
+) -> Vec<String> {
     let mut h: Vec<String> = Vec::new();
     let mut add = |s: String| {
         if !h.contains(&s) {
@@ -84,12 +144,12 @@ pub fn for_prediction(bin: &BinaryProfile, base: &BaseProfile, pred: &Prediction
                 if let Some(c) = &pred.musl_compat {
                     add(c.summary.clone());
                 }
-                add("build for musl (e.g. --target x86_64-unknown-linux-musl) or link statically, or use a glibc base (debian-slim, distroless-base/cc); gcompat covers only part of glibc".into());
+                add(musl_build(tool));
             }
             Problem::NoInterpreter { interpreter }
                 if elf::is_glibc_loader(interpreter) && base.libc == LibcKind::None =>
             {
-                add("this base has no dynamic loader: link statically (gcc -static, RUSTFLAGS=\"-C target-feature=+crt-static\", or a musl target), or use distroless-base / distroless-cc".into());
+                add(static_build(tool));
             }
             Problem::NoInterpreter { interpreter } if elf::is_musl_loader(interpreter) => {
                 add("a musl binary: run it on a musl base (alpine), link it statically, or rebuild it against glibc".into());
@@ -115,7 +175,8 @@ pub fn for_prediction(bin: &BinaryProfile, base: &BaseProfile, pred: &Prediction
                         .map(|s| format!(" (because of {s})"))
                         .unwrap_or_default();
                     add(format!(
-                        "needs glibc ≥ {num}{because}, the base has {have}: build on an older builder image (glibc ≤ {have}), or `cargo zigbuild --target x86_64-unknown-linux-gnu.{have}`"
+                        "needs glibc ≥ {num}{because}, the base has {have}: {}",
+                        older_glibc_build(tool, &have)
                     ));
                     let better = glibc_bases_at_least(num);
                     if !better.is_empty() {
@@ -167,7 +228,7 @@ pub fn for_prediction(bin: &BinaryProfile, base: &BaseProfile, pred: &Prediction
             Problem::MissingSymbol { .. }
                 if musl_base && bin.libc.flavour == LibcFlavour::Glibc =>
             {
-                add("glibc-only symbols: build for musl, or use a glibc base".into());
+                add(format!("glibc-only symbols: {}", musl_build(tool)));
             }
             Problem::MissingSymbol { .. } => {
                 add("symbols no library here defines: a library is another version than the one it was linked against (ship that version beside it, or pick a base that has it)".into());

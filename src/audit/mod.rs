@@ -504,6 +504,7 @@ pub fn predict_all(
                 f.path.clone(),
                 crate::advice::with_hints(
                     &f.lib.profile,
+                    &f.needs.toolchain,
                     target,
                     loader::predict_with(&subject, target, Some(&memo)),
                 ),

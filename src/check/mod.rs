@@ -399,7 +399,7 @@ impl Program<'_> {
     /// risks (the image runs as `user`).
     fn predict(&self, plan: &Plan, base: &BaseProfile, user: &str) -> Prediction {
         let p = loader::predict(&self.subject(plan), base);
-        let mut p = crate::advice::with_hints(self.profile, base, p);
+        let mut p = crate::advice::with_hints(self.profile, &self.needs.toolchain, base, p);
         if p.verdict == Verdict::Ok {
             let mut side = BaseSide::of(base, user);
             // A base can hold both libcs: the program runs with the one whose loader it names.

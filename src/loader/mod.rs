@@ -1274,6 +1274,7 @@ mod tests {
         // The hints a caller attaches (the simulation itself gives none).
         let hints = crate::advice::for_prediction(
             &program(&["libnowhere.so.1", "libc.so.6"]),
+            &Default::default(),
             &glibc_base(vec![]),
             &pr,
         );

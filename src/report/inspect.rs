@@ -208,6 +208,8 @@ pub fn human_file(f: &FileReport, out: &mut String) {
     }
     if let Some(g) = &f.runtime_needs.go {
         let _ = writeln!(out, "  go:        {}", go_line(g));
+    } else if let Some(t) = f.runtime_needs.toolchain.describe() {
+        let _ = writeln!(out, "  built by:  {t}");
     }
     if let Some(c) = &f.catalog {
         let _ = writeln!(out, "  catalog:   {}", c.line());

@@ -15,6 +15,7 @@ mod paths;
 mod stack;
 #[cfg(test)]
 mod test_elf;
+pub mod toolchain;
 
 use serde::{Deserialize, Serialize};
 
@@ -46,12 +47,20 @@ pub struct RuntimeNeeds {
     /// A bounded scan (read-only data, `.symtab`) stopped before the end: the lists may be short.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub scan_truncated: bool,
+    /// What built it (for fix hints in its own terms). Not a need: reports show it on its own.
+    #[serde(skip)]
+    pub toolchain: toolchain::Toolchain,
 }
 
 impl RuntimeNeeds {
     /// Nothing found: the JSON of `inspect` leaves the field out.
+    /// Asks for nothing (what built it aside).
     pub fn is_empty(&self) -> bool {
-        *self == RuntimeNeeds::default()
+        *self
+            == RuntimeNeeds {
+                toolchain: self.toolchain.clone(),
+                ..RuntimeNeeds::default()
+            }
     }
 }
 
@@ -144,6 +153,10 @@ fn needs(bytes: &[u8], profile: &BinaryProfile, scan_data: bool) -> RuntimeNeeds
     }
     if go {
         needs.go = Some(go::go_build(&layout));
+    }
+    // `.comment` lies outside the parts a walk or an audit reads of each file.
+    if scan_data {
+        needs.toolchain = toolchain::detect(Some(&layout), needs.go.as_ref());
     }
     if is_static_glibc(profile) {
         drop_static_glibc_baseline(&mut needs);
