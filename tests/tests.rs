@@ -12,6 +12,7 @@ mod inspect;
 mod layout;
 mod loader_fidelity;
 mod matrix;
+mod modules;
 mod offline;
 mod risks;
 mod toolchain;

@@ -335,35 +335,7 @@ pub fn unplaced(mut o: verdict::Outcome) -> verdict::Outcome {
     o
 }
 
-/// Symbols a host program provides to the modules it loads: Python's C API (`Py*`, `_Py*`),
-/// Perl's (`Perl*`, `PL_*`), and the debugger's proc_service for libthread_db (`ps_*`).
-pub fn host_provided(symbol: &str) -> Option<&'static str> {
-    if symbol.starts_with("Py") || symbol.starts_with("_Py") {
-        Some("Python")
-    } else if symbol.starts_with("Perl") || symbol.starts_with("PL_") {
-        Some("Perl")
-    } else if symbol.starts_with("ps_") {
-        Some("a debugger (proc_service)")
-    } else {
-        None
-    }
-}
-
-/// Drop missing-symbol problems a host program would satisfy (shared objects only); a note says so.
-pub fn without_host_symbols(kind: Kind, problems: Vec<Problem>) -> (Vec<Problem>, Option<String>) {
-    if kind != Kind::SharedObject {
-        return (problems, None);
-    }
-    let (host, rest): (Vec<Problem>, Vec<Problem>) = problems.into_iter().partition(
-        |p| matches!(p, Problem::MissingSymbol { symbol, .. } if host_provided(symbol).is_some()),
-    );
-    let note = host.first().map(|p| {
-        let Problem::MissingSymbol { symbol, .. } = p else { unreachable!() };
-        let host_name = host_provided(symbol).unwrap_or("the host");
-        format!("{} symbols ({symbol}, …) are left to the host program that loads this module ({host_name}); not a problem", host.len())
-    });
-    (rest, note)
-}
+pub use crate::loader::host::{host_provided, without_host_symbols};
 
 /// The audit of one file on one target.
 #[derive(Debug, Clone, Serialize)]

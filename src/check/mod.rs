@@ -398,7 +398,11 @@ impl Program<'_> {
     /// The prediction on a base with its fix hints and, where the program loads, its run-time
     /// risks (the image runs as `user`).
     fn predict(&self, plan: &Plan, base: &BaseProfile, user: &str) -> Prediction {
-        let p = loader::predict(&self.subject(plan), base);
+        // A module's host provides some of its symbols (Python's, Node's): not the base's problem.
+        let p = loader::host::leave_to_host(
+            self.profile.kind,
+            loader::predict(&self.subject(plan), base),
+        );
         let mut p = crate::advice::with_hints(self.profile, &self.needs.toolchain, base, p);
         if p.verdict == Verdict::Ok {
             let mut side = BaseSide::of(base, user);

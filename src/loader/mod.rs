@@ -1,6 +1,8 @@
 //! `predict(binary, base)`: simulate the base's dynamic loader (glibc or musl rules) on the
 //! binary and say what will happen and why, with fix hints. Pure: works on profiles only.
 
+pub mod host;
+
 use std::collections::{BTreeMap, HashSet};
 
 use serde::{Deserialize, Serialize};
