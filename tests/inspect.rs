@@ -584,3 +584,23 @@ fn runtime_needs_named_and_walked() {
         o.stdout
     );
 }
+
+/// Libraries loaded with dlopen: declared in `.note.dlopen` (alternatives, priority, feature),
+/// or named beside an imported `dlopen`.
+#[test]
+fn dlopen_dependencies_from_the_note_and_the_strings() {
+    let f = inspect_one("dlopen-note");
+    assert_eq!(
+        f["runtime_needs"]["dlopen"],
+        serde_json::json!([
+            {"soname": ["libz.so.1"], "priority": "required", "feature": "compression", "source": "note"},
+            {"soname": ["libnowhere.so.1", "libnowhere.so.0"], "priority": "suggested", "source": "note"},
+        ])
+    );
+    let o = run(&["inspect", fixture("dlopen-note").to_str().unwrap()]);
+    assert!(
+        o.stdout.contains("  dlopen:    libz.so.1 (required, note: compression), libnowhere.so.1 | libnowhere.so.0 (suggested, note)\n"),
+        "{}",
+        o.stdout
+    );
+}

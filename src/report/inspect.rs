@@ -206,6 +206,9 @@ pub fn human_file(f: &FileReport, out: &mut String) {
     if let Some(line) = runtime_line(&f.runtime_needs) {
         let _ = writeln!(out, "  run-time:  {line}");
     }
+    if !f.runtime_needs.dlopen.is_empty() {
+        let _ = writeln!(out, "  dlopen:    {}", dlopen_line(&f.runtime_needs.dlopen));
+    }
     if let Some(g) = &f.runtime_needs.go {
         let _ = writeln!(out, "  go:        {}", go_line(g));
     } else if let Some(t) = f.runtime_needs.toolchain.describe() {
@@ -349,4 +352,22 @@ pub fn human(run: &InspectRun) -> String {
         let _ = writeln!(out, "no ELF files found");
     }
     out
+}
+
+/// `libssl.so.3 | libssl.so.1.1 (required, note: tls), libz.so.1 (recommended, string)`.
+fn dlopen_line(deps: &[crate::elf::needs::DlopenDep]) -> String {
+    let one = |d: &crate::elf::needs::DlopenDep| {
+        let feature = d
+            .feature
+            .as_deref()
+            .map(|f| format!(": {f}"))
+            .unwrap_or_default();
+        format!(
+            "{} ({}, {}{feature})",
+            d.soname.join(" | "),
+            d.priority,
+            d.source
+        )
+    };
+    deps.iter().map(one).collect::<Vec<_>>().join(", ")
 }

@@ -8,6 +8,7 @@
 //! The JSON form leaves empty fields out; a binary encoding (postcard) of these types would need
 //! a complete mirror, as `BinaryProfile` has in `CompleteProfile`.
 
+mod dlopen;
 mod go;
 mod imports;
 mod layout;
@@ -21,6 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{BinaryProfile, Kind};
 
+pub use dlopen::DlopenDep;
 pub use go::{FUNCTIONS as GO_FUNCTIONS, PACKAGES as GO_PACKAGES};
 pub use imports::{Difference, Topic, difference};
 pub use stack::with_stack_size;
@@ -47,6 +49,10 @@ pub struct RuntimeNeeds {
     /// A bounded scan (read-only data, `.symtab`) stopped before the end: the lists may be short.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub scan_truncated: bool,
+    /// Libraries it loads with `dlopen`: declared in `.note.dlopen`, or (when it imports
+    /// `dlopen`) sonames named in its read-only data.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dlopen: Vec<dlopen::DlopenDep>,
     /// What built it (for fix hints in its own terms). Not a need: reports show it on its own.
     #[serde(skip)]
     pub toolchain: toolchain::Toolchain,
@@ -154,12 +160,20 @@ fn needs(bytes: &[u8], profile: &BinaryProfile, scan_data: bool) -> RuntimeNeeds
     if go {
         needs.go = Some(go::go_build(&layout));
     }
+    needs.dlopen = dlopen::from_notes(&layout);
     // `.comment` lies outside the parts a walk or an audit reads of each file.
     if scan_data {
         needs.toolchain = toolchain::detect(Some(&layout), needs.go.as_ref());
     }
     if is_static_glibc(profile) {
         drop_static_glibc_baseline(&mut needs);
+    }
+    // After the baseline is dropped: glibc's own dlopen (NSS, iconv) is not the program's.
+    if scan_data && !go && needs.imports.iter().any(|i| i == "dlopen") {
+        let named = dlopen::from_strings(&paths::read_only_data(&layout));
+        let declared = |d: &DlopenDep| needs.dlopen.iter().any(|n| n.soname.contains(&d.soname[0]));
+        let new: Vec<DlopenDep> = named.into_iter().filter(|d| !declared(d)).collect();
+        needs.dlopen.extend(new);
     }
     needs
 }
