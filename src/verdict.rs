@@ -271,10 +271,12 @@ pub enum RiskKind {
     Shell,
     /// The program makes temporary files where the base has no writable `/tmp`.
     Tmp,
+    /// A library the program loads with `dlopen` is not in the base.
+    Dlopen,
 }
 
 impl RiskKind {
-    pub const ALL: [RiskKind; 11] = [
+    pub const ALL: [RiskKind; 12] = [
         RiskKind::ThreadStack,
         RiskKind::CaBundle,
         RiskKind::Tzdata,
@@ -286,6 +288,7 @@ impl RiskKind {
         RiskKind::Regex,
         RiskKind::Shell,
         RiskKind::Tmp,
+        RiskKind::Dlopen,
     ];
 
     /// One line on what the kind is about (SARIF rule descriptions, docs).
@@ -302,6 +305,7 @@ impl RiskKind {
             RiskKind::Regex => "musl's regcomp has no GNU extensions",
             RiskKind::Shell => "system()/popen() need /bin/sh, which the base lacks",
             RiskKind::Tmp => "Temporary files need a writable /tmp, which the base lacks",
+            RiskKind::Dlopen => "A library the program loads with dlopen is not in the base",
         }
     }
 
@@ -318,6 +322,7 @@ impl RiskKind {
             RiskKind::Regex => "regex",
             RiskKind::Shell => "shell",
             RiskKind::Tmp => "tmp",
+            RiskKind::Dlopen => "dlopen",
         }
     }
 }

@@ -147,9 +147,9 @@ fn expected_table_load_probe() {
     check_rows(|r| r.probe == "load");
 }
 
-/// The exec rows decided by what the program does once it runs, not by the loader; the last ten
-/// are issue 16's run-time risks (thread stack, CA bundle, tzdata, shell).
-const RUNTIME_FIXTURES: [&str; 16] = [
+/// The exec rows decided by what the program does once it runs, not by the loader; the last eleven
+/// are run-time risks (thread stack, CA bundle, tzdata, shell, dlopen).
+const RUNTIME_FIXTURES: [&str; 17] = [
     "hang",
     "forkbomb",
     "flood",
@@ -166,6 +166,7 @@ const RUNTIME_FIXTURES: [&str; 16] = [
     "go-tz",
     "go-tz-embedded",
     "shell-out",
+    "dlopen-note",
 ];
 
 #[test]

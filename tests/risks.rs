@@ -146,6 +146,25 @@ fn a_thread_stack_crash_is_confirmed_by_a_run_with_8_mib_stacks() {
 }
 
 #[test]
+fn a_library_dlopen_cannot_find_is_the_likely_cause_of_the_failure() {
+    if !docker() {
+        return;
+    }
+    let (_, v) = exec_run("dlopen-note", &["bookworm", "distroless-base"]);
+    let (slim, distroless) = (&v["bases"][0], &v["bases"][1]);
+    assert_eq!(slim["verdict"], "ok", "{slim}");
+    assert_eq!(distroless["verdict"], "exit_nonzero", "{distroless}");
+    assert_eq!(distroless["likely_cause"]["kind"], "dlopen", "{distroless}");
+    assert!(
+        distroless["likely_cause"]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("no libz.so.1"),
+        "{distroless}"
+    );
+}
+
+#[test]
 fn a_crash_with_another_cause_is_not_confirmed() {
     if !docker() {
         return;

@@ -8,17 +8,20 @@ use super::{Plan, Program, RunConfig, run_base};
 use crate::docker::{Engine, upload};
 use crate::report::run::BaseResult;
 use crate::risks::{self, MUSL_THREAD_STACK_MAX, STACK_FLAG};
-use crate::verdict::{LikelyCause, Risk, RiskKind, Verdict};
+use crate::verdict::{LikelyCause, Risk, RiskKind, Severity, Verdict};
 
 /// Name the likely cause of every failed run that a risk of its base explains. A kind is ruled
 /// out where the run passed with the same risk, or where another base without it failed the
 /// same way (same verdict, exit status and signal). A cause a second run already proved or
 /// refuted stays (`merge` calls this again).
 pub fn likely_causes(results: &mut [BaseResult]) {
+    // Only warnings can be a likely cause, so only a warning where the run passed rules one out.
     let passed_with: Vec<RiskKind> = results
         .iter()
         .filter(|r| r.verdict == Verdict::Ok)
-        .flat_map(|r| r.risks().iter().map(|x| x.kind))
+        .flat_map(|r| r.risks().iter())
+        .filter(|x| x.severity == Severity::Warning)
+        .map(|x| x.kind)
         .collect();
     let causes: Vec<Option<LikelyCause>> = results
         .iter()
@@ -161,7 +164,7 @@ mod tests {
     use super::*;
     use crate::image::aliases::Base;
     use crate::loader::Prediction;
-    use crate::verdict::{Outcome, Severity};
+    use crate::verdict::Outcome;
 
     /// A base whose run ended in `verdict` with `exit`, and whose prediction carried `kinds`.
     fn result(name: &str, verdict: Verdict, exit: i32, kinds: &[RiskKind]) -> BaseResult {

@@ -405,7 +405,9 @@ impl Program<'_> {
         );
         let mut p = crate::advice::with_hints(self.profile, &self.needs.toolchain, base, p);
         if p.verdict == Verdict::Ok {
+            let has_library = |name: &str| base.has_library_named(name);
             let mut side = BaseSide::of(base, user);
+            side.has_library = &has_library;
             // A base can hold both libcs: the program runs with the one whose loader it names.
             side.libc = match p.loader.as_deref() {
                 Some("musl") => LibcKind::Musl,

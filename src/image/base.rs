@@ -197,6 +197,17 @@ impl BaseProfile {
     pub fn link_map(&self) -> &(impl Links + use<>) {
         self.link_index.of(&self.links)
     }
+    /// Does the base hold a library of this name (its soname, its file name, or an
+    /// `ld.so.cache` entry)? Where it sits is not checked: what a `dlopen` of the name may find.
+    pub fn has_library_named(&self, soname: &str) -> bool {
+        let file = format!("/{soname}");
+        self.cache_entries(soname).next().is_some()
+            || self.libraries.iter().any(|(path, l)| {
+                l.profile.soname.as_deref() == Some(soname) || path.ends_with(&file)
+            })
+            || self.links.keys().any(|path| path.ends_with(&file))
+    }
+
     pub fn library_at(&self, path: &str) -> Option<(String, &Library)> {
         let real = self.resolve(path)?;
         self.libraries.get(&real).map(|l| (real, l))

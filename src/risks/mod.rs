@@ -30,6 +30,8 @@ pub struct BaseSide<'a> {
     pub facts: &'a RuntimeFacts,
     /// The user the image runs as (its `Config.User`; empty: root).
     pub user: &'a str,
+    /// Does the base hold a library of this name (for `dlopen`)?
+    pub has_library: &'a dyn Fn(&str) -> bool,
 }
 
 impl<'a> BaseSide<'a> {
@@ -40,6 +42,7 @@ impl<'a> BaseSide<'a> {
             shell: base.shell,
             facts: &base.runtime,
             user,
+            has_library: &|_| true,
         }
     }
 }
@@ -50,7 +53,7 @@ type Rule = fn(&Ask, &BaseSide, &InEffect) -> Option<Risk>;
 /// The risks of running `binary` (whose run-time needs are `needs`) on `base`, in a fixed order.
 pub fn assess(binary: &BinaryProfile, needs: &RuntimeNeeds, base: &BaseSide) -> Vec<Risk> {
     let libc = libc::in_effect(binary, needs, base);
-    let rules: [Rule; 11] = [
+    let rules: [Rule; 12] = [
         thread_stack,
         ca_bundle,
         tzdata,
@@ -62,6 +65,7 @@ pub fn assess(binary: &BinaryProfile, needs: &RuntimeNeeds, base: &BaseSide) -> 
         regex,
         shell,
         tmp,
+        dlopen_libraries,
     ];
     let ask = Ask(needs);
     rules
@@ -88,6 +92,7 @@ pub fn likely_cause(
             RiskKind::Tzdata,
             RiskKind::Shell,
             RiskKind::Iconv,
+            RiskKind::Dlopen,
         ],
         _ => &[],
     };
@@ -533,6 +538,43 @@ fn tmp(ask: &Ask, base: &BaseSide, _: &InEffect) -> Option<Risk> {
         format!("imports {f}"),
         fact,
         "create /tmp with mode 1777 in the image (or mount a tmpfs there), or set TMPDIR",
+    ))
+}
+
+/// Libraries the program loads with `dlopen` that the base does not hold: a warning when the
+/// program declares them required or recommended (or names them beside `dlopen`), a note when
+/// only suggested.
+fn dlopen_libraries(ask: &Ask, base: &BaseSide, _: &InEffect) -> Option<Risk> {
+    let missing: Vec<&crate::elf::needs::DlopenDep> = ask
+        .0
+        .dlopen
+        .iter()
+        .filter(|d| !d.soname.iter().any(|s| (base.has_library)(s)))
+        .collect();
+    missing.first()?;
+    let severity = if missing.iter().all(|d| d.priority == "suggested") {
+        Severity::Note
+    } else {
+        Severity::Warning
+    };
+    let names: Vec<String> = missing.iter().map(|d| d.soname.join(" or ")).collect();
+    let evidence: Vec<String> = missing
+        .iter()
+        .map(|d| format!("{} ({}, {})", d.soname.join(" | "), d.priority, d.source))
+        .collect();
+    let package = crate::advice::PACKAGES
+        .iter()
+        .find(|(s, ..)| missing.iter().any(|d| d.soname.iter().any(|n| n == s)))
+        .map(|(_, deb, apk)| format!(" (Debian {deb} / Alpine {apk})"))
+        .unwrap_or_default();
+    Some(risk(
+        RiskKind::Dlopen,
+        severity,
+        format!("dlopen: {}", evidence.join(", ")),
+        format!("no {} in the base", names.join(", no ")),
+        &format!(
+            "install the package that provides it{package}, or ship it beside the binary (--with)"
+        ),
     ))
 }
 

@@ -49,6 +49,7 @@ fn side(libc: LibcKind, facts: &RuntimeFacts) -> BaseSide<'_> {
         shell: true,
         facts,
         user: "",
+        has_library: &|name| name == "libz.so.1",
     }
 }
 
@@ -358,4 +359,28 @@ fn a_go_program_with_cgo_linked_statically_gets_its_c_librarys_rules() {
         (kinds(&r), r[0].severity),
         (vec!["thread_stack"], Severity::Note)
     );
+}
+
+#[test]
+fn a_dlopened_library_the_base_lacks_is_a_risk_by_its_priority() {
+    use crate::elf::needs::DlopenDep;
+    let facts = full();
+    let dep = |name: &str, priority: &str| DlopenDep {
+        soname: vec![name.into()],
+        priority: priority.into(),
+        feature: None,
+        source: "note".into(),
+    };
+    let mut n = needs(&[]);
+    n.dlopen = vec![
+        dep("libz.so.1", "required"),
+        dep("libnowhere.so.1", "suggested"),
+    ];
+    let r = assess(&dynamic(), &n, &side(LibcKind::Glibc, &facts));
+    assert_eq!((kinds(&r), r[0].severity), (vec!["dlopen"], Severity::Note));
+    assert_eq!(r[0].base_fact, "no libnowhere.so.1 in the base");
+    n.dlopen.push(dep("libssl.so.3", "recommended"));
+    let r = assess(&dynamic(), &n, &side(LibcKind::Glibc, &facts));
+    assert_eq!(r[0].severity, Severity::Warning);
+    assert!(r[0].fix.contains("libssl3"), "{r:?}");
 }
