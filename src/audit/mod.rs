@@ -501,10 +501,7 @@ pub fn assemble(
             let run = verified.and_then(|v| v.get(&path));
             let mut r = file_result(source, f, path, pred, run);
             if r.verdict == Verdict::Ok {
-                let has_library = |name: &str| target.has_library_named(name);
-                let mut side = BaseSide::of(target, "");
-                side.has_library = &has_library;
-                r.risks = risks::assess(&f.lib.profile, &f.needs, &side);
+                r.risks = risks::assess(&f.lib.profile, &f.needs, &BaseSide::of(target, ""));
             }
             r
         })

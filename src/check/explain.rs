@@ -85,7 +85,7 @@ pub async fn confirm_thread_stacks<E: Engine>(
     run_id: &str,
     results: &mut [BaseResult],
 ) {
-    let Some(patched) = stack_patched(plan, program) else {
+    let Some(patched) = stack_patched(plan) else {
         return;
     };
     let reruns = results.iter_mut().filter_map(|r| {
@@ -139,15 +139,18 @@ fn proven(cause: &LikelyCause, again: &BaseResult) -> LikelyCause {
 }
 
 /// The plan with the binary replaced by a copy whose `PT_GNU_STACK` size is 8 MiB (patched as it
-/// is uploaded); `None` when the binary has no `PT_GNU_STACK` to patch.
-fn stack_patched(plan: &Plan, program: Program<'_>) -> Option<Plan> {
-    let (at, bytes) = program.stack_patch.clone()?;
+/// is uploaded); `None` when the binary has no `PT_GNU_STACK` to patch. The patch is read from the
+/// file only here, when a run needs it, not by every check.
+fn stack_patched(plan: &Plan) -> Option<Plan> {
     let dest = format!("app/{}", plan.binary_name);
     let mut patched = plan.clone();
     let entry = patched.files.iter_mut().find(|e| e.dest == dest)?;
     let upload::Content::Host(path) = &entry.content else {
         return None;
     };
+    let file = std::fs::File::open(path).ok()?;
+    let map = crate::files::map(&file).ok()?;
+    let (at, bytes) = crate::elf::needs::with_stack_size(&map, MUSL_THREAD_STACK_MAX)?;
     entry.content = upload::Content::Patched {
         path: path.clone(),
         at,
@@ -155,9 +158,6 @@ fn stack_patched(plan: &Plan, program: Program<'_>) -> Option<Plan> {
     };
     Some(patched)
 }
-
-/// The size the copy's `PT_GNU_STACK` asks for.
-pub const CONFIRM_STACK: u64 = MUSL_THREAD_STACK_MAX;
 
 #[cfg(test)]
 mod tests {

@@ -380,9 +380,6 @@ pub struct Program<'a> {
     pub profile: &'a BinaryProfile,
     pub exports: &'a crate::elf::ExportTable,
     pub needs: &'a RuntimeNeeds,
-    /// The patch (file offset, bytes) that makes a copy's `PT_GNU_STACK` ask for
-    /// [`explain::CONFIRM_STACK`], when the binary has one.
-    pub stack_patch: &'a Option<(u64, Vec<u8>)>,
 }
 
 impl Program<'_> {
@@ -399,15 +396,16 @@ impl Program<'_> {
     /// risks (the image runs as `user`).
     fn predict(&self, plan: &Plan, base: &BaseProfile, user: &str) -> Prediction {
         // A module's host provides some of its symbols (Python's, Node's): not the base's problem.
-        let p = loader::host::leave_to_host(
+        let mut p = loader::predict(&self.subject(plan), base);
+        loader::host::leave_to_host(
             self.profile.kind,
-            loader::predict(&self.subject(plan), base),
+            &mut p.verdict,
+            &mut p.reason,
+            &mut p.problems,
         );
         let mut p = crate::advice::with_hints(self.profile, &self.needs.toolchain, base, p);
         if p.verdict == Verdict::Ok {
-            let has_library = |name: &str| base.has_library_named(name);
             let mut side = BaseSide::of(base, user);
-            side.has_library = &has_library;
             // A base can hold both libcs: the program runs with the one whose loader it names.
             side.libc = match p.loader.as_deref() {
                 Some("musl") => LibcKind::Musl,

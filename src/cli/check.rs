@@ -129,12 +129,11 @@ pub(super) fn check(a: CheckArgs) -> anyhow::Result<ExitCode> {
         fail_on_risk: a.fail_on_risk || file.fail_on_risk.unwrap_or(false),
     };
     let step_summary = !a.no_step_summary && file.step_summary.unwrap_or(true);
-    let (profile, exports, needs, stack_patch) = read_binary(&binary)?;
+    let (profile, exports, needs) = read_binary(&binary)?;
     let program = crate::check::Program {
         profile: &profile,
         exports: &exports,
         needs: &needs,
-        stack_patch: &stack_patch,
     };
     if !matches!(
         profile.kind,
@@ -213,12 +212,10 @@ type BinaryFacts = (
     crate::elf::BinaryProfile,
     crate::elf::ExportTable,
     crate::elf::needs::RuntimeNeeds,
-    Option<(u64, Vec<u8>)>,
 );
 
-/// The loader profile of the binary to check, its run-time needs, and the patch that would give
-/// a copy 8 MiB thread stacks on musl. It is mapped, not read: a large binary costs only the pages
-/// the parser and the bounded string scan touch.
+/// The loader profile of the binary to check and its run-time needs. It is mapped, not read: a
+/// large binary costs only the pages the parser and the bounded string scan touch.
 fn read_binary(binary: &std::path::Path) -> anyhow::Result<BinaryFacts> {
     let unreadable = |e: std::io::Error| {
         let run = crate::inspect::inspect_paths(&[binary.to_path_buf()]);
@@ -235,8 +232,7 @@ fn read_binary(binary: &std::path::Path) -> anyhow::Result<BinaryFacts> {
     let (profile, exports) = crate::elf::parse_for_loader(&map)
         .map_err(|e| anyhow::anyhow!("{}: {e}", binary.display()))?;
     let needs = crate::elf::needs::runtime_needs(&map, &profile);
-    let patch = crate::elf::needs::with_stack_size(&map, crate::check::explain::CONFIRM_STACK);
-    Ok((profile, exports, needs, patch))
+    Ok((profile, exports, needs))
 }
 
 #[allow(clippy::too_many_arguments)]

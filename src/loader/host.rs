@@ -5,8 +5,6 @@
 use crate::elf::Kind;
 use crate::verdict::{self, Problem, Verdict};
 
-use super::Prediction;
-
 /// The host program that provides `symbol` to the modules it loads: Python's C API (`Py*`,
 /// `_Py*`), Node-API (`napi_*`, `node_api_*`), Perl's (`Perl*`, `PL_*`), Ruby's (`rb_*`,
 /// `ruby_*`), Lua's (`lua_*`, `luaL_*`), and a debugger's proc_service for libthread_db (`ps_*`).
@@ -44,22 +42,23 @@ pub fn without_host_symbols(kind: Kind, problems: Vec<Problem>) -> (Vec<Problem>
     (rest, note)
 }
 
-/// The verdict and reason once the host's symbols are left out: the problems that remain decide;
-/// none left, the module loads and the note says why.
-pub fn settle(verdict: Verdict, rest: &[Problem], note: String) -> (Verdict, String) {
-    if rest.is_empty() && verdict == Verdict::MissingSymbol {
-        return (Verdict::Ok, format!("loads; {note}"));
-    }
-    let worst = rest.iter().map(Problem::verdict).min().unwrap_or(verdict);
-    (worst, verdict::summarize(rest))
-}
-
-/// A module's prediction with its host's symbols left to the host.
-pub fn leave_to_host(kind: Kind, mut p: Prediction) -> Prediction {
-    let (rest, note) = without_host_symbols(kind, std::mem::take(&mut p.problems));
+/// A module's verdict, reason and problems (of a prediction or of a load probe's outcome) with
+/// the symbols its host provides left to the host: the problems that remain decide; none left,
+/// the module loads and the reason says why.
+pub fn leave_to_host(
+    kind: Kind,
+    verdict: &mut Verdict,
+    reason: &mut String,
+    problems: &mut Vec<Problem>,
+) {
+    let (rest, note) = without_host_symbols(kind, std::mem::take(problems));
     if let Some(note) = note {
-        (p.verdict, p.reason) = settle(p.verdict, &rest, note);
+        if rest.is_empty() && *verdict == Verdict::MissingSymbol {
+            (*verdict, *reason) = (Verdict::Ok, format!("loads; {note}"));
+        } else {
+            *verdict = rest.iter().map(Problem::verdict).min().unwrap_or(*verdict);
+            *reason = verdict::summarize(&rest);
+        }
     }
-    p.problems = rest;
-    p
+    *problems = rest;
 }

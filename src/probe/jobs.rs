@@ -177,25 +177,22 @@ pub fn image_facts(results: &[JobResult]) -> (Option<String>, Option<String>) {
 }
 
 /// Combine the probes of one base into its verdict (pure).
-/// A module's load outcome with the symbols its host program provides left to the host, as its
-/// prediction does (`loader::host`).
-fn left_to_host(kind: crate::elf::Kind, mut o: Outcome) -> Outcome {
-    let (rest, note) =
-        crate::loader::host::without_host_symbols(kind, std::mem::take(&mut o.problems));
-    if let Some(note) = note {
-        (o.verdict, o.reason) = crate::loader::host::settle(o.verdict, &rest, note);
-    }
-    o.problems = rest;
-    o
-}
-
 pub fn base_verdict(
     profile: &BinaryProfile,
     results: &[JobResult],
 ) -> (Option<Outcome>, Option<Outcome>, Verdict, String) {
     let find = |n: &str| results.iter().find(|r| r.name == n);
     let interpreter = profile.interpreter.as_deref();
-    let load = load_outcome(profile, find, "load", APP_DIR).map(|o| left_to_host(profile.kind, o));
+    // A module's host provides some of its symbols, as its prediction says (`loader::host`).
+    let load = load_outcome(profile, find, "load", APP_DIR).map(|mut o| {
+        crate::loader::host::leave_to_host(
+            profile.kind,
+            &mut o.verdict,
+            &mut o.reason,
+            &mut o.problems,
+        );
+        o
+    });
     let exec = find("exec").map(|j| classify::classify(j, ProbeKind::Exec, interpreter, APP_DIR));
     let (verdict, reason) = match (&load, &exec) {
         (Some(l), _) if l.verdict != Verdict::Ok => (l.verdict, l.reason.clone()),

@@ -30,8 +30,19 @@ pub struct BaseSide<'a> {
     pub facts: &'a RuntimeFacts,
     /// The user the image runs as (its `Config.User`; empty: root).
     pub user: &'a str,
-    /// Does the base hold a library of this name (for `dlopen`)?
-    pub has_library: &'a dyn Fn(&str) -> bool,
+    /// The base's libraries, asked for a `dlopen`ed name.
+    pub libraries: &'a dyn Libraries,
+}
+
+/// Whether a base holds a library of a given name (what a `dlopen` of it may find).
+pub trait Libraries {
+    fn holds(&self, soname: &str) -> bool;
+}
+
+impl Libraries for BaseProfile {
+    fn holds(&self, soname: &str) -> bool {
+        self.has_library_named(soname)
+    }
 }
 
 impl<'a> BaseSide<'a> {
@@ -42,7 +53,7 @@ impl<'a> BaseSide<'a> {
             shell: base.shell,
             facts: &base.runtime,
             user,
-            has_library: &|_| true,
+            libraries: base,
         }
     }
 }
@@ -549,7 +560,7 @@ fn dlopen_libraries(ask: &Ask, base: &BaseSide, _: &InEffect) -> Option<Risk> {
         .0
         .dlopen
         .iter()
-        .filter(|d| !d.soname.iter().any(|s| (base.has_library)(s)))
+        .filter(|d| !d.soname.iter().any(|s| base.libraries.holds(s)))
         .collect();
     missing.first()?;
     let severity = if missing.iter().all(|d| d.priority == "suggested") {

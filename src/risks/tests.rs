@@ -49,7 +49,16 @@ fn side(libc: LibcKind, facts: &RuntimeFacts) -> BaseSide<'_> {
         shell: true,
         facts,
         user: "",
-        has_library: &|name| name == "libz.so.1",
+        libraries: &OnlyZlib,
+    }
+}
+
+/// A base whose only library is zlib.
+struct OnlyZlib;
+
+impl Libraries for OnlyZlib {
+    fn holds(&self, soname: &str) -> bool {
+        soname == "libz.so.1"
     }
 }
 
