@@ -224,6 +224,29 @@ fn nonroot_user_exists_in_distroless() {
     assert!(passwd.contains("root:x:0:0:"));
 }
 
+/// The Alpine stand-in has a working shell, as Alpine does (its busybox once was a 16-byte
+/// initramfs hook picked by mistake, so /bin/sh existed but could not run).
+#[test]
+fn the_musl_base_has_a_working_shell() {
+    if !docker() {
+        return;
+    }
+    let o = Command::new("docker")
+        .args([
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            image("musl"),
+            "/bin/sh",
+            "-c",
+            "echo shell works",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "shell works\n", "{o:?}");
+}
+
 /// What each fixture base provides at run time, as libccheck reads it from the image's files
 /// (`catalog-entry` prints a profile's facts): the facts the run-time risks are judged against.
 #[test]
