@@ -57,6 +57,9 @@ pub enum Problem {
     MissingLibrary {
         library: String,
         needed_by: Option<String>,
+        /// `dlopen` when the program loads it at run time rather than through `DT_NEEDED`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        via: Option<String>,
     },
     MissingVersion {
         library: String,
@@ -177,7 +180,17 @@ pub fn describe(p: &Problem) -> String {
         Problem::LoaderCrash { what, needed_by } => {
             format!("the loader crashes mapping it: {what}{}", by(needed_by))
         }
-        Problem::MissingLibrary { library, needed_by } => {
+        Problem::MissingLibrary {
+            library,
+            needed_by,
+            via: Some(via),
+        } => match needed_by {
+            Some(b) => format!("{library} not found ({b} loads it with {via})"),
+            None => format!("{library} not found (loaded with {via})"),
+        },
+        Problem::MissingLibrary {
+            library, needed_by, ..
+        } => {
             format!("{library} not found{}", by(needed_by))
         }
         Problem::MissingVersion {

@@ -147,9 +147,9 @@ fn expected_table_load_probe() {
     check_rows(|r| r.probe == "load");
 }
 
-/// The exec rows decided by what the program does once it runs, not by the loader; the last eleven
-/// are run-time risks (thread stack, CA bundle, tzdata, shell, dlopen).
-const RUNTIME_FIXTURES: [&str; 17] = [
+/// The exec rows decided by what the program does once it runs, not by the loader; the last thirteen
+/// are run-time risks and what the program dlopens (thread stack, CA bundle, tzdata, shell, dlopen).
+const RUNTIME_FIXTURES: [&str; 19] = [
     "hang",
     "forkbomb",
     "flood",
@@ -167,6 +167,8 @@ const RUNTIME_FIXTURES: [&str; 17] = [
     "go-tz-embedded",
     "shell-out",
     "dlopen-note",
+    "dlopen-string",
+    "dlopen-string-musl",
 ];
 
 #[test]

@@ -145,22 +145,93 @@ fn a_thread_stack_crash_is_confirmed_by_a_run_with_8_mib_stacks() {
     assert_eq!(v["bases"][0]["likely_cause"]["confirmed"], true, "{v}");
 }
 
+/// A library the program declares required in its `.note.dlopen` and the base lacks is a
+/// problem of the prediction (missing_library via dlopen), and the program's own dlerror() in
+/// the run proves it; without the exec probe the prediction says it.
 #[test]
-fn a_library_dlopen_cannot_find_is_the_likely_cause_of_the_failure() {
+fn a_required_dlopen_library_missing_is_predicted_and_proven_by_the_run() {
     if !docker() {
         return;
     }
-    let (_, v) = exec_run("dlopen-note", &["bookworm", "distroless-base"]);
+    let (code, v) = exec_run("dlopen-note", &["bookworm", "distroless-base"]);
+    assert_eq!(code, 1, "{v}");
     let (slim, distroless) = (&v["bases"][0], &v["bases"][1]);
     assert_eq!(slim["verdict"], "ok", "{slim}");
-    assert_eq!(distroless["verdict"], "exit_nonzero", "{distroless}");
-    assert_eq!(distroless["likely_cause"]["kind"], "dlopen", "{distroless}");
+    let p = &distroless["prediction"];
+    assert_eq!(p["verdict"], "missing_library", "{p}");
+    assert_eq!(
+        p["problems"][0],
+        serde_json::json!({"kind": "missing_library", "library": "libz.so.1", "needed_by": "dlopen-note", "via": "dlopen"})
+    );
+    assert_eq!(distroless["verdict"], "missing_library", "{distroless}");
+    assert_eq!(
+        distroless["exec"]["problems"][0]["via"], "dlopen",
+        "{distroless}"
+    );
+    assert_eq!(distroless["agree"], true, "{distroless}");
+    // No exec probe: the load alone is fine, and the prediction decides, marked as such.
+    let (code, v) = json(&[
+        "--format",
+        "json",
+        "-b",
+        image("distroless-base"),
+        fixture("dlopen-note").to_str().unwrap(),
+    ]);
+    let b = &v["bases"][0];
+    assert_eq!(
+        (code, &b["verdict"]),
+        (1, &serde_json::json!("missing_library")),
+        "{b}"
+    );
     assert!(
-        distroless["likely_cause"]["detail"]
+        b["reason"]
             .as_str()
             .unwrap()
-            .contains("no libz.so.1"),
-        "{distroless}"
+            .contains("start the program with -- ARGS"),
+        "{b}"
+    );
+}
+
+/// A library named beside dlopen is a risk where it cannot be opened, found with the loader's
+/// search and with what it needs: on distroless trixie libssl.so.3 is there, but its
+/// libcrypto.so.3 needs libz.so.1. The run failing on it agrees with the risk.
+#[test]
+fn a_dlopen_risk_follows_what_the_library_needs() {
+    if !docker() {
+        return;
+    }
+    let (_, v) = exec_run(
+        "dlopen-string",
+        &["bookworm", "distroless-base", "distroless-base-trixie"],
+    );
+    let b = v["bases"].as_array().unwrap();
+    let risk = |i: usize| b[i]["prediction"]["risks"][0].clone();
+    assert_eq!(
+        risk(0)["base_fact"],
+        "no libssl.so.3 in the base",
+        "{}",
+        b[0]
+    );
+    assert!(b[1]["prediction"]["risks"].is_null(), "{}", b[1]);
+    assert_eq!(
+        risk(2)["base_fact"],
+        "no libz.so.1 in the base, which libcrypto.so.3 needs",
+        "{}",
+        b[2]
+    );
+    assert!(
+        risk(2)["fix"].as_str().unwrap().contains("zlib1g"),
+        "{}",
+        b[2]
+    );
+    for (i, lib) in [(0, "libssl.so.3"), (2, "libz.so.1")] {
+        assert_eq!(b[i]["verdict"], "missing_library", "{}", b[i]);
+        assert_eq!(b[i]["exec"]["problems"][0]["library"], lib, "{}", b[i]);
+        assert_eq!(b[i]["agree"], true, "{}", b[i]);
+    }
+    assert_eq!(
+        (&b[1]["verdict"], &b[1]["agree"]),
+        (&serde_json::json!("ok"), &serde_json::json!(true))
     );
 }
 

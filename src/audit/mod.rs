@@ -381,7 +381,8 @@ fn check_run(kind: Kind, pred: &Prediction, o: &verdict::Outcome) -> Checked {
         o.verdict
     };
     let cut = o.stdout_truncated || o.stderr_truncated;
-    let c = crate::probe::agreement::compare(pred, v, &rp, cut);
+    // The loader probe sees the load only, not what the file would `dlopen` once running.
+    let c = crate::probe::agreement::compare(&crate::probe::agreement::at_load(pred), v, &rp, cut);
     // A report cut off while it still named host symbols only has not shown whether anything else
     // is missing: no verdict from it.
     let blind = cut && rp.is_empty() && !o.problems.is_empty() && c.agree.is_none();
@@ -472,15 +473,16 @@ pub fn predict_all(
                 path: at,
                 sidecars: &overlay,
             };
-            (
-                f.path.clone(),
-                crate::advice::with_hints(
-                    &f.lib.profile,
-                    &f.needs.toolchain,
-                    target,
-                    loader::predict_with(&subject, target, Some(&memo)),
-                ),
-            )
+            let loaded = loader::predict_with(&subject, target, Some(&memo));
+            let p = loader::dlopen::Search {
+                subject: &subject,
+                base: target,
+                prediction: &loaded,
+                program: &f.path,
+            }
+            .with_required(&f.needs.dlopen);
+            let p = crate::advice::with_hints(&f.lib.profile, &f.needs.toolchain, target, p);
+            (f.path.clone(), p)
         })
         .collect()
 }

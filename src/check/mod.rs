@@ -23,7 +23,7 @@ use crate::elf::{self, BinaryProfile};
 use crate::image::aliases::Base;
 use crate::image::base::{BaseProfile, LibcKind, Library};
 use crate::loader::{self, Prediction, Subject};
-use crate::probe::agreement::compare;
+use crate::probe::agreement::{self, compare};
 use crate::probe::classify::{self, ProbeKind};
 use crate::probe::jobs::APP_DIR;
 use crate::probe::jobs::WORK_DIR;
@@ -396,23 +396,39 @@ impl Program<'_> {
     /// risks (the image runs as `user`).
     fn predict(&self, plan: &Plan, base: &BaseProfile, user: &str) -> Prediction {
         // A module's host provides some of its symbols (Python's, Node's): not the base's problem.
-        let mut p = loader::predict(&self.subject(plan), base);
+        let subject = self.subject(plan);
+        let mut p = loader::predict(&subject, base);
         loader::host::leave_to_host(
             self.profile.kind,
             &mut p.verdict,
             &mut p.reason,
             &mut p.problems,
         );
+        let p = loader::dlopen::Search {
+            subject: &subject,
+            base,
+            prediction: &p,
+            program: &plan.binary_name,
+        }
+        .with_required(&self.needs.dlopen);
         let mut p = crate::advice::with_hints(self.profile, &self.needs.toolchain, base, p);
         if p.verdict == Verdict::Ok {
+            let search = loader::dlopen::Search {
+                subject: &subject,
+                base,
+                prediction: &p,
+                program: &plan.binary_name,
+            };
             let mut side = BaseSide::of(base, user);
+            side.libraries = &search;
             // A base can hold both libcs: the program runs with the one whose loader it names.
             side.libc = match p.loader.as_deref() {
                 Some("musl") => LibcKind::Musl,
                 Some("glibc") => LibcKind::Glibc,
                 _ => side.libc,
             };
-            p.risks = risks::assess(self.profile, self.needs, &side);
+            let found = risks::assess(self.profile, self.needs, &side);
+            p.risks = found;
         }
         p
     }
@@ -597,8 +613,22 @@ fn attach_prediction(r: &mut BaseResult, p: Prediction) {
         }
         None => (Verdict::Ok, vec![], false),
     };
-    let c = compare(&p, actual, &problems, cut);
+    let load = compare(&agreement::at_load(&p), actual, &problems, cut);
+    let exec = r.exec.as_ref().map(|e| (e.verdict, e.problems.as_slice()));
+    let c = agreement::combine(load, agreement::compare_dlopen(&p, exec));
     (r.agree, r.differs) = (c.agree, c.differs);
+    // The load probe cannot see what the program `dlopen`s once running: without the exec probe
+    // the prediction says it.
+    if r.exec.is_none()
+        && r.verdict == Verdict::Ok
+        && p.problems.iter().any(classify::is_via_dlopen)
+    {
+        r.verdict = p.verdict;
+        r.reason = format!(
+            "{} (predicted: the loader's probe cannot see dlopen; start the program with -- ARGS to verify)",
+            p.reason
+        );
+    }
     if let (Some(c), Some(o)) = (&p.musl_compat, &r.musl_compat_run)
         && r.agree == Some(true)
         && o.verdict != Verdict::Error

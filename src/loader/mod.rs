@@ -1,6 +1,7 @@
 //! `predict(binary, base)`: simulate the base's dynamic loader (glibc or musl rules) on the
 //! binary and say what will happen and why, with fix hints. Pure: works on profiles only.
 
+pub mod dlopen;
 pub mod host;
 
 use std::collections::{BTreeMap, HashSet};
@@ -687,6 +688,7 @@ impl<'a> Search<'_, 'a> {
             return Needed::Missing(Problem::MissingLibrary {
                 library: n.to_string(),
                 needed_by: Some(objs[from].name.clone()),
+                via: None,
             });
         };
         if self.real_paths.insert(p.clone()) && p != self.ld.path {
@@ -1270,7 +1272,8 @@ mod tests {
             pr.problems,
             vec![Problem::MissingLibrary {
                 library: "libnowhere.so.1".into(),
-                needed_by: Some("bin".into())
+                needed_by: Some("bin".into()),
+                via: None,
             }]
         );
         // The hints a caller attaches (the simulation itself gives none).
@@ -1485,7 +1488,8 @@ mod tests {
             pr.problems,
             vec![Problem::MissingLibrary {
                 library: "libb.so.1".into(),
-                needed_by: Some("liba.so.1".into())
+                needed_by: Some("liba.so.1".into()),
+                via: None,
             }]
         );
         let mut c = lib("libc2.so.1", &["libc.so.6"], &[], &[]);
@@ -1713,6 +1717,75 @@ mod tests {
         assert_eq!(
             run(&so, &empty, &BTreeMap::new()).verdict,
             Verdict::NoInterpreter
+        );
+    }
+
+    fn dlopen_dep(soname: &[&str], priority: &str) -> crate::elf::needs::DlopenDep {
+        crate::elf::needs::DlopenDep {
+            soname: soname.iter().map(|s| s.to_string()).collect(),
+            priority: priority.into(),
+            feature: None,
+            source: "note".into(),
+        }
+    }
+
+    /// dlopen follows the program's RUNPATH (with $ORIGIN) and the system search, and a library
+    /// found must itself load: one whose dependency is absent fails on that dependency.
+    #[test]
+    fn dlopen_searches_like_the_loader_and_follows_what_the_library_needs() {
+        let mut p = program(&["libc.so.6"]);
+        p.runpath = vec!["$ORIGIN/plugins".into()];
+        let ssl = lib("libssl.so.3", &["libz.so.1", "libc.so.6"], &[], &[]);
+        let base = glibc_base(vec![("/usr/lib/x86_64-linux-gnu/libssl.so.3", ssl)]);
+        let mut sidecars = BTreeMap::new();
+        sidecars.insert(
+            "/app/plugins/libplug.so.1".to_string(),
+            lib("libplug.so.1", &["libc.so.6"], &[], &[]),
+        );
+        let subject = Subject {
+            profile: &p,
+            exports: &ExportTable::default(),
+            path: "/app/bin".into(),
+            sidecars: &sidecars,
+        };
+        let pr = predict(&subject, &base);
+        assert_eq!(pr.verdict, Verdict::Ok, "{pr:?}");
+        let search = dlopen::Search {
+            subject: &subject,
+            base: &base,
+            prediction: &pr,
+            program: "bin",
+        };
+        assert_eq!(search.opens("libplug.so.1"), Ok(()));
+        assert_eq!(search.opens("libc.so.6"), Ok(()), "loaded already");
+        let missing = |library: &str, by: &str| Problem::MissingLibrary {
+            library: library.into(),
+            needed_by: Some(by.into()),
+            via: Some("dlopen".into()),
+        };
+        assert_eq!(
+            search.opens("libnone.so.1"),
+            Err(missing("libnone.so.1", "bin"))
+        );
+        assert_eq!(
+            search.opens("libssl.so.3"),
+            Err(missing("libz.so.1", "libssl.so.3"))
+        );
+        // Required entries become problems (alternatives: any one will do); others do not.
+        let deps = [
+            dlopen_dep(&["libnone.so.1", "libnone.so.0"], "required"),
+            dlopen_dep(&["libgone.so.1"], "recommended"),
+            dlopen_dep(&["libnone.so.2", "libplug.so.1"], "required"),
+        ];
+        let with = search.with_required(&deps);
+        assert_eq!(with.verdict, Verdict::MissingLibrary);
+        assert_eq!(
+            with.problems,
+            [missing("libnone.so.1 | libnone.so.0", "bin")]
+        );
+        assert_eq!(
+            with.reason,
+            "libnone.so.1 | libnone.so.0 not found (bin loads it with dlopen)"
         );
     }
 }

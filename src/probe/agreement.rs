@@ -4,7 +4,8 @@
 use serde::Serialize;
 
 use crate::loader::Prediction;
-use crate::verdict::{self, Verdict};
+use crate::probe::classify::is_via_dlopen;
+use crate::verdict::{self, Problem, Verdict};
 
 /// The details (library, version, symbol, refused feature) only one side named, when prediction
 /// and run disagree.
@@ -126,6 +127,97 @@ pub fn compare(
     }
 }
 
+/// The prediction of the load alone: without the libraries the program would `dlopen` once
+/// running, which no load probe sees.
+pub fn at_load(pred: &Prediction) -> Prediction {
+    let mut p = pred.clone();
+    if p.problems.iter().any(is_via_dlopen) {
+        p.problems.retain(|q| !is_via_dlopen(q));
+        if p.problems.is_empty() {
+            p.verdict = Verdict::Ok;
+        }
+    }
+    p
+}
+
+/// Did the program's own run prove what the prediction said of the libraries it `dlopen`s?
+/// `exec`: the run's verdict and problems. A predicted missing library must be what the run
+/// failed to open; one the run failed to open must have been predicted, as a problem or as a
+/// `dlopen` risk. `None` when neither side names one, or the run cannot tell.
+pub fn compare_dlopen(
+    pred: &Prediction,
+    exec: Option<(Verdict, &[Problem])>,
+) -> Option<Comparison> {
+    let predicted: Vec<&str> = pred
+        .problems
+        .iter()
+        .filter(|p| is_via_dlopen(p))
+        .filter_map(Problem::missing_library)
+        .flat_map(|alternatives| alternatives.split(" | "))
+        .collect();
+    let (verdict, problems) = exec?;
+    if matches!(verdict, Verdict::Error | Verdict::Timeout) {
+        return (!predicted.is_empty()).then_some(Comparison {
+            agree: None,
+            differs: None,
+        });
+    }
+    let shown: Vec<&str> = problems
+        .iter()
+        .filter(|p| is_via_dlopen(p))
+        .filter_map(Problem::missing_library)
+        .collect();
+    if predicted.is_empty() && shown.is_empty() {
+        return None;
+    }
+    // A risk names the library in its evidence ("dlopen: libssl.so.3 (recommended, string)"),
+    // or the library that one needs in the base's fact.
+    let foreseen = |lib: &str| {
+        predicted.contains(&lib)
+            || pred.risks.iter().any(|r| {
+                r.kind == crate::verdict::RiskKind::Dlopen
+                    && (r.evidence.contains(lib) || r.base_fact.contains(lib))
+            })
+    };
+    let differs = Differs {
+        predicted_only: match shown.iter().any(|s| predicted.contains(s)) {
+            true => vec![],
+            false => predicted.iter().map(|s| s.to_string()).collect(),
+        },
+        run_only: shown
+            .iter()
+            .filter(|s| !foreseen(s))
+            .map(|s| s.to_string())
+            .collect(),
+    };
+    let agree = differs == Differs::default();
+    Some(Comparison {
+        agree: Some(agree),
+        differs: (!agree).then_some(differs),
+    })
+}
+
+/// The load's comparison and the `dlopen` one together: both must agree.
+pub fn combine(load: Comparison, dlopen: Option<Comparison>) -> Comparison {
+    let Some(d) = dlopen else {
+        return load;
+    };
+    let agree = match (load.agree, d.agree) {
+        (Some(false), _) | (_, Some(false)) => Some(false),
+        (Some(true), Some(true)) => Some(true),
+        _ => None,
+    };
+    let differs = match (load.differs, d.differs) {
+        (Some(mut a), Some(b)) => {
+            a.predicted_only.extend(b.predicted_only);
+            a.run_only.extend(b.run_only);
+            Some(a)
+        }
+        (a, b) => a.or(b),
+    };
+    Comparison { agree, differs }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -187,5 +279,55 @@ mod tests {
             c.agree, None,
             "a cut report that shows nothing cannot refute the prediction"
         );
+    }
+
+    fn via_dlopen(library: &str) -> verdict::Problem {
+        verdict::Problem::MissingLibrary {
+            library: library.into(),
+            needed_by: None,
+            via: Some("dlopen".into()),
+        }
+    }
+
+    /// The run's failed dlopen must be what was predicted, as a problem or as a dlopen risk.
+    #[test]
+    fn dlopen_comparison() {
+        let mut pred = Prediction {
+            verdict: Verdict::MissingLibrary,
+            reason: String::new(),
+            problems: vec![via_dlopen("libz.so.1 | libz.so")],
+            hints: vec![],
+            loader: Some("glibc".into()),
+            loaded: vec![],
+            musl_compat: None,
+            risks: vec![],
+        };
+        assert_eq!(at_load(&pred).verdict, Verdict::Ok);
+        let failed = [via_dlopen("libz.so")];
+        let agrees = compare_dlopen(&pred, Some((Verdict::MissingLibrary, &failed))).unwrap();
+        assert_eq!(agrees.agree, Some(true));
+        let ran = compare_dlopen(&pred, Some((Verdict::Ok, &[]))).unwrap();
+        assert_eq!(ran.agree, Some(false));
+        assert_eq!(
+            ran.differs.unwrap().predicted_only,
+            ["libz.so.1", "libz.so"]
+        );
+        assert_eq!(compare_dlopen(&pred, None), None, "no run of the program");
+        // Predicted to load, with a risk naming the library: the failure was foreseen.
+        pred.problems.clear();
+        pred.verdict = Verdict::Ok;
+        let ssl = [via_dlopen("libssl.so.3")];
+        let c = compare_dlopen(&pred, Some((Verdict::MissingLibrary, &ssl))).unwrap();
+        assert_eq!(c.differs.unwrap().run_only, ["libssl.so.3"]);
+        pred.risks.push(crate::verdict::Risk {
+            kind: crate::verdict::RiskKind::Dlopen,
+            severity: crate::verdict::Severity::Warning,
+            evidence: "dlopen: libssl.so.3 (recommended, string)".into(),
+            base_fact: "no libssl.so.3 in the base".into(),
+            fix: String::new(),
+        });
+        let c = compare_dlopen(&pred, Some((Verdict::MissingLibrary, &ssl))).unwrap();
+        assert_eq!(c.agree, Some(true));
+        assert_eq!(compare_dlopen(&pred, Some((Verdict::Ok, &[]))), None);
     }
 }

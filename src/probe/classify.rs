@@ -101,6 +101,7 @@ fn glibc_trace_not_found(lib: &str) -> Problem {
     Problem::MissingLibrary {
         library: lib.trim().to_string(),
         needed_by: None,
+        via: None,
     }
 }
 
@@ -118,6 +119,7 @@ fn glibc_cannot_load(who: &str, rest: &str, app_dir: &str) -> Problem {
         None => Problem::MissingLibrary {
             library: lib.to_string(),
             needed_by: Some(below(who, app_dir)),
+            via: None,
         },
     }
 }
@@ -132,6 +134,7 @@ fn musl_cannot_load(rest: &str, app_dir: &str) -> Problem {
     Problem::MissingLibrary {
         library: lib.to_string(),
         needed_by: by,
+        via: None,
     }
 }
 
@@ -279,7 +282,10 @@ pub fn classify(
         );
         return o;
     }
-    let found = root_causes(loader_problems(&job.text(), app_dir));
+    let mut found = root_causes(loader_problems(&job.text(), app_dir));
+    if kind == ProbeKind::Exec {
+        found = with_dlopen_failures(found, &job.text(), failed(job));
+    }
     if !found.is_empty() {
         let problems: Vec<Problem> = found.iter().map(|(p, _)| p.clone()).collect();
         let best = problems.iter().map(Problem::verdict).min().unwrap();
@@ -331,6 +337,61 @@ pub fn classify(
         ProbeKind::Exec => "exited 0".into(),
     };
     o
+}
+
+/// Whether the program failed: a signal, or a non-zero exit status.
+fn failed(job: &JobResult) -> bool {
+    job.signal != 0 || job.exit_code != 0
+}
+
+/// The exec probe's problems with the libraries the program failed to `dlopen`: musl's message
+/// names no object that needs the library (the loader's own at start-up always does), and
+/// glibc's `dlerror()` is the library's name and why, without the start-up prefix. They are
+/// the program's own output, so they count only when it then failed; a program that copes with
+/// a missing plug-in and exits 0 works.
+fn with_dlopen_failures(
+    mut found: Vec<(Problem, String)>,
+    text: &str,
+    failed: bool,
+) -> Vec<(Problem, String)> {
+    for (p, _) in &mut found {
+        if let Problem::MissingLibrary {
+            needed_by: None,
+            via,
+            ..
+        } = p
+        {
+            *via = Some("dlopen".into());
+        }
+    }
+    if found.is_empty() {
+        found = text
+            .lines()
+            .map(str::trim)
+            .filter_map(|l| glibc_dlerror(l).map(|p| (p, l.to_string())))
+            .take(1)
+            .collect();
+    }
+    if !failed {
+        found.retain(|(p, _)| !is_via_dlopen(p));
+    }
+    found
+}
+
+/// glibc's `dlerror()` after a failed `dlopen`: "libz.so.1: cannot open shared object file: No
+/// such file or directory".
+fn glibc_dlerror(l: &str) -> Option<Problem> {
+    let (lib, _) = l.split_once(": cannot open shared object file")?;
+    (!lib.is_empty() && !lib.contains(char::is_whitespace)).then(|| Problem::MissingLibrary {
+        library: basename(lib).to_string(),
+        needed_by: None,
+        via: Some("dlopen".into()),
+    })
+}
+
+/// A library the program loads with `dlopen` (not the loader's start-up search).
+pub fn is_via_dlopen(p: &Problem) -> bool {
+    matches!(p, Problem::MissingLibrary { via: Some(_), .. })
 }
 
 fn last_line(b: &[u8]) -> Option<String> {
@@ -409,7 +470,8 @@ mod tests {
             o.problems,
             vec![Problem::MissingLibrary {
                 library: "libnowhere.so.1".into(),
-                needed_by: None
+                needed_by: None,
+                via: None,
             }]
         );
         assert_eq!(o.evidence.as_deref(), Some("libnowhere.so.1 => not found"));
@@ -430,7 +492,8 @@ mod tests {
             o.problems[0],
             Problem::MissingLibrary {
                 library: "libnowhere.so.1".into(),
-                needed_by: Some("needs-nowhere".into())
+                needed_by: Some("needs-nowhere".into()),
+                via: None,
             }
         );
         let j = job(
@@ -467,7 +530,8 @@ mod tests {
             o.problems,
             vec![Problem::MissingLibrary {
                 library: "libstdc++.so.6".into(),
-                needed_by: Some("hello-cxx".into())
+                needed_by: Some("hello-cxx".into()),
+                via: None,
             }]
         );
         let j = job(
@@ -535,5 +599,73 @@ mod tests {
             classify(&job(0, 1, 0, "", "weird"), ProbeKind::Load, None, APP).verdict,
             Verdict::Error
         );
+    }
+
+    /// What the program failed to dlopen, in its own output: glibc's dlerror() and musl's
+    /// message without "(needed by", counted only when the program then failed.
+    #[test]
+    fn dlopen_failures_in_the_programs_output() {
+        let o = classify(
+            &job(
+                0,
+                3,
+                0,
+                "",
+                "libz.so.1: cannot open shared object file: No such file or directory\n",
+            ),
+            ProbeKind::Exec,
+            None,
+            APP,
+        );
+        assert_eq!(o.verdict, Verdict::MissingLibrary);
+        assert_eq!(
+            o.problems,
+            [Problem::MissingLibrary {
+                library: "libz.so.1".into(),
+                needed_by: None,
+                via: Some("dlopen".into()),
+            }]
+        );
+        let musl = classify(
+            &job(
+                0,
+                1,
+                0,
+                "",
+                "Error loading shared library libssl.so.3: No such file or directory\n",
+            ),
+            ProbeKind::Exec,
+            None,
+            APP,
+        );
+        assert!(is_via_dlopen(&musl.problems[0]), "{musl:?}");
+        // A program that copes with a missing plug-in works.
+        let coped = classify(
+            &job(
+                0,
+                0,
+                0,
+                "",
+                "libz.so.1: cannot open shared object file: No such file or directory\n",
+            ),
+            ProbeKind::Exec,
+            None,
+            APP,
+        );
+        assert_eq!(coped.verdict, Verdict::Ok, "{coped:?}");
+        // The loader's probe never reads a program's dlerror().
+        let load = classify(
+            &job(
+                0,
+                3,
+                0,
+                "",
+                "libz.so.1: cannot open shared object file: No such file or directory\n",
+            ),
+            ProbeKind::Load,
+            None,
+            APP,
+        );
+        assert_eq!(load.verdict, Verdict::Error);
     }
 }

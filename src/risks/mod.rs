@@ -8,10 +8,11 @@
 mod libc;
 
 use crate::elf::BinaryProfile;
-use crate::elf::needs::{GoBuild, RuntimeNeeds};
+use crate::elf::needs::{DlopenDep, GoBuild, RuntimeNeeds};
 use crate::image::base::{BaseProfile, LibcKind};
 use crate::image::runtime::RuntimeFacts;
-use crate::verdict::{Risk, RiskKind, Severity, Verdict};
+use crate::loader::dlopen;
+use crate::verdict::{Problem, Risk, RiskKind, Severity, Verdict};
 
 pub use libc::InEffect;
 
@@ -34,14 +35,33 @@ pub struct BaseSide<'a> {
     pub libraries: &'a dyn Libraries,
 }
 
-/// Whether a base holds a library of a given name (what a `dlopen` of it may find).
+/// What a `dlopen` of a library finds on a base.
 pub trait Libraries {
-    fn holds(&self, soname: &str) -> bool;
+    /// Why none of the entry's alternatives can be opened ("no libssl.so.3 in the base"), or
+    /// `None` when one can.
+    fn cannot_open(&self, dep: &DlopenDep) -> Option<String>;
 }
 
+/// A base by itself: the names of its libraries.
 impl Libraries for BaseProfile {
-    fn holds(&self, soname: &str) -> bool {
-        self.has_library_named(soname)
+    fn cannot_open(&self, dep: &DlopenDep) -> Option<String> {
+        let held = dep.soname.iter().any(|s| self.has_library_named(s));
+        (!held).then(|| format!("no {} in the base", dep.soname.join(" or ")))
+    }
+}
+
+/// The program's own `dlopen` search on the base, what the libraries need included.
+impl Libraries for dlopen::Search<'_> {
+    fn cannot_open(&self, dep: &DlopenDep) -> Option<String> {
+        match self.entry_fails(dep)? {
+            Problem::MissingLibrary {
+                library, needed_by, ..
+            } if needed_by.as_deref() != Some(self.program) => Some(format!(
+                "no {library} in the base, which {} needs",
+                needed_by.unwrap_or_default()
+            )),
+            _ => Some(format!("no {} in the base", dep.soname.join(" or "))),
+        }
     }
 }
 
@@ -553,36 +573,39 @@ fn tmp(ask: &Ask, base: &BaseSide, _: &InEffect) -> Option<Risk> {
 }
 
 /// Libraries the program loads with `dlopen` that the base does not hold: a warning when the
-/// program declares them required or recommended (or names them beside `dlopen`), a note when
-/// only suggested.
+/// program recommends them (or names them beside `dlopen`), a note when only suggested. (A
+/// missing `required` one is a problem of the prediction, `missing_library` via `dlopen`.)
 fn dlopen_libraries(ask: &Ask, base: &BaseSide, _: &InEffect) -> Option<Risk> {
-    let missing: Vec<&crate::elf::needs::DlopenDep> = ask
+    let missing: Vec<(&DlopenDep, String)> = ask
         .0
         .dlopen
         .iter()
-        .filter(|d| !d.soname.iter().any(|s| base.libraries.holds(s)))
+        .filter(|d| !dlopen::is_required(d))
+        .filter_map(|d| Some((d, base.libraries.cannot_open(d)?)))
         .collect();
     missing.first()?;
-    let severity = if missing.iter().all(|d| d.priority == "suggested") {
+    let severity = if missing.iter().all(|(d, _)| d.priority == "suggested") {
         Severity::Note
     } else {
         Severity::Warning
     };
-    let names: Vec<String> = missing.iter().map(|d| d.soname.join(" or ")).collect();
     let evidence: Vec<String> = missing
         .iter()
-        .map(|d| format!("{} ({}, {})", d.soname.join(" | "), d.priority, d.source))
+        .map(|(d, _)| format!("{} ({}, {})", d.soname.join(" | "), d.priority, d.source))
         .collect();
+    let facts: Vec<&str> = missing.iter().map(|(_, why)| why.as_str()).collect();
+    // The package of what is missing: a library the entry names, or one such a library needs.
+    let absent = |s: &str| facts.iter().any(|f| f.starts_with(&format!("no {s} ")));
     let package = crate::advice::PACKAGES
         .iter()
-        .find(|(s, ..)| missing.iter().any(|d| d.soname.iter().any(|n| n == s)))
+        .find(|(s, ..)| absent(s))
         .map(|(_, deb, apk)| format!(" (Debian {deb} / Alpine {apk})"))
         .unwrap_or_default();
     Some(risk(
         RiskKind::Dlopen,
         severity,
         format!("dlopen: {}", evidence.join(", ")),
-        format!("no {} in the base", names.join(", no ")),
+        facts.join("; "),
         &format!(
             "install the package that provides it{package}, or ship it beside the binary (--with)"
         ),

@@ -57,8 +57,9 @@ fn side(libc: LibcKind, facts: &RuntimeFacts) -> BaseSide<'_> {
 struct OnlyZlib;
 
 impl Libraries for OnlyZlib {
-    fn holds(&self, soname: &str) -> bool {
-        soname == "libz.so.1"
+    fn cannot_open(&self, dep: &DlopenDep) -> Option<String> {
+        let held = dep.soname.iter().any(|s| s == "libz.so.1");
+        (!held).then(|| format!("no {} in the base", dep.soname.join(" or ")))
     }
 }
 
@@ -372,7 +373,6 @@ fn a_go_program_with_cgo_linked_statically_gets_its_c_librarys_rules() {
 
 #[test]
 fn a_dlopened_library_the_base_lacks_is_a_risk_by_its_priority() {
-    use crate::elf::needs::DlopenDep;
     let facts = full();
     let dep = |name: &str, priority: &str| DlopenDep {
         soname: vec![name.into()],
@@ -392,4 +392,7 @@ fn a_dlopened_library_the_base_lacks_is_a_risk_by_its_priority() {
     let r = assess(&dynamic(), &n, &side(LibcKind::Glibc, &facts));
     assert_eq!(r[0].severity, Severity::Warning);
     assert!(r[0].fix.contains("libssl3"), "{r:?}");
+    // A required one the base lacks is the prediction's problem, not a risk.
+    n.dlopen = vec![dep("libgone.so.1", "required")];
+    assert!(assess(&dynamic(), &n, &side(LibcKind::Glibc, &facts)).is_empty());
 }

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use super::BaseResult;
 use super::Report;
-use crate::verdict::{LikelyCause, Risk, Verdict};
+use crate::verdict::{LikelyCause, Risk, Severity, Verdict};
 
 fn paint(s: &str, verdict: Verdict, color: bool) -> String {
     if !color {
@@ -30,11 +30,17 @@ fn probe_cell(b: &BaseResult) -> String {
     v
 }
 
+/// The predicted verdict; a base where the program loads but a warning-level risk stands is
+/// `ok, at risk`, so that a run failing there does not read as a contradiction.
 fn predicted_cell(b: &BaseResult) -> String {
-    b.prediction
-        .as_ref()
-        .map(|p| p.verdict.to_string())
-        .unwrap_or_else(|| "-".into())
+    let Some(p) = &b.prediction else {
+        return "-".into();
+    };
+    let at_risk = p.risks.iter().any(|r| r.severity == Severity::Warning);
+    match (p.verdict, at_risk) {
+        (Verdict::Ok, true) => "ok, at risk".into(),
+        (v, _) => v.to_string(),
+    }
 }
 
 pub fn human(r: &Report, color: bool) -> String {
@@ -210,13 +216,23 @@ fn mismatches(out: &mut String, r: &Report) {
             b.base,
             p.verdict,
             p.reason,
-            b.load.as_ref().map(|l| l.verdict).unwrap_or(b.verdict),
-            b.load
-                .as_ref()
-                .map(|l| l.reason.as_str())
-                .unwrap_or(&b.reason),
+            run_side(b).0,
+            run_side(b).1,
             crate::report::audit::differs_text(b.differs.as_ref())
         );
+    }
+}
+
+/// What the run showed that the prediction is compared with: the loader's probe, or what the
+/// program itself failed to `dlopen` once running (which no loader probe sees).
+fn run_side(b: &BaseResult) -> (Verdict, &str) {
+    let dlopen =
+        |ps: &[crate::verdict::Problem]| ps.iter().any(crate::probe::classify::is_via_dlopen);
+    let exec_dlopen = b.exec.as_ref().is_some_and(|e| dlopen(&e.problems));
+    let predicted_dlopen = b.prediction.as_ref().is_some_and(|p| dlopen(&p.problems));
+    match &b.load {
+        Some(l) if !exec_dlopen && !predicted_dlopen => (l.verdict, &l.reason),
+        _ => (b.verdict, &b.reason),
     }
 }
 
