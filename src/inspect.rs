@@ -25,6 +25,10 @@ pub struct FileReport {
     /// What built it, when its `.comment` or Go build info says (files named on the command line).
     #[serde(skip_serializing_if = "crate::elf::needs::toolchain::Toolchain::is_unknown")]
     pub toolchain: crate::elf::needs::toolchain::Toolchain,
+    /// The host program it is a module of, by its entry point or its host's symbols (a walk
+    /// reads no exports: there, by the symbols only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub module: Option<elf::module::Module>,
     /// Predicted against the built-in catalog (files named on the command line only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub catalog: Option<crate::catalog::Compatibility>,
@@ -204,6 +208,7 @@ fn inspect_candidate(c: &Candidate) -> Outcome {
                 let mut r = report_for(path, profile);
                 r.runtime_needs = elf::needs::runtime_needs(&map, &r.profile);
                 r.toolchain = r.runtime_needs.toolchain.clone();
+                r.module = elf::module::module_of(&r.profile, &exports);
                 let p = &r.profile;
                 if p.machine == "x86-64"
                     && (p.kind.is_program() || p.kind == elf::Kind::SharedObject)
@@ -224,6 +229,7 @@ fn inspect_candidate(c: &Candidate) -> Outcome {
             let mut r = report_for(path, profile);
             // A walk meets thousands of files: their data is not scanned (see runtime_needs_quick).
             r.runtime_needs = elf::needs::runtime_needs_quick(&map, &r.profile);
+            r.module = elf::module::module_of(&r.profile, &elf::ExportTable::default());
             Outcome::Elf(Box::new(r))
         }
         Err(e) => fail(e.to_string()),
@@ -245,6 +251,7 @@ pub fn report_for(path: &Path, profile: BinaryProfile) -> FileReport {
             profile,
             runtime_needs: RuntimeNeeds::default(),
             toolchain: Default::default(),
+            module: None,
             catalog: None,
         };
     }
@@ -263,6 +270,7 @@ pub fn report_for(path: &Path, profile: BinaryProfile) -> FileReport {
         profile,
         runtime_needs: RuntimeNeeds::default(),
         toolchain: Default::default(),
+        module: None,
         catalog: None,
     }
 }

@@ -58,6 +58,7 @@ fn predict_with_ifunc_lib(program: &str, base: &BaseProfile) -> loader::Predicti
             exports: &exports,
             path: format!("/app/{program}"),
             sidecars: &sidecars,
+            host_scope: &[],
         },
         base,
     )
@@ -236,6 +237,7 @@ fn predict_fixture(file: &str, base: &BaseProfile) -> loader::Prediction {
             exports: &exports,
             path: format!("/app/{file}"),
             sidecars: &BTreeMap::<String, Library>::new(),
+            host_scope: &[],
         },
         base,
     )

@@ -359,6 +359,9 @@ pub struct FileResult {
     /// Run-time risks on this target (files that load only).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub risks: Vec<Risk>,
+    /// The host program it is a module of (its host's symbols are left to the host).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub module: Option<elf::module::Host>,
 }
 
 /// The run's side of one file, host-provided symbols dropped as on the prediction's side.
@@ -472,6 +475,7 @@ pub fn predict_all(
                 exports: &f.lib.exports,
                 path: at,
                 sidecars: &overlay,
+                host_scope: &[],
             };
             let loaded = loader::predict_with(&subject, target, Some(&memo));
             let p = loader::dlopen::Search {
@@ -576,6 +580,7 @@ fn file_result(
         note,
         differs,
         risks: vec![],
+        module: elf::module::module_of(&f.lib.profile, &f.lib.exports).map(|m| m.host),
     }
 }
 
@@ -618,7 +623,13 @@ fn settle(
     run: Option<Verdict>,
     run_problems: Vec<Problem>,
 ) -> (Verdict, Vec<Problem>) {
+    // The loader's probe cannot see what a file would `dlopen` once running: the prediction says it.
+    let dlopen_only = !predicted_problems.is_empty()
+        && predicted_problems
+            .iter()
+            .all(crate::probe::classify::is_via_dlopen);
     match run {
+        Some(Verdict::Ok) if dlopen_only => (predicted, predicted_problems),
         Some(Verdict::Ok) => (Verdict::Ok, vec![]),
         Some(v) if run_problems.is_empty() => (v, predicted_problems),
         Some(v) => (v, run_problems),

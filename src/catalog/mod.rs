@@ -133,6 +133,7 @@ impl Entry {
                 .clone()
                 .unwrap_or_else(RuntimeFacts::all_unknown),
             catalog: true,
+            hosts: vec![],
             link_index: Default::default(),
             cache_index: Default::default(),
         }
@@ -267,6 +268,7 @@ pub fn compatibility(
         exports,
         path: format!("/app/{name}"),
         sidecars: &sidecars,
+        host_scope: &[],
     };
     let mut c = Compatibility {
         ok: vec![],

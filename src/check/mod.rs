@@ -18,10 +18,11 @@ use crate::docker::upload;
 use crate::docker::{
     ContainerSpec, DockerError, Engine, ImageInfo, PullProgress, RUN_LABEL, Sandbox,
 };
+use crate::elf::module::Host;
 use crate::elf::needs::RuntimeNeeds;
 use crate::elf::{self, BinaryProfile};
 use crate::image::aliases::Base;
-use crate::image::base::{BaseProfile, LibcKind, Library};
+use crate::image::base::{BaseProfile, HostProgram, LibcKind, Library};
 use crate::loader::{self, Prediction, Subject};
 use crate::probe::agreement::{self, compare};
 use crate::probe::classify::{self, ProbeKind};
@@ -110,6 +111,17 @@ pub struct Plan {
     pub jobs: Vec<Job>,
     /// The ELF files uploaded beside the binary, by container path (for prediction).
     pub sidecars: BTreeMap<String, Library>,
+}
+
+impl Plan {
+    /// The plan on a base whose host program loads the module: the load probe maps the host's
+    /// libraries first, as the host would have them.
+    fn with_host_scope(&self, scope: &[String]) -> Plan {
+        Plan {
+            jobs: crate::probe::jobs::with_host_scope(&self.jobs, scope),
+            ..self.clone()
+        }
+    }
 }
 
 /// The most libccheck uploads into one container (the binary, its `$ORIGIN` libraries and
@@ -383,27 +395,40 @@ pub struct Program<'a> {
 }
 
 impl Program<'_> {
-    fn subject<'s>(&'s self, plan: &'s Plan) -> Subject<'s> {
+    fn subject<'s>(&'s self, plan: &'s Plan, host_scope: &'s [String]) -> Subject<'s> {
         Subject {
             profile: self.profile,
             exports: self.exports,
             path: format!("{APP_DIR}/{}", plan.binary_name),
             sidecars: &plan.sidecars,
+            host_scope,
         }
+    }
+
+    /// The host program on `base` that would load this module, when it is one and the base
+    /// has its host.
+    fn host_on<'b>(&self, base: &'b BaseProfile) -> Option<&'b HostProgram> {
+        let module = elf::module::module_of(self.profile, self.exports)?;
+        base.hosts.iter().find(|h| h.host == module.host)
     }
 
     /// The prediction on a base with its fix hints and, where the program loads, its run-time
     /// risks (the image runs as `user`).
     fn predict(&self, plan: &Plan, base: &BaseProfile, user: &str) -> Prediction {
-        // A module's host provides some of its symbols (Python's, Node's): not the base's problem.
-        let subject = self.subject(plan);
+        // A module is loaded the way its host program would load it, when the base has the host.
+        let host = self.host_on(base);
+        let subject = self.subject(plan, host.map_or(&[][..], |h| &h.needed));
         let mut p = loader::predict(&subject, base);
+        // A module's host provides some of its symbols (Python's, Node's): not the base's problem.
         loader::host::leave_to_host(
             self.profile.kind,
             &mut p.verdict,
             &mut p.reason,
             &mut p.problems,
         );
+        if let Some(m) = elf::module::module_of(self.profile, self.exports) {
+            say_the_host(&mut p, m.host, host, base.catalog);
+        }
         let p = loader::dlopen::Search {
             subject: &subject,
             base,
@@ -431,6 +456,25 @@ impl Program<'_> {
             p.risks = found;
         }
         p
+    }
+}
+
+/// A module's prediction says which host program loads it on this base, or that the base has
+/// none (a catalog base's programs are not known).
+fn say_the_host(p: &mut Prediction, host: Host, found: Option<&HostProgram>, catalog: bool) {
+    if p.verdict == Verdict::Ok
+        && let Some(said) = host_note(host, found, catalog)
+    {
+        p.reason.push_str(&said);
+    }
+}
+
+/// `; loaded as /usr/bin/python3.11 would load it`, `; no Python interpreter in this base`.
+fn host_note(host: Host, found: Option<&HostProgram>, catalog: bool) -> Option<String> {
+    match found {
+        Some(h) => Some(format!("; loaded as {} would load it", h.path)),
+        None if !catalog => Some(format!("; no {} in this base", host.program())),
+        None => None,
     }
 }
 
@@ -541,19 +585,16 @@ impl<E: Engine> Matrix<'_, E> {
         let mut r = if self.cfg.no_run {
             predicted_only(base, self.predict(base, info).await)
         } else {
-            let (mut r, predicted) = tokio::join!(
-                run_base(
-                    self.engine,
-                    self.plan,
-                    self.profile,
-                    self.cfg,
-                    base,
-                    self.run_id
-                ),
-                self.predict(base, info)
-            );
+            let (mut r, predicted) = self.run_and_predict(base, info).await;
             match predicted {
-                Ok((p, _, _)) => attach_prediction(&mut r, p),
+                Ok(pr) => {
+                    if r.verdict == Verdict::Ok
+                        && let Some(said) = pr.host_note
+                    {
+                        r.reason.push_str(&said);
+                    }
+                    attach_prediction(&mut r, pr.prediction)
+                }
                 Err(e) => tracing::warn!("no prediction for {}: {e:#}", base.name),
             }
             r
@@ -563,30 +604,70 @@ impl<E: Engine> Matrix<'_, E> {
         r
     }
 
-    /// The prediction from the image's profile, with its hints, libc and OS.
-    async fn predict(
+    /// Run the probe on a base while its prediction is made. A module whose host program the
+    /// base has waits for the prediction: the load probe maps the host's libraries first.
+    async fn run_and_predict(
         &self,
         base: &Base,
         info: &ImageInfo,
-    ) -> anyhow::Result<(Prediction, String, Option<String>)> {
+    ) -> (BaseResult, anyhow::Result<Predicted>) {
+        let run = |plan| run_base(self.engine, plan, self.profile, self.cfg, base, self.run_id);
+        if elf::module::module_of(self.profile, self.exports()).is_none() {
+            return tokio::join!(run(self.plan), self.predict(base, info));
+        }
+        let predicted = self.predict(base, info).await;
+        let scope = predicted.as_ref().map_or(&[][..], |p| &p.host_scope);
+        let r = match scope.is_empty() {
+            true => run(self.plan).await,
+            false => run(&self.plan.with_host_scope(scope)).await,
+        };
+        (r, predicted)
+    }
+
+    fn exports(&self) -> &crate::elf::ExportTable {
+        self.program.exports
+    }
+
+    /// The prediction from the image's profile, with its hints, libc and OS.
+    async fn predict(&self, base: &Base, info: &ImageInfo) -> anyhow::Result<Predicted> {
         let bp =
             crate::image::export::profile(self.engine, &base.image, &info.id, self.run_id).await?;
-        Ok((
-            self.program.predict(self.plan, &bp, &info.user),
-            bp.describe_libc(),
-            bp.os.clone(),
-        ))
+        Ok(Predicted {
+            prediction: self.program.predict(self.plan, &bp, &info.user),
+            libc: bp.describe_libc(),
+            os: bp.os.clone(),
+            host_scope: self
+                .program
+                .host_on(&bp)
+                .map(|h| h.needed.clone())
+                .unwrap_or_default(),
+            host_note: elf::module::module_of(self.profile, self.exports())
+                .and_then(|m| host_note(m.host, self.program.host_on(&bp), bp.catalog)),
+        })
     }
 }
 
+/// A base's prediction and the facts of its image the report shows.
+struct Predicted {
+    prediction: Prediction,
+    libc: String,
+    os: Option<String>,
+    /// The libraries of the host program that would load the module, when the base has one.
+    host_scope: Vec<String>,
+    /// Which host program loads the module here, or that none does.
+    host_note: Option<String>,
+}
+
 /// The result of a base that is only predicted (`--no-run`).
-fn predicted_only(
-    base: &Base,
-    predicted: anyhow::Result<(Prediction, String, Option<String>)>,
-) -> BaseResult {
+fn predicted_only(base: &Base, predicted: anyhow::Result<Predicted>) -> BaseResult {
     let mut r = BaseResult::error(base, false, String::new());
     match predicted {
-        Ok((p, libc, os)) => {
+        Ok(Predicted {
+            prediction: p,
+            libc,
+            os,
+            ..
+        }) => {
             r.verdict = p.verdict;
             r.reason = p.reason.clone();
             r.libc = Some(libc);

@@ -9,6 +9,7 @@
 pub mod arch;
 mod bytes;
 mod exports;
+pub mod module;
 pub mod needs;
 mod notes;
 mod parse;

@@ -10,11 +10,12 @@ use std::collections::{BTreeMap, HashMap};
 use serde::{Deserialize, Serialize};
 
 use super::runtime::{self, RuntimeFacts};
+use crate::elf::module::Host;
 use crate::elf::{self, BinaryProfile, ExportTable, Kind};
 pub use crate::fast::lazy::LazyProfile;
 
 /// Bumped whenever the profile's meaning or layout changes; older cache entries are rebuilt.
-pub const FORMAT: u32 = 14;
+pub const FORMAT: u32 = 15;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -68,10 +69,22 @@ pub struct BaseProfile {
     /// Built from the offline catalog: sonames and versions are known, not every symbol.
     #[serde(default)]
     pub catalog: bool,
+    /// Programs that load modules (a Python interpreter, a JVM), where the image has them.
+    #[serde(default)]
+    pub hosts: Vec<HostProgram>,
     #[serde(skip)]
     pub link_index: LinkIndex,
     #[serde(skip)]
     pub cache_index: CacheIndex,
+}
+
+/// A program in the image that loads modules: the modules it loads see the libraries it
+/// needs (they are in the global scope before any module's own).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostProgram {
+    pub host: Host,
+    pub path: String,
+    pub needed: Vec<String>,
 }
 
 /// Lookup tables derived from a profile on first use (never cached, never compared): a library
@@ -113,6 +126,7 @@ impl PartialEq for BaseProfile {
             shell,
             runtime,
             catalog,
+            hosts,
             link_index: _,
             cache_index: _,
         } = self;
@@ -129,6 +143,7 @@ impl PartialEq for BaseProfile {
             && *shell == o.shell
             && *runtime == o.runtime
             && *catalog == o.catalog
+            && *hosts == o.hosts
     }
 }
 
@@ -347,6 +362,7 @@ pub struct Builder {
     glibc_release: Option<String>,
     seen_sh: bool,
     runtime: runtime::Collector,
+    hosts: Vec<HostProgram>,
 }
 
 /// Files whose text the profile needs.
@@ -392,6 +408,7 @@ impl Builder {
             || path == "/etc/ld.so.cache"
             || runtime::Collector::wants(path, size)
             || (maybe_library(path) && size < (1 << 30) && size > 64)
+            || (Host::of_program_path(path).is_some() && size < (1 << 30))
     }
 
     /// `/bin/sh` (or `/usr/bin/sh`) exists, as a file or a link.
@@ -454,6 +471,13 @@ impl Builder {
         let Ok((profile, exports)) = elf::parse_for_loader(bytes) else {
             return;
         };
+        if let Some(host) = Host::of_program_path(&path) {
+            self.hosts.push(HostProgram {
+                host,
+                path: path.clone(),
+                needed: profile.needed.clone(),
+            });
+        }
         if !matches!(
             profile.kind,
             Kind::SharedObject | Kind::Pie | Kind::StaticPie
@@ -566,6 +590,8 @@ impl Builder {
             _ => (LibcKind::None, None),
         };
         let runtime = self.runtime.finish(|p| resolve_in(&self.links, p));
+        let mut hosts = self.hosts;
+        hosts.sort_by(|a, b| (a.host, &a.path).cmp(&(b.host, &b.path)));
         BaseProfile {
             format: FORMAT,
             image_id: image_id.to_string(),
@@ -580,6 +606,7 @@ impl Builder {
             shell: self.seen_sh,
             runtime,
             catalog: false,
+            hosts,
             link_index: Default::default(),
             cache_index: Default::default(),
         }

@@ -56,6 +56,7 @@ impl Search<'_> {
             exports: &lib.exports,
             path,
             sidecars: self.subject.sidecars,
+            host_scope: &[],
         };
         let first_missing = super::predict(&s, self.base)
             .problems

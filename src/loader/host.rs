@@ -3,24 +3,21 @@
 //! those symbols, so they are not the base's problem. Pure.
 
 use crate::elf::Kind;
+use crate::elf::module::Host;
 use crate::verdict::{self, Problem, Verdict};
 
-/// The host program that provides `symbol` to the modules it loads: Python's C API (`Py*`,
-/// `_Py*`), Node-API (`napi_*`, `node_api_*`), Perl's (`Perl*`, `PL_*`), Ruby's (`rb_*`,
-/// `ruby_*`), Lua's (`lua_*`, `luaL_*`), and a debugger's proc_service for libthread_db (`ps_*`).
+/// The host program that provides `symbol` to the modules it loads (Python's C API, Node-API,
+/// Perl's, Ruby's, Lua's), or a debugger's proc_service for libthread_db (`ps_*`).
 pub fn host_provided(symbol: &str) -> Option<&'static str> {
-    const HOSTS: &[(&[&str], &str)] = &[
-        (&["Py", "_Py"], "Python"),
-        (&["napi_", "node_api_"], "Node.js"),
-        (&["Perl", "PL_"], "Perl"),
-        (&["rb_", "ruby_"], "Ruby"),
-        (&["lua_", "luaL_"], "Lua"),
-        (&["ps_"], "a debugger (proc_service)"),
-    ];
-    HOSTS
-        .iter()
-        .find(|(prefixes, _)| prefixes.iter().any(|p| symbol.starts_with(p)))
-        .map(|(_, host)| *host)
+    Host::ALL
+        .into_iter()
+        .find(|h| h.provides(symbol))
+        .map(Host::name)
+        .or_else(|| {
+            symbol
+                .starts_with("ps_")
+                .then_some("a debugger (proc_service)")
+        })
 }
 
 /// Drop missing-symbol problems a host program would satisfy (shared objects only); a note says so.
@@ -34,9 +31,12 @@ pub fn without_host_symbols(kind: Kind, problems: Vec<Problem>) -> (Vec<Problem>
     let note = host.first().and_then(|p| {
         let symbol = p.missing_symbol()?;
         let host_name = host_provided(symbol).unwrap_or("the host");
+        let count = match host.len() {
+            1 => format!("1 symbol ({symbol}) is"),
+            n => format!("{n} symbols ({symbol}, …) are"),
+        };
         Some(format!(
-            "{} symbols ({symbol}, …) are left to the host program that loads this module ({host_name}); not a problem",
-            host.len()
+            "{count} left to the host program that loads this module ({host_name}); not a problem"
         ))
     });
     (rest, note)

@@ -51,6 +51,9 @@ pub struct Subject<'a> {
     /// Container path of the binary (`/libccheck/app/name`).
     pub path: String,
     pub sidecars: &'a dyn Sidecars,
+    /// Libraries in the global scope before the subject's own: what the host program that
+    /// loads a module needs (a Python interpreter's `libm.so.6`).
+    pub host_scope: &'a [String],
 }
 
 /// Files placed into the image beside the image's own, by container path.
@@ -612,6 +615,11 @@ fn load_order<'a>(
             objs: search.objs,
             problems: vec![p],
         });
+    }
+    // The host program's libraries come first; if one is missing the host itself cannot
+    // start, which is not the module's problem.
+    for n in subject.host_scope {
+        search.needed(n, 0);
     }
     let mut problems = Vec::new();
     // `objs` grows while it is walked: the libraries an object needs are searched for after
@@ -1199,6 +1207,7 @@ mod tests {
             shell: true,
             runtime: Default::default(),
             catalog: false,
+            hosts: vec![],
             link_index: Default::default(),
             cache_index: Default::default(),
         }
@@ -1229,6 +1238,7 @@ mod tests {
                 exports: &ExportTable::default(),
                 path: "/app/bin".into(),
                 sidecars,
+                host_scope: &[],
             },
             base,
         )
@@ -1420,6 +1430,7 @@ mod tests {
             exports,
             path: "/app/bin".into(),
             sidecars: &sidecars,
+            host_scope: &[],
         };
         let memo = ScopeMemo::default();
         for exports in [&with_cb, &without, &with_cb, &without] {
@@ -1543,6 +1554,7 @@ mod tests {
             shell: true,
             runtime: Default::default(),
             catalog: false,
+            hosts: vec![],
             link_index: Default::default(),
             cache_index: Default::default(),
         }
@@ -1747,6 +1759,7 @@ mod tests {
             exports: &ExportTable::default(),
             path: "/app/bin".into(),
             sidecars: &sidecars,
+            host_scope: &[],
         };
         let pr = predict(&subject, &base);
         assert_eq!(pr.verdict, Verdict::Ok, "{pr:?}");
@@ -1787,5 +1800,46 @@ mod tests {
             with.reason,
             "libnone.so.1 | libnone.so.0 not found (bin loads it with dlopen)"
         );
+    }
+
+    /// A module loaded by its host program sees what the host loaded: a Python extension that
+    /// calls cos() without needing libm loads where the interpreter brought libm along.
+    #[test]
+    fn a_modules_host_scope_comes_before_its_own() {
+        let mut m = blank(Kind::SharedObject);
+        m.needed = vec!["libc.so.6".into()];
+        m.unversioned_undefined.push(UndefinedSymbol {
+            name: "cos".into(),
+            weak: false,
+        });
+        let libm = lib(
+            "libm.so.6",
+            &["libc.so.6"],
+            &["GLIBC_2.2.5"],
+            &["cos@@GLIBC_2.2.5"],
+        );
+        let base = glibc_base(vec![("/usr/lib/x86_64-linux-gnu/libm.so.6", libm)]);
+        let sidecars = BTreeMap::<String, Library>::new();
+        let predict_in = |host_scope: &[String]| {
+            predict(
+                &Subject {
+                    profile: &m,
+                    exports: &ExportTable::default(),
+                    path: "/app/mod.so".into(),
+                    sidecars: &sidecars,
+                    host_scope,
+                },
+                &base,
+            )
+        };
+        let alone = predict_in(&[]);
+        assert_eq!(alone.verdict, Verdict::MissingSymbol, "{alone:?}");
+        let hosted = predict_in(&["libm.so.6".into(), "libexpat.so.1".into()]);
+        assert_eq!(
+            hosted.verdict,
+            Verdict::Ok,
+            "a host library the base lacks is the host's problem: {hosted:?}"
+        );
+        assert!(loaded_path(&hosted, "libm.so.6").is_some());
     }
 }

@@ -49,6 +49,21 @@ pub fn load_jobs(profile: &BinaryProfile, target: &str, name: &str) -> Vec<Job> 
     }
 }
 
+/// The jobs with the load probe's (`load`, `load-glibc`, `load-musl`) mapping `scope` first,
+/// as a host program that loads the module would have them in its global scope.
+pub fn with_host_scope(jobs: &[Job], scope: &[String]) -> Vec<Job> {
+    let preload = format!("LD_PRELOAD={}", scope.join(" "));
+    jobs.iter()
+        .cloned()
+        .map(|mut j| {
+            if j.name == "load" || j.name.starts_with("load-") {
+                j.env.push(preload.clone());
+            }
+            j
+        })
+        .collect()
+}
+
 /// Classify the jobs [`load_jobs`] made under `name`; `None` when there was nothing to load
 /// (static). For a shared object, the first loader that loads it wins; ENOENT means that loader
 /// is absent, and none present means no loader at all.

@@ -214,6 +214,15 @@ pub fn human_file(f: &FileReport, out: &mut String) {
     } else if let Some(t) = f.runtime_needs.toolchain.describe() {
         let _ = writeln!(out, "  built by:  {t}");
     }
+    if let Some(m) = &f.module {
+        let _ = writeln!(
+            out,
+            "  module:    {} module ({}): loaded by a {}, which provides its host symbols",
+            m.host.name(),
+            m.evidence,
+            m.host.program()
+        );
+    }
     if let Some(c) = &f.catalog {
         let _ = writeln!(out, "  catalog:   {}", c.line());
     }
