@@ -604,3 +604,27 @@ fn dlopen_dependencies_from_the_note_and_the_strings() {
         o.stdout
     );
 }
+
+/// Modules are named by their entry point (or their host's symbols), with the host that loads
+/// them; programs and plain libraries are no module.
+#[test]
+fn modules_and_their_host_programs() {
+    for (file, host, evidence) in [
+        ("pyext.so", "python", "PyInit_pyext"),
+        ("addon.node", "node", "napi_register_module_v1"),
+        ("xsmod.so", "perl", "boot_xsmod"),
+    ] {
+        let f = inspect_one(file);
+        assert_eq!(f["module"]["host"], host, "{file}: {f}");
+        assert_eq!(f["module"]["evidence"], evidence, "{file}: {f}");
+    }
+    assert!(inspect_one("hello").get("module").is_none());
+    let o = run(&["inspect", fixture("pyext.so").to_str().unwrap()]);
+    assert!(
+        o.stdout.contains(
+            "  module:    Python module (PyInit_pyext): loaded by a Python interpreter, which provides its host symbols\n"
+        ),
+        "{}",
+        o.stdout
+    );
+}

@@ -31,3 +31,59 @@ fn python_and_node_modules_load_where_their_libc_is_and_name_their_host() {
         }
     }
 }
+
+/// Where the base has the host program, a module is loaded the way the host loads it: with the
+/// interpreter's libraries in the global scope, predicted and run (the load probe maps them
+/// first). pyext-libm calls cos() without needing libm: it loads under python3.11, not alone.
+#[test]
+fn a_module_loads_with_its_hosts_libraries_where_the_base_has_the_host() {
+    if !docker() {
+        return;
+    }
+    let bases = format!("{},libccheck-fixture/python:bookworm", image("bookworm"));
+    let (code, v) = json(&[
+        "--format",
+        "json",
+        "-b",
+        &bases,
+        fixture("pyext-libm.so").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{v}");
+    let (slim, python) = (&v["bases"][0], &v["bases"][1]);
+    assert_eq!(python["verdict"], "ok", "{python}");
+    assert_eq!(python["agree"], true, "{python}");
+    assert!(
+        python["reason"]
+            .as_str()
+            .unwrap()
+            .ends_with("; loaded as /usr/bin/python3.11 would load it"),
+        "{python}"
+    );
+    assert_eq!(slim["verdict"], "missing_symbol", "{slim}");
+    assert_eq!(slim["agree"], true, "{slim}");
+    assert_eq!(slim["prediction"]["problems"][0]["symbol"], "cos", "{slim}");
+    assert!(
+        slim["prediction"]["hints"][0]
+            .as_str()
+            .unwrap()
+            .contains("no Python interpreter in this base"),
+        "{slim}"
+    );
+    // A module whose only outside symbols are its host's loads anywhere its libc is, and the
+    // report says where no host is there to load it.
+    let (code, v) = json(&[
+        "--format",
+        "json",
+        "-b",
+        &bases,
+        fixture("pyext.so").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{v}");
+    assert!(
+        v["bases"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .ends_with("; no Python interpreter in this base"),
+        "{v}"
+    );
+}

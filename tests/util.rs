@@ -107,6 +107,8 @@ pub fn docker() -> bool {
         }
         let st = Command::new(root().join("fixtures/build-images.sh")).status().expect("run fixtures/build-images.sh");
         assert!(st.success(), "fixtures/build-images.sh failed");
+        let st = Command::new(root().join("fixtures/build-python-image.sh")).status().expect("run fixtures/build-python-image.sh");
+        assert!(st.success(), "fixtures/build-python-image.sh failed");
         fixtures();
         true
     })

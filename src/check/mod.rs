@@ -426,7 +426,8 @@ impl Program<'_> {
             &mut p.reason,
             &mut p.problems,
         );
-        if let Some(m) = elf::module::module_of(self.profile, self.exports) {
+        let module = elf::module::module_of(self.profile, self.exports);
+        if let Some(m) = &module {
             say_the_host(&mut p, m.host, host, base.catalog);
         }
         let p = loader::dlopen::Search {
@@ -437,6 +438,20 @@ impl Program<'_> {
         }
         .with_required(&self.needs.dlopen);
         let mut p = crate::advice::with_hints(self.profile, &self.needs.toolchain, base, p);
+        if let Some(m) = &module
+            && host.is_none()
+            && !base.catalog
+            && p.verdict == Verdict::MissingSymbol
+        {
+            p.hints.insert(
+                0,
+                format!(
+                    "a {} module, and no {} in this base: loaded by one, the module also sees the libraries it brings (libm, libz, …); link what the module uses, or check it on a base with its host",
+                    m.host.name(),
+                    m.host.program()
+                ),
+            );
+        }
         if p.verdict == Verdict::Ok {
             let search = loader::dlopen::Search {
                 subject: &subject,
