@@ -107,6 +107,9 @@ pub fn check_config(a: &CheckArgs, file: &crate::cli::config::Config) -> anyhow:
 
 pub(super) fn check(a: CheckArgs) -> anyhow::Result<ExitCode> {
     let binary = a.binary.clone().expect("clap requires BINARY");
+    if let Some(kind) = super::package::package_kind(&binary) {
+        return super::package::check_package(&a, kind);
+    }
     let (config_path, file) =
         crate::cli::config::load(a.config.as_deref()).map_err(anyhow::Error::msg)?;
     let cfg = check_config(&a, &file)?;

@@ -9,6 +9,7 @@ mod clean;
 pub mod config;
 mod inspect;
 mod merge;
+mod package;
 
 pub use args::*;
 pub use check::check_config;
