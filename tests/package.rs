@@ -316,6 +316,39 @@ fn an_installed_directory_gives_the_wheels_answer() {
 }
 
 #[test]
+fn run_time_risks_of_a_packages_files_fail_it_only_when_asked() {
+    if !docker() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("bin")).unwrap();
+    std::fs::copy(
+        fixture("threadstack-musl"),
+        dir.path().join("bin/threadstack-musl"),
+    )
+    .unwrap();
+    let args = |extra: &'static str| {
+        let mut a = vec!["--no-run", "--format", "json", "-b", image("musl")];
+        a.extend(extra.split_whitespace());
+        a.push(dir.path().to_str().unwrap());
+        a
+    };
+    let (code, v) = json(&args(""));
+    assert_eq!(code, 0, "{v}");
+    let musl = &v["bases"][0];
+    assert_eq!(musl["verdict"], "works");
+    assert_eq!(musl["risks"][0]["kind"], "thread_stack", "{musl}");
+    assert_eq!(musl["risks"][0]["files"][0], "bin/threadstack-musl");
+    assert_eq!(v["summary"]["at_risk"][0], image("musl"));
+    let (code, v) = json(&args("--fail-on-risk"));
+    assert_eq!(
+        (code, &v["summary"]["risks_fail"]),
+        (1, &Value::Bool(true)),
+        "{v}"
+    );
+}
+
+#[test]
 fn a_package_offline_from_the_catalog() {
     let (code, v) = json(&[
         "--offline",

@@ -46,7 +46,10 @@ pub(super) fn check_package(a: &CheckArgs, kind: PackageKind) -> anyhow::Result<
     let subject = a.binary.clone().expect("clap requires the subject");
     let (_, file) = crate::cli::config::load(a.config.as_deref()).map_err(anyhow::Error::msg)?;
     let cfg = check_config(a, &file)?;
-    let allow_mismatch = a.allow_mismatch || file.allow_mismatch.unwrap_or(false);
+    let gate = crate::package::Gate {
+        allow_mismatch: a.allow_mismatch || file.allow_mismatch.unwrap_or(false),
+        fail_on_risk: a.fail_on_risk || file.fail_on_risk.unwrap_or(false),
+    };
     let step_summary = !a.no_step_summary && file.step_summary.unwrap_or(true);
     let package = crate::package::read::read(&subject, kind)?;
     let audit_cfg = AuditConfig {
@@ -71,7 +74,7 @@ pub(super) fn check_package(a: &CheckArgs, kind: PackageKind) -> anyhow::Result<
         mode,
         report::package::PackageSummary::new(&package),
         bases,
-        allow_mismatch,
+        gate,
     );
     emit(&report, a.format, step_summary)?;
     Ok(ExitCode::from(report.exit_code))

@@ -266,17 +266,35 @@ fn relative_needed_by(p: &mut Problem) {
     }
 }
 
+/// Does a base carry a run-time risk of severity warning (for `--fail-on-risk`)?
+pub fn at_risk(b: &BaseResult) -> bool {
+    b.target
+        .risks
+        .iter()
+        .any(|g| g.severity == crate::verdict::Severity::Warning)
+}
+
+/// How the exit code is decided beyond the bases' verdicts.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Gate {
+    pub allow_mismatch: bool,
+    /// A required base with a run-time risk of severity warning fails.
+    pub fail_on_risk: bool,
+}
+
 /// The exit code of a package check: 2 when a member could not be read, a required base gave no
-/// answer, or a verification refuted a prediction (unless allowed); 1 when a required base fails;
-/// else 0.
-pub fn exit_code(bases: &[BaseResult], unreadable: usize, allow_mismatch: bool) -> u8 {
+/// answer, or a verification refuted a prediction (unless allowed); 1 when a required base fails
+/// (or, with `fail_on_risk`, carries a warning); else 0.
+pub fn exit_code(bases: &[BaseResult], unreadable: usize, gate: Gate) -> u8 {
     let required = || bases.iter().filter(|b| b.required);
     if unreadable > 0
         || required().any(|b| b.verdict == PackageVerdict::Error)
-        || (!allow_mismatch && bases.iter().any(|b| b.target.mismatches > 0))
+        || (!gate.allow_mismatch && bases.iter().any(|b| b.target.mismatches > 0))
     {
         2
-    } else if required().any(|b| b.verdict == PackageVerdict::Fails) {
+    } else if required().any(|b| b.verdict == PackageVerdict::Fails)
+        || (gate.fail_on_risk && required().any(at_risk))
+    {
         1
     } else {
         0
@@ -371,14 +389,29 @@ mod tests {
         );
         let err = BaseResult::new(target(0, 2, Some("no such image")), true, None);
         assert_eq!(err.verdict, PackageVerdict::Error);
-        assert_eq!(exit_code(std::slice::from_ref(&ok), 0, false), 0);
+        let gate = Gate::default();
+        assert_eq!(exit_code(std::slice::from_ref(&ok), 0, gate), 0);
         assert_eq!(
-            exit_code(&[ok.clone(), broken.clone()], 0, false),
+            exit_code(&[ok.clone(), broken.clone()], 0, gate),
             0,
             "not required"
         );
-        assert_eq!(exit_code(&[ok.clone(), pip], 0, false), 1);
-        assert_eq!(exit_code(&[ok.clone(), err], 0, false), 2);
-        assert_eq!(exit_code(&[ok], 1, false), 2);
+        assert_eq!(exit_code(&[ok.clone(), pip], 0, gate), 1);
+        assert_eq!(exit_code(&[ok.clone(), err], 0, gate), 2);
+        assert_eq!(exit_code(std::slice::from_ref(&ok), 1, gate), 2);
+        let mut risky = ok;
+        risky.target.risks.push(crate::audit::RiskGroup {
+            kind: crate::verdict::RiskKind::ThreadStack,
+            severity: crate::verdict::Severity::Warning,
+            base_fact: "128 KiB".into(),
+            fix: "-z stack-size".into(),
+            files: vec!["m.so".into()],
+        });
+        assert_eq!(exit_code(std::slice::from_ref(&risky), 0, gate), 0);
+        let fail_on_risk = Gate {
+            fail_on_risk: true,
+            ..gate
+        };
+        assert_eq!(exit_code(&[risky], 0, fail_on_risk), 1);
     }
 }

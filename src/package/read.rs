@@ -49,6 +49,10 @@ pub enum PackageError {
 /// Members above this size are not read into memory for a wheel's metadata.
 const METADATA_LIMIT: u64 = 1 << 20;
 
+/// ELF members above this size are not read (each is held in memory while it is parsed, one per
+/// core): reported as unreadable rather than risking the memory of the machine.
+const MEMBER_LIMIT: u64 = 4 << 30;
+
 /// Read a package of `kind` at `path`.
 pub fn read(path: &Path, kind: PackageKind) -> Result<Package, PackageError> {
     let shown = path.display().to_string();
@@ -257,9 +261,17 @@ fn read_member(
     {
         return Ok(MemberRead::Item(Item::NonElf));
     }
+    if size > MEMBER_LIMIT {
+        let why = format!("larger than {} GiB: not read", MEMBER_LIMIT >> 30);
+        return Ok(MemberRead::Item(Item::Unreadable(m.path.clone(), why)));
+    }
     buf.clear();
     buf.extend_from_slice(&magic);
-    f.read_to_end(buf).map_err(zip::result::ZipError::Io)?;
+    // The declared size bounds what is read, whatever the compressed stream would inflate to.
+    (&mut f)
+        .take(size)
+        .read_to_end(buf)
+        .map_err(zip::result::ZipError::Io)?;
     Ok(MemberRead::Item(SourceBuilder::parse_entry(&m.path, buf)))
 }
 
@@ -268,33 +280,32 @@ mod tests {
     use super::*;
     use std::io::Write;
 
-    fn zip_of(members: &[(&str, &[u8])]) -> tempfile::NamedTempFile {
-        let mut f = tempfile::Builder::new().suffix(".whl").tempfile().unwrap();
-        {
-            let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-            for (name, bytes) in members {
-                w.start_file(*name, zip::write::SimpleFileOptions::default())
-                    .unwrap();
-                w.write_all(bytes).unwrap();
-            }
-            let bytes = w.finish().unwrap().into_inner();
-            f.write_all(&bytes).unwrap();
+    /// A wheel of these members in a temporary directory (kept while the first value lives).
+    fn zip_of(members: &[(&str, &[u8])]) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pkg-1.0-py3-none-any.whl");
+        let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        for (name, bytes) in members {
+            w.start_file(*name, zip::write::SimpleFileOptions::default())
+                .unwrap();
+            w.write_all(bytes).unwrap();
         }
-        f
+        std::fs::write(&path, w.finish().unwrap().into_inner()).unwrap();
+        (dir, path)
     }
 
     #[test]
     fn a_member_outside_the_package_is_refused_before_anything_is_read() {
-        let z = zip_of(&[("pkg/a.py", b"x"), ("../evil.so", b"\x7fELF")]);
-        let e = read(z.path(), PackageKind::Wheel).err().unwrap();
+        let (_d, z) = zip_of(&[("pkg/a.py", b"x"), ("../evil.so", b"\x7fELF")]);
+        let e = read(&z, PackageKind::Wheel).err().unwrap();
         assert!(matches!(e, PackageError::Escapes { .. }), "{e}");
         assert!(e.to_string().contains("\"../evil.so\""), "{e}");
     }
 
     #[test]
     fn no_elf_and_no_zip_are_one_line_errors() {
-        let z = zip_of(&[("pkg/a.py", b"print(1)")]);
-        let e = read(z.path(), PackageKind::Wheel).err().unwrap();
+        let (_d, z) = zip_of(&[("pkg/a.py", b"print(1)")]);
+        let e = read(&z, PackageKind::Wheel).err().unwrap();
         assert!(
             e.to_string()
                 .ends_with("no ELF files in this wheel (1 other files): nothing to check"),
@@ -312,12 +323,12 @@ mod tests {
 
     #[test]
     fn a_damaged_archive_is_an_error_not_a_panic() {
-        let z = zip_of(&[("pkg/a.py", b"print(1)")]);
-        let mut bytes = std::fs::read(z.path()).unwrap();
+        let (_d, z) = zip_of(&[("pkg/a.py", b"print(1)")]);
+        let mut bytes = std::fs::read(&z).unwrap();
         let n = bytes.len();
         bytes.truncate(n - 10);
-        std::fs::write(z.path(), &bytes).unwrap();
-        let e = read(z.path(), PackageKind::Wheel).err().unwrap();
+        std::fs::write(&z, &bytes).unwrap();
+        let e = read(&z, PackageKind::Wheel).err().unwrap();
         assert!(matches!(e, PackageError::Damaged { .. }), "{e}");
     }
 }

@@ -53,6 +53,10 @@ pub struct Summary {
     pub fails: usize,
     pub errors: usize,
     pub required_failing: Vec<String>,
+    /// Required bases with a run-time risk of severity warning.
+    pub at_risk: Vec<String>,
+    /// Whether `--fail-on-risk` made those fail.
+    pub risks_fail: bool,
     pub mismatches: usize,
 }
 
@@ -72,7 +76,7 @@ impl PackageReport {
         mode: &'static str,
         package: PackageSummary,
         bases: Vec<BaseResult>,
-        allow_mismatch: bool,
+        gate: crate::package::Gate,
     ) -> PackageReport {
         let count = |v| bases.iter().filter(|b| b.verdict == v).count();
         let summary = Summary {
@@ -85,9 +89,15 @@ impl PackageReport {
                 .filter(|b| b.required && b.verdict != PackageVerdict::Works)
                 .map(|b| b.target.base.clone())
                 .collect(),
+            at_risk: bases
+                .iter()
+                .filter(|b| b.required && crate::package::at_risk(b))
+                .map(|b| b.target.base.clone())
+                .collect(),
+            risks_fail: gate.fail_on_risk,
             mismatches: bases.iter().map(|b| b.target.mismatches).sum(),
         };
-        let exit_code = crate::package::exit_code(&bases, package.unreadable.len(), allow_mismatch);
+        let exit_code = crate::package::exit_code(&bases, package.unreadable.len(), gate);
         PackageReport {
             schema: SCHEMA,
             mode,
@@ -165,6 +175,14 @@ pub fn human(r: &PackageReport) -> String {
             "; required but failing: {}",
             s.required_failing.join(", ")
         );
+    }
+    if !s.at_risk.is_empty() {
+        let fail = if s.risks_fail {
+            " (--fail-on-risk)"
+        } else {
+            ""
+        };
+        let _ = write!(o, "; run-time risks on {}{fail}", s.at_risk.join(", "));
     }
     o.push('\n');
     o
