@@ -275,16 +275,23 @@ pub(super) fn emit(
         && std::io::IsTerminal::is_terminal(&std::io::stdout());
     let text = report::run::renderer(format, color).render(report);
     write_stdout(&text)?;
-    if step_summary
-        && let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty())
-    {
-        use std::io::Write as _;
-        let mut f = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)?;
-        let markdown = report::run::renderer(Format::Markdown, false).render(report);
-        f.write_all(markdown.as_bytes())?;
+    if step_summary {
+        append_step_summary(|| report::run::renderer(Format::Markdown, false).render(report))?;
     }
+    Ok(())
+}
+
+/// Append the Markdown report to the file $GITHUB_STEP_SUMMARY names, when it is set (rendered
+/// only then).
+pub(super) fn append_step_summary(markdown: impl FnOnce() -> String) -> anyhow::Result<()> {
+    let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) else {
+        return Ok(());
+    };
+    use std::io::Write as _;
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)?;
+    f.write_all(markdown().as_bytes())?;
     Ok(())
 }

@@ -166,16 +166,10 @@ fn emit(
         _ => crate::text::printable(&human(report)).into_owned(),
     };
     write_stdout(&text)?;
-    if step_summary
-        && let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty())
-    {
-        use std::io::Write as _;
-        let mut f = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)?;
-        let markdown = crate::text::printable(&markdown(report)).into_owned();
-        f.write_all(markdown.as_bytes())?;
+    if step_summary {
+        super::check::append_step_summary(|| {
+            crate::text::printable(&markdown(report)).into_owned()
+        })?;
     }
     Ok(())
 }

@@ -121,12 +121,13 @@ impl Wheel {
 
     /// Would pip on this base install the wheel?
     pub fn pip_on(&self, base: &BaseProfile) -> tags::Install {
-        let arch = crate::elf::arch::of_machine_or_x86_64(crate::loader::BASE_MACHINE);
+        // The bases libccheck reads are x86-64 (loader::BASE_MACHINE).
+        let arch = tags::tag_arch(crate::loader::BASE_MACHINE, "elf64", "little");
         tags::pip_installs(
             &self.platforms,
             base.libc,
             base.libc_version.as_deref(),
-            &tags::tag_arch(arch.machine, "elf64", "little"),
+            &arch,
         )
     }
 }

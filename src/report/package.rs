@@ -113,6 +113,12 @@ pub fn json(r: &PackageReport) -> String {
     serde_json::to_string_pretty(r).expect("package report serialises") + "\n"
 }
 
+/// A string from the package (a member's name is the archive's to choose) that must stay on its
+/// line of the report.
+fn field(s: &str) -> std::borrow::Cow<'_, str> {
+    crate::text::printable_field(s)
+}
+
 fn plural(n: usize, one: &str) -> String {
     if n == 1 {
         format!("1 {one}")
@@ -139,7 +145,7 @@ fn finding_line(f: &Finding) -> String {
         Severity::Wrong => "wrong",
         Severity::Note => "note",
     };
-    format!("platform tag ({severity}): {}", f.message)
+    format!("platform tag ({severity}): {}", field(&f.message))
 }
 
 pub fn human(r: &PackageReport) -> String {
@@ -221,7 +227,7 @@ fn table(o: &mut String, r: &PackageReport) {
             b.target.base,
             b.target.libc.as_deref().unwrap_or("?"),
             b.verdict.to_string(),
-            b.summary
+            field(&b.summary)
         );
     }
 }
@@ -252,9 +258,9 @@ fn detail(o: &mut String, b: &BaseResult) {
                 .files
                 .iter()
                 .find(|r| &r.path == f)
-                .map(|r| format!(": {}", r.reason))
+                .map(|r| format!(": {}", field(&r.reason)))
                 .unwrap_or_default();
-            let _ = writeln!(o, "    {f}{reason}");
+            let _ = writeln!(o, "    {}{reason}", field(f));
         }
     }
 }
@@ -282,7 +288,7 @@ fn risks(o: &mut String, r: &PackageReport) {
                 plural(g.files.len(), "file"),
                 g.base_fact,
                 g.fix,
-                crate::text::short_list(&g.files, RISK_FILES_SHOWN)
+                field(&crate::text::short_list(&g.files, RISK_FILES_SHOWN))
             );
         }
     }
@@ -299,7 +305,7 @@ fn notes(o: &mut String, r: &PackageReport) {
         }
     }
     for (p, n) in seen {
-        let _ = writeln!(o, "\nnote: {p}: {n}");
+        let _ = writeln!(o, "\nnote: {}: {n}", field(p));
     }
 }
 
@@ -356,7 +362,7 @@ pub fn markdown(r: &PackageReport) -> String {
             "| {} | {} |{pip} {mark} {} |",
             b.target.base,
             b.target.libc.as_deref().unwrap_or("?"),
-            b.summary.replace('|', "\\|")
+            field(&b.summary).replace('|', "\\|")
         );
     }
     for b in r.bases.iter().filter(|b| !b.target.groups.is_empty()) {
@@ -375,7 +381,7 @@ pub fn markdown(r: &PackageReport) -> String {
                 hint.replace('|', "\\|")
             );
             for f in &g.files {
-                let _ = writeln!(o, "  - `{f}`");
+                let _ = writeln!(o, "  - `{}`", field(f));
             }
         }
     }
