@@ -32,6 +32,8 @@ predicts from each base image's own files what its dynamic loader will do, then 
 base through the Docker Engine API, sandboxed, and tells you per base: ok, no_interpreter, \
 missing_library, missing_version, missing_symbol, crash, timeout, exit_nonzero — with the evidence \
 and a fix hint. A run that refutes the prediction is flagged as a prediction mismatch.\n\n\
+Given a package — a Python wheel, a jar/war/ear or a directory — it checks every ELF file inside, \
+placed as pip or the JVM would place it, and a wheel's platform tag.\n\n\
 Settings can live in ./libccheck.toml (see README); flags override it.\n\n\
 Exit codes: 0 every required base works; 1 some required base fails; 2 usage, input, Docker or \
 internal error, or a prediction mismatch (unless --allow-mismatch); 130/143 after Ctrl-C/SIGTERM.",
