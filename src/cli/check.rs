@@ -107,9 +107,6 @@ pub fn check_config(a: &CheckArgs, file: &crate::cli::config::Config) -> anyhow:
 
 pub(super) fn check(a: CheckArgs) -> anyhow::Result<ExitCode> {
     let binary = a.binary.clone().expect("clap requires BINARY");
-    if let Some(kind) = super::package::package_kind(&binary) {
-        return super::package::check_package(&a, kind);
-    }
     let (config_path, file) =
         crate::cli::config::load(a.config.as_deref()).map_err(anyhow::Error::msg)?;
     let cfg = check_config(&a, &file)?;
@@ -278,20 +275,5 @@ pub(super) fn emit(
     if step_summary {
         append_step_summary(|| report::run::renderer(Format::Markdown, false).render(report))?;
     }
-    Ok(())
-}
-
-/// Append the Markdown report to the file $GITHUB_STEP_SUMMARY names, when it is set (rendered
-/// only then).
-pub(super) fn append_step_summary(markdown: impl FnOnce() -> String) -> anyhow::Result<()> {
-    let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) else {
-        return Ok(());
-    };
-    use std::io::Write as _;
-    let mut f = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&path)?;
-    f.write_all(markdown().as_bytes())?;
     Ok(())
 }

@@ -167,9 +167,7 @@ fn emit(
     };
     write_stdout(&text)?;
     if step_summary {
-        super::check::append_step_summary(|| {
-            crate::text::printable(&markdown(report)).into_owned()
-        })?;
+        append_step_summary(|| crate::text::printable(&markdown(report)).into_owned())?;
     }
     Ok(())
 }
