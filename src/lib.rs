@@ -11,6 +11,7 @@
 //! - [`docker`]: the only Engine API code (behind the `Engine` trait), uploads, container owners;
 //! - [`risks`]: run-time needs of a binary × run-time facts of a base → risks (pure);
 //! - [`check`], [`audit`], [`inspect`]: the three jobs (a binary across bases, a whole tree, ELF facts);
+//! - [`package`]: a wheel, jar or directory across bases (the audit's machinery, a wheel's tags);
 //! - [`report`]: one renderer per format;
 //! - [`cli`]: arguments, settings, dispatch.
 
@@ -26,6 +27,7 @@ pub mod files;
 pub mod image;
 pub mod inspect;
 pub mod loader;
+pub mod package;
 pub mod probe;
 pub mod report;
 pub mod risks;

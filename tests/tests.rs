@@ -14,5 +14,6 @@ mod loader_fidelity;
 mod matrix;
 mod modules;
 mod offline;
+mod package;
 mod risks;
 mod toolchain;

@@ -40,6 +40,9 @@ pub struct Source {
     pub unreadable: Vec<(String, String)>,
     /// `links`, hashed (filled once the source is complete).
     pub link_index: crate::image::base::LinkIndex,
+    /// Where the source's own files are placed in a target (a package's install directory, which
+    /// libccheck chooses under `/libccheck`); `None`: at their own paths.
+    pub install_dir: Option<String>,
 }
 
 /// One entry of the source, read.
@@ -231,7 +234,7 @@ impl Source {
     /// `/libccheck/system/usr/bin/apt`), where `$ORIGIN` still finds their neighbours but no
     /// search path does: on the target, its own packages provide the libraries.
     pub fn placed_at(&self, path: &str) -> String {
-        place(path, self.is_packaged(path))
+        self.place(path, self.is_packaged(path))
     }
 
     /// The files to audit, each with where it is checked.
@@ -240,7 +243,7 @@ impl Source {
             .iter()
             .filter_map(|f| {
                 let packaged = self.is_packaged(&f.path);
-                (all || !packaged).then(|| (f, place(&f.path, packaged)))
+                (all || !packaged).then(|| (f, self.place(&f.path, packaged)))
             })
             .collect()
     }
@@ -295,23 +298,40 @@ impl Source {
     }
 }
 
-/// Where packaged files are checked: see [`Source::placed_at`].
-pub const SYSTEM_DIR: &str = "/libccheck/system";
+impl Source {
+    fn place(&self, path: &str, packaged: bool) -> String {
+        match (packaged, &self.install_dir) {
+            (true, _) => format!("{SYSTEM_DIR}{path}"),
+            (false, Some(dir)) => format!("{dir}{path}"),
+            (false, None) => path.to_string(),
+        }
+    }
 
-fn place(path: &str, packaged: bool) -> String {
-    if packaged {
-        format!("{SYSTEM_DIR}{path}")
-    } else {
-        path.to_string()
+    /// A verifying container's outcome with the files named by their paths in the source again
+    /// (`/libccheck/system/usr/lib/…/libc.so.6` → `/usr/lib/…/libc.so.6`).
+    pub fn unplaced(&self, o: verdict::Outcome) -> verdict::Outcome {
+        let o = unplaced(o);
+        match &self.install_dir {
+            Some(dir) => unplaced_from(o, dir),
+            None => o,
+        }
     }
 }
 
+/// Where packaged files are checked: see [`Source::placed_at`].
+pub const SYSTEM_DIR: &str = "/libccheck/system";
+
 /// A verifying container's outcome with packaged files named by their own paths again
 /// (`/libccheck/system/usr/lib/…/libc.so.6` → `/usr/lib/…/libc.so.6`).
-pub fn unplaced(mut o: verdict::Outcome) -> verdict::Outcome {
+pub fn unplaced(o: verdict::Outcome) -> verdict::Outcome {
+    unplaced_from(o, SYSTEM_DIR)
+}
+
+/// `o` with `dir/` turned back into `/` wherever it names a path.
+fn unplaced_from(mut o: verdict::Outcome, dir: &str) -> verdict::Outcome {
     let fix = |s: &mut String| {
-        if s.contains(SYSTEM_DIR) {
-            *s = s.replace(&format!("{SYSTEM_DIR}/"), "/");
+        if s.contains(dir) {
+            *s = s.replace(&format!("{dir}/"), "/");
         }
     };
     fix(&mut o.reason);
@@ -489,6 +509,55 @@ pub fn predict_all(
             (f.path.clone(), p)
         })
         .collect()
+}
+
+/// One target's result: the files predicted from its profile (or why there is no profile) and,
+/// when they were verified there, the verification's outcomes (or why it failed) (pure).
+pub fn target_result(
+    source: &Source,
+    all: bool,
+    base: &crate::image::aliases::Base,
+    profile: Result<&crate::image::base::BaseProfile, &str>,
+    verified: Option<Result<BTreeMap<String, verdict::Outcome>, String>>,
+) -> TargetResult {
+    let mut tr = TargetResult {
+        base: base.name.clone(),
+        image: base.image.clone(),
+        libc: None,
+        audited: source.selected(all).len(),
+        broken: 0,
+        mismatches: 0,
+        groups: vec![],
+        risks: vec![],
+        files: vec![],
+        error: None,
+    };
+    let bp = match profile {
+        Ok(bp) => bp,
+        Err(e) => {
+            tr.error = Some(e.to_string());
+            return tr;
+        }
+    };
+    tr.libc = Some(bp.describe_libc());
+    let started = std::time::Instant::now();
+    let predictions = predict_all(source, all, bp);
+    tracing::debug!(ms = started.elapsed().as_millis() as u64, target = %tr.base, "predicted");
+    let verified = match verified {
+        Some(Ok(v)) => Some(v),
+        Some(Err(e)) => {
+            tr.error = Some(e);
+            None
+        }
+        None => None,
+    };
+    let (files, groups) = assemble(source, bp, predictions, verified.as_ref());
+    tr.broken = files.iter().filter(|f| f.verdict != Verdict::Ok).count();
+    tr.mismatches = files.iter().filter(|f| f.agree == Some(false)).count();
+    tr.risks = group_risks(&files);
+    tr.files = files;
+    tr.groups = groups;
+    tr
 }
 
 /// Combine prediction and (optional) verification into per-file results and groups (pure).

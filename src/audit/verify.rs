@@ -72,7 +72,7 @@ pub fn outcomes(
                 "/nonexistent",
             )
             .unwrap_or_else(|| Outcome::new(Verdict::Ok, "static: no loader involved"));
-            (f.path.clone(), audit::unplaced(o))
+            (f.path.clone(), source.unplaced(o))
         })
         .collect()
 }
@@ -82,6 +82,12 @@ pub fn outcomes(
 pub enum Origin {
     Dir(std::path::PathBuf),
     Image(String),
+    /// A zip archive (a wheel, a jar): each file of the source is the member named beside its
+    /// path, decompressed while it is uploaded.
+    Zip {
+        archive: std::path::PathBuf,
+        members: BTreeMap<String, String>,
+    },
 }
 
 /// Write the files to audit (each at the path it is checked at) and the symlinks to the
@@ -133,6 +139,48 @@ pub fn overlay_from_stream(
     tar.into_inner()?.flush()
 }
 
+/// The same from a zip archive: each placed file is its member (`members`: source path → member
+/// name), decompressed into the tar as it streams; nothing is extracted to disk.
+pub fn overlay_from_zip(
+    archive: &Path,
+    members: &BTreeMap<String, String>,
+    placed: &[(String, String)],
+    links: &[(String, String)],
+    out: impl Write,
+) -> std::io::Result<()> {
+    let mut zip = zip::ZipArchive::new(std::io::BufReader::new(std::fs::File::open(archive)?))
+        .map_err(std::io::Error::other)?;
+    let mut tar = tar::Builder::new(out);
+    for (p, at) in placed {
+        let name = members
+            .get(p)
+            .ok_or_else(|| std::io::Error::other(format!("{p}: not a member of the archive")))?;
+        let mut member = zip.by_name(name).map_err(std::io::Error::other)?;
+        let mut h = upload::file_header(member.size(), 0o755);
+        tar.append_data(&mut h, at.trim_start_matches('/'), &mut member)?;
+    }
+    for (l, t) in links {
+        upload::add_symlink(&mut tar, l, t)?;
+    }
+    tar.into_inner()?.flush()
+}
+
+/// The bytes the placed members of a zip archive decompress to (for the upload's time limit).
+fn zip_placed_size(archive: &Path, members: &BTreeMap<String, String>) -> u64 {
+    let Ok(zip) = std::fs::File::open(archive)
+        .map_err(zip::result::ZipError::Io)
+        .and_then(|f| zip::ZipArchive::new(std::io::BufReader::new(f)))
+    else {
+        return 0;
+    };
+    members
+        .values()
+        .filter_map(|m| zip.index_for_name(m))
+        .filter_map(|i| zip.by_index_data(i).ok())
+        .map(|m| m.size())
+        .sum()
+}
+
 /// For the upload's time limit when the files come from an image export.
 const IMAGE_OVERLAY_SIZE_HINT: u64 = 4 << 30;
 
@@ -167,6 +215,14 @@ async fn upload_overlay<E: Engine>(
             let body = upload::stream_from(move |w| overlay_from_dir(&root, &placed, &links, w));
             Ok(engine.upload_stream(id, "/", body, size).await?)
         }
+        Origin::Zip { archive, members } => {
+            let (archive, members) = (archive.clone(), members.clone());
+            let size = zip_placed_size(&archive, &members);
+            let body = upload::stream_from(move |w| {
+                overlay_from_zip(&archive, &members, &placed, &links, w)
+            });
+            Ok(engine.upload_stream(id, "/", body, size).await?)
+        }
         Origin::Image(image) => {
             // A second, never-started container of the source image: its export is filtered
             // down to the application's files on the way into the target.
@@ -189,11 +245,16 @@ async fn upload_overlay<E: Engine>(
 }
 
 /// The first file or link of the source that would land in libccheck's own `/libccheck` (outside
-/// the directory where packaged files are placed on purpose).
+/// the directories where libccheck places files on purpose: packaged files, a package's install
+/// directory).
 fn in_work_dir(source: &Source, all: bool) -> Option<String> {
+    let placed_on_purpose = |p: &str| {
+        std::iter::once(audit::SYSTEM_DIR)
+            .chain(source.install_dir.as_deref())
+            .any(|dir| p.starts_with(&format!("{dir}/")))
+    };
     let ours = |p: &str| {
-        (p == WORK_DIR || p.starts_with(&format!("{WORK_DIR}/")))
-            && !p.starts_with(&format!("{}/", audit::SYSTEM_DIR))
+        (p == WORK_DIR || p.starts_with(&format!("{WORK_DIR}/"))) && !placed_on_purpose(p)
     };
     let placed = source.placements(all).into_iter().map(|(_, at)| at);
     let links = source.overlay_links(all).into_iter().map(|(l, _)| l);
@@ -320,48 +381,16 @@ pub async fn audit_targets<E: Engine>(
     run_id: &str,
 ) -> Vec<TargetResult> {
     let futs = prepared.iter().map(|p| async move {
-        let t = &p.base;
-        let mut tr = TargetResult {
-            base: t.name.clone(),
-            image: t.image.clone(),
-            libc: None,
-            audited: source.selected(cfg.all).len(),
-            broken: 0,
-            mismatches: 0,
-            groups: vec![],
-            risks: vec![],
-            files: vec![],
-            error: None,
+        let verified = match (&p.profile, cfg.no_run) {
+            (Ok(_), false) => Some(
+                verify(engine, source, origin, cfg, &p.base, run_id)
+                    .await
+                    .map_err(|e| format!("verification failed: {e:#}")),
+            ),
+            _ => None,
         };
-        let bp = match &p.profile {
-            Ok(bp) => bp,
-            Err(e) => {
-                tr.error = Some(e.clone());
-                return tr;
-            }
-        };
-        tr.libc = Some(bp.describe_libc());
-        let started = std::time::Instant::now();
-        let predictions = audit::predict_all(source, cfg.all, bp);
-        tracing::debug!(ms = started.elapsed().as_millis() as u64, target = %tr.base, "predicted");
-        let verified = if cfg.no_run {
-            None
-        } else {
-            match verify(engine, source, origin, cfg, t, run_id).await {
-                Ok(v) => Some(v),
-                Err(e) => {
-                    tr.error = Some(format!("verification failed: {e:#}"));
-                    None
-                }
-            }
-        };
-        let (files, groups) = audit::assemble(source, bp, predictions, verified.as_ref());
-        tr.broken = files.iter().filter(|f| f.verdict != Verdict::Ok).count();
-        tr.mismatches = files.iter().filter(|f| f.agree == Some(false)).count();
-        tr.risks = audit::group_risks(&files);
-        tr.files = files;
-        tr.groups = groups;
-        tr
+        let profile = p.profile.as_ref().map_err(String::as_str);
+        audit::target_result(source, cfg.all, &p.base, profile, verified)
     });
     futures_util::future::join_all(futs).await
 }

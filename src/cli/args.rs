@@ -32,12 +32,14 @@ predicts from each base image's own files what its dynamic loader will do, then 
 base through the Docker Engine API, sandboxed, and tells you per base: ok, no_interpreter, \
 missing_library, missing_version, missing_symbol, crash, timeout, exit_nonzero — with the evidence \
 and a fix hint. A run that refutes the prediction is flagged as a prediction mismatch.\n\n\
+Given a package — a Python wheel, a jar/war/ear or a directory — it checks every ELF file inside, \
+placed as pip or the JVM would place it, and a wheel's platform tag.\n\n\
 Settings can live in ./libccheck.toml (see README); flags override it.\n\n\
 Exit codes: 0 every required base works; 1 some required base fails; 2 usage, input, Docker or \
 internal error, or a prediction mismatch (unless --allow-mismatch); 130/143 after Ctrl-C/SIGTERM.",
     subcommand_precedence_over_arg = true,
     subcommand_negates_reqs = true,
-    after_help = "Examples:\n  libccheck ./myapp                        load-check ./myapp on the default bases\n  libccheck -b alpine,debian12-slim ./myapp -- --version   also run it with --version\n  libccheck inspect ./myapp                what it needs, without Docker\n  libccheck bases                          the aliases"
+    after_help = "Examples:\n  libccheck ./myapp                        load-check ./myapp on the default bases\n  libccheck ./dist/mypkg-1.0-cp311-cp311-manylinux_2_17_x86_64.whl   every module of a wheel, and its tag\n  libccheck -b alpine,debian12-slim ./myapp -- --version   also run it with --version\n  libccheck inspect ./myapp                what it needs, without Docker\n  libccheck bases                          the aliases"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -51,10 +53,14 @@ pub struct Cli {
     pub verbose: u8,
 }
 
-/// `libccheck [OPTIONS] <BINARY> [-- <ARGS>...]`: check one binary across bases.
+/// `libccheck [OPTIONS] <BINARY> [-- <ARGS>...]`: check one binary (or a package) across bases.
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     /// The binary (or shared object) to check. It is uploaded into each base; never run on the host.
+    /// Or a package: a Python wheel (.whl), a jar/war/ear, or a directory (e.g. a virtualenv's
+    /// site-packages): every ELF file inside is checked, with its bundled libraries placed as pip
+    /// or the JVM would place them; one line per base, detail per file; a wheel's platform tag is
+    /// checked against what its files need and against each base.
     #[arg(value_name = "BINARY", required = true)]
     pub binary: Option<PathBuf>,
 

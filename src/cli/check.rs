@@ -272,16 +272,8 @@ pub(super) fn emit(
         && std::io::IsTerminal::is_terminal(&std::io::stdout());
     let text = report::run::renderer(format, color).render(report);
     write_stdout(&text)?;
-    if step_summary
-        && let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty())
-    {
-        use std::io::Write as _;
-        let mut f = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)?;
-        let markdown = report::run::renderer(Format::Markdown, false).render(report);
-        f.write_all(markdown.as_bytes())?;
+    if step_summary {
+        append_step_summary(|| report::run::renderer(Format::Markdown, false).render(report))?;
     }
     Ok(())
 }

@@ -9,6 +9,7 @@ mod clean;
 pub mod config;
 mod inspect;
 mod merge;
+mod package;
 
 pub use args::*;
 pub use check::check_config;
@@ -51,6 +52,21 @@ fn write_stdout(s: &str) -> anyhow::Result<()> {
     }
 }
 
+/// Append the Markdown report to the file $GITHUB_STEP_SUMMARY names, when it is set (rendered
+/// only then).
+fn append_step_summary(markdown: impl FnOnce() -> String) -> anyhow::Result<()> {
+    let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) else {
+        return Ok(());
+    };
+    use std::io::Write as _;
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)?;
+    f.write_all(markdown().as_bytes())?;
+    Ok(())
+}
+
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Some(Command::Inspect(a)) => inspect::inspect(a),
@@ -59,7 +75,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Merge(a)) => merge::merge(a),
         Some(Command::Clean(a)) => clean::clean(a),
         Some(Command::CatalogEntry(a)) => inspect::catalog_entry(a),
-        None => check::check(cli.check),
+        None => match cli.check.binary.as_deref().and_then(package::package_kind) {
+            Some(kind) => package::check_package(&cli.check, kind),
+            None => check::check(cli.check),
+        },
     }
 }
 

@@ -1,8 +1,9 @@
 //! Turning results into text, one module per report: a check's (human table, JSON, JUnit XML,
-//! Markdown, SARIF), an audit's (human, JSON, Markdown) and inspect's (human, JSON). No I/O here.
+//! Markdown, SARIF), an audit's and a package's (human, JSON, Markdown) and inspect's (human, JSON). No I/O here.
 
 pub mod audit;
 pub mod inspect;
+pub mod package;
 pub mod run;
 
 /// Output formats shared by the subcommands.
