@@ -477,6 +477,19 @@ pub fn cause(p: &Problem, target_libc: crate::image::base::LibcKind) -> String {
     }
 }
 
+/// The libraries of the host program on `target` that would load `f`, when `f` is a module and
+/// the target has its host (in the global scope before the module's own).
+pub fn host_scope<'t>(f: &SourceFile, target: &'t crate::image::base::BaseProfile) -> &'t [String] {
+    let Some(m) = elf::module::module_of(&f.lib.profile, &f.lib.exports) else {
+        return &[];
+    };
+    target
+        .hosts
+        .iter()
+        .find(|h| h.host == m.host)
+        .map_or(&[], |h| &h.needed)
+}
+
 /// Predict every selected file on a target (pure).
 pub fn predict_all(
     source: &Source,
@@ -495,7 +508,7 @@ pub fn predict_all(
                 exports: &f.lib.exports,
                 path: at,
                 sidecars: &overlay,
-                host_scope: &[],
+                host_scope: host_scope(f, target),
             };
             let loaded = loader::predict_with(&subject, target, Some(&memo));
             let p = loader::dlopen::Search {

@@ -28,9 +28,14 @@ pub struct AuditConfig {
     pub pull: crate::check::PullPolicy,
 }
 
-/// Probe jobs for the selected files, each where it is placed: `f<i>` (own interpreter) or
-/// `f<i>-glibc` / `f<i>-musl`.
-pub fn audit_jobs(source: &Source, all: bool) -> Vec<Job> {
+/// Probe jobs for the selected files on `target`, each where it is placed: `f<i>` (own
+/// interpreter) or `f<i>-glibc` / `f<i>-musl`; a module whose host program the target has is
+/// loaded with the host's libraries mapped first.
+pub fn audit_jobs(
+    source: &Source,
+    all: bool,
+    target: &crate::image::base::BaseProfile,
+) -> Vec<Job> {
     source
         .placements(all)
         .iter()
@@ -40,7 +45,10 @@ pub fn audit_jobs(source: &Source, all: bool) -> Vec<Job> {
             crate::loader::wrong_arch(&f.lib.profile, crate::loader::BASE_MACHINE).is_none()
         })
         .flat_map(|(i, (f, at))| {
+            let scope = audit::host_scope(f, target);
             crate::probe::jobs::load_jobs(&f.lib.profile, at, &format!("f{i}"))
+                .into_iter()
+                .map(move |j| crate::probe::jobs::with_host_scope(j, scope))
         })
         .collect()
 }
@@ -268,9 +276,10 @@ pub async fn verify<E: Engine>(
     origin: &Origin,
     cfg: &AuditConfig,
     target: &Base,
+    profile: &crate::image::base::BaseProfile,
     run_id: &str,
 ) -> anyhow::Result<BTreeMap<String, Outcome>> {
-    let jobs = audit_jobs(source, cfg.all);
+    let jobs = audit_jobs(source, cfg.all, profile);
     let key = probe::new_key().context("no report key")?;
     let launch = probe::launch(
         &cfg.sandbox.user,
@@ -382,8 +391,8 @@ pub async fn audit_targets<E: Engine>(
 ) -> Vec<TargetResult> {
     let futs = prepared.iter().map(|p| async move {
         let verified = match (&p.profile, cfg.no_run) {
-            (Ok(_), false) => Some(
-                verify(engine, source, origin, cfg, &p.base, run_id)
+            (Ok(profile), false) => Some(
+                verify(engine, source, origin, cfg, &p.base, profile, run_id)
                     .await
                     .map_err(|e| format!("verification failed: {e:#}")),
             ),

@@ -118,7 +118,15 @@ impl Plan {
     /// libraries first, as the host would have them.
     fn with_host_scope(&self, scope: &[String]) -> Plan {
         Plan {
-            jobs: crate::probe::jobs::with_host_scope(&self.jobs, scope),
+            jobs: self
+                .jobs
+                .iter()
+                .cloned()
+                .map(|j| match crate::probe::jobs::is_load_job(&j) {
+                    true => crate::probe::jobs::with_host_scope(j, scope),
+                    false => j,
+                })
+                .collect(),
             ..self.clone()
         }
     }

@@ -49,19 +49,18 @@ pub fn load_jobs(profile: &BinaryProfile, target: &str, name: &str) -> Vec<Job> 
     }
 }
 
-/// The jobs with the load probe's (`load`, `load-glibc`, `load-musl`) mapping `scope` first,
-/// as a host program that loads the module would have them in its global scope.
-pub fn with_host_scope(jobs: &[Job], scope: &[String]) -> Vec<Job> {
-    let preload = format!("LD_PRELOAD={}", scope.join(" "));
-    jobs.iter()
-        .cloned()
-        .map(|mut j| {
-            if j.name == "load" || j.name.starts_with("load-") {
-                j.env.push(preload.clone());
-            }
-            j
-        })
-        .collect()
+/// A load job mapping `scope` first, as the host program that loads a module has those
+/// libraries in its global scope before the module's own.
+pub fn with_host_scope(mut job: Job, scope: &[String]) -> Job {
+    if !scope.is_empty() {
+        job.env.push(format!("LD_PRELOAD={}", scope.join(" ")));
+    }
+    job
+}
+
+/// Whether a job of [`jobs_for`] is the load probe of the binary.
+pub fn is_load_job(job: &Job) -> bool {
+    job.name == "load" || job.name.starts_with("load-")
 }
 
 /// Classify the jobs [`load_jobs`] made under `name`; `None` when there was nothing to load
