@@ -2,6 +2,8 @@
 //!
 //! The stages, each in its own module, imports running one way (a module uses only those above it):
 //! - [`text`], [`verdict`]: shared helpers and the verdict vocabulary (leaves);
+//! - [`suggest`]: the checked bases ranked by image size, the smallest that works (pure; uses
+//!   only the verdicts);
 //! - [`elf`]: ELF bytes → `BinaryProfile` (pure);
 //! - [`image`]: an image's files → `BaseProfile`, the profile cache, base aliases;
 //! - [`loader`]: the glibc and musl loader simulation → `Prediction` (pure);
@@ -31,5 +33,6 @@ pub mod package;
 pub mod probe;
 pub mod report;
 pub mod risks;
+pub mod suggest;
 pub mod text;
 pub mod verdict;

@@ -1012,6 +1012,7 @@ mod engine_tests {
                 os: "linux".into(),
                 arch: "amd64".into(),
                 user: String::new(),
+                size: None,
             }))
         }
         async fn pull(

@@ -111,6 +111,8 @@ pub struct ImageInfo {
     /// The user the image runs as by default (`Config.User`: `nonroot`, `65532`, `1000:1000`);
     /// empty means root.
     pub user: String,
+    /// The image's size in bytes as the daemon reports it (`Size`: uncompressed, on disk).
+    pub size: Option<u64>,
 }
 
 /// Pull progress for a display: bytes done / total across layers, and the latest status line.
@@ -314,6 +316,7 @@ impl Engine for BollardEngine {
                 os: i.os.unwrap_or_default(),
                 arch: i.architecture.unwrap_or_default(),
                 user: i.config.and_then(|c| c.user).unwrap_or_default(),
+                size: i.size.and_then(|s| u64::try_from(s).ok()),
             })),
             Err(bollard::errors::Error::DockerResponseServerError {
                 status_code: 404, ..
