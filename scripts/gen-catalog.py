@@ -1,11 +1,37 @@
 #!/usr/bin/env python3
 """Assemble catalog/catalog.json from generated entries (real images / packages) and
-catalog/manual.json. Usage: gen-catalog.py GENERATED.jsonl MUSL_TRIXIE.json MUSL_BOOKWORM.json"""
+catalog/manual.json. Usage: gen-catalog.py GENERATED.jsonl MUSL_TRIXIE.json MUSL_BOOKWORM.json
+or, to refresh only the image sizes of the catalog as it is: gen-catalog.py --sizes GENERATED.jsonl"""
 import json, re, sys
+
+def write(entries):
+    order = lambda e: (e["name"].split("-")[0], e["name"])
+    doc = {"schema": "libccheck/catalog/v1", "entries": sorted(entries, key=order)}
+    with open("catalog/catalog.json", "w") as f:
+        json.dump(doc, f, indent=None, separators=(",", ":"), ensure_ascii=False)
+    print(f"catalog/catalog.json: {len(entries)} entries", file=sys.stderr)
+
+def with_size(entry, measured, manual):
+    """The entry with its image size: measured from the image it was generated from (with the
+    public figure noted), else the approximate public figure manual.json records."""
+    e = {k: v for k, v in entry.items() if k not in ("size", "size_source")}
+    if measured.get("size") is not None:
+        notes = [n["note"] for n in manual["size_notes"] if e["name"].startswith(n["prefix"])]
+        e["size"], e["size_source"] = measured["size"], "; ".join([measured["size_source"]] + notes)
+    for group in manual["sizes"]:
+        if e["name"] in group["entries"]:
+            e["size"], e["size_source"] = group["size"], group["source"]
+    return e
+
+manual = json.load(open("catalog/manual.json"))
+if sys.argv[1] == "--sizes":
+    measured = {e["name"]: e for e in (json.loads(l) for l in open(sys.argv[2]) if l.strip())}
+    current = json.load(open("catalog/catalog.json"))["entries"]
+    write([with_size(e, measured.get(e["name"], {}), manual) for e in current])
+    sys.exit(0)
 
 gen = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 musl = {"trixie": json.load(open(sys.argv[2])), "bookworm": json.load(open(sys.argv[3]))}
-manual = json.load(open("catalog/manual.json"))
 ref = next(e for e in gen if e["name"] == "debian-13")
 
 def num(v):
@@ -51,6 +77,4 @@ for a in manual["alpine"]:
         "musl_exports": base["musl_exports"], "shell": True,
         **with_runtime(a["source"], manual["alpine_runtime"]),
     })
-order = lambda e: (e["name"].split("-")[0], e["name"])
-json.dump({"schema": "libccheck/catalog/v1", "entries": sorted(entries, key=order)}, open("catalog/catalog.json", "w"), indent=None, separators=(",", ":"))
-print(f"catalog/catalog.json: {len(entries)} entries", file=sys.stderr)
+write([with_size(e, e, manual) for e in entries])

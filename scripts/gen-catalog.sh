@@ -1,7 +1,9 @@
 #!/bin/sh
 # Regenerates catalog/catalog.json: Debian and distroless entries from images built from Debian's
 # packages (fixtures/build-images.sh), musl's symbols from Debian's musl packages, and the rest
-# from catalog/manual.json (hand-entered, each with its source).
+# from catalog/manual.json (hand-entered, each with its source). Image sizes: measured from the
+# images the entries are generated from, approximate public figures (manual.json) for the rest.
+# --sizes refreshes only the sizes of the catalog as it is (needs Docker, no network).
 set -eu
 cd "$(dirname "$0")/.."
 cargo build --release --quiet
@@ -20,6 +22,10 @@ for k in static base cc; do
     entry libccheck-fixture/distroless-$k:bookworm distroless-$k-debian12 gcr.io/distroless/$k-debian12 "$src the distroless-$k package set of bookworm (dpkg-deb -x)"
     entry libccheck-fixture/distroless-$k:trixie distroless-$k-debian13 gcr.io/distroless/$k-debian13 "$src the distroless-$k package set of trixie (dpkg-deb -x)"
 done
+if [ "${1:-}" = --sizes ]; then
+    python3 scripts/gen-catalog.py --sizes "$gen"
+    exit 0
+fi
 # musl's loader and exported symbols, laid out as on Alpine, from Debian's musl packages.
 for suite in trixie bookworm; do
     d=$tmp/musl-$suite; mkdir -p "$d/x" "$d/root/lib"

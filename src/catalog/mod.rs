@@ -37,6 +37,13 @@ pub struct Entry {
     pub runtime: Option<RuntimeFacts>,
     /// Where these facts come from.
     pub source: String,
+    /// The image's size in uncompressed bytes (linux/amd64), measured the way Docker measures a
+    /// local image, so that catalog and local figures rank together; `None` where unknown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
+    /// Where the size comes from (measured here, or a public figure and how close it is).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub size_source: String,
 }
 
 #[derive(Deserialize)]
@@ -233,7 +240,17 @@ impl Entry {
             shell: p.shell,
             runtime: Some(p.runtime.clone()),
             source: source.into(),
+            size: None,
+            size_source: String::new(),
         }
+    }
+
+    /// This entry's image size for a ranking of bases, when the catalog knows it.
+    pub fn image_size(&self) -> Option<crate::suggest::Size> {
+        self.size.map(|bytes| crate::suggest::Size {
+            bytes,
+            from: crate::suggest::SizeFrom::Catalog,
+        })
     }
 }
 
@@ -412,6 +429,32 @@ mod tests {
             assert_eq!(d.passwd.name_of(65532), Some("nonroot"));
         }
         assert_eq!(facts("ubuntu").passwd.name_of(1000), Some("ubuntu"));
+    }
+
+    /// Every entry knows its image size and says where the figure comes from; the figures rank
+    /// the bases the way their contents do.
+    #[test]
+    fn catalog_entries_know_their_size() {
+        for e in entries() {
+            assert!(e.size.is_some_and(|s| s > 0), "{}: no size", e.name);
+            assert!(!e.size_source.is_empty(), "{}: no size source", e.name);
+        }
+        let size = |name: &str| find(name).unwrap().size.unwrap();
+        assert!(size("distroless-static") < size("alpine"));
+        assert!(size("distroless-base-debian12") < size("distroless-cc-debian12"));
+        assert!(size("distroless-cc-debian12") < size("debian-12"));
+        assert!(
+            find("debian-12")
+                .unwrap()
+                .size_source
+                .starts_with("measured")
+        );
+        assert!(
+            find("ubuntu")
+                .unwrap()
+                .size_source
+                .starts_with("approximate")
+        );
     }
 
     #[test]

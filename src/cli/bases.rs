@@ -33,6 +33,7 @@ pub(super) fn list_bases(a: BasesArgs) -> anyhow::Result<ExitCode> {
                         "name": e.name, "image": e.image, "os": e.os, "libc": e.libc, "libc_version": e.libc_version,
                         "loaders": e.loaders, "sonames": e.libraries.keys().collect::<Vec<_>>(),
                         "runtime": e.runtime, "source": e.source,
+                        "size": e.size, "size_source": e.size_source,
                     })
                 })
                 .collect();

@@ -22,7 +22,7 @@ pub(super) fn inspect(a: InspectArgs) -> anyhow::Result<ExitCode> {
 }
 
 pub(super) fn catalog_entry(a: CatalogEntryArgs) -> anyhow::Result<ExitCode> {
-    let profile = match (&a.image, &a.dir) {
+    let (profile, size) = match (&a.image, &a.dir) {
         (Some(image), _) => {
             let rt = runtime()?;
             rt.block_on(async {
@@ -31,15 +31,30 @@ pub(super) fn catalog_entry(a: CatalogEntryArgs) -> anyhow::Result<ExitCode> {
                     .await?
                     .ok_or_else(|| anyhow::anyhow!("no local image {image}"))?;
                 let run_id = format!("catalog-{}", std::process::id());
-                crate::image::export::profile(&engine, image, &info.id, &run_id).await
+                let profile =
+                    crate::image::export::profile(&engine, image, &info.id, &run_id).await?;
+                anyhow::Ok((profile, info.size))
             })?
         }
-        (None, Some(dir)) => {
-            crate::image::read::profile_from_dir(dir, &format!("dir:{}", dir.display()))
-        }
+        (None, Some(dir)) => (
+            crate::image::read::profile_from_dir(dir, &format!("dir:{}", dir.display())),
+            None,
+        ),
         (None, None) => anyhow::bail!("--image or --dir"),
     };
-    let e = crate::catalog::Entry::from_profile(&a.name, &a.public, &profile, &a.source);
+    let mut e = crate::catalog::Entry::from_profile(&a.name, &a.public, &profile, &a.source);
+    if let (Some(bytes), Some(image)) = (size, &a.image) {
+        e.size = Some(bytes);
+        e.size_source = measured_size_source(image, &a.public);
+    }
     write_stdout(&(serde_json::to_string(&e)? + "\n"))?;
     Ok(ExitCode::from(exit::OK))
+}
+
+/// Where a generated entry's size comes from: the image it was generated from, a stand-in for
+/// the public one, measured as Docker measures a local image.
+fn measured_size_source(image: &str, public: &str) -> String {
+    format!(
+        "measured by scripts/gen-catalog.sh: the uncompressed size (Docker's image Size) of {image}, the image this entry is generated from (assembled from Debian's packages); {public} itself can differ"
+    )
 }
