@@ -16,4 +16,5 @@ mod modules;
 mod offline;
 mod package;
 mod risks;
+mod suggest;
 mod toolchain;

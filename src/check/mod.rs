@@ -525,10 +525,19 @@ pub fn predict_offline(plan: &Plan, program: Program, cfg: &RunConfig) -> Vec<Ba
             r.verdict = p.verdict;
             r.libc = Some(bp.describe_libc());
             r.os = Some(entry.os.clone());
+            r.size = entry.image_size();
             r.prediction = Some(p);
             r
         })
         .collect()
+}
+
+/// A local image's size, as the daemon reports it.
+fn local_size(info: &ImageInfo) -> Option<crate::suggest::Size> {
+    info.size.map(|bytes| crate::suggest::Size {
+        bytes,
+        from: crate::suggest::SizeFrom::Local,
+    })
 }
 
 /// Run the plan on every base, `cfg.jobs` containers at a time, predicting each from its image's
@@ -556,7 +565,10 @@ pub async fn run_matrix<E: Engine>(
         async move {
             let required = cfg.required.contains(&base.name);
             let r = match images.get(&base.image) {
-                Some(Ok(info)) => m.base(base, info, required).await,
+                Some(Ok(info)) => BaseResult {
+                    size: local_size(info),
+                    ..m.base(base, info, required).await
+                },
                 Some(Err(e)) => BaseResult::error(base, required, e.clone()),
                 None => BaseResult::error(base, required, "image was not resolved".into()),
             };

@@ -150,6 +150,14 @@ pub struct CheckArgs {
     /// Do not append the Markdown report to $GITHUB_STEP_SUMMARY (done by default when it is set).
     #[arg(long)]
     pub no_step_summary: bool,
+
+    /// List every checked base by image size, smallest first, and whether the program works
+    /// there (verdict ok and no run-time risk of severity warning). Sizes are uncompressed: the
+    /// local images' as Docker reports them, or with --offline the catalog's (their sources:
+    /// `libccheck bases --format json`). Without it the report still names the smallest base
+    /// that works.
+    #[arg(long)]
+    pub suggest: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -270,6 +278,9 @@ pub struct MergeArgs {
     /// Do not append the Markdown report to $GITHUB_STEP_SUMMARY.
     #[arg(long)]
     pub no_step_summary: bool,
+    /// List every base of the merged reports by image size, smallest first.
+    #[arg(long)]
+    pub suggest: bool,
 }
 
 #[derive(Debug, Args)]

@@ -258,6 +258,9 @@ fn finish_report(
         gate,
     );
     report.settings = Some(settings);
+    if a.suggest {
+        report = report.with_ranking();
+    }
     emit(&report, a.format, step_summary)?;
     Ok(ExitCode::from(report.exit_code))
 }

@@ -64,6 +64,9 @@ pub(super) fn merge(a: MergeArgs) -> anyhow::Result<ExitCode> {
         },
     );
     merged.settings = first.settings;
+    if a.suggest {
+        merged = merged.with_ranking();
+    }
     super::check::emit(&merged, a.format, !a.no_step_summary)?;
     Ok(ExitCode::from(merged.exit_code))
 }

@@ -28,6 +28,11 @@ fn refuse_binary_options(a: &CheckArgs) -> anyhow::Result<()> {
             "--with does not apply to a package: its files are placed as an installer would place them"
         );
     }
+    if a.suggest {
+        anyhow::bail!(
+            "--suggest ranks the bases of a binary's check; a package's report does not rank them (yet)"
+        );
+    }
     if matches!(a.format, Format::Junit | Format::Sarif) {
         anyhow::bail!(
             "--format {}: a package's report is human, json or markdown",

@@ -55,8 +55,10 @@ pub fn human(r: &Report, color: bool) -> String {
     likely_causes(&mut out, r);
     risks(&mut out, r);
     mismatches(&mut out, r);
+    ranking(&mut out, r);
     out.push('\n');
     summary_line(&mut out, r);
+    smallest_line(&mut out, r);
     out
 }
 
@@ -261,4 +263,46 @@ fn summary_line(out: &mut String, r: &Report) {
         let _ = write!(out, "; run-time risks on {}{gate}", s.at_risk.join(", "));
     }
     out.push('\n');
+}
+
+/// "smallest base that works: …", when there was a choice of bases and sizes decide it.
+fn smallest_line(out: &mut String, r: &Report) {
+    if let Some(best) = r.summary.smallest.as_ref().filter(|_| r.bases.len() > 1) {
+        let _ = writeln!(out, "smallest base that works: {}", best.with_size());
+    }
+}
+
+/// "bases by image size" (`--suggest`): every checked base, smallest first, and whether the
+/// program works there.
+fn ranking(out: &mut String, r: &Report) {
+    if r.summary.ranking.is_empty() {
+        return;
+    }
+    let mut rows: Vec<[String; 4]> =
+        vec![["SIZE".into(), "FROM".into(), "BASE".into(), "RESULT".into()]];
+    for ranked in &r.summary.ranking {
+        let (size, from) = super::size_cells(ranked);
+        rows.push([
+            size,
+            from.into(),
+            ranked.base.clone(),
+            r.ranked_result(ranked),
+        ]);
+    }
+    let width = |i: usize| {
+        rows.iter()
+            .map(|row| row[i].chars().count())
+            .max()
+            .unwrap_or(0)
+    };
+    let widths = [width(0), width(1), width(2)];
+    out.push_str("\nbases by image size, smallest first:\n");
+    for row in &rows {
+        let mut line = String::from("  ");
+        for (cell, w) in row.iter().zip(widths) {
+            let _ = write!(line, "{cell}{}  ", " ".repeat(w - cell.chars().count()));
+        }
+        line.push_str(&row[3]);
+        let _ = writeln!(out, "{line}");
+    }
 }

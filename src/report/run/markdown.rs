@@ -44,6 +44,24 @@ fn risks(o: &mut String, r: &Report) {
     }
 }
 
+/// Every checked base by image size, smallest first (`--suggest`).
+fn ranking(o: &mut String, r: &Report) {
+    if r.summary.ranking.is_empty() {
+        return;
+    }
+    o.push_str("\n#### Bases by image size\n\n| Size | Base | Result |\n|---|---|---|\n");
+    for ranked in &r.summary.ranking {
+        let (size, from) = super::size_cells(ranked);
+        let mark = if ranked.works { "✅" } else { "❌" };
+        let _ = writeln!(
+            o,
+            "| {size} ({from}) | {} | {mark} {} |",
+            md(&ranked.base),
+            md(&r.ranked_result(ranked))
+        );
+    }
+}
+
 fn md(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
 }
@@ -80,11 +98,15 @@ pub fn markdown(r: &Report) -> String {
         );
     }
     risks(&mut o, r);
+    ranking(&mut o, r);
     let _ = writeln!(
         o,
         "\nWorks on **{} of {}** bases.",
         r.summary.ok, r.summary.bases
     );
+    if let Some(best) = r.summary.smallest.as_ref().filter(|_| r.bases.len() > 1) {
+        let _ = writeln!(o, "\nSmallest base that works: {}.", md(&best.with_size()));
+    }
     if r.summary.risks_fail && !r.summary.at_risk.is_empty() {
         let _ = writeln!(
             o,

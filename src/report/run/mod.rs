@@ -19,6 +19,7 @@ use crate::verdict::Verdict;
 use crate::image::aliases::Base;
 use crate::loader::Prediction;
 use crate::probe::agreement::Differs;
+use crate::suggest::{self, Candidate, Ranked};
 use crate::verdict::{LikelyCause, Outcome, Risk, Severity};
 
 /// What happened on one base.
@@ -31,6 +32,9 @@ pub struct BaseResult {
     pub libc: Option<String>,
     /// PRETTY_NAME from the image's os-release, when it has one.
     pub os: Option<String>,
+    /// The image's size: the local image's, or the catalog's figure offline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<suggest::Size>,
     pub required: bool,
     pub verdict: Verdict,
     pub reason: String,
@@ -61,6 +65,7 @@ impl BaseResult {
             image_id: None,
             libc: None,
             os: None,
+            size: None,
             required,
             verdict: Verdict::Error,
             reason,
@@ -103,6 +108,13 @@ pub struct Summary {
     /// Those risks fail the check (`--fail-on-risk`): every format shows them as failures.
     #[serde(default)]
     pub risks_fail: bool,
+    /// The smallest checked base where the program works, when one does and the size of every
+    /// base where it works is known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub smallest: Option<Ranked>,
+    /// Every checked base by image size, smallest first (`--suggest`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ranking: Vec<Ranked>,
 }
 
 impl Summary {
@@ -129,6 +141,23 @@ impl BaseResult {
             .map(|p| p.risks.as_slice())
             .unwrap_or_default()
     }
+
+    /// This base as a candidate for the ranking by size.
+    fn candidate(&self) -> Candidate {
+        Candidate {
+            base: self.base.clone(),
+            image: self.image.clone(),
+            size: self.size,
+            verdict: self.verdict,
+            at_risk: self.risks().iter().any(|r| r.severity == Severity::Warning),
+        }
+    }
+}
+
+/// The checked bases ranked by image size, smallest first.
+fn ranking(bases: &[BaseResult]) -> Vec<Ranked> {
+    let candidates: Vec<Candidate> = bases.iter().map(BaseResult::candidate).collect();
+    suggest::rank(&candidates)
 }
 
 /// The settings a run used (after the command line, libccheck.toml and the defaults).
@@ -235,10 +264,50 @@ impl Report {
                 mismatches,
                 at_risk,
                 risks_fail: gate.fail_on_risk,
+                smallest: suggest::smallest(&ranking(&bases)).cloned(),
+                ranking: vec![],
             },
             bases,
             exit_code,
         }
+    }
+
+    /// This report with every checked base ranked by image size (`--suggest`).
+    pub fn with_ranking(mut self) -> Report {
+        self.summary.ranking = ranking(&self.bases);
+        self
+    }
+
+    /// `works`, `no_interpreter`, `ok, at risk (ca_bundle)`: how the program fares on a ranked
+    /// base, with the warnings that keep it from being recommended.
+    pub fn ranked_result(&self, ranked: &Ranked) -> String {
+        let mut result = ranked.result();
+        if ranked.at_risk {
+            let kinds: Vec<String> = self
+                .bases
+                .iter()
+                .filter(|b| b.base == ranked.base)
+                .flat_map(|b| b.risks())
+                .filter(|risk| risk.severity == Severity::Warning)
+                .map(|risk| risk.kind.to_string())
+                .collect();
+            result.push_str(&format!(" ({})", kinds.join(", ")));
+        }
+        result
+    }
+}
+
+/// A ranked base's size (`15 MB`, `-` when unknown) and where the figure comes from.
+fn size_cells(ranked: &Ranked) -> (String, &'static str) {
+    match ranked.size {
+        Some(s) => (
+            suggest::size_text(s.bytes),
+            match s.from {
+                suggest::SizeFrom::Local => "local",
+                suggest::SizeFrom::Catalog => "catalog",
+            },
+        ),
+        None => ("-".into(), "unknown"),
     }
 }
 
@@ -307,5 +376,76 @@ pub fn renderer(format: super::Format, color: bool) -> Box<dyn Renderer> {
         F::Junit => Box::new(Junit),
         F::Markdown => Box::new(Markdown),
         F::Sarif => Box::new(Sarif),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn result(name: &str, verdict: Verdict, bytes: Option<u64>) -> BaseResult {
+        let base = Base {
+            name: name.into(),
+            image: format!("{name}:latest"),
+        };
+        let mut r = BaseResult::error(&base, true, "reason".into());
+        r.verdict = verdict;
+        r.size = bytes.map(|bytes| suggest::Size {
+            bytes,
+            from: suggest::SizeFrom::Local,
+        });
+        r
+    }
+
+    fn report(bases: Vec<BaseResult>) -> Report {
+        let binary = BinarySummary {
+            path: "app".into(),
+            headline: "needs glibc".into(),
+            interpreter: None,
+            libc: "glibc".into(),
+            glibc_min: None,
+        };
+        Report::from_parts("r", "no_run", binary, None, bases, Gate::default())
+    }
+
+    /// A report whose bases carry no size (one merged from older JSON) reads as it always did.
+    #[test]
+    fn without_sizes_nothing_is_claimed() {
+        let r = report(vec![
+            result("slim", Verdict::Ok, None),
+            result("cc", Verdict::Ok, None),
+        ]);
+        assert_eq!(r.summary.smallest, None);
+        let text = human(&r, false);
+        assert!(
+            text.ends_with("\npredicted to work on 2 of 2 bases\n"),
+            "{text}"
+        );
+        assert!(!json(&r).contains("smallest"));
+    }
+
+    #[test]
+    fn with_sizes_the_smallest_that_works_closes_the_report() {
+        let r = report(vec![
+            result("slim", Verdict::Ok, Some(73_000_000)),
+            result("static", Verdict::NoInterpreter, Some(2_000_000)),
+            result("cc", Verdict::Ok, Some(15_000_000)),
+        ])
+        .with_ranking();
+        let text = human(&r, false);
+        assert!(
+            text.ends_with("\nsmallest base that works: cc (15 MB)\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("\n  2.0 MB  local  static  no_interpreter\n"),
+            "{text}"
+        );
+        let md = markdown(&r);
+        assert!(
+            md.contains("\nSmallest base that works: cc (15 MB).\n"),
+            "{md}"
+        );
+        assert!(md.contains("| 15 MB (local) | cc | ✅ works |"), "{md}");
     }
 }
