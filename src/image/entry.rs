@@ -154,11 +154,6 @@ impl StartProblem {
             ),
         }
     }
-
-    /// Whether this is a fact of the image that stops it (exit 1), rather than nothing to check.
-    pub fn stops_the_image(&self) -> bool {
-        !matches!(self, StartProblem::NoCommand)
-    }
 }
 
 /// Resolve what a container of the image runs (`args`, when given, replace Cmd).
