@@ -12,7 +12,8 @@
 //!   and the agreement of prediction and run;
 //! - [`docker`]: the only Engine API code (behind the `Engine` trait), uploads, container owners;
 //! - [`risks`]: run-time needs of a binary × run-time facts of a base → risks (pure);
-//! - [`check`], [`audit`], [`inspect`]: the three jobs (a binary across bases, a whole tree, ELF facts);
+//! - [`check`], [`audit`], [`inspect`], [`start`]: the jobs (a binary across bases, a whole tree, ELF
+//!   facts, will a built image start);
 //! - [`package`]: a wheel, jar or directory across bases (the audit's machinery, a wheel's tags);
 //! - [`report`]: one renderer per format;
 //! - [`cli`]: arguments, settings, dispatch.
@@ -33,6 +34,7 @@ pub mod package;
 pub mod probe;
 pub mod report;
 pub mod risks;
+pub mod start;
 pub mod suggest;
 pub mod text;
 pub mod verdict;

@@ -8,6 +8,7 @@ mod docker_errors;
 mod fixture_images;
 mod fuzz;
 mod hostile;
+mod image;
 mod inspect;
 mod layout;
 mod loader_fidelity;

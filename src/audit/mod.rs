@@ -13,6 +13,7 @@ use serde::Serialize;
 use crate::elf::needs::RuntimeNeeds;
 use crate::elf::{self, Kind};
 use crate::image::base::{Library, Links, normalize, resolve_in};
+use crate::image::entry::{FileKind, Files};
 use crate::loader::{self, Prediction, Subject};
 use crate::risks::{self, BaseSide};
 use crate::verdict::{self, Problem, Risk, RiskKind, Severity, Verdict};
@@ -43,6 +44,24 @@ pub struct Source {
     /// Where the source's own files are placed in a target (a package's install directory, which
     /// libccheck chooses under `/libccheck`); `None`: at their own paths.
     pub install_dir: Option<String>,
+    /// Every regular file and directory of an image's filesystem, as exec sees it (read from a
+    /// tar stream only: `libccheck image` resolves what the container runs with it).
+    pub kinds: hashbrown::HashMap<String, FileKind, foldhash::fast::FixedState>,
+}
+
+/// The image's files as the resolution of its entrypoint needs them.
+impl Files for Source {
+    fn resolve(&self, path: &str) -> Option<String> {
+        let real = resolve_in(self.link_index.of(&self.links), &normalize(path))?;
+        self.kinds.contains_key(&real).then_some(real)
+    }
+
+    fn kind(&self, real: &str) -> FileKind {
+        self.kinds
+            .get(real)
+            .cloned()
+            .unwrap_or(FileKind::Other { executable: false })
+    }
 }
 
 /// One entry of the source, read.
@@ -76,6 +95,11 @@ impl SourceBuilder {
 
     pub fn add_link(&mut self, path: &str, target: &str) {
         self.s.links.insert(normalize(path), target.to_string());
+    }
+
+    /// What a file or directory of the source is, for exec (see [`Source::kinds`]).
+    pub fn add_kind(&mut self, path: &str, kind: FileKind) {
+        self.s.kinds.insert(normalize(path), kind);
     }
 
     pub fn add_non_elf(&mut self) {

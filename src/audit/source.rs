@@ -3,6 +3,7 @@
 
 use std::io::Read;
 
+use crate::image::entry::FileKind;
 use crate::image::read::walk_tar;
 
 /// Entries larger than this are spilled to a temporary file while an audit source is read.
@@ -15,20 +16,26 @@ pub fn source_from_tar(reader: impl Read) -> std::io::Result<crate::audit::Sourc
     let mut buf = Vec::new();
     walk_tar(reader, |item, e| {
         let path = item.path;
+        let executable = item.mode.is_some_and(|m| m & 0o111 != 0);
         match (item.kind, item.target) {
             (tar::EntryType::Symlink | tar::EntryType::Link, Some(t)) => b.add_link(&path, &t),
+            (tar::EntryType::Directory, _) => b.add_kind(&path, FileKind::Directory),
             (tar::EntryType::Regular | tar::EntryType::Continuous, _) => {
                 buf.clear();
                 if SourceBuilder::wants_text(&path) {
+                    b.add_kind(&path, FileKind::Other { executable });
                     e.read_to_end(&mut buf)?;
                     b.add_file(&path, &buf);
                     return Ok(());
                 }
                 let mut magic = [0u8; 4];
-                if e.size() < 52 || e.read_exact(&mut magic).is_err() || &magic != b"\x7fELF" {
+                let read = e.size() >= 4 && e.read_exact(&mut magic).is_ok();
+                if !read || &magic != b"\x7fELF" || e.size() < 52 {
+                    b.add_kind(&path, not_elf_kind(read.then_some(&magic), e, executable));
                     b.add_non_elf();
                     return Ok(());
                 }
+                b.add_kind(&path, FileKind::Elf { executable });
                 if e.size() > SPILL_BYTES {
                     // A very large object: through a temporary file and a map, so that only the
                     // pages the parser touches are in memory.
@@ -51,6 +58,23 @@ pub fn source_from_tar(reader: impl Read) -> std::io::Result<crate::audit::Sourc
         Ok(())
     })?;
     Ok(b.finish())
+}
+
+/// What a file that is not ELF is to exec: a script when it starts with `#!` (the rest of its
+/// first line, at most 256 bytes, is its shebang), else a file exec refuses.
+fn not_elf_kind(magic: Option<&[u8; 4]>, rest: impl Read, executable: bool) -> FileKind {
+    match magic {
+        Some(m) if m.starts_with(b"#!") => {
+            let mut line = m[2..].to_vec();
+            let _ = rest.take(256).read_to_end(&mut line);
+            let end = line.iter().position(|&b| b == b'\n').unwrap_or(line.len());
+            FileKind::Script {
+                executable,
+                shebang: String::from_utf8_lossy(&line[..end]).trim().to_string(),
+            }
+        }
+        _ => FileKind::Other { executable },
+    }
 }
 
 /// Read the source of an audit from a root directory on the host: directories are walked and

@@ -280,6 +280,38 @@ pub async fn verify<E: Engine>(
     run_id: &str,
 ) -> anyhow::Result<BTreeMap<String, Outcome>> {
     let jobs = audit_jobs(source, cfg.all, profile);
+    if let Some(at) = in_work_dir(source, cfg.all) {
+        anyhow::bail!(
+            "the source has {at} under /libccheck, where libccheck's probe works: it cannot be verified there"
+        );
+    }
+    let overlay = Overlay {
+        source,
+        all: cfg.all,
+        origin,
+    };
+    let results = probe_in(engine, &target.image, &jobs, cfg, Some(overlay), run_id).await?;
+    Ok(outcomes(source, cfg.all, &results))
+}
+
+/// The files to copy into a verifying container before the probe: the selected files of a
+/// source, from where they come.
+pub struct Overlay<'a> {
+    pub source: &'a Source,
+    pub all: bool,
+    pub origin: &'a Origin,
+}
+
+/// Run `jobs` in one probe container of `image` (with `overlay`'s files copied in first, when
+/// given) and return their results: the loaders in trace/list mode, or a program itself.
+pub async fn probe_in<E: Engine>(
+    engine: &E,
+    image: &str,
+    jobs: &[Job],
+    cfg: &AuditConfig,
+    overlay: Option<Overlay<'_>>,
+    run_id: &str,
+) -> anyhow::Result<Vec<probe::JobResult>> {
     let key = probe::new_key().context("no report key")?;
     let launch = probe::launch(
         &cfg.sandbox.user,
@@ -289,17 +321,19 @@ pub async fn verify<E: Engine>(
         cfg.timeout.as_millis() as u64,
         8192,
         &launch.options,
-        &jobs,
+        jobs,
         &format!("{WORK_DIR}/jobs"),
         4,
     );
     let mut sandbox = cfg.sandbox.clone();
-    // The application's files must sit at their own paths; nothing of them runs (loaders in
-    // trace/list mode only), and the user stays unprivileged.
-    sandbox.read_only_root = false;
+    // Copied-in files must sit at their own paths, so the root takes writes; nothing of them
+    // runs (loaders in trace/list mode only), and the user stays unprivileged.
+    if overlay.is_some() {
+        sandbox.read_only_root = false;
+    }
     let limit = cfg.timeout * (jobs.len() as u32 / 4).max(1) + Duration::from_secs(30);
     let spec = ContainerSpec {
-        image: target.image.clone(),
+        image: image.to_string(),
         entrypoint: vec![format!("{WORK_DIR}/probe")],
         cmd: args,
         env: vec![],
@@ -315,15 +349,12 @@ pub async fn verify<E: Engine>(
         upload::Entry::bytes(probe::KEY_FILE, 0o400, key.as_bytes()),
         upload::Entry::bytes("jobs", 0o644, job_file),
     ];
-    if let Some(at) = in_work_dir(source, cfg.all) {
-        anyhow::bail!(
-            "the source has {at} under /libccheck, where libccheck's probe works: it cannot be verified there"
-        );
-    }
-    let results = crate::docker::with_container(engine, &spec, async |id: &str| {
+    crate::docker::with_container(engine, &spec, async |id: &str| {
         // The source's files first, libccheck's after: nothing of the source can stand in for
         // the probe, its key or its jobs.
-        upload_overlay(engine, id, source, cfg.all, origin, run_id).await?;
+        if let Some(o) = &overlay {
+            upload_overlay(engine, id, o.source, o.all, o.origin, run_id).await?;
+        }
         let size = upload::total_size(&tools).unwrap_or(0);
         engine
             .upload_stream(id, WORK_DIR, upload::tar_stream(tools), size)
@@ -338,10 +369,9 @@ pub async fn verify<E: Engine>(
                 String::from_utf8_lossy(&err).lines().last().unwrap_or("")
             );
         }
-        probe::parse_report(&out, &key, &jobs).map_err(anyhow::Error::msg)
+        probe::parse_report(&out, &key, jobs).map_err(anyhow::Error::msg)
     })
-    .await??;
-    Ok(outcomes(source, cfg.all, &results))
+    .await?
 }
 
 /// A target made ready for an audit: its image resolved and its profile read (or why not).

@@ -668,7 +668,7 @@ impl<E: Engine> Matrix<'_, E> {
         let bp =
             crate::image::export::profile(self.engine, &base.image, &info.id, self.run_id).await?;
         Ok(Predicted {
-            prediction: self.program.predict(self.plan, &bp, &info.user),
+            prediction: self.program.predict(self.plan, &bp, &info.start.user),
             libc: bp.describe_libc(),
             os: bp.os.clone(),
             host_scope: self
@@ -1023,7 +1023,7 @@ mod engine_tests {
                 id: format!("sha256:{image}"),
                 os: "linux".into(),
                 arch: "amd64".into(),
-                user: String::new(),
+                start: Default::default(),
                 size: None,
             }))
         }

@@ -168,6 +168,12 @@ pub enum Command {
     /// Audit every ELF file of an image or a root directory against the bases you want to move
     /// to: which break, why, grouped by cause, predicted and then verified in one container per target.
     Audit(AuditArgs),
+    /// Will this built image start? Reads the image's configuration (Entrypoint, Cmd, PATH, User,
+    /// WorkingDir) and files, never starting it first: resolves what its container runs (PATH,
+    /// symlinks, shell form, shebang interpreters), checks that program and every application ELF
+    /// file against the image itself, and verifies them in one container. Exit 0: it starts;
+    /// 1: it will not; 2: errors or nothing to start.
+    Image(ImageArgs),
     /// List the base aliases and the offline catalog; with --matrix, the configured bases as JSON
     /// for a GitHub Actions strategy.matrix.
     Bases(BasesArgs),
@@ -213,6 +219,35 @@ pub struct AuditArgs {
     #[arg(long, value_enum, default_value_t = PullPolicy::Missing)]
     pub pull: PullPolicy,
     /// Output format (JSON: `libccheck/audit/v1`, per-file detail).
+    #[arg(long, value_enum, default_value_t = AuditFormat::Human)]
+    pub format: AuditFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct ImageArgs {
+    /// The image: a local reference, pulled per --pull.
+    #[arg(value_name = "IMAGE")]
+    pub image: String,
+    /// Also start the entrypoint itself (sandboxed as usual: no network, no capabilities, not
+    /// root, limited); the arguments after `--` replace the image's Cmd (e.g. `-- --version`).
+    #[arg(long)]
+    pub exec: bool,
+    /// Arguments for --exec, after `--`.
+    #[arg(last = true, value_name = "ARGS", requires = "exec")]
+    pub args: Vec<String>,
+    /// Predict only; start no verifying container.
+    #[arg(long)]
+    pub no_run: bool,
+    /// Do not fail (exit 2) when verification disagrees with a prediction.
+    #[arg(long)]
+    pub allow_mismatch: bool,
+    /// Seconds per file for the loader check (and for --exec).
+    #[arg(long, default_value_t = 20, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub timeout: u64,
+    /// When to pull the image.
+    #[arg(long, value_enum, default_value_t = PullPolicy::Missing)]
+    pub pull: PullPolicy,
+    /// Output format (JSON: `libccheck/image/v1`).
     #[arg(long, value_enum, default_value_t = AuditFormat::Human)]
     pub format: AuditFormat,
 }

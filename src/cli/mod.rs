@@ -7,6 +7,7 @@ mod bases;
 mod check;
 mod clean;
 pub mod config;
+mod image;
 mod inspect;
 mod merge;
 mod package;
@@ -72,6 +73,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Inspect(a)) => inspect::inspect(a),
         Some(Command::Bases(a)) => bases::list_bases(a),
         Some(Command::Audit(a)) => audit::audit(a),
+        Some(Command::Image(a)) => image::image(a),
         Some(Command::Merge(a)) => merge::merge(a),
         Some(Command::Clean(a)) => clean::clean(a),
         Some(Command::CatalogEntry(a)) => inspect::catalog_entry(a),

@@ -108,9 +108,9 @@ pub struct ImageInfo {
     pub id: String,
     pub os: String,
     pub arch: String,
-    /// The user the image runs as by default (`Config.User`: `nonroot`, `65532`, `1000:1000`);
-    /// empty means root.
-    pub user: String,
+    /// What the image's container runs by default: Entrypoint, Cmd, Env, WorkingDir and User
+    /// (`nonroot`, `65532`, `1000:1000`; empty means root).
+    pub start: crate::image::entry::Config,
     /// The image's size in bytes as the daemon reports it (`Size`: uncompressed, on disk).
     pub size: Option<u64>,
 }
@@ -308,6 +308,17 @@ impl BollardEngine {
     }
 }
 
+/// The parts of an image's configuration that decide what its container runs.
+fn start_config(c: bollard::models::ImageConfig) -> crate::image::entry::Config {
+    crate::image::entry::Config {
+        entrypoint: c.entrypoint.unwrap_or_default(),
+        cmd: c.cmd.unwrap_or_default(),
+        env: c.env.unwrap_or_default(),
+        working_dir: c.working_dir.unwrap_or_default(),
+        user: c.user.unwrap_or_default(),
+    }
+}
+
 impl Engine for BollardEngine {
     async fn image_info(&self, image: &str) -> Result<Option<ImageInfo>, DockerError> {
         match self.docker.inspect_image(image).await {
@@ -315,7 +326,7 @@ impl Engine for BollardEngine {
                 id: i.id.unwrap_or_default(),
                 os: i.os.unwrap_or_default(),
                 arch: i.architecture.unwrap_or_default(),
-                user: i.config.and_then(|c| c.user).unwrap_or_default(),
+                start: i.config.map(start_config).unwrap_or_default(),
                 size: i.size.and_then(|s| u64::try_from(s).ok()),
             })),
             Err(bollard::errors::Error::DockerResponseServerError {

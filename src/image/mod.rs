@@ -5,6 +5,7 @@
 pub mod aliases;
 pub mod base;
 pub mod cache;
+pub mod entry;
 pub mod export;
 pub mod read;
 pub mod runtime;

@@ -78,7 +78,7 @@ pub fn json(r: &AuditReport) -> String {
     serde_json::to_string_pretty(r).expect("audit report serialises") + "\n"
 }
 
-fn plural(n: usize, one: &str) -> String {
+pub fn plural(n: usize, one: &str) -> String {
     if n == 1 {
         format!("1 {one}")
     } else {
@@ -141,17 +141,7 @@ pub fn human(r: &AuditReport) -> String {
             plural(t.broken, "file"),
             t.audited
         );
-        for g in &t.groups {
-            let hint = g
-                .hint
-                .as_ref()
-                .map(|h| format!(" — {h}"))
-                .unwrap_or_default();
-            let _ = writeln!(o, "  {}: {}{hint}", g.cause, plural(g.files.len(), "file"));
-            for f in &g.files {
-                let _ = writeln!(o, "    {f}");
-            }
-        }
+        groups_human(&mut o, &t.groups);
     }
     risks_human(&mut o, r);
     let mut notes: Vec<(String, String)> = Vec::new();
@@ -186,6 +176,21 @@ pub fn human(r: &AuditReport) -> String {
 const RISK_FILES_SHOWN: usize = 5;
 
 /// "run-time risks" of each target: one line per group, with a few of its files.
+/// The broken files of one target by cause, each cause with its hint and its files.
+pub fn groups_human(o: &mut String, groups: &[crate::audit::Group]) {
+    for g in groups {
+        let hint = g
+            .hint
+            .as_ref()
+            .map(|h| format!(" — {h}"))
+            .unwrap_or_default();
+        let _ = writeln!(o, "  {}: {}{hint}", g.cause, plural(g.files.len(), "file"));
+        for f in &g.files {
+            let _ = writeln!(o, "    {f}");
+        }
+    }
+}
+
 fn risks_human(o: &mut String, r: &AuditReport) {
     for t in r.targets.iter().filter(|t| !t.risks.is_empty()) {
         let _ = writeln!(

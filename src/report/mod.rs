@@ -1,7 +1,9 @@
 //! Turning results into text, one module per report: a check's (human table, JSON, JUnit XML,
-//! Markdown, SARIF), an audit's and a package's (human, JSON, Markdown) and inspect's (human, JSON). No I/O here.
+//! Markdown, SARIF), an audit's, an image's and a package's (human, JSON, Markdown) and inspect's
+//! (human, JSON). No I/O here.
 
 pub mod audit;
+pub mod image;
 pub mod inspect;
 pub mod package;
 pub mod run;

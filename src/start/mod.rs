@@ -1,0 +1,356 @@
+//! `libccheck image`: will a built image start? What its container runs ([`entry`]), that
+//! program checked against the image itself with the verdicts, hints and run-time risks of a
+//! normal check, the image's user, and every application file checked like an audit does. Pure:
+//! the I/O (reading the image, the verifying container) is the CLI's.
+//!
+//! [`entry`]: crate::image::entry
+
+use serde::Serialize;
+
+use crate::audit::{Group, RiskGroup, SourceFile};
+use crate::elf::module::module_of;
+use crate::image::base::{BaseProfile, LibcKind};
+#[cfg(test)]
+use crate::image::entry::StartProblem;
+use crate::image::entry::{Config, Start};
+use crate::loader::{self, Prediction, Subject};
+use crate::probe::agreement::{self, Differs};
+use crate::risks::{self, BaseSide};
+use crate::verdict::{Outcome, Risk, Verdict};
+
+/// The program the container runs, checked against the image.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProgramCheck {
+    pub path: String,
+    pub verdict: Verdict,
+    pub reason: String,
+    pub prediction: Prediction,
+    /// The loader's verdict in the verifying container.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub load: Option<Outcome>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agree: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub differs: Option<Differs>,
+    /// Installed by the image's package manager (it comes with the base, not the application).
+    pub packaged: bool,
+}
+
+/// Predict the program at `path` (an ELF file of the source) on the image itself, as the
+/// image's `user`: a normal check's verdict, hints and (where it loads) risks.
+pub fn predict_program(file: &SourceFile, image: &BaseProfile, user: &str) -> Prediction {
+    let overlay = crate::loader::Overlay::default();
+    let host = module_of(&file.lib.profile, &file.lib.exports)
+        .and_then(|m| image.hosts.iter().find(|h| h.host == m.host));
+    let subject = Subject {
+        profile: &file.lib.profile,
+        exports: &file.lib.exports,
+        path: file.path.clone(),
+        sidecars: &overlay,
+        host_scope: host.map_or(&[], |h| &h.needed),
+    };
+    let mut p = loader::predict(&subject, image);
+    loader::host::leave_to_host(
+        file.lib.profile.kind,
+        &mut p.verdict,
+        &mut p.reason,
+        &mut p.problems,
+    );
+    let p = loader::dlopen::Search {
+        subject: &subject,
+        base: image,
+        prediction: &p,
+        program: &file.path,
+    }
+    .with_required(&file.needs.dlopen);
+    let mut p = crate::advice::with_hints(&file.lib.profile, &file.needs.toolchain, image, p);
+    if p.verdict == Verdict::Ok {
+        let mut side = BaseSide::of(image, user);
+        side.libc = match p.loader.as_deref() {
+            Some("musl") => LibcKind::Musl,
+            Some("glibc") => LibcKind::Glibc,
+            _ => side.libc,
+        };
+        p.risks = risks::assess(&file.lib.profile, &file.needs, &side);
+    }
+    p
+}
+
+/// The program's check: the prediction, and the run's load verdict when it was verified.
+pub fn program_check(
+    path: &str,
+    packaged: bool,
+    prediction: Prediction,
+    load: Option<Outcome>,
+) -> ProgramCheck {
+    let (verdict, reason, agree, differs) = match &load {
+        Some(o) => {
+            let cut = o.stdout_truncated || o.stderr_truncated;
+            let c = agreement::compare(
+                &agreement::at_load(&prediction),
+                o.verdict,
+                &o.problems,
+                cut,
+            );
+            // What the loader's probe cannot see (a required dlopen) the prediction says.
+            let (v, r) = match o.verdict == Verdict::Ok && prediction.verdict != Verdict::Ok {
+                true => (prediction.verdict, prediction.reason.clone()),
+                false => (o.verdict, o.reason.clone()),
+            };
+            (v, r, c.agree, c.differs)
+        }
+        None => (prediction.verdict, prediction.reason.clone(), None, None),
+    };
+    ProgramCheck {
+        path: path.to_string(),
+        verdict,
+        reason,
+        prediction,
+        load,
+        agree,
+        differs,
+        packaged,
+    }
+}
+
+/// Whether the image's user exists where the container needs it: Docker resolves a user *name*
+/// in the image's `/etc/passwd` when it starts the container, and fails without it (a numeric
+/// uid needs no entry).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UserCheck {
+    pub user: String,
+    pub ok: bool,
+    pub fact: String,
+}
+
+pub fn check_user(config: &Config, image: &BaseProfile) -> UserCheck {
+    let user = config.user.clone();
+    let name = user.split(':').next().unwrap_or("");
+    let passwd = &image.runtime.passwd;
+    let (ok, fact) = if name.is_empty() {
+        (true, "runs as root".to_string())
+    } else if name.bytes().all(|b| b.is_ascii_digit()) {
+        (
+            true,
+            format!("uid {name} (a number needs no /etc/passwd entry)"),
+        )
+    } else if passwd.unread {
+        (true, "/etc/passwd was not read".to_string())
+    } else if passwd.entries.iter().any(|(n, _)| n == name) {
+        (true, format!("{name} is in /etc/passwd"))
+    } else if !passwd.present {
+        (
+            false,
+            format!("no /etc/passwd: Docker cannot find the user {name}"),
+        )
+    } else {
+        (
+            false,
+            format!(
+                "{name} is not in /etc/passwd: Docker fails with \"unable to find user {name}\""
+            ),
+        )
+    };
+    UserCheck { user, ok, fact }
+}
+
+/// The whole answer for one image.
+#[derive(Debug, Clone, Serialize)]
+pub struct ImageReport {
+    pub schema: &'static str,
+    pub image: String,
+    pub image_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub os: Option<String>,
+    pub libc: String,
+    pub config: Config,
+    pub start: Start,
+    /// The program the container runs, checked against the image.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub program: Option<ProgramCheck>,
+    /// For a shell-form command: what the shell runs, when its command names a program.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shell_start: Option<Start>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shell_command: Option<ProgramCheck>,
+    pub user: UserCheck,
+    /// The entrypoint itself, started with `--exec`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exec: Option<Outcome>,
+    /// Run-time risks of the program on the image.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub risks: Vec<Risk>,
+    /// The application's ELF files (not installed by the package manager) checked on the image.
+    pub files: FilesSummary,
+    pub starts: bool,
+    /// Why it will not start (the first reason), when it will not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub why_not: Option<String>,
+    pub mode: &'static str,
+    #[serde(skip)]
+    pub exit_code: u8,
+}
+
+/// The application's other files: how many were checked and the broken ones by cause.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct FilesSummary {
+    pub checked: usize,
+    pub broken: usize,
+    pub mismatches: usize,
+    pub groups: Vec<Group>,
+    pub risks: Vec<RiskGroup>,
+    pub files: Vec<crate::audit::FileResult>,
+}
+
+/// Does it start, and if not, the first reason: the command, the user, the program (and the
+/// command the shell runs), then the program's own run.
+pub fn decide(
+    starts: &[&Start],
+    user: &UserCheck,
+    programs: &[&ProgramCheck],
+    exec: Option<&Outcome>,
+) -> (bool, Option<String>) {
+    if let Some(p) = starts.iter().find_map(|s| s.problem.as_ref()) {
+        return (false, Some(p.describe()));
+    }
+    if !user.ok {
+        return (false, Some(user.fact.clone()));
+    }
+    if let Some(p) = programs.iter().find(|p| p.verdict != Verdict::Ok) {
+        return (false, Some(format!("{}: {}", p.path, p.reason)));
+    }
+    if let Some(o) = exec.filter(|o| o.verdict != Verdict::Ok) {
+        return (false, Some(format!("started with --exec: {}", o.reason)));
+    }
+    (true, None)
+}
+
+/// 0: it starts; 1: it does not. (Nothing to start at all is an error before any check.)
+pub fn exit_code(starts: bool) -> u8 {
+    if starts { 0 } else { 1 }
+}
+
+/// The first word of a shell-form command (`exec` and variable assignments skipped), when it
+/// is a plain word the shell would run as a program: `exec /app/server --port 80` → `/app/server`.
+pub fn shell_program(start: &Start) -> Option<String> {
+    if !start.shell_form {
+        return None;
+    }
+    let script = start.argv.get(2)?;
+    let plain = |w: &str| {
+        !w.is_empty()
+            && w.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"/._-+".contains(&b))
+    };
+    script
+        .split_whitespace()
+        .find(|w| *w != "exec" && !w.contains('='))
+        .filter(|w| plain(w))
+        .map(str::to_string)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::image::entry::Step;
+
+    fn start(problem: Option<StartProblem>, argv: &[&str]) -> Start {
+        Start {
+            argv: argv.iter().map(|s| s.to_string()).collect(),
+            shell_form: argv.len() > 2 && argv[1] == "-c",
+            steps: vec![Step {
+                named: argv[0].into(),
+                path: argv[0].into(),
+                kind: "elf",
+            }],
+            program: Some(argv[0].into()),
+            problem,
+        }
+    }
+
+    fn check(verdict: Verdict) -> ProgramCheck {
+        let p = Prediction {
+            verdict,
+            reason: "GLIBC_2.38 not found".into(),
+            problems: vec![],
+            hints: vec![],
+            loader: None,
+            loaded: vec![],
+            musl_compat: None,
+            risks: vec![],
+        };
+        program_check("/app", false, p, None)
+    }
+
+    #[test]
+    fn the_first_reason_it_does_not_start() {
+        let ok_user = UserCheck {
+            user: String::new(),
+            ok: true,
+            fact: String::new(),
+        };
+        let s = start(None, &["/app"]);
+        let ok = check(Verdict::Ok);
+        assert_eq!(decide(&[&s], &ok_user, &[&ok], None), (true, None));
+        let bad = check(Verdict::MissingVersion);
+        let (starts, why) = decide(&[&s], &ok_user, &[&bad], None);
+        assert!(!starts);
+        assert_eq!(why.unwrap(), "/app: GLIBC_2.38 not found");
+        assert_eq!(exit_code(starts), 1);
+        let missing = start(
+            Some(StartProblem::Missing {
+                path: "/bin/bash".into(),
+                named_by: Some("/entrypoint.sh".into()),
+            }),
+            &["/entrypoint.sh"],
+        );
+        assert!(
+            decide(&[&s, &missing], &ok_user, &[&ok], None)
+                .1
+                .unwrap()
+                .contains("/bin/bash")
+        );
+        let no_user = UserCheck {
+            user: "app".into(),
+            ok: false,
+            fact: "app is not in /etc/passwd".into(),
+        };
+        assert_eq!(
+            decide(&[&s], &no_user, &[&ok], None).1.unwrap(),
+            "app is not in /etc/passwd"
+        );
+    }
+
+    #[test]
+    fn the_program_a_shell_form_command_runs() {
+        let s = start(None, &["/bin/sh", "-c", "exec /app/server --port 80"]);
+        assert_eq!(shell_program(&s).as_deref(), Some("/app/server"));
+        let s = start(None, &["/bin/sh", "-c", "FOO=1 app"]);
+        assert_eq!(shell_program(&s).as_deref(), Some("app"));
+        let s = start(None, &["/bin/sh", "-c", "$APP"]);
+        assert_eq!(shell_program(&s), None);
+    }
+
+    #[test]
+    fn users_by_name_need_an_entry() {
+        let mut image = crate::catalog::find("debian-12").unwrap().to_profile();
+        image.runtime.passwd = crate::image::runtime::Accounts {
+            present: true,
+            entries: vec![("root".into(), 0)],
+            malformed: 0,
+            unread: false,
+        };
+        let user = |u: &str| {
+            let c = Config {
+                user: u.into(),
+                ..Default::default()
+            };
+            check_user(&c, &image).ok
+        };
+        assert!(user(""));
+        assert!(user("1000:1000"));
+        assert!(user("root"));
+        assert!(!user("app"));
+        assert!(!user("app:app"));
+    }
+}
