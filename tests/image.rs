@@ -274,3 +274,75 @@ fn images_that_leave_nothing_or_nothing_sensible_to_start() {
     assert!(o.stderr.contains("not present locally"), "{}", o.stderr);
     assert_eq!(o.stderr.lines().count(), 1, "{}", o.stderr);
 }
+
+/// A C++ program on bookworm slim would also run on distroless-cc, predicted from the catalog
+/// and ranked by size against the local image; a program the image's own packages installed
+/// (bash) cannot move by its files alone.
+#[test]
+fn a_smaller_base_that_would_also_run_the_application() {
+    if !docker() {
+        return;
+    }
+    let tag = build(
+        "cxx-on-slim",
+        image("bookworm"),
+        &[("/app/hello-cxx", File::Fixture("hello-cxx"))],
+        &[r#"ENTRYPOINT ["/app/hello-cxx"]"#],
+    );
+    let (code, v) = check(&tag, &["--suggest", "--to", image("distroless-cc")]);
+    assert_eq!(code, 0, "{v}");
+    let s = &v["smaller"];
+    let local = s["current"]["bytes"].as_u64().unwrap();
+    let smaller = s["smaller"].as_array().unwrap();
+    // The fixture and the catalog entry measured from it are the same size: either comes first.
+    assert!(
+        smaller[0]["base"]
+            .as_str()
+            .unwrap()
+            .contains("distroless-cc"),
+        "{s}"
+    );
+    assert!(
+        smaller
+            .iter()
+            .all(|b| b["works"] == true && b["size"]["bytes"].as_u64().unwrap() < local)
+    );
+    let names: Vec<&str> = smaller
+        .iter()
+        .map(|b| b["base"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&image("distroless-cc")) && names.contains(&"distroless-cc-debian12"),
+        "the --to base and the catalog's: {names:?}"
+    );
+    assert!(
+        !names.contains(&"debian-12"),
+        "its own base is no smaller base: {names:?}"
+    );
+    assert!(
+        !names
+            .iter()
+            .any(|n| n.contains("distroless-base") || n.contains("alpine")),
+        "{names:?}"
+    );
+    let ranking = s["ranking"].as_array().unwrap();
+    assert!(
+        ranking.len() > smaller.len(),
+        "--suggest lists every candidate"
+    );
+    let o = run(&["image", &tag]);
+    assert!(
+        o.stdout
+            .contains("would also run on distroless-cc-debian12 ("),
+        "{}",
+        o.stdout
+    );
+    let (_, v) = check(image("bookworm"), &["--no-run"]);
+    assert!(
+        v["smaller"]["why_none"]
+            .as_str()
+            .unwrap()
+            .contains("/usr/bin/bash"),
+        "{v}"
+    );
+}

@@ -238,6 +238,13 @@ pub struct ImageArgs {
     /// Predict only; start no verifying container.
     #[arg(long)]
     pub no_run: bool,
+    /// More bases to weigh as smaller alternatives (alias or image reference; repeat or
+    /// comma-separate), beside the offline catalog's.
+    #[arg(long = "to", value_name = "BASE", value_delimiter = ',')]
+    pub to: Vec<String>,
+    /// List every alternative base by image size, with whether the application would run there.
+    #[arg(long)]
+    pub suggest: bool,
     /// Do not fail (exit 2) when verification disagrees with a prediction.
     #[arg(long)]
     pub allow_mismatch: bool,

@@ -8,10 +8,12 @@ use std::process::ExitCode;
 use super::*;
 use crate::audit::verify::{AuditConfig, probe_in};
 use crate::audit::{Source, SourceFile};
+use crate::image::aliases::Base;
 use crate::image::base::BaseProfile;
 use crate::image::entry::{self, Config, Start};
 use crate::probe::{Job, JobResult};
 use crate::start::{self, ImageReport, ProgramCheck};
+use crate::suggest::{Size, SizeFrom};
 use crate::verdict::{Outcome, Verdict};
 
 pub(super) fn image(a: ImageArgs) -> anyhow::Result<ExitCode> {
@@ -89,10 +91,47 @@ async fn check_image(a: &ImageArgs, run_id: &str) -> anyhow::Result<ImageReport>
         let results = probe_in(&engine, &base.image, &jobs, &cfg, None, run_id).await?;
         checked.verified(&results);
     }
-    let report = checked.report(a.no_run);
+    let mut report = checked.report(a.no_run);
+    let to = alternatives(&engine, &a.to, a.pull, run_id).await?;
+    let current = info.size.map(|bytes| Size {
+        bytes,
+        from: SizeFrom::Local,
+    });
+    report.smaller = Some(checked.smaller(current, &to, a.suggest));
     // The process ends after the report: freeing every file's profile costs more than it saves.
     std::mem::forget(source);
     Ok(report)
+}
+
+/// The `--to` bases as alternatives: name, image, local size and profile.
+async fn alternatives(
+    engine: &BollardEngine,
+    to: &[String],
+    pull: crate::check::PullPolicy,
+    run_id: &str,
+) -> anyhow::Result<Vec<(Base, Option<Size>, BaseProfile)>> {
+    if to.is_empty() {
+        return Ok(vec![]);
+    }
+    let bases = aliases::resolve_all(to).map_err(anyhow::Error::msg)?;
+    let progress = crate::check::Progress::new(!bases.is_empty(), bases.len());
+    let infos = crate::check::ensure_images(engine, &bases, pull, &progress).await;
+    progress.finish();
+    let mut out = Vec::new();
+    for b in bases {
+        let info = infos
+            .get(&b.image)
+            .cloned()
+            .unwrap_or_else(|| Err("image was not resolved".into()))
+            .map_err(|e| anyhow::anyhow!("--to {}: {e}", b.name))?;
+        let profile = crate::image::export::profile(engine, &b.image, &info.id, run_id).await?;
+        let size = info.size.map(|bytes| Size {
+            bytes,
+            from: SizeFrom::Local,
+        });
+        out.push((b, size, profile));
+    }
+    Ok(out)
 }
 
 /// An image being checked: what its container runs, the programs on that way, the application's
@@ -260,11 +299,60 @@ impl<'a> Checked<'a> {
             exec,
             risks,
             files: self.files(),
+            smaller: None,
             starts: ok,
             why_not,
             mode: if no_run { "predict" } else { "run" },
             exit_code: start::exit_code(ok),
         }
+    }
+
+    /// The application's files on another base, each prediction with its run-time risks where
+    /// it loads.
+    fn on_base(&self, base: &BaseProfile) -> Vec<(String, crate::loader::Prediction)> {
+        crate::audit::predict_all(self.source, false, base)
+            .into_iter()
+            .map(|(path, mut p)| {
+                if p.verdict == Verdict::Ok
+                    && let Some(f) = self.file(&path)
+                {
+                    let side = crate::risks::BaseSide::of(base, &self.config.user);
+                    p.risks = crate::risks::assess(&f.lib.profile, &f.needs, &side);
+                }
+                (path, p)
+            })
+            .collect()
+    }
+
+    /// Smaller bases the application would run on: the offline catalog's and `to`, predicted.
+    fn smaller(
+        &self,
+        current: Option<Size>,
+        to: &[(Base, Option<Size>, BaseProfile)],
+        full: bool,
+    ) -> start::Smaller {
+        let program = self
+            .programs()
+            .first()
+            .map(|(name, f)| self.program_check(name, f));
+        if let Some(why) = start::not_movable(&self.start, program.as_ref()) {
+            return start::Smaller {
+                current,
+                smaller: vec![],
+                ranking: vec![],
+                why_none: Some(why),
+            };
+        }
+        let shell = self.start.shell_form;
+        let catalog = crate::catalog::profiles().iter().map(|(e, bp)| {
+            let files = self.on_base(bp);
+            start::candidate(&e.name, &e.image, e.image_size(), &files, shell, bp.shell)
+        });
+        let given = to.iter().map(|(b, size, bp)| {
+            let files = self.on_base(bp);
+            start::candidate(&b.name, &b.image, *size, &files, shell, bp.shell)
+        });
+        start::smaller_bases(current, given.chain(catalog).collect(), full)
     }
 
     /// The application's other files, predicted on the image and verified like an audit's (the

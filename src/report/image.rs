@@ -139,6 +139,7 @@ pub fn human(r: &ImageReport) -> String {
             risk.kind, risk.severity, risk.evidence, risk.base_fact, risk.fix
         );
     }
+    smaller_lines(&mut o, r);
     let f = &r.files;
     let _ = writeln!(
         o,
@@ -157,6 +158,53 @@ pub fn human(r: &ImageReport) -> String {
         );
     }
     o
+}
+
+/// "would also run on distroless-cc (15 MB instead of 73 MB)", and with --suggest every
+/// alternative by size.
+fn smaller_lines(o: &mut String, r: &ImageReport) {
+    let Some(s) = &r.smaller else {
+        return;
+    };
+    match (s.current, s.smaller.first()) {
+        (Some(current), Some(best)) => {
+            let others = s.smaller.len() - 1;
+            let more = match (others, s.ranking.is_empty()) {
+                (0, _) | (_, false) => String::new(),
+                (n, true) => format!(" (and {n} more; --suggest lists them)"),
+            };
+            let _ = writeln!(
+                o,
+                "
+would also run on {} (predicted){more}",
+                best.instead_of(current)
+            );
+        }
+        _ => {
+            if let Some(why) = &s.why_none {
+                let _ = writeln!(
+                    o,
+                    "
+smaller bases: none suggested: {why}"
+                );
+            }
+        }
+    }
+    if !s.ranking.is_empty() {
+        let _ = writeln!(
+            o,
+            "
+bases by image size, smallest first (predicted):"
+        );
+        let w = s.ranking.iter().map(|b| b.base.len()).max().unwrap_or(0);
+        for b in &s.ranking {
+            let size = b
+                .size
+                .map(|z| crate::suggest::size_text(z.bytes))
+                .unwrap_or_else(|| "?".into());
+            let _ = writeln!(o, "  {size:>8}  {:w$}  {}", b.base, b.result());
+        }
+    }
 }
 
 pub fn markdown(r: &ImageReport) -> String {

@@ -16,6 +16,7 @@ use crate::image::entry::{Config, Start};
 use crate::loader::{self, Prediction, Subject};
 use crate::probe::agreement::{self, Differs};
 use crate::risks::{self, BaseSide};
+use crate::suggest::{self, Candidate, Ranked, Size};
 use crate::verdict::{Outcome, Risk, Verdict};
 
 /// The program the container runs, checked against the image.
@@ -182,6 +183,9 @@ pub struct ImageReport {
     pub risks: Vec<Risk>,
     /// The application's ELF files (not installed by the package manager) checked on the image.
     pub files: FilesSummary,
+    /// Smaller bases the application would also run on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub smaller: Option<Smaller>,
     pub starts: bool,
     /// Why it will not start (the first reason), when it will not.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -200,6 +204,94 @@ pub struct FilesSummary {
     pub groups: Vec<Group>,
     pub risks: Vec<RiskGroup>,
     pub files: Vec<crate::audit::FileResult>,
+}
+
+/// Smaller bases the application would also run on: its files predicted on each candidate,
+/// ranked by image size against the image's own.
+#[derive(Debug, Clone, Serialize)]
+pub struct Smaller {
+    /// The image's own size (the local image's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current: Option<Size>,
+    /// The bases smaller than the image where the application works, smallest first.
+    pub smaller: Vec<Ranked>,
+    /// Every candidate by size (with `--suggest`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ranking: Vec<Ranked>,
+    /// Why no base is suggested, when none can be.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub why_none: Option<String>,
+}
+
+/// Why the application cannot be moved to another base by its files alone: the program the
+/// container runs comes with the image's own distribution, or is a script whose interpreter a
+/// base may lack. `None` when its files decide (the shell of a shell-form command aside, which
+/// the candidate must have).
+pub fn not_movable(start: &Start, program: Option<&ProgramCheck>) -> Option<String> {
+    if let Some(p) = program.filter(|p| p.packaged) {
+        return Some(format!(
+            "the program is the image's own {} (installed by its package manager): a smaller base would have to bring it",
+            p.path
+        ));
+    }
+    let script = start.steps.iter().any(|s| s.kind == "script");
+    script.then(|| "the entrypoint is a script: a smaller base would need its interpreter".into())
+}
+
+/// The candidates ranked by size, and those at least a tenth smaller than the image (`current`)
+/// where the application works.
+pub fn smaller_bases(current: Option<Size>, candidates: Vec<Candidate>, full: bool) -> Smaller {
+    let ranking = suggest::rank(&candidates);
+    // A base about as big as the image (its own base, measured apart) is no smaller base.
+    let smaller = match current {
+        Some(c) => suggest::smaller_than(c.bytes - c.bytes / 10, &ranking)
+            .into_iter()
+            .filter(|r| r.works)
+            .cloned()
+            .collect(),
+        None => vec![],
+    };
+    let why_none = current
+        .is_none()
+        .then(|| "the image's own size is not known".to_string());
+    Smaller {
+        current,
+        smaller,
+        ranking: if full { ranking } else { vec![] },
+        why_none,
+    }
+}
+
+/// How the application fares on one candidate: every one of its files must load, and no
+/// warning-level risk may stand.
+pub fn candidate(
+    base: &str,
+    image: &str,
+    size: Option<Size>,
+    files: &[(String, Prediction)],
+    needs_shell: bool,
+    has_shell: bool,
+) -> Candidate {
+    let verdict = match (
+        needs_shell && !has_shell,
+        files.iter().find(|(_, p)| p.verdict != Verdict::Ok),
+    ) {
+        (true, _) => Verdict::NoInterpreter,
+        (false, Some((_, p))) => p.verdict,
+        (false, None) => Verdict::Ok,
+    };
+    let at_risk = files.iter().any(|(_, p)| {
+        p.risks
+            .iter()
+            .any(|r| r.severity == crate::verdict::Severity::Warning)
+    });
+    Candidate {
+        base: base.to_string(),
+        image: image.to_string(),
+        size,
+        verdict,
+        at_risk,
+    }
 }
 
 /// Does it start, and if not, the first reason: the command, the user, the program (and the
@@ -352,5 +444,60 @@ mod tests {
         assert!(user("root"));
         assert!(!user("app"));
         assert!(!user("app:app"));
+    }
+
+    #[test]
+    fn smaller_bases_where_every_file_works() {
+        let size = |mb: u64| {
+            Some(Size {
+                bytes: mb << 20,
+                from: crate::suggest::SizeFrom::Catalog,
+            })
+        };
+        let ok = |v: Verdict| {
+            vec![(
+                "/app".to_string(),
+                Prediction {
+                    verdict: v,
+                    reason: String::new(),
+                    problems: vec![],
+                    hints: vec![],
+                    loader: None,
+                    loaded: vec![],
+                    musl_compat: None,
+                    risks: vec![],
+                },
+            )]
+        };
+        let candidates = vec![
+            candidate(
+                "static",
+                "s",
+                size(2),
+                &ok(Verdict::NoInterpreter),
+                false,
+                false,
+            ),
+            candidate("cc", "c", size(20), &ok(Verdict::Ok), false, false),
+            candidate("cc-no-shell", "c", size(19), &ok(Verdict::Ok), true, false),
+            candidate("slim", "d", size(75), &ok(Verdict::Ok), false, true),
+        ];
+        let s = smaller_bases(size(80), candidates, false);
+        let names: Vec<&str> = s.smaller.iter().map(|r| r.base.as_str()).collect();
+        assert_eq!(
+            names,
+            ["cc"],
+            "a shell form needs a shell; 75 of 80 MB is no smaller base"
+        );
+        assert!(s.ranking.is_empty());
+        let bash = start(None, &["/usr/bin/bash"]);
+        let mut packaged = check(Verdict::Ok);
+        packaged.packaged = true;
+        assert!(
+            not_movable(&bash, Some(&packaged))
+                .unwrap()
+                .contains("package manager")
+        );
+        assert_eq!(not_movable(&bash, Some(&check(Verdict::Ok))), None);
     }
 }
