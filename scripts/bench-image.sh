@@ -26,16 +26,4 @@ for round in 1 2 3 4 5; do
         -n image "env LIBCCHECK_CACHE_DIR=$out/cache $libccheck image $app" \
         -n audit "env LIBCCHECK_CACHE_DIR=$out/cache $libccheck audit --image $app --to $to" >/dev/null 2>&1
 done
-python3 - "$out" <<'PY'
-import json, statistics, sys
-d = sys.argv[1]
-rounds = []
-for i in range(1, 6):
-    r = {x["command"]: x["median"] for x in json.load(open(f"{d}/round-{i}.json"))["results"]}
-    rounds.append((r["image"], r["audit"]))
-ratios = sorted(ours / peer for ours, peer in rounds)
-ours = statistics.median(o for o, _ in rounds)
-peer = statistics.median(p for _, p in rounds)
-print(f"app fixture image, verified: libccheck image {ours*1000:6.0f} ms   audit --image --to bookworm {peer*1000:6.0f} ms   "
-      f"ratio {statistics.median(ratios):.2f} (rounds {ratios[0]:.2f}-{ratios[-1]:.2f}; limit 1.00)")
-PY
+paired_rounds "$out" round image audit "app fixture image, verified" 1.00

@@ -36,17 +36,5 @@ for app in hello-cxx go-certs threadstack-musl-static; do
             -n before "env LIBCCHECK_CACHE_DIR=$out/cache-before $before --no-run -b $bases $f" \
             -n after "env LIBCCHECK_CACHE_DIR=$out/cache-after $after --no-run -b $bases $f" >/dev/null 2>&1
     done
-    python3 - "$out" "$app" <<'PY'
-import json, statistics, sys
-d, app = sys.argv[1], sys.argv[2]
-rounds = []
-for i in range(1, 6):
-    r = {x["command"]: x["median"] for x in json.load(open(f"{d}/{app}-{i}.json"))["results"]}
-    rounds.append((r["before"], r["after"]))
-ratios = sorted(a / b for b, a in rounds)
-before = statistics.median(b for b, _ in rounds)
-after = statistics.median(a for _, a in rounds)
-print(f"--no-run, 7 cached bases, {app:24} before {before*1000:6.1f} ms  after {after*1000:6.1f} ms  "
-      f"ratio {statistics.median(ratios):.3f} (rounds {ratios[0]:.2f}-{ratios[-1]:.2f}; limit 1.10)")
-PY
+    paired_rounds "$out" "$app" after before "--no-run, 7 cached bases, $app" 1.10
 done

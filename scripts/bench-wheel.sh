@@ -30,16 +30,4 @@ for round in 1 2 3 4 5; do
         -n libccheck "env LIBCCHECK_CACHE_DIR=$out/cache $libccheck --no-run -b $bases $wheel" \
         -n auditwheel "$venv/bin/auditwheel show $wheel" >/dev/null 2>&1
 done
-python3 - "$out" <<'PY'
-import json, statistics, sys
-d = sys.argv[1]
-rounds = []
-for i in range(1, 6):
-    r = {x["command"]: x["median"] for x in json.load(open(f"{d}/round-{i}.json"))["results"]}
-    rounds.append((r["libccheck"], r["auditwheel"]))
-ratios = sorted(ours / peer for ours, peer in rounds)
-ours = statistics.median(o for o, _ in rounds)
-peer = statistics.median(p for _, p in rounds)
-print(f"50-module wheel: libccheck --no-run, 7 cached bases {ours*1000:6.1f} ms   auditwheel show {peer*1000:7.1f} ms   "
-      f"ratio {statistics.median(ratios):.3f} (rounds {ratios[0]:.3f}-{ratios[-1]:.3f}; limit 0.100)")
-PY
+paired_rounds "$out" round libccheck auditwheel "50-module wheel: --no-run, 7 cached bases vs auditwheel show" 0.100
