@@ -18,7 +18,8 @@ pub(super) fn list_bases(a: BasesArgs) -> anyhow::Result<ExitCode> {
                     .collect()
             })
         };
-        let resolved = aliases::resolve_all(&names).map_err(anyhow::Error::msg)?;
+        let resolved =
+            aliases::resolve_all_in(&names, &file.names()).map_err(anyhow::Error::msg)?;
         let list: Vec<String> = resolved.into_iter().map(|b| b.name).collect();
         write_stdout(&(serde_json::json!({ "base": list }).to_string() + "\n"))?;
         return Ok(ExitCode::from(exit::OK));
