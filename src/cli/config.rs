@@ -72,7 +72,13 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, String> {
             }
             None => (0, String::new()),
         };
-        let msg = e.message().replace('\n', " ").trim().to_string();
+        let mut msg = e.message().replace('\n', " ").trim().to_string();
+        if key.contains('.') && msg.starts_with("invalid type: map") {
+            // `alpine-3.22 = …` is a dotted key (a table `alpine-3` with a key `22`).
+            msg.push_str(&format!(
+                " (a name with a dot is a quoted key: \"{key}\" = …)"
+            ));
+        }
         let key = if key.is_empty() {
             String::new()
         } else {
@@ -204,6 +210,10 @@ mod tests {
                 .starts_with("libccheck.toml: aliases.alpin: not an alias (alpine, "),
             "{}",
             err("[aliases]\nalpin = \"mirror/alpine:3.22\"\n")
+        );
+        assert_eq!(
+            err("[aliases]\nalpine-3.22 = \"mirror/alpine:3.22\"\n"),
+            "libccheck.toml:2: alpine-3.22: invalid type: map, expected a string (a name with a dot is a quoted key: \"alpine-3.22\" = …)"
         );
         assert_eq!(
             err("[aliases]\nalpine = \"not an image\"\n"),

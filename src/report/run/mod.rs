@@ -455,6 +455,62 @@ mod tests {
         assert!(!json(&r).contains("smallest"));
     }
 
+    /// Bases that could not be checked are errors, not failures: the summary says which.
+    #[test]
+    fn errors_are_not_failures() {
+        let mut r = report(vec![
+            result("a", Verdict::Error, None),
+            result("b", Verdict::Error, None),
+        ]);
+        r.mode = "run".into();
+        assert_eq!(r.exit_code, 2);
+        let text = human(&r, false);
+        assert!(
+            text.ends_with("\nworks on 0 of 2 bases; errors (no verdict): a, b\n"),
+            "{text}"
+        );
+    }
+
+    /// A base predicted from the catalog in a run decides the exit code by its prediction,
+    /// unless the gate requires a run.
+    #[test]
+    fn catalog_fallbacks_decide_unless_a_run_is_required() {
+        let fallback = |name: &str, verdict: Verdict| {
+            let mut b = result(name, verdict, None);
+            b.fallback = Some("catalog".into());
+            b.unavailable = Some("pulling failed: no such host".into());
+            b
+        };
+        let binary = report(vec![]).binary;
+        let bases = vec![
+            result("local", Verdict::Ok, None),
+            fallback("x", Verdict::Ok),
+            fallback("y", Verdict::NoInterpreter),
+        ];
+        let r = Report::from_parts(
+            "r",
+            "run",
+            binary.clone(),
+            None,
+            bases.clone(),
+            Gate::default(),
+        );
+        assert_eq!(r.exit_code, 1);
+        assert_eq!(r.summary.unverified, ["x", "y"]);
+        let text = human(&r, false);
+        assert!(
+            text.ends_with("\nworks on 1 of 3 bases; 2 not verified (image unavailable), predicted to work on 1 of them; required but failing: y\n"),
+            "{text}"
+        );
+        assert_eq!(text.matches("no such host").count(), 1, "{text}");
+        let gate = Gate {
+            require_run: true,
+            ..Gate::default()
+        };
+        let r = Report::from_parts("r", "run", binary, None, bases, gate);
+        assert_eq!(r.exit_code, 2);
+    }
+
     #[test]
     fn with_sizes_the_smallest_that_works_closes_the_report() {
         let r = report(vec![
