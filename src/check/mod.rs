@@ -46,7 +46,8 @@ pub enum PullPolicy {
     Missing,
     /// Pull every image, even when present.
     Always,
-    /// Never pull; a missing image is an error for that base.
+    /// Never pull; a missing image is predicted from the offline catalog (an error for a base
+    /// it does not have, or with --require-run).
     Never,
 }
 

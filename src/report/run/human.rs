@@ -272,9 +272,11 @@ fn unavailable_images(out: &mut String, r: &Report) -> Report {
     for (cause, images) in &causes {
         let _ = writeln!(out, "  {}: {cause}", images.join(", "));
     }
+    let images: usize = causes.iter().map(|(_, images)| images.len()).sum();
     let _ = writeln!(
         out,
-        "  hint: make them local (docker pull where a registry answers, docker load), or map an alias to a mirror or local image in libccheck.toml ([aliases] alpine = \"mirror/alpine:3.22\"){}\n",
+        "  hint: make {} local (docker pull where a registry answers, docker load), or map an alias to a mirror or local image in libccheck.toml ([aliases] alpine = \"mirror/alpine:3.22\"){}\n",
+        if images == 1 { "it" } else { "them" },
         if fallbacks > 0 && !r.summary.require_run {
             "; --require-run fails instead of predicting"
         } else {
