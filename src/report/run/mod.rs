@@ -503,6 +503,13 @@ mod tests {
             "{text}"
         );
         assert_eq!(text.matches("no such host").count(), 1, "{text}");
+        assert!(
+            markdown(&r).contains(
+                "\n⚠️ Not verified on x, y: image unavailable, predicted from the offline catalog.\n"
+            ),
+            "{}",
+            markdown(&r)
+        );
         let gate = Gate {
             require_run: true,
             ..Gate::default()
