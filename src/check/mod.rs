@@ -577,6 +577,13 @@ fn unavailable_base(
     let Some(entry) = crate::catalog::for_base(base) else {
         return r;
     };
+    tracing::info!(
+        "{}: image {} unavailable ({}); predicting from the offline catalog's {}",
+        base.name,
+        base.image,
+        r.unavailable.as_deref().unwrap_or(""),
+        entry.name
+    );
     let bp = entry.to_profile();
     let p = program.predict(plan, &bp, "");
     r.reason = format!(
