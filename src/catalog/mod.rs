@@ -70,6 +70,24 @@ pub fn find(name: &str) -> Option<&'static Entry> {
     entries().iter().find(|e| e.name == name)
 }
 
+/// The catalog entry that stands for a base: by its name (an alias, a catalog name, also when
+/// `[aliases]` maps it to a mirror), else by the public image it names.
+pub fn for_base(base: &crate::image::aliases::Base) -> Option<&'static Entry> {
+    find(&base.name).or_else(|| entries().iter().find(|e| e.image == base.image))
+}
+
+/// The names a base can be given by in Docker mode: `mirrors` from libccheck.toml, then the
+/// alias table, then every catalog name (standing for the public image its entry describes).
+pub fn names(mirrors: std::collections::BTreeMap<String, String>) -> crate::image::aliases::Names {
+    crate::image::aliases::Names {
+        mirrors,
+        catalog: entries()
+            .iter()
+            .map(|e| (e.name.clone(), e.image.clone()))
+            .collect(),
+    }
+}
+
 fn lib_profile(soname: &str, versions: &[String], musl: bool) -> BinaryProfile {
     let mut p = BinaryProfile::empty(Kind::SharedObject);
     p.libc = Libc {

@@ -46,7 +46,8 @@ pub enum PullPolicy {
     Missing,
     /// Pull every image, even when present.
     Always,
-    /// Never pull; a missing image is an error for that base.
+    /// Never pull; a missing image is predicted from the offline catalog (an error for a base
+    /// it does not have, or with --require-run).
     Never,
 }
 
@@ -346,6 +347,20 @@ pub async fn ensure_images<E: Engine>(
     pull: PullPolicy,
     progress: &Progress,
 ) -> HashMap<String, Result<crate::docker::ImageInfo, String>> {
+    ensure_images_typed(engine, bases, pull, progress)
+        .await
+        .into_iter()
+        .map(|(image, r)| (image, r.map_err(|e| e.to_string())))
+        .collect()
+}
+
+/// [`ensure_images`] with the daemon's errors as they are (an unavailable image is told apart).
+pub async fn ensure_images_typed<E: Engine>(
+    engine: &E,
+    bases: &[Base],
+    pull: PullPolicy,
+    progress: &Progress,
+) -> HashMap<String, Result<crate::docker::ImageInfo, DockerError>> {
     let mut images: Vec<&str> = bases.iter().map(|b| b.image.as_str()).collect();
     images.sort();
     images.dedup();
@@ -389,7 +404,7 @@ pub async fn ensure_images<E: Engine>(
             Ok(present.unwrap())
         }
         .await;
-        (image.to_string(), r.map_err(|e| e.to_string()))
+        (image.to_string(), r)
     });
     join_all(futs).await.into_iter().collect()
 }
@@ -532,6 +547,58 @@ pub fn predict_offline(plan: &Plan, program: Program, cfg: &RunConfig) -> Vec<Ba
         .collect()
 }
 
+/// Why an image could not be had, when that is all that went wrong (it is missing and may not be
+/// pulled, or the pull failed): the offline catalog can stand in for it. `None` for anything
+/// else the daemon said.
+pub fn unavailable_cause(e: &DockerError) -> Option<String> {
+    match e {
+        DockerError::ImageMissing { .. } => {
+            Some("not present locally, and --pull never forbids pulling it".into())
+        }
+        DockerError::Pull { reason, .. } => Some(format!("pulling failed: {reason}")),
+        _ => None,
+    }
+}
+
+/// A base whose image is unavailable: the offline catalog's prediction for it where the catalog
+/// has it (marked unverified), else an error that says why.
+fn unavailable_base(
+    plan: &Plan,
+    program: Program,
+    base: &Base,
+    required: bool,
+    e: &DockerError,
+) -> BaseResult {
+    let mut r = BaseResult::error(base, required, e.to_string());
+    let Some(cause) = unavailable_cause(e) else {
+        return r;
+    };
+    r.unavailable = Some(cause);
+    let Some(entry) = crate::catalog::for_base(base) else {
+        return r;
+    };
+    tracing::info!(
+        "{}: image {} unavailable ({}); predicting from the offline catalog's {}",
+        base.name,
+        base.image,
+        r.unavailable.as_deref().unwrap_or(""),
+        entry.name
+    );
+    let bp = entry.to_profile();
+    let p = program.predict(plan, &bp, "");
+    r.reason = format!(
+        "not verified: predicted from the offline catalog ({}); {}",
+        entry.name, p.reason
+    );
+    r.verdict = p.verdict;
+    r.libc = Some(bp.describe_libc());
+    r.os = Some(entry.os.clone());
+    r.size = entry.image_size();
+    r.fallback = Some("catalog".into());
+    r.prediction = Some(p);
+    r
+}
+
 /// A local image's size, as the daemon reports it.
 fn local_size(info: &ImageInfo) -> Option<crate::suggest::Size> {
     info.size.map(|bytes| crate::suggest::Size {
@@ -550,7 +617,7 @@ pub async fn run_matrix<E: Engine>(
     run_id: &str,
     progress: &Progress,
 ) -> Vec<BaseResult> {
-    let images = ensure_images(engine, &cfg.bases, cfg.pull, progress).await;
+    let images = ensure_images_typed(engine, &cfg.bases, cfg.pull, progress).await;
     let m = Matrix {
         engine,
         plan,
@@ -569,7 +636,7 @@ pub async fn run_matrix<E: Engine>(
                     size: local_size(info),
                     ..m.base(base, info, required).await
                 },
-                Some(Err(e)) => BaseResult::error(base, required, e.clone()),
+                Some(Err(e)) => unavailable_base(plan, program, base, required, e),
                 None => BaseResult::error(base, required, "image was not resolved".into()),
             };
             progress.base_done(&base.name);
@@ -899,6 +966,7 @@ fn read_report(
             r.exec = exec;
             r.verdict = verdict;
             r.reason = reason;
+            r.verified = r.verdict != Verdict::Error;
             name_the_memory_limit(r, cfg.sandbox.memory_bytes);
         }
         Err(why) if code == 0 => r.reason = format!("the probe's report was refused: {why}"),

@@ -122,6 +122,11 @@ pub struct CheckArgs {
     #[arg(long)]
     pub fail_on_risk: bool,
 
+    /// Fail (exit 2) when a base's image cannot be had (pull failed, or absent with --pull
+    /// never), instead of exiting on the offline catalog's prediction for it.
+    #[arg(long, conflicts_with = "offline")]
+    pub require_run: bool,
+
     /// Sandbox: give the container a network (default: none).
     #[arg(long)]
     pub allow_network: bool,

@@ -5,7 +5,8 @@ use std::process::ExitCode;
 use super::*;
 
 pub(super) fn audit(a: AuditArgs) -> anyhow::Result<ExitCode> {
-    let targets = aliases::resolve_all(&a.to).map_err(anyhow::Error::msg)?;
+    let targets = aliases::resolve_all_in(&a.to, &crate::catalog::names(Default::default()))
+        .map_err(anyhow::Error::msg)?;
     let cfg = crate::audit::verify::AuditConfig {
         targets,
         all: a.all,

@@ -18,7 +18,8 @@ pub(super) fn list_bases(a: BasesArgs) -> anyhow::Result<ExitCode> {
                     .collect()
             })
         };
-        let resolved = aliases::resolve_all(&names).map_err(anyhow::Error::msg)?;
+        let resolved =
+            aliases::resolve_all_in(&names, &file.names()).map_err(anyhow::Error::msg)?;
         let list: Vec<String> = resolved.into_iter().map(|b| b.name).collect();
         write_stdout(&(serde_json::json!({ "base": list }).to_string() + "\n"))?;
         return Ok(ExitCode::from(exit::OK));
@@ -60,8 +61,8 @@ pub(super) fn list_bases(a: BasesArgs) -> anyhow::Result<ExitCode> {
                     al.name, al.image, al.catalog
                 ));
             }
-            s.push_str("\nAny other image reference works too: -b myregistry/myimage:tag\n\n");
-            s.push_str("CATALOG (libccheck --offline -b NAME)\nNAME                        LIBC         SONAMES  IMAGE\n");
+            s.push_str("\nAny other image reference works too: -b myregistry/myimage:tag; libccheck.toml's [aliases] maps a name to a mirror or local image\n\n");
+            s.push_str("CATALOG (-b NAME checks its IMAGE; with --offline, or when the image is unavailable, predicts from the entry)\nNAME                        LIBC         SONAMES  IMAGE\n");
             for e in catalog {
                 let libc = match (&e.libc_version, e.libc) {
                     (Some(v), l) => {

@@ -18,7 +18,9 @@ pub fn check_config(a: &CheckArgs, file: &crate::cli::config::Config) -> anyhow:
             .map(|s| s.to_string())
             .collect()
     };
-    let bases = aliases::resolve_all(&base_args).map_err(anyhow::Error::msg)?;
+    // Catalog names stand for their public images here too (and `--offline` finds their entries).
+    let names = file.names();
+    let bases = aliases::resolve_all_in(&base_args, &names).map_err(anyhow::Error::msg)?;
     let require: Vec<String> = if !a.require.is_empty() {
         a.require.clone()
     } else {
@@ -27,7 +29,7 @@ pub fn check_config(a: &CheckArgs, file: &crate::cli::config::Config) -> anyhow:
     let required = if require.is_empty() {
         bases.iter().map(|b| b.name.clone()).collect()
     } else {
-        let req = aliases::resolve_all(&require).map_err(anyhow::Error::msg)?;
+        let req = aliases::resolve_all_in(&require, &names).map_err(anyhow::Error::msg)?;
         for r in &req {
             if !bases.iter().any(|b| b.name == r.name) {
                 anyhow::bail!("--require {}: not among the bases being checked", r.name);
@@ -127,6 +129,7 @@ pub(super) fn check(a: CheckArgs) -> anyhow::Result<ExitCode> {
     let gate = report::run::Gate {
         allow_mismatch: a.allow_mismatch || file.allow_mismatch.unwrap_or(false),
         fail_on_risk: a.fail_on_risk || file.fail_on_risk.unwrap_or(false),
+        require_run: a.require_run || file.require_run.unwrap_or(false),
     };
     let step_summary = !a.no_step_summary && file.step_summary.unwrap_or(true);
     let (profile, exports, needs) = read_binary(&binary)?;

@@ -1,6 +1,7 @@
 //! `libccheck.toml`: the CI gate's settings in the repository. Command-line flags override it.
 //! Unknown keys and wrong types are errors that name the key and the line.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -32,6 +33,12 @@ pub struct Config {
     /// Append the Markdown report to $GITHUB_STEP_SUMMARY when it is set (default true).
     pub step_summary: Option<bool>,
     pub sandbox: Option<SandboxConfig>,
+    /// A base whose image is unavailable is an error (exit 2), not a prediction from the offline
+    /// catalog.
+    pub require_run: Option<bool>,
+    /// An alias or catalog name → the image to use for it (a mirror, a local image); the
+    /// catalog entry it names still stands in when that image is unavailable.
+    pub aliases: Option<BTreeMap<String, String>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
@@ -65,7 +72,13 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, String> {
             }
             None => (0, String::new()),
         };
-        let msg = e.message().replace('\n', " ").trim().to_string();
+        let mut msg = e.message().replace('\n', " ").trim().to_string();
+        if key.contains('.') && msg.starts_with("invalid type: map") {
+            // `alpine-3.22 = …` is a dotted key (a table `alpine-3` with a key `22`).
+            msg.push_str(&format!(
+                " (a name with a dot is a quoted key: \"{key}\" = …)"
+            ));
+        }
         let key = if key.is_empty() {
             String::new()
         } else {
@@ -92,10 +105,45 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, String> {
             return bad("sandbox.pids_limit", "must be between 8 and 100000");
         }
     }
+    for (name, image) in c.aliases.iter().flatten() {
+        check_alias(name, image).map_err(|e| format!("{}: aliases.{name}: {e}", path.display()))?;
+    }
+    let names = c.names();
     for b in c.bases.iter().chain(&c.require).flatten() {
-        crate::image::aliases::resolve(b).map_err(|e| format!("{}: bases: {e}", path.display()))?;
+        crate::image::aliases::resolve_in(b, &names)
+            .map_err(|e| format!("{}: bases: {e}", path.display()))?;
     }
     Ok(c)
+}
+
+impl Config {
+    /// The names bases can be given by: `[aliases]`, the alias table, the catalog's names.
+    pub fn names(&self) -> crate::image::aliases::Names {
+        crate::catalog::names(self.aliases.clone().unwrap_or_default())
+    }
+}
+
+/// An `[aliases]` entry maps a name libccheck knows (so that a typo is not a new, unused name)
+/// to an image reference.
+fn check_alias(name: &str, image: &str) -> Result<(), String> {
+    let known = crate::image::aliases::ALIASES
+        .iter()
+        .any(|a| a.name == name)
+        || crate::catalog::entries().iter().any(|e| e.name == name);
+    if !known {
+        let aliases: Vec<&str> = crate::image::aliases::ALIASES
+            .iter()
+            .map(|a| a.name)
+            .collect();
+        return Err(format!(
+            "not an alias ({}) nor a catalog name (`libccheck bases` lists them)",
+            aliases.join(", ")
+        ));
+    }
+    if !crate::image::aliases::is_image_reference(image.trim()) {
+        return Err(format!("{image:?} is not an image reference"));
+    }
+    Ok(())
 }
 
 /// The configuration in effect: `--config PATH` (must exist), else `./libccheck.toml` if present.
@@ -138,6 +186,39 @@ mod tests {
         assert_eq!(c.bases.unwrap(), ["alpine", "distroless-cc"]);
         assert_eq!(c.pull, Some(PullPolicy::Never));
         assert_eq!(c.sandbox.unwrap().memory, Some(256));
+    }
+
+    #[test]
+    fn aliases_map_known_names_to_images() {
+        let c = parse(
+            "require_run = true\n[aliases]\nalpine = \"mirror.example/alpine:3.22\"\ndebian-12 = \"local/debian:12\"\n",
+            Path::new("x"),
+        )
+        .unwrap();
+        assert_eq!(c.require_run, Some(true));
+        let names = c.names();
+        let alpine = crate::image::aliases::resolve_in("alpine", &names).unwrap();
+        assert_eq!(alpine.image, "mirror.example/alpine:3.22");
+        assert_eq!(
+            crate::image::aliases::resolve_in("debian-12", &names)
+                .unwrap()
+                .image,
+            "local/debian:12"
+        );
+        assert!(
+            err("[aliases]\nalpin = \"mirror/alpine:3.22\"\n")
+                .starts_with("libccheck.toml: aliases.alpin: not an alias (alpine, "),
+            "{}",
+            err("[aliases]\nalpin = \"mirror/alpine:3.22\"\n")
+        );
+        assert_eq!(
+            err("[aliases]\nalpine-3.22 = \"mirror/alpine:3.22\"\n"),
+            "libccheck.toml:2: alpine-3.22: invalid type: map, expected a string (a name with a dot is a quoted key: \"alpine-3.22\" = …)"
+        );
+        assert_eq!(
+            err("[aliases]\nalpine = \"not an image\"\n"),
+            "libccheck.toml: aliases.alpine: \"not an image\" is not an image reference"
+        );
     }
 
     #[test]

@@ -113,7 +113,8 @@ async fn alternatives(
     if to.is_empty() {
         return Ok(vec![]);
     }
-    let bases = aliases::resolve_all(to).map_err(anyhow::Error::msg)?;
+    let bases = aliases::resolve_all_in(to, &crate::catalog::names(Default::default()))
+        .map_err(anyhow::Error::msg)?;
     let progress = crate::check::Progress::new(!bases.is_empty(), bases.len());
     let infos = crate::check::ensure_images(engine, &bases, pull, &progress).await;
     progress.finish();

@@ -32,6 +32,8 @@ pub(super) fn merge(a: MergeArgs) -> anyhow::Result<ExitCode> {
         parts.push(r);
     }
     let first = parts[0].clone();
+    // A part run with --require-run keeps its unavailable images errors in the merged report.
+    let require_run_in_a_part = parts.iter().any(|r| r.summary.require_run);
     let mode = if parts.iter().all(|r| r.mode == first.mode) {
         first.mode.clone()
     } else {
@@ -61,6 +63,7 @@ pub(super) fn merge(a: MergeArgs) -> anyhow::Result<ExitCode> {
         report::run::Gate {
             allow_mismatch: a.allow_mismatch,
             fail_on_risk: a.fail_on_risk,
+            require_run: require_run_in_a_part,
         },
     );
     merged.settings = first.settings;

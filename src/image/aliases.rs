@@ -80,21 +80,49 @@ pub struct Base {
     pub image: String,
 }
 
-/// Resolve an alias or pass an image reference through. Rejects what cannot be an image reference.
-pub fn resolve(s: &str) -> Result<Base, String> {
-    let s = s.trim();
-    if let Some(a) = ALIASES.iter().find(|a| a.name == s) {
-        return Ok(Base {
-            name: a.name.into(),
-            image: a.image.into(),
-        });
-    }
-    let valid = !s.is_empty()
+/// Names a base can be given by besides the alias table: the mirrors of `[aliases]` in
+/// libccheck.toml (an alias or catalog name → another image) and the offline catalog's entries
+/// (a catalog name → the public image it describes). Filled by the caller: the catalog sits
+/// above this module.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Names {
+    /// Name → image reference, consulted first.
+    pub mirrors: std::collections::BTreeMap<String, String>,
+    /// Catalog name → its public image, consulted after the alias table.
+    pub catalog: Vec<(String, String)>,
+}
+
+/// Is `s` something Docker could take as an image reference?
+pub fn is_image_reference(s: &str) -> bool {
+    !s.is_empty()
         && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || "._-/:@+".contains(c))
         && !s.starts_with(['-', '.', '/', ':'])
-        && s.chars().next().is_some_and(|c| c.is_ascii_alphanumeric());
-    if !valid {
+        && s.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+}
+
+/// Resolve an alias or pass an image reference through. Rejects what cannot be an image reference.
+pub fn resolve(s: &str) -> Result<Base, String> {
+    resolve_in(s, &Names::default())
+}
+
+/// Resolve a mirrored name, an alias, a catalog name, or pass an image reference through.
+pub fn resolve_in(s: &str, names: &Names) -> Result<Base, String> {
+    let s = s.trim();
+    let named = |image: &str| Base {
+        name: s.into(),
+        image: image.into(),
+    };
+    if let Some(image) = names.mirrors.get(s) {
+        return Ok(named(image));
+    }
+    if let Some(a) = ALIASES.iter().find(|a| a.name == s) {
+        return Ok(named(a.image));
+    }
+    if let Some((_, image)) = names.catalog.iter().find(|(n, _)| n == s) {
+        return Ok(named(image));
+    }
+    if !is_image_reference(s) {
         let names: Vec<&str> = ALIASES.iter().map(|a| a.name).collect();
         return Err(format!(
             "unknown base {s:?}: not an alias ({}) nor an image reference",
@@ -109,13 +137,18 @@ pub fn resolve(s: &str) -> Result<Base, String> {
 
 /// Split repeated and comma-separated `--base` values, resolve each, drop duplicates.
 pub fn resolve_all(values: &[String]) -> Result<Vec<Base>, String> {
+    resolve_all_in(values, &Names::default())
+}
+
+/// [`resolve_all`] with mirrors and catalog names.
+pub fn resolve_all_in(values: &[String], names: &Names) -> Result<Vec<Base>, String> {
     let mut out: Vec<Base> = Vec::new();
     for v in values
         .iter()
         .flat_map(|v| v.split(','))
         .filter(|v| !v.trim().is_empty())
     {
-        let b = resolve(v)?;
+        let b = resolve_in(v, names)?;
         if !out.iter().any(|o| o.name == b.name) {
             out.push(b);
         }
@@ -166,6 +199,27 @@ mod tests {
             v.iter().map(|b| b.name.as_str()).collect::<Vec<_>>(),
             ["alpine", "debian-slim"]
         );
+        let names = Names {
+            mirrors: [(
+                "alpine".to_string(),
+                "mirror.example/alpine:3.22".to_string(),
+            )]
+            .into(),
+            catalog: vec![("debian-12".into(), "debian:12-slim".into())],
+        };
+        let v = resolve_all_in(&["alpine,debian-12,debian-slim".into()], &names).unwrap();
+        assert_eq!(
+            v.iter()
+                .map(|b| (b.name.as_str(), b.image.as_str()))
+                .collect::<Vec<_>>(),
+            [
+                ("alpine", "mirror.example/alpine:3.22"),
+                ("debian-12", "debian:12-slim"),
+                ("debian-slim", "debian:13-slim")
+            ]
+        );
+        // Without the catalog's names, a catalog name is an image reference of that name.
+        assert_eq!(resolve("debian-12").unwrap().image, "debian-12");
         for d in DEFAULT_MATRIX {
             assert!(ALIASES.iter().any(|a| a.name == *d));
         }

@@ -50,6 +50,8 @@ pub fn human(r: &Report, color: bool) -> String {
         let _ = writeln!(out, "exec probe: {} {}", r.binary.path, a.join(" "));
     }
     out.push('\n');
+    let said = unavailable_images(&mut out, r);
+    let r = &said;
     table(&mut out, r, color);
     fixes(&mut out, r);
     likely_causes(&mut out, r);
@@ -238,21 +240,104 @@ fn run_side(b: &BaseResult) -> (Verdict, &str) {
     }
 }
 
-/// "works on N of M bases; required but failing: …"
+/// Above the table, once: which images were unavailable, why (one line per cause, however many
+/// bases share it) and what to do; the rows then only refer to it. Returns the report with
+/// those rows' reasons shortened.
+fn unavailable_images(out: &mut String, r: &Report) -> Report {
+    let mut causes: Vec<(&str, Vec<&str>)> = Vec::new();
+    for b in &r.bases {
+        let Some(cause) = b.unavailable.as_deref() else {
+            continue;
+        };
+        match causes.iter_mut().find(|(c, _)| *c == cause) {
+            Some((_, images)) if images.contains(&b.image.as_str()) => {}
+            Some((_, images)) => images.push(&b.image),
+            None => causes.push((cause, vec![&b.image])),
+        }
+    }
+    if causes.is_empty() {
+        return r.clone();
+    }
+    let fallbacks = r.bases.iter().filter(|b| b.fallback.is_some()).count();
+    let _ = writeln!(
+        out,
+        "{}:",
+        match fallbacks {
+            0 => "images unavailable",
+            _ if r.summary.require_run =>
+                "images unavailable (predicted from the offline catalog, not verified; --require-run makes that an error)",
+            _ => "images unavailable (predicted from the offline catalog instead, not verified)",
+        }
+    );
+    for (cause, images) in &causes {
+        let _ = writeln!(out, "  {}: {cause}", images.join(", "));
+    }
+    let images: usize = causes.iter().map(|(_, images)| images.len()).sum();
+    let _ = writeln!(
+        out,
+        "  hint: make {} local (docker pull where a registry answers, docker load), or map an alias to a mirror or local image in libccheck.toml ([aliases] alpine = \"mirror/alpine:3.22\"){}\n",
+        if images == 1 { "it" } else { "them" },
+        if fallbacks > 0 && !r.summary.require_run {
+            "; --require-run fails instead of predicting"
+        } else {
+            ""
+        }
+    );
+    let mut shortened = r.clone();
+    for b in shortened.bases.iter_mut() {
+        if b.unavailable.is_some() && b.fallback.is_none() {
+            b.reason = "image unavailable (see above); not in the offline catalog".into();
+        }
+    }
+    shortened
+}
+
+/// "works on N of M bases; required but failing: …; errors: …"; bases predicted from the
+/// catalog in a run are counted apart, as predictions.
 fn summary_line(out: &mut String, r: &Report) {
     let s = &r.summary;
-    let verb = if r.mode == "run" {
-        "works"
-    } else {
-        "predicted to work"
-    };
-    let _ = write!(out, "{verb} on {} of {} bases", s.ok, s.bases);
-    if !s.required_failing.is_empty() {
+    let is_unverified = |b: &&BaseResult| r.mode == "run" && b.fallback.is_some();
+    let unverified: Vec<&BaseResult> = r.bases.iter().filter(is_unverified).collect();
+    let predicted_ok = unverified
+        .iter()
+        .filter(|b| b.verdict == Verdict::Ok)
+        .count();
+    if r.mode != "run" {
+        let _ = write!(out, "predicted to work on {} of {} bases", s.ok, s.bases);
+    } else if unverified.len() == s.bases {
         let _ = write!(
             out,
-            "; required but failing: {}",
-            s.required_failing.join(", ")
+            "predicted to work on {} of {} bases (none verified: every image unavailable)",
+            s.ok, s.bases
         );
+    } else {
+        let _ = write!(out, "works on {} of {} bases", s.ok - predicted_ok, s.bases);
+        if !unverified.is_empty() {
+            let _ = write!(
+                out,
+                "; {} not verified (image unavailable), predicted to work on {} of them",
+                unverified.len(),
+                predicted_ok
+            );
+        }
+    }
+    let failing: Vec<&str> = r
+        .bases
+        .iter()
+        .filter(|b| b.required && !matches!(b.verdict, Verdict::Ok | Verdict::Error))
+        .map(|b| b.base.as_str())
+        .collect();
+    if !failing.is_empty() {
+        let _ = write!(out, "; required but failing: {}", failing.join(", "));
+    }
+    let errors: Vec<&str> = r
+        .bases
+        .iter()
+        .filter(|b| b.verdict == Verdict::Error)
+        .map(|b| b.base.as_str())
+        .collect();
+    if !errors.is_empty() {
+        let _ = write!(out, "; errors (no verdict): {}", errors.join(", "));
     }
     if !s.at_risk.is_empty() {
         let gate = if s.risks_fail {

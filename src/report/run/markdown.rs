@@ -104,6 +104,18 @@ pub fn markdown(r: &Report) -> String {
         "\nWorks on **{} of {}** bases.",
         r.summary.ok, r.summary.bases
     );
+    if !r.summary.unverified.is_empty() {
+        let _ = writeln!(
+            o,
+            "\n⚠️ Not verified on {}: image unavailable, predicted from the offline catalog{}.",
+            md(&r.summary.unverified.join(", ")),
+            if r.summary.require_run {
+                " (an error with `--require-run`)"
+            } else {
+                ""
+            }
+        );
+    }
     if let Some(best) = r.summary.smallest.as_ref().filter(|_| r.bases.len() > 1) {
         let _ = writeln!(o, "\nSmallest base that works: {}.", md(&best.with_size()));
     }

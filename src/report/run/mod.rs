@@ -54,6 +54,17 @@ pub struct BaseResult {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub likely_cause: Option<LikelyCause>,
     pub ms: u64,
+    /// A run in a container decided the verdict (false for predictions: `--no-run`,
+    /// `--offline`, a catalog fallback, and for errors).
+    #[serde(default)]
+    pub verified: bool,
+    /// `catalog` when the image was unavailable and the verdict is the offline catalog's
+    /// prediction for the base.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fallback: Option<String>,
+    /// Why the image could not be had (`pulling failed: …`, `not present locally …`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unavailable: Option<String>,
 }
 
 impl BaseResult {
@@ -77,6 +88,9 @@ impl BaseResult {
             musl_compat_run: None,
             likely_cause: None,
             ms: 0,
+            verified: false,
+            fallback: None,
+            unavailable: None,
         }
     }
 }
@@ -115,6 +129,12 @@ pub struct Summary {
     /// Every checked base by image size, smallest first (`--suggest`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ranking: Vec<Ranked>,
+    /// Bases whose image was unavailable, their verdict predicted from the offline catalog.
+    #[serde(default)]
+    pub unverified: Vec<String>,
+    /// Those predictions do not decide the exit code (`--require-run`): it is 2.
+    #[serde(default)]
+    pub require_run: bool,
 }
 
 impl Summary {
@@ -131,6 +151,9 @@ pub struct Gate {
     pub allow_mismatch: bool,
     /// A run-time risk of severity `warning` on a required base fails the check (exit 1).
     pub fail_on_risk: bool,
+    /// A required base predicted from the catalog because its image was unavailable is an
+    /// error (exit 2).
+    pub require_run: bool,
 }
 
 impl BaseResult {
@@ -237,9 +260,15 @@ impl Report {
             .filter(|b| b.required && b.risks().iter().any(|r| r.severity == Severity::Warning))
             .map(|b| b.base.clone())
             .collect();
-        let exit_code = if bases
+        let unverified: Vec<String> = bases
             .iter()
-            .any(|b| b.required && b.verdict == Verdict::Error)
+            .filter(|b| b.fallback.is_some())
+            .map(|b| b.base.clone())
+            .collect();
+        let undecided = |b: &BaseResult| {
+            b.verdict == Verdict::Error || (gate.require_run && b.fallback.is_some())
+        };
+        let exit_code = if bases.iter().any(|b| b.required && undecided(b))
             || (!gate.allow_mismatch && !mismatches.is_empty())
         {
             2
@@ -266,6 +295,8 @@ impl Report {
                 risks_fail: gate.fail_on_risk,
                 smallest: suggest::smallest(&ranking(&bases)).cloned(),
                 ranking: vec![],
+                unverified,
+                require_run: gate.require_run,
             },
             bases,
             exit_code,
@@ -422,6 +453,69 @@ mod tests {
             "{text}"
         );
         assert!(!json(&r).contains("smallest"));
+    }
+
+    /// Bases that could not be checked are errors, not failures: the summary says which.
+    #[test]
+    fn errors_are_not_failures() {
+        let mut r = report(vec![
+            result("a", Verdict::Error, None),
+            result("b", Verdict::Error, None),
+        ]);
+        r.mode = "run".into();
+        assert_eq!(r.exit_code, 2);
+        let text = human(&r, false);
+        assert!(
+            text.ends_with("\nworks on 0 of 2 bases; errors (no verdict): a, b\n"),
+            "{text}"
+        );
+    }
+
+    /// A base predicted from the catalog in a run decides the exit code by its prediction,
+    /// unless the gate requires a run.
+    #[test]
+    fn catalog_fallbacks_decide_unless_a_run_is_required() {
+        let fallback = |name: &str, verdict: Verdict| {
+            let mut b = result(name, verdict, None);
+            b.fallback = Some("catalog".into());
+            b.unavailable = Some("pulling failed: no such host".into());
+            b
+        };
+        let binary = report(vec![]).binary;
+        let bases = vec![
+            result("local", Verdict::Ok, None),
+            fallback("x", Verdict::Ok),
+            fallback("y", Verdict::NoInterpreter),
+        ];
+        let r = Report::from_parts(
+            "r",
+            "run",
+            binary.clone(),
+            None,
+            bases.clone(),
+            Gate::default(),
+        );
+        assert_eq!(r.exit_code, 1);
+        assert_eq!(r.summary.unverified, ["x", "y"]);
+        let text = human(&r, false);
+        assert!(
+            text.ends_with("\nworks on 1 of 3 bases; 2 not verified (image unavailable), predicted to work on 1 of them; required but failing: y\n"),
+            "{text}"
+        );
+        assert_eq!(text.matches("no such host").count(), 1, "{text}");
+        assert!(
+            markdown(&r).contains(
+                "\n⚠️ Not verified on x, y: image unavailable, predicted from the offline catalog.\n"
+            ),
+            "{}",
+            markdown(&r)
+        );
+        let gate = Gate {
+            require_run: true,
+            ..Gate::default()
+        };
+        let r = Report::from_parts("r", "run", binary, None, bases, gate);
+        assert_eq!(r.exit_code, 2);
     }
 
     #[test]
