@@ -101,7 +101,7 @@ fn read_dir_meanwhile(
             let s = dir.map(|d| {
                 let t = std::time::Instant::now();
                 let s = crate::audit::source::source_from_dir(&d);
-                tracing::debug!(
+                tracing::info!(
                     ms = t.elapsed().as_millis() as u64,
                     files = s.files.len(),
                     "read the source directory"
