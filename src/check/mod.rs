@@ -320,6 +320,9 @@ impl Progress {
             )
             .expect("a valid template");
             bar.set_style(style);
+            // Steps of one command overlap (an audit reads its source while it profiles its
+            // targets): each bar gets its own line.
+            let bar = terminal_bars().add(bar);
             bar.enable_steady_tick(std::time::Duration::from_millis(120));
             bar
         } else {
@@ -341,6 +344,20 @@ impl Progress {
     }
     pub fn finish(&self) {
         self.bar.finish_and_clear();
+        terminal_bars().remove(&self.bar);
+    }
+}
+
+/// Every progress bar of the process, drawn together on stderr.
+fn terminal_bars() -> &'static indicatif::MultiProgress {
+    static BARS: std::sync::OnceLock<indicatif::MultiProgress> = std::sync::OnceLock::new();
+    BARS.get_or_init(indicatif::MultiProgress::new)
+}
+
+impl Drop for Progress {
+    /// An early return (an error, Ctrl-C) clears the display too, so the error line stands alone.
+    fn drop(&mut self) {
+        self.finish();
     }
 }
 
