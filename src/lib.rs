@@ -1,7 +1,8 @@
 //! libccheck: on which base images will this Linux binary run, and if not, why?
 //!
 //! The stages, each in its own module, imports running one way (a module uses only those above it):
-//! - [`text`], [`verdict`]: shared helpers and the verdict vocabulary (leaves);
+//! - [`text`], [`verdict`], [`term`]: shared helpers, the verdict vocabulary, the terminal
+//!   conventions (colour, quiet) (leaves);
 //! - [`suggest`]: the checked bases ranked by image size, the smallest that works (pure; uses
 //!   only the verdicts);
 //! - [`elf`]: ELF bytes → `BinaryProfile` (pure);
@@ -36,5 +37,6 @@ pub mod report;
 pub mod risks;
 pub mod start;
 pub mod suggest;
+pub mod term;
 pub mod text;
 pub mod verdict;

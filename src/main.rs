@@ -1,10 +1,8 @@
 use std::process::ExitCode;
 
-use clap::Parser;
-
 fn main() -> ExitCode {
-    let cli = libccheck::cli::Cli::parse();
-    libccheck::cli::init_tracing(cli.verbose);
+    let cli = libccheck::cli::Cli::parse_checked();
+    libccheck::cli::init_output(&cli);
     match libccheck::cli::run(cli) {
         Ok(code) => code,
         Err(e) => {

@@ -4,6 +4,7 @@ mod util;
 
 mod audit;
 mod ci;
+mod conventions;
 mod docker_errors;
 mod fallback;
 mod fixture_images;

@@ -579,7 +579,8 @@ pub fn target_result(
     tr.libc = Some(bp.describe_libc());
     let started = std::time::Instant::now();
     let predictions = predict_all(source, all, bp);
-    tracing::debug!(ms = started.elapsed().as_millis() as u64, target = %tr.base, "predicted");
+    let (ms, files) = (started.elapsed().as_millis() as u64, predictions.len());
+    tracing::info!(ms, target = %tr.base, files, "predicted");
     let verified = match verified {
         Some(Ok(v)) => Some(v),
         Some(Err(e)) => {

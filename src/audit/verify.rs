@@ -389,9 +389,9 @@ pub async fn prepare_targets<E: Engine>(
 ) -> Vec<Prepared> {
     let progress = crate::check::Progress::new(true, cfg.targets.len());
     let images = crate::check::ensure_images(engine, &cfg.targets, cfg.pull, &progress).await;
-    progress.finish();
+    progress.line("reading the targets' profiles");
     let futs = cfg.targets.iter().map(|t| {
-        let images = &images;
+        let (images, progress) = (&images, &progress);
         async move {
             let profile = match images.get(&t.image) {
                 Some(Ok(info)) => crate::image::export::profile(engine, &t.image, &info.id, run_id)
@@ -400,13 +400,16 @@ pub async fn prepare_targets<E: Engine>(
                 Some(Err(e)) => Err(e.clone()),
                 None => Err("image was not resolved".into()),
             };
+            progress.inc(&format!("profiled {}", t.name));
             Prepared {
                 base: t.clone(),
                 profile,
             }
         }
     });
-    futures_util::future::join_all(futs).await
+    let prepared = futures_util::future::join_all(futs).await;
+    progress.finish();
+    prepared
 }
 
 /// Audit on every prepared target: predictions from each target's profile, then (unless
@@ -419,17 +422,34 @@ pub async fn audit_targets<E: Engine>(
     prepared: &[Prepared],
     run_id: &str,
 ) -> Vec<TargetResult> {
-    let futs = prepared.iter().map(|p| async move {
-        let verified = match (&p.profile, cfg.no_run) {
-            (Ok(profile), false) => Some(
-                verify(engine, source, origin, cfg, &p.base, profile, run_id)
-                    .await
-                    .map_err(|e| format!("verification failed: {e:#}")),
-            ),
-            _ => None,
-        };
-        let profile = p.profile.as_ref().map_err(String::as_str);
-        audit::target_result(source, cfg.all, &p.base, profile, verified)
+    let progress = crate::check::Progress::new(true, prepared.len());
+    progress.line(match cfg.no_run {
+        true => "predicting on each target",
+        false => "predicting and verifying on each target",
     });
-    futures_util::future::join_all(futs).await
+    let futs = prepared.iter().map(|p| {
+        let progress = &progress;
+        async move {
+            let started = std::time::Instant::now();
+            let verified = match (&p.profile, cfg.no_run) {
+                (Ok(profile), false) => Some(
+                    verify(engine, source, origin, cfg, &p.base, profile, run_id)
+                        .await
+                        .map_err(|e| format!("verification failed: {e:#}")),
+                ),
+                _ => None,
+            };
+            if verified.is_some() {
+                let ms = started.elapsed().as_millis() as u64;
+                tracing::info!(target = %p.base.name, image = %p.base.image, ms, "verified");
+            }
+            let profile = p.profile.as_ref().map_err(String::as_str);
+            let r = audit::target_result(source, cfg.all, &p.base, profile, verified);
+            progress.inc(&format!("audited on {}", p.base.name));
+            r
+        }
+    });
+    let results = futures_util::future::join_all(futs).await;
+    progress.finish();
+    results
 }

@@ -5,9 +5,7 @@
 pub mod explain;
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::IsTerminal;
 use std::path::{Component, Path, PathBuf};
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use futures_util::future::join_all;
@@ -308,35 +306,59 @@ pub fn plan(binary: &Path, profile: &BinaryProfile, cfg: &RunConfig) -> anyhow::
     })
 }
 
-/// Progress on a terminal (one rewritten stderr line); silent otherwise.
+/// Progress on a terminal: an indicatif bar (done/total, the current step, elapsed time) on
+/// stderr; hidden when stderr is not a terminal, with -q, or when the caller has nothing to count.
 pub struct Progress {
-    enabled: bool,
-    state: Mutex<(usize, usize)>,
+    bar: indicatif::ProgressBar,
 }
 
 impl Progress {
     pub fn new(enabled: bool, total: usize) -> Progress {
-        Progress {
-            enabled: enabled && std::io::stderr().is_terminal(),
-            state: Mutex::new((0, total)),
-        }
+        let bar = if enabled && crate::term::progress_wanted() {
+            let bar = indicatif::ProgressBar::new(total as u64);
+            let style = indicatif::ProgressStyle::with_template(
+                "{spinner} [{pos}/{len}] {wide_msg} {elapsed}",
+            )
+            .expect("a valid template");
+            bar.set_style(style);
+            // Steps of one command overlap (an audit reads its source while it profiles its
+            // targets): each bar gets its own line.
+            let bar = terminal_bars().add(bar);
+            bar.enable_steady_tick(std::time::Duration::from_millis(120));
+            bar
+        } else {
+            indicatif::ProgressBar::hidden()
+        };
+        Progress { bar }
     }
+    /// The step under way.
     pub fn line(&self, msg: &str) {
-        if self.enabled {
-            eprint!("\r\x1b[2K{msg}");
-        }
+        self.bar.set_message(msg.to_string());
+    }
+    /// One more unit done (a base, a target, a file).
+    pub fn inc(&self, msg: &str) {
+        self.bar.inc(1);
+        self.bar.set_message(msg.to_string());
     }
     fn base_done(&self, name: &str) {
-        let mut s = self.state.lock().unwrap();
-        s.0 += 1;
-        let (d, t) = *s;
-        drop(s);
-        self.line(&format!("checked {d}/{t} bases (last: {name})"));
+        self.inc(&format!("checked {name}"));
     }
     pub fn finish(&self) {
-        if self.enabled {
-            eprint!("\r\x1b[2K");
-        }
+        self.bar.finish_and_clear();
+        terminal_bars().remove(&self.bar);
+    }
+}
+
+/// Every progress bar of the process, drawn together on stderr.
+fn terminal_bars() -> &'static indicatif::MultiProgress {
+    static BARS: std::sync::OnceLock<indicatif::MultiProgress> = std::sync::OnceLock::new();
+    BARS.get_or_init(indicatif::MultiProgress::new)
+}
+
+impl Drop for Progress {
+    /// An early return (an error, Ctrl-C) clears the display too, so the error line stands alone.
+    fn drop(&mut self) {
+        self.finish();
     }
 }
 
@@ -378,6 +400,8 @@ pub async fn ensure_images_typed<E: Engine>(
                 _ => false,
             };
             if must_pull {
+                let t = Instant::now();
+                progress.line(&format!("pulling {image}"));
                 let show = |p: &PullProgress| {
                     if p.total > 0 {
                         let filled = ((p.current.min(p.total) * 30) / p.total) as usize;
@@ -393,6 +417,7 @@ pub async fn ensure_images_typed<E: Engine>(
                     }
                 };
                 engine.pull(image, &show).await?;
+                tracing::info!(image, ms = t.elapsed().as_millis() as u64, "pulled");
                 return engine
                     .image_info(image)
                     .await?
@@ -401,6 +426,7 @@ pub async fn ensure_images_typed<E: Engine>(
                         reason: "image absent after pull".into(),
                     });
             }
+            tracing::info!(image, "present locally");
             Ok(present.unwrap())
         }
         .await;
@@ -684,6 +710,7 @@ impl<E: Engine> Matrix<'_, E> {
             return BaseResult::error(base, required, why);
         }
         let _permit = self.sem.acquire().await.expect("semaphore open");
+        let started = Instant::now();
         let mut r = if self.cfg.no_run {
             predicted_only(base, self.predict(base, info).await)
         } else {
@@ -703,6 +730,14 @@ impl<E: Engine> Matrix<'_, E> {
         };
         r.required = required;
         r.image_id = Some(info.id.clone());
+        tracing::info!(
+            base = %base.name,
+            image = %base.image,
+            verdict = %r.verdict,
+            ms = started.elapsed().as_millis() as u64,
+            "{}",
+            if self.cfg.no_run { "predicted" } else { "predicted and ran" }
+        );
         r
     }
 

@@ -6,6 +6,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::check::PullPolicy;
 use crate::report::Format;
+use crate::term::ColorChoice;
 
 /// What `--output-limit` accepts: the probe's own facts (os-release, the libc's version banner)
 /// need about a kilobyte, and the probe holds two buffers of this size per job in the container's
@@ -25,7 +26,6 @@ pub mod exit {
 #[derive(Debug, Parser)]
 #[command(
     name = "libccheck",
-    version,
     about = "On which base images will this Linux binary run — and if not, why?",
     long_about = "libccheck reads a binary's ELF facts (interpreter, needed libraries, symbol versions), \
 predicts from each base image's own files what its dynamic loader will do, then runs it inside each \
@@ -37,8 +37,11 @@ placed as pip or the JVM would place it, and a wheel's platform tag.\n\n\
 Settings can live in ./libccheck.toml (see README); flags override it.\n\n\
 Exit codes: 0 every required base works; 1 some required base fails; 2 usage, input, Docker or \
 internal error, or a prediction mismatch (unless --allow-mismatch); 130/143 after Ctrl-C/SIGTERM.",
+    version = crate::cli::VERSION,
+    long_version = crate::cli::LONG_VERSION,
     subcommand_precedence_over_arg = true,
     subcommand_negates_reqs = true,
+    override_usage = "libccheck [OPTIONS] <BINARY> [-- <ARGS>...]\n       libccheck [OPTIONS] <COMMAND>",
     after_help = "Examples:\n  libccheck ./myapp                        load-check ./myapp on the default bases\n  libccheck ./dist/mypkg-1.0-cp311-cp311-manylinux_2_17_x86_64.whl   every module of a wheel, and its tag\n  libccheck -b alpine,debian12-slim ./myapp -- --version   also run it with --version\n  libccheck inspect ./myapp                what it needs, without Docker\n  libccheck bases                          the aliases"
 )]
 pub struct Cli {
@@ -48,9 +51,60 @@ pub struct Cli {
     #[command(flatten)]
     pub check: CheckArgs,
 
-    /// More log output on stderr (-v info, -vv debug); RUST_LOG overrides.
+    /// More log output on stderr (-v info: which image, which step, how long; -vv debug);
+    /// RUST_LOG overrides.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
+
+    /// No progress display and no informational lines on stderr (errors and warnings remain).
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// When to paint output: auto paints on a terminal unless NO_COLOR is set (CLICOLOR_FORCE=1
+    /// paints into a pipe too).
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto, global = true)]
+    pub color: ColorChoice,
+}
+
+impl Cli {
+    /// Parse the process's arguments, or exit with clap's usage error. A check's binary or
+    /// options given along with a subcommand (`libccheck hello inspect`) are an error, not
+    /// silently dropped.
+    pub fn parse_checked() -> Cli {
+        use clap::{CommandFactory, FromArgMatches};
+        let mut cmd = Cli::command();
+        let matches = cmd.get_matches_mut();
+        if let Some(why) = check_args_beside_a_subcommand(&cmd, &matches) {
+            cmd.error(clap::error::ErrorKind::ArgumentConflict, why)
+                .exit();
+        }
+        Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+    }
+}
+
+/// Why the command line mixes the check's own arguments (a binary, `-b`, ...) with a
+/// subcommand, which would otherwise ignore them; `None` when it does not.
+fn check_args_beside_a_subcommand(cmd: &clap::Command, m: &clap::ArgMatches) -> Option<String> {
+    let sub = m.subcommand_name()?;
+    let given = cmd.get_arguments().find(|a| {
+        !a.is_global_set()
+            && m.value_source(a.get_id().as_str()) == Some(clap::parser::ValueSource::CommandLine)
+    })?;
+    Some(match given.get_long() {
+        Some(long) => format!(
+            "--{long} before the subcommand `{sub}` is an option of the check (libccheck [OPTIONS] <BINARY>); a subcommand's options come after it (libccheck {sub} [OPTIONS])"
+        ),
+        None => {
+            let value = m
+                .get_raw(given.get_id().as_str())
+                .and_then(|mut v| v.next())
+                .map(|v| v.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            format!(
+                "'{value}' comes before the subcommand `{sub}`: check a binary (libccheck [OPTIONS] <BINARY>) or run a subcommand (libccheck {sub} ...), not both"
+            )
+        }
+    })
 }
 
 /// `libccheck [OPTIONS] <BINARY> [-- <ARGS>...]`: check one binary (or a package) across bases.
@@ -190,16 +244,26 @@ pub enum Command {
     /// Remove containers left behind by libccheck runs that were killed (label org.libccheck.run).
     /// Containers of runs still going on this host are spared unless --all.
     Clean(CleanArgs),
+    /// Print a shell completion script (e.g. `libccheck completions bash >
+    /// /etc/bash_completion.d/libccheck`, or `source <(libccheck completions zsh)`).
+    Completions(CompletionsArgs),
+    /// Print the man page (roff), e.g. `libccheck man > /usr/local/share/man/man1/libccheck.1`.
+    #[command(hide = true)]
+    Man,
 }
 
 #[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete in.
+    #[arg(value_enum, value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("source").required(true).args(["dir", "image"])))]
 pub struct AuditArgs {
     /// A root directory to audit (an unpacked image, a build output).
-    #[arg(
-        value_name = "DIR",
-        required_unless_present = "image",
-        conflicts_with = "image"
-    )]
+    #[arg(value_name = "DIR")]
     pub dir: Option<PathBuf>,
     /// An image to audit (read through the Engine API, never started).
     #[arg(long, value_name = "IMAGE")]
@@ -273,15 +337,19 @@ pub enum AuditFormat {
 
 #[derive(Debug, Args)]
 pub struct CatalogEntryArgs {
+    /// The image to describe (read through the Engine API).
     #[arg(long, conflicts_with = "dir", required_unless_present = "dir")]
     pub image: Option<String>,
+    /// A root directory to describe instead.
     #[arg(long)]
     pub dir: Option<PathBuf>,
+    /// The entry's name (its alias).
     #[arg(long)]
     pub name: String,
     /// The public image the entry describes.
     #[arg(long)]
     pub public: String,
+    /// Where the entry's facts come from (how the image was obtained).
     #[arg(long)]
     pub source: String,
 }
@@ -295,6 +363,7 @@ pub struct CleanArgs {
 
 #[derive(Debug, Args)]
 pub struct BasesArgs {
+    /// Output format (JSON: `libccheck/bases/v1`, every alias and catalog entry with its facts).
     #[arg(long, value_enum, default_value_t = InspectFormat::Human)]
     pub format: InspectFormat,
     /// Print the configured bases (-b, else libccheck.toml, else the default matrix) as
@@ -314,6 +383,7 @@ pub struct MergeArgs {
     /// JSON reports (`libccheck --format json`) of the same binary.
     #[arg(required = true, value_name = "REPORT")]
     pub reports: Vec<PathBuf>,
+    /// Output format of the merged report.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
     /// Do not fail (exit 2) on a prediction mismatch in the merged reports.
@@ -344,4 +414,59 @@ pub struct InspectArgs {
 pub enum InspectFormat {
     Human,
     Json,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    /// Every option and positional of every subcommand, hidden ones too, says what it is for.
+    #[test]
+    fn every_argument_has_help() {
+        fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            for arg in cmd.get_arguments() {
+                if arg.get_help().is_none() && arg.get_long_help().is_none() {
+                    missing.push(format!("{path} {}", arg.get_id()));
+                }
+            }
+            for sub in cmd.get_subcommands() {
+                walk(sub, &format!("{path} {}", sub.get_name()), missing);
+            }
+        }
+        let mut missing = Vec::new();
+        walk(&Cli::command(), "libccheck", &mut missing);
+        assert_eq!(missing, Vec::<String>::new());
+    }
+
+    fn mixed(args: &[&str]) -> Option<String> {
+        let cmd = Cli::command();
+        let m = cmd.clone().try_get_matches_from(args).unwrap();
+        check_args_beside_a_subcommand(&cmd, &m)
+    }
+
+    #[test]
+    fn a_check_argument_beside_a_subcommand_is_named() {
+        assert_eq!(
+            mixed(&["libccheck", "hello", "inspect", "x"]).unwrap(),
+            "'hello' comes before the subcommand `inspect`: check a binary (libccheck [OPTIONS] <BINARY>) or run a subcommand (libccheck inspect ...), not both"
+        );
+        assert!(
+            mixed(&["libccheck", "-b", "alpine", "bases"])
+                .unwrap()
+                .starts_with("--base before the subcommand `bases` is an option of the check")
+        );
+        assert_eq!(
+            mixed(&["libccheck", "-v", "--color", "never", "inspect", "x"]),
+            None
+        );
+        assert_eq!(mixed(&["libccheck", "-q", "inspect", "-q", "x"]), None);
+        assert_eq!(mixed(&["libccheck", "-b", "alpine", "hello"]), None);
+    }
+
+    #[test]
+    fn the_definitions_are_consistent() {
+        Cli::command().debug_assert();
+    }
 }

@@ -102,7 +102,7 @@ fn read_dir_meanwhile(
             let s = dir.map(|d| {
                 let t = std::time::Instant::now();
                 let s = crate::audit::source::source_from_dir(&d);
-                tracing::debug!(
+                tracing::info!(
                     ms = t.elapsed().as_millis() as u64,
                     files = s.files.len(),
                     "read the source directory"
@@ -160,7 +160,7 @@ async fn read_image_source(
     let base = aliases::resolve(image).map_err(anyhow::Error::msg)?;
     let info =
         crate::check::ensure_images(engine, std::slice::from_ref(&base), pull, &progress).await;
-    progress.finish();
+    progress.line(&format!("reading the files of {image}"));
     let info = info
         .get(&base.image)
         .cloned()
@@ -179,7 +179,10 @@ async fn read_image_source(
         run_id,
         crate::audit::source::source_from_tar,
     )
-    .await?;
+    .await;
+    progress.finish();
+    let s = s?;
+    tracing::info!(image, files = s.files.len(), "read the source image");
     if s.files.is_empty() {
         anyhow::bail!("{image}: no ELF files to audit");
     }

@@ -274,8 +274,7 @@ pub(super) fn emit(
     format: Format,
     step_summary: bool,
 ) -> anyhow::Result<()> {
-    let color = std::env::var_os("NO_COLOR").is_none()
-        && std::io::IsTerminal::is_terminal(&std::io::stdout());
+    let color = crate::term::color_stdout();
     let text = report::run::renderer(format, color).render(report);
     write_stdout(&text)?;
     if step_summary {

@@ -72,7 +72,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, String> {
             }
             None => (0, String::new()),
         };
-        let mut msg = e.message().replace('\n', " ").trim().to_string();
+        let mut msg = with_suggestion(e.message().replace('\n', " ").trim());
         if key.contains('.') && msg.starts_with("invalid type: map") {
             // `alpine-3.22 = …` is a dotted key (a table `alpine-3` with a key `22`).
             msg.push_str(&format!(
@@ -144,6 +144,32 @@ fn check_alias(name: &str, image: &str) -> Result<(), String> {
         return Err(format!("{image:?} is not an image reference"));
     }
     Ok(())
+}
+
+/// serde's "unknown field `basez`, expected one of `bases`, ..." gains "; did you mean `bases`?"
+/// when one expected key is close to the unknown one.
+fn with_suggestion(msg: &str) -> String {
+    let Some(rest) = msg.strip_prefix("unknown field `") else {
+        return msg.to_string();
+    };
+    let Some((unknown, expected)) = rest.split_once('`') else {
+        return msg.to_string();
+    };
+    let keys = expected.split('`').skip(1).step_by(2);
+    match closest(unknown, keys) {
+        Some(key) => format!("{msg}; did you mean `{key}`?"),
+        None => msg.to_string(),
+    }
+}
+
+/// The candidate nearest to `word`, if it is near enough to be a typo of it (Jaro-Winkler, the
+/// measure clap uses for its own suggestions).
+fn closest<'a>(word: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .map(|c| (strsim::jaro_winkler(word, c), c))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
 }
 
 /// The configuration in effect: `--config PATH` (must exist), else `./libccheck.toml` if present.
@@ -239,6 +265,17 @@ mod tests {
         assert!(
             err("[sandbox]\nnetwrk = true\n")
                 .starts_with("libccheck.toml:2: netwrk: unknown field `netwrk`, expected one of")
+        );
+        let typo = err("require = []\ntimout = 3\n");
+        assert!(
+            typo.starts_with("libccheck.toml:2: timout: unknown field `timout`, expected one of")
+                && typo.ends_with("; did you mean `timeout`?"),
+            "{typo}"
+        );
+        assert!(err("[sandbox]\nas_rot = true\n").ends_with("; did you mean `as_root`?"));
+        assert!(
+            !err("colour = 1\n").contains("did you mean"),
+            "no suggestion for a key like none of them"
         );
         assert_eq!(
             err("exec = 1\n"),

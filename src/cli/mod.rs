@@ -26,6 +26,30 @@ use crate::report::{self, Format};
 /// The time the Docker daemon has to answer one request (uploads get more, by size).
 const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 
+/// `--version`: the package version and the commit it was built from.
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("LIBCCHECK_COMMIT"),
+    ")"
+);
+
+/// `--version` in full: also the probe that is injected into containers.
+pub const LONG_VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    "\ncommit: ",
+    env!("LIBCCHECK_COMMIT"),
+    "\nprobe: ",
+    env!("LIBCCHECK_PROBE_VERSION")
+);
+
+/// The process's terminal conventions (colour, quiet) and its log: warnings by default, info
+/// with -v, debug with -vv; RUST_LOG overrides.
+pub fn init_output(cli: &Cli) {
+    crate::term::init(cli.color, cli.quiet);
+    init_tracing(cli.verbose);
+}
+
 pub fn init_tracing(verbose: u8) {
     use tracing_subscriber::EnvFilter;
     let default = match verbose {
@@ -34,8 +58,7 @@ pub fn init_tracing(verbose: u8) {
         _ => "libccheck=debug",
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
-    let ansi = std::env::var_os("NO_COLOR").is_none()
-        && std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let ansi = crate::term::color_stderr();
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -77,11 +100,32 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Merge(a)) => merge::merge(a),
         Some(Command::Clean(a)) => clean::clean(a),
         Some(Command::CatalogEntry(a)) => inspect::catalog_entry(a),
+        Some(Command::Completions(a)) => completions(a.shell),
+        Some(Command::Man) => man_page(),
         None => match cli.check.binary.as_deref().and_then(package::package_kind) {
             Some(kind) => package::check_package(&cli.check, kind),
             None => check::check(cli.check),
         },
     }
+}
+
+/// `libccheck completions SHELL`: the script, generated from the same definitions as the parser.
+fn completions(shell: clap_complete::Shell) -> anyhow::Result<ExitCode> {
+    use clap::CommandFactory;
+    let mut out = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "libccheck", &mut out);
+    write_stdout(&String::from_utf8_lossy(&out))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `libccheck man`: the man page, rendered by clap_mangen from the same definitions as the
+/// parser (so it cannot drift from `--help`).
+fn man_page() -> anyhow::Result<ExitCode> {
+    use clap::CommandFactory;
+    let mut out = Vec::new();
+    clap_mangen::Man::new(Cli::command()).render(&mut out)?;
+    write_stdout(&String::from_utf8_lossy(&out))?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {

@@ -23,11 +23,20 @@ pub async fn profile<E: Engine>(
 ) -> anyhow::Result<BaseProfile> {
     let t = std::time::Instant::now();
     if let Some(p) = load_cached(image_id) {
-        tracing::debug!(ms = t.elapsed().as_millis() as u64, "loaded cached profile");
+        tracing::info!(
+            image,
+            ms = t.elapsed().as_millis() as u64,
+            "profile from the cache"
+        );
         return Ok(p);
     }
     let id_owned = image_id.to_string();
     let p = with_image_tar(engine, image, run_id, move |r| from_tar(r, &id_owned)).await?;
+    tracing::info!(
+        image,
+        ms = t.elapsed().as_millis() as u64,
+        "profiled (filesystem exported and read)"
+    );
     store(&p);
     Ok(p)
 }
