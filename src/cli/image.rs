@@ -287,6 +287,7 @@ impl<'a> Checked<'a> {
             .unwrap_or_default();
         ImageReport {
             schema: "libccheck/image/v1",
+            tool: crate::text::Tool::current(),
             image: self.image.clone(),
             image_id: self.image_id.clone(),
             os: self.profile.os.clone(),

@@ -42,6 +42,7 @@ impl SourceSummary {
 #[derive(Debug, Clone, Serialize)]
 pub struct AuditReport {
     pub schema: &'static str,
+    pub tool: crate::text::Tool,
     pub source: SourceSummary,
     pub targets: Vec<TargetResult>,
     pub exit_code: u8,
@@ -67,6 +68,7 @@ impl AuditReport {
         };
         AuditReport {
             schema: SCHEMA,
+            tool: crate::text::Tool::current(),
             source,
             targets,
             exit_code,

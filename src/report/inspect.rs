@@ -14,6 +14,7 @@ pub const SCHEMA: &str = "libccheck/inspect/v1";
 #[derive(Serialize)]
 struct JsonDoc<'a> {
     schema: &'static str,
+    tool: crate::text::Tool,
     files: &'a [FileReport],
     errors: &'a [FileError],
     skipped_non_elf: usize,
@@ -23,6 +24,7 @@ struct JsonDoc<'a> {
 pub fn json(run: &InspectRun) -> String {
     let doc = JsonDoc {
         schema: SCHEMA,
+        tool: crate::text::Tool::current(),
         files: &run.files,
         errors: &run.errors,
         skipped_non_elf: run.skipped_non_elf,

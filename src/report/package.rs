@@ -63,6 +63,7 @@ pub struct Summary {
 #[derive(Debug, Clone, Serialize)]
 pub struct PackageReport {
     pub schema: &'static str,
+    pub tool: crate::text::Tool,
     /// `run`, `no_run` or `offline`.
     pub mode: &'static str,
     pub package: PackageSummary,
@@ -100,6 +101,7 @@ impl PackageReport {
         let exit_code = crate::package::exit_code(&bases, package.unreadable.len(), gate);
         PackageReport {
             schema: SCHEMA,
+            tool: crate::text::Tool::current(),
             mode,
             package,
             bases,

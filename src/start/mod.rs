@@ -159,6 +159,7 @@ pub fn check_user(config: &Config, image: &BaseProfile) -> UserCheck {
 #[derive(Debug, Clone, Serialize)]
 pub struct ImageReport {
     pub schema: &'static str,
+    pub tool: crate::text::Tool,
     pub image: String,
     pub image_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]

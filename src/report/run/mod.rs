@@ -200,6 +200,9 @@ pub struct Settings {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Report {
     pub schema: String,
+    /// Reports from before the field read as this build's.
+    #[serde(default = "crate::text::Tool::current")]
+    pub tool: crate::text::Tool,
     /// Value of the org.libccheck.run label on this run's containers.
     pub run_id: String,
     /// `run` (predict and run), `no_run` (predict from the images), `offline` (from the catalog).
@@ -279,6 +282,7 @@ impl Report {
         };
         Report {
             schema: SCHEMA.to_string(),
+            tool: crate::text::Tool::current(),
             run_id: run_id.to_string(),
             mode: mode.to_string(),
             binary,
