@@ -16,6 +16,7 @@ mod matrix;
 mod modules;
 mod offline;
 mod package;
+mod reports;
 mod risks;
 mod suggest;
 mod toolchain;

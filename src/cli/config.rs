@@ -32,6 +32,9 @@ pub struct Config {
     /// Append the Markdown report to $GITHUB_STEP_SUMMARY when it is set (default true).
     pub step_summary: Option<bool>,
     pub sandbox: Option<SandboxConfig>,
+    /// More reports from the same run: format name → path (`[reports] junit = "out.xml"`);
+    /// `--report` replaces them.
+    pub reports: Option<std::collections::BTreeMap<String, String>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
@@ -92,10 +95,23 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, String> {
             return bad("sandbox.pids_limit", "must be between 8 and 100000");
         }
     }
+    c.report_specs()
+        .map_err(|e| format!("{}: reports: {e}", path.display()))?;
     for b in c.bases.iter().chain(&c.require).flatten() {
         crate::image::aliases::resolve(b).map_err(|e| format!("{}: bases: {e}", path.display()))?;
     }
     Ok(c)
+}
+
+impl Config {
+    /// The `[reports]` table as report specs.
+    pub fn report_specs(&self) -> Result<Vec<crate::report::ReportSpec>, String> {
+        self.reports
+            .iter()
+            .flatten()
+            .map(|(format, path)| crate::report::ReportSpec::new(format, path))
+            .collect()
+    }
 }
 
 /// The configuration in effect: `--config PATH` (must exist), else `./libccheck.toml` if present.

@@ -1,0 +1,174 @@
+//! Several reports from one run (`--report FORMAT=PATH`, `[reports]` in libccheck.toml), each
+//! read back by its consumer, and the errors of a bad spec.
+
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::Value;
+
+use crate::util::*;
+
+/// Every test case of a JUnit file as `name | failure type or pass`, through junitparser (PyPI).
+fn junit_cases(file: &Path) -> Vec<String> {
+    let py = "import sys\nfrom junitparser import JUnitXml, Failure\nfor suite in JUnitXml.fromfile(sys.argv[1]):\n    for case in suite:\n        r = [e for e in case.result if isinstance(e, Failure)]\n        print(case.name, '|', r[0].type if r else 'pass')\n";
+    let o = Command::new("python3")
+        .args(["-c", py])
+        .arg(file)
+        .output()
+        .expect("python3");
+    assert!(
+        o.status.success(),
+        "junitparser: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(String::from)
+        .collect()
+}
+
+/// The number of results of a SARIF file valid against the SARIF 2.1.0 schema (serde-sarif's copy).
+fn sarif_results(file: &Path) -> usize {
+    let meta = Command::new(env!("CARGO"))
+        .args(["metadata", "--format-version", "1"])
+        .current_dir(root())
+        .output()
+        .unwrap();
+    let meta: Value = serde_json::from_slice(&meta.stdout).unwrap();
+    let manifest = meta["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "serde-sarif")
+        .unwrap()["manifest_path"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let schema = Path::new(&manifest)
+        .parent()
+        .unwrap()
+        .join("src/schema.json");
+    let py = "import json, sys, jsonschema\nschema = json.load(open(sys.argv[1]))\ndoc = json.load(open(sys.argv[2]))\njsonschema.Draft7Validator(schema).validate(doc)\nprint(len(doc['runs'][0]['results']))\n";
+    let o = Command::new("python3")
+        .args(["-c", py])
+        .arg(&schema)
+        .arg(file)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "SARIF does not validate: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).trim().parse().unwrap()
+}
+
+#[test]
+fn one_run_writes_junit_sarif_and_json() {
+    if !docker() {
+        return;
+    }
+    let d = tempfile::tempdir().unwrap();
+    let (xml, sarif, js) = (
+        d.path().join("out.xml"),
+        d.path().join("out.sarif"),
+        d.path().join("r.json"),
+    );
+    let bin = fixture("hello-cxx");
+    let bases = [image("musl"), image("bookworm"), image("distroless-base")].join(",");
+    let spec = |f: &str, p: &Path| format!("{f}={}", p.display());
+    let o = run(&[
+        "--no-step-summary",
+        "-b",
+        &bases,
+        "--report",
+        &spec("junit", &xml),
+        "--report",
+        &spec("sarif", &sarif),
+        "--report",
+        &spec("json", &js),
+        bin.to_str().unwrap(),
+    ]);
+    assert_eq!(o.code, 1, "{}", o.stderr);
+    assert!(o.stdout.contains("works on 1 of 3 bases"), "{}", o.stdout);
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(&js).unwrap()).unwrap();
+    assert_eq!(v["schema"], "libccheck/report/v1");
+    assert_eq!(v["mode"], "run");
+    assert_eq!(v["summary"]["ok"], 1);
+    let cases = junit_cases(&xml);
+    assert_eq!(cases.len(), 3, "{cases:?}");
+    assert_eq!(
+        cases[2],
+        format!("{} | missing_library", image("distroless-base"))
+    );
+    assert_eq!(sarif_results(&sarif), 2);
+}
+
+#[test]
+fn reports_from_the_settings_file_and_flags_replacing_them() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(
+        d.path().join("libccheck.toml"),
+        "bases = [\"debian-12\"]\n[reports]\njson = \"a.json\"\nmarkdown = \"a.md\"\n",
+    )
+    .unwrap();
+    let hello = fixture("hello");
+    let h = hello.to_str().unwrap();
+    let o = libccheck()
+        .current_dir(d.path())
+        .args(["--offline", "--no-step-summary", h])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    let v: Value =
+        serde_json::from_str(&std::fs::read_to_string(d.path().join("a.json")).unwrap()).unwrap();
+    assert_eq!(v["mode"], "offline");
+    let md = std::fs::read_to_string(d.path().join("a.md")).unwrap();
+    assert!(md.starts_with("### libccheck: `"), "{md}");
+    // --report replaces the file's table.
+    let o = libccheck()
+        .current_dir(d.path())
+        .args([
+            "--offline",
+            "--no-step-summary",
+            "--report",
+            "junit=b.xml",
+            h,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(junit_cases(&d.path().join("b.xml")), ["debian-12 | pass"]);
+}
+
+#[test]
+fn a_bad_report_spec_or_path_is_one_line_and_exit_2() {
+    let d = tempfile::tempdir().unwrap();
+    let hello = fixture("hello");
+    let h = hello.to_str().unwrap();
+    let missing_dir = d.path().join("nope/r.json");
+    let in_missing = format!("json={}", missing_dir.display());
+    let a_dir = format!("json={}", d.path().display());
+    let cases: [(&[&str], &str); 5] = [
+        (&["--report", "junit"], "not FORMAT=PATH"),
+        (&["--report", "xml=a"], "unknown format \"xml\""),
+        (&["--report", &in_missing], "no directory"),
+        (&["--report", &a_dir], "is a directory"),
+        (&["--report", "json=x", "--report", "sarif=x"], "same file"),
+    ];
+    for (args, want) in cases {
+        let o = libccheck()
+            .current_dir(d.path())
+            .args(["--offline", "-b", "debian-12"])
+            .args(args)
+            .arg(h)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(want), "{args:?}: {err}");
+        assert!(o.stdout.is_empty(), "{args:?}");
+    }
+    // Nothing was written, no stray file left.
+    assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 0);
+}
