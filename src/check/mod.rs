@@ -445,7 +445,13 @@ impl Program<'_> {
             program: &plan.binary_name,
         }
         .with_required(&self.needs.dlopen);
-        let mut p = crate::advice::with_hints(self.profile, &self.needs.toolchain, base, p);
+        let mut p = crate::advice::with_hints(
+            self.profile,
+            &self.needs.toolchain,
+            base,
+            p,
+            crate::advice::Context::Check,
+        );
         if let Some(m) = &module
             && host.is_none()
             && !base.catalog
