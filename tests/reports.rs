@@ -172,3 +172,99 @@ fn a_bad_report_spec_or_path_is_one_line_and_exit_2() {
     // Nothing was written, no stray file left.
     assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 0);
 }
+
+/// At 80 columns (`COLUMNS`, as a terminal would give) the table fits: the reason wraps, and
+/// the image column goes where the reason would get too little room.
+#[test]
+fn the_table_fits_80_columns() {
+    let o = libccheck()
+        .current_dir(fixtures())
+        .env("COLUMNS", "80")
+        .args([
+            "--offline",
+            "--no-step-summary",
+            "-b",
+            "debian-11,debian-12,alpine,distroless-static",
+            "hello-cxx",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&o.stdout).into_owned();
+    let table: Vec<&str> = text
+        .lines()
+        .skip_while(|l| !l.starts_with("BASE"))
+        .take_while(|l| !l.is_empty())
+        .collect();
+    assert!(table.len() > 5, "{text}");
+    for l in &table {
+        assert!(
+            l.chars().count() <= 80,
+            "{} columns: {l}",
+            l.chars().count()
+        );
+    }
+    insta::assert_snapshot!("table_80_columns", text);
+    // Piped without COLUMNS: one line per base.
+    let o = libccheck()
+        .current_dir(fixtures())
+        .env_remove("COLUMNS")
+        .args([
+            "--offline",
+            "--no-step-summary",
+            "-b",
+            "debian-11,debian-12,alpine,distroless-static",
+            "hello-cxx",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&o.stdout).into_owned();
+    let rows = text
+        .lines()
+        .skip_while(|l| !l.starts_with("BASE"))
+        .take_while(|l| !l.is_empty());
+    assert_eq!(rows.count(), 5, "{text}");
+}
+
+/// What a failing program printed is in the human table's report, not only in the JSON.
+#[test]
+fn exec_output_of_a_failing_base_is_shown() {
+    if !docker() {
+        return;
+    }
+    let o = libccheck()
+        .current_dir(fixtures())
+        .args([
+            "--no-step-summary",
+            "--exec",
+            "-b",
+            image("bookworm"),
+            "crash",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains(&format!(
+            "\nexec probe output (first lines):\n  {} (stdout):\n    about to crash\n\n",
+            image("bookworm")
+        )),
+        "{text}"
+    );
+    // A base where it works shows none.
+    let o = libccheck()
+        .current_dir(fixtures())
+        .args([
+            "--no-step-summary",
+            "-b",
+            image("bookworm"),
+            "hello",
+            "--",
+            "--version",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    assert!(!String::from_utf8_lossy(&o.stdout).contains("exec probe output"));
+}

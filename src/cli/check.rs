@@ -311,7 +311,7 @@ pub(super) fn report_files(
 /// Write each `--report` file (never painted).
 fn write_reports(report: &report::run::Report, specs: &[report::ReportSpec]) -> anyhow::Result<()> {
     for s in specs {
-        let text = report::run::renderer(s.format, false).render(report);
+        let text = report::run::renderer(s.format, false, None).render(report);
         std::fs::write(&s.path, text).map_err(|e| {
             anyhow::anyhow!(
                 "--report {}: cannot write it: {}",
@@ -332,10 +332,29 @@ pub(super) fn emit(
     write_reports(report, &outputs.reports)?;
     let color = std::env::var_os("NO_COLOR").is_none()
         && std::io::IsTerminal::is_terminal(&std::io::stdout());
-    let text = report::run::renderer(format, color).render(report);
+    let text = report::run::renderer(format, color, table_width()).render(report);
     write_stdout(&text)?;
     if outputs.step_summary {
-        append_step_summary(|| report::run::renderer(Format::Markdown, false).render(report))?;
+        append_step_summary(|| {
+            report::run::renderer(Format::Markdown, false, None).render(report)
+        })?;
     }
     Ok(())
+}
+
+/// The columns the human table must fit: `COLUMNS` when set, else the terminal's; piped output
+/// keeps every row on one line (for grep and diff).
+fn table_width() -> Option<u16> {
+    if let Some(w) = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<u16>().ok())
+        .filter(|w| *w >= 20)
+    {
+        return Some(w);
+    }
+    let stdout = std::io::stdout();
+    if !std::io::IsTerminal::is_terminal(&stdout) {
+        return None;
+    }
+    terminal_size::terminal_size_of(&stdout).map(|(w, _)| w.0)
 }

@@ -334,6 +334,7 @@ pub trait Renderer {
 
 struct Human {
     color: bool,
+    width: Option<u16>,
 }
 struct Json;
 struct Junit;
@@ -342,7 +343,7 @@ struct Sarif;
 
 impl Renderer for Human {
     fn render(&self, r: &Report) -> String {
-        human(&r.printable(), self.color)
+        human(&r.printable(), self.color, self.width)
     }
 }
 impl Renderer for Json {
@@ -366,12 +367,13 @@ impl Renderer for Sarif {
     }
 }
 
-/// The renderer of `format`; `color` paints the human table's verdicts. Text formats show ELF
-/// strings with control characters escaped.
-pub fn renderer(format: super::Format, color: bool) -> Box<dyn Renderer> {
+/// The renderer of `format`; `color` paints the human table's verdicts, `width` is the
+/// terminal's (the human table fits it; `None`: no limit). Text formats show ELF strings with
+/// control characters escaped.
+pub fn renderer(format: super::Format, color: bool, width: Option<u16>) -> Box<dyn Renderer> {
     use super::Format as F;
     match format {
-        F::Human => Box::new(Human { color }),
+        F::Human => Box::new(Human { color, width }),
         F::Json => Box::new(Json),
         F::Junit => Box::new(Junit),
         F::Markdown => Box::new(Markdown),
@@ -416,7 +418,7 @@ mod tests {
             result("cc", Verdict::Ok, None),
         ]);
         assert_eq!(r.summary.smallest, None);
-        let text = human(&r, false);
+        let text = human(&r, false, None);
         assert!(
             text.ends_with("\npredicted to work on 2 of 2 bases\n"),
             "{text}"
@@ -432,7 +434,7 @@ mod tests {
             result("cc", Verdict::Ok, Some(15_000_000)),
         ])
         .with_ranking();
-        let text = human(&r, false);
+        let text = human(&r, false, None);
         assert!(
             text.ends_with("\nsmallest base that works: cc (15 MB)\n"),
             "{text}"
