@@ -450,4 +450,73 @@ mod tests {
         );
         assert!(md.contains("| 15 MB (local) | cc | ✅ works |"), "{md}");
     }
+
+    fn hinted(name: &str, verdict: Verdict, hint: &str) -> BaseResult {
+        let mut r = result(name, verdict, None);
+        r.prediction = Some(Prediction {
+            verdict,
+            reason: "reason".into(),
+            problems: vec![],
+            hints: vec![hint.into()],
+            loader: None,
+            loaded: vec![],
+            musl_compat: None,
+            risks: vec![],
+        });
+        r
+    }
+
+    /// Where nothing ran (offline, --no-run) the Markdown says the result is predicted.
+    #[test]
+    fn markdown_says_predicted_where_nothing_ran_and_ok_where_it_did() {
+        let bases = || vec![result("slim", Verdict::Ok, None)];
+        let md = markdown(&report(bases()));
+        assert!(md.contains("| ✅ predicted ok |"), "{md}");
+        assert!(
+            md.contains("\nPredicted to work on **1 of 1** bases.\n"),
+            "{md}"
+        );
+        let mut ran = report(bases());
+        ran.mode = "run".into();
+        let md = markdown(&ran);
+        assert!(
+            md.contains("| ✅ ok |") && !md.contains("predicted"),
+            "{md}"
+        );
+        assert!(md.contains("\nWorks on **1 of 1** bases.\n"), "{md}");
+    }
+
+    #[test]
+    fn markdown_carries_the_hints() {
+        let r = report(vec![
+            hinted(
+                "bullseye",
+                Verdict::MissingVersion,
+                "needs glibc ≥ 2.34 | or not",
+            ),
+            result("slim", Verdict::Ok, None),
+        ]);
+        let md = markdown(&r);
+        assert!(
+            md.contains("\n#### How to fix\n\n- **bullseye**: needs glibc ≥ 2.34 \\| or not\n"),
+            "{md}"
+        );
+        assert!(!markdown(&report(vec![result("slim", Verdict::Ok, None)])).contains("How to fix"));
+    }
+
+    #[test]
+    fn exec_output_shows_the_first_lines_of_a_failed_run() {
+        let mut b = result("slim", Verdict::Crash, None);
+        let mut e = Outcome::new(Verdict::Crash, "killed by SIGSEGV");
+        e.stderr = Some("one\ntwo\n\nthree\nfour\nfive\n".into());
+        b.exec = Some(e);
+        let mut ok = result("cc", Verdict::Ok, None);
+        ok.exec = Some(Outcome::new(Verdict::Ok, "exited 0"));
+        let text = human(&report(vec![b, ok]).printable(), false, None);
+        assert!(
+            text.contains("\nexec probe output (first lines):\n  slim (stderr):\n    one\n    two\n    three\n    … 2 more lines (--format json)\n\n"),
+            "{text}"
+        );
+        assert!(!text.contains("  cc ("), "{text}");
+    }
 }
