@@ -212,6 +212,10 @@ pub struct AuditArgs {
     /// Packaged files are checked against the target's libraries, never their source's.
     #[arg(long)]
     pub all: bool,
+    /// Name every broken file of a group in the human and Markdown reports (by default at most
+    /// 10 per group; the JSON always has them all).
+    #[arg(long)]
+    pub all_files: bool,
     /// Predict only; start no verifying container.
     #[arg(long)]
     pub no_run: bool,

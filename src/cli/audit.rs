@@ -72,10 +72,13 @@ pub(super) fn audit(a: AuditArgs) -> anyhow::Result<ExitCode> {
         std::mem::forget(prepared);
         Ok::<_, anyhow::Error>(report)
     }))?;
-    let report = match outcome {
+    let mut report = match outcome {
         Ok(r) => r,
         Err(code) => return Ok(ExitCode::from(code)),
     };
+    if a.all_files {
+        report.files_shown = None;
+    }
     let text = match a.format {
         AuditFormat::Human => crate::text::printable(&report::audit::human(&report)).into_owned(),
         AuditFormat::Json => report::audit::json(&report),
