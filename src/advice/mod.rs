@@ -81,12 +81,14 @@ fn glibc_bases_at_least(v: &str) -> Option<String> {
     if found.is_empty() {
         return None;
     }
-    let named: Vec<String> = found
-        .iter()
-        .take(BASES_NAMED)
-        .map(|(_, n)| n.clone())
-        .collect();
-    let more = found.len().saturating_sub(BASES_NAMED);
+    // "and 1 more" would take as much room as its name.
+    let shown = if found.len() == BASES_NAMED + 1 {
+        found.len()
+    } else {
+        BASES_NAMED
+    };
+    let named: Vec<String> = found.iter().take(shown).map(|(_, n)| n.clone()).collect();
+    let more = found.len() - shown.min(found.len());
     Some(match more {
         0 => named.join(", "),
         n => format!("{}, and {n} more (`libccheck bases`)", named.join(", ")),

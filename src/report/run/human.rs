@@ -171,13 +171,20 @@ fn image_fits(head: &[String], rows: &[Vec<String>], width: usize) -> bool {
 const EXEC_LINES: usize = 3;
 
 /// "exec probe output": for each base where the program was run and failed, the first lines
-/// it wrote to stderr (or, when it wrote none, to stdout).
+/// it wrote to stderr (or, when it wrote none, to stdout); a program that printed nothing has
+/// no entry.
 fn exec_output(out: &mut String, r: &Report) {
+    let printed = |e: &&crate::verdict::Outcome| {
+        [&e.stderr, &e.stdout]
+            .iter()
+            .any(|s| s.as_deref().is_some_and(|s| !s.trim().is_empty()))
+    };
     let failed: Vec<(&str, &crate::verdict::Outcome)> = r
         .bases
         .iter()
         .filter_map(|b| Some((b.base.as_str(), b.exec.as_ref()?)))
         .filter(|(_, e)| e.verdict != Verdict::Ok)
+        .filter(|(_, e)| printed(e))
         .collect();
     if failed.is_empty() {
         return;
@@ -187,10 +194,7 @@ fn exec_output(out: &mut String, r: &Report) {
         let (stream, text) = match (e.stderr.as_deref(), e.stdout.as_deref()) {
             (Some(err), _) if !err.trim().is_empty() => ("stderr", err),
             (_, Some(o)) if !o.trim().is_empty() => ("stdout", o),
-            _ => {
-                let _ = writeln!(out, "  {base}: (printed nothing)");
-                continue;
-            }
+            _ => continue,
         };
         // The text formats see ELF and program strings made printable: newlines as `\x0a`.
         let lines: Vec<&str> = text
