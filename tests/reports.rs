@@ -268,3 +268,32 @@ fn exec_output_of_a_failing_base_is_shown() {
     assert_eq!(o.status.code(), Some(0));
     assert!(!String::from_utf8_lossy(&o.stdout).contains("exec probe output"));
 }
+
+/// `audit` has no --offline: its pull failures do not suggest it.
+#[test]
+fn an_audit_pull_failure_does_not_suggest_offline() {
+    if !docker() {
+        return;
+    }
+    let d = tempfile::tempdir().unwrap();
+    std::fs::copy(fixture("hello"), d.path().join("hello")).unwrap();
+    let o = run(&[
+        "audit",
+        "--format",
+        "json",
+        "--to",
+        "127.0.0.1:1/absent:none",
+        d.path().to_str().unwrap(),
+    ]);
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    let v: Value = serde_json::from_str(&o.stdout).unwrap();
+    let error = v["targets"][0]["error"].as_str().unwrap();
+    assert!(
+        error.starts_with("pulling 127.0.0.1:1/absent:none failed: "),
+        "{error}"
+    );
+    assert!(
+        error.ends_with("(use a local image with --pull never)"),
+        "{error}"
+    );
+}

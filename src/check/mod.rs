@@ -339,6 +339,21 @@ impl Progress {
     }
 }
 
+/// [`ensure_images`] for `audit` and `image`: their errors do not suggest `--offline`, which
+/// they do not have.
+pub async fn ensure_images_online<E: Engine>(
+    engine: &E,
+    bases: &[Base],
+    pull: PullPolicy,
+    progress: &Progress,
+) -> HashMap<String, Result<crate::docker::ImageInfo, String>> {
+    let mut images = ensure_images(engine, bases, pull, progress).await;
+    for e in images.values_mut().filter_map(|r| r.as_mut().err()) {
+        *e = crate::docker::without_offline_advice(e);
+    }
+    images
+}
+
 /// Make sure each image is present, pulling as the policy says. Per image: its id/arch or an error.
 pub async fn ensure_images<E: Engine>(
     engine: &E,

@@ -161,7 +161,8 @@ async fn read_image_source(
     let progress = crate::check::Progress::new(true, 1);
     let base = aliases::resolve(image).map_err(anyhow::Error::msg)?;
     let info =
-        crate::check::ensure_images(engine, std::slice::from_ref(&base), pull, &progress).await;
+        crate::check::ensure_images_online(engine, std::slice::from_ref(&base), pull, &progress)
+            .await;
     progress.finish();
     let info = info
         .get(&base.image)
