@@ -174,7 +174,7 @@ fn a_bad_report_spec_or_path_is_one_line_and_exit_2() {
 }
 
 /// At 80 columns (`COLUMNS`, as a terminal would give) the table fits: the reason wraps, and
-/// the image column goes where the reason would get too little room.
+/// the image column goes where the reason would get too little room; the hints wrap too.
 #[test]
 fn the_table_fits_80_columns() {
     let o = libccheck()
@@ -197,7 +197,11 @@ fn the_table_fits_80_columns() {
         .take_while(|l| !l.is_empty())
         .collect();
     assert!(table.len() > 5, "{text}");
-    for l in &table {
+    let hints = text
+        .lines()
+        .skip_while(|l| *l != "how to fix:")
+        .take_while(|l| !l.is_empty());
+    for l in table.iter().copied().chain(hints) {
         assert!(
             l.chars().count() <= 80,
             "{} columns: {l}",

@@ -53,7 +53,7 @@ pub fn human(r: &Report, color: bool, width: Option<u16>) -> String {
     out.push('\n');
     table(&mut out, r, color, width);
     exec_output(&mut out, r);
-    fixes(&mut out, r);
+    fixes(&mut out, r, width);
     likely_causes(&mut out, r);
     risks(&mut out, r);
     mismatches(&mut out, r);
@@ -217,7 +217,7 @@ fn exec_output(out: &mut String, r: &Report) {
 }
 
 /// "how to fix": every base's hints.
-fn fixes(out: &mut String, r: &Report) {
+fn fixes(out: &mut String, r: &Report, width: Option<u16>) {
     let hinted: Vec<&BaseResult> = r
         .bases
         .iter()
@@ -229,9 +229,35 @@ fn fixes(out: &mut String, r: &Report) {
     out.push_str("\nhow to fix:\n");
     for b in hinted {
         for h in &b.prediction.as_ref().unwrap().hints {
-            let _ = writeln!(out, "  {}: {h}", b.base);
+            for line in wrapped(&format!("{}: {h}", b.base), width, "  ", "    ") {
+                let _ = writeln!(out, "{line}");
+            }
         }
     }
+}
+
+/// `text` after `lead`, broken at spaces into lines of at most `width` columns (a word longer
+/// than that stands alone), the lines after the first indented by `indent`; one line without
+/// `width`.
+fn wrapped(text: &str, width: Option<u16>, lead: &str, indent: &str) -> Vec<String> {
+    let Some(width) = width.map(usize::from) else {
+        return vec![format!("{lead}{text}")];
+    };
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = lead.to_string();
+    let mut start = line.chars().count();
+    for word in text.split(' ') {
+        let len = line.chars().count();
+        if len > start && len + 1 + word.chars().count() > width {
+            lines.push(std::mem::replace(&mut line, indent.to_string()));
+            start = indent.chars().count();
+        } else if len > start {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    lines.push(line);
+    lines
 }
 
 /// `thread_stack (confirmed)`, `ca_bundle`.
