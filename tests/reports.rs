@@ -301,3 +301,37 @@ fn an_audit_pull_failure_does_not_suggest_offline() {
         "{error}"
     );
 }
+
+/// `merge` writes its reports the same way.
+#[test]
+fn merge_writes_reports_too() {
+    let d = tempfile::tempdir().unwrap();
+    let part = d.path().join("part.json");
+    let o = libccheck()
+        .current_dir(fixtures())
+        .args([
+            "--offline",
+            "--no-step-summary",
+            "-b",
+            "debian-11,debian-12",
+            "--report",
+        ])
+        .arg(format!("json={}", part.display()))
+        .arg("hello")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let xml = d.path().join("merged.xml");
+    let o = run(&[
+        "merge",
+        "--no-step-summary",
+        "--report",
+        &format!("junit={}", xml.display()),
+        part.to_str().unwrap(),
+    ]);
+    assert_eq!(o.code, 1, "{}", o.stderr);
+    assert_eq!(
+        junit_cases(&xml),
+        ["debian-11 | missing_version", "debian-12 | pass"]
+    );
+}
