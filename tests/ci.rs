@@ -211,7 +211,7 @@ fn job_summary_gets_the_markdown_unless_disabled() {
         "{text}"
     );
     assert!(
-        text.contains("| debian-12 | `debian:12-slim` | glibc 2.36 | ok | ✅ ok |"),
+        text.contains("| debian-12 | `debian:12-slim` | glibc 2.36 | ok | ✅ predicted ok |"),
         "{text}"
     );
     let before = text.len();

@@ -18,6 +18,7 @@ mod matrix;
 mod modules;
 mod offline;
 mod package;
+mod reports;
 mod risks;
 mod schemas;
 mod static_build;

@@ -49,18 +49,100 @@ pub const PACKAGES: &[(&str, &str, &str)] = &[
     ),
 ];
 
-/// Catalog bases (distroless-static aside) whose glibc is at least `v`.
-fn glibc_bases_at_least(v: &str) -> Vec<String> {
+/// The subcommand a hint is for: each names only the flags it has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Context {
+    /// `libccheck BINARY`: the binary is uploaded, `--with` adds files beside it.
+    Check,
+    /// `libccheck audit`: files already in an image or a tree.
+    Audit,
+    /// `libccheck image`: a built image's own files.
+    Image,
+}
+
+/// At most this many bases are suggested by name; the rest are counted.
+const BASES_NAMED: usize = 3;
+
+/// Catalog bases whose glibc is at least `v`, nearest first: `debian-12-slim (2.36), … and 4 more`.
+fn glibc_bases_at_least(v: &str) -> Option<String> {
     let want = elf::version::dotted(v).unwrap_or_default();
     let _ = ALIASES;
-    crate::catalog::entries()
+    let mut found: Vec<(Vec<u32>, String)> = crate::catalog::entries()
         .iter()
         .filter(|e| e.libc == LibcKind::Glibc)
         .filter_map(|e| {
             let num = e.libc_version.as_deref()?;
-            (elf::version::dotted(num)? >= want).then(|| format!("{} ({num})", e.name))
+            let have = elf::version::dotted(num)?;
+            (have >= want).then(|| (have, format!("{} ({num})", e.name)))
         })
+        .collect();
+    // Stable: bases of one glibc keep the catalog's order.
+    found.sort_by(|a, b| a.0.cmp(&b.0));
+    if found.is_empty() {
+        return None;
+    }
+    // "and 1 more" would take as much room as its name.
+    let shown = if found.len() == BASES_NAMED + 1 {
+        found.len()
+    } else {
+        BASES_NAMED
+    };
+    let named: Vec<String> = found.iter().take(shown).map(|(_, n)| n.clone()).collect();
+    let more = found.len() - shown.min(found.len());
+    Some(match more {
+        0 => named.join(", "),
+        n => format!("{}, and {n} more (`libccheck bases`)", named.join(", ")),
+    })
+}
+
+/// The highest glibc version among the missing ones: the only one worth a hint, since a base
+/// that has it has every lower one.
+fn highest_missing_glibc(pred: &Prediction) -> Option<&str> {
+    pred.problems
+        .iter()
+        .filter_map(|p| match p {
+            Problem::MissingVersion { version, .. } => elf::version::glibc_number(version),
+            _ => None,
+        })
+        .max_by_key(|num| elf::version::dotted(num).unwrap_or_default())
+}
+
+/// The binary's RUNPATH/RPATH entries below its own directory (`$ORIGIN/lib`).
+fn origin_dirs(bin: &BinaryProfile) -> Vec<&str> {
+    bin.runpath
+        .iter()
+        .chain(&bin.rpath)
+        .flat_map(|p| p.split(':'))
+        .filter(|d| d.starts_with("$ORIGIN") || d.starts_with("${ORIGIN}"))
         .collect()
+}
+
+/// A library no package is known for: ship it where the binary looks, when it looks beside
+/// itself; else install it or relink so that it can be shipped.
+fn unknown_library(bin: &BinaryProfile, library: &str, ctx: Context) -> String {
+    let dirs = origin_dirs(bin);
+    match (dirs.first(), ctx) {
+        (Some(d), Context::Check) => {
+            let rel = d
+                .trim_start_matches("${ORIGIN}")
+                .trim_start_matches("$ORIGIN")
+                .trim_start_matches('/');
+            let dest = if rel.is_empty() {
+                library.to_string()
+            } else {
+                format!("{rel}/{library}")
+            };
+            format!(
+                "{library}: ship it in {d}, where the binary's RUNPATH looks (--with PATH/{library}:{dest}), or install the package that provides it"
+            )
+        }
+        (Some(d), _) => format!(
+            "{library}: ship it in {d}, where the file's RUNPATH looks, or install the package that provides it"
+        ),
+        (None, _) => format!(
+            "{library}: install the package that provides it, or relink with -Wl,-rpath,'$ORIGIN/lib' and ship it in lib/ beside the binary"
+        ),
+    }
 }
 
 /// `pred` with its fix hints: what a check or an audit shows. `tool` built the binary: hints
@@ -70,8 +152,9 @@ pub fn with_hints(
     tool: &Toolchain,
     base: &BaseProfile,
     mut pred: Prediction,
+    ctx: Context,
 ) -> Prediction {
-    pred.hints = for_prediction(bin, tool, base, &pred);
+    pred.hints = for_prediction(bin, tool, base, &pred, ctx);
     pred
 }
 
@@ -123,11 +206,38 @@ fn older_glibc_build(tool: &Toolchain, have: &str) -> String {
     }
 }
 
+/// One hint for a glibc too old: build for it, or a base that has the version (nearest first).
+/// An audit groups files by the version, so its hint names no file's own symbols.
+fn older_glibc(
+    bin: &BinaryProfile,
+    tool: &Toolchain,
+    base: &BaseProfile,
+    version: &str,
+    num: &str,
+    ctx: Context,
+) -> String {
+    let have = base.libc_version.clone().unwrap_or_else(|| "?".into());
+    let because = bin
+        .highest("GLIBC")
+        .filter(|x| x.version == version && ctx != Context::Audit)
+        .map(|x| format!(" (because of {})", crate::text::short_list(&x.symbols, 3)))
+        .unwrap_or_default();
+    let mut hint = format!(
+        "needs glibc ≥ {num}{because}, the base has {have}: {}",
+        older_glibc_build(tool, &have)
+    );
+    if let Some(better) = glibc_bases_at_least(num) {
+        hint.push_str(&format!("; or pick a base with glibc ≥ {num}: {better}"));
+    }
+    hint
+}
+
 pub fn for_prediction(
     bin: &BinaryProfile,
     tool: &Toolchain,
     base: &BaseProfile,
     pred: &Prediction,
+    ctx: Context,
 ) -> Vec<String> {
     let mut h: Vec<String> = Vec::new();
     let mut add = |s: String| {
@@ -136,6 +246,7 @@ pub fn for_prediction(
         }
     };
     let musl_base = base.libc == LibcKind::Musl;
+    let highest_glibc = highest_missing_glibc(pred);
     for p in &pred.problems {
         match p {
             Problem::NoInterpreter { interpreter }
@@ -166,24 +277,8 @@ pub fn for_prediction(
                 version, library, ..
             } => {
                 if let Some(num) = elf::version::glibc_number(version) {
-                    let have = base.libc_version.clone().unwrap_or_else(|| "?".into());
-                    let syms = bin
-                        .highest("GLIBC")
-                        .filter(|x| &x.version == version)
-                        .map(|x| crate::text::short_list(&x.symbols, 3));
-                    let because = syms
-                        .map(|s| format!(" (because of {s})"))
-                        .unwrap_or_default();
-                    add(format!(
-                        "needs glibc ≥ {num}{because}, the base has {have}: {}",
-                        older_glibc_build(tool, &have)
-                    ));
-                    let better = glibc_bases_at_least(num);
-                    if !better.is_empty() {
-                        add(format!(
-                            "or pick a base with glibc ≥ {num}: {}",
-                            better.join(", ")
-                        ));
+                    if Some(num) == highest_glibc {
+                        add(older_glibc(bin, tool, base, version, num, ctx));
                     }
                 } else if version == "GLIBC_ABI_DT_RELR" {
                     add("linked with DT_RELR (-z pack-relative-relocs): needs glibc ≥ 2.36; relink without it for older bases".into());
@@ -211,9 +306,7 @@ pub fn for_prediction(
                     Some((_, deb, apk)) => add(format!(
                         "{library}: install Debian package {deb} / Alpine package {apk}"
                     )),
-                    None => add(format!(
-                        "{library}: ship it beside the binary (RUNPATH $ORIGIN/lib, or --with) or install the package that provides it"
-                    )),
+                    None => add(unknown_library(bin, library, ctx)),
                 }
             }
             Problem::Unsupported { what, .. } if what.starts_with("relocation type") => {
@@ -239,4 +332,151 @@ pub fn for_prediction(
         h.clear();
     }
     h
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::elf::Kind;
+
+    fn base(name: &str) -> BaseProfile {
+        crate::catalog::find(name).expect(name).to_profile()
+    }
+
+    fn pred(verdict: Verdict, problems: Vec<Problem>) -> Prediction {
+        Prediction {
+            verdict,
+            reason: String::new(),
+            problems,
+            hints: vec![],
+            loader: None,
+            loaded: vec![],
+            musl_compat: None,
+            risks: vec![],
+        }
+    }
+
+    fn missing_glibc(versions: &[&str]) -> Prediction {
+        let problems = versions
+            .iter()
+            .map(|v| Problem::MissingVersion {
+                library: "libc.so.6".into(),
+                version: format!("GLIBC_{v}"),
+                needed_by: Some("app".into()),
+            })
+            .collect();
+        pred(Verdict::MissingVersion, problems)
+    }
+
+    fn missing_library(lib: &str) -> Prediction {
+        pred(
+            Verdict::MissingLibrary,
+            vec![Problem::MissingLibrary {
+                library: lib.into(),
+                needed_by: Some("app".into()),
+                via: None,
+            }],
+        )
+    }
+
+    fn rust() -> Toolchain {
+        Toolchain::Rust { version: None }
+    }
+
+    /// A Rust binary on bullseye (glibc 2.31) lacking 2.32, 2.33 and 2.34: one hint, for 2.34.
+    #[test]
+    fn several_missing_glibc_versions_get_one_hint_for_the_highest() {
+        let bin = BinaryProfile::empty(Kind::Pie);
+        let hints = for_prediction(
+            &bin,
+            &rust(),
+            &base("debian-11"),
+            &missing_glibc(&["2.32", "2.34", "2.33"]),
+            Context::Check,
+        );
+        assert_eq!(hints.len(), 1, "{hints:?}");
+        assert!(
+            hints[0].starts_with("needs glibc ≥ 2.34, the base has 2.31: `cargo zigbuild"),
+            "{hints:?}"
+        );
+    }
+
+    /// The bases suggested are the nearest few, and the hint never starts with "or".
+    #[test]
+    fn a_long_base_list_is_cut_to_the_nearest() {
+        let bin = BinaryProfile::empty(Kind::Pie);
+        let hints = for_prediction(
+            &bin,
+            &Toolchain::default(),
+            &base("debian-11"),
+            &missing_glibc(&["2.32"]),
+            Context::Check,
+        );
+        let bases = hints[0]
+            .split("; or pick a base with glibc ≥ 2.32: ")
+            .nth(1)
+            .unwrap();
+        let named = bases.split(", and ").next().unwrap();
+        assert_eq!(named.matches('(').count(), BASES_NAMED, "{bases}");
+        assert!(bases.contains(" more (`libccheck bases`)"), "{bases}");
+        // Nearest first: nothing named has a higher glibc than one left out.
+        assert!(!named.contains("2.41"), "{bases}");
+        assert!(hints.iter().all(|h| !h.starts_with("or ")), "{hints:?}");
+    }
+
+    #[test]
+    fn with_is_suggested_only_where_the_binary_looks_beside_itself() {
+        let plain = BinaryProfile::empty(Kind::Pie);
+        let mut origin = BinaryProfile::empty(Kind::Pie);
+        origin.runpath = vec!["$ORIGIN/lib".into()];
+        let p = missing_library("libfoo.so.1");
+        let b = base("debian-12");
+        let hint =
+            |bin: &BinaryProfile, ctx| for_prediction(bin, &Toolchain::default(), &b, &p, ctx);
+        let h = hint(&plain, Context::Check);
+        assert_eq!(
+            h,
+            [
+                "libfoo.so.1: install the package that provides it, or relink with -Wl,-rpath,'$ORIGIN/lib' and ship it in lib/ beside the binary"
+            ]
+        );
+        let h = hint(&origin, Context::Check);
+        assert_eq!(
+            h,
+            [
+                "libfoo.so.1: ship it in $ORIGIN/lib, where the binary's RUNPATH looks (--with PATH/libfoo.so.1:lib/libfoo.so.1), or install the package that provides it"
+            ]
+        );
+        origin.runpath = vec!["$ORIGIN".into()];
+        assert!(hint(&origin, Context::Check)[0].contains("(--with PATH/libfoo.so.1:libfoo.so.1)"));
+    }
+
+    /// `audit` has neither `--with` nor `--offline`; its group hints name no file's symbols.
+    #[test]
+    fn audit_hints_name_no_flag_audit_lacks() {
+        let mut origin = BinaryProfile::empty(Kind::SharedObject);
+        origin.runpath = vec!["$ORIGIN/lib".into()];
+        let b = base("debian-11");
+        for p in [missing_library("libfoo.so.1"), missing_glibc(&["2.34"])] {
+            for h in for_prediction(&origin, &Toolchain::default(), &b, &p, Context::Audit) {
+                assert!(!h.contains("--with") && !h.contains("--offline"), "{h}");
+                assert!(!h.contains("because of"), "{h}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_known_package_is_named_for_both_distributions() {
+        let hints = for_prediction(
+            &BinaryProfile::empty(Kind::Pie),
+            &Toolchain::default(),
+            &base("debian-12"),
+            &missing_library("libz.so.1"),
+            Context::Audit,
+        );
+        assert_eq!(
+            hints,
+            ["libz.so.1: install Debian package zlib1g / Alpine package zlib"]
+        );
+    }
 }

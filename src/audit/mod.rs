@@ -542,7 +542,13 @@ pub fn predict_all(
                 program: &f.path,
             }
             .with_required(&f.needs.dlopen);
-            let p = crate::advice::with_hints(&f.lib.profile, &f.needs.toolchain, target, p);
+            let p = crate::advice::with_hints(
+                &f.lib.profile,
+                &f.needs.toolchain,
+                target,
+                p,
+                crate::advice::Context::Audit,
+            );
             (f.path.clone(), p)
         })
         .collect()

@@ -388,7 +388,8 @@ pub async fn prepare_targets<E: Engine>(
     run_id: &str,
 ) -> Vec<Prepared> {
     let progress = crate::check::Progress::new(true, cfg.targets.len());
-    let images = crate::check::ensure_images(engine, &cfg.targets, cfg.pull, &progress).await;
+    let images =
+        crate::check::ensure_images_online(engine, &cfg.targets, cfg.pull, &progress).await;
     progress.line("reading the targets' profiles");
     let futs = cfg.targets.iter().map(|t| {
         let (images, progress) = (&images, &progress);

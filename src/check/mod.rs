@@ -362,6 +362,21 @@ impl Drop for Progress {
     }
 }
 
+/// [`ensure_images`] for `audit` and `image`: their errors do not suggest `--offline`, which
+/// they do not have.
+pub async fn ensure_images_online<E: Engine>(
+    engine: &E,
+    bases: &[Base],
+    pull: PullPolicy,
+    progress: &Progress,
+) -> HashMap<String, Result<crate::docker::ImageInfo, String>> {
+    let mut images = ensure_images(engine, bases, pull, progress).await;
+    for e in images.values_mut().filter_map(|r| r.as_mut().err()) {
+        *e = crate::docker::without_offline_advice(e);
+    }
+    images
+}
+
 /// Make sure each image is present, pulling as the policy says. Per image: its id/arch or an error.
 pub async fn ensure_images<E: Engine>(
     engine: &E,
@@ -486,7 +501,13 @@ impl Program<'_> {
             program: &plan.binary_name,
         }
         .with_required(&self.needs.dlopen);
-        let mut p = crate::advice::with_hints(self.profile, &self.needs.toolchain, base, p);
+        let mut p = crate::advice::with_hints(
+            self.profile,
+            &self.needs.toolchain,
+            base,
+            p,
+            crate::advice::Context::Check,
+        );
         if let Some(m) = &module
             && host.is_none()
             && !base.catalog

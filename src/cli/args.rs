@@ -158,6 +158,12 @@ pub struct CheckArgs {
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
 
+    /// Also write the report in FORMAT to PATH, from the same run (repeatable:
+    /// `--report junit=out.xml --report sarif=out.sarif --report json=report.json`); --format
+    /// still sets standard output's. FORMAT is one of --format's.
+    #[arg(long = "report", value_name = "FORMAT=PATH")]
+    pub reports: Vec<crate::report::ReportSpec>,
+
     /// Predict only: read each image's filesystem and simulate its loader; start no container.
     #[arg(long, conflicts_with_all = ["exec", "args"])]
     pub no_run: bool,
@@ -275,6 +281,10 @@ pub struct AuditArgs {
     /// Packaged files are checked against the target's libraries, never their source's.
     #[arg(long)]
     pub all: bool,
+    /// Name every broken file of a group in the human and Markdown reports (by default at most
+    /// 10 per group; the JSON always has them all).
+    #[arg(long)]
+    pub all_files: bool,
     /// Predict only; start no verifying container.
     #[arg(long)]
     pub no_run: bool,
@@ -386,6 +396,11 @@ pub struct MergeArgs {
     /// Output format of the merged report.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
+    /// Also write the report in FORMAT to PATH, from the same run (repeatable:
+    /// `--report junit=out.xml --report sarif=out.sarif --report json=report.json`); --format
+    /// still sets standard output's. FORMAT is one of --format's.
+    #[arg(long = "report", value_name = "FORMAT=PATH")]
+    pub report_files: Vec<crate::report::ReportSpec>,
     /// Do not fail (exit 2) on a prediction mismatch in the merged reports.
     #[arg(long)]
     pub allow_mismatch: bool,

@@ -73,10 +73,13 @@ pub(super) fn audit(a: AuditArgs) -> anyhow::Result<ExitCode> {
         std::mem::forget(prepared);
         Ok::<_, anyhow::Error>(report)
     }))?;
-    let report = match outcome {
+    let mut report = match outcome {
         Ok(r) => r,
         Err(code) => return Ok(ExitCode::from(code)),
     };
+    if a.all_files {
+        report.files_shown = None;
+    }
     let text = match a.format {
         AuditFormat::Human => crate::text::printable(&report::audit::human(&report)).into_owned(),
         AuditFormat::Json => report::audit::json(&report),
@@ -159,7 +162,8 @@ async fn read_image_source(
     let progress = crate::check::Progress::new(true, 1);
     let base = aliases::resolve(image).map_err(anyhow::Error::msg)?;
     let info =
-        crate::check::ensure_images(engine, std::slice::from_ref(&base), pull, &progress).await;
+        crate::check::ensure_images_online(engine, std::slice::from_ref(&base), pull, &progress)
+            .await;
     progress.line(&format!("reading the files of {image}"));
     let info = info
         .get(&base.image)

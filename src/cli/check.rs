@@ -132,6 +132,7 @@ pub(super) fn check(a: CheckArgs) -> anyhow::Result<ExitCode> {
         require_run: a.require_run || file.require_run.unwrap_or(false),
     };
     let step_summary = !a.no_step_summary && file.step_summary.unwrap_or(true);
+    let reports = report_files(&a.reports, &file)?;
     let (profile, exports, needs) = read_binary(&binary)?;
     let program = crate::check::Program {
         profile: &profile,
@@ -180,7 +181,10 @@ pub(super) fn check(a: CheckArgs) -> anyhow::Result<ExitCode> {
         results,
         &a,
         gate,
-        step_summary,
+        Outputs {
+            step_summary,
+            reports,
+        },
         settings,
     )
 }
@@ -248,7 +252,7 @@ fn finish_report(
     results: Vec<crate::report::run::BaseResult>,
     a: &CheckArgs,
     gate: report::run::Gate,
-    step_summary: bool,
+    outputs: Outputs,
     settings: report::run::Settings,
 ) -> anyhow::Result<ExitCode> {
     let mut report = report::run::Report::new(
@@ -264,21 +268,95 @@ fn finish_report(
     if a.suggest {
         report = report.with_ranking();
     }
-    emit(&report, a.format, step_summary)?;
+    emit(&report, a.format, &outputs)?;
     Ok(ExitCode::from(report.exit_code))
+}
+
+/// Where a report goes besides standard output.
+pub(super) struct Outputs {
+    /// Append the Markdown report to $GITHUB_STEP_SUMMARY (when set).
+    pub step_summary: bool,
+    /// `--report FORMAT=PATH` (else libccheck.toml's `[reports]`), checked writable.
+    pub reports: Vec<report::ReportSpec>,
+}
+
+/// The report files of a run (the command line's, else the settings file's), checked before the
+/// run: a run of minutes should not end on a directory that does not exist.
+pub(super) fn report_files(
+    flags: &[report::ReportSpec],
+    file: &crate::cli::config::Config,
+) -> anyhow::Result<Vec<report::ReportSpec>> {
+    let specs = if flags.is_empty() {
+        file.report_specs().map_err(anyhow::Error::msg)?
+    } else {
+        flags.to_vec()
+    };
+    report::check_distinct(&specs).map_err(anyhow::Error::msg)?;
+    for s in &specs {
+        let dir = match s.path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => std::path::Path::new("."),
+        };
+        if s.path.is_dir() {
+            anyhow::bail!("--report {}: is a directory", s.path.display());
+        }
+        if !dir.is_dir() {
+            anyhow::bail!(
+                "--report {}: no directory {}",
+                s.path.display(),
+                dir.display()
+            );
+        }
+    }
+    Ok(specs)
+}
+
+/// Write each `--report` file (never painted).
+fn write_reports(report: &report::run::Report, specs: &[report::ReportSpec]) -> anyhow::Result<()> {
+    for s in specs {
+        let text = report::run::renderer(s.format, false, None).render(report);
+        std::fs::write(&s.path, text).map_err(|e| {
+            anyhow::anyhow!(
+                "--report {}: cannot write it: {}",
+                s.path.display(),
+                crate::text::io_message(&e).to_lowercase()
+            )
+        })?;
+    }
+    Ok(())
 }
 
 /// Print the report in `format`; also append it as Markdown to $GITHUB_STEP_SUMMARY when set.
 pub(super) fn emit(
     report: &report::run::Report,
     format: Format,
-    step_summary: bool,
+    outputs: &Outputs,
 ) -> anyhow::Result<()> {
+    write_reports(report, &outputs.reports)?;
     let color = crate::term::color_stdout();
-    let text = report::run::renderer(format, color).render(report);
+    let text = report::run::renderer(format, color, table_width()).render(report);
     write_stdout(&text)?;
-    if step_summary {
-        append_step_summary(|| report::run::renderer(Format::Markdown, false).render(report))?;
+    if outputs.step_summary {
+        append_step_summary(|| {
+            report::run::renderer(Format::Markdown, false, None).render(report)
+        })?;
     }
     Ok(())
+}
+
+/// The columns the human table must fit: `COLUMNS` when set, else the terminal's; piped output
+/// keeps every row on one line (for grep and diff).
+fn table_width() -> Option<u16> {
+    if let Some(w) = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<u16>().ok())
+        .filter(|w| *w >= 20)
+    {
+        return Some(w);
+    }
+    let stdout = std::io::stdout();
+    if !std::io::IsTerminal::is_terminal(&stdout) {
+        return None;
+    }
+    terminal_size::terminal_size_of(&stdout).map(|(w, _)| w.0)
 }

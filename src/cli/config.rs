@@ -39,6 +39,9 @@ pub struct Config {
     /// An alias or catalog name → the image to use for it (a mirror, a local image); the
     /// catalog entry it names still stands in when that image is unavailable.
     pub aliases: Option<BTreeMap<String, String>>,
+    /// More reports from the same run: format name → path (`[reports] junit = "out.xml"`);
+    /// `--report` replaces them.
+    pub reports: Option<std::collections::BTreeMap<String, String>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
@@ -108,6 +111,8 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, String> {
     for (name, image) in c.aliases.iter().flatten() {
         check_alias(name, image).map_err(|e| format!("{}: aliases.{name}: {e}", path.display()))?;
     }
+    c.report_specs()
+        .map_err(|e| format!("{}: reports: {e}", path.display()))?;
     let names = c.names();
     for b in c.bases.iter().chain(&c.require).flatten() {
         crate::image::aliases::resolve_in(b, &names)
@@ -120,6 +125,15 @@ impl Config {
     /// The names bases can be given by: `[aliases]`, the alias table, the catalog's names.
     pub fn names(&self) -> crate::image::aliases::Names {
         crate::catalog::names(self.aliases.clone().unwrap_or_default())
+    }
+
+    /// The `[reports]` table as report specs.
+    pub fn report_specs(&self) -> Result<Vec<crate::report::ReportSpec>, String> {
+        self.reports
+            .iter()
+            .flatten()
+            .map(|(format, path)| crate::report::ReportSpec::new(format, path))
+            .collect()
     }
 }
 

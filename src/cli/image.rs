@@ -41,7 +41,8 @@ async fn check_image(a: &ImageArgs, run_id: &str) -> anyhow::Result<ImageReport>
     let base = aliases::resolve(&a.image).map_err(anyhow::Error::msg)?;
     let progress = crate::check::Progress::new(true, 1);
     let infos =
-        crate::check::ensure_images(&engine, std::slice::from_ref(&base), a.pull, &progress).await;
+        crate::check::ensure_images_online(&engine, std::slice::from_ref(&base), a.pull, &progress)
+            .await;
     progress.finish();
     let info = infos
         .get(&base.image)
@@ -116,7 +117,7 @@ async fn alternatives(
     let bases = aliases::resolve_all_in(to, &crate::catalog::names(Default::default()))
         .map_err(anyhow::Error::msg)?;
     let progress = crate::check::Progress::new(!bases.is_empty(), bases.len());
-    let infos = crate::check::ensure_images(engine, &bases, pull, &progress).await;
+    let infos = crate::check::ensure_images_online(engine, &bases, pull, &progress).await;
     progress.finish();
     let mut out = Vec::new();
     for b in bases {

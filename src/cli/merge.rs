@@ -5,6 +5,10 @@ use std::process::ExitCode;
 use super::*;
 
 pub(super) fn merge(a: MergeArgs) -> anyhow::Result<ExitCode> {
+    let outputs = super::check::Outputs {
+        step_summary: !a.no_step_summary,
+        reports: super::check::report_files(&a.report_files, &Default::default())?,
+    };
     let mut parts: Vec<report::run::Report> = Vec::new();
     for p in &a.reports {
         let text = std::fs::read_to_string(p)
@@ -70,6 +74,6 @@ pub(super) fn merge(a: MergeArgs) -> anyhow::Result<ExitCode> {
     if a.suggest {
         merged = merged.with_ranking();
     }
-    super::check::emit(&merged, a.format, !a.no_step_summary)?;
+    super::check::emit(&merged, a.format, &outputs)?;
     Ok(ExitCode::from(merged.exit_code))
 }

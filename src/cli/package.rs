@@ -28,6 +28,11 @@ fn refuse_binary_options(a: &CheckArgs) -> anyhow::Result<()> {
             "--with does not apply to a package: its files are placed as an installer would place them"
         );
     }
+    if !a.reports.is_empty() {
+        anyhow::bail!(
+            "--report writes a binary's check report; a package's report goes to standard output only (yet)"
+        );
+    }
     if a.suggest {
         anyhow::bail!(
             "--suggest ranks the bases of a binary's check; a package's report does not rank them (yet)"

@@ -23,6 +23,15 @@ pub const RUN_LABEL: &str = "org.libccheck.run";
 pub const HOST_LABEL: &str = "org.libccheck.host";
 pub const PID_LABEL: &str = "org.libccheck.pid";
 
+/// The part of a pull failure's advice that only a check can follow (`audit` and `image` have no
+/// `--offline`).
+const OFFLINE_ADVICE: &str = ", or predict without Docker with --offline";
+
+/// A Docker error's message for a subcommand without `--offline`.
+pub fn without_offline_advice(message: &str) -> String {
+    message.replace(OFFLINE_ADVICE, "")
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum DockerError {
     #[error(
@@ -36,7 +45,7 @@ pub enum DockerError {
     #[error("image {image} is not present locally (and --pull never forbids pulling it)")]
     ImageMissing { image: String },
     #[error(
-        "pulling {image} failed: {reason} (use a local image with --pull never, or predict without Docker with --offline)"
+        "pulling {image} failed: {reason} (use a local image with --pull never{OFFLINE_ADVICE})"
     )]
     Pull { image: String, reason: String },
     #[error("Docker {op} failed: {message}")]
@@ -664,7 +673,27 @@ fn api_version_header(answer: &[u8]) -> Option<bollard::ClientVersion> {
 
 #[cfg(test)]
 mod tests {
-    use super::{api_version_header, split_ref};
+    use super::{DockerError, api_version_header, split_ref, without_offline_advice};
+
+    /// A check may fall back to --offline; audit and image, which lack it, are not told to.
+    #[test]
+    fn a_pull_failure_names_offline_only_where_it_exists() {
+        let e = DockerError::Pull {
+            image: "x:1".into(),
+            reason: "no route".into(),
+        }
+        .to_string();
+        assert!(
+            e.ends_with(
+                "(use a local image with --pull never, or predict without Docker with --offline)"
+            ),
+            "{e}"
+        );
+        assert_eq!(
+            without_offline_advice(&e),
+            "pulling x:1 failed: no route (use a local image with --pull never)"
+        );
+    }
 
     #[test]
     fn api_version_from_a_ping_answer() {

@@ -1292,11 +1292,12 @@ mod tests {
             &Default::default(),
             &glibc_base(vec![]),
             &pr,
+            crate::advice::Context::Check,
         );
         assert!(
             hints
                 .iter()
-                .any(|h| h.contains("ship it beside the binary")),
+                .any(|h| h.contains("install the package that provides it")),
             "{hints:?}"
         );
     }

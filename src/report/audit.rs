@@ -46,7 +46,14 @@ pub struct AuditReport {
     pub source: SourceSummary,
     pub targets: Vec<TargetResult>,
     pub exit_code: u8,
+    /// The text formats name at most this many files per group (`None`: all, `--all-files`);
+    /// the JSON always has them all.
+    #[serde(skip)]
+    pub files_shown: Option<usize>,
 }
+
+/// Files named per group in the text formats unless `--all-files`.
+pub const FILES_SHOWN: usize = 10;
 
 impl AuditReport {
     pub fn new(
@@ -72,6 +79,7 @@ impl AuditReport {
             source,
             targets,
             exit_code,
+            files_shown: Some(FILES_SHOWN),
         }
     }
 }
@@ -143,7 +151,7 @@ pub fn human(r: &AuditReport) -> String {
             plural(t.broken, "file"),
             t.audited
         );
-        groups_human(&mut o, &t.groups);
+        groups_capped(&mut o, &t.groups, r.files_shown);
     }
     risks_human(&mut o, r);
     let mut notes: Vec<(String, String)> = Vec::new();
@@ -180,6 +188,22 @@ const RISK_FILES_SHOWN: usize = 5;
 /// "run-time risks" of each target: one line per group, with a few of its files.
 /// The broken files of one target by cause, each cause with its hint and its files.
 pub fn groups_human(o: &mut String, groups: &[crate::audit::Group]) {
+    groups_capped(o, groups, None)
+}
+
+/// The files of a group to name (at most `limit`), and how many are left unnamed.
+fn shown(files: &[String], limit: Option<usize>) -> (&[String], usize) {
+    let n = limit.unwrap_or(usize::MAX).min(files.len());
+    (&files[..n], files.len() - n)
+}
+
+/// "… and 37 more (--all-files lists them)", or nothing.
+fn more(left: usize) -> Option<String> {
+    (left > 0).then(|| format!("… and {left} more (--all-files lists them)"))
+}
+
+/// [`groups_human`], naming at most `limit` files per group.
+fn groups_capped(o: &mut String, groups: &[crate::audit::Group], limit: Option<usize>) {
     for g in groups {
         let hint = g
             .hint
@@ -187,8 +211,12 @@ pub fn groups_human(o: &mut String, groups: &[crate::audit::Group]) {
             .map(|h| format!(" — {h}"))
             .unwrap_or_default();
         let _ = writeln!(o, "  {}: {}{hint}", g.cause, plural(g.files.len(), "file"));
-        for f in &g.files {
+        let (files, left) = shown(&g.files, limit);
+        for f in files {
             let _ = writeln!(o, "    {f}");
+        }
+        if let Some(m) = more(left) {
+            let _ = writeln!(o, "    {m}");
         }
     }
 }
@@ -249,8 +277,12 @@ pub fn markdown(r: &AuditReport) -> String {
                 g.cause,
                 plural(g.files.len(), "file")
             );
-            for f in &g.files {
+            let (files, left) = shown(&g.files, r.files_shown);
+            for f in files {
                 let _ = writeln!(o, "  - `{f}`");
+            }
+            if let Some(m) = more(left) {
+                let _ = writeln!(o, "  - {m}");
             }
         }
     }
@@ -277,4 +309,76 @@ pub(crate) fn differs_text(d: Option<&crate::probe::agreement::Differs>) -> Stri
         .filter(|t| !t.is_empty())
         .map(|t| format!(" ({t})"))
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::Group;
+    use crate::verdict::Verdict;
+
+    fn report(files: usize) -> AuditReport {
+        let source = SourceSummary {
+            name: "app".into(),
+            kind: "directory".into(),
+            package_manager: None,
+            packages: 0,
+            elf_files: files,
+            audited: files,
+            non_elf_files: 0,
+            unreadable: vec![],
+            all: true,
+        };
+        let target = TargetResult {
+            base: "bullseye".into(),
+            image: "debian:11-slim".into(),
+            libc: Some("glibc 2.31".into()),
+            audited: files,
+            broken: files,
+            mismatches: 0,
+            groups: vec![Group {
+                cause: "GLIBC_2.34 needed".into(),
+                verdict: Verdict::MissingVersion,
+                hint: Some("needs glibc ≥ 2.34".into()),
+                files: (0..files).map(|i| format!("/app/lib{i:02}.so")).collect(),
+            }],
+            risks: vec![],
+            files: vec![],
+            error: None,
+        };
+        AuditReport::new(source, vec![target], false)
+    }
+
+    #[test]
+    fn a_group_names_at_most_ten_files_unless_all_files() {
+        let mut r = report(FILES_SHOWN + 3);
+        let text = human(&r);
+        assert!(
+            text.contains("    /app/lib09.so\n    … and 3 more (--all-files lists them)\n"),
+            "{text}"
+        );
+        assert!(!text.contains("/app/lib10.so"), "{text}");
+        let md = markdown(&r);
+        assert!(
+            md.contains("  - `/app/lib09.so`\n  - … and 3 more (--all-files lists them)\n"),
+            "{md}"
+        );
+        r.files_shown = None;
+        let text = human(&r);
+        assert!(
+            text.contains("    /app/lib12.so\n") && !text.contains("more (--all-files"),
+            "{text}"
+        );
+        // The JSON always has every file.
+        assert!(json(&report(FILES_SHOWN + 3)).contains("/app/lib12.so"));
+    }
+
+    #[test]
+    fn a_group_of_exactly_ten_is_listed_whole() {
+        let text = human(&report(FILES_SHOWN));
+        assert!(
+            text.contains("/app/lib09.so\n") && !text.contains("more (--all-files"),
+            "{text}"
+        );
+    }
 }

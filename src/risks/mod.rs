@@ -607,7 +607,7 @@ fn dlopen_libraries(ask: &Ask, base: &BaseSide, _: &InEffect) -> Option<Risk> {
         format!("dlopen: {}", evidence.join(", ")),
         facts.join("; "),
         &format!(
-            "install the package that provides it{package}, or ship it beside the binary (--with)"
+            "install the package that provides it{package}, or ship it in a directory the program searches (its RUNPATH, LD_LIBRARY_PATH)"
         ),
     ))
 }

@@ -64,7 +64,13 @@ pub fn predict_program(file: &SourceFile, image: &BaseProfile, user: &str) -> Pr
         program: &file.path,
     }
     .with_required(&file.needs.dlopen);
-    let mut p = crate::advice::with_hints(&file.lib.profile, &file.needs.toolchain, image, p);
+    let mut p = crate::advice::with_hints(
+        &file.lib.profile,
+        &file.needs.toolchain,
+        image,
+        p,
+        crate::advice::Context::Image,
+    );
     if p.verdict == Verdict::Ok {
         let mut side = BaseSide::of(image, user);
         side.libc = match p.loader.as_deref() {

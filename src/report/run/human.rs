@@ -43,7 +43,8 @@ fn predicted_cell(b: &BaseResult) -> String {
     }
 }
 
-pub fn human(r: &Report, color: bool) -> String {
+/// The report as text; `width`: the terminal's columns the table must fit, `None` for no limit.
+pub fn human(r: &Report, color: bool, width: Option<u16>) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{}: {}", r.binary.path, r.binary.headline);
     if let Some(a) = &r.exec_args {
@@ -52,8 +53,9 @@ pub fn human(r: &Report, color: bool) -> String {
     out.push('\n');
     let said = unavailable_images(&mut out, r);
     let r = &said;
-    table(&mut out, r, color);
-    fixes(&mut out, r);
+    table(&mut out, r, color, width);
+    exec_output(&mut out, r);
+    fixes(&mut out, r, width);
     likely_causes(&mut out, r);
     risks(&mut out, r);
     mismatches(&mut out, r);
@@ -96,48 +98,128 @@ fn row(b: &BaseResult, any_run: bool) -> Vec<String> {
     }
 }
 
-/// The table, its columns as wide as their widest cell (the last one, the reason, unpadded), the
-/// verdict column painted.
-fn table(out: &mut String, r: &Report, color: bool) {
+/// The narrowest the reason column gets in a narrow terminal.
+const REASON_MIN: usize = 24;
+/// Spaces between two columns.
+const GAP: usize = 2;
+/// The image column (the image is in the JSON report and in `libccheck bases`).
+const IMAGE: usize = 1;
+
+/// The table, its columns as wide as their widest cell, the verdict column painted. Within
+/// `width` columns (a terminal's) only the reason wraps; where even that leaves the reason too
+/// little room, the image column goes. Without `width` every row is one line.
+fn table(out: &mut String, r: &Report, color: bool, width: Option<u16>) {
+    use comfy_table::{ColumnConstraint, ContentArrangement, Table, Width, presets};
     let any_run = r.mode == "run";
-    let rows: Vec<Vec<String>> = r.bases.iter().map(|b| row(b, any_run)).collect();
-    let head: Vec<&str> = if any_run {
+    let mut head: Vec<String> = if any_run {
         vec!["BASE", "IMAGE", "LIBC", "PREDICTED", "VERDICT", "REASON"]
     } else {
         vec!["BASE", "IMAGE", "LIBC", "PREDICTED", "REASON"]
-    };
-    let n = head.len();
-    let mut w: Vec<usize> = head.iter().map(|h| h.chars().count()).collect();
-    for row in &rows {
-        for (i, c) in row.iter().enumerate().take(n - 1) {
-            w[i] = w[i].max(c.chars().count());
-        }
     }
-    let line = |cells: &[String], verdict: Option<Verdict>| {
-        let mut l = String::new();
-        for (i, c) in cells.iter().enumerate() {
-            if i == n - 1 {
-                l.push_str(c);
-            } else {
-                let padded = format!("{c}{}", " ".repeat(w[i] - c.chars().count()));
-                match verdict {
-                    Some(v) if i == n - 2 => l.push_str(&paint(&padded, v, color)),
-                    _ => l.push_str(&padded),
-                }
-                l.push_str("  ");
-            }
-        }
-        l
+    .into_iter()
+    .map(String::from)
+    .collect();
+    let mut rows: Vec<Vec<String>> = r.bases.iter().map(|b| row(b, any_run)).collect();
+    if let Some(w) = width
+        && !image_fits(&head, &rows, w as usize)
+    {
+        head.remove(IMAGE);
+        rows.iter_mut().for_each(|row| {
+            row.remove(IMAGE);
+        });
+    }
+    let n = head.len();
+    let mut t = Table::new();
+    t.load_style(presets::NOTHING).set_header(head);
+    for (mut cells, b) in rows.into_iter().zip(&r.bases) {
+        cells[n - 2] = paint(&cells[n - 2], b.verdict, color);
+        t.add_row(cells);
+    }
+    match width {
+        Some(w) => t
+            .set_content_arrangement(ContentArrangement::Dynamic)
+            .set_width(w),
+        None => t.set_content_arrangement(ContentArrangement::Disabled),
     };
-    let head: Vec<String> = head.iter().map(|h| h.to_string()).collect();
-    let _ = writeln!(out, "{}", line(&head, None));
-    for (row, b) in rows.iter().zip(&r.bases) {
-        let _ = writeln!(out, "{}", line(row, Some(b.verdict)));
+    for (i, col) in t.column_iter_mut().enumerate() {
+        let last = i == n - 1;
+        col.set_padding((0, if last { 0 } else { GAP as u16 }));
+        col.set_constraint(if last {
+            ColumnConstraint::LowerBoundary(Width::Fixed(REASON_MIN as u16))
+        } else {
+            ColumnConstraint::ContentWidth
+        });
+    }
+    for line in t.lines() {
+        let _ = writeln!(out, "{}", line.trim_end());
+    }
+}
+
+/// Do all the columns but the reason, and the reason's least, fit in `width`?
+fn image_fits(head: &[String], rows: &[Vec<String>], width: usize) -> bool {
+    let n = head.len();
+    let widest = |i: usize| {
+        std::iter::once(&head[i])
+            .chain(rows.iter().map(|r| &r[i]))
+            .map(|c| c.chars().count())
+            .max()
+            .unwrap_or(0)
+    };
+    let fixed: usize = (0..n - 1).map(|i| widest(i) + GAP).sum();
+    fixed + REASON_MIN <= width
+}
+
+/// At most this many lines of what a failing program printed are shown; the JSON has it all.
+const EXEC_LINES: usize = 3;
+
+/// "exec probe output": for each base where the program was run and failed, the first lines
+/// it wrote to stderr (or, when it wrote none, to stdout); a program that printed nothing has
+/// no entry.
+fn exec_output(out: &mut String, r: &Report) {
+    let printed = |e: &&crate::verdict::Outcome| {
+        [&e.stderr, &e.stdout]
+            .iter()
+            .any(|s| s.as_deref().is_some_and(|s| !s.trim().is_empty()))
+    };
+    let failed: Vec<(&str, &crate::verdict::Outcome)> = r
+        .bases
+        .iter()
+        .filter_map(|b| Some((b.base.as_str(), b.exec.as_ref()?)))
+        .filter(|(_, e)| e.verdict != Verdict::Ok)
+        .filter(|(_, e)| printed(e))
+        .collect();
+    if failed.is_empty() {
+        return;
+    }
+    out.push_str("\nexec probe output (first lines):\n");
+    for (base, e) in failed {
+        let (stream, text) = match (e.stderr.as_deref(), e.stdout.as_deref()) {
+            (Some(err), _) if !err.trim().is_empty() => ("stderr", err),
+            (_, Some(o)) if !o.trim().is_empty() => ("stdout", o),
+            _ => continue,
+        };
+        // The text formats see ELF and program strings made printable: newlines as `\x0a`.
+        let lines: Vec<&str> = text
+            .split(['\n'])
+            .flat_map(|l| l.split("\\x0a"))
+            .filter(|l| !l.trim().is_empty())
+            .collect();
+        let _ = writeln!(out, "  {base} ({stream}):");
+        for l in lines.iter().take(EXEC_LINES) {
+            let _ = writeln!(out, "    {l}");
+        }
+        if lines.len() > EXEC_LINES {
+            let _ = writeln!(
+                out,
+                "    … {} more lines (--format json)",
+                lines.len() - EXEC_LINES
+            );
+        }
     }
 }
 
 /// "how to fix": every base's hints.
-fn fixes(out: &mut String, r: &Report) {
+fn fixes(out: &mut String, r: &Report, width: Option<u16>) {
     let hinted: Vec<&BaseResult> = r
         .bases
         .iter()
@@ -149,9 +231,35 @@ fn fixes(out: &mut String, r: &Report) {
     out.push_str("\nhow to fix:\n");
     for b in hinted {
         for h in &b.prediction.as_ref().unwrap().hints {
-            let _ = writeln!(out, "  {}: {h}", b.base);
+            for line in wrapped(&format!("{}: {h}", b.base), width, "  ", "    ") {
+                let _ = writeln!(out, "{line}");
+            }
         }
     }
+}
+
+/// `text` after `lead`, broken at spaces into lines of at most `width` columns (a word longer
+/// than that stands alone), the lines after the first indented by `indent`; one line without
+/// `width`.
+fn wrapped(text: &str, width: Option<u16>, lead: &str, indent: &str) -> Vec<String> {
+    let Some(width) = width.map(usize::from) else {
+        return vec![format!("{lead}{text}")];
+    };
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = lead.to_string();
+    let mut start = line.chars().count();
+    for word in text.split(' ') {
+        let len = line.chars().count();
+        if len > start && len + 1 + word.chars().count() > width {
+            lines.push(std::mem::replace(&mut line, indent.to_string()));
+            start = indent.chars().count();
+        } else if len > start {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    lines.push(line);
+    lines
 }
 
 /// `thread_stack (confirmed)`, `ca_bundle`.

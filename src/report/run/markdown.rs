@@ -13,6 +13,25 @@ fn reason(b: &BaseResult) -> String {
     }
 }
 
+/// "How to fix": each base's hints, one item each.
+fn hints(o: &mut String, r: &Report) {
+    let hinted: Vec<(&str, &[String])> = r
+        .bases
+        .iter()
+        .filter_map(|b| Some((b.base.as_str(), b.prediction.as_ref()?.hints.as_slice())))
+        .filter(|(_, h)| !h.is_empty())
+        .collect();
+    if hinted.is_empty() {
+        return;
+    }
+    o.push_str("\n#### How to fix\n\n");
+    for (base, hs) in hinted {
+        for h in hs {
+            let _ = writeln!(o, "- **{}**: {}", md(base), md(h));
+        }
+    }
+}
+
 /// One row per base and run-time risk.
 fn risks(o: &mut String, r: &Report) {
     let rows: Vec<(&BaseResult, &Risk)> = r
@@ -73,9 +92,12 @@ pub fn markdown(r: &Report) -> String {
     o.push_str(
         "| Base | Image | libc | Predicted | Result | Reason |\n|---|---|---|---|---|---|\n",
     );
+    // Nothing ran: the result is the prediction, and says so.
+    let ran = r.mode == "run";
     for b in &r.bases {
         let mark = match b.verdict {
             Verdict::Ok if r.summary.risk_fails(&b.base) => "❌ ok, run-time risk".to_string(),
+            Verdict::Ok if !ran => "✅ predicted ok".to_string(),
             Verdict::Ok => "✅ ok".to_string(),
             Verdict::Error => "⚠️ error".to_string(),
             v => format!("❌ {v}"),
@@ -97,12 +119,15 @@ pub fn markdown(r: &Report) -> String {
             md(&reason(b))
         );
     }
+    hints(&mut o, r);
     risks(&mut o, r);
     ranking(&mut o, r);
     let _ = writeln!(
         o,
-        "\nWorks on **{} of {}** bases.",
-        r.summary.ok, r.summary.bases
+        "\n{} on **{} of {}** bases.",
+        if ran { "Works" } else { "Predicted to work" },
+        r.summary.ok,
+        r.summary.bases
     );
     if !r.summary.unverified.is_empty() {
         let _ = writeln!(

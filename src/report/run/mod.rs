@@ -369,6 +369,7 @@ pub trait Renderer {
 
 struct Human {
     color: bool,
+    width: Option<u16>,
 }
 struct Json;
 struct Junit;
@@ -377,7 +378,7 @@ struct Sarif;
 
 impl Renderer for Human {
     fn render(&self, r: &Report) -> String {
-        human(&r.printable(), self.color)
+        human(&r.printable(), self.color, self.width)
     }
 }
 impl Renderer for Json {
@@ -401,12 +402,13 @@ impl Renderer for Sarif {
     }
 }
 
-/// The renderer of `format`; `color` paints the human table's verdicts. Text formats show ELF
-/// strings with control characters escaped.
-pub fn renderer(format: super::Format, color: bool) -> Box<dyn Renderer> {
+/// The renderer of `format`; `color` paints the human table's verdicts, `width` is the
+/// terminal's (the human table fits it; `None`: no limit). Text formats show ELF strings with
+/// control characters escaped.
+pub fn renderer(format: super::Format, color: bool, width: Option<u16>) -> Box<dyn Renderer> {
     use super::Format as F;
     match format {
-        F::Human => Box::new(Human { color }),
+        F::Human => Box::new(Human { color, width }),
         F::Json => Box::new(Json),
         F::Junit => Box::new(Junit),
         F::Markdown => Box::new(Markdown),
@@ -451,7 +453,7 @@ mod tests {
             result("cc", Verdict::Ok, None),
         ]);
         assert_eq!(r.summary.smallest, None);
-        let text = human(&r, false);
+        let text = human(&r, false, None);
         assert!(
             text.ends_with("\npredicted to work on 2 of 2 bases\n"),
             "{text}"
@@ -530,7 +532,7 @@ mod tests {
             result("cc", Verdict::Ok, Some(15_000_000)),
         ])
         .with_ranking();
-        let text = human(&r, false);
+        let text = human(&r, false, None);
         assert!(
             text.ends_with("\nsmallest base that works: cc (15 MB)\n"),
             "{text}"
@@ -545,5 +547,74 @@ mod tests {
             "{md}"
         );
         assert!(md.contains("| 15 MB (local) | cc | ✅ works |"), "{md}");
+    }
+
+    fn hinted(name: &str, verdict: Verdict, hint: &str) -> BaseResult {
+        let mut r = result(name, verdict, None);
+        r.prediction = Some(Prediction {
+            verdict,
+            reason: "reason".into(),
+            problems: vec![],
+            hints: vec![hint.into()],
+            loader: None,
+            loaded: vec![],
+            musl_compat: None,
+            risks: vec![],
+        });
+        r
+    }
+
+    /// Where nothing ran (offline, --no-run) the Markdown says the result is predicted.
+    #[test]
+    fn markdown_says_predicted_where_nothing_ran_and_ok_where_it_did() {
+        let bases = || vec![result("slim", Verdict::Ok, None)];
+        let md = markdown(&report(bases()));
+        assert!(md.contains("| ✅ predicted ok |"), "{md}");
+        assert!(
+            md.contains("\nPredicted to work on **1 of 1** bases.\n"),
+            "{md}"
+        );
+        let mut ran = report(bases());
+        ran.mode = "run".into();
+        let md = markdown(&ran);
+        assert!(
+            md.contains("| ✅ ok |") && !md.contains("predicted"),
+            "{md}"
+        );
+        assert!(md.contains("\nWorks on **1 of 1** bases.\n"), "{md}");
+    }
+
+    #[test]
+    fn markdown_carries_the_hints() {
+        let r = report(vec![
+            hinted(
+                "bullseye",
+                Verdict::MissingVersion,
+                "needs glibc ≥ 2.34 | or not",
+            ),
+            result("slim", Verdict::Ok, None),
+        ]);
+        let md = markdown(&r);
+        assert!(
+            md.contains("\n#### How to fix\n\n- **bullseye**: needs glibc ≥ 2.34 \\| or not\n"),
+            "{md}"
+        );
+        assert!(!markdown(&report(vec![result("slim", Verdict::Ok, None)])).contains("How to fix"));
+    }
+
+    #[test]
+    fn exec_output_shows_the_first_lines_of_a_failed_run() {
+        let mut b = result("slim", Verdict::Crash, None);
+        let mut e = Outcome::new(Verdict::Crash, "killed by SIGSEGV");
+        e.stderr = Some("one\ntwo\n\nthree\nfour\nfive\n".into());
+        b.exec = Some(e);
+        let mut ok = result("cc", Verdict::Ok, None);
+        ok.exec = Some(Outcome::new(Verdict::Ok, "exited 0"));
+        let text = human(&report(vec![b, ok]).printable(), false, None);
+        assert!(
+            text.contains("\nexec probe output (first lines):\n  slim (stderr):\n    one\n    two\n    three\n    … 2 more lines (--format json)\n\n"),
+            "{text}"
+        );
+        assert!(!text.contains("  cc ("), "{text}");
     }
 }
