@@ -470,7 +470,7 @@ mod tests {
         ]);
         r.mode = "run".into();
         assert_eq!(r.exit_code, 2);
-        let text = human(&r, false);
+        let text = human(&r, false, None);
         assert!(
             text.ends_with("\nworks on 0 of 2 bases; errors (no verdict): a, b\n"),
             "{text}"
@@ -503,7 +503,7 @@ mod tests {
         );
         assert_eq!(r.exit_code, 1);
         assert_eq!(r.summary.unverified, ["x", "y"]);
-        let text = human(&r, false);
+        let text = human(&r, false, None);
         assert!(
             text.ends_with("\nworks on 1 of 3 bases; 2 not verified (image unavailable), predicted to work on 1 of them; required but failing: y\n"),
             "{text}"
