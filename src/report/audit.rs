@@ -222,25 +222,38 @@ fn groups_capped(o: &mut String, groups: &[crate::audit::Group], limit: Option<u
 }
 
 fn risks_human(o: &mut String, r: &AuditReport) {
-    for t in r.targets.iter().filter(|t| !t.risks.is_empty()) {
+    for t in &r.targets {
+        target_risks_human(o, t, |files| files.to_string());
+    }
+}
+
+/// One target's run-time risks by cause, each with its fix and at most a few files (`names`
+/// renders the file list: a package escapes the names its archive gave).
+pub fn target_risks_human(
+    o: &mut String,
+    t: &crate::audit::TargetResult,
+    names: impl Fn(&str) -> String,
+) {
+    if t.risks.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        o,
+        "\n{} ({}): run-time risks of the files that load",
+        t.base,
+        t.libc.as_deref().unwrap_or("?")
+    );
+    for g in &t.risks {
         let _ = writeln!(
             o,
-            "\n{} ({}): run-time risks of the files that load",
-            t.base,
-            t.libc.as_deref().unwrap_or("?")
+            "  {} ({}), {}: {}\n    fix:   {}\n    files: {}",
+            g.kind,
+            g.severity,
+            plural(g.files.len(), "file"),
+            g.base_fact,
+            g.fix,
+            names(&crate::text::short_list(&g.files, RISK_FILES_SHOWN))
         );
-        for g in &t.risks {
-            let _ = writeln!(
-                o,
-                "  {} ({}), {}: {}\n    fix:   {}\n    files: {}",
-                g.kind,
-                g.severity,
-                plural(g.files.len(), "file"),
-                g.base_fact,
-                g.fix,
-                crate::text::short_list(&g.files, RISK_FILES_SHOWN)
-            );
-        }
     }
 }
 

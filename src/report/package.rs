@@ -267,32 +267,9 @@ fn detail(o: &mut String, b: &BaseResult) {
     }
 }
 
-/// At most this many files are named under a risk group; the JSON has them all.
-const RISK_FILES_SHOWN: usize = 5;
-
 fn risks(o: &mut String, r: &PackageReport) {
-    for t in r.bases.iter().map(|b| &b.target) {
-        if t.risks.is_empty() {
-            continue;
-        }
-        let _ = writeln!(
-            o,
-            "\n{} ({}): run-time risks of the files that load",
-            t.base,
-            t.libc.as_deref().unwrap_or("?")
-        );
-        for g in &t.risks {
-            let _ = writeln!(
-                o,
-                "  {} ({}), {}: {}\n    fix:   {}\n    files: {}",
-                g.kind,
-                g.severity,
-                plural(g.files.len(), "file"),
-                g.base_fact,
-                g.fix,
-                field(&crate::text::short_list(&g.files, RISK_FILES_SHOWN))
-            );
-        }
+    for b in &r.bases {
+        crate::report::audit::target_risks_human(o, &b.target, |s| field(s).into_owned());
     }
 }
 
