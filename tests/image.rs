@@ -185,6 +185,20 @@ fn a_good_image_and_a_shell_form_command() {
         "{v}"
     );
 
+    // --exec alone starts the image's own command (Cmd only here), as `docker run IMAGE` does.
+    let cmd_only = build(
+        "cmd-only",
+        image("distroless-static"),
+        &[("/app/hello-static", File::Fixture("hello-static"))],
+        &[r#"CMD ["/app/hello-static"]"#],
+    );
+    let (code, v) = check(&cmd_only, &["--exec"]);
+    assert_eq!(
+        (code, &v["exec"]["verdict"]),
+        (0, &Value::from("ok")),
+        "{v}"
+    );
+
     let shell_form = |name: &str, base: &str| {
         build(
             name,

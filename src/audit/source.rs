@@ -70,7 +70,8 @@ fn not_elf_kind(magic: Option<&[u8; 4]>, rest: impl Read, executable: bool) -> F
             let end = line.iter().position(|&b| b == b'\n').unwrap_or(line.len());
             FileKind::Script {
                 executable,
-                shebang: String::from_utf8_lossy(&line[..end]).trim().to_string(),
+                // Only what the kernel strips: a carriage return stays part of the name.
+                shebang: String::from_utf8_lossy(&line[..end]).to_string(),
             }
         }
         _ => FileKind::Other { executable },

@@ -57,7 +57,11 @@ async fn check_image(a: &ImageArgs, run_id: &str) -> anyhow::Result<ImageReport>
             info.arch
         );
     }
-    let exec_args = a.exec.then_some(a.args.as_slice());
+    // `--exec` alone starts the image's own command; arguments after `--` replace Cmd.
+    let exec_args = a
+        .exec
+        .then_some(a.args.as_slice())
+        .filter(|a| !a.is_empty());
     if info.start.argv(exec_args).is_empty() {
         anyhow::bail!("{}: {}", a.image, entry::StartProblem::NoCommand.describe());
     }
@@ -78,6 +82,7 @@ async fn check_image(a: &ImageArgs, run_id: &str) -> anyhow::Result<ImageReport>
         &source,
         &profile,
         exec_args,
+        a.exec,
     );
     if !a.no_run {
         let cfg = AuditConfig {
@@ -147,7 +152,8 @@ struct Checked<'a> {
     start: Start,
     /// The shell's command, for a shell-form command that names a program.
     shell_start: Option<Start>,
-    exec_args: Option<&'a [String]>,
+    /// `--exec`: start the entrypoint too.
+    exec: bool,
     results: Option<Vec<JobResult>>,
 }
 
@@ -159,6 +165,7 @@ impl<'a> Checked<'a> {
         source: &'a Source,
         profile: &'a BaseProfile,
         exec_args: Option<&'a [String]>,
+        exec: bool,
     ) -> Self {
         let start = entry::resolve(config, source, exec_args);
         let shell_start = start::shell_program(&start).map(|word| {
@@ -177,7 +184,7 @@ impl<'a> Checked<'a> {
             profile,
             start,
             shell_start,
-            exec_args,
+            exec: exec_args.is_some() || exec,
             results: None,
         }
     }
@@ -211,11 +218,11 @@ impl<'a> Checked<'a> {
                     .map(|j| crate::probe::jobs::with_host_scope(j, scope)),
             );
         }
-        if self.exec_args.is_some()
+        if self.exec
             && self.start.problem.is_none()
             && let Some(first) = self.start.steps.first()
         {
-            let mut argv = vec![first.path.clone()];
+            let mut argv = vec![first.at.clone()];
             argv.extend(self.start.argv.iter().skip(1).cloned());
             jobs.push(Job {
                 name: "exec".into(),

@@ -71,6 +71,9 @@ pub struct Step {
     pub named: String,
     /// Where it is in the image, symlinks followed.
     pub path: String,
+    /// The path exec is given (the PATH directory joined, no link followed: busybox's applets
+    /// and a virtualenv's python tell themselves by it).
+    pub at: String,
     /// `script` or `elf`.
     pub kind: &'static str,
 }
@@ -136,6 +139,13 @@ impl StartProblem {
             StartProblem::Missing {
                 path,
                 named_by: Some(by),
+            } if path.ends_with('\r') => format!(
+                "{}\\r: no such file in the image ({by} has Windows line endings: its #! line names the interpreter with a carriage return)",
+                path.trim_end_matches('\r')
+            ),
+            StartProblem::Missing {
+                path,
+                named_by: Some(by),
             } => format!("{path}: no such file in the image (the interpreter {by} names)"),
             StartProblem::Missing {
                 path,
@@ -160,7 +170,7 @@ impl StartProblem {
 pub fn resolve(config: &Config, files: &impl Files, args: Option<&[String]>) -> Start {
     let argv = config.argv(args);
     let mut start = Start {
-        shell_form: argv.len() >= 3 && argv[1] == "-c" && argv[0].ends_with("sh"),
+        shell_form: argv.len() >= 3 && argv[1] == "-c" && is_shell(&argv[0]),
         argv: argv.clone(),
         steps: vec![],
         program: None,
@@ -179,8 +189,8 @@ pub fn resolve(config: &Config, files: &impl Files, args: Option<&[String]>) -> 
             start.problem = Some(StartProblem::ShebangLoop { chain });
             return start;
         }
-        let path = match locate(&named, config, files, lookup_path) {
-            Ok(p) => p,
+        let (at, path) = match locate(&named, config, files, lookup_path) {
+            Ok(found) => found,
             Err(mut p) => {
                 if let StartProblem::Missing { named_by: by, .. } = &mut p {
                     *by = named_by;
@@ -191,7 +201,7 @@ pub fn resolve(config: &Config, files: &impl Files, args: Option<&[String]>) -> 
         };
         match files.kind(&path) {
             FileKind::Elf { executable: true } => {
-                start.steps.push(step(&named, &path, "elf"));
+                start.steps.push(step(&named, &at, &path, "elf"));
                 start.program = Some(path);
                 return start;
             }
@@ -199,14 +209,17 @@ pub fn resolve(config: &Config, files: &impl Files, args: Option<&[String]>) -> 
                 executable: true,
                 shebang,
             } => {
-                start.steps.push(step(&named, &path, "script"));
+                start.steps.push(step(&named, &at, &path, "script"));
                 let (interpreter, arg) = split_shebang(&shebang);
                 named_by = Some(path.clone());
                 // `#!/usr/bin/env python3`: env runs its argument through PATH.
-                if is_env(&interpreter) && files.resolve(&interpreter).is_some() {
-                    let env_path = files.resolve(&interpreter).unwrap_or_default();
-                    start.steps.push(step(&interpreter, &env_path, "elf"));
-                    match arg.filter(|a| !a.starts_with('-')) {
+                if is_env(&interpreter)
+                    && let Some(env_path) = files.resolve(&interpreter)
+                {
+                    start
+                        .steps
+                        .push(step(&interpreter, &interpreter, &env_path, "elf"));
+                    match env_command(arg.as_deref()) {
                         Some(a) => {
                             (named, lookup_path) = (a, true);
                             continue;
@@ -235,11 +248,36 @@ pub fn resolve(config: &Config, files: &impl Files, args: Option<&[String]>) -> 
     }
 }
 
-fn step(named: &str, path: &str, kind: &'static str) -> Step {
+fn step(named: &str, at: &str, path: &str, kind: &'static str) -> Step {
     Step {
         named: named.to_string(),
         path: path.to_string(),
+        at: at.to_string(),
         kind,
+    }
+}
+
+/// A command line run by a shell: `/bin/sh -c …` (Docker's shell form), bash, dash, ash…
+fn is_shell(program: &str) -> bool {
+    let name = program.rsplit('/').next().unwrap_or(program);
+    matches!(
+        name,
+        "sh" | "bash" | "dash" | "ash" | "zsh" | "ksh" | "mksh"
+    )
+}
+
+/// The command `env` runs for a shebang's argument. The kernel passes the rest of the line as
+/// ONE argument: `python3 -u` is a program of that name (which no PATH holds) unless env splits
+/// it with `-S`; then the first word that is no option.
+fn env_command(arg: Option<&str>) -> Option<String> {
+    let arg = arg?;
+    match arg.strip_prefix("-S") {
+        Some(rest) => rest
+            .split([' ', '\t'])
+            .find(|w| !w.is_empty() && !w.starts_with('-') && !w.contains('='))
+            .map(str::to_string),
+        None if arg.starts_with('-') => None,
+        None => Some(arg.to_string()),
     }
 }
 
@@ -247,12 +285,20 @@ fn is_env(interpreter: &str) -> bool {
     interpreter.rsplit('/').next() == Some("env")
 }
 
-/// `/usr/bin/env python3 -u` → (`/usr/bin/env`, `python3`); the kernel passes the rest of the
-/// line as one argument, env splits nothing without `-S`, so only the first word counts.
+/// `/usr/bin/env python3 -u` → (`/usr/bin/env`, `python3 -u`): the kernel splits the line at
+/// the first space or tab only, and strips nothing else (a CRLF line names `/bin/sh\r`).
 fn split_shebang(line: &str) -> (String, Option<String>) {
-    let mut words = line.split_whitespace();
-    let interpreter = words.next().unwrap_or("").to_string();
-    (interpreter, words.next().map(str::to_string))
+    let line = line.trim_start_matches([' ', '\t']);
+    match line.split_once([' ', '\t']) {
+        Some((interpreter, rest)) => {
+            let rest = rest.trim_matches([' ', '\t']);
+            (
+                interpreter.to_string(),
+                (!rest.is_empty()).then(|| rest.to_string()),
+            )
+        }
+        None => (line.to_string(), None),
+    }
 }
 
 /// Where `named` is in the image: through PATH for a bare name (when `lookup_path`), relative to
@@ -262,7 +308,7 @@ fn locate(
     config: &Config,
     files: &impl Files,
     lookup_path: bool,
-) -> Result<String, StartProblem> {
+) -> Result<(String, String), StartProblem> {
     if named.is_empty() {
         return Err(StartProblem::Missing {
             path: String::new(),
@@ -275,7 +321,8 @@ fn locate(
             .split(':')
             .filter(|d| !d.is_empty())
             .find_map(|d| {
-                let real = files.resolve(&crate::image::base::join(d, named))?;
+                let at = crate::image::base::join(d, named);
+                let real = files.resolve(&at)?;
                 matches!(
                     files.kind(&real),
                     FileKind::Elf { executable: true }
@@ -285,7 +332,7 @@ fn locate(
                         }
                         | FileKind::Other { executable: true }
                 )
-                .then_some(real)
+                .then_some((at, real))
             })
             .ok_or_else(|| StartProblem::NotInPath {
                 name: named.to_string(),
@@ -303,10 +350,13 @@ fn locate(
             named,
         )),
     };
-    files.resolve(&absolute).ok_or(StartProblem::Missing {
-        path: absolute,
-        named_by: None,
-    })
+    match files.resolve(&absolute) {
+        Some(real) => Ok((absolute, real)),
+        None => Err(StartProblem::Missing {
+            path: absolute,
+            named_by: None,
+        }),
+    }
 }
 
 #[cfg(test)]
@@ -434,6 +484,41 @@ mod tests {
             resolve(&config(&[], &[]), &img, None).problem,
             Some(StartProblem::NoCommand)
         );
+    }
+
+    /// The kernel splits a `#!` line once, at a space or tab, and strips no carriage return;
+    /// env takes the rest as one name unless `-S` splits it.
+    #[test]
+    fn shebang_lines_as_the_kernel_reads_them() {
+        let img = image(
+            &[
+                ("/crlf.sh", script("/bin/sh\r")),
+                ("/args.py", script("/usr/bin/env python3 -u")),
+                ("/split.py", script("/usr/bin/env -S python3 -u")),
+                ("/usr/bin/env", elf()),
+                ("/bin/sh", elf()),
+                ("/usr/bin/python3", elf()),
+            ],
+            &[],
+        );
+        let why = |e: &str| {
+            resolve(&config(&[e], &[]), &img, None)
+                .problem
+                .map(|p| p.describe())
+        };
+        assert!(why("/crlf.sh").unwrap().contains("Windows line endings"));
+        assert_eq!(
+            why("/args.py").unwrap(),
+            format!("python3 -u: not found in the image's PATH ({DEFAULT_PATH})")
+        );
+        assert_eq!(why("/split.py"), None);
+        // docker-entrypoint.sh is no shell: its arguments are no shell command.
+        let s = resolve(
+            &config(&["/crlf.sh"], &["-c", "max_connections=200"]),
+            &img,
+            None,
+        );
+        assert!(!s.shell_form);
     }
 
     #[test]

@@ -58,10 +58,12 @@ impl Search<'_> {
             sidecars: self.subject.sidecars,
             host_scope: &[],
         };
+        // What the program loaded already is found by its soname (the loader looks there first).
+        let loaded = |name: &str| self.prediction.loaded.iter().any(|(n, _)| n == name);
         let first_missing = super::predict(&s, self.base)
             .problems
             .into_iter()
-            .find(|q| matches!(q, Problem::MissingLibrary { .. }));
+            .find(|q| matches!(q, Problem::MissingLibrary { library, .. } if !loaded(library)));
         match first_missing {
             Some(Problem::MissingLibrary {
                 library, needed_by, ..

@@ -141,9 +141,11 @@ pub fn at_load(pred: &Prediction) -> Prediction {
 }
 
 /// Did the program's own run prove what the prediction said of the libraries it `dlopen`s?
-/// `exec`: the run's verdict and problems. A predicted missing library must be what the run
-/// failed to open; one the run failed to open must have been predicted, as a problem or as a
-/// `dlopen` risk. `None` when neither side names one, or the run cannot tell.
+/// `exec`: the run's verdict and problems. A predicted missing library the run failed to open,
+/// or a failure the prediction foresaw (as a problem or a `dlopen` risk), proves it. What the
+/// program prints is its own: it may confirm a prediction but never refute one (a run that does
+/// not reach its `dlopen`, or prints a forged line, leaves it undecided). `None` when neither
+/// side names a library.
 pub fn compare_dlopen(
     pred: &Prediction,
     exec: Option<(Verdict, &[Problem])>,
@@ -171,12 +173,16 @@ pub fn compare_dlopen(
         return None;
     }
     // A risk names the library in its evidence ("dlopen: libssl.so.3 (recommended, string)"),
-    // or the library that one needs in the base's fact.
+    // or the library that one needs in the base's fact: as a whole word.
+    let names = |text: &str, lib: &str| {
+        text.split(|c: char| c.is_whitespace() || ",;()|".contains(c))
+            .any(|w| w == lib)
+    };
     let foreseen = |lib: &str| {
         predicted.contains(&lib)
             || pred.risks.iter().any(|r| {
                 r.kind == crate::verdict::RiskKind::Dlopen
-                    && (r.evidence.contains(lib) || r.base_fact.contains(lib))
+                    && (names(&r.evidence, lib) || names(&r.base_fact, lib))
             })
     };
     let differs = Differs {
@@ -190,10 +196,10 @@ pub fn compare_dlopen(
             .map(|s| s.to_string())
             .collect(),
     };
-    let agree = differs == Differs::default();
+    let proven = differs == Differs::default();
     Some(Comparison {
-        agree: Some(agree),
-        differs: (!agree).then_some(differs),
+        agree: proven.then_some(true),
+        differs: (!proven).then_some(differs),
     })
 }
 
@@ -307,7 +313,10 @@ mod tests {
         let agrees = compare_dlopen(&pred, Some((Verdict::MissingLibrary, &failed))).unwrap();
         assert_eq!(agrees.agree, Some(true));
         let ran = compare_dlopen(&pred, Some((Verdict::Ok, &[]))).unwrap();
-        assert_eq!(ran.agree, Some(false));
+        assert_eq!(
+            ran.agree, None,
+            "a run that did not show it cannot refute it"
+        );
         assert_eq!(
             ran.differs.unwrap().predicted_only,
             ["libz.so.1", "libz.so"]

@@ -100,7 +100,12 @@ pub fn program_check(
                 cut,
             );
             // What the loader's probe cannot see (a required dlopen) the prediction says.
-            let (v, r) = match o.verdict == Verdict::Ok && prediction.verdict != Verdict::Ok {
+            let dlopen_only = !prediction.problems.is_empty()
+                && prediction
+                    .problems
+                    .iter()
+                    .all(crate::probe::classify::is_via_dlopen);
+            let (v, r) = match o.verdict == Verdict::Ok && dlopen_only {
                 true => (prediction.verdict, prediction.reason.clone()),
                 false => (o.verdict, o.reason.clone()),
             };
@@ -318,7 +323,8 @@ pub fn decide(
     if let Some(p) = programs.iter().find(|p| p.verdict != Verdict::Ok) {
         return (false, Some(format!("{}: {}", p.path, p.reason)));
     }
-    if let Some(o) = exec.filter(|o| o.verdict != Verdict::Ok) {
+    // A server still running when the time is up has started.
+    if let Some(o) = exec.filter(|o| !matches!(o.verdict, Verdict::Ok | Verdict::Timeout)) {
         return (false, Some(format!("started with --exec: {}", o.reason)));
     }
     (true, None)
@@ -341,10 +347,17 @@ pub fn shell_program(start: &Start) -> Option<String> {
             && w.bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b"/._-+".contains(&b))
     };
+    // A builtin or a reserved word first: the shell runs it itself, and what follows is beyond
+    // a first word's reading.
+    const BUILTINS: &[&str] = &[
+        ".", ":", "[", "alias", "cd", "command", "eval", "export", "for", "if", "case", "while",
+        "until", "read", "set", "shift", "source", "test", "trap", "ulimit", "umask", "unset",
+        "wait", "echo", "printf", "true", "false", "{", "(", "!",
+    ];
     script
         .split_whitespace()
         .find(|w| *w != "exec" && !w.contains('='))
-        .filter(|w| plain(w))
+        .filter(|w| plain(w) && !BUILTINS.contains(w))
         .map(str::to_string)
 }
 
@@ -360,6 +373,7 @@ mod tests {
             steps: vec![Step {
                 named: argv[0].into(),
                 path: argv[0].into(),
+                at: argv[0].into(),
                 kind: "elf",
             }],
             program: Some(argv[0].into()),
@@ -392,6 +406,9 @@ mod tests {
         let ok = check(Verdict::Ok);
         assert_eq!(decide(&[&s], &ok_user, &[&ok], None), (true, None));
         let bad = check(Verdict::MissingVersion);
+        // A server still running when --exec's time is up has started.
+        let running = Outcome::new(Verdict::Timeout, "still running after 20.0 s; killed");
+        assert!(decide(&[&s], &ok_user, &[&ok], Some(&running)).0);
         let (starts, why) = decide(&[&s], &ok_user, &[&bad], None);
         assert!(!starts);
         assert_eq!(why.unwrap(), "/app: GLIBC_2.38 not found");
@@ -428,6 +445,15 @@ mod tests {
         assert_eq!(shell_program(&s).as_deref(), Some("app"));
         let s = start(None, &["/bin/sh", "-c", "$APP"]);
         assert_eq!(shell_program(&s), None);
+        // Builtins and reserved words are the shell's own.
+        for cmd in [
+            "cd /app && exec ./server",
+            "set -e; app",
+            ". /venv/bin/activate && app",
+        ] {
+            let s = start(None, &["/bin/sh", "-c", cmd]);
+            assert_eq!(shell_program(&s), None, "{cmd}");
+        }
     }
 
     #[test]
