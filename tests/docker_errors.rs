@@ -165,65 +165,20 @@ fn missing_image_with_pull_never_and_a_failing_pull() {
     );
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-struct Registry(std::process::Child, #[allow(dead_code)] tempfile::TempDir);
-impl Drop for Registry {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[test]
 fn pulls_from_a_registry_with_progress_and_uses_the_image() {
     if !docker() {
         return;
     }
-    let port = free_port();
-    let dir = tempfile::tempdir().unwrap();
-    let cfg = dir.path().join("config.yml");
-    std::fs::write(
-        &cfg,
-        format!("version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\n", dir.path().join("data").display()),
-    )
-    .unwrap();
-    let child = Command::new("docker-registry")
-        .args(["serve", cfg.to_str().unwrap()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("docker-registry (Debian package docker-registry) must be installed");
-    let _reg = Registry(child, dir);
-    let t = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            t.elapsed() < Duration::from_secs(20),
-            "registry did not start"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let registry = local_registry();
+    let port = registry.port;
     let image = format!(
         "127.0.0.1:{port}/libccheck-pulltest/musl:t{}",
         std::process::id()
     );
-    let docker = |args: &[&str]| {
-        let o = Command::new("docker").args(args).output().unwrap();
-        assert!(
-            o.status.success(),
-            "docker {args:?}: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-    };
-    docker(&["tag", image_of("musl"), &image]);
-    docker(&["push", &image]);
-    docker(&["rmi", &image]);
+    docker_ok(&["tag", image_of("musl"), &image]);
+    docker_ok(&["push", &image]);
+    docker_ok(&["rmi", &image]);
     let (code, v) = json(&[
         "--format",
         "json",
@@ -270,7 +225,7 @@ fn pulls_from_a_registry_with_progress_and_uses_the_image() {
         reason.starts_with(&format!("pulling {missing} failed: ")) && reason.contains("not found"),
         "{reason}"
     );
-    docker(&["rmi", &image]);
+    docker_ok(&["rmi", &image]);
 }
 
 fn image_of(short: &str) -> &'static str {

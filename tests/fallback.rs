@@ -3,9 +3,6 @@
 //! `[aliases]` in libccheck.toml maps a name to a mirror or local image, and catalog names work
 //! in Docker mode.
 
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
-
 use serde_json::Value;
 
 use crate::util::*;
@@ -161,56 +158,11 @@ fn a_predicted_failure_decides_the_exit_code() {
     );
 }
 
-struct Registry(std::process::Child, #[allow(dead_code)] tempfile::TempDir);
-impl Drop for Registry {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn docker_ok(args: &[&str]) {
-    let o = Command::new("docker").args(args).output().unwrap();
-    assert!(
-        o.status.success(),
-        "docker {args:?}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-}
-
 /// A local registry (Debian's docker-registry) holding the musl fixture, stopped afterwards:
 /// the image reference of what it held.
 fn a_registry_that_stopped() -> String {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let dir = tempfile::tempdir().unwrap();
-    let cfg = dir.path().join("config.yml");
-    std::fs::write(
-        &cfg,
-        format!(
-            "version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\n",
-            dir.path().join("data").display()
-        ),
-    )
-    .unwrap();
-    let child = Command::new("docker-registry")
-        .args(["serve", cfg.to_str().unwrap()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("docker-registry (Debian package docker-registry) must be installed");
-    let registry = Registry(child, dir);
-    let t = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            t.elapsed() < Duration::from_secs(20),
-            "registry did not start"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let registry = local_registry();
+    let port = registry.port;
     let mirrored = format!(
         "127.0.0.1:{port}/libccheck-fallback/alpine:t{}",
         std::process::id()

@@ -27,42 +27,6 @@ fn junit_cases(file: &Path) -> Vec<String> {
         .collect()
 }
 
-/// The number of results of a SARIF file valid against the SARIF 2.1.0 schema (serde-sarif's copy).
-fn sarif_results(file: &Path) -> usize {
-    let meta = Command::new(env!("CARGO"))
-        .args(["metadata", "--format-version", "1"])
-        .current_dir(root())
-        .output()
-        .unwrap();
-    let meta: Value = serde_json::from_slice(&meta.stdout).unwrap();
-    let manifest = meta["packages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["name"] == "serde-sarif")
-        .unwrap()["manifest_path"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let schema = Path::new(&manifest)
-        .parent()
-        .unwrap()
-        .join("src/schema.json");
-    let py = "import json, sys, jsonschema\nschema = json.load(open(sys.argv[1]))\ndoc = json.load(open(sys.argv[2]))\njsonschema.Draft7Validator(schema).validate(doc)\nprint(len(doc['runs'][0]['results']))\n";
-    let o = Command::new("python3")
-        .args(["-c", py])
-        .arg(&schema)
-        .arg(file)
-        .output()
-        .unwrap();
-    assert!(
-        o.status.success(),
-        "SARIF does not validate: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8_lossy(&o.stdout).trim().parse().unwrap()
-}
-
 #[test]
 fn one_run_writes_junit_sarif_and_json() {
     if !docker() {

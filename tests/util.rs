@@ -180,3 +180,104 @@ impl Drop for TcpDocker {
         let _ = self.child.wait();
     }
 }
+
+/// A local registry (Debian's docker-registry) on a free port, stopped and its storage removed
+/// when dropped; `.port` is where it listens.
+pub struct Registry {
+    child: std::process::Child,
+    _storage: tempfile::TempDir,
+    pub port: u16,
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Start a local registry and wait until it answers.
+pub fn local_registry() -> Registry {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("config.yml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\n",
+            dir.path().join("data").display()
+        ),
+    )
+    .unwrap();
+    let child = Command::new("docker-registry")
+        .args(["serve", cfg.to_str().unwrap()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("docker-registry (Debian package docker-registry) must be installed");
+    let registry = Registry {
+        child,
+        _storage: dir,
+        port,
+    };
+    let t = std::time::Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            t.elapsed() < std::time::Duration::from_secs(20),
+            "registry did not start"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    registry
+}
+
+/// The number of results of a SARIF file, which must be valid against the SARIF 2.1.0 JSON
+/// schema (the copy the serde-sarif crate ships), checked with Python's jsonschema.
+pub fn sarif_results(file: &Path) -> usize {
+    let meta = Command::new(env!("CARGO"))
+        .args(["metadata", "--format-version", "1"])
+        .current_dir(root())
+        .output()
+        .unwrap();
+    let meta: serde_json::Value = serde_json::from_slice(&meta.stdout).unwrap();
+    let manifest = meta["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "serde-sarif")
+        .unwrap()["manifest_path"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let schema = Path::new(&manifest)
+        .parent()
+        .unwrap()
+        .join("src/schema.json");
+    let py = "import json, sys, jsonschema\nschema = json.load(open(sys.argv[1]))\ndoc = json.load(open(sys.argv[2]))\njsonschema.Draft7Validator(schema).validate(doc)\nprint(len(doc['runs'][0]['results']))\n";
+    let o = Command::new("python3")
+        .args(["-c", py])
+        .arg(&schema)
+        .arg(file)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "SARIF does not validate: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).trim().parse().unwrap()
+}
+
+/// Run a docker command that must succeed.
+pub fn docker_ok(args: &[&str]) {
+    let o = Command::new("docker").args(args).output().unwrap();
+    assert!(
+        o.status.success(),
+        "docker {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
