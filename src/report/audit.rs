@@ -154,32 +154,43 @@ pub fn human(r: &AuditReport) -> String {
         groups_capped(&mut o, &t.groups, r.files_shown);
     }
     risks_human(&mut o, r);
-    let mut notes: Vec<(String, String)> = Vec::new();
-    for t in &r.targets {
-        for f in t.files.iter().filter(|f| f.note.is_some()) {
-            let n = (f.path.clone(), f.note.clone().unwrap());
-            if !notes.contains(&n) {
-                notes.push(n);
-            }
+    let targets: Vec<&TargetResult> = r.targets.iter().collect();
+    file_notes(&mut o, &targets, |p| p.to_string());
+    file_mismatches(&mut o, &targets, |p| p.to_string());
+    o
+}
+
+/// The notes about files (symbols left to the host program) across targets, each once (`name`
+/// renders a path: a package escapes the names its archive gave).
+pub fn file_notes(o: &mut String, targets: &[&TargetResult], name: impl Fn(&str) -> String) {
+    let mut seen: Vec<(&str, &str)> = Vec::new();
+    for f in targets.iter().flat_map(|t| &t.files) {
+        if let Some(n) = &f.note
+            && !seen.contains(&(f.path.as_str(), n.as_str()))
+        {
+            seen.push((&f.path, n));
         }
     }
-    for (p, n) in &notes {
-        let _ = writeln!(o, "\nnote: {p}: {n}");
+    for (p, n) in seen {
+        let _ = writeln!(o, "\nnote: {}: {n}", name(p));
     }
-    for t in &r.targets {
+}
+
+/// A loud paragraph for every file whose verification refuted its prediction.
+pub fn file_mismatches(o: &mut String, targets: &[&TargetResult], name: impl Fn(&str) -> String) {
+    for t in targets {
         for f in t.files.iter().filter(|f| f.agree == Some(false)) {
             let _ = writeln!(
                 o,
                 "\nPREDICTION MISMATCH on {} for {}: predicted {}, the loader said {}{}. libccheck's simulation is wrong here; please report it.",
                 t.base,
-                f.path,
+                name(&f.path),
                 f.predicted,
                 f.verified.map(|v| v.to_string()).unwrap_or_default(),
                 differs_text(f.differs.as_ref())
             );
         }
     }
-    o
 }
 
 /// At most this many files are named under a risk group; the JSON has them all.
@@ -189,6 +200,40 @@ const RISK_FILES_SHOWN: usize = 5;
 /// The broken files of one target by cause, each cause with its hint and its files.
 pub fn groups_human(o: &mut String, groups: &[crate::audit::Group]) {
     groups_capped(o, groups, None)
+}
+
+/// One target's broken files by cause in Markdown, at most `limit` files a cause (`name`
+/// renders a path).
+pub fn groups_markdown(
+    o: &mut String,
+    t: &TargetResult,
+    limit: Option<usize>,
+    name: impl Fn(&str) -> String,
+) {
+    if t.groups.is_empty() {
+        return;
+    }
+    let _ = writeln!(o, "\n#### {}\n", t.base);
+    for g in &t.groups {
+        let hint = g
+            .hint
+            .as_ref()
+            .map(|h| format!(" — {}", h.replace('|', "\\|")))
+            .unwrap_or_default();
+        let _ = writeln!(
+            o,
+            "- **{}**: {}{hint}",
+            g.cause,
+            plural(g.files.len(), "file")
+        );
+        let (files, left) = shown(&g.files, limit);
+        for f in files {
+            let _ = writeln!(o, "  - `{}`", name(f));
+        }
+        if let Some(m) = more(left) {
+            let _ = writeln!(o, "  - {m}");
+        }
+    }
 }
 
 /// The files of a group to name (at most `limit`), and how many are left unnamed.
@@ -276,28 +321,8 @@ pub fn markdown(r: &AuditReport) -> String {
             t.libc.as_deref().unwrap_or("?")
         );
     }
-    for t in r.targets.iter().filter(|t| !t.groups.is_empty()) {
-        let _ = writeln!(o, "\n#### {}\n", t.base);
-        for g in &t.groups {
-            let hint = g
-                .hint
-                .as_ref()
-                .map(|h| format!(" — {h}"))
-                .unwrap_or_default();
-            let _ = writeln!(
-                o,
-                "- **{}**: {}{hint}",
-                g.cause,
-                plural(g.files.len(), "file")
-            );
-            let (files, left) = shown(&g.files, r.files_shown);
-            for f in files {
-                let _ = writeln!(o, "  - `{f}`");
-            }
-            if let Some(m) = more(left) {
-                let _ = writeln!(o, "  - {m}");
-            }
-        }
+    for t in &r.targets {
+        groups_markdown(&mut o, t, r.files_shown, |f| f.to_string());
     }
     for t in r.targets.iter().filter(|t| !t.risks.is_empty()) {
         let _ = writeln!(o, "\n#### Run-time risks on {}\n", t.base);

@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
+use crate::audit::TargetResult;
 use crate::package::read::Package;
 use crate::package::tags::{Finding, Severity};
 use crate::package::{BaseResult, PackageKind, PackageVerdict, Wheel};
@@ -173,8 +174,10 @@ pub fn human(r: &PackageReport) -> String {
         detail(&mut o, b);
     }
     risks(&mut o, r);
-    notes(&mut o, r);
-    mismatches(&mut o, r);
+    let targets: Vec<&TargetResult> = r.bases.iter().map(|b| &b.target).collect();
+    let name = |p: &str| field(p).into_owned();
+    super::audit::file_notes(&mut o, &targets, name);
+    super::audit::file_mismatches(&mut o, &targets, name);
     let s = &r.summary;
     let _ = write!(o, "\nworks on {} of {} bases", s.works, s.bases);
     if !s.required_failing.is_empty() {
@@ -273,37 +276,6 @@ fn risks(o: &mut String, r: &PackageReport) {
     }
 }
 
-/// Notes about files (symbols left to the host program), each once.
-fn notes(o: &mut String, r: &PackageReport) {
-    let mut seen: Vec<(&str, &str)> = Vec::new();
-    for f in r.bases.iter().flat_map(|b| &b.target.files) {
-        if let Some(n) = &f.note
-            && !seen.contains(&(f.path.as_str(), n.as_str()))
-        {
-            seen.push((&f.path, n));
-        }
-    }
-    for (p, n) in seen {
-        let _ = writeln!(o, "\nnote: {}: {n}", field(p));
-    }
-}
-
-fn mismatches(o: &mut String, r: &PackageReport) {
-    for t in r.bases.iter().map(|b| &b.target) {
-        for f in t.files.iter().filter(|f| f.agree == Some(false)) {
-            let _ = writeln!(
-                o,
-                "\nPREDICTION MISMATCH on {} for {}: predicted {}, the loader said {}{}. libccheck's simulation is wrong here; please report it.",
-                t.base,
-                f.path,
-                f.predicted,
-                f.verified.map(|v| v.to_string()).unwrap_or_default(),
-                super::audit::differs_text(f.differs.as_ref())
-            );
-        }
-    }
-}
-
 pub fn markdown(r: &PackageReport) -> String {
     let p = &r.package;
     let mut o = String::new();
@@ -344,25 +316,8 @@ pub fn markdown(r: &PackageReport) -> String {
             field(&b.summary).replace('|', "\\|")
         );
     }
-    for b in r.bases.iter().filter(|b| !b.target.groups.is_empty()) {
-        let _ = writeln!(o, "\n#### {}\n", b.target.base);
-        for g in &b.target.groups {
-            let hint = g
-                .hint
-                .as_ref()
-                .map(|h| format!(" — {h}"))
-                .unwrap_or_default();
-            let _ = writeln!(
-                o,
-                "- **{}**: {}{}",
-                g.cause,
-                plural(g.files.len(), "file"),
-                hint.replace('|', "\\|")
-            );
-            for f in &g.files {
-                let _ = writeln!(o, "  - `{}`", field(f));
-            }
-        }
+    for b in &r.bases {
+        super::audit::groups_markdown(&mut o, &b.target, None, |f| field(f).into_owned());
     }
     o
 }
