@@ -160,16 +160,9 @@ async fn read_image_source(
     run_id: &str,
 ) -> anyhow::Result<(crate::audit::Source, String)> {
     let progress = crate::check::Progress::new(true, 1);
-    let base = aliases::resolve(image).map_err(anyhow::Error::msg)?;
-    let info =
-        crate::check::ensure_images_online(engine, std::slice::from_ref(&base), pull, &progress)
-            .await;
+    let found = present_image(engine, image, pull, &progress).await;
     progress.line(&format!("reading the files of {image}"));
-    let info = info
-        .get(&base.image)
-        .cloned()
-        .unwrap_or_else(|| Err("image was not resolved".into()))
-        .map_err(anyhow::Error::msg)?;
+    let (base, info) = found?;
     if info.arch != "amd64" && !info.arch.is_empty() {
         anyhow::bail!(
             "{image} is an image for {}/{}; libccheck audits amd64 images",

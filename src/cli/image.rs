@@ -38,17 +38,10 @@ pub(super) fn image(a: ImageArgs) -> anyhow::Result<ExitCode> {
 /// The image resolved, read, checked and (unless --no-run) verified.
 async fn check_image(a: &ImageArgs, run_id: &str) -> anyhow::Result<ImageReport> {
     let engine = BollardEngine::connect(REQUEST_TIMEOUT).await?;
-    let base = aliases::resolve(&a.image).map_err(anyhow::Error::msg)?;
     let progress = crate::check::Progress::new(true, 1);
-    let infos =
-        crate::check::ensure_images_online(&engine, std::slice::from_ref(&base), a.pull, &progress)
-            .await;
+    let found = present_image(&engine, &a.image, a.pull, &progress).await;
     progress.finish();
-    let info = infos
-        .get(&base.image)
-        .cloned()
-        .unwrap_or_else(|| Err("image was not resolved".into()))
-        .map_err(anyhow::Error::msg)?;
+    let (base, info) = found?;
     if info.arch != "amd64" && !info.arch.is_empty() {
         anyhow::bail!(
             "{}: an image for {}/{}; libccheck checks amd64 images",

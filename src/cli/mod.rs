@@ -128,6 +128,25 @@ fn man_page() -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// One image resolved and made present (pulled as `pull` allows), with what the daemon says
+/// of it. The image under audit or check: no catalog stands in for it.
+async fn present_image(
+    engine: &BollardEngine,
+    image: &str,
+    pull: crate::check::PullPolicy,
+    progress: &crate::check::Progress,
+) -> anyhow::Result<(aliases::Base, crate::docker::ImageInfo)> {
+    let base = aliases::resolve(image).map_err(anyhow::Error::msg)?;
+    let mut infos =
+        crate::check::ensure_images_online(engine, std::slice::from_ref(&base), pull, progress)
+            .await;
+    let info = infos
+        .remove(&base.image)
+        .unwrap_or_else(|| Err("image was not resolved".into()))
+        .map_err(anyhow::Error::msg)?;
+    Ok((base, info))
+}
+
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
