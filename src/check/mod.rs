@@ -456,32 +456,60 @@ pub struct Program<'a> {
     pub profile: &'a BinaryProfile,
     pub exports: &'a crate::elf::ExportTable,
     pub needs: &'a RuntimeNeeds,
+    /// The host program it is a module of, if it is one ([`elf::module::module_of`]).
+    pub module: Option<Host>,
 }
 
-impl Program<'_> {
-    fn subject<'s>(&'s self, plan: &'s Plan, host_scope: &'s [String]) -> Subject<'s> {
-        Subject {
-            profile: self.profile,
-            exports: self.exports,
-            path: format!("{APP_DIR}/{}", plan.binary_name),
-            sidecars: &plan.sidecars,
-            host_scope,
+impl<'a> Program<'a> {
+    /// The program of a profile: its module host, if any, read once.
+    pub fn new(
+        profile: &'a BinaryProfile,
+        exports: &'a crate::elf::ExportTable,
+        needs: &'a RuntimeNeeds,
+    ) -> Self {
+        Program {
+            profile,
+            exports,
+            needs,
+            module: elf::module::module_of(profile, exports).map(|m| m.host),
         }
     }
 
     /// The host program on `base` that would load this module, when it is one and the base
     /// has its host.
     fn host_on<'b>(&self, base: &'b BaseProfile) -> Option<&'b HostProgram> {
-        let module = elf::module::module_of(self.profile, self.exports)?;
-        base.hosts.iter().find(|h| h.host == module.host)
+        let module = self.module?;
+        base.hosts.iter().find(|h| h.host == module)
     }
 
-    /// The prediction on a base with its fix hints and, where the program loads, its run-time
-    /// risks (the image runs as `user`).
+    /// The check's prediction on a base (the image runs as `user`).
     fn predict(&self, plan: &Plan, base: &BaseProfile, user: &str) -> Prediction {
+        let at = Placed {
+            path: format!("{APP_DIR}/{}", plan.binary_name),
+            sidecars: &plan.sidecars,
+            name: &plan.binary_name,
+        };
+        self.predict_at(&at, base, user, crate::advice::Context::Check)
+    }
+
+    /// The prediction of the program placed `at` on a base, with its fix hints (for `context`)
+    /// and, where it loads, its run-time risks (the image runs as `user`).
+    pub fn predict_at(
+        &self,
+        at: &Placed<'_>,
+        base: &BaseProfile,
+        user: &str,
+        context: crate::advice::Context,
+    ) -> Prediction {
         // A module is loaded the way its host program would load it, when the base has the host.
         let host = self.host_on(base);
-        let subject = self.subject(plan, host.map_or(&[][..], |h| &h.needed));
+        let subject = Subject {
+            profile: self.profile,
+            exports: self.exports,
+            path: at.path.clone(),
+            sidecars: at.sidecars,
+            host_scope: host.map_or(&[][..], |h| &h.needed),
+        };
         let mut p = loader::predict(&subject, base);
         // A module's host provides some of its symbols (Python's, Node's): not the base's problem.
         loader::host::leave_to_host(
@@ -490,25 +518,19 @@ impl Program<'_> {
             &mut p.reason,
             &mut p.problems,
         );
-        let module = elf::module::module_of(self.profile, self.exports);
-        if let Some(m) = &module {
-            say_the_host(&mut p, m.host, host, base.catalog);
+        if let Some(m) = self.module {
+            say_the_host(&mut p, m, host, base.catalog);
         }
         let p = loader::dlopen::Search {
             subject: &subject,
             base,
             prediction: &p,
-            program: &plan.binary_name,
+            program: at.name,
         }
         .with_required(&self.needs.dlopen);
-        let mut p = crate::advice::with_hints(
-            self.profile,
-            &self.needs.toolchain,
-            base,
-            p,
-            crate::advice::Context::Check,
-        );
-        if let Some(m) = &module
+        let mut p =
+            crate::advice::with_hints(self.profile, &self.needs.toolchain, base, p, context);
+        if let Some(m) = self.module
             && host.is_none()
             && !base.catalog
             && p.verdict == Verdict::MissingSymbol
@@ -517,8 +539,8 @@ impl Program<'_> {
                 0,
                 format!(
                     "a {} module, and no {} in this base: loaded by one, the module also sees the libraries it brings (libm, libz, …); link what the module uses, or check it on a base with its host",
-                    m.host.name(),
-                    m.host.program()
+                    m.name(),
+                    m.program()
                 ),
             );
         }
@@ -527,7 +549,7 @@ impl Program<'_> {
                 subject: &subject,
                 base,
                 prediction: &p,
-                program: &plan.binary_name,
+                program: at.name,
             };
             let mut side = BaseSide::of(base, user);
             side.libraries = &search;
@@ -542,6 +564,14 @@ impl Program<'_> {
         }
         p
     }
+}
+
+/// Where a program sits in the container: its path, the files placed beside it, and the name
+/// its problems call it by.
+pub struct Placed<'a> {
+    pub path: String,
+    pub sidecars: &'a dyn loader::Sidecars,
+    pub name: &'a str,
 }
 
 /// A module's prediction says which host program loads it on this base, or that the base has
@@ -770,7 +800,7 @@ impl<E: Engine> Matrix<'_, E> {
         info: &ImageInfo,
     ) -> (BaseResult, anyhow::Result<Predicted>) {
         let run = |plan| run_base(self.engine, plan, self.profile, self.cfg, base, self.run_id);
-        if elf::module::module_of(self.profile, self.exports()).is_none() {
+        if self.program.module.is_none() {
             return tokio::join!(run(self.plan), self.predict(base, info));
         }
         let predicted = self.predict(base, info).await;
@@ -780,10 +810,6 @@ impl<E: Engine> Matrix<'_, E> {
             false => run(&self.plan.with_host_scope(scope)).await,
         };
         (r, predicted)
-    }
-
-    fn exports(&self) -> &crate::elf::ExportTable {
-        self.program.exports
     }
 
     /// The prediction from the image's profile, with its hints, libc and OS.
@@ -799,8 +825,10 @@ impl<E: Engine> Matrix<'_, E> {
                 .host_on(&bp)
                 .map(|h| h.needed.clone())
                 .unwrap_or_default(),
-            host_note: elf::module::module_of(self.profile, self.exports())
-                .and_then(|m| host_note(m.host, self.program.host_on(&bp), bp.catalog)),
+            host_note: self
+                .program
+                .module
+                .and_then(|m| host_note(m, self.program.host_on(&bp), bp.catalog)),
         })
     }
 }

@@ -134,11 +134,7 @@ pub(super) fn check(a: CheckArgs) -> anyhow::Result<ExitCode> {
     let step_summary = !a.no_step_summary && file.step_summary.unwrap_or(true);
     let reports = report_files(&a.reports, &file)?;
     let (profile, exports, needs) = read_binary(&binary)?;
-    let program = crate::check::Program {
-        profile: &profile,
-        exports: &exports,
-        needs: &needs,
-    };
+    let program = crate::check::Program::new(&profile, &exports, &needs);
     if !matches!(
         profile.kind,
         crate::elf::Kind::Executable

@@ -8,14 +8,13 @@
 use serde::Serialize;
 
 use crate::audit::{Group, RiskGroup, SourceFile};
-use crate::elf::module::module_of;
-use crate::image::base::{BaseProfile, LibcKind};
+use crate::check::{Placed, Program};
+use crate::image::base::BaseProfile;
 #[cfg(test)]
 use crate::image::entry::StartProblem;
 use crate::image::entry::{Config, Start};
-use crate::loader::{self, Prediction, Subject};
+use crate::loader::Prediction;
 use crate::probe::agreement::{self, Differs};
-use crate::risks::{self, BaseSide};
 use crate::suggest::{self, Candidate, Ranked, Size};
 use crate::verdict::{Outcome, Risk, Verdict};
 
@@ -40,47 +39,18 @@ pub struct ProgramCheck {
 /// Predict the program at `path` (an ELF file of the source) on the image itself, as the
 /// image's `user`: a normal check's verdict, hints and (where it loads) risks.
 pub fn predict_program(file: &SourceFile, image: &BaseProfile, user: &str) -> Prediction {
-    let overlay = crate::loader::Overlay::default();
-    let host = module_of(&file.lib.profile, &file.lib.exports)
-        .and_then(|m| image.hosts.iter().find(|h| h.host == m.host));
-    let subject = Subject {
-        profile: &file.lib.profile,
-        exports: &file.lib.exports,
+    // In place: the image's own files are its files; nothing is placed beside it.
+    let at = Placed {
         path: file.path.clone(),
-        sidecars: &overlay,
-        host_scope: host.map_or(&[], |h| &h.needed),
+        sidecars: &crate::loader::Overlay::default(),
+        name: &file.path,
     };
-    let mut p = loader::predict(&subject, image);
-    loader::host::leave_to_host(
-        file.lib.profile.kind,
-        &mut p.verdict,
-        &mut p.reason,
-        &mut p.problems,
-    );
-    let p = loader::dlopen::Search {
-        subject: &subject,
-        base: image,
-        prediction: &p,
-        program: &file.path,
-    }
-    .with_required(&file.needs.dlopen);
-    let mut p = crate::advice::with_hints(
-        &file.lib.profile,
-        &file.needs.toolchain,
+    Program::new(&file.lib.profile, &file.lib.exports, &file.needs).predict_at(
+        &at,
         image,
-        p,
+        user,
         crate::advice::Context::Image,
-    );
-    if p.verdict == Verdict::Ok {
-        let mut side = BaseSide::of(image, user);
-        side.libc = match p.loader.as_deref() {
-            Some("musl") => LibcKind::Musl,
-            Some("glibc") => LibcKind::Glibc,
-            _ => side.libc,
-        };
-        p.risks = risks::assess(&file.lib.profile, &file.needs, &side);
-    }
-    p
+    )
 }
 
 /// The program's check: the prediction, and the run's load verdict when it was verified.
