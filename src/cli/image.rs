@@ -96,7 +96,7 @@ async fn check_image(a: &ImageArgs, run_id: &str) -> anyhow::Result<ImageReport>
         bytes,
         from: SizeFrom::Local,
     });
-    report.smaller = Some(checked.smaller(current, &to, a.suggest));
+    report.smaller = Some(checked.smaller(report.program.as_ref(), current, &to, a.suggest));
     // The process ends after the report: freeing every file's profile costs more than it saves.
     std::mem::forget(source);
     Ok(report)
@@ -330,15 +330,12 @@ impl<'a> Checked<'a> {
     /// Smaller bases the application would run on: the offline catalog's and `to`, predicted.
     fn smaller(
         &self,
+        program: Option<&ProgramCheck>,
         current: Option<Size>,
         to: &[(Base, Option<Size>, BaseProfile)],
         full: bool,
     ) -> start::Smaller {
-        let program = self
-            .programs()
-            .first()
-            .map(|(name, f)| self.program_check(name, f));
-        if let Some(why) = start::not_movable(&self.start, program.as_ref()) {
+        if let Some(why) = start::not_movable(&self.start, program) {
             return start::Smaller {
                 current,
                 smaller: vec![],
