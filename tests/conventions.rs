@@ -164,11 +164,7 @@ fn no_run_on_bookworm(flags: &[&str]) -> Output {
         .arg(&hello)
         .output()
         .unwrap();
-    Output {
-        code: o.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-    }
+    Output::from(o)
 }
 
 #[test]

@@ -10,11 +10,7 @@ use crate::util::*;
 /// Run libccheck in `dir` (where a libccheck.toml may be) with `args`.
 fn run_in(dir: &std::path::Path, args: &[&str]) -> Output {
     let o = libccheck().current_dir(dir).args(args).output().unwrap();
-    Output {
-        code: o.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-    }
+    Output::from(o)
 }
 
 /// The summary line of a human report.

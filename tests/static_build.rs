@@ -35,11 +35,7 @@ fn in_musl(bin: &std::path::Path, extra: &[&str], args: &[&str]) -> Output {
         .args(args)
         .output()
         .unwrap();
-    Output {
-        code: o.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-    }
+    Output::from(o)
 }
 
 #[test]

@@ -38,13 +38,18 @@ pub struct Output {
     pub stderr: String,
 }
 
-pub fn run(args: &[&str]) -> Output {
-    let o = libccheck().args(args).output().unwrap();
-    Output {
-        code: o.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+impl From<std::process::Output> for Output {
+    fn from(o: std::process::Output) -> Output {
+        Output {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
     }
+}
+
+pub fn run(args: &[&str]) -> Output {
+    libccheck().args(args).output().unwrap().into()
 }
 
 pub fn json(args: &[&str]) -> (i32, serde_json::Value) {
