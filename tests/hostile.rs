@@ -61,24 +61,50 @@ fn the_program_sees_no_key_no_stray_files_and_not_the_probe() {
     }
     // peek sits beside secret.env, data.bin and notes.txt with RUNPATH $ORIGIN; its exit code
     // counts what it could read of those, the report key, and the probe's and PID 1's memory,
-    // environment and stdout.
+    // environment and stdout. Both ways the files reach a container: mounted read-only from this
+    // machine (the key in the probe's environment) and uploaded to a daemon over TCP (a key file).
     let peek = fixture("peek/peek");
-    let o = run(&[
-        "-v",
-        "--format",
-        "json",
-        "-b",
-        image("bookworm"),
-        peek.to_str().unwrap(),
-        "--exec",
-    ]);
-    let v: Value = serde_json::from_str(&o.stdout).unwrap_or_else(|_| panic!("{}", o.stderr));
-    let e = &v["bases"][0]["exec"];
-    assert_eq!(e["stdout"], "saw 0 thing(s) it should not\n", "{v}");
-    assert_eq!(v["bases"][0]["verdict"], "ok", "{v}");
-    assert_eq!(o.code, 0);
-    // Nothing was uploaded beside it: it needs no library from its directory.
-    assert!(!o.stderr.contains("uploading"), "{}", o.stderr);
+    let tcp = TcpDocker::start();
+    for (host, delivery) in [
+        (
+            "unix:///var/run/docker.sock",
+            "mounting the probe's files read-only",
+        ),
+        (
+            tcp.host().as_str(),
+            "uploading the probe's files into each container",
+        ),
+    ] {
+        let o: Output = libccheck()
+            .env("DOCKER_HOST", host)
+            .args(["-v", "--format", "json", "-b", image("bookworm")])
+            .arg(&peek)
+            .arg("--exec")
+            .output()
+            .unwrap()
+            .into();
+        let v: Value = serde_json::from_str(&o.stdout).unwrap_or_else(|_| panic!("{}", o.stderr));
+        assert!(o.stderr.contains(delivery), "{host}: {}", o.stderr);
+        let e = &v["bases"][0]["exec"];
+        assert_eq!(e["stdout"], "saw 0 thing(s) it should not\n", "{host}: {v}");
+        assert_eq!(v["bases"][0]["verdict"], "ok", "{v}");
+        assert_eq!(o.code, 0);
+        // Nothing was uploaded beside it: it needs no library from its directory.
+        assert!(!o.stderr.contains("uploading /"), "{}", o.stderr);
+    }
+}
+
+#[test]
+fn the_mounted_files_are_read_only_for_the_program() {
+    if !docker() {
+        return;
+    }
+    // sandbox-report tries to write into its own directory: neither it nor the probe may.
+    let (code, v) = check_json("musl", &fixture("sandbox-report"), &["--exec"]);
+    assert_eq!(code, 0, "{v}");
+    let out = v["bases"][0]["exec"]["stdout"].as_str().unwrap();
+    assert!(out.contains("uid=65532"), "{out}");
+    assert!(out.contains("libccheck_writable=0"), "{out}");
 }
 
 #[test]

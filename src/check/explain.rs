@@ -99,7 +99,9 @@ pub async fn confirm_thread_stacks<E: Engine>(
     let sem = &sem;
     join_all(reruns.map(|(r, base)| async move {
         let _permit = sem.acquire().await.expect("semaphore open");
-        let again = run_base(engine, patched, program.profile, cfg, base, run_id).await;
+        // The patched copy is uploaded: the run's mounted files hold the original.
+        let upload = &super::Delivery::Upload;
+        let again = run_base(engine, patched, upload, program.profile, cfg, base, run_id).await;
         if let Some(c) = r.likely_cause.as_mut() {
             *c = proven(c, &again);
         }

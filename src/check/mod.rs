@@ -2,6 +2,7 @@
 //! probe (the program's own interpreter in trace/list mode) and optionally the exec probe (the
 //! program with the user's arguments). Docker is reached only through [`Engine`].
 
+pub mod deliver;
 pub mod explain;
 
 use std::collections::{BTreeMap, HashMap};
@@ -33,6 +34,7 @@ use crate::probe::{self, Job};
 use crate::report::run::BaseResult;
 use crate::risks::{self, BaseSide};
 use crate::verdict::{self, Verdict};
+use deliver::Delivery;
 
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize, serde::Deserialize, Default,
@@ -695,7 +697,12 @@ pub async fn run_matrix<E: Engine>(
     progress: &Progress,
 ) -> Vec<BaseResult> {
     let images = ensure_images_typed(engine, &cfg.bases, cfg.pull, progress).await;
+    let delivery = match cfg.no_run {
+        true => Delivery::Upload,
+        false => Delivery::for_run(plan, &cfg.sandbox.user, &crate::docker::docker_host()),
+    };
     let m = Matrix {
+        delivery: &delivery,
         engine,
         plan,
         program,
@@ -736,6 +743,7 @@ struct Matrix<'a, E> {
     profile: &'a BinaryProfile,
     cfg: &'a RunConfig,
     run_id: &'a str,
+    delivery: &'a Delivery,
     /// At most `--jobs` containers at once.
     sem: Semaphore,
 }
@@ -799,7 +807,18 @@ impl<E: Engine> Matrix<'_, E> {
         base: &Base,
         info: &ImageInfo,
     ) -> (BaseResult, anyhow::Result<Predicted>) {
-        let run = |plan| run_base(self.engine, plan, self.profile, self.cfg, base, self.run_id);
+        // The host-scoped plan differs in its jobs only: the same files serve both.
+        let run = |plan| {
+            run_base(
+                self.engine,
+                plan,
+                self.delivery,
+                self.profile,
+                self.cfg,
+                base,
+                self.run_id,
+            )
+        };
         if self.program.module.is_none() {
             return tokio::join!(run(self.plan), self.predict(base, info));
         }
@@ -952,18 +971,24 @@ fn name_the_memory_limit(r: &mut BaseResult, memory_bytes: i64) {
 }
 
 /// The probe container of one base: the probe as root (dropping to the sandbox user for every
-/// job), this container's report key, the plan's jobs.
+/// job), this container's report key, the plan's jobs; its files mounted from `mount` or uploaded.
 fn probe_container(
     plan: &Plan,
     cfg: &RunConfig,
     base: &Base,
     run_id: &str,
     limit: Duration,
+    (key, mount): (&str, Option<PathBuf>),
 ) -> ContainerSpec {
-    let launch = probe::launch(
-        &cfg.sandbox.user,
-        &format!("{WORK_DIR}/{}", probe::KEY_FILE),
-    );
+    let key_file = format!("{WORK_DIR}/{}", probe::KEY_FILE);
+    let (key_from, env) = match mount {
+        Some(_) => (
+            probe::KeyFrom::Env,
+            vec![format!("{}={key}", probe::KEY_ENV)],
+        ),
+        None => (probe::KeyFrom::File(&key_file), vec![]),
+    };
+    let launch = probe::launch(&cfg.sandbox.user, key_from);
     let mut labels = crate::docker::owner::labels(run_id, limit + Duration::from_secs(120));
     labels.insert("org.libccheck.base".to_string(), base.name.clone());
     ContainerSpec {
@@ -975,13 +1000,14 @@ fn probe_container(
             &launch.options,
             &plan.jobs,
         ),
-        env: vec![],
+        env,
         labels,
         sandbox: cfg.sandbox.clone(),
         user: launch.user,
         cap_add: launch.cap_add,
         work_dir: WORK_DIR.into(),
         scratch_tmp: true,
+        mount,
     }
 }
 
@@ -991,6 +1017,7 @@ type Ended = Option<(i64, Vec<u8>, Vec<u8>)>;
 async fn run_base<E: Engine>(
     engine: &E,
     plan: &Plan,
+    delivery: &Delivery,
     profile: &BinaryProfile,
     cfg: &RunConfig,
     base: &Base,
@@ -1002,21 +1029,32 @@ async fn run_base<E: Engine>(
         Ok(k) => k,
         Err(e) => return BaseResult::error(base, false, format!("no report key: {e}")),
     };
-    let spec = probe_container(plan, cfg, base, run_id, limit);
-    let ended = crate::docker::with_container(engine, &spec, async |id: &str| {
-        let entries = upload_entries(plan, &key);
-        let size = upload::total_size(&entries).unwrap_or(0);
-        engine
-            .upload_stream(id, WORK_DIR, upload::tar_stream(entries), size)
-            .await?;
-        let Some(code) = crate::docker::start_and_wait(engine, id, limit).await? else {
-            return Ok(None);
-        };
-        let (out, err) = engine.logs(id).await?;
-        Ok::<Ended, DockerError>(Some((code, out, err)))
-    })
-    .await
-    .and_then(|r| r);
+    let run = async |mount: Option<PathBuf>| {
+        let uploads = mount.is_none();
+        let spec = probe_container(plan, cfg, base, run_id, limit, (&key, mount));
+        crate::docker::with_container(engine, &spec, async |id: &str| {
+            if uploads {
+                let entries = upload_entries(plan, &key);
+                let size = upload::total_size(&entries).unwrap_or(0);
+                engine
+                    .upload_stream(id, WORK_DIR, upload::tar_stream(entries), size)
+                    .await?;
+            }
+            let Some(code) = crate::docker::start_and_wait(engine, id, limit).await? else {
+                return Ok(None);
+            };
+            let (out, err) = engine.logs(id).await?;
+            Ok::<Ended, DockerError>(Some((code, out, err)))
+        })
+        .await
+        .and_then(|r| r)
+    };
+    let mut ended = run(delivery.mount_dir()).await;
+    if let Err(e) = &ended
+        && delivery.fall_back_after(e)
+    {
+        ended = run(None).await;
+    }
     let mut r = BaseResult::error(base, false, String::new());
     r.ms = started.elapsed().as_millis() as u64;
     match ended {
@@ -1153,6 +1191,8 @@ mod engine_tests {
     struct Fake {
         calls: Mutex<Vec<String>>,
         fail_upload: bool,
+        /// The daemon cannot mount host directories (a daemon in a VM).
+        refuse_mounts: bool,
         hang_wait: bool,
         report: Vec<u8>,
         spec: Mutex<Option<ContainerSpec>>,
@@ -1188,6 +1228,14 @@ mod engine_tests {
         }
         async fn create(&self, spec: &ContainerSpec) -> Result<String, DockerError> {
             self.log(format!("create {}", spec.image));
+            if self.refuse_mounts && spec.mount.is_some() {
+                return Err(DockerError::Api {
+                    op: "container create",
+                    message:
+                        "invalid mount config for type \"bind\": bind source path does not exist"
+                            .into(),
+                });
+            }
             *self.spec.lock().unwrap() = Some(spec.clone());
             Ok("c1".into())
         }
@@ -1281,7 +1329,16 @@ mod engine_tests {
             fail_upload: true,
             ..Default::default()
         };
-        let r = run_base(&fake, &plan, &profile, &cfg, &base, "run").await;
+        let r = run_base(
+            &fake,
+            &plan,
+            &Delivery::Upload,
+            &profile,
+            &cfg,
+            &base,
+            "run",
+        )
+        .await;
         assert_eq!(r.verdict, Verdict::Error);
         assert_eq!(r.reason, "Docker upload failed: disk full");
         assert_eq!(
@@ -1297,7 +1354,16 @@ mod engine_tests {
             hang_wait: true,
             ..Default::default()
         };
-        let r = run_base(&fake, &plan, &profile, &cfg, &base, "run").await;
+        let r = run_base(
+            &fake,
+            &plan,
+            &Delivery::Upload,
+            &profile,
+            &cfg,
+            &base,
+            "run",
+        )
+        .await;
         // The probe ends every job on time: a wait that never answers is the daemon's fault,
         // not a verdict about the binary.
         assert_eq!(r.verdict, Verdict::Error);
@@ -1322,7 +1388,16 @@ mod engine_tests {
             report: b"garbage\n".to_vec(),
             ..Default::default()
         };
-        let r = run_base(&fake, &plan, &profile, &cfg, &base, "run").await;
+        let r = run_base(
+            &fake,
+            &plan,
+            &Delivery::Upload,
+            &profile,
+            &cfg,
+            &base,
+            "run",
+        )
+        .await;
         assert_eq!(r.verdict, Verdict::Error);
         assert!(
             r.reason.starts_with("the probe's report was refused"),
@@ -1336,7 +1411,16 @@ mod engine_tests {
     async fn the_program_runs_under_another_user_than_the_probe() {
         let (profile, plan, cfg, base) = setup();
         let fake = Fake::default();
-        run_base(&fake, &plan, &profile, &cfg, &base, "run").await;
+        run_base(
+            &fake,
+            &plan,
+            &Delivery::Upload,
+            &profile,
+            &cfg,
+            &base,
+            "run",
+        )
+        .await;
         let spec = fake.spec.lock().unwrap().clone().unwrap();
         assert_eq!(spec.user, "0:0");
         assert_eq!(spec.cap_add, ["SETUID", "SETGID", "KILL"]);
@@ -1344,6 +1428,57 @@ mod engine_tests {
         // TIMEOUT CAP, then the options before the first job.
         assert_eq!(spec.cmd[2..4], ["-k/libccheck/key", "-u65532:65532"]);
         assert_eq!(spec.cmd[4], plan.jobs[0].name);
+    }
+
+    #[tokio::test]
+    async fn mounted_files_need_no_upload_and_carry_the_key_in_the_environment() {
+        let (profile, plan, cfg, base) = setup();
+        let delivery = Delivery::for_run(&plan, &cfg.sandbox.user, "unix:///x.sock");
+        let fake = Fake::default();
+        run_base(&fake, &plan, &delivery, &profile, &cfg, &base, "run").await;
+        assert_eq!(
+            fake.calls(),
+            ["create img", "start c1", "wait c1", "remove c1"]
+        );
+        let spec = fake.spec.lock().unwrap().clone().unwrap();
+        assert_eq!(spec.mount, delivery.mount_dir());
+        assert_eq!(spec.cmd[2..4], ["-e", "-u65532:65532"]);
+        let key = spec.env[0].strip_prefix("LIBCCHECK_PROBE_KEY=").unwrap();
+        assert_eq!(key.len(), 32);
+        // The key is in no file of the mounted tree.
+        let dir = delivery.mount_dir().unwrap();
+        let names: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["probe"]);
+    }
+
+    #[tokio::test]
+    async fn a_daemon_that_cannot_mount_gets_an_upload() {
+        let (profile, plan, cfg, base) = setup();
+        let delivery = Delivery::for_run(&plan, &cfg.sandbox.user, "unix:///x.sock");
+        let fake = Fake {
+            refuse_mounts: true,
+            ..Default::default()
+        };
+        run_base(&fake, &plan, &delivery, &profile, &cfg, &base, "run").await;
+        assert_eq!(
+            fake.calls(),
+            [
+                "create img",
+                "create img",
+                "upload c1 /libccheck",
+                "start c1",
+                "wait c1",
+                "remove c1"
+            ]
+        );
+        let spec = fake.spec.lock().unwrap().clone().unwrap();
+        assert_eq!(spec.cmd[2], "-k/libccheck/key");
+        assert!(spec.env.is_empty());
+        // Later bases upload straight away.
+        assert!(delivery.mount_dir().is_none());
     }
 
     #[tokio::test(start_paused = true)]

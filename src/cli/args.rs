@@ -247,8 +247,9 @@ pub enum Command {
     /// (For scripts/gen-catalog.sh) print the catalog entry of an image or a root directory.
     #[command(hide = true)]
     CatalogEntry(CatalogEntryArgs),
-    /// Remove containers left behind by libccheck runs that were killed (label org.libccheck.run).
-    /// Containers of runs still going on this host are spared unless --all.
+    /// Remove containers left behind by libccheck runs that were killed (label org.libccheck.run),
+    /// and the temporary directories of files they mounted. Containers of runs still going on
+    /// this host are spared unless --all.
     Clean(CleanArgs),
     /// Print a shell completion script (e.g. `libccheck completions bash >
     /// /etc/bash_completion.d/libccheck`, or `source <(libccheck completions zsh)`).

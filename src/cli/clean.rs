@@ -17,6 +17,10 @@ pub(super) fn clean(a: CleanArgs) -> anyhow::Result<ExitCode> {
             c.live
         );
     }
+    let dirs = crate::check::deliver::remove_stale_dirs(&std::env::temp_dir());
+    if dirs > 0 {
+        print!("; removed {dirs} director(ies) of their files");
+    }
     println!();
     Ok(ExitCode::from(exit::OK))
 }

@@ -224,6 +224,53 @@ pub fn total_size(entries: &[Entry]) -> std::io::Result<u64> {
     Ok(total)
 }
 
+/// Write `entries` as files under `root` (which exists), each with its mode: the same tree an
+/// upload of them makes, for a daemon that mounts it instead.
+pub fn write_dir(entries: &[Entry], root: &std::path::Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    for e in entries {
+        let dest = root.join(e.dest.trim_start_matches('/'));
+        match &e.content {
+            Content::Dir => std::fs::create_dir_all(&dest)?,
+            Content::Bytes(b) => std::fs::write(&dest, b)?,
+            Content::Host(p) => {
+                if link_or_copy(p, &dest, e.mode & 0o777).map_err(|err| with_path(err, p))? {
+                    continue;
+                }
+            }
+            Content::Patched { path, at, bytes } => {
+                use std::os::unix::fs::FileExt;
+                std::fs::copy(path, &dest).map_err(|err| with_path(err, path))?;
+                // The copy has its source's mode, which may forbid writing.
+                std::fs::set_permissions(&dest, std::fs::Permissions::from_mode(0o600))?;
+                std::fs::OpenOptions::new()
+                    .write(true)
+                    .open(&dest)?
+                    .write_all_at(bytes, *at)?;
+            }
+        }
+        // Only permission bits: no set-id bit reaches the container.
+        std::fs::set_permissions(&dest, std::fs::Permissions::from_mode(e.mode & 0o777))?;
+    }
+    Ok(())
+}
+
+/// Put `src` at `dest`: a hard link when `src` already has `mode` (no copy of a large binary;
+/// the mount is read-only, so the link cannot change it), else a copy. True when linked.
+fn link_or_copy(src: &std::path::Path, dest: &std::path::Path, mode: u32) -> std::io::Result<bool> {
+    use std::os::unix::fs::PermissionsExt;
+    // Not through a symbolic link: the link itself would be linked.
+    let meta = std::fs::symlink_metadata(src)?;
+    if meta.is_file()
+        && meta.permissions().mode() & 0o7777 == mode
+        && std::fs::hard_link(src, dest).is_ok()
+    {
+        return Ok(true);
+    }
+    std::fs::copy(src, dest)?;
+    Ok(false)
+}
+
 /// A `Write` that hands 256 KiB chunks to an async consumer (back-pressure through a channel of
 /// four: about 1 MiB in flight per upload).
 pub struct ChannelWriter {
@@ -377,6 +424,54 @@ mod tests {
         };
         let e = short.read_to_end(&mut Vec::new()).unwrap_err();
         assert_eq!(e.kind(), std::io::ErrorKind::UnexpectedEof);
+    }
+
+    #[test]
+    fn a_written_tree_holds_what_the_tar_holds() {
+        use std::os::unix::fs::PermissionsExt;
+        let d = tempfile::tempdir().unwrap();
+        let host = d.path().join("host.bin");
+        std::fs::write(&host, b"0123456789").unwrap();
+        let root = d.path().join("root");
+        std::fs::create_dir(&root).unwrap();
+        let entries = [
+            Entry::bytes("probe", 0o755, &b"probe"[..]),
+            Entry::dir("app"),
+            Entry::host("app/prog", 0o4755, host.clone()),
+            Entry {
+                dest: "app/patched".into(),
+                mode: 0o644,
+                content: Content::Patched {
+                    path: host,
+                    at: 2,
+                    bytes: Arc::from(&b"ab"[..]),
+                },
+            },
+        ];
+        write_dir(&entries, &root).unwrap();
+        let mut tar = vec![];
+        write_tar(&entries, &mut tar).unwrap();
+        for (name, size) in names_and_sizes(&tar) {
+            let m = std::fs::metadata(root.join(name.trim_end_matches('/'))).unwrap();
+            if m.is_file() {
+                assert_eq!(m.len(), size, "{name}");
+            }
+        }
+        assert_eq!(
+            std::fs::read(root.join("app/patched")).unwrap(),
+            b"01ab456789"
+        );
+        let mode = |p: &str| {
+            std::fs::metadata(root.join(p))
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o7777
+        };
+        // The set-uid bit is dropped; the rest of the mode is kept.
+        assert_eq!(mode("app/prog"), 0o755);
+        assert_eq!(mode("app/patched"), 0o644);
+        assert_eq!(mode("probe"), 0o755);
     }
 
     #[test]
