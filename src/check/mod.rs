@@ -1322,23 +1322,19 @@ mod engine_tests {
         (profile, plan, cfg, base)
     }
 
+    /// One base run on `fake`, its files uploaded.
+    async fn uploaded(fake: &Fake) -> BaseResult {
+        let (profile, plan, cfg, base) = setup();
+        run_base(fake, &plan, &Delivery::Upload, &profile, &cfg, &base, "run").await
+    }
+
     #[tokio::test]
     async fn a_failed_upload_still_removes_the_container() {
-        let (profile, plan, cfg, base) = setup();
         let fake = Fake {
             fail_upload: true,
             ..Default::default()
         };
-        let r = run_base(
-            &fake,
-            &plan,
-            &Delivery::Upload,
-            &profile,
-            &cfg,
-            &base,
-            "run",
-        )
-        .await;
+        let r = uploaded(&fake).await;
         assert_eq!(r.verdict, Verdict::Error);
         assert_eq!(r.reason, "Docker upload failed: disk full");
         assert_eq!(
@@ -1349,21 +1345,11 @@ mod engine_tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_container_that_never_ends_is_killed_and_removed() {
-        let (profile, plan, cfg, base) = setup();
         let fake = Fake {
             hang_wait: true,
             ..Default::default()
         };
-        let r = run_base(
-            &fake,
-            &plan,
-            &Delivery::Upload,
-            &profile,
-            &cfg,
-            &base,
-            "run",
-        )
-        .await;
+        let r = uploaded(&fake).await;
         // The probe ends every job on time: a wait that never answers is the daemon's fault,
         // not a verdict about the binary.
         assert_eq!(r.verdict, Verdict::Error);
@@ -1383,21 +1369,11 @@ mod engine_tests {
 
     #[tokio::test]
     async fn a_damaged_probe_report_is_an_error_not_a_verdict() {
-        let (profile, plan, cfg, base) = setup();
         let fake = Fake {
             report: b"garbage\n".to_vec(),
             ..Default::default()
         };
-        let r = run_base(
-            &fake,
-            &plan,
-            &Delivery::Upload,
-            &profile,
-            &cfg,
-            &base,
-            "run",
-        )
-        .await;
+        let r = uploaded(&fake).await;
         assert_eq!(r.verdict, Verdict::Error);
         assert!(
             r.reason.starts_with("the probe's report was refused"),
