@@ -308,12 +308,14 @@ static int read_key(const char *path) {
 
 /* Take the report key from the environment, so that no job inherits it. */
 static int key_from_env(void) {
-    const char *k = getenv("LIBCCHECK_PROBE_KEY");
+    char *k = getenv("LIBCCHECK_PROBE_KEY");
     if (!k || !*k || strlen(k) >= sizeof key) {
-        fprintf(stderr, "probe: report key: LIBCCHECK_PROBE_KEY is not set\n");
+        fprintf(stderr, "probe: report key: LIBCCHECK_PROBE_KEY is %s\n", k && *k ? "too long" : "not set");
         return 1;
     }
     snprintf(key, sizeof key, "%s", k);
+    /* Also wipe the value where it lies (the initial environment that /proc/<us>/environ shows). */
+    memset(k, 'x', strlen(k));
     return unsetenv("LIBCCHECK_PROBE_KEY");
 }
 

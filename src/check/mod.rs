@@ -79,7 +79,19 @@ impl ExtraFile {
                 "--with {spec}: DEST must be a relative path below the binary's directory"
             ));
         }
-        Ok(ExtraFile { host, dest })
+        // One spelling per path (`./a//b` is `a/b`), so that two names of one file are seen.
+        let dest: Vec<_> = p
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy())
+            .filter(|c| c != ".")
+            .collect();
+        if dest.is_empty() {
+            return Err(format!("--with {spec}: DEST names no file"));
+        }
+        Ok(ExtraFile {
+            host,
+            dest: dest.join("/"),
+        })
     }
 }
 
@@ -249,6 +261,15 @@ fn parent_dirs(dest: &str, dirs: &mut Vec<String>, files: &mut Vec<upload::Entry
     }
 }
 
+/// Whether two host paths name one file (the same inode).
+fn same_file(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(a), Ok(b)) => (a.dev(), a.ino()) == (b.dev(), b.ino()),
+        _ => false,
+    }
+}
+
 /// What to upload: the binary, the libraries its `$ORIGIN` directories resolve, `--with` files.
 /// Nothing is read here but their loader parts; the upload streams them from disk.
 pub fn plan(binary: &Path, profile: &BinaryProfile, cfg: &RunConfig) -> anyhow::Result<Plan> {
@@ -267,7 +288,7 @@ pub fn plan(binary: &Path, profile: &BinaryProfile, cfg: &RunConfig) -> anyhow::
     let bin_dest = format!("app/{binary_name}");
     parent_dirs(&bin_dest, &mut dirs, &mut files);
     files.push(upload::Entry::host(&bin_dest, 0o755, binary.to_path_buf()));
-    let mut added = vec![bin_dest];
+    let mut added = vec![(bin_dest, binary.to_path_buf())];
     let libraries = origin_libraries(binary_dir, profile);
     let extras = cfg.extra_files.iter().map(|x| {
         let dest = format!("app/{}", x.dest);
@@ -279,16 +300,24 @@ pub fn plan(binary: &Path, profile: &BinaryProfile, cfg: &RunConfig) -> anyhow::
         .map(|(h, d, l)| (h, d, Some(l)))
         .chain(extras);
     for (host, dest, lib) in all {
-        if added.contains(&dest) {
-            continue;
+        if let Some((_, first)) = added.iter().find(|(d, _)| *d == dest) {
+            // The same file named twice (an $ORIGIN library also given with --with) is one file.
+            if same_file(first, &host) {
+                continue;
+            }
+            anyhow::bail!(
+                "--with {}: {WORK_DIR}/{dest} is already {}",
+                host.display(),
+                first.display()
+            );
         }
         tracing::info!("uploading {} as {WORK_DIR}/{dest}", host.display());
         parent_dirs(&dest, &mut dirs, &mut files);
-        files.push(upload::Entry::host(&dest, 0o755, host));
+        files.push(upload::Entry::host(&dest, 0o755, host.clone()));
         if let Some(lib) = lib {
             sidecars.insert(format!("{WORK_DIR}/{dest}"), lib);
         }
-        added.push(dest);
+        added.push((dest, host));
     }
     let size = upload::total_size(&files)
         .map_err(|e| anyhow::anyhow!("{}: {}", binary.display(), crate::text::io_message(&e)))?;
@@ -699,7 +728,7 @@ pub async fn run_matrix<E: Engine>(
     let images = ensure_images_typed(engine, &cfg.bases, cfg.pull, progress).await;
     let delivery = match cfg.no_run {
         true => Delivery::Upload,
-        false => Delivery::for_run(plan, &cfg.sandbox.user, &crate::docker::docker_host()),
+        false => Delivery::for_run(&cfg.sandbox.user, &crate::docker::docker_host()),
     };
     let m = Matrix {
         delivery: &delivery,
@@ -730,7 +759,9 @@ pub async fn run_matrix<E: Engine>(
     let mut results = join_all(futs).await;
     if !cfg.no_run {
         explain::likely_causes(&mut results);
-        explain::confirm_thread_stacks(engine, plan, program, cfg, run_id, &mut results).await;
+        let delivery = &delivery;
+        explain::confirm_thread_stacks(engine, plan, delivery, program, cfg, run_id, &mut results)
+            .await;
     }
     results
 }
@@ -931,14 +962,21 @@ fn container_limit(plan: &Plan, timeout: Duration) -> Duration {
     timeout * running + Duration::from_secs(15)
 }
 
-/// What goes into a probe container's upload volume: the probe, this container's report key
-/// (readable by root only; the probe deletes it) and the plan's files.
-fn upload_entries(plan: &Plan, key: &str) -> Vec<upload::Entry> {
-    let mut entries = vec![
-        upload::Entry::bytes("probe", 0o755, probe::PROBE_BINARY),
-        upload::Entry::bytes(probe::KEY_FILE, 0o400, key.as_bytes()),
-    ];
+/// What a probe container sees at [`WORK_DIR`]: the probe and the plan's files.
+fn container_files(plan: &Plan) -> Vec<upload::Entry> {
+    let mut entries = vec![upload::Entry::bytes("probe", 0o755, probe::PROBE_BINARY)];
     entries.extend(plan.files.iter().cloned());
+    entries
+}
+
+/// What goes into a probe container's upload volume: its files and this container's report key
+/// (readable by root only; the probe deletes it).
+fn upload_entries(plan: &Plan, key: &str) -> Vec<upload::Entry> {
+    let mut entries = container_files(plan);
+    entries.insert(
+        1,
+        upload::Entry::bytes(probe::KEY_FILE, 0o400, key.as_bytes()),
+    );
     entries
 }
 
@@ -1049,10 +1087,16 @@ async fn run_base<E: Engine>(
         .await
         .and_then(|r| r)
     };
-    let mut ended = run(delivery.mount_dir()).await;
-    if let Err(e) = &ended
-        && delivery.fall_back_after(e)
-    {
+    let mut ended = match delivery.files_for(plan).await {
+        Some(files) => run(Some(files.path().to_path_buf())).await,
+        None => run(None).await,
+    };
+    let mount_failed = match &ended {
+        Err(e) => delivery.fall_back_after(e),
+        Ok(Some((code, out, err))) => delivery.fall_back_after_exit(*code, out, err),
+        Ok(None) => false,
+    };
+    if mount_failed {
         ended = run(None).await;
     }
     let mut r = BaseResult::error(base, false, String::new());
@@ -1168,6 +1212,11 @@ mod tests {
         assert_eq!(ExtraFile::parse("a.so:lib/a.so").unwrap().dest, "lib/a.so");
         assert!(ExtraFile::parse("a.so:/etc/x").is_err());
         assert!(ExtraFile::parse("a.so:../x").is_err());
+        assert_eq!(
+            ExtraFile::parse("a.so:./lib//a.so").unwrap().dest,
+            "lib/a.so"
+        );
+        assert!(ExtraFile::parse("a.so:./").is_err());
     }
 
     #[test]
@@ -1196,6 +1245,8 @@ mod engine_tests {
         hang_wait: bool,
         report: Vec<u8>,
         spec: Mutex<Option<ContainerSpec>>,
+        /// The names in the mounted tree when the container was created.
+        mounted: Mutex<Vec<String>>,
         /// Containers the daemon lists for a label, consumed one listing at a time.
         listings: Mutex<Vec<Vec<String>>>,
     }
@@ -1235,6 +1286,12 @@ mod engine_tests {
                         "invalid mount config for type \"bind\": bind source path does not exist"
                             .into(),
                 });
+            }
+            if let Some(dir) = &spec.mount {
+                *self.mounted.lock().unwrap() = std::fs::read_dir(dir)
+                    .unwrap()
+                    .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                    .collect();
             }
             *self.spec.lock().unwrap() = Some(spec.clone());
             Ok("c1".into())
@@ -1409,7 +1466,7 @@ mod engine_tests {
     #[tokio::test]
     async fn mounted_files_need_no_upload_and_carry_the_key_in_the_environment() {
         let (profile, plan, cfg, base) = setup();
-        let delivery = Delivery::for_run(&plan, &cfg.sandbox.user, "unix:///x.sock");
+        let delivery = Delivery::for_run(&cfg.sandbox.user, "unix:///x.sock");
         let fake = Fake::default();
         run_base(&fake, &plan, &delivery, &profile, &cfg, &base, "run").await;
         assert_eq!(
@@ -1417,23 +1474,18 @@ mod engine_tests {
             ["create img", "start c1", "wait c1", "remove c1"]
         );
         let spec = fake.spec.lock().unwrap().clone().unwrap();
-        assert_eq!(spec.mount, delivery.mount_dir());
         assert_eq!(spec.cmd[2..4], ["-e", "-u65532:65532"]);
         let key = spec.env[0].strip_prefix("LIBCCHECK_PROBE_KEY=").unwrap();
         assert_eq!(key.len(), 32);
-        // The key is in no file of the mounted tree.
-        let dir = delivery.mount_dir().unwrap();
-        let names: Vec<_> = std::fs::read_dir(&dir)
-            .unwrap()
-            .map(|e| e.unwrap().file_name())
-            .collect();
-        assert_eq!(names, ["probe"]);
+        // The key is in no file of the mounted tree, which goes with its container.
+        assert_eq!(*fake.mounted.lock().unwrap(), ["probe"]);
+        assert!(!spec.mount.unwrap().exists());
     }
 
     #[tokio::test]
     async fn a_daemon_that_cannot_mount_gets_an_upload() {
         let (profile, plan, cfg, base) = setup();
-        let delivery = Delivery::for_run(&plan, &cfg.sandbox.user, "unix:///x.sock");
+        let delivery = Delivery::for_run(&cfg.sandbox.user, "unix:///x.sock");
         let fake = Fake {
             refuse_mounts: true,
             ..Default::default()
@@ -1454,7 +1506,7 @@ mod engine_tests {
         assert_eq!(spec.cmd[2], "-k/libccheck/key");
         assert!(spec.env.is_empty());
         // Later bases upload straight away.
-        assert!(delivery.mount_dir().is_none());
+        assert!(delivery.files_for(&plan).await.is_none());
     }
 
     #[tokio::test(start_paused = true)]
