@@ -273,6 +273,7 @@ pub fn for_prediction(
             Problem::WrongArch { base, .. } => {
                 add(format!("build it for {base}, the base's architecture"));
             }
+            Problem::CpuUnsupported { level, .. } => add(crate::cpu::fix(level.as_deref())),
             Problem::MissingVersion {
                 version, library, ..
             } => {

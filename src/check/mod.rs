@@ -561,6 +561,9 @@ impl<'a> Program<'a> {
             };
             let found = risks::assess(self.profile, self.needs, &side);
             p.risks = found;
+            if let Some(need) = crate::cpu::need_of(self.profile, at.name, &p, base) {
+                p.risks.push(crate::cpu::risk(&need));
+            }
         }
         p
     }
@@ -767,7 +770,11 @@ impl<E: Engine> Matrix<'_, E> {
         } else {
             let (mut r, predicted) = self.run_and_predict(base, info).await;
             match predicted {
-                Ok(pr) => {
+                Ok(mut pr) => {
+                    // The CPU the container ran on decides what the prediction could not.
+                    if let (Some(need), Some(cpu)) = (&pr.cpu_need, &r.cpu_level) {
+                        crate::cpu::against_cpu(&mut pr.prediction, need, cpu);
+                    }
                     if r.verdict == Verdict::Ok
                         && let Some(said) = pr.host_note
                     {
@@ -816,8 +823,10 @@ impl<E: Engine> Matrix<'_, E> {
     async fn predict(&self, base: &Base, info: &ImageInfo) -> anyhow::Result<Predicted> {
         let bp =
             crate::image::export::profile(self.engine, &base.image, &info.id, self.run_id).await?;
+        let prediction = self.program.predict(self.plan, &bp, &info.start.user);
         Ok(Predicted {
-            prediction: self.program.predict(self.plan, &bp, &info.start.user),
+            cpu_need: crate::cpu::need_of(self.profile, &self.plan.binary_name, &prediction, &bp),
+            prediction,
             libc: bp.describe_libc(),
             os: bp.os.clone(),
             host_scope: self
@@ -842,6 +851,8 @@ struct Predicted {
     host_scope: Vec<String>,
     /// Which host program loads the module here, or that none does.
     host_note: Option<String>,
+    /// The x86-64 ISA level the program asks for here, beyond the baseline.
+    cpu_need: Option<crate::cpu::Need>,
 }
 
 /// The result of a base that is only predicted (`--no-run`).
@@ -883,7 +894,17 @@ fn attach_prediction(r: &mut BaseResult, p: Prediction) {
     let load = compare(&agreement::at_load(&p), actual, &problems, cut);
     let exec = r.exec.as_ref().map(|e| (e.verdict, e.problems.as_slice()));
     let c = agreement::combine(load, agreement::compare_dlopen(&p, exec));
+    let c = agreement::combine(c, agreement::compare_cpu(&p, exec));
     (r.agree, r.differs) = (c.agree, c.differs);
+    // glibc's trace mode (the load probe) does not check the ISA level: without the exec probe
+    // the CPU's flags and the loader's rule decide.
+    if r.exec.is_none() && r.verdict == Verdict::Ok && p.verdict == Verdict::CpuUnsupported {
+        r.verdict = p.verdict;
+        r.reason = format!(
+            "{} (from this CPU's /proc/cpuinfo flags: the loader's trace mode does not check the level; start the program with -- ARGS to see it refused)",
+            p.reason
+        );
+    }
     // The load probe cannot see what the program `dlopen`s once running: without the exec probe
     // the prediction says it.
     if r.exec.is_none()
@@ -1040,6 +1061,7 @@ fn read_report(
         Ok(results) if code == 0 => {
             let (libc, os) = image_facts(&results);
             let (load, exec, verdict, reason) = base_verdict(profile, &results);
+            r.cpu_level = crate::probe::jobs::cpu_level(&results).map(str::to_string);
             r.musl_compat_run = results
                 .iter()
                 .find(|j| j.name == "musl-compat" && j.exec_errno != 2)

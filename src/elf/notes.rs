@@ -10,7 +10,8 @@ const GNU_PROPERTY_X86_ISA_1_NEEDED: u32 = 0xc000_8002;
 pub struct NoteFacts {
     /// `Linux 3.2.0` from `.note.ABI-tag`.
     pub abi_tag: Option<String>,
-    /// x86-64 ISA levels needed (`x86-64-baseline`, `x86-64-v2`, …) from the GNU property note.
+    /// x86-64 ISA levels needed (`x86-64-baseline`, `x86-64-v2`, …, `unknown:0x10` for bits no
+    /// level has yet) from the GNU property note.
     pub x86_isa_needed: Vec<String>,
 }
 
@@ -97,6 +98,12 @@ fn scan_properties(desc: &[u8], little: bool, elf64: bool, facts: &mut NoteFacts
                 if bits & bit != 0 {
                     facts.x86_isa_needed.push(name.to_string());
                 }
+            }
+            // Bits of levels not defined yet: glibc's loader refuses them on every CPU.
+            if bits & !0xf != 0 {
+                facts
+                    .x86_isa_needed
+                    .push(format!("unknown:{:#x}", bits & !0xf));
             }
         }
         match data
