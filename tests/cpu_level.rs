@@ -203,6 +203,8 @@ fn a_level_no_cpu_has_is_refused_by_glibc_and_ignored_by_musl() {
     assert_eq!(p["kind"], "cpu_unsupported");
     assert_eq!(p["level"], "x86-64 ISA bit 0x10");
 
+    assert_eq!(crate::schemas::invalid(&[v.clone()]), Vec::<String>::new());
+
     // Started: glibc's own message.
     let (_, v) = json(&[
         "--format",
@@ -212,6 +214,7 @@ fn a_level_no_cpu_has_is_refused_by_glibc_and_ignored_by_musl() {
         bin.to_str().unwrap(),
         "--exec",
     ]);
+    assert_eq!(crate::schemas::invalid(&[v.clone()]), Vec::<String>::new());
     let e = &v["bases"][0]["exec"];
     assert_eq!(e["verdict"], "cpu_unsupported", "{e}");
     assert_eq!(
