@@ -114,8 +114,8 @@ pub fn bits_upto(name: &str) -> u32 {
     0
 }
 
-/// What `needed` asks beyond `cpu` (bits), named: the highest known level, else the unknown bit.
-fn named(bits: u32) -> String {
+/// The level a note's `bits` ask for, named: the highest known level, else the unknown bit.
+pub fn level_name(bits: u32) -> String {
     let known = LEVELS.iter().fold(0, |a, l| a | l.bit);
     match bits & !known {
         0 => highest(bits).to_string(),
@@ -213,7 +213,7 @@ pub fn fix(level: Option<&str>) -> String {
 
 /// The risk of a program whose need is `need`, on CPUs the prediction cannot know.
 pub fn risk(need: &Need) -> Risk {
-    let level = named(need.bits);
+    let level = level_name(need.bits);
     let consequence = match &need.enforced {
         Ok(()) => {
             "the loader refuses to start it there (\"CPU ISA level is lower than required\")".into()
@@ -255,7 +255,7 @@ fn names(bits: u32) -> Vec<String> {
 /// loader enforces it; else the risk says what this CPU does.
 pub fn against_cpu(p: &mut Prediction, need: &Need, cpu: &str) {
     let missing = need.bits & !bits_upto(cpu);
-    let level = named(need.bits);
+    let level = level_name(need.bits);
     let said = match (&need.enforced, missing) {
         (_, 0) => format!("; this CPU has it ({cpu})"),
         (Ok(()), _) if p.verdict == Verdict::Ok => {
@@ -309,8 +309,8 @@ mod tests {
             ["x86-64-baseline", "x86-64-v4", "unknown:0x10"]
         );
         assert_eq!(bits_upto("x86-64-v3"), 0b111);
-        assert_eq!(named(0b101), "x86-64-v3");
-        assert!(named(0x11).contains("0x10"));
+        assert_eq!(level_name(0b101), "x86-64-v3");
+        assert!(level_name(0x11).contains("0x10"));
     }
 
     fn prediction(loader: Option<&str>) -> Prediction {
