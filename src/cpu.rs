@@ -257,7 +257,7 @@ pub fn against_cpu(p: &mut Prediction, need: &Need, cpu: &str) {
     let missing = need.bits & !bits_upto(cpu);
     let level = level_name(need.bits);
     let said = match (&need.enforced, missing) {
-        (_, 0) => format!("; this CPU has it ({cpu})"),
+        (_, 0) => format!("; this CPU ({cpu}) has it"),
         (Ok(()), _) if p.verdict == Verdict::Ok => {
             let problem = Problem::CpuUnsupported {
                 level: Some(level.clone()),
@@ -273,7 +273,7 @@ pub fn against_cpu(p: &mut Prediction, need: &Need, cpu: &str) {
         }
         (Ok(()), _) => return,
         (Err(_), _) => format!(
-            "; this CPU lacks it ({cpu}): the program starts here and fails only if it runs such an instruction"
+            "; this CPU ({cpu}) lacks it: the program starts here, and fails if it runs such an instruction"
         ),
     };
     if let Some(r) = p.risks.iter_mut().find(|r| r.kind == RiskKind::CpuLevel) {
@@ -361,7 +361,7 @@ mod tests {
         assert_eq!(p.verdict, Verdict::CpuUnsupported);
         assert_eq!(
             p.reason,
-            "the CPU lacks x86-64-v4 (it has x86-64-v3) (needed by prog)"
+            "prog needs x86-64-v4, which this CPU lacks (it has x86-64-v3)"
         );
         assert!(p.risks.is_empty());
 
@@ -372,7 +372,7 @@ mod tests {
         assert!(
             p.risks[0]
                 .base_fact
-                .ends_with("this CPU has it (x86-64-v4)")
+                .ends_with("this CPU (x86-64-v4) has it")
         );
 
         let ignored = need(0b1001, Err("musl's loader ignores the note".into()));
@@ -383,7 +383,7 @@ mod tests {
         assert!(
             p.risks[0]
                 .base_fact
-                .contains("this CPU lacks it (x86-64-v2)")
+                .contains("this CPU (x86-64-v2) lacks it")
         );
     }
 

@@ -194,11 +194,11 @@ pub fn describe(p: &Problem) -> String {
             cpu,
             needed_by,
         } => format!(
-            "the CPU lacks {level}{}{}",
+            "{} needs {level}, which this CPU lacks{}",
+            needed_by.as_deref().unwrap_or("the program"),
             cpu.as_ref()
                 .map(|c| format!(" (it has {c})"))
-                .unwrap_or_default(),
-            by(needed_by)
+                .unwrap_or_default()
         ),
         Problem::CpuUnsupported { needed_by, .. } => match needed_by {
             Some(b) => format!("CPU ISA level is lower than {b} requires"),
