@@ -149,6 +149,37 @@ pub struct Need {
     pub enforced: Result<(), String>,
 }
 
+/// What the CPU decides for a program on one base: the level it asks for, and the
+/// glibc-hwcaps copies of the libraries it loads.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Facts {
+    pub need: Option<Need>,
+    /// (level, the copy, the library it stands in for), glibc only.
+    pub hwcaps: Vec<(&'static str, String, String)>,
+}
+
+/// The CPU-dependent facts of the program `name` (`profile`), predicted as `p` on `base`.
+pub fn facts(profile: &BinaryProfile, name: &str, p: &Prediction, base: &BaseProfile) -> Facts {
+    let hwcaps = match p.loader.as_deref() {
+        Some("glibc") => hwcaps_copies(&p.loaded, |q| base.library_at(q).is_some()),
+        _ => vec![],
+    };
+    Facts {
+        need: need_of(profile, name, p, base),
+        hwcaps,
+    }
+}
+
+/// The risks of `facts` while the CPU is unknown.
+pub fn risks(facts: &Facts) -> Vec<Risk> {
+    facts
+        .need
+        .iter()
+        .map(risk)
+        .chain(hwcaps_risk(&facts.hwcaps, None))
+        .collect()
+}
+
 /// What the program `name` (`profile`), loaded as `p` says on `base`, asks beyond the x86-64
 /// baseline; `None` when nothing does.
 pub fn need_of(
@@ -253,7 +284,22 @@ fn names(bits: u32) -> Vec<String> {
 /// The prediction once the CPU that runs it is known (`cpu`: its highest level, from the
 /// probe's read of `/proc/cpuinfo`): `cpu_unsupported` where the CPU lacks the level and the
 /// loader enforces it; else the risk says what this CPU does.
-pub fn against_cpu(p: &mut Prediction, need: &Need, cpu: &str) {
+pub fn against_cpu(p: &mut Prediction, facts: &Facts, cpu: &str) {
+    if let Some(r) = hwcaps_risk(&facts.hwcaps, Some(cpu))
+        && let Some(old) = p
+            .risks
+            .iter_mut()
+            .find(|o| o.kind == RiskKind::CpuLevel && o.severity == Severity::Note)
+    {
+        *old = r;
+    }
+    if let Some(need) = &facts.need {
+        need_against_cpu(p, need, cpu);
+    }
+}
+
+/// [`against_cpu`] for the level the program asks for.
+fn need_against_cpu(p: &mut Prediction, need: &Need, cpu: &str) {
     let missing = need.bits & !bits_upto(cpu);
     let level = level_name(need.bits);
     let said = match (&need.enforced, missing) {
@@ -268,7 +314,8 @@ pub fn against_cpu(p: &mut Prediction, need: &Need, cpu: &str) {
             p.reason = crate::verdict::describe(&problem);
             p.problems.push(problem);
             p.hints.push(fix(Some(&level)));
-            p.risks.retain(|r| r.kind != RiskKind::CpuLevel);
+            p.risks
+                .retain(|r| !(r.kind == RiskKind::CpuLevel && r.severity == Severity::Warning));
             return;
         }
         (Ok(()), _) => return,
@@ -276,9 +323,67 @@ pub fn against_cpu(p: &mut Prediction, need: &Need, cpu: &str) {
             "; this CPU ({cpu}) lacks it: the program starts here, and fails if it runs such an instruction"
         ),
     };
-    if let Some(r) = p.risks.iter_mut().find(|r| r.kind == RiskKind::CpuLevel) {
+    if let Some(r) = p
+        .risks
+        .iter_mut()
+        .find(|r| r.kind == RiskKind::CpuLevel && r.severity == Severity::Warning)
+    {
         r.base_fact.push_str(&said);
     }
+}
+
+/// The glibc-hwcaps copies of the libraries a prediction loads: (level, the copy, the library
+/// it stands in for). glibc ≥ 2.33 looks in `<dir>/glibc-hwcaps/x86-64-v4`, `-v3`, `-v2` (those
+/// the CPU has, highest first) before `<dir>` itself, so on such CPUs the copy is what loads.
+/// `has` says whether the base holds a library at a path.
+pub fn hwcaps_copies(
+    loaded: &[(String, String)],
+    has: impl Fn(&str) -> bool,
+) -> Vec<(&'static str, String, String)> {
+    let mut found = Vec::new();
+    for (_, path) in loaded {
+        let Some((dir, file)) = path.rsplit_once('/') else {
+            continue;
+        };
+        for level in LEVELS.iter().skip(1).rev() {
+            let copy = format!("{dir}/glibc-hwcaps/{}/{file}", level.name);
+            if has(&copy) {
+                found.push((level.name, copy, path.clone()));
+            }
+        }
+    }
+    found
+}
+
+/// The note on a base whose glibc-hwcaps directories hold copies of libraries the program loads:
+/// which copy loads depends on the CPU. `cpu`: the run's CPU level, when known.
+pub fn hwcaps_risk(copies: &[(&'static str, String, String)], cpu: Option<&str>) -> Option<Risk> {
+    let (level, copy, plain) = copies.first()?;
+    let here = cpu.map(|c| {
+        let upto = bits_upto(c);
+        let chosen = copies
+            .iter()
+            .filter(|(l, _, p)| p == plain && upto & bits_upto(l) == bits_upto(l))
+            .map(|(_, copy, _)| copy.as_str())
+            .next()
+            .unwrap_or(plain);
+        format!("; this CPU ({c}) loads {chosen}")
+    });
+    Some(Risk {
+        kind: RiskKind::CpuLevel,
+        severity: Severity::Note,
+        evidence: format!("loads {plain}"),
+        base_fact: format!(
+            "the base has a glibc-hwcaps copy: on CPUs with {level} glibc loads {copy} instead{}{}",
+            if copies.len() > 1 {
+                format!(" (and {} more such copies)", copies.len() - 1)
+            } else {
+                String::new()
+            },
+            here.unwrap_or_default()
+        ),
+        fix: "check the program on a CPU of each level it will meet, or remove the glibc-hwcaps copies from the base".into(),
+    })
 }
 
 #[cfg(test)]
@@ -357,7 +462,7 @@ mod tests {
         let enforced = need(0b1001, Ok(()));
         let mut p = prediction(Some("glibc"));
         p.risks.push(risk(&enforced));
-        against_cpu(&mut p, &enforced, "x86-64-v3");
+        need_against_cpu(&mut p, &enforced, "x86-64-v3");
         assert_eq!(p.verdict, Verdict::CpuUnsupported);
         assert_eq!(
             p.reason,
@@ -367,7 +472,7 @@ mod tests {
 
         let mut p = prediction(Some("glibc"));
         p.risks.push(risk(&enforced));
-        against_cpu(&mut p, &enforced, "x86-64-v4");
+        need_against_cpu(&mut p, &enforced, "x86-64-v4");
         assert_eq!(p.verdict, Verdict::Ok);
         assert!(
             p.risks[0]
@@ -378,13 +483,53 @@ mod tests {
         let ignored = need(0b1001, Err("musl's loader ignores the note".into()));
         let mut p = prediction(Some("musl"));
         p.risks.push(risk(&ignored));
-        against_cpu(&mut p, &ignored, "x86-64-v2");
+        need_against_cpu(&mut p, &ignored, "x86-64-v2");
         assert_eq!(p.verdict, Verdict::Ok);
         assert!(
             p.risks[0]
                 .base_fact
                 .contains("this CPU (x86-64-v2) lacks it")
         );
+    }
+
+    #[test]
+    fn glibc_hwcaps_copies_of_loaded_libraries() {
+        let loaded = vec![
+            (
+                "libz.so.1".to_string(),
+                "/usr/lib/x86_64-linux-gnu/libz.so.1".to_string(),
+            ),
+            (
+                "libc.so.6".to_string(),
+                "/usr/lib/x86_64-linux-gnu/libc.so.6".to_string(),
+            ),
+        ];
+        let has = |p: &str| p == "/usr/lib/x86_64-linux-gnu/glibc-hwcaps/x86-64-v3/libz.so.1";
+        let copies = hwcaps_copies(&loaded, has);
+        assert_eq!(
+            copies,
+            vec![(
+                "x86-64-v3",
+                "/usr/lib/x86_64-linux-gnu/glibc-hwcaps/x86-64-v3/libz.so.1".to_string(),
+                "/usr/lib/x86_64-linux-gnu/libz.so.1".to_string()
+            )]
+        );
+        let r = hwcaps_risk(&copies, None).unwrap();
+        assert_eq!(r.severity, Severity::Note);
+        assert!(r.base_fact.contains("on CPUs with x86-64-v3 glibc loads /usr/lib/x86_64-linux-gnu/glibc-hwcaps/x86-64-v3/libz.so.1 instead"), "{r:?}");
+        let r = hwcaps_risk(&copies, Some("x86-64-v2")).unwrap();
+        assert!(
+            r.base_fact
+                .ends_with("this CPU (x86-64-v2) loads /usr/lib/x86_64-linux-gnu/libz.so.1"),
+            "{r:?}"
+        );
+        let r = hwcaps_risk(&copies, Some("x86-64-v4")).unwrap();
+        assert!(
+            r.base_fact
+                .ends_with("loads /usr/lib/x86_64-linux-gnu/glibc-hwcaps/x86-64-v3/libz.so.1"),
+            "{r:?}"
+        );
+        assert!(hwcaps_copies(&loaded, |_| false).is_empty());
     }
 
     #[test]

@@ -239,3 +239,57 @@ fn a_level_no_cpu_has_is_refused_by_glibc_and_ignored_by_musl() {
     assert!(fact.contains("musl's loader ignores the note"), "{fact}");
     assert!(fact.contains("lacks it: the program starts here"), "{fact}");
 }
+
+/// glibc-hwcaps: the hwcaps fixture holds libgreet.so.1 and, under glibc-hwcaps/x86-64-v3, a copy
+/// that greets differently. The prediction notes the copy; the run loads it where this CPU has
+/// x86-64-v3 (glibc searches the subdirectory first), the plain one where it does not.
+#[test]
+fn a_glibc_hwcaps_copy_is_noted_and_loads_by_this_cpus_level() {
+    if !docker() {
+        return;
+    }
+    let st = std::process::Command::new(root().join("fixtures/build-hwcaps-image.sh"))
+        .arg(fixtures())
+        .status()
+        .expect("run fixtures/build-hwcaps-image.sh");
+    assert!(st.success(), "fixtures/build-hwcaps-image.sh failed");
+    let bin = fixture("app-greet");
+    let (code, v) = json(&[
+        "--format",
+        "json",
+        "-b",
+        "libccheck-fixture/hwcaps:bookworm",
+        bin.to_str().unwrap(),
+        "--exec",
+    ]);
+    let b = &v["bases"][0];
+    assert_eq!(
+        (code, &b["verdict"], &b["agree"]),
+        (0, &Value::from("ok"), &Value::from(true)),
+        "{b}"
+    );
+    let note = b["prediction"]["risks"]
+        .as_array()
+        .and_then(|rs| {
+            rs.iter()
+                .find(|r| r["kind"] == "cpu_level" && r["severity"] == "note")
+        })
+        .unwrap_or_else(|| panic!("no glibc-hwcaps note: {b}"));
+    assert!(
+        note["base_fact"].as_str().unwrap().contains(
+            "on CPUs with x86-64-v3 glibc loads /usr/lib/x86_64-linux-gnu/glibc-hwcaps/x86-64-v3/libgreet.so.1 instead"
+        ),
+        "{note}"
+    );
+    // The prediction holds on every CPU with the plain library.
+    assert_eq!(
+        b["prediction"]["loaded"][0][1],
+        "/usr/lib/x86_64-linux-gnu/libgreet.so.1"
+    );
+    let out = b["exec"]["stdout"].as_str().unwrap();
+    if this_cpu_has("x86-64-v3") {
+        assert_eq!(out, "greetings from the x86-64-v3 copy, system\n");
+    } else {
+        assert_eq!(out, "greetings, system\n");
+    }
+}

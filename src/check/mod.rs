@@ -561,9 +561,8 @@ impl<'a> Program<'a> {
             };
             let found = risks::assess(self.profile, self.needs, &side);
             p.risks = found;
-            if let Some(need) = crate::cpu::need_of(self.profile, at.name, &p, base) {
-                p.risks.push(crate::cpu::risk(&need));
-            }
+            let cpu = crate::cpu::facts(self.profile, at.name, &p, base);
+            p.risks.extend(crate::cpu::risks(&cpu));
         }
         p
     }
@@ -772,8 +771,8 @@ impl<E: Engine> Matrix<'_, E> {
             match predicted {
                 Ok(mut pr) => {
                     // The CPU the container ran on decides what the prediction could not.
-                    if let (Some(need), Some(cpu)) = (&pr.cpu_need, &r.cpu_level) {
-                        crate::cpu::against_cpu(&mut pr.prediction, need, cpu);
+                    if let Some(cpu) = &r.cpu_level {
+                        crate::cpu::against_cpu(&mut pr.prediction, &pr.cpu, cpu);
                     }
                     if r.verdict == Verdict::Ok
                         && let Some(said) = pr.host_note
@@ -825,7 +824,7 @@ impl<E: Engine> Matrix<'_, E> {
             crate::image::export::profile(self.engine, &base.image, &info.id, self.run_id).await?;
         let prediction = self.program.predict(self.plan, &bp, &info.start.user);
         Ok(Predicted {
-            cpu_need: crate::cpu::need_of(self.profile, &self.plan.binary_name, &prediction, &bp),
+            cpu: crate::cpu::facts(self.profile, &self.plan.binary_name, &prediction, &bp),
             prediction,
             libc: bp.describe_libc(),
             os: bp.os.clone(),
@@ -851,8 +850,8 @@ struct Predicted {
     host_scope: Vec<String>,
     /// Which host program loads the module here, or that none does.
     host_note: Option<String>,
-    /// The x86-64 ISA level the program asks for here, beyond the baseline.
-    cpu_need: Option<crate::cpu::Need>,
+    /// What the CPU decides here: the ISA level the program asks for, glibc-hwcaps copies.
+    cpu: crate::cpu::Facts,
 }
 
 /// The result of a base that is only predicted (`--no-run`).

@@ -265,6 +265,11 @@ fn glibc_system_find<'a>(
     let want64 = main.class == "elf64";
     for (_, path, flags) in w.base.cache_entries(name) {
         let is64 = flags & 0xff00 != 0;
+        // A glibc-hwcaps copy loads only on CPUs with its level: the prediction holds for all
+        // of them with the plain library (`cpu::hwcaps_copies` notes the copy).
+        if path.contains("/glibc-hwcaps/") {
+            continue;
+        }
         if is64 == want64
             && let Some(f) = w.lib(path).filter(|(_, l)| compatible(&l.profile, main))
         {
@@ -1410,6 +1415,34 @@ mod tests {
                 .any(|p| matches!(p, Problem::MissingSymbol { .. })),
             "the symbol of a missing version is a consequence"
         );
+    }
+
+    /// ldconfig lists glibc-hwcaps copies in ld.so.cache; they load only on CPUs with their level,
+    /// so the prediction (for any CPU) takes the plain library.
+    #[test]
+    fn a_glibc_hwcaps_copy_in_the_cache_is_not_the_prediction() {
+        let copy = "/usr/lib/x86_64-linux-gnu/glibc-hwcaps/x86-64-v3/libx.so.1";
+        let plain = "/usr/lib/x86_64-linux-gnu/libx.so.1";
+        let mut base = glibc_base(vec![
+            (copy, lib("libx.so.1", &[], &[], &["f"])),
+            (plain, lib("libx.so.1", &[], &[], &["f"])),
+        ]);
+        base.ld_so_cache = Some(vec![
+            ("libx.so.1".into(), copy.into(), 0x303),
+            ("libx.so.1".into(), plain.into(), 0x303),
+            (
+                "libc.so.6".into(),
+                "/usr/lib/x86_64-linux-gnu/libc.so.6".into(),
+                0x303,
+            ),
+        ]);
+        let pr = run(
+            &program(&["libx.so.1", "libc.so.6"]),
+            &base,
+            &BTreeMap::new(),
+        );
+        assert_eq!(pr.verdict, Verdict::Ok, "{pr:?}");
+        assert_eq!(pr.loaded[0], ("libx.so.1".to_string(), plain.to_string()));
     }
 
     /// A 32-bit x86 program on an amd64 base: its own loader (/lib/ld-linux.so.2) and the i386
