@@ -216,16 +216,13 @@ fn enforcement(loader: Option<&str>, glibc: Option<&str>) -> Result<(), String> 
     match loader {
         None => Err("a static program: no loader checks the note".into()),
         Some("musl") => Err("musl's loader ignores the note".into()),
-        Some(_) => {
-            let version = glibc;
-            match version.and_then(crate::elf::version::dotted) {
-                Some(v) if v.as_slice() < &GLIBC_CHECKS_SINCE[..] => Err(format!(
-                    "glibc {}'s loader predates the check (glibc 2.33) and ignores the note",
-                    version.unwrap_or_default()
-                )),
-                _ => Ok(()),
-            }
-        }
+        Some(_) => match glibc.and_then(crate::elf::version::dotted) {
+            Some(v) if v.as_slice() < &GLIBC_CHECKS_SINCE[..] => Err(format!(
+                "glibc {}'s loader predates the check (glibc 2.33) and ignores the note",
+                glibc.unwrap_or_default()
+            )),
+            _ => Ok(()),
+        },
     }
 }
 

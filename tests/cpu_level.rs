@@ -240,6 +240,36 @@ fn a_level_no_cpu_has_is_refused_by_glibc_and_ignored_by_musl() {
     assert!(fact.contains("lacks it: the program starts here"), "{fact}");
 }
 
+/// glibc before 2.33 ignores the note: bullseye (2.31) runs what bookworm refuses.
+#[test]
+fn glibc_before_the_check_runs_it() {
+    if !docker() {
+        return;
+    }
+    let bin = fixture("hello-isa-beyond-nocrt");
+    let bases = format!("{},{}", image("bullseye"), image("bookworm"));
+    let (code, v) = json(&[
+        "--format",
+        "json",
+        "-b",
+        &bases,
+        bin.to_str().unwrap(),
+        "--exec",
+    ]);
+    assert_eq!(code, 1, "{v}");
+    let bullseye = &v["bases"][0];
+    assert_eq!(bullseye["verdict"], "ok", "{bullseye}");
+    assert_eq!(bullseye["exec"]["stdout"], "hello\n");
+    let fact = cpu_risk(bullseye)["base_fact"].as_str().unwrap();
+    assert!(
+        fact.contains("glibc 2.31's loader predates the check (glibc 2.33) and ignores the note"),
+        "{fact}"
+    );
+    assert!(fact.contains("lacks it: the program starts here"), "{fact}");
+    assert_eq!(v["bases"][1]["verdict"], "cpu_unsupported");
+    assert_eq!(v["bases"][1]["agree"], true);
+}
+
 /// glibc-hwcaps: the hwcaps fixture holds libgreet.so.1 and, under glibc-hwcaps/x86-64-v3, a copy
 /// that greets differently. The prediction notes the copy; the run loads it where this CPU has
 /// x86-64-v3 (glibc searches the subdirectory first), the plain one where it does not.
