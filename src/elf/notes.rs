@@ -156,6 +156,21 @@ mod tests {
     }
 
     #[test]
+    fn isa_bits_of_no_level_yet_are_named() {
+        let mut prop = Vec::new();
+        prop.extend(GNU_PROPERTY_X86_ISA_1_NEEDED.to_le_bytes());
+        prop.extend(4u32.to_le_bytes());
+        prop.extend(0x19u32.to_le_bytes());
+        prop.extend(0u32.to_le_bytes());
+        let mut f = NoteFacts::default();
+        scan(&note(b"GNU\0", 5, &prop), 8, true, true, &mut f);
+        assert_eq!(
+            f.x86_isa_needed,
+            vec!["x86-64-baseline", "x86-64-v4", "unknown:0x10"]
+        );
+    }
+
+    #[test]
     fn garbage_does_not_panic() {
         let mut f = NoteFacts::default();
         scan(&[0xff; 40], 8, true, true, &mut f);
