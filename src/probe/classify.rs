@@ -91,10 +91,9 @@ fn line_problem(l: &str, app_dir: &str) -> Option<Problem> {
         Some(glibc_undefined_symbol(l, i, app_dir))
     } else if let Some(rest) = l.strip_prefix("Error relocating ") {
         musl_relocation_error(rest, app_dir)
-    } else if let Some(who) = l.strip_suffix(": CPU ISA level is lower than required") {
-        Some(glibc_cpu_level(who, app_dir))
     } else {
-        None
+        l.strip_suffix(": CPU ISA level is lower than required")
+            .map(|who| glibc_cpu_level(who, app_dir))
     }
 }
 
