@@ -411,6 +411,14 @@ pub struct Risk {
     pub fix: String,
 }
 
+impl Risk {
+    /// Does it count against recommending this base? A warning does, except the CPU level: the
+    /// CPU that runs the program decides it, and every base carries it alike.
+    pub fn counts_against_base(&self) -> bool {
+        self.severity == Severity::Warning && self.kind != RiskKind::CpuLevel
+    }
+}
+
 /// The risk a failed run most likely comes from, and whether a second run proved it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LikelyCause {

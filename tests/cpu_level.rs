@@ -90,6 +90,17 @@ fn a_level_above_the_baseline_is_a_risk_in_every_prediction() {
         "{r}"
     );
 
+    // The CPU decides it, not the base: it does not keep a base from being recommended.
+    let (_, v) = json(&[
+        "--offline",
+        "--format",
+        "json",
+        "-b",
+        "debian-slim,distroless-base",
+        v3.to_str().unwrap(),
+    ]);
+    assert_eq!(v["summary"]["smallest"]["base"], "distroless-base", "{v}");
+
     // musl's loader ignores the note: the program starts, and dies of SIGILL where the CPU
     // lacks an instruction it runs.
     let musl = fixture("hello-isa-beyond-musl");

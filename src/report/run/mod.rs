@@ -177,7 +177,7 @@ impl BaseResult {
             image: self.image.clone(),
             size: self.size,
             verdict: self.verdict,
-            at_risk: self.risks().iter().any(|r| r.severity == Severity::Warning),
+            at_risk: self.risks().iter().any(|r| r.counts_against_base()),
         }
     }
 }
@@ -328,7 +328,7 @@ impl Report {
                 .iter()
                 .filter(|b| b.base == ranked.base)
                 .flat_map(|b| b.risks())
-                .filter(|risk| risk.severity == Severity::Warning)
+                .filter(|risk| risk.counts_against_base())
                 .map(|risk| risk.kind.to_string())
                 .collect();
             result.push_str(&format!(" ({})", kinds.join(", ")));
