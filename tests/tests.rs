@@ -5,6 +5,7 @@ mod util;
 mod audit;
 mod ci;
 mod conventions;
+mod cpu_level;
 mod docker_errors;
 mod fallback;
 mod fixture_images;

@@ -592,6 +592,8 @@ impl<'a> Program<'a> {
             };
             let found = risks::assess(self.profile, self.needs, &side);
             p.risks = found;
+            let cpu = crate::cpu::facts(self.profile, at.name, &p, base);
+            p.risks.extend(crate::cpu::risks(&cpu));
         }
         p
     }
@@ -806,7 +808,11 @@ impl<E: Engine> Matrix<'_, E> {
         } else {
             let (mut r, predicted) = self.run_and_predict(base, info).await;
             match predicted {
-                Ok(pr) => {
+                Ok(mut pr) => {
+                    // The CPU the container ran on decides what the prediction could not.
+                    if let Some(cpu) = &r.cpu_level {
+                        crate::cpu::against_cpu(&mut pr.prediction, &pr.cpu, cpu);
+                    }
                     if r.verdict == Verdict::Ok
                         && let Some(said) = pr.host_note
                     {
@@ -866,8 +872,10 @@ impl<E: Engine> Matrix<'_, E> {
     async fn predict(&self, base: &Base, info: &ImageInfo) -> anyhow::Result<Predicted> {
         let bp =
             crate::image::export::profile(self.engine, &base.image, &info.id, self.run_id).await?;
+        let prediction = self.program.predict(self.plan, &bp, &info.start.user);
         Ok(Predicted {
-            prediction: self.program.predict(self.plan, &bp, &info.start.user),
+            cpu: crate::cpu::facts(self.profile, &self.plan.binary_name, &prediction, &bp),
+            prediction,
             libc: bp.describe_libc(),
             os: bp.os.clone(),
             host_scope: self
@@ -892,6 +900,8 @@ struct Predicted {
     host_scope: Vec<String>,
     /// Which host program loads the module here, or that none does.
     host_note: Option<String>,
+    /// What the CPU decides here: the ISA level the program asks for, glibc-hwcaps copies.
+    cpu: crate::cpu::Facts,
 }
 
 /// The result of a base that is only predicted (`--no-run`).
@@ -933,7 +943,17 @@ fn attach_prediction(r: &mut BaseResult, p: Prediction) {
     let load = compare(&agreement::at_load(&p), actual, &problems, cut);
     let exec = r.exec.as_ref().map(|e| (e.verdict, e.problems.as_slice()));
     let c = agreement::combine(load, agreement::compare_dlopen(&p, exec));
+    let c = agreement::combine(c, agreement::compare_cpu(&p, exec));
     (r.agree, r.differs) = (c.agree, c.differs);
+    // glibc's trace mode (the load probe) does not check the ISA level: without the exec probe
+    // the CPU's flags and the loader's rule decide.
+    if r.exec.is_none() && r.verdict == Verdict::Ok && p.verdict == Verdict::CpuUnsupported {
+        r.verdict = p.verdict;
+        r.reason = format!(
+            "{} (from this CPU's /proc/cpuinfo flags: the loader's trace mode does not check the level; start the program with -- ARGS to see it refused)",
+            p.reason
+        );
+    }
     // The load probe cannot see what the program `dlopen`s once running: without the exec probe
     // the prediction says it.
     if r.exec.is_none()
@@ -1122,6 +1142,7 @@ fn read_report(
         Ok(results) if code == 0 => {
             let (libc, os) = image_facts(&results);
             let (load, exec, verdict, reason) = base_verdict(profile, &results);
+            r.cpu_level = crate::probe::jobs::cpu_level(&results).map(str::to_string);
             r.musl_compat_run = results
                 .iter()
                 .find(|j| j.name == "musl-compat" && j.exec_errno != 2)

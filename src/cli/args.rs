@@ -30,7 +30,8 @@ pub mod exit {
     long_about = "libccheck reads a binary's ELF facts (interpreter, needed libraries, symbol versions), \
 predicts from each base image's own files what its dynamic loader will do, then runs it inside each \
 base through the Docker Engine API, sandboxed, and tells you per base: ok, no_interpreter, \
-missing_library, missing_version, missing_symbol, crash, timeout, exit_nonzero — with the evidence \
+missing_library, missing_version, missing_symbol, wrong_arch, cpu_unsupported, crash, timeout, \
+exit_nonzero — with the evidence \
 and a fix hint. A run that refutes the prediction is flagged as a prediction mismatch.\n\n\
 Given a package — a Python wheel, a jar/war/ear or a directory — it checks every ELF file inside, \
 placed as pip or the JVM would place it, and a wheel's platform tag.\n\n\
