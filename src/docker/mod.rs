@@ -610,10 +610,15 @@ impl Engine for BollardEngine {
         &self,
         id: &str,
     ) -> futures_util::stream::BoxStream<'static, Result<bytes::Bytes, DockerError>> {
-        self.docker
+        let raw = self
+            .docker
             .export_container(id)
-            .map(|r| r.map_err(|e| api("export", e)))
-            .boxed()
+            .map(|r| r.map_err(|e| api("export", e)));
+        if self.podman {
+            // Podman's export lacks Docker's init layer (see podman::with_docker_init_layer).
+            return with_init_layer(raw.boxed());
+        }
+        raw.boxed()
     }
 
     async fn list_labelled(
@@ -637,6 +642,51 @@ impl Engine for BollardEngine {
     }
 }
 
+/// A Podman export as Docker would give it, rewritten on a blocking thread as it streams.
+fn with_init_layer(
+    raw: futures_util::stream::BoxStream<'static, Result<bytes::Bytes, DockerError>>,
+) -> futures_util::stream::BoxStream<'static, Result<bytes::Bytes, DockerError>> {
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<bytes::Bytes, DockerError>>(8);
+    let reader = tokio_util::io::StreamReader::new(raw.map(|r| r.map_err(std::io::Error::other)));
+    let input = tokio_util::io::SyncIoBridge::new(reader);
+    let errors = tx.clone();
+    tokio::task::spawn_blocking(move || {
+        let out = std::io::BufWriter::with_capacity(256 << 10, ChannelWriter(tx));
+        if let Err(e) = podman::with_docker_init_layer(input, out) {
+            // The engine's own error, when reading its stream failed.
+            let e = match e.into_inner().map(|i| i.downcast::<DockerError>()) {
+                Some(Ok(docker)) => *docker,
+                Some(Err(other)) => DockerError::Api {
+                    op: "export",
+                    message: other.to_string(),
+                },
+                None => DockerError::Api {
+                    op: "export",
+                    message: "the exported filesystem is not a tar archive".into(),
+                },
+            };
+            let _ = errors.blocking_send(Err(e));
+        }
+    });
+    futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|c| (c, rx)) })
+        .boxed()
+}
+
+/// Bytes written here come out of the channel's receiver (closed receiver: a broken pipe).
+struct ChannelWriter(tokio::sync::mpsc::Sender<Result<bytes::Bytes, DockerError>>);
+
+impl std::io::Write for ChannelWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .blocking_send(Ok(bytes::Bytes::copy_from_slice(buf)))
+            .map_err(|_| std::io::Error::from(std::io::ErrorKind::BrokenPipe))?;
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// The `nofile` and `nproc` limits of the Podman service (the process at the other end of its
 /// socket, as dockerd gives its own), or libccheck's own when they cannot be read (a remote
 /// service), for its containers.
@@ -645,7 +695,10 @@ fn podman_ulimits(service_pid: Option<i32>) -> Vec<bollard::models::ResourcesUli
         .and_then(|pid| std::fs::read_to_string(format!("/proc/{pid}/limits")).ok())
         .or_else(|| std::fs::read_to_string("/proc/self/limits").ok())
         .unwrap_or_default();
-    podman::ulimits(&text)
+    let pid_max = std::fs::read_to_string("/proc/sys/kernel/pid_max")
+        .ok()
+        .and_then(|m| m.trim().parse().ok());
+    podman::ulimits(&text, pid_max)
         .into_iter()
         .map(|u| bollard::models::ResourcesUlimits {
             name: Some(u.name.to_string()),
@@ -741,12 +794,17 @@ async fn ping(host: &str) -> Option<Option<Pinged>> {
     };
     match tokio::time::timeout(CONNECT_TIMEOUT, answer).await {
         Err(_) => None,
-        Ok(answer) => Some(answer.map(|(a, peer_pid)| Pinged {
-            version: api_version_header(&a),
-            peer_pid,
-            podman: podman::is_podman_answer(
-                String::from_utf8_lossy(&a).split("\r\n\r\n").next().unwrap_or(""),
-            ),
+        Ok(answer) => Some(answer.map(|(a, peer_pid)| {
+            Pinged {
+                version: api_version_header(&a),
+                peer_pid,
+                podman: podman::is_podman_answer(
+                    String::from_utf8_lossy(&a)
+                        .split("\r\n\r\n")
+                        .next()
+                        .unwrap_or(""),
+                ),
+            }
         })),
     }
 }

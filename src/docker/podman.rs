@@ -4,6 +4,7 @@
 //! README's Podman section; each is handled where the request is made, with a comment naming it.
 //! Everything here is pure, so that it is tested without a service.
 
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 /// Docker's socket: when it exists (and `DOCKER_HOST` is unset), it is the engine, as before.
@@ -113,8 +114,10 @@ pub struct Ulimit {
 /// itself, where dockerd passes on its own limits. Raising a hard limit needs
 /// `CAP_SYS_RESOURCE`; a service that lacks it (Podman inside a container or a CI sandbox) then
 /// fails every container at start ("error setting rlimit type 7: operation not permitted").
-/// Unlimited values are left to the service.
-pub fn ulimits(proc_limits: &str) -> Vec<Ulimit> {
+/// Unlimited values are left to the service. `nproc` is capped at `pid_max` (a larger limit
+/// allows nothing more): a service reached over TCP has limits libccheck cannot read, and
+/// libccheck's own may exceed what the service (here 32768, the kernel's `pid_max`) could grant.
+pub fn ulimits(proc_limits: &str, pid_max: Option<i64>) -> Vec<Ulimit> {
     const WANTED: [(&str, &str); 2] = [("Max open files", "nofile"), ("Max processes", "nproc")];
     WANTED
         .iter()
@@ -124,10 +127,14 @@ pub fn ulimits(proc_limits: &str) -> Vec<Ulimit> {
                 .find_map(|l| l.strip_prefix(label))?
                 .split_whitespace()
                 .collect::<Vec<_>>();
+            let cap = |v: i64| match (*name, pid_max) {
+                ("nproc", Some(m)) => v.min(m),
+                _ => v,
+            };
             Some(Ulimit {
                 name,
-                soft: rest.first()?.parse().ok()?,
-                hard: rest.get(1)?.parse().ok()?,
+                soft: cap(rest.first()?.parse().ok()?),
+                hard: cap(rest.get(1)?.parse().ok()?),
             })
         })
         .collect()
@@ -145,6 +152,79 @@ pub fn explain(message: &str) -> String {
     }
 }
 
+/// Docker's init layer (moby `daemon/initlayer`): in every Docker container above the image's
+/// layers, and so in Docker's export of it. Directories (mode 0755) and empty files (0755).
+const INIT_DIRS: [&str; 6] = ["dev", "dev/pts", "dev/shm", "etc", "proc", "sys"];
+const INIT_FILES: [&str; 5] = [
+    ".dockerenv",
+    "dev/console",
+    "etc/hostname",
+    "etc/hosts",
+    "etc/resolv.conf",
+];
+/// ... and a link.
+const INIT_LINK: (&str, &str) = ("etc/mtab", "/proc/mounts");
+
+/// Copy the tar of a Podman container's export to `out` as Docker would have exported the same
+/// container: with Docker's init layer, whose entries replace the image's at those paths.
+///
+/// Why: Docker's export shows its init layer (`/.dockerenv`, empty `/etc/hosts`, `/etc/mtab` →
+/// `/proc/mounts`, `/proc`, …); Podman's shows the image's files alone (it mounts those at
+/// start). Profiles are cached by image ID whichever engine made them, so both must read the
+/// same filesystem: Docker's, which is what the profiles and tests were made from.
+pub fn with_docker_init_layer(input: impl Read, out: impl Write) -> std::io::Result<()> {
+    let mut tar = tar::Builder::new(out);
+    tar.mode(tar::HeaderMode::Complete);
+    let header = |kind: tar::EntryType, mode: u32| {
+        let mut h = tar::Header::new_gnu();
+        h.set_entry_type(kind);
+        h.set_mode(mode);
+        h.set_size(0);
+        h
+    };
+    for d in INIT_DIRS {
+        tar.append_data(
+            &mut header(tar::EntryType::Directory, 0o755),
+            d,
+            std::io::empty(),
+        )?;
+    }
+    for f in INIT_FILES {
+        tar.append_data(
+            &mut header(tar::EntryType::Regular, 0o755),
+            f,
+            std::io::empty(),
+        )?;
+    }
+    let (link, target) = INIT_LINK;
+    tar.append_link(&mut header(tar::EntryType::Symlink, 0o777), link, target)?;
+    let mut archive = tar::Archive::new(input);
+    for entry in archive.entries()? {
+        let entry = entry?;
+        let path = entry.path()?.to_string_lossy().into_owned();
+        let path = path
+            .trim_start_matches("./")
+            .trim_start_matches('/')
+            .trim_end_matches('/');
+        if path.is_empty() || is_init_path(path) {
+            continue;
+        }
+        let mut h = entry.header().clone();
+        let kind = h.entry_type();
+        if kind.is_symlink() || kind.is_hard_link() {
+            let target = entry.link_name()?.unwrap_or_default().into_owned();
+            tar.append_link(&mut h, path, target)?;
+        } else {
+            tar.append_data(&mut h, path, entry)?;
+        }
+    }
+    tar.into_inner()?.flush()
+}
+
+fn is_init_path(path: &str) -> bool {
+    INIT_DIRS.contains(&path) || INIT_FILES.contains(&path) || path == INIT_LINK.0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -155,7 +235,11 @@ mod tests {
 
     #[test]
     fn docker_host_wins_then_docker_then_podman() {
-        let all = only(&[DOCKER_SOCKET, ROOTFUL_SOCKET, "/run/user/1000/podman/podman.sock"]);
+        let all = only(&[
+            DOCKER_SOCKET,
+            ROOTFUL_SOCKET,
+            "/run/user/1000/podman/podman.sock",
+        ]);
         assert_eq!(
             default_host(Some("tcp://h:1"), None, true, &all),
             "tcp://h:1"
@@ -187,7 +271,10 @@ mod tests {
     fn messages_name_the_engine_by_its_socket() {
         let p = "unix:///run/podman/podman.sock";
         assert_eq!(engine_name(p), "Podman service");
-        assert!(start_advice(p).contains("podman system service --time=0 unix:///run/podman/podman.sock"));
+        assert!(
+            start_advice(p)
+                .contains("podman system service --time=0 unix:///run/podman/podman.sock")
+        );
         assert_eq!(engine_name("unix:///var/run/docker.sock"), "Docker daemon");
         assert_eq!(engine_name("tcp://podman:8080"), "Docker daemon");
         assert!(start_advice("tcp://podman:8080").contains("dockerd"));
@@ -198,7 +285,8 @@ mod tests {
         let podman = "HTTP/1.1 200 OK\r\nApi-Version: 1.41\r\nLibpod-Api-Version: 4.3.1\r\nServer: Libpod/4.3.1 (linux)";
         assert!(is_podman_answer(podman));
         assert!(is_podman_answer("HTTP/1.1 200 OK\r\nserver: Libpod/5.0"));
-        let docker = "HTTP/1.1 200 OK\r\nApi-Version: 1.41\r\nServer: Docker/20.10.24+dfsg1 (linux)";
+        let docker =
+            "HTTP/1.1 200 OK\r\nApi-Version: 1.41\r\nServer: Docker/20.10.24+dfsg1 (linux)";
         assert!(!is_podman_answer(docker));
     }
 
@@ -209,14 +297,24 @@ Max cpu time              unlimited            unlimited            seconds   \n
 Max processes             96363                96363                processes \n\
 Max open files            1024                 20000                files     \n";
         assert_eq!(
-            ulimits(text),
+            ulimits(text, None),
             vec![
-                Ulimit { name: "nofile", soft: 1024, hard: 20000 },
-                Ulimit { name: "nproc", soft: 96363, hard: 96363 },
+                Ulimit {
+                    name: "nofile",
+                    soft: 1024,
+                    hard: 20000
+                },
+                Ulimit {
+                    name: "nproc",
+                    soft: 96363,
+                    hard: 96363
+                },
             ]
         );
-        let unlimited = "Max processes             unlimited            unlimited            processes \n";
-        assert!(ulimits(unlimited).is_empty());
+        let unlimited =
+            "Max processes             unlimited            unlimited            processes \n";
+        assert!(ulimits(unlimited, Some(32768)).is_empty());
+        assert_eq!(ulimits(text, Some(32768))[1].hard, 32768);
     }
 
     #[test]
@@ -224,5 +322,70 @@ Max open files            1024                 20000                files     \n
         let m = "container-init binary not found on the host: stat /usr/libexec/podman/catatonit: no such file or directory";
         assert!(explain(m).ends_with("install the catatonit package)"));
         assert_eq!(explain("other"), "other");
+    }
+
+    fn listing(tar_bytes: &[u8]) -> Vec<(String, String, u32, Vec<u8>)> {
+        let mut a = tar::Archive::new(tar_bytes);
+        let mut v: Vec<_> = a
+            .entries()
+            .unwrap()
+            .map(|e| {
+                let mut e = e.unwrap();
+                let path = e.path().unwrap().to_string_lossy().into_owned();
+                let link = e
+                    .link_name()
+                    .unwrap()
+                    .map(|l| l.to_string_lossy().into_owned());
+                let mode = e.header().mode().unwrap();
+                let mut data = vec![];
+                e.read_to_end(&mut data).unwrap();
+                (path, link.unwrap_or_default(), mode, data)
+            })
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn a_podman_export_gets_dockers_init_layer() {
+        let mut b = tar::Builder::new(vec![]);
+        let mut h = tar::Header::new_gnu();
+        h.set_mode(0o644);
+        h.set_size(9);
+        b.append_data(&mut h.clone(), "etc/hosts", &b"127.0.0.1"[..])
+            .unwrap();
+        b.append_data(&mut h.clone(), "etc/os-release", &b"ID=debian"[..])
+            .unwrap();
+        let long = format!("usr/lib/{}/libx.so.1", "d".repeat(120));
+        b.append_data(&mut h.clone(), &long, &b"ELFdata!!"[..])
+            .unwrap();
+        let mut l = tar::Header::new_gnu();
+        l.set_entry_type(tar::EntryType::Symlink);
+        l.set_mode(0o777);
+        l.set_size(0);
+        b.append_link(&mut l, "lib/libx.so", format!("/{long}"))
+            .unwrap();
+        let podman = b.into_inner().unwrap();
+        let mut docker = vec![];
+        with_docker_init_layer(&podman[..], &mut docker).unwrap();
+        let got = listing(&docker);
+        let find = |p: &str| {
+            got.iter()
+                .find(|e| e.0 == p)
+                .unwrap_or_else(|| panic!("{p}: {got:?}"))
+        };
+        assert_eq!(find("etc/hosts").3, b"", "the init layer's empty file wins");
+        assert_eq!(find("etc/hosts").2, 0o755);
+        assert_eq!(find("etc/os-release").3, b"ID=debian");
+        assert_eq!(find(&long).3, b"ELFdata!!", "long names survive");
+        assert_eq!(
+            find("lib/libx.so").1,
+            format!("/{long}"),
+            "long link targets survive"
+        );
+        assert_eq!(find("etc/mtab").1, "/proc/mounts");
+        assert!(find(".dockerenv").3.is_empty());
+        assert_eq!(got.iter().filter(|e| e.0 == "etc/hosts").count(), 1);
+        assert_eq!(got.len(), 6 + 5 + 1 + 3);
     }
 }
