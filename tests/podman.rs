@@ -2,6 +2,8 @@
 //! of fixtures/expected.tsv, profiles, audit verification and `image` against it, and a missing
 //! service. The service and its images come from util::podman().
 
+use serde_json::Value;
+
 use crate::matrix::{Engine, check_rows_on};
 use crate::util::*;
 
@@ -17,4 +19,239 @@ fn expected_table_on_podman() {
         },
         |_| true,
     );
+}
+
+/// libccheck with `DOCKER_HOST` set to `host`.
+fn on(host: &str, args: &[&str]) -> Output {
+    libccheck()
+        .env("DOCKER_HOST", host)
+        .args(args)
+        .output()
+        .unwrap()
+        .into()
+}
+
+fn parsed(o: &Output) -> Value {
+    serde_json::from_str(&o.stdout)
+        .unwrap_or_else(|e| panic!("bad JSON ({e}): {}\nstderr: {}", o.stdout, o.stderr))
+}
+
+/// A JSON document without what differs from run to run: timings (`ms`) and run ids.
+fn without_run_facts(mut v: Value) -> Value {
+    drop_key(&mut v, "ms");
+    drop_key(&mut v, "run_id");
+    v
+}
+
+/// Predictions from profiles exported through Podman equal those through Docker on every fixture
+/// base (apart from image sizes, which are each engine's own figure), and the cached profiles
+/// (by image ID, whichever engine made them) are byte for byte Docker's — except where the image
+/// has hard links: Podman's export keeps them as links (debian-slim's /usr/bin/perl5.36.0), this
+/// Docker's (fuse-overlayfs storage) writes each name as a regular file; the prediction is the
+/// same either way.
+#[test]
+fn predictions_and_profiles_from_podman_equal_dockers() {
+    let Some(host) = podman() else { return };
+    let bases = BASES.map(|(_, i)| i).join(",");
+    let caches = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+    for binary in ["hello", "hello-cxx", "dlopen-string", "go-certs"] {
+        let bin = fixture(binary);
+        let [docker, podman] = [None, Some(host.as_str())].map(|engine| {
+            let mut c = libccheck();
+            c.env(
+                "LIBCCHECK_CACHE_DIR",
+                caches[engine.is_some() as usize].path(),
+            );
+            if let Some(h) = engine {
+                c.env("DOCKER_HOST", h);
+            }
+            let o: Output = c
+                .args(["--no-run", "--format", "json", "-b", &bases])
+                .arg(&bin)
+                .output()
+                .unwrap()
+                .into();
+            let mut v = without_run_facts(parsed(&o));
+            drop_key(&mut v, "bytes");
+            v
+        });
+        assert_eq!(docker, podman, "{binary}");
+    }
+    let with_hard_links = ["bullseye", "bookworm", "trixie"];
+    let docker_ids: Vec<(&str, String)> = BASES
+        .iter()
+        .map(|(short, img)| {
+            let o = std::process::Command::new("docker")
+                .args(["image", "inspect", "-f", "{{.Id}}", img])
+                .output()
+                .unwrap();
+            let id = String::from_utf8_lossy(&o.stdout).trim().to_string();
+            (*short, id.trim_start_matches("sha256:").to_string())
+        })
+        .collect();
+    for (short, id) in docker_ids {
+        let read = |d: &tempfile::TempDir| {
+            std::fs::read_dir(d.path())
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .find(|p| p.to_string_lossy().contains(&id))
+                .map(|p| std::fs::read(p).unwrap())
+                .unwrap_or_else(|| panic!("no cached profile of {short}"))
+        };
+        let same = read(&caches[0]) == read(&caches[1]);
+        assert_eq!(
+            same,
+            !with_hard_links.contains(&short),
+            "{short}: profile from Podman equal to Docker's: {same}"
+        );
+    }
+}
+
+fn drop_key(v: &mut Value, key: &str) {
+    match v {
+        Value::Object(m) => {
+            m.remove(key);
+            m.values_mut().for_each(|x| drop_key(x, key));
+        }
+        Value::Array(a) => a.iter_mut().for_each(|x| drop_key(x, key)),
+        _ => {}
+    }
+}
+
+/// An audit with verification of the application image on Podman finds what it finds on Docker:
+/// the same findings, every prediction verified and agreeing.
+#[test]
+fn audit_with_verification_on_podman() {
+    let Some(host) = podman() else { return };
+    crate::audit::app_root();
+    load_into_podman(&[crate::audit::APP_IMAGE]);
+    let targets = crate::audit::targets();
+    let args = [
+        "audit",
+        "--image",
+        crate::audit::APP_IMAGE,
+        "--to",
+        &targets,
+        "--format",
+        "json",
+    ];
+    let o = on(&host, &args);
+    assert_eq!(o.code, 1, "{}", o.stderr);
+    let on_podman = parsed(&o);
+    crate::audit::check_findings(&on_podman);
+    let on_docker = parsed(&run(&args).into());
+    let mut p = without_run_facts(on_podman);
+    let mut d = without_run_facts(on_docker);
+    // Hard links: Podman's export keeps them (usr/bin/perl5.36.0 → usr/bin/perl), this Docker's
+    // (fuse-overlayfs storage) writes every name as a regular file, so the counts of files seen
+    // differ by them until the reader takes a hard link as a copy of its target. Findings and
+    // verdicts do not depend on it.
+    for v in [&mut p, &mut d] {
+        v["source"]["elf_files"].take();
+        v["source"]["non_elf_files"].take();
+    }
+    assert_eq!(p, d);
+}
+
+/// `image` on Podman: the same report as on Docker, its start verified (load and exec), apart
+/// from the image's size, which is Podman's own figure.
+#[test]
+fn image_check_on_podman() {
+    let Some(host) = podman() else { return };
+    crate::audit::app_root();
+    load_into_podman(&[crate::audit::APP_IMAGE]);
+    let args = ["image", crate::audit::APP_IMAGE, "--format", "json"];
+    let o = on(&host, &args);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let on_podman = parsed(&o);
+    assert_eq!(on_podman["program"]["verdict"], "ok", "{on_podman}");
+    assert_eq!(on_podman["program"]["load"]["verdict"], "ok", "{on_podman}");
+    let mut p = without_run_facts(on_podman);
+    let mut d = without_run_facts(parsed(&run(&args).into()));
+    let size = |v: &Value| v.to_string().matches("\"bytes\"").count();
+    assert_eq!(size(&p), 1, "one size in the report: {p}");
+    drop_key(&mut p, "bytes");
+    drop_key(&mut d, "bytes");
+    assert_eq!(p, d);
+}
+
+/// The run matrix's two ways of handing the probe its files on Podman: a read-only mount from a
+/// local socket (the default), and the upload (`--as-root` always uploads; a TCP address is not
+/// known to share this machine's files) — each with the verdicts of fixtures/expected.tsv.
+#[test]
+fn mount_and_upload_on_podman() {
+    let Some(host) = podman() else { return };
+    let bases = [image("musl"), image("bookworm"), image("distroless-static")].join(",");
+    let hello = fixture("hello");
+    let tcp = TcpDocker::start_at(PODMAN_SOCKET);
+    for (engine, extra, how) in [
+        (host.as_str(), None, "mounting the probe's files read-only"),
+        (
+            host.as_str(),
+            Some("--as-root"),
+            "uploading the probe's files",
+        ),
+        (tcp.host().as_str(), None, "uploading the probe's files"),
+    ] {
+        let mut args = vec!["--format", "json", "--exec", "-b", &bases];
+        args.extend(extra);
+        args.push(hello.to_str().unwrap());
+        let o: Output = libccheck()
+            .env("DOCKER_HOST", engine)
+            .env("RUST_LOG", "libccheck::check::deliver=info")
+            .args(&args)
+            .output()
+            .unwrap()
+            .into();
+        assert!(o.stderr.contains(how), "{engine} {extra:?}: {}", o.stderr);
+        assert!(!o.stderr.contains("uploading instead"), "{}", o.stderr);
+        let v = parsed(&o);
+        let verdicts: Vec<&str> = v["bases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b["exec"]["verdict"].as_str().unwrap_or("none"))
+            .collect();
+        assert_eq!(
+            verdicts,
+            ["no_interpreter", "ok", "no_interpreter"],
+            "{engine} {extra:?}: {v}"
+        );
+        assert!(podman_containers_of_run(v["run_id"].as_str().unwrap()).is_empty());
+    }
+}
+
+/// Podman's socket missing, or nothing listening on it: one line naming the socket and how to
+/// start the service, exit 2, as for Docker.
+#[test]
+fn podman_service_not_running_is_one_clear_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let stale = dir.path().join("podman.sock");
+    // A socket file nobody listens on: what a stopped service leaves behind.
+    drop(std::os::unix::net::UnixListener::bind(&stale).unwrap());
+    let missing = dir.path().join("absent/podman.sock");
+    for sock in [&missing, &stale] {
+        let host = format!("unix://{}", sock.display());
+        for args in [
+            vec!["-b", "alpine", fixture("hello").to_str().unwrap()],
+            vec!["clean"],
+        ] {
+            let o = on(&host, &args);
+            assert_eq!(o.code, 2, "{}", o.stderr);
+            assert_eq!(o.stderr.lines().count(), 1, "{}", o.stderr);
+            let err = o.stderr.trim();
+            assert!(
+                err.starts_with(&format!(
+                    "libccheck: error: cannot reach the Podman service at {host}: "
+                )),
+                "{err}"
+            );
+            assert!(
+                err.ends_with(&format!(
+                    "(is it running? `podman system service --time=0 {host}` starts it; DOCKER_HOST selects another engine)"
+                )),
+                "{err}"
+            );
+        }
+    }
 }

@@ -151,6 +151,11 @@ pub struct TcpDocker {
 
 impl TcpDocker {
     pub fn start() -> TcpDocker {
+        TcpDocker::start_at("/var/run/docker.sock")
+    }
+
+    /// The engine at the unix socket `sock` on a 127.0.0.1 TCP port.
+    pub fn start_at(sock: &str) -> TcpDocker {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -159,7 +164,7 @@ impl TcpDocker {
         let child = Command::new("socat")
             .args([
                 &format!("TCP-LISTEN:{port},bind=127.0.0.1,reuseaddr,fork"),
-                "UNIX-CONNECT:/var/run/docker.sock",
+                &format!("UNIX-CONNECT:{sock}"),
             ])
             .stderr(std::process::Stdio::null())
             .spawn()
@@ -298,15 +303,7 @@ pub fn podman() -> Option<String> {
         return None;
     }
     static LOADED: OnceLock<()> = OnceLock::new();
-    LOADED.get_or_init(|| {
-        let mut images: Vec<&str> = BASES.iter().map(|(_, i)| *i).collect();
-        images.push("libccheck-fixture/app:bookworm");
-        let st = Command::new(root().join("fixtures/load-podman-images.sh"))
-            .args(&images)
-            .status()
-            .expect("run fixtures/load-podman-images.sh");
-        assert!(st.success(), "fixtures/load-podman-images.sh failed");
-    });
+    LOADED.get_or_init(|| load_into_podman(&BASES.map(|(_, i)| i)));
     static START: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let _one_at_a_time = START.lock().unwrap_or_else(|e| e.into_inner());
     let sock = PODMAN_SOCKET;
@@ -330,6 +327,17 @@ pub fn podman() -> Option<String> {
         }
     }
     Some(format!("unix://{sock}"))
+}
+
+/// Copy images of Docker's into Podman's storage, unless Podman has them already.
+pub fn load_into_podman(images: &[&str]) {
+    static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let st = Command::new(root().join("fixtures/load-podman-images.sh"))
+        .args(images)
+        .status()
+        .expect("run fixtures/load-podman-images.sh");
+    assert!(st.success(), "fixtures/load-podman-images.sh failed");
 }
 
 /// Where the tests' Podman service listens (a path of its own: a user's service is left alone).
