@@ -231,6 +231,12 @@ fn api(op: &'static str, e: bollard::errors::Error) -> DockerError {
             op,
             message: podman::explain(message.trim()),
         },
+        // Podman reports a failed pull inside its (HTTP 200) progress stream, where Docker
+        // answers the request with an error status.
+        E::DockerStreamError { error } => DockerError::Api {
+            op,
+            message: podman::explain(error.trim()),
+        },
         E::DockerContainerWaitError { error, code } => DockerError::Api {
             op,
             message: format!("{error} (exit {code})"),

@@ -141,11 +141,16 @@ pub fn ulimits(proc_limits: &str, pid_max: Option<i64>) -> Vec<Ulimit> {
 }
 
 /// A message of Podman's that says more with a word of ours: its `Init` needs catatonit, a
-/// separate Debian package that `podman` only recommends.
+/// separate Debian package that `podman` only recommends; and it pulls over HTTPS from every
+/// registry, 127.0.0.1 included, where Docker uses plain HTTP for loopback registries.
 pub fn explain(message: &str) -> String {
     if message.contains("catatonit") && message.contains("no such file") {
         format!(
             "{message} (Podman runs `--init` containers under catatonit: install the catatonit package)"
+        )
+    } else if message.contains("server gave HTTP response to HTTPS client") {
+        format!(
+            "{message} (Podman pulls over plain HTTP only from registries /etc/containers/registries.conf marks `insecure = true`; Docker does so for 127.0.0.1 by itself)"
         )
     } else {
         message.to_string()
@@ -322,6 +327,8 @@ Max open files            1024                 20000                files     \n
         let m = "container-init binary not found on the host: stat /usr/libexec/podman/catatonit: no such file or directory";
         assert!(explain(m).ends_with("install the catatonit package)"));
         assert_eq!(explain("other"), "other");
+        let http = "pinging container registry 127.0.0.1:5000: Get \"https://127.0.0.1:5000/v2/\": http: server gave HTTP response to HTTPS client";
+        assert!(explain(http).contains("registries.conf marks `insecure = true`"));
     }
 
     fn listing(tar_bytes: &[u8]) -> Vec<(String, String, u32, Vec<u8>)> {
