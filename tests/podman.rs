@@ -255,3 +255,69 @@ fn podman_service_not_running_is_one_clear_line() {
         }
     }
 }
+
+/// `clean` on Podman finds libccheck's containers by their labels (Podman's label filter) and
+/// removes a dead run's, sparing a live one.
+#[test]
+fn clean_on_podman() {
+    let Some(host) = podman() else { return };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let create = |run_id: &str, until: u64| {
+        let mut c = std::process::Command::new("podman");
+        c.arg("create");
+        for l in [
+            format!("org.libccheck.run={run_id}"),
+            "org.libccheck.machine=another-machine/another-boot/ci".to_string(),
+            "org.libccheck.pid=1".to_string(),
+            format!("org.libccheck.until={until}"),
+        ] {
+            c.args(["--label", &l]);
+        }
+        let o = c.args([image("musl"), "/bin/true"]).output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    };
+    let (live, over) = (format!("0-plive{now}"), format!("0-pover{now}"));
+    create(&live, now + 600);
+    create(&over, now - 1);
+    let o = on(&host, &["clean"]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(o.stdout.starts_with("removed "), "{}", o.stdout);
+    assert!(podman_containers_of_run(&over).is_empty(), "{}", o.stdout);
+    let spared = podman_containers_of_run(&live);
+    assert_eq!(spared.len(), 1, "a live run was removed");
+    std::process::Command::new("podman")
+        .args(["rm", "-f", &spared[0]])
+        .output()
+        .unwrap();
+}
+
+/// Podman pulls over HTTPS even from a registry on 127.0.0.1 (Docker uses HTTP there): the
+/// failure says how to allow it.
+#[test]
+fn pull_from_a_plain_http_registry_on_podman_says_what_to_do() {
+    let Some(host) = podman() else { return };
+    let registry = local_registry();
+    let image = format!("127.0.0.1:{}/libccheck/absent:1", registry.port);
+    let o = on(
+        &host,
+        &[
+            "--format",
+            "json",
+            "-b",
+            &image,
+            fixture("hello").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    let v = parsed(&o);
+    let reason = v.to_string();
+    assert!(
+        reason.contains("server gave HTTP response to HTTPS client")
+            && reason.contains("registries.conf marks `insecure = true`"),
+        "{v}"
+    );
+    assert!(!reason.contains("Docker stream error"), "{v}");
+}
