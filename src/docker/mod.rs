@@ -621,8 +621,9 @@ impl Engine for BollardEngine {
             .export_container(id)
             .map(|r| r.map_err(|e| api("export", e)));
         if self.podman {
-            // Podman's export lacks Docker's init layer (see podman::with_docker_init_layer).
-            return with_init_layer(raw.boxed());
+            // Podman's export lacks Docker's init layer and keeps hard links (see
+            // podman::with_docker_init_layer).
+            return as_docker_export(self.docker.clone(), id.to_string(), raw.boxed());
         }
         raw.boxed()
     }
@@ -648,8 +649,11 @@ impl Engine for BollardEngine {
     }
 }
 
-/// A Podman export as Docker would give it, rewritten on a blocking thread as it streams.
-fn with_init_layer(
+/// A Podman export of container `id` as Docker would give it, rewritten on a blocking thread as
+/// it streams.
+fn as_docker_export(
+    docker: Docker,
+    id: String,
     raw: futures_util::stream::BoxStream<'static, Result<bytes::Bytes, DockerError>>,
 ) -> futures_util::stream::BoxStream<'static, Result<bytes::Bytes, DockerError>> {
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<bytes::Bytes, DockerError>>(8);
@@ -658,7 +662,18 @@ fn with_init_layer(
     let errors = tx.clone();
     tokio::task::spawn_blocking(move || {
         let out = std::io::BufWriter::with_capacity(256 << 10, ChannelWriter(tx));
-        if let Err(e) = podman::with_docker_init_layer(input, out) {
+        let copy_of = |path: &str| -> std::io::Result<Box<dyn std::io::Read>> {
+            let opts = bollard::query_parameters::DownloadFromContainerOptionsBuilder::new()
+                .path(path)
+                .build();
+            let file = docker
+                .download_from_container(&id, Some(opts))
+                .map(|r| r.map_err(|e| std::io::Error::other(api("export", e))));
+            Ok(Box::new(tokio_util::io::SyncIoBridge::new(
+                tokio_util::io::StreamReader::new(file),
+            )))
+        };
+        if let Err(e) = podman::with_docker_init_layer(input, out, copy_of) {
             // The engine's own error, when reading its stream failed.
             let e = match e.into_inner().map(|i| i.downcast::<DockerError>()) {
                 Some(Ok(docker)) => *docker,

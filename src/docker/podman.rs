@@ -171,13 +171,22 @@ const INIT_FILES: [&str; 5] = [
 const INIT_LINK: (&str, &str) = ("etc/mtab", "/proc/mounts");
 
 /// Copy the tar of a Podman container's export to `out` as Docker would have exported the same
-/// container: with Docker's init layer, whose entries replace the image's at those paths.
+/// container: with Docker's init layer, whose entries replace the image's at those paths, and
+/// each hard link as a copy of its target (`copy_of(path)` is the engine's archive of that one
+/// file, a tar).
 ///
 /// Why: Docker's export shows its init layer (`/.dockerenv`, empty `/etc/hosts`, `/etc/mtab` →
 /// `/proc/mounts`, `/proc`, …); Podman's shows the image's files alone (it mounts those at
-/// start). Profiles are cached by image ID whichever engine made them, so both must read the
-/// same filesystem: Docker's, which is what the profiles and tests were made from.
-pub fn with_docker_init_layer(input: impl Read, out: impl Write) -> std::io::Result<()> {
+/// start). And Podman's export keeps hard links (`usr/bin/perl5.36.0` → `usr/bin/perl`) where
+/// Docker's (on fuse-overlayfs) writes every name as a regular file. Profiles are cached by image
+/// ID whichever engine made them, so both must read the same filesystem: Docker's, which is what
+/// the profiles and tests were made from. Hard links are few (a dozen in a Debian base): each
+/// costs one more request, never a copy of the export in memory.
+pub fn with_docker_init_layer(
+    input: impl Read,
+    out: impl Write,
+    mut copy_of: impl FnMut(&str) -> std::io::Result<Box<dyn Read>>,
+) -> std::io::Result<()> {
     let mut tar = tar::Builder::new(out);
     tar.mode(tar::HeaderMode::Complete);
     let header = |kind: tar::EntryType, mode: u32| {
@@ -216,7 +225,18 @@ pub fn with_docker_init_layer(input: impl Read, out: impl Write) -> std::io::Res
         }
         let mut h = entry.header().clone();
         let kind = h.entry_type();
-        if kind.is_symlink() || kind.is_hard_link() {
+        if kind.is_hard_link() {
+            let target = entry.link_name()?.unwrap_or_default().into_owned();
+            let target = format!("/{}", target.to_string_lossy().trim_start_matches('/'));
+            let mut copy = tar::Archive::new(copy_of(&target)?);
+            let mut file = copy.entries()?.next().ok_or_else(|| {
+                std::io::Error::other(format!("{path}: its hard link target {target} is missing"))
+            })??;
+            h.set_entry_type(tar::EntryType::Regular);
+            h.as_old_mut().linkname = [0; 100];
+            h.set_size(file.header().size()?);
+            tar.append_data(&mut h, path, &mut file)?;
+        } else if kind.is_symlink() {
             let target = entry.link_name()?.unwrap_or_default().into_owned();
             tar.append_link(&mut h, path, target)?;
         } else {
@@ -372,9 +392,27 @@ Max open files            1024                 20000                files     \n
         l.set_size(0);
         b.append_link(&mut l, "lib/libx.so", format!("/{long}"))
             .unwrap();
+        let mut hard = tar::Header::new_gnu();
+        hard.set_entry_type(tar::EntryType::Link);
+        hard.set_mode(0o644);
+        hard.set_size(0);
+        b.append_link(&mut hard, "etc/os-release.again", "etc/os-release")
+            .unwrap();
         let podman = b.into_inner().unwrap();
+        let mut asked = vec![];
         let mut docker = vec![];
-        with_docker_init_layer(&podman[..], &mut docker).unwrap();
+        with_docker_init_layer(&podman[..], &mut docker, |path| {
+            asked.push(path.to_string());
+            let mut one = tar::Builder::new(vec![]);
+            let mut h = tar::Header::new_gnu();
+            h.set_mode(0o644);
+            h.set_size(9);
+            one.append_data(&mut h, "os-release", &b"ID=debian"[..])
+                .unwrap();
+            Ok(Box::new(std::io::Cursor::new(one.into_inner().unwrap())))
+        })
+        .unwrap();
+        assert_eq!(asked, ["/etc/os-release"]);
         let got = listing(&docker);
         let find = |p: &str| {
             got.iter()
@@ -393,6 +431,12 @@ Max open files            1024                 20000                files     \n
         assert_eq!(find("etc/mtab").1, "/proc/mounts");
         assert!(find(".dockerenv").3.is_empty());
         assert_eq!(got.iter().filter(|e| e.0 == "etc/hosts").count(), 1);
-        assert_eq!(got.len(), 6 + 5 + 1 + 3);
+        let again = find("etc/os-release.again");
+        assert_eq!(
+            (again.1.as_str(), &again.3[..]),
+            ("", &b"ID=debian"[..]),
+            "a hard link is a copy"
+        );
+        assert_eq!(got.len(), 6 + 5 + 1 + 4);
     }
 }
