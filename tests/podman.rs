@@ -306,3 +306,85 @@ fn pull_from_a_plain_http_registry_on_podman_says_what_to_do() {
     );
     assert!(!reason.contains("Docker stream error"), "{v}");
 }
+
+/// A Podman service of this test's own, with `registries.conf` marking `registry` insecure;
+/// stopped when dropped.
+struct PodmanWithRegistry {
+    child: std::process::Child,
+    _dir: tempfile::TempDir,
+    host: String,
+}
+
+impl Drop for PodmanWithRegistry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn podman_trusting(registry: &str) -> PodmanWithRegistry {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("registries.conf");
+    std::fs::write(
+        &conf,
+        format!("[[registry]]\nlocation = \"{registry}\"\ninsecure = true\n"),
+    )
+    .unwrap();
+    let sock = dir.path().join("podman.sock");
+    let host = format!("unix://{}", sock.display());
+    let child = std::process::Command::new("podman")
+        .args(["system", "service", "--time=0", &host])
+        .env("CONTAINERS_REGISTRIES_CONF", &conf)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let t = std::time::Instant::now();
+    while std::os::unix::net::UnixStream::connect(&sock).is_err() {
+        assert!(
+            t.elapsed() < std::time::Duration::from_secs(30),
+            "no Podman service"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    PodmanWithRegistry {
+        child,
+        _dir: dir,
+        host,
+    }
+}
+
+/// A pull through Podman's API from a registry it trusts: its progress stream (layer statuses
+/// without byte counts) is drained, and the pulled image is checked.
+#[test]
+fn pull_from_a_local_registry_on_podman() {
+    if podman().is_none() {
+        return;
+    }
+    let registry = local_registry();
+    let at = format!("127.0.0.1:{}", registry.port);
+    let image = format!("{at}/libccheck/musl-podman:1");
+    docker_ok(&["tag", crate::util::image("musl"), &image]);
+    docker_ok(&["push", &image]);
+    docker_ok(&["rmi", &image]);
+    let service = podman_trusting(&at);
+    let o = on(
+        &service.host,
+        &[
+            "--format",
+            "json",
+            "--pull",
+            "always",
+            "-b",
+            &image,
+            fixture("hello-musl").to_str().unwrap(),
+        ],
+    );
+    let _ = std::process::Command::new("podman")
+        .args(["rmi", &image])
+        .output();
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let v = parsed(&o);
+    assert_eq!(v["bases"][0]["verdict"], "ok", "{v}");
+    assert_eq!(v["bases"][0]["load"]["verdict"], "ok", "{v}");
+}
