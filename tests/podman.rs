@@ -388,3 +388,25 @@ fn pull_from_a_local_registry_on_podman() {
     assert_eq!(v["bases"][0]["verdict"], "ok", "{v}");
     assert_eq!(v["bases"][0]["load"]["verdict"], "ok", "{v}");
 }
+
+/// The rootful service's socket refuses another user: one line that says whose it is.
+#[test]
+fn podman_socket_of_root_refuses_another_user() {
+    let Some(host) = podman() else { return };
+    let bin = assert_cmd::cargo::cargo_bin("libccheck");
+    let o: Output = std::process::Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(&bin)
+        .arg("clean")
+        .env("DOCKER_HOST", &host)
+        .output()
+        .unwrap()
+        .into();
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    assert_eq!(
+        o.stderr.trim(),
+        format!(
+            "libccheck: error: permission denied on the Podman socket {host} (the rootful service's socket is root's: run as root, or use your own rootless service at $XDG_RUNTIME_DIR/podman/podman.sock)"
+        )
+    );
+}
