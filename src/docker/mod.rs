@@ -56,7 +56,8 @@ pub enum DockerError {
     #[error("Docker {op} failed: {message}")]
     Api { op: &'static str, message: String },
     #[error(
-        "the Docker daemon at {host} did not answer the {op} request within {secs} s (is it overloaded or hung? DOCKER_HOST selects another daemon)"
+        "the {} at {host} did not answer the {op} request within {secs} s (is it overloaded or hung? DOCKER_HOST selects another daemon)",
+        podman::engine_name(host)
     )]
     Timeout {
         op: &'static str,
@@ -340,11 +341,6 @@ impl BollardEngine {
             podman,
             ulimits,
         })
-    }
-
-    /// Is the engine Podman's compatibility layer?
-    pub fn is_podman(&self) -> bool {
-        self.podman
     }
 }
 
