@@ -134,7 +134,7 @@ fn audit_with_verification_on_podman() {
     assert_eq!(o.code, 1, "{}", o.stderr);
     let on_podman = parsed(&o);
     crate::audit::check_findings(&on_podman);
-    let on_docker = parsed(&run(&args).into());
+    let on_docker = parsed(&run(&args));
     assert_eq!(without_run_facts(on_podman), without_run_facts(on_docker));
 }
 
@@ -152,7 +152,7 @@ fn image_check_on_podman() {
     assert_eq!(on_podman["program"]["verdict"], "ok", "{on_podman}");
     assert_eq!(on_podman["program"]["load"]["verdict"], "ok", "{on_podman}");
     let mut p = without_run_facts(on_podman);
-    let mut d = without_run_facts(parsed(&run(&args).into()));
+    let mut d = without_run_facts(parsed(&run(&args)));
     let size = |v: &Value| v.to_string().matches("\"bytes\"").count();
     assert_eq!(size(&p), 1, "one size in the report: {p}");
     drop_key(&mut p, "bytes");

@@ -310,13 +310,15 @@ pub fn podman() -> Option<String> {
     if !answers_ping(sock) {
         std::fs::create_dir_all(Path::new(sock).parent().unwrap()).unwrap();
         let _ = std::fs::remove_file(sock);
-        Command::new("podman")
+        let mut service = Command::new("podman")
             .args(["system", "service", "--time=120", &format!("unix://{sock}")])
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
             .expect("podman (Debian packages podman and catatonit) must be installed");
+        // Reaped when it stops itself.
+        std::thread::spawn(move || service.wait());
         let t = std::time::Instant::now();
         while !answers_ping(sock) {
             assert!(

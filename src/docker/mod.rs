@@ -291,7 +291,7 @@ impl BollardEngine {
             let version = if *server < *bollard::API_DEFAULT_VERSION {
                 server
             } else {
-                &*bollard::API_DEFAULT_VERSION
+                bollard::API_DEFAULT_VERSION
             };
             // The timeout given here is replaced by the exact one right after.
             let docker = match host.strip_prefix("tcp://") {
