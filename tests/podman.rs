@@ -410,3 +410,53 @@ fn podman_socket_of_root_refuses_another_user() {
         )
     );
 }
+
+/// Without DOCKER_HOST and without Docker's socket, libccheck finds Podman's rootful socket
+/// (/run/podman/podman.sock); with neither, the error names Docker's default socket. Run in a
+/// mount namespace whose /run is empty but for the tests' Podman socket directory (unshare).
+#[test]
+fn podman_socket_found_without_docker_host() {
+    let Some(_) = podman() else { return };
+    let hidden = tempfile::tempdir().unwrap();
+    let bin = assert_cmd::cargo::cargo_bin("libccheck");
+    let socket_dir = std::path::Path::new(PODMAN_SOCKET).parent().unwrap();
+    let in_namespace = |with_podman: bool| -> Output {
+        let podman_dir = if with_podman {
+            format!(
+                "mkdir -p /run/podman && mount --bind {} /run/podman && ",
+                hidden.path().display()
+            )
+        } else {
+            String::new()
+        };
+        let script = format!(
+            "mount --make-rprivate / && mount --bind {sockets} {hidden} && mount -t tmpfs tmpfs /run && {podman_dir}exec \"$@\"",
+            sockets = socket_dir.display(),
+            hidden = hidden.path().display(),
+        );
+        std::process::Command::new("unshare")
+            .args(["-m", "sh", "-c", &script, "sh"])
+            .arg(&bin)
+            .args(["--format", "json", "--exec", "-b", image("musl")])
+            .arg(fixture("hello-musl"))
+            .env_remove("DOCKER_HOST")
+            .env_remove("XDG_RUNTIME_DIR")
+            .env("RUST_LOG", "libccheck::docker=debug")
+            .output()
+            .unwrap()
+            .into()
+    };
+    let o = in_namespace(true);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(o.stderr.contains("podman=true"), "{}", o.stderr);
+    assert_eq!(parsed(&o)["bases"][0]["exec"]["verdict"], "ok");
+    let o = in_namespace(false);
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    assert!(
+        o.stderr.contains(
+            "cannot reach the Docker daemon at unix:///var/run/docker.sock: Socket not found: /var/run/docker.sock (is dockerd running?"
+        ),
+        "{}",
+        o.stderr
+    );
+}
