@@ -460,3 +460,54 @@ fn podman_socket_found_without_docker_host() {
         o.stderr
     );
 }
+
+/// Ctrl-C (and SIGTERM) during a run on Podman: every container removed, the mounted files too.
+#[test]
+fn sigint_on_podman_leaves_nothing_behind() {
+    let Some(host) = podman() else { return };
+    let bases = [image("musl"), image("bookworm"), image("distroless-static")];
+    for signal in ["INT", "TERM"] {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("libccheck"))
+            .env("DOCKER_HOST", &host)
+            .env("TMPDIR", tmp.path())
+            .args(["--timeout", "60", "-b", &bases.join(",")])
+            .arg(fixture("hang"))
+            .arg("--exec")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let pid = child.id().to_string();
+        let t = std::time::Instant::now();
+        while podman_containers_of_run(&pid).len() < bases.len() {
+            assert!(
+                t.elapsed() < std::time::Duration::from_secs(30),
+                "containers never appeared"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        let st = std::process::Command::new("kill")
+            .args([&format!("-{signal}"), &pid])
+            .status()
+            .unwrap();
+        assert!(st.success());
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            out.status.code(),
+            Some(if signal == "INT" { 130 } else { 143 }),
+            "{err}"
+        );
+        assert!(err.contains("interrupted; removed"), "{err}");
+        assert!(
+            podman_containers_of_run(&pid).is_empty(),
+            "containers left after SIG{signal}"
+        );
+        assert_eq!(
+            std::fs::read_dir(tmp.path()).unwrap().count(),
+            0,
+            "files left after SIG{signal}"
+        );
+    }
+}

@@ -358,21 +358,26 @@ fn answers_ping(sock: &str) -> bool {
         && answer.split(' ').nth(1) == Some("200")
 }
 
-/// Ids of containers of a libccheck run (as [`containers_of_run`]) in Podman's storage.
-pub fn podman_containers_of_run(run_id: &str) -> Vec<String> {
+/// Ids of containers whose org.libccheck.run label equals `run_id` (or starts with `prefix-`), in
+/// Podman's storage (as [`containers_of_run`] in Docker's).
+pub fn podman_containers_of_run(run_id_or_pid_prefix: &str) -> Vec<String> {
     let o = Command::new("podman")
         .args([
             "ps",
             "-a",
             "--filter",
-            &format!("label=org.libccheck.run={run_id}"),
+            "label=org.libccheck.run",
             "--format",
-            "{{.ID}}",
+            "{{.ID}} {{index .Labels \"org.libccheck.run\"}}",
         ])
         .output()
         .unwrap();
     String::from_utf8_lossy(&o.stdout)
         .lines()
-        .map(str::to_string)
+        .filter_map(|l| l.split_once(' '))
+        .filter(|(_, run)| {
+            *run == run_id_or_pid_prefix || run.starts_with(&format!("{run_id_or_pid_prefix}-"))
+        })
+        .map(|(id, _)| id.to_string())
         .collect()
 }
