@@ -110,8 +110,8 @@ pub struct Ulimit {
 /// The limits a Podman container gets, from a `/proc/<pid>/limits` (the service's own, as
 /// dockerd passes on its own).
 ///
-/// Why: rootful Podman raises `nofile` and `nproc` of every container to 1048576 / 4194304
-/// itself, where dockerd passes on its own limits. Raising a hard limit needs
+/// Why: rootful Podman sets `nofile` (1048576) and `nproc` of every container itself, where
+/// dockerd passes on its own limits. Raising a hard limit needs
 /// `CAP_SYS_RESOURCE`; a service that lacks it (Podman inside a container or a CI sandbox) then
 /// fails every container at start ("error setting rlimit type 7: operation not permitted").
 /// Unlimited values are left to the service. `nproc` is capped at `pid_max` (a larger limit
