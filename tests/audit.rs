@@ -9,9 +9,9 @@ use serde_json::{Value, json};
 
 use crate::util::*;
 
-const APP_IMAGE: &str = "libccheck-fixture/app:bookworm";
+pub(crate) const APP_IMAGE: &str = "libccheck-fixture/app:bookworm";
 
-fn app_root() -> std::path::PathBuf {
+pub(crate) fn app_root() -> std::path::PathBuf {
     static R: OnceLock<std::path::PathBuf> = OnceLock::new();
     R.get_or_init(|| {
         let root = fixtures().join("app-root");
@@ -29,7 +29,7 @@ fn root_dir() -> std::path::PathBuf {
     root()
 }
 
-fn targets() -> String {
+pub(crate) fn targets() -> String {
     [image("musl"), image("distroless-cc"), image("bullseye")].join(",")
 }
 
@@ -64,7 +64,7 @@ const GLIBC_PROGRAMS: [&str; 4] = [
     "/opt/app/bin/hello-cxx",
 ];
 
-fn check_findings(v: &Value) {
+pub(crate) fn check_findings(v: &Value) {
     let ts = v["targets"].as_array().unwrap();
     assert_eq!(ts.len(), 3);
     let s = |x: &[&str]| x.iter().map(|p| p.to_string()).collect::<Vec<_>>();

@@ -19,6 +19,7 @@ mod matrix;
 mod modules;
 mod offline;
 mod package;
+mod podman;
 mod reports;
 mod risks;
 mod schemas;

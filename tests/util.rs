@@ -151,6 +151,11 @@ pub struct TcpDocker {
 
 impl TcpDocker {
     pub fn start() -> TcpDocker {
+        TcpDocker::start_at("/var/run/docker.sock")
+    }
+
+    /// The engine at the unix socket `sock` on a 127.0.0.1 TCP port.
+    pub fn start_at(sock: &str) -> TcpDocker {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -159,7 +164,7 @@ impl TcpDocker {
         let child = Command::new("socat")
             .args([
                 &format!("TCP-LISTEN:{port},bind=127.0.0.1,reuseaddr,fork"),
-                "UNIX-CONNECT:/var/run/docker.sock",
+                &format!("UNIX-CONNECT:{sock}"),
             ])
             .stderr(std::process::Stdio::null())
             .spawn()
@@ -285,4 +290,94 @@ pub fn docker_ok(args: &[&str]) {
         "docker {args:?}: {}",
         String::from_utf8_lossy(&o.stderr)
     );
+}
+
+/// The rootful Podman service the Podman tests talk to (`DOCKER_HOST` value), at a socket of the
+/// tests' own, started on first use with the fixture images loaded from Docker
+/// (fixtures/load-podman-images.sh). It stops itself after two idle minutes (`--time=120`), so
+/// nothing is left running once the tests end; a later test that finds it gone starts it again.
+/// Needs Debian's podman and catatonit (.ci/run installs them); `None` where Docker-backed tests
+/// are skipped.
+pub fn podman() -> Option<String> {
+    if !docker() {
+        return None;
+    }
+    static LOADED: OnceLock<()> = OnceLock::new();
+    LOADED.get_or_init(|| load_into_podman(&BASES.map(|(_, i)| i)));
+    static START: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one_at_a_time = START.lock().unwrap_or_else(|e| e.into_inner());
+    let sock = PODMAN_SOCKET;
+    if !answers_ping(sock) {
+        std::fs::create_dir_all(Path::new(sock).parent().unwrap()).unwrap();
+        let _ = std::fs::remove_file(sock);
+        let mut service = Command::new("podman")
+            .args(["system", "service", "--time=120", &format!("unix://{sock}")])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("podman (Debian packages podman and catatonit) must be installed");
+        // Reaped when it stops itself.
+        std::thread::spawn(move || service.wait());
+        let t = std::time::Instant::now();
+        while !answers_ping(sock) {
+            assert!(
+                t.elapsed() < std::time::Duration::from_secs(30),
+                "the Podman service did not answer on {sock} within 30 s"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
+    Some(format!("unix://{sock}"))
+}
+
+/// Copy images of Docker's into Podman's storage, unless Podman has them already.
+pub fn load_into_podman(images: &[&str]) {
+    static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let st = Command::new(root().join("fixtures/load-podman-images.sh"))
+        .args(images)
+        .status()
+        .expect("run fixtures/load-podman-images.sh");
+    assert!(st.success(), "fixtures/load-podman-images.sh failed");
+}
+
+/// Where the tests' Podman service listens (a path of its own: a user's service is left alone).
+pub const PODMAN_SOCKET: &str = "/run/libccheck-tests/podman/podman.sock";
+
+fn answers_ping(sock: &str) -> bool {
+    use std::io::{Read, Write};
+    let Ok(mut s) = std::os::unix::net::UnixStream::connect(sock) else {
+        return false;
+    };
+    let _ = s.set_read_timeout(Some(std::time::Duration::from_secs(10)));
+    let mut answer = String::new();
+    s.write_all(b"GET /_ping HTTP/1.0\r\nHost: podman\r\n\r\n")
+        .is_ok()
+        && s.read_to_string(&mut answer).is_ok()
+        && answer.split(' ').nth(1) == Some("200")
+}
+
+/// Ids of containers whose org.libccheck.run label equals `run_id` (or starts with `prefix-`), in
+/// Podman's storage (as [`containers_of_run`] in Docker's).
+pub fn podman_containers_of_run(run_id_or_pid_prefix: &str) -> Vec<String> {
+    let o = Command::new("podman")
+        .args([
+            "ps",
+            "-a",
+            "--filter",
+            "label=org.libccheck.run",
+            "--format",
+            "{{.ID}} {{index .Labels \"org.libccheck.run\"}}",
+        ])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .filter_map(|l| l.split_once(' '))
+        .filter(|(_, run)| {
+            *run == run_id_or_pid_prefix || run.starts_with(&format!("{run_id_or_pid_prefix}-"))
+        })
+        .map(|(id, _)| id.to_string())
+        .collect()
 }

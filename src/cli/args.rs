@@ -29,7 +29,8 @@ pub mod exit {
     about = "On which base images will this Linux binary run — and if not, why?",
     long_about = "libccheck reads a binary's ELF facts (interpreter, needed libraries, symbol versions), \
 predicts from each base image's own files what its dynamic loader will do, then runs it inside each \
-base through the Docker Engine API, sandboxed, and tells you per base: ok, no_interpreter, \
+base through the Docker Engine API (Docker, or Podman's service: DOCKER_HOST, else Docker's socket, \
+else /run/podman/podman.sock or $XDG_RUNTIME_DIR/podman/podman.sock), sandboxed, and tells you per base: ok, no_interpreter, \
 missing_library, missing_version, missing_symbol, wrong_arch, cpu_unsupported, crash, timeout, \
 exit_nonzero — with the evidence \
 and a fix hint. A run that refutes the prediction is flagged as a prediction mismatch.\n\n\

@@ -3,6 +3,7 @@
 //! crate talks to Docker, so the orchestration logic is testable with a fake.
 
 pub mod owner;
+pub mod podman;
 pub mod upload;
 
 use std::collections::HashMap;
@@ -35,11 +36,15 @@ pub fn without_offline_advice(message: &str) -> String {
 #[derive(Debug, thiserror::Error)]
 pub enum DockerError {
     #[error(
-        "cannot reach the Docker daemon at {host}: {reason} (is dockerd running? DOCKER_HOST selects another daemon)"
+        "cannot reach the {} at {host}: {reason} ({})",
+        podman::engine_name(host),
+        podman::start_advice(host)
     )]
     Unreachable { host: String, reason: String },
     #[error(
-        "permission denied on the Docker socket {host} (add your user to the `docker` group, or use a daemon you may access)"
+        "permission denied on the {} socket {host} ({})",
+        if podman::names_podman(host) { "Podman" } else { "Docker" },
+        podman::permission_advice(host)
     )]
     PermissionDenied { host: String },
     #[error("image {image} is not present locally (and --pull never forbids pulling it)")]
@@ -51,7 +56,8 @@ pub enum DockerError {
     #[error("Docker {op} failed: {message}")]
     Api { op: &'static str, message: String },
     #[error(
-        "the Docker daemon at {host} did not answer the {op} request within {secs} s (is it overloaded or hung? DOCKER_HOST selects another daemon)"
+        "the {} at {host} did not answer the {op} request within {secs} s (is it overloaded or hung? DOCKER_HOST selects another daemon)",
+        podman::engine_name(host)
     )]
     Timeout {
         op: &'static str,
@@ -177,11 +183,26 @@ pub trait Engine: Send + Sync {
 pub struct BollardEngine {
     docker: Docker,
     request_timeout: Duration,
+    /// The engine is Podman's compatibility layer (told by its `/_ping` answer): some requests
+    /// differ (see [`podman`]).
+    podman: bool,
+    /// The resource limits a Podman container is given (see [`podman::ulimits`]).
+    ulimits: Vec<bollard::models::ResourcesUlimits>,
 }
 
-/// The daemon libccheck talks to, as `DOCKER_HOST` names it.
+/// The engine libccheck talks to: as `DOCKER_HOST` names it, else Docker's socket, else a Podman
+/// socket that exists (see [`podman::default_host`]). Decided once per process.
 pub fn docker_host() -> String {
-    std::env::var("DOCKER_HOST").unwrap_or_else(|_| "unix:///var/run/docker.sock".into())
+    static HOST: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HOST.get_or_init(|| {
+        podman::default_host(
+            std::env::var("DOCKER_HOST").ok().as_deref(),
+            std::env::var("XDG_RUNTIME_DIR").ok().as_deref(),
+            podman::runs_as_root(),
+            |p| p.exists(),
+        )
+    })
+    .clone()
 }
 
 fn io_kind(e: &(dyn std::error::Error + 'static)) -> Option<std::io::ErrorKind> {
@@ -209,7 +230,13 @@ fn api(op: &'static str, e: bollard::errors::Error) -> DockerError {
     match &e {
         E::DockerResponseServerError { message, .. } => DockerError::Api {
             op,
-            message: message.trim().to_string(),
+            message: podman::explain(message.trim()),
+        },
+        // Podman reports a failed pull inside its (HTTP 200) progress stream, where Docker
+        // answers the request with an error status.
+        E::DockerStreamError { error } => DockerError::Api {
+            op,
+            message: podman::explain(error.trim()),
         },
         E::DockerContainerWaitError { error, code } => DockerError::Api {
             op,
@@ -247,38 +274,51 @@ impl BollardEngine {
     /// first within [`CONNECT_TIMEOUT`].
     pub async fn connect(request_timeout: Duration) -> Result<Self, DockerError> {
         let host = docker_host();
-        // A local socket: the version from `/_ping`, as the docker CLI does (`/version` makes the
-        // daemon run `runc --version` and others, which costs the daemon far more). Any
-        // failure takes the general path below, which explains it.
-        let pinged = match host.strip_prefix("unix://") {
-            Some(path) => ping_api_version(path).await.ok_or(DockerError::Timeout {
-                op: "version",
-                host: host.clone(),
-                secs: CONNECT_TIMEOUT.as_secs(),
-            })?,
-            None => None,
+        // The version from `/_ping`, as the docker CLI does (`/version` makes dockerd run
+        // `runc --version` and others, which costs the daemon far more); its headers also tell
+        // Podman from Docker. Any failure takes the general path below, which explains it.
+        let pinged = ping(&host).await.ok_or(DockerError::Timeout {
+            op: "version",
+            host: host.clone(),
+            secs: CONNECT_TIMEOUT.as_secs(),
+        })?;
+        let podman = pinged.as_ref().is_some_and(|p| p.podman);
+        let ulimits = match &pinged {
+            Some(p) if p.podman => podman_ulimits(p.peer_pid),
+            _ => vec![],
         };
-        if let Some(server) = pinged {
-            let version = if server < *bollard::API_DEFAULT_VERSION {
+        if let Some(server) = pinged.as_ref().and_then(|p| p.version.as_ref()) {
+            let version = if *server < *bollard::API_DEFAULT_VERSION {
                 server
             } else {
-                *bollard::API_DEFAULT_VERSION
+                bollard::API_DEFAULT_VERSION
             };
             // The timeout given here is replaced by the exact one right after.
-            if let Ok(docker) = Docker::connect_with_unix(&host, 120, &version) {
-                tracing::debug!(api = %docker.client_version(), "connected to Docker");
+            let docker = match host.strip_prefix("tcp://") {
+                Some(_) => Docker::connect_with_http(&host, 120, version),
+                None => Docker::connect_with_unix(&host, 120, version),
+            };
+            if let Ok(docker) = docker {
+                tracing::debug!(api = %docker.client_version(), podman, "connected");
                 return Ok(BollardEngine {
                     docker: docker.with_timeout(request_timeout),
                     request_timeout,
+                    podman,
+                    ulimits,
                 });
             }
         }
-        let docker = Docker::connect_with_defaults()
-            .map_err(|e| DockerError::Unreachable {
-                host: host.clone(),
-                reason: root_message(&e),
-            })?
-            .with_timeout(CONNECT_TIMEOUT);
+        let unreachable = |e: bollard::errors::Error| DockerError::Unreachable {
+            host: host.clone(),
+            reason: root_message(&e),
+        };
+        // A socket found without DOCKER_HOST (Podman's) is not where bollard's defaults look.
+        let docker = match host.strip_prefix("unix://") {
+            Some(_) => Docker::connect_with_unix(&host, 120, bollard::API_DEFAULT_VERSION),
+            None => Docker::connect_with_defaults(),
+        }
+        .map_err(unreachable)?
+        .with_timeout(CONNECT_TIMEOUT);
         let docker = docker
             .negotiate_version()
             .await
@@ -294,10 +334,12 @@ impl BollardEngine {
                 },
                 other => other,
             })?;
-        tracing::debug!(api = %docker.client_version(), "connected to Docker");
+        tracing::debug!(api = %docker.client_version(), podman, "connected");
         Ok(BollardEngine {
             docker: docker.with_timeout(request_timeout),
             request_timeout,
+            podman,
+            ulimits,
         })
     }
 }
@@ -422,6 +464,8 @@ impl Engine for BollardEngine {
             memory: Some(sb.memory_bytes),
             memory_swap: Some(sb.memory_bytes),
             pids_limit: Some(sb.pids_limit),
+            // Podman: the limits Docker would give instead of Podman's own (see podman::ulimits).
+            ulimits: self.podman.then(|| self.ulimits.clone()),
             log_config: Some(HostConfigLogConfig {
                 typ: Some("json-file".into()),
                 config: Some(HashMap::from([(
@@ -568,10 +612,16 @@ impl Engine for BollardEngine {
         &self,
         id: &str,
     ) -> futures_util::stream::BoxStream<'static, Result<bytes::Bytes, DockerError>> {
-        self.docker
+        let raw = self
+            .docker
             .export_container(id)
-            .map(|r| r.map_err(|e| api("export", e)))
-            .boxed()
+            .map(|r| r.map_err(|e| api("export", e)));
+        if self.podman {
+            // Podman's export lacks Docker's init layer and keeps hard links (see
+            // podman::with_docker_init_layer).
+            return as_docker_export(self.docker.clone(), id.to_string(), raw.boxed());
+        }
+        raw.boxed()
     }
 
     async fn list_labelled(
@@ -593,6 +643,86 @@ impl Engine for BollardEngine {
             .filter_map(|c| Some((c.id?, c.labels.unwrap_or_default())))
             .collect())
     }
+}
+
+/// A Podman export of container `id` as Docker would give it, rewritten on a blocking thread as
+/// it streams.
+fn as_docker_export(
+    docker: Docker,
+    id: String,
+    raw: futures_util::stream::BoxStream<'static, Result<bytes::Bytes, DockerError>>,
+) -> futures_util::stream::BoxStream<'static, Result<bytes::Bytes, DockerError>> {
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<bytes::Bytes, DockerError>>(8);
+    let reader = tokio_util::io::StreamReader::new(raw.map(|r| r.map_err(std::io::Error::other)));
+    let input = tokio_util::io::SyncIoBridge::new(reader);
+    let errors = tx.clone();
+    tokio::task::spawn_blocking(move || {
+        let out = std::io::BufWriter::with_capacity(256 << 10, ChannelWriter(tx));
+        let copy_of = |path: &str| -> std::io::Result<Box<dyn std::io::Read>> {
+            let opts = bollard::query_parameters::DownloadFromContainerOptionsBuilder::new()
+                .path(path)
+                .build();
+            let file = docker
+                .download_from_container(&id, Some(opts))
+                .map(|r| r.map_err(|e| std::io::Error::other(api("export", e))));
+            Ok(Box::new(tokio_util::io::SyncIoBridge::new(
+                tokio_util::io::StreamReader::new(file),
+            )))
+        };
+        if let Err(e) = podman::with_docker_init_layer(input, out, copy_of) {
+            // The engine's own error, when reading its stream failed.
+            let e = match e.into_inner().map(|i| i.downcast::<DockerError>()) {
+                Some(Ok(docker)) => *docker,
+                Some(Err(other)) => DockerError::Api {
+                    op: "export",
+                    message: other.to_string(),
+                },
+                None => DockerError::Api {
+                    op: "export",
+                    message: "the exported filesystem is not a tar archive".into(),
+                },
+            };
+            let _ = errors.blocking_send(Err(e));
+        }
+    });
+    futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|c| (c, rx)) })
+        .boxed()
+}
+
+/// Bytes written here come out of the channel's receiver (closed receiver: a broken pipe).
+struct ChannelWriter(tokio::sync::mpsc::Sender<Result<bytes::Bytes, DockerError>>);
+
+impl std::io::Write for ChannelWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .blocking_send(Ok(bytes::Bytes::copy_from_slice(buf)))
+            .map_err(|_| std::io::Error::from(std::io::ErrorKind::BrokenPipe))?;
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The `nofile` and `nproc` limits of the Podman service (the process at the other end of its
+/// socket, as dockerd gives its own), or libccheck's own when they cannot be read (a remote
+/// service), for its containers.
+fn podman_ulimits(service_pid: Option<i32>) -> Vec<bollard::models::ResourcesUlimits> {
+    let text = service_pid
+        .and_then(|pid| std::fs::read_to_string(format!("/proc/{pid}/limits")).ok())
+        .or_else(|| std::fs::read_to_string("/proc/self/limits").ok())
+        .unwrap_or_default();
+    let pid_max = std::fs::read_to_string("/proc/sys/kernel/pid_max")
+        .ok()
+        .and_then(|m| m.trim().parse().ok());
+    podman::ulimits(&text, pid_max)
+        .into_iter()
+        .map(|u| bollard::models::ResourcesUlimits {
+            name: Some(u.name.to_string()),
+            soft: Some(u.soft),
+            hard: Some(u.hard),
+        })
+        .collect()
 }
 
 /// Create a container from `spec`, run `work` with its id, and remove the container whatever
@@ -641,23 +771,58 @@ pub fn split_ref(image: &str) -> (&str, &str) {
     }
 }
 
-/// The API version a daemon at a unix socket speaks, from the `Api-Version` header of its
-/// `GET /_ping` answer: `Some(None)` when it cannot tell (the caller asks the general way), `None`
-/// when the daemon accepted the connection and did not answer in time.
-async fn ping_api_version(path: &str) -> Option<Option<bollard::ClientVersion>> {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let exchange = async {
-        let mut s = tokio::net::UnixStream::connect(path).await.ok()?;
+/// What an engine's `GET /_ping` answer says.
+struct Pinged {
+    /// `None` when it cannot tell (the caller asks the general way).
+    version: Option<bollard::ClientVersion>,
+    podman: bool,
+    /// The process that answers on a unix socket (its peer credentials).
+    peer_pid: Option<i32>,
+}
+
+/// Ping the engine at a unix socket or a plain `tcp://` address: `Some(None)` when that cannot be
+/// done or told (the caller asks the general way, which explains a failure), `None` when the
+/// engine accepted the connection and did not answer in time.
+async fn ping(host: &str) -> Option<Option<Pinged>> {
+    use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+    async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(mut s: S) -> Option<Vec<u8>> {
         s.write_all(b"GET /_ping HTTP/1.0\r\nHost: docker\r\n\r\n")
             .await
             .ok()?;
         let mut answer = Vec::with_capacity(512);
         s.take(16 << 10).read_to_end(&mut answer).await.ok()?;
         Some(answer)
+    }
+    let answer = async {
+        if let Some(path) = host.strip_prefix("unix://") {
+            let s = tokio::net::UnixStream::connect(path).await.ok()?;
+            let pid = s.peer_cred().ok().and_then(|c| c.pid());
+            Some((exchange(s).await?, pid))
+        } else if let Some(addr) = host.strip_prefix("tcp://") {
+            // TLS (DOCKER_TLS_VERIFY) is the general path's.
+            if std::env::var_os("DOCKER_TLS_VERIFY").is_some_and(|v| !v.is_empty()) {
+                return None;
+            }
+            let s = tokio::net::TcpStream::connect(addr.trim_end_matches('/'));
+            Some((exchange(s.await.ok()?).await?, None))
+        } else {
+            None
+        }
     };
-    match tokio::time::timeout(CONNECT_TIMEOUT, exchange).await {
+    match tokio::time::timeout(CONNECT_TIMEOUT, answer).await {
         Err(_) => None,
-        Ok(answer) => Some(answer.and_then(|a| api_version_header(&a))),
+        Ok(answer) => Some(answer.map(|(a, peer_pid)| {
+            Pinged {
+                version: api_version_header(&a),
+                peer_pid,
+                podman: podman::is_podman_answer(
+                    String::from_utf8_lossy(&a)
+                        .split("\r\n\r\n")
+                        .next()
+                        .unwrap_or(""),
+                ),
+            }
+        })),
     }
 }
 
