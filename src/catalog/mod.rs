@@ -159,6 +159,7 @@ impl Entry {
                 .unwrap_or_else(RuntimeFacts::all_unknown),
             catalog: true,
             hosts: vec![],
+            machine: None,
             link_index: Default::default(),
             cache_index: Default::default(),
         }

@@ -99,6 +99,9 @@ pub struct RunConfig {
     pub progress: bool,
     /// Predict only: read the images' filesystems, start no container.
     pub no_run: bool,
+    /// `--platform`: every base's image must be for it. `None`: the binary's own, and an image
+    /// of another platform is a wrong architecture (a verdict).
+    pub platform: Option<&'static elf::arch::Arch>,
 }
 
 /// What is uploaded and what the probe is asked to do; the same for every base.
@@ -110,6 +113,9 @@ pub struct Plan {
     pub jobs: Vec<Job>,
     /// The ELF files uploaded beside the binary, by container path (for prediction).
     pub sidecars: BTreeMap<String, Library>,
+    /// The platform checked on (`--platform`, else the binary's own): the probe's facts jobs
+    /// use its names.
+    pub platform: &'static elf::arch::Arch,
 }
 
 impl Plan {
@@ -298,11 +304,20 @@ pub fn plan(binary: &Path, profile: &BinaryProfile, cfg: &RunConfig) -> anyhow::
             MAX_UPLOAD >> 30
         );
     }
+    let platform = cfg
+        .platform
+        .unwrap_or_else(|| elf::arch::default_for(&profile.machine));
     Ok(Plan {
-        jobs: jobs_for(profile, &binary_name, cfg.exec_args.as_deref()),
+        jobs: jobs_for(
+            profile,
+            &binary_name,
+            cfg.exec_args.as_deref(),
+            platform.machine,
+        ),
         binary_name,
         files,
         sidecars,
+        platform,
     })
 }
 
@@ -743,22 +758,24 @@ struct Matrix<'a, E> {
 impl<E: Engine> Matrix<'_, E> {
     /// One base whose image is present: predicted, and (unless `--no-run`) run.
     async fn base(&self, base: &Base, info: &ImageInfo, required: bool) -> BaseResult {
-        if let Some(wrong) = crate::probe::jobs::machine_of_docker_arch(&info.arch)
-            .and_then(|m| loader::wrong_arch(self.profile, m))
-        {
+        let arch = match image_arch(info, self.cfg.platform) {
+            Ok(a) => a,
+            Err(why) => return BaseResult::error(base, required, why),
+        };
+        if let Some(mut wrong) = loader::wrong_arch(self.profile, arch.machine) {
             // A fact of the ELF header: nothing to read of the image, nothing to run.
+            if let Some(note) = starts_here_anyway(self.profile, arch) {
+                wrong.reason.push_str(&note);
+            }
             let mut r = BaseResult::error(base, required, wrong.reason.clone());
             r.verdict = wrong.verdict;
             r.image_id = Some(info.id.clone());
             r.prediction = Some(wrong);
             return r;
         }
-        if info.arch != "amd64" && !info.arch.is_empty() {
-            let why = format!(
-                "libccheck's probe runs on amd64 images only; {} is {}",
-                base.image, info.arch
-            );
-            return BaseResult::error(base, required, why);
+        if !self.cfg.no_run && probe::probe_for(self.plan.platform.machine).is_none() {
+            let why = probe::no_probe_reason(self.plan.platform.machine);
+            return self.unverified(base, info, required, &why).await;
         }
         let _permit = self.sem.acquire().await.expect("semaphore open");
         let started = Instant::now();
@@ -766,6 +783,12 @@ impl<E: Engine> Matrix<'_, E> {
             predicted_only(base, self.predict(base, info).await)
         } else {
             let (mut r, predicted) = self.run_and_predict(base, info).await;
+            if !r.verified
+                && let Some(why) = cannot_run_platform(&r.reason, arch)
+            {
+                drop(_permit);
+                return self.unverified(base, info, required, &why).await;
+            }
             match predicted {
                 Ok(pr) => {
                     if r.verdict == Verdict::Ok
@@ -812,10 +835,33 @@ impl<E: Engine> Matrix<'_, E> {
         (r, predicted)
     }
 
+    /// A base libccheck cannot run here (no probe for its platform, or the daemon cannot run
+    /// that platform): its prediction from the image, marked not verified, with `why`.
+    async fn unverified(
+        &self,
+        base: &Base,
+        info: &ImageInfo,
+        required: bool,
+        why: &str,
+    ) -> BaseResult {
+        let mut r = predicted_only(base, self.predict(base, info).await);
+        r.required = required;
+        r.image_id = Some(info.id.clone());
+        r.size = local_size(info);
+        if r.prediction.is_some() {
+            r.reason = format!("not verified: {why}; predicted from the image: {}", r.reason);
+            r.fallback = Some("prediction".into());
+        } else {
+            r.reason = format!("{why}; {}", r.reason);
+        }
+        r
+    }
+
     /// The prediction from the image's profile, with its hints, libc and OS.
     async fn predict(&self, base: &Base, info: &ImageInfo) -> anyhow::Result<Predicted> {
-        let bp =
+        let mut bp =
             crate::image::export::profile(self.engine, &base.image, &info.id, self.run_id).await?;
+        bp.machine = crate::probe::jobs::machine_of_docker_arch(&info.arch).map(String::from);
         Ok(Predicted {
             prediction: self.program.predict(self.plan, &bp, &info.start.user),
             libc: bp.describe_libc(),
@@ -831,6 +877,72 @@ impl<E: Engine> Matrix<'_, E> {
                 .and_then(|m| host_note(m, self.program.host_on(&bp), bp.catalog)),
         })
     }
+}
+
+/// The architecture of a base's image (an image that names none is amd64, as Docker assumes):
+/// with `--platform`, it must be that platform's (32-bit x86 programs also run on amd64 images).
+fn image_arch(
+    info: &ImageInfo,
+    platform: Option<&'static elf::arch::Arch>,
+) -> Result<&'static elf::arch::Arch, String> {
+    let named = if info.arch.is_empty() { "amd64" } else { info.arch.as_str() };
+    let Some(arch) = elf::arch::of_docker(named) else {
+        return Err(format!(
+            "an image for {}/{named}; libccheck checks linux/amd64, linux/arm64 and linux/386 images",
+            if info.os.is_empty() { "linux" } else { info.os.as_str() },
+        ));
+    };
+    match platform {
+        Some(want) if want.docker != arch.docker => Err(format!(
+            "the image is for {}, not {}: name an image for {} (give each platform's image its own tag: a daemon keeps one image per tag)",
+            arch.platform(),
+            want.platform(),
+            want.platform(),
+        )),
+        _ => Ok(arch),
+    }
+}
+
+/// Where a program of another architecture than the image's would still start on this daemon's
+/// host, what to say: its machine is the host's, or the host emulates it (qemu-user in
+/// binfmt_misc). Read on the host libccheck runs on, which is the daemon's for a local socket.
+fn starts_here_anyway(profile: &BinaryProfile, image: &elf::arch::Arch) -> Option<String> {
+    let native = probe::NATIVE_MACHINE;
+    if profile.machine == native || (native == "x86-64" && profile.machine == "i386") {
+        return Some(format!(
+            "; it still starts on this {} host, but not on a {} host",
+            elf::arch::default_for(native).docker,
+            image.platform()
+        ));
+    }
+    let qemu = match profile.machine.as_str() {
+        "aarch64" => "qemu-aarch64",
+        "x86-64" => "qemu-x86_64",
+        "i386" => "qemu-i386",
+        _ => return None,
+    };
+    std::fs::read_to_string(format!("/proc/sys/fs/binfmt_misc/{qemu}"))
+        .is_ok_and(|t| t.starts_with("enabled"))
+        .then(|| {
+            format!(
+                "; it runs here only through emulation ({qemu} in this host's binfmt_misc), not on a {} host",
+                image.platform()
+            )
+        })
+}
+
+/// When a probe container failed because the daemon's host cannot execute the image's
+/// platform: why, and how to enable it. The probe's own start is the check (no extra container):
+/// without emulation the runtime refuses to exec it with ENOEXEC.
+fn cannot_run_platform(reason: &str, arch: &elf::arch::Arch) -> Option<String> {
+    if arch.machine == probe::NATIVE_MACHINE || !reason.contains("exec format error") {
+        return None;
+    }
+    Some(format!(
+        "the Docker daemon cannot run {} containers (exec format error: no emulation for it on its host); enable it there: apt-get install qemu-user-static binfmt-support (Debian), or docker run --privileged --rm tonistiigi/binfmt --install {}",
+        arch.platform(),
+        arch.docker
+    ))
 }
 
 /// A base's prediction and the facts of its image the report shows.
@@ -916,7 +1028,11 @@ fn container_limit(plan: &Plan, timeout: Duration) -> Duration {
 /// (readable by root only; the probe deletes it) and the plan's files.
 fn upload_entries(plan: &Plan, key: &str) -> Vec<upload::Entry> {
     let mut entries = vec![
-        upload::Entry::bytes("probe", 0o755, probe::PROBE_BINARY),
+        upload::Entry::bytes(
+            "probe",
+            0o755,
+            probe::probe_for(plan.platform.machine).unwrap_or(probe::PROBE_BINARY),
+        ),
         upload::Entry::bytes(probe::KEY_FILE, 0o400, key.as_bytes()),
     ];
     entries.extend(plan.files.iter().cloned());
@@ -1264,12 +1380,14 @@ mod engine_tests {
             output_cap: 1024,
             progress: false,
             no_run: false,
+            platform: None,
         };
         let plan = Plan {
             binary_name: "x".into(),
             files: vec![],
-            jobs: jobs_for(&profile, "x", None),
+            jobs: jobs_for(&profile, "x", None, "x86-64"),
             sidecars: BTreeMap::new(),
+            platform: &elf::arch::ARCHES[0],
         };
         (profile, plan, cfg, base)
     }

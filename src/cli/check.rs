@@ -104,6 +104,7 @@ pub fn check_config(a: &CheckArgs, file: &crate::cli::config::Config) -> anyhow:
         output_cap: output_cap as usize,
         progress: true,
         no_run: a.no_run,
+        platform: a.platform,
     })
 }
 

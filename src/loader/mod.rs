@@ -941,9 +941,13 @@ fn loader_paths(machine: &str) -> (&'static str, &'static str) {
     (a.glibc_loader, a.musl_loader)
 }
 
-/// Predict what loading `subject` on `base` does.
-/// The machine of the bases libccheck reads today (amd64 images).
+/// The machine of a base whose platform nobody said (amd64 images, the offline catalog).
 pub const BASE_MACHINE: &str = "x86-64";
+
+/// The ELF machine of `base`'s platform.
+pub fn base_machine(base: &BaseProfile) -> &str {
+    base.machine.as_deref().unwrap_or(BASE_MACHINE)
+}
 
 /// The verdict for a file the base's CPU does not run: another architecture. (32-bit x86 runs
 /// on x86-64.) `None` when it runs there.
@@ -959,9 +963,7 @@ pub fn wrong_arch(p: &BinaryProfile, base_machine: &str) -> Option<Prediction> {
         verdict: Verdict::WrongArch,
         reason: crate::verdict::describe(&problem),
         problems: vec![problem],
-        hints: vec![format!(
-            "build it for {base_machine}, the base's architecture"
-        )],
+        hints: wrong_arch_hints(&p.machine, base_machine),
         loader: None,
         loaded: vec![],
         musl_compat: None,
@@ -969,6 +971,23 @@ pub fn wrong_arch(p: &BinaryProfile, base_machine: &str) -> Option<Prediction> {
     })
 }
 
+/// The two ways out of a wrong architecture: build for the base's platform, or take the base's
+/// image for the program's platform.
+pub fn wrong_arch_hints(machine: &str, base_machine: &str) -> Vec<String> {
+    let platform = |m: &str| elf::arch::of_machine(m).map(|a| a.platform());
+    let mut hints = vec![match platform(base_machine) {
+        Some(p) => format!("build it for {base_machine} ({p}), the base's platform"),
+        None => format!("build it for {base_machine}, the base's architecture"),
+    }];
+    if let Some(p) = platform(machine) {
+        hints.push(format!(
+            "or use the base's {p} image (--platform {p}; multi-platform images have one for each)"
+        ));
+    }
+    hints
+}
+
+/// Predict what loading `subject` on `base` does.
 pub fn predict(subject: &Subject<'_>, base: &BaseProfile) -> Prediction {
     predict_with(subject, base, None)
 }
@@ -988,7 +1007,7 @@ pub fn predict_with<'a>(
     };
     let subject_index = subject.exports;
     let p = subject.profile;
-    if let Some(wrong) = wrong_arch(p, BASE_MACHINE) {
+    if let Some(wrong) = wrong_arch(p, base_machine(base)) {
         return wrong;
     }
     match (&p.interpreter, p.kind) {
@@ -1208,6 +1227,7 @@ mod tests {
             runtime: Default::default(),
             catalog: false,
             hosts: vec![],
+            machine: None,
             link_index: Default::default(),
             cache_index: Default::default(),
         }
@@ -1556,6 +1576,7 @@ mod tests {
             runtime: Default::default(),
             catalog: false,
             hosts: vec![],
+            machine: None,
             link_index: Default::default(),
             cache_index: Default::default(),
         }
