@@ -15,11 +15,44 @@ struct Row {
     cells: Vec<(String, String)>,
 }
 
+/// One platform's block of fixtures/expected.tsv: its bases (short name → image) and where its
+/// fixture programs are.
+#[derive(Clone, Copy)]
+struct Platform {
+    name: &'static str,
+    bases: &'static [(&'static str, &'static str)],
+    programs: fn() -> &'static std::path::Path,
+    ready: fn() -> bool,
+}
+
+const AMD64: Platform = Platform {
+    name: "linux/amd64",
+    bases: &BASES,
+    programs: fixtures,
+    ready: docker,
+};
+
+const ARM64: Platform = Platform {
+    name: "linux/arm64",
+    bases: &ARM64_BASES,
+    programs: fixtures_arm64,
+    ready: docker_arm64,
+};
+
+impl Platform {
+    fn image(&self, short: &str) -> &'static str {
+        self.bases.iter().find(|(s, _)| *s == short).unwrap().1
+    }
+}
+
 fn expected() -> Vec<Row> {
-    let text = std::fs::read_to_string(root().join("fixtures/expected.tsv")).unwrap();
-    let shorts: Vec<&str> = BASES.iter().map(|(s, _)| *s).collect();
-    text.lines()
-        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+    expected_for(&AMD64)
+}
+
+fn expected_for(platform: &Platform) -> Vec<Row> {
+    let shorts: Vec<&str> = platform.bases.iter().map(|(s, _)| *s).collect();
+    expected_lines(platform.name)
+        .iter()
         .map(|l| {
             let f: Vec<&str> = l.split_whitespace().collect();
             assert_eq!(f.len(), 2 + shorts.len(), "bad row in expected.tsv: {l}");
@@ -36,10 +69,15 @@ fn expected() -> Vec<Row> {
         .collect()
 }
 
-fn base_args() -> Vec<String> {
+fn base_args(platform: &Platform) -> Vec<String> {
     vec![
         "-b".into(),
-        BASES.iter().map(|(_, i)| *i).collect::<Vec<_>>().join(","),
+        platform
+            .bases
+            .iter()
+            .map(|(_, i)| *i)
+            .collect::<Vec<_>>()
+            .join(","),
     ]
 }
 
@@ -49,15 +87,22 @@ fn detail_matches(outcome: &Value, detail: &str) -> bool {
     s.contains(&format!("\"{detail}\""))
 }
 
-fn check_row(row: &Row) -> Vec<String> {
+fn check_row(platform: &Platform, row: &Row) -> Vec<String> {
     let mut args: Vec<String> = vec![
         "--format".into(),
         "json".into(),
         "--timeout".into(),
         "3".into(),
+        "--platform".into(),
+        platform.name.into(),
     ];
-    args.extend(base_args());
-    args.push(fixture(&row.binary).to_string_lossy().into_owned());
+    args.extend(base_args(platform));
+    args.push(
+        (platform.programs)()
+            .join(&row.binary)
+            .to_string_lossy()
+            .into_owned(),
+    );
     if row.probe == "exec" {
         args.push("--exec".into());
     }
@@ -78,7 +123,7 @@ fn check_row(row: &Row) -> Vec<String> {
             .as_array()
             .unwrap()
             .iter()
-            .find(|b| b["base"] == image(short))
+            .find(|b| b["base"] == platform.image(short))
             .unwrap();
         let (verdict, detail) = want
             .split_once(':')
@@ -122,15 +167,29 @@ fn check_row(row: &Row) -> Vec<String> {
 }
 
 fn check_rows(filter: impl Fn(&Row) -> bool) {
-    if !docker() {
+    check_platform_rows(&AMD64, filter)
+}
+
+fn check_platform_rows(platform: &Platform, filter: impl Fn(&Row) -> bool) {
+    if !(platform.ready)() {
         return;
     }
-    let rows: Vec<Row> = expected().into_iter().filter(|r| filter(r)).collect();
+    let rows: Vec<Row> = expected_for(platform)
+        .into_iter()
+        .filter(|r| filter(r))
+        .collect();
     assert!(!rows.is_empty());
     let errs: Vec<String> = std::thread::scope(|s| {
         let hs: Vec<_> = rows
             .chunks(rows.len().div_ceil(3))
-            .map(|chunk| s.spawn(move || chunk.iter().flat_map(check_row).collect::<Vec<_>>()))
+            .map(|chunk| {
+                s.spawn(move || {
+                    chunk
+                        .iter()
+                        .flat_map(|r| check_row(platform, r))
+                        .collect::<Vec<_>>()
+                })
+            })
             .collect();
         hs.into_iter().flat_map(|h| h.join().unwrap()).collect()
     });
@@ -179,6 +238,13 @@ fn expected_table_exec_probe_loader_cases() {
 #[test]
 fn expected_table_exec_probe_runtime_cases() {
     check_rows(|r| r.probe == "exec" && RUNTIME_FIXTURES.contains(&r.binary.as_str()));
+}
+
+/// The arm64 block: the aarch64 programs on every arm64 fixture base, both probes, verified in
+/// linux/arm64 containers (under qemu-user on an amd64 host) with the aarch64 probe.
+#[test]
+fn expected_table_arm64_both_probes() {
+    check_platform_rows(&ARM64, |_| true);
 }
 
 fn run_one(base: &str, binary: &str, extra: &[&str]) -> (i32, Value) {
@@ -550,7 +616,7 @@ fn no_run_predicts_from_the_image_filesystems_without_containers() {
         return;
     }
     let mut args: Vec<String> = vec!["--format".into(), "json".into(), "--no-run".into()];
-    args.extend(base_args());
+    args.extend(base_args(&AMD64));
     args.push(fixture("hello-cxx").to_string_lossy().into_owned());
     let a: Vec<&str> = args.iter().map(String::as_str).collect();
     let (code, v) = json(&a);

@@ -119,6 +119,22 @@ pub fn docker() -> bool {
     })
 }
 
+/// The rows of fixtures/expected.tsv for one platform (`linux/amd64`: the rows before any
+/// `@platform` line; `linux/arm64`: those after `@platform linux/arm64`), comments left out.
+pub fn expected_lines(platform: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(root().join("fixtures/expected.tsv")).unwrap();
+    let mut current = "linux/amd64".to_string();
+    let mut out = Vec::new();
+    for l in text.lines() {
+        if let Some(p) = l.strip_prefix("@platform ") {
+            current = p.trim().to_string();
+        } else if !l.trim().is_empty() && !l.starts_with('#') && current == platform {
+            out.push(l.to_string());
+        }
+    }
+    out
+}
+
 /// The arm64 fixture bases (linux/arm64 images, run under qemu-user on an amd64 host), by short name.
 pub const ARM64_BASES: [(&str, &str); 5] = [
     ("musl", "libccheck-fixture/musl-arm64:latest"),

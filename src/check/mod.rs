@@ -933,13 +933,18 @@ fn starts_here_anyway(profile: &BinaryProfile, image: &elf::arch::Arch) -> Optio
 
 /// When a probe container failed because the daemon's host cannot execute the image's
 /// platform: why, and how to enable it. The probe's own start is the check (no extra container):
-/// without emulation the runtime refuses to exec it with ENOEXEC.
+/// without emulation the container's init cannot exec the probe, though it was uploaded: ENOEXEC,
+/// or ENOENT where execvp's fallback to `/bin/sh` finds no shell (distroless). Measured with
+/// qemu-aarch64 disabled: `[FATAL tini (7)] exec /libccheck/probe failed: Exec format error`.
 fn cannot_run_platform(reason: &str, arch: &elf::arch::Arch) -> Option<String> {
-    if arch.machine == probe::NATIVE_MACHINE || !reason.contains("exec format error") {
+    let native = elf::arch::default_for(probe::NATIVE_MACHINE);
+    let probe_not_started = reason.contains(&format!("exec {WORK_DIR}/probe failed"))
+        || reason.to_ascii_lowercase().contains("exec format error");
+    if arch.docker == native.docker || !probe_not_started {
         return None;
     }
     Some(format!(
-        "the Docker daemon cannot run {} containers (exec format error: no emulation for it on its host); enable it there: apt-get install qemu-user-static binfmt-support (Debian), or docker run --privileged --rm tonistiigi/binfmt --install {}",
+        "the Docker daemon cannot run {} containers (its host has no emulation for them); enable it there: apt-get install qemu-user-static binfmt-support (Debian), or docker run --privileged --rm tonistiigi/binfmt --install {}",
         arch.platform(),
         arch.docker
     ))
@@ -1360,6 +1365,49 @@ mod engine_tests {
             let next = if l.is_empty() { vec![] } else { l.remove(0) };
             Ok(next.into_iter().map(|id| (id, HashMap::new())).collect())
         }
+    }
+
+    #[test]
+    fn a_probe_the_host_cannot_exec_means_no_emulation_for_that_platform() {
+        let arm64 = elf::arch::of_docker("arm64").unwrap();
+        let amd64 = elf::arch::of_docker("amd64").unwrap();
+        // Measured with qemu-aarch64 disabled in binfmt_misc (a shell in the image, and none).
+        for reason in [
+            "the probe failed (exit 1): [FATAL tini (7)] exec /libccheck/probe failed: Exec format error",
+            "the probe failed (exit 127): [FATAL tini (8)] exec /libccheck/probe failed: No such file or directory",
+        ] {
+            let why = cannot_run_platform(reason, arm64).unwrap();
+            assert!(why.starts_with("the Docker daemon cannot run linux/arm64 containers"), "{why}");
+            assert!(why.contains("apt-get install qemu-user-static binfmt-support"), "{why}");
+            assert!(why.contains("tonistiigi/binfmt --install arm64"), "{why}");
+            // On the host's own platform the same failure is something else.
+            assert_eq!(cannot_run_platform(reason, amd64), None);
+        }
+        assert_eq!(cannot_run_platform("pulling failed: no such host", arm64), None);
+    }
+
+    #[test]
+    fn an_image_must_be_for_the_platform_asked_for() {
+        let info = |arch: &str| ImageInfo {
+            id: "sha256:x".into(),
+            os: "linux".into(),
+            arch: arch.into(),
+            start: Default::default(),
+            size: None,
+        };
+        let arm64 = elf::arch::of_docker("arm64");
+        assert_eq!(image_arch(&info("arm64"), None).unwrap().machine, "aarch64");
+        assert_eq!(image_arch(&info(""), None).unwrap().machine, "x86-64");
+        assert_eq!(image_arch(&info("arm64"), arm64).unwrap().docker, "arm64");
+        assert_eq!(
+            image_arch(&info("amd64"), arm64).unwrap_err(),
+            "the image is for linux/amd64, not linux/arm64: name an image for linux/arm64 (give each platform's image its own tag: a daemon keeps one image per tag)"
+        );
+        assert!(
+            image_arch(&info("riscv64"), None)
+                .unwrap_err()
+                .starts_with("an image for linux/riscv64; libccheck checks")
+        );
     }
 
     fn setup() -> (BinaryProfile, Plan, RunConfig, Base) {
