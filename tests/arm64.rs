@@ -97,7 +97,8 @@ fn an_image_of_another_platform_than_asked_for_is_an_error_naming_both() {
         return;
     }
     let program = fixtures_arm64().join("hello-static-a64");
-    let (code, v) = check(image("bookworm"), &program, &["--platform", "linux/arm64"]);
+    let args = ["--platform", "linux/arm64", "--pull", "never"];
+    let (code, v) = check(image("bookworm"), &program, &args);
     assert_eq!(code, 2, "{v}");
     let b = &v["bases"][0];
     assert_eq!(b["verdict"], "error");
@@ -107,6 +108,29 @@ fn an_image_of_another_platform_than_asked_for_is_an_error_naming_both() {
             .unwrap()
             .starts_with("the image is for linux/amd64, not linux/arm64: name an image for linux/arm64"),
         "{b}"
+    );
+    // Pulling it for linux/arm64 fails here (no registry): said with the local image's platform,
+    // and no amd64 catalog entry stands in for it.
+    let (code, v) = check(image("bookworm"), &program, &["--platform", "linux/arm64"]);
+    assert_eq!(code, 2, "{v}");
+    let b = &v["bases"][0];
+    assert!(b["fallback"].is_null(), "{b}");
+    assert!(
+        b["unavailable"]
+            .as_str()
+            .unwrap()
+            .ends_with("(the local image is for linux/amd64)"),
+        "{b}"
+    );
+    // The offline catalog describes amd64 images only.
+    let o = run(&["--offline", "--platform", "linux/arm64", program.to_str().unwrap()]);
+    assert_eq!(o.code, 2);
+    assert!(
+        o.stderr.contains(
+            "--offline --platform linux/arm64: the offline catalog describes linux/amd64 images only"
+        ),
+        "{}",
+        o.stderr
     );
 }
 
@@ -149,4 +173,56 @@ fn an_unknown_platform_is_a_usage_error() {
         "{}",
         o.stderr
     );
+}
+
+fn architecture(image: &str) -> String {
+    let o = std::process::Command::new("docker")
+        .args(["image", "inspect", "-f", "{{.Architecture}}", image])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&o.stdout).trim().to_string()
+}
+
+/// A tag the daemon holds for amd64, pulled for linux/arm64 from a registry (Debian's
+/// docker-registry): the arm64 image gets its own local reference, the tag keeps its image.
+#[test]
+fn a_pull_for_another_platform_keeps_each_platform_under_its_own_reference() {
+    if !docker_arm64() {
+        return;
+    }
+    let registry = local_registry();
+    let reference = format!(
+        "127.0.0.1:{}/libccheck-arm64/musl:t{}",
+        registry.port,
+        std::process::id()
+    );
+    let own = format!("{reference}-linux-arm64");
+    docker_ok(&["tag", arm64_image("musl"), &reference]);
+    docker_ok(&["push", &reference]);
+    // The daemon's copy of that tag is amd64 (one image per tag).
+    docker_ok(&["tag", image("musl"), &reference]);
+    let program = fixtures_arm64().join("hello-static-a64");
+    let run = |pull: &str| {
+        check(
+            &reference,
+            &program,
+            &["--platform", "linux/arm64", "--pull", pull, "--exec"],
+        )
+    };
+    let (code, v) = run("missing");
+    let b = v["bases"][0].clone();
+    let (arch_of_tag, arch_of_own) = (architecture(&reference), architecture(&own));
+    // Again, from the local reference alone.
+    let (code_again, again) = run("never");
+    drop(registry);
+    docker_ok(&["rmi", &reference, &own]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(b["image"], reference.as_str());
+    assert_eq!(b["verified"], true, "{b}");
+    assert_eq!(b["libc"], "musl 1.2.5");
+    assert_eq!(b["exec"]["stdout"], "hello from libccheck fixture\n", "{b}");
+    assert_eq!(arch_of_tag, "amd64", "the tag points at the image it had");
+    assert_eq!(arch_of_own, "arm64");
+    assert_eq!(code_again, 0, "{again}");
+    assert_eq!(again["bases"][0]["verified"], true);
 }

@@ -399,7 +399,7 @@ pub async fn ensure_images<E: Engine>(
     pull: PullPolicy,
     progress: &Progress,
 ) -> HashMap<String, Result<crate::docker::ImageInfo, String>> {
-    ensure_images_typed(engine, bases, pull, progress)
+    ensure_images_typed(engine, bases, pull, None, progress)
         .await
         .into_iter()
         .map(|(image, r)| (image, r.map_err(|e| e.to_string())))
@@ -407,16 +407,23 @@ pub async fn ensure_images<E: Engine>(
 }
 
 /// [`ensure_images`] with the daemon's errors as they are (an unavailable image is told apart).
+/// With a `platform` other than the daemon's own (and whether `--platform` asked for it), each
+/// image is that platform's (see [`ensure_platform_image`]).
 pub async fn ensure_images_typed<E: Engine>(
     engine: &E,
     bases: &[Base],
     pull: PullPolicy,
+    platform: Option<(&'static elf::arch::Arch, bool)>,
     progress: &Progress,
 ) -> HashMap<String, Result<crate::docker::ImageInfo, DockerError>> {
     let mut images: Vec<&str> = bases.iter().map(|b| b.image.as_str()).collect();
     images.sort();
     images.dedup();
     let futs = images.into_iter().map(|image| async move {
+        if let Some((p, explicit)) = platform {
+            let r = ensure_platform_image(engine, image, pull, p, explicit, progress).await;
+            return (image.to_string(), r);
+        }
         let r: Result<_, DockerError> = async {
             let present = engine.image_info(image).await?;
             let must_pull = match (pull, &present) {
@@ -446,7 +453,7 @@ pub async fn ensure_images_typed<E: Engine>(
                         progress.line(&format!("pulling {image}: {}", p.status));
                     }
                 };
-                engine.pull(image, &show).await?;
+                engine.pull(image, None, &show).await?;
                 tracing::info!(image, ms = t.elapsed().as_millis() as u64, "pulled");
                 return engine
                     .image_info(image)
@@ -463,6 +470,79 @@ pub async fn ensure_images_typed<E: Engine>(
         (image.to_string(), r)
     });
     join_all(futs).await.into_iter().collect()
+}
+
+/// An image of another platform than the daemon's: the reference itself when it is that
+/// platform's (a local image built for it), else its own local reference for that platform
+/// ([`crate::docker::platform_ref`]), pulled with the Engine API's platform parameter when
+/// missing (or always, as the policy says). A daemon keeps one image per tag, so the pull
+/// re-points the reference; it is pointed back at the image it had, and the platform's image
+/// keeps its own tag. When neither is there and pulling is not allowed, the reference's image
+/// as it is (the check then names the platform it is for); the same, without pulling, for a
+/// platform not asked for (`explicit` false: the program's own).
+async fn ensure_platform_image<E: Engine>(
+    engine: &E,
+    image: &str,
+    pull: PullPolicy,
+    platform: &'static elf::arch::Arch,
+    explicit: bool,
+    progress: &Progress,
+) -> Result<ImageInfo, DockerError> {
+    let is_for = |i: &Option<ImageInfo>| i.as_ref().is_some_and(|i| i.arch == platform.docker);
+    let present = engine.image_info(image).await?;
+    if pull != PullPolicy::Always && is_for(&present) {
+        return Ok(present.unwrap());
+    }
+    // The program's own platform, not asked for: a local image of another platform is checked
+    // as it is (the program's architecture is then the wrong one for it).
+    if !explicit
+        && pull != PullPolicy::Always
+        && let Some(p) = &present
+    {
+        return Ok(p.clone());
+    }
+    let own = crate::docker::platform_ref(image, &platform.platform());
+    if pull != PullPolicy::Always
+        && let Some(own) = &own
+    {
+        let kept = engine.image_info(own).await?;
+        if is_for(&kept) {
+            tracing::info!(image, local = %own, "present locally for {}", platform.platform());
+            return Ok(kept.unwrap());
+        }
+    }
+    if pull == PullPolicy::Never {
+        return present.ok_or_else(|| DockerError::ImageMissing {
+            image: image.into(),
+        });
+    }
+    progress.line(&format!("pulling {image} for {}", platform.platform()));
+    let pulled = engine
+        .pull(image, Some(&platform.platform()), &|p: &PullProgress| {
+            progress.line(&format!("pulling {image} for {}: {}", platform.platform(), p.status))
+        })
+        .await;
+    if let (Err(DockerError::Pull { reason, .. }), Some(p)) = (&pulled, &present) {
+        return Err(DockerError::Pull {
+            image: image.into(),
+            reason: format!("{reason} (the local image is for linux/{})", p.arch),
+        });
+    }
+    pulled?;
+    let pulled = engine.image_info(image).await?;
+    let Some(pulled) = pulled.filter(|i| i.arch == platform.docker) else {
+        return Err(DockerError::Pull {
+            image: image.into(),
+            reason: format!("the registry has no {} image for it", platform.platform()),
+        });
+    };
+    if let Some(own) = &own {
+        engine.tag(&pulled.id, own).await?;
+        if let Some(before) = present.filter(|b| b.id != pulled.id) {
+            engine.tag(&before.id, image).await?;
+        }
+    }
+    Ok(pulled)
 }
 
 /// The binary being checked: its loader profile, what it exports, and its run-time needs.
@@ -639,6 +719,9 @@ pub fn predict_offline(plan: &Plan, program: Program, cfg: &RunConfig) -> Vec<Ba
         .collect()
 }
 
+/// The platform of the images the offline catalog describes.
+pub const CATALOG_PLATFORM: &str = "amd64";
+
 /// Why an image could not be had, when that is all that went wrong (it is missing and may not be
 /// pulled, or the pull failed): the offline catalog can stand in for it. `None` for anything
 /// else the daemon said.
@@ -666,6 +749,10 @@ fn unavailable_base(
         return r;
     };
     r.unavailable = Some(cause);
+    // The catalog's entries are the amd64 images: they say nothing of another platform's.
+    if plan.platform.docker != CATALOG_PLATFORM {
+        return r;
+    }
     let Some(entry) = crate::catalog::for_base(base) else {
         return r;
     };
@@ -709,7 +796,10 @@ pub async fn run_matrix<E: Engine>(
     run_id: &str,
     progress: &Progress,
 ) -> Vec<BaseResult> {
-    let images = ensure_images_typed(engine, &cfg.bases, cfg.pull, progress).await;
+    // The daemon's own platform is what it pulls anyway (and a 386 program runs on its amd64).
+    let foreign = (plan.platform.docker != elf::arch::default_for(probe::NATIVE_MACHINE).docker)
+        .then_some((plan.platform, cfg.platform.is_some()));
+    let images = ensure_images_typed(engine, &cfg.bases, cfg.pull, foreign, progress).await;
     let m = Matrix {
         engine,
         plan,
@@ -758,6 +848,22 @@ struct Matrix<'a, E> {
 impl<E: Engine> Matrix<'_, E> {
     /// One base whose image is present: predicted, and (unless `--no-run`) run.
     async fn base(&self, base: &Base, info: &ImageInfo, required: bool) -> BaseResult {
+        // An image of another platform may be kept under its own reference (the base's may
+        // point at another platform's image): read and run it by its id.
+        if info.arch != elf::arch::default_for(probe::NATIVE_MACHINE).docker && !info.id.is_empty()
+        {
+            let by_id = Base {
+                name: base.name.clone(),
+                image: info.id.clone(),
+            };
+            let mut r = self.base_as(&by_id, info, required).await;
+            r.image = base.image.clone();
+            return r;
+        }
+        self.base_as(base, info, required).await
+    }
+
+    async fn base_as(&self, base: &Base, info: &ImageInfo, required: bool) -> BaseResult {
         let arch = match image_arch(info, self.cfg.platform) {
             Ok(a) => a,
             Err(why) => return BaseResult::error(base, required, why),
@@ -1303,8 +1409,12 @@ mod engine_tests {
         async fn pull(
             &self,
             _: &str,
+            _: Option<&str>,
             _: &(dyn Fn(&PullProgress) + Send + Sync),
         ) -> Result<(), DockerError> {
+            Ok(())
+        }
+        async fn tag(&self, _: &str, _: &str) -> Result<(), DockerError> {
             Ok(())
         }
         async fn create(&self, spec: &ContainerSpec) -> Result<String, DockerError> {

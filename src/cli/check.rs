@@ -157,6 +157,17 @@ pub(super) fn check(a: CheckArgs) -> anyhow::Result<ExitCode> {
         );
     }
     let plan = crate::check::plan(&binary, &profile, &cfg)?;
+    if a.offline
+        && let Some(p) = cfg.platform
+        && p.docker != crate::check::CATALOG_PLATFORM
+    {
+        anyhow::bail!(
+            "--offline --platform {}: the offline catalog describes linux/{} images only; check {} images through Docker (drop --offline)",
+            p.platform(),
+            crate::check::CATALOG_PLATFORM,
+            p.platform()
+        );
+    }
     let (run_id, mode, results) = if a.offline {
         let results = crate::check::predict_offline(&plan, program, &cfg);
         ("offline".to_string(), "offline", results)
