@@ -703,7 +703,7 @@ fn api_version_header(answer: &[u8]) -> Option<bollard::ClientVersion> {
 
 #[cfg(test)]
 mod tests {
-    use super::{DockerError, api_version_header, split_ref, without_offline_advice};
+    use super::{DockerError, api_version_header, platform_ref, split_ref, without_offline_advice};
 
     /// A check may fall back to --offline; audit and image, which lack it, are not told to.
     #[test]
