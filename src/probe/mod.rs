@@ -32,7 +32,7 @@ pub fn probe_for(machine: &str) -> Option<&'static [u8]> {
 /// Why there is no probe for `machine`, with the way to get one.
 pub fn no_probe_reason(machine: &str) -> String {
     match machine {
-        "aarch64" => "this libccheck was built without the aarch64 probe: install an aarch64 cross compiler (python3 -m pip install ziglang, or apt-get install gcc-aarch64-linux-gnu) and rebuild it".into(),
+        "aarch64" => "this libccheck was built without the aarch64 probe: install an aarch64 cross compiler (python3 -m pip install ziglang, or apt-get install gcc-aarch64-linux-gnu) and rebuild it (cargo clean -p libccheck first, so that build.rs looks again)".into(),
         m => format!("libccheck has no probe for {m} images"),
     }
 }
