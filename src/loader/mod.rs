@@ -1287,6 +1287,37 @@ mod tests {
     }
 
     #[test]
+    fn the_base_platform_decides_the_architecture() {
+        let mut p = program(&["libc.so.6"]);
+        p.machine = "x86-64".into();
+        let mut base = glibc_base(vec![]);
+        base.machine = Some("aarch64".into());
+        let pr = run(&p, &base, &BTreeMap::new());
+        assert_eq!(pr.verdict, Verdict::WrongArch, "{pr:?}");
+        assert_eq!(
+            pr.problems,
+            vec![Problem::WrongArch {
+                machine: "x86-64".into(),
+                base: "aarch64".into()
+            }]
+        );
+        assert_eq!(
+            pr.hints,
+            [
+                "build it for aarch64 (linux/arm64), the base's platform",
+                "or use the base's linux/amd64 image (--platform linux/amd64; multi-platform images have one for each)"
+            ]
+        );
+        // An amd64 base (no platform said) runs it, and a 32-bit x86 program too.
+        base.machine = None;
+        assert_eq!(run(&p, &base, &BTreeMap::new()).verdict, Verdict::Ok);
+        let mut i386 = blank(Kind::Pie);
+        i386.machine = "i386".into();
+        assert!(wrong_arch(&i386, "x86-64").is_none());
+        assert!(wrong_arch(&i386, "aarch64").is_some());
+    }
+
+    #[test]
     fn missing_interpreter_and_missing_library() {
         let mut base = glibc_base(vec![]);
         base.links.clear();
