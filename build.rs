@@ -32,7 +32,10 @@ fn main() {
     let mut version = format!("{fingerprint:016x} ({SRC}, built with {built})");
     let aarch64 = out_dir.join("libccheck-probe-aarch64");
     let target_arch = std::env::var("CARGO_CFG_TARGET_ARCH").unwrap_or_default();
-    let cross = match (target_arch.as_str(), std::env::var_os("LIBCCHECK_NO_CROSS_PROBE")) {
+    let cross = match (
+        target_arch.as_str(),
+        std::env::var_os("LIBCCHECK_NO_CROSS_PROBE"),
+    ) {
         ("x86_64", None) => build(&aarch64_compilers(), &aarch64),
         ("x86_64", Some(_)) => Err(vec!["LIBCCHECK_NO_CROSS_PROBE is set".into()]),
         _ => Err(vec![format!("not built on {target_arch}")]),
@@ -61,8 +64,14 @@ fn main() {
 /// static binary with nothing else installed.
 fn aarch64_compilers() -> [(&'static str, &'static [&'static str]); 4] {
     [
-        ("python3 -m ziglang cc -target aarch64-linux-musl", &["-static", "-Os", "-s"]),
-        ("zig cc -target aarch64-linux-musl", &["-static", "-Os", "-s"]),
+        (
+            "python3 -m ziglang cc -target aarch64-linux-musl",
+            &["-static", "-Os", "-s"],
+        ),
+        (
+            "zig cc -target aarch64-linux-musl",
+            &["-static", "-Os", "-s"],
+        ),
         ("aarch64-linux-musl-gcc", &["-static", "-Os", "-s"]),
         ("aarch64-linux-gnu-gcc", &["-static", "-O2", "-s"]),
     ]

@@ -103,10 +103,9 @@ fn an_image_of_another_platform_than_asked_for_is_an_error_naming_both() {
     let b = &v["bases"][0];
     assert_eq!(b["verdict"], "error");
     assert!(
-        b["reason"]
-            .as_str()
-            .unwrap()
-            .starts_with("the image is for linux/amd64, not linux/arm64: name an image for linux/arm64"),
+        b["reason"].as_str().unwrap().starts_with(
+            "the image is for linux/amd64, not linux/arm64: name an image for linux/arm64"
+        ),
         "{b}"
     );
     // Pulling it for linux/arm64 fails here (no registry): said with the local image's platform,
@@ -123,7 +122,12 @@ fn an_image_of_another_platform_than_asked_for_is_an_error_naming_both() {
         "{b}"
     );
     // The offline catalog describes amd64 images only.
-    let o = run(&["--offline", "--platform", "linux/arm64", program.to_str().unwrap()]);
+    let o = run(&[
+        "--offline",
+        "--platform",
+        "linux/arm64",
+        program.to_str().unwrap(),
+    ]);
     assert_eq!(o.code, 2);
     assert!(
         o.stderr.contains(
@@ -168,8 +172,9 @@ fn an_unknown_platform_is_a_usage_error() {
     let o = run(&["--platform", "linux/riscv64", "--offline", "x"]);
     assert_eq!(o.code, 2);
     assert!(
-        o.stderr
-            .contains("unknown platform \"linux/riscv64\": one of linux/amd64, linux/arm64, linux/386"),
+        o.stderr.contains(
+            "unknown platform \"linux/riscv64\": one of linux/amd64, linux/arm64, linux/386"
+        ),
         "{}",
         o.stderr
     );

@@ -138,10 +138,22 @@ pub fn expected_lines(platform: &str) -> Vec<String> {
 /// The arm64 fixture bases (linux/arm64 images, run under qemu-user on an amd64 host), by short name.
 pub const ARM64_BASES: [(&str, &str); 5] = [
     ("musl", "libccheck-fixture/musl-arm64:latest"),
-    ("debian-slim", "libccheck-fixture/debian-slim-arm64:bookworm"),
-    ("distroless-static", "libccheck-fixture/distroless-static-arm64:trixie"),
-    ("distroless-base", "libccheck-fixture/distroless-base-arm64:trixie"),
-    ("distroless-cc", "libccheck-fixture/distroless-cc-arm64:trixie"),
+    (
+        "debian-slim",
+        "libccheck-fixture/debian-slim-arm64:bookworm",
+    ),
+    (
+        "distroless-static",
+        "libccheck-fixture/distroless-static-arm64:trixie",
+    ),
+    (
+        "distroless-base",
+        "libccheck-fixture/distroless-base-arm64:trixie",
+    ),
+    (
+        "distroless-cc",
+        "libccheck-fixture/distroless-cc-arm64:trixie",
+    ),
 ];
 
 /// [`docker`], and the arm64 fixture bases and aarch64 fixture programs built (once). Running

@@ -519,7 +519,11 @@ async fn ensure_platform_image<E: Engine>(
     progress.line(&format!("pulling {image} for {}", platform.platform()));
     let pulled = engine
         .pull(image, Some(&platform.platform()), &|p: &PullProgress| {
-            progress.line(&format!("pulling {image} for {}: {}", platform.platform(), p.status))
+            progress.line(&format!(
+                "pulling {image} for {}: {}",
+                platform.platform(),
+                p.status
+            ))
         })
         .await;
     if let (Err(DockerError::Pull { reason, .. }), Some(p)) = (&pulled, &present) {
@@ -955,7 +959,10 @@ impl<E: Engine> Matrix<'_, E> {
         r.image_id = Some(info.id.clone());
         r.size = local_size(info);
         if r.prediction.is_some() {
-            r.reason = format!("not verified: {why}; predicted from the image: {}", r.reason);
+            r.reason = format!(
+                "not verified: {why}; predicted from the image: {}",
+                r.reason
+            );
             r.fallback = Some("prediction".into());
         } else {
             r.reason = format!("{why}; {}", r.reason);
@@ -991,11 +998,19 @@ fn image_arch(
     info: &ImageInfo,
     platform: Option<&'static elf::arch::Arch>,
 ) -> Result<&'static elf::arch::Arch, String> {
-    let named = if info.arch.is_empty() { "amd64" } else { info.arch.as_str() };
+    let named = if info.arch.is_empty() {
+        "amd64"
+    } else {
+        info.arch.as_str()
+    };
     let Some(arch) = elf::arch::of_docker(named) else {
         return Err(format!(
             "an image for {}/{named}; libccheck checks linux/amd64, linux/arm64 and linux/386 images",
-            if info.os.is_empty() { "linux" } else { info.os.as_str() },
+            if info.os.is_empty() {
+                "linux"
+            } else {
+                info.os.as_str()
+            },
         ));
     };
     match platform {
@@ -1487,13 +1502,22 @@ mod engine_tests {
             "the probe failed (exit 127): [FATAL tini (8)] exec /libccheck/probe failed: No such file or directory",
         ] {
             let why = cannot_run_platform(reason, arm64).unwrap();
-            assert!(why.starts_with("the Docker daemon cannot run linux/arm64 containers"), "{why}");
-            assert!(why.contains("apt-get install qemu-user-static binfmt-support"), "{why}");
+            assert!(
+                why.starts_with("the Docker daemon cannot run linux/arm64 containers"),
+                "{why}"
+            );
+            assert!(
+                why.contains("apt-get install qemu-user-static binfmt-support"),
+                "{why}"
+            );
             assert!(why.contains("tonistiigi/binfmt --install arm64"), "{why}");
             // On the host's own platform the same failure is something else.
             assert_eq!(cannot_run_platform(reason, amd64), None);
         }
-        assert_eq!(cannot_run_platform("pulling failed: no such host", arm64), None);
+        assert_eq!(
+            cannot_run_platform("pulling failed: no such host", arm64),
+            None
+        );
     }
 
     #[test]

@@ -437,6 +437,13 @@ pub enum InspectFormat {
     Json,
 }
 
+/// `--platform`: one libccheck has a probe and loader names for.
+fn parse_platform(s: &str) -> Result<&'static crate::elf::arch::Arch, String> {
+    crate::elf::arch::of_platform(s).ok_or_else(|| {
+        format!("unknown platform {s:?}: one of linux/amd64, linux/arm64, linux/386")
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use clap::CommandFactory;
@@ -490,11 +497,4 @@ mod tests {
     fn the_definitions_are_consistent() {
         Cli::command().debug_assert();
     }
-}
-
-/// `--platform`: one libccheck has a probe and loader names for.
-fn parse_platform(s: &str) -> Result<&'static crate::elf::arch::Arch, String> {
-    crate::elf::arch::of_platform(s).ok_or_else(|| {
-        format!("unknown platform {s:?}: one of linux/amd64, linux/arm64, linux/386")
-    })
 }

@@ -566,7 +566,13 @@ mod tests {
         }
         // The same words from a program that exits otherwise are the program's own business.
         let o = classify(
-            &job(0, 1, 0, "", "x: Could not open '/etc/x.conf': No such file or directory\n"),
+            &job(
+                0,
+                1,
+                0,
+                "",
+                "x: Could not open '/etc/x.conf': No such file or directory\n",
+            ),
             ProbeKind::Exec,
             None,
             "/libccheck/app",

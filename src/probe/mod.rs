@@ -312,7 +312,10 @@ mod tests {
     fn each_probe_is_a_static_program_for_its_machine() {
         for machine in ["x86-64", "aarch64", "i386"] {
             let Some(bytes) = probe_for(machine) else {
-                assert_eq!(machine, "aarch64", "only the cross-built probe may be missing");
+                assert_eq!(
+                    machine, "aarch64",
+                    "only the cross-built probe may be missing"
+                );
                 assert!(no_probe_reason(machine).contains("cross compiler"));
                 continue;
             };
