@@ -109,7 +109,7 @@ fn an_image_of_another_platform_than_asked_for_is_an_error_naming_both() {
         "{b}"
     );
     // Pulling it for linux/arm64 fails here (no registry): said with the local image's platform,
-    // and no amd64 catalog entry stands in for it.
+    // and no catalog entry stands in for an image reference the catalog does not name.
     let (code, v) = check(image("bookworm"), &program, &["--platform", "linux/arm64"]);
     assert_eq!(code, 2, "{v}");
     let b = &v["bases"][0];
@@ -121,21 +121,6 @@ fn an_image_of_another_platform_than_asked_for_is_an_error_naming_both() {
             .ends_with("(the local image is for linux/amd64)"),
         "{b}"
     );
-    // The offline catalog describes amd64 images only.
-    let o = run(&[
-        "--offline",
-        "--platform",
-        "linux/arm64",
-        program.to_str().unwrap(),
-    ]);
-    assert_eq!(o.code, 2);
-    assert!(
-        o.stderr.contains(
-            "--offline --platform linux/arm64: the offline catalog describes linux/amd64 images only"
-        ),
-        "{}",
-        o.stderr
-    );
 }
 
 #[test]
@@ -145,7 +130,7 @@ fn arm64_bases_are_verified_in_their_own_containers() {
     }
     // The default platform is the program's own: no --platform needed.
     let program = fixtures_arm64().join("hello-a64");
-    let (code, v) = check(arm64_image("debian-slim"), &program, &["--exec"]);
+    let (code, v) = check(arm64_image("bookworm"), &program, &["--exec"]);
     assert_eq!(code, 0, "{v}");
     let b = &v["bases"][0];
     assert_eq!(b["verified"], true, "{b}");

@@ -136,12 +136,10 @@ pub fn expected_lines(platform: &str) -> Vec<String> {
 }
 
 /// The arm64 fixture bases (linux/arm64 images, run under qemu-user on an amd64 host), by short name.
-pub const ARM64_BASES: [(&str, &str); 5] = [
+pub const ARM64_BASES: [(&str, &str); 6] = [
     ("musl", "libccheck-fixture/musl-arm64:latest"),
-    (
-        "debian-slim",
-        "libccheck-fixture/debian-slim-arm64:bookworm",
-    ),
+    ("bookworm", "libccheck-fixture/debian-slim-arm64:bookworm"),
+    ("trixie", "libccheck-fixture/debian-slim-arm64:trixie"),
     (
         "distroless-static",
         "libccheck-fixture/distroless-static-arm64:trixie",

@@ -698,8 +698,8 @@ pub fn predict_offline(plan: &Plan, program: Program, cfg: &RunConfig) -> Vec<Ba
         .iter()
         .map(|base| {
             let required = cfg.required.contains(&base.name);
-            let Some(entry) = crate::catalog::find(&base.name) else {
-                let names: Vec<&str> = crate::catalog::entries()
+            let Some(entry) = crate::catalog::find_on(&base.name, plan.platform.docker) else {
+                let names: Vec<&str> = crate::catalog::entries_on(plan.platform.docker)
                     .iter()
                     .map(|e| e.name.as_str())
                     .collect();
@@ -722,9 +722,6 @@ pub fn predict_offline(plan: &Plan, program: Program, cfg: &RunConfig) -> Vec<Ba
         })
         .collect()
 }
-
-/// The platform of the images the offline catalog describes.
-pub const CATALOG_PLATFORM: &str = "amd64";
 
 /// Why an image could not be had, when that is all that went wrong (it is missing and may not be
 /// pulled, or the pull failed): the offline catalog can stand in for it. `None` for anything
@@ -753,11 +750,8 @@ fn unavailable_base(
         return r;
     };
     r.unavailable = Some(cause);
-    // The catalog's entries are the amd64 images: they say nothing of another platform's.
-    if plan.platform.docker != CATALOG_PLATFORM {
-        return r;
-    }
-    let Some(entry) = crate::catalog::for_base(base) else {
+    // Each platform's entries describe that platform's images only.
+    let Some(entry) = crate::catalog::for_base_on(base, plan.platform.docker) else {
         return r;
     };
     tracing::info!(

@@ -157,15 +157,11 @@ pub(super) fn check(a: CheckArgs) -> anyhow::Result<ExitCode> {
         );
     }
     let plan = crate::check::plan(&binary, &profile, &cfg)?;
-    if a.offline
-        && let Some(p) = cfg.platform
-        && p.docker != crate::check::CATALOG_PLATFORM
-    {
+    if a.offline && crate::catalog::entries_on(plan.platform.docker).is_empty() {
         anyhow::bail!(
-            "--offline --platform {}: the offline catalog describes linux/{} images only; check {} images through Docker (drop --offline)",
-            p.platform(),
-            crate::check::CATALOG_PLATFORM,
-            p.platform()
+            "--offline --platform {}: the offline catalog has no {} entries (it describes linux/amd64 and linux/arm64 images); check them through Docker (drop --offline)",
+            plan.platform.platform(),
+            plan.platform.platform()
         );
     }
     let (run_id, mode, results) = if a.offline {
