@@ -21,7 +21,10 @@
  *              CAP_SETGID and CAP_KILL, so the program under test cannot reach the probe's report
  *              channel: another uid, and the probe is not dumpable);
  *   -kFILE     read the report key from FILE and delete it before any job runs; every report line
- *              that opens a job carries it, so a block written by anyone else is refused.
+ *              that opens a job carries it, so a block written by anyone else is refused;
+ *   -e         read the report key from the environment (LIBCCHECK_PROBE_KEY) and remove it before
+ *              any job runs, for files mounted read-only where a key file could not be deleted (the
+ *              jobs' user cannot read the environment of PID 1 or of the probe: another uid).
  *
  * Output (stdout), per job:
  *   LIBCCHECK-PROBE v1 key=K name=N errno=E exited=0|1 code=C signal=S timed_out=0|1 out_total=B err_total=B ms=T oom=0|1
@@ -303,6 +306,19 @@ static int read_key(const char *path) {
     return 0;
 }
 
+/* Take the report key from the environment, so that no job inherits it. */
+static int key_from_env(void) {
+    char *k = getenv("LIBCCHECK_PROBE_KEY");
+    if (!k || !*k || strlen(k) >= sizeof key) {
+        fprintf(stderr, "probe: report key: LIBCCHECK_PROBE_KEY is %s\n", k && *k ? "too long" : "not set");
+        return 1;
+    }
+    snprintf(key, sizeof key, "%s", k);
+    /* Also wipe the value where it lies (the initial environment that /proc/<us>/environ shows). */
+    memset(k, 'x', strlen(k));
+    return unsetenv("LIBCCHECK_PROBE_KEY");
+}
+
 /* A worker's report goes to an anonymous memory file: the image's /tmp may be missing, read-only
  * or not writable by us. */
 static int worker_report_file(void) {
@@ -365,6 +381,8 @@ int main(int argc, char **argv) {
             }
         } else if (argv[i][1] == 'k') {
             if (read_key(argv[i] + 2)) return 2;
+        } else if (argv[i][1] == 'e') {
+            if (key_from_env()) return 2;
         } else {
             fprintf(stderr, "probe: unknown option %s\n", argv[i]);
             return 2;

@@ -8,6 +8,8 @@
 //! - [`elf`]: ELF bytes → `BinaryProfile` (pure);
 //! - [`image`]: an image's files → `BaseProfile`, the profile cache, base aliases;
 //! - [`loader`]: the glibc and musl loader simulation → `Prediction` (pure);
+//! - [`cpu`]: x86-64 ISA levels: a program's note × a CPU's flags × the loader that enforces it
+//!   (pure);
 //! - [`catalog`], [`advice`]: the offline catalog of public bases; fix hints for a prediction;
 //! - [`probe`]: the in-container probe's protocol, its jobs, the classification of what it saw,
 //!   and the agreement of prediction and run;
@@ -24,6 +26,7 @@ pub mod audit;
 pub mod catalog;
 pub mod check;
 pub mod cli;
+pub mod cpu;
 pub mod docker;
 pub mod elf;
 pub mod fast;

@@ -15,6 +15,9 @@ pub enum Verdict {
     MissingSymbol,
     /// Built for another architecture than the base's (a fact of the ELF header, never run).
     WrongArch,
+    /// The CPU lacks the x86-64 ISA level the program's GNU property note asks for, and the
+    /// loader (glibc ≥ 2.33) refuses to start it.
+    CpuUnsupported,
     Crash,
     Timeout,
     ExitNonzero,
@@ -30,6 +33,7 @@ impl Verdict {
             Verdict::MissingVersion => "missing_version",
             Verdict::MissingSymbol => "missing_symbol",
             Verdict::WrongArch => "wrong_arch",
+            Verdict::CpuUnsupported => "cpu_unsupported",
             Verdict::Crash => "crash",
             Verdict::Timeout => "timeout",
             Verdict::ExitNonzero => "exit_nonzero",
@@ -76,6 +80,13 @@ pub enum Problem {
         machine: String,
         base: String,
     },
+    /// The CPU lacks the x86-64 ISA `level` (`x86-64-v3`) that `needed_by`'s GNU property note
+    /// asks for; `cpu` is the highest level it has. A run's message names neither level.
+    CpuUnsupported {
+        level: Option<String>,
+        cpu: Option<String>,
+        needed_by: Option<String>,
+    },
     /// The loader itself crashes on the object (musl on a malformed segment layout).
     LoaderCrash {
         what: String,
@@ -119,6 +130,7 @@ impl Problem {
             Problem::MissingVersion { .. } => Verdict::MissingVersion,
             Problem::MissingSymbol { .. } => Verdict::MissingSymbol,
             Problem::WrongArch { .. } => Verdict::WrongArch,
+            Problem::CpuUnsupported { .. } => Verdict::CpuUnsupported,
             Problem::LoaderCrash { .. } => Verdict::Crash,
             Problem::Unsupported { .. } => Verdict::Error,
         }
@@ -177,6 +189,21 @@ pub fn describe(p: &Problem) -> String {
         Problem::WrongArch { machine, base } => {
             format!("built for {machine}, another architecture than the base's ({base})")
         }
+        Problem::CpuUnsupported {
+            level: Some(level),
+            cpu,
+            needed_by,
+        } => format!(
+            "{} needs {level}, which this CPU lacks{}",
+            needed_by.as_deref().unwrap_or("the program"),
+            cpu.as_ref()
+                .map(|c| format!(" (it has {c})"))
+                .unwrap_or_default()
+        ),
+        Problem::CpuUnsupported { needed_by, .. } => match needed_by {
+            Some(b) => format!("CPU ISA level is lower than {b} requires"),
+            None => "CPU ISA level is lower than required".to_string(),
+        },
         Problem::LoaderCrash { what, needed_by } => {
             format!("the loader crashes mapping it: {what}{}", by(needed_by))
         }
@@ -286,10 +313,13 @@ pub enum RiskKind {
     Tmp,
     /// A library the program loads with `dlopen` is not in the base.
     Dlopen,
+    /// The program (or a library it loads) is built for an x86-64 ISA level (`x86-64-v3`) that
+    /// some CPUs lack.
+    CpuLevel,
 }
 
 impl RiskKind {
-    pub const ALL: [RiskKind; 12] = [
+    pub const ALL: [RiskKind; 13] = [
         RiskKind::ThreadStack,
         RiskKind::CaBundle,
         RiskKind::Tzdata,
@@ -302,6 +332,7 @@ impl RiskKind {
         RiskKind::Shell,
         RiskKind::Tmp,
         RiskKind::Dlopen,
+        RiskKind::CpuLevel,
     ];
 
     /// One line on what the kind is about (SARIF rule descriptions, docs).
@@ -319,6 +350,7 @@ impl RiskKind {
             RiskKind::Shell => "system()/popen() need /bin/sh, which the base lacks",
             RiskKind::Tmp => "Temporary files need a writable /tmp, which the base lacks",
             RiskKind::Dlopen => "A library the program loads with dlopen is not in the base",
+            RiskKind::CpuLevel => "Built for an x86-64 ISA level (v2/v3/v4) that some CPUs lack",
         }
     }
 
@@ -336,6 +368,7 @@ impl RiskKind {
             RiskKind::Shell => "shell",
             RiskKind::Tmp => "tmp",
             RiskKind::Dlopen => "dlopen",
+            RiskKind::CpuLevel => "cpu_level",
         }
     }
 }
@@ -376,6 +409,14 @@ pub struct Risk {
     pub base_fact: String,
     /// How to remove the risk.
     pub fix: String,
+}
+
+impl Risk {
+    /// Does it count against recommending this base? A warning does, except the CPU level: the
+    /// CPU that runs the program decides it, and every base carries it alike.
+    pub fn counts_against_base(&self) -> bool {
+        self.severity == Severity::Warning && self.kind != RiskKind::CpuLevel
+    }
 }
 
 /// The risk a failed run most likely comes from, and whether a second run proved it.

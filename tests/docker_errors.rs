@@ -232,9 +232,11 @@ fn image_of(short: &str) -> &'static str {
     image(short)
 }
 
-/// Start libccheck on the `hang` fixture and return once every base's container exists.
-fn spawn_hanging_run(images: &[&str]) -> (std::process::Child, String) {
+/// Start libccheck on the `hang` fixture, with `tmp` as its temporary directory (where a local
+/// run keeps the files its containers mount), and return once every base's container exists.
+fn spawn_hanging_run(images: &[&str], tmp: &std::path::Path) -> (std::process::Child, String) {
     let child = Command::new(assert_cmd::cargo::cargo_bin("libccheck"))
+        .env("TMPDIR", tmp)
         .args(["--timeout", "60", "-b", &images.join(",")])
         .arg(fixture("hang"))
         .arg("--exec")
@@ -261,7 +263,9 @@ fn sigint_leaves_no_container_behind() {
     }
     for signal in ["INT", "TERM"] {
         let all: Vec<&str> = BASES.iter().map(|(_, i)| *i).collect();
-        let (mut child, pid) = spawn_hanging_run(&all);
+        let tmp = tempfile::tempdir().unwrap();
+        let (mut child, pid) = spawn_hanging_run(&all, tmp.path());
+        assert_eq!(entries(tmp.path()).len(), 1, "the run's private directory");
         let t = Instant::now();
         assert!(
             Command::new("kill")
@@ -287,7 +291,19 @@ fn sigint_leaves_no_container_behind() {
             Vec::<String>::new(),
             "containers left after SIG{signal}"
         );
+        assert_eq!(
+            entries(tmp.path()),
+            Vec::<String>::new(),
+            "files left after SIG{signal}"
+        );
     }
+}
+
+fn entries(dir: &std::path::Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect()
 }
 
 #[test]
@@ -296,15 +312,29 @@ fn clean_removes_leftovers_of_killed_runs() {
         return;
     }
     // A run killed with SIGKILL cannot clean up; `libccheck clean` can.
-    let (mut child, pid) = spawn_hanging_run(&[image("musl")]);
+    let tmp = tempfile::tempdir().unwrap();
+    let (mut child, pid) = spawn_hanging_run(&[image("musl")], tmp.path());
     child.kill().unwrap();
     child.wait().unwrap();
     assert!(!containers_of_run(&pid).is_empty());
-    // Other tests' runs are live: clean spares them and removes the dead run's container.
-    let o = run(&["clean"]);
+    // Other tests' runs are live: clean spares them and removes the dead run's container, and
+    // the files its container mounted.
+    assert_eq!(entries(tmp.path()).len(), 1);
+    let o: Output = libccheck()
+        .arg("clean")
+        .env("TMPDIR", tmp.path())
+        .output()
+        .unwrap()
+        .into();
     assert_eq!(o.code, 0, "{}", o.stderr);
     assert!(o.stdout.starts_with("removed "), "{}", o.stdout);
     assert!(containers_of_run(&pid).is_empty());
+    assert_eq!(entries(tmp.path()), Vec::<String>::new());
+    assert!(
+        o.stdout.contains("removed 1 director(ies) of their files"),
+        "{}",
+        o.stdout
+    );
     let o = run(&["clean"]);
     assert!(
         o.stdout.starts_with("removed 0 container(s)"),

@@ -61,24 +61,163 @@ fn the_program_sees_no_key_no_stray_files_and_not_the_probe() {
     }
     // peek sits beside secret.env, data.bin and notes.txt with RUNPATH $ORIGIN; its exit code
     // counts what it could read of those, the report key, and the probe's and PID 1's memory,
-    // environment and stdout.
+    // environment and stdout. Both ways the files reach a container: mounted read-only from this
+    // machine (the key in the probe's environment) and uploaded to a daemon over TCP (a key file).
     let peek = fixture("peek/peek");
+    let tcp = TcpDocker::start();
+    for (host, delivery) in [
+        (
+            "unix:///var/run/docker.sock",
+            "mounting the probe's files read-only",
+        ),
+        (
+            tcp.host().as_str(),
+            "uploading the probe's files into each container",
+        ),
+    ] {
+        let o: Output = libccheck()
+            .env("DOCKER_HOST", host)
+            .args(["-v", "--format", "json", "-b", image("bookworm")])
+            .arg(&peek)
+            .arg("--exec")
+            .output()
+            .unwrap()
+            .into();
+        let v: Value = serde_json::from_str(&o.stdout).unwrap_or_else(|_| panic!("{}", o.stderr));
+        assert!(o.stderr.contains(delivery), "{host}: {}", o.stderr);
+        let e = &v["bases"][0]["exec"];
+        assert_eq!(e["stdout"], "saw 0 thing(s) it should not\n", "{host}: {v}");
+        assert_eq!(v["bases"][0]["verdict"], "ok", "{v}");
+        assert_eq!(o.code, 0);
+        // Nothing was uploaded beside it: it needs no library from its directory.
+        assert!(!o.stderr.contains("uploading /"), "{}", o.stderr);
+    }
+}
+
+#[test]
+fn the_mounted_files_are_read_only_for_the_program() {
+    if !docker() {
+        return;
+    }
+    // sandbox-report tries to write into its own directory: neither it nor the probe may.
+    let (code, v) = check_json("musl", &fixture("sandbox-report"), &["--exec"]);
+    assert_eq!(code, 0, "{v}");
+    let out = v["bases"][0]["exec"]["stdout"].as_str().unwrap();
+    assert!(out.contains("uid=65532"), "{out}");
+    assert!(out.contains("libccheck_writable=0"), "{out}");
+}
+
+/// A static program built here from `source`, at `dir/name`.
+fn static_program(dir: &std::path::Path, name: &str, source: &str) -> std::path::PathBuf {
+    let src = dir.join(format!("{name}.c"));
+    std::fs::write(&src, source).unwrap();
+    let exe = dir.join(name);
+    let st = std::process::Command::new("gcc")
+        .args(["-static", "-O1", "-o"])
+        .arg(&exe)
+        .arg(&src)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    exe
+}
+
+/// Holds an exclusive lock on its own executable for a while; fails when another holds it (a
+/// single-instance guard).
+const LOCK_SELF_C: &str = r#"
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+int main(void) {
+    int fd = open("/proc/self/exe", O_RDONLY);
+    if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB)) return 3;
+    sleep(2);
+    return 0;
+}
+"#;
+
+#[test]
+fn a_program_that_locks_its_own_file_reaches_neither_other_bases_nor_the_host() {
+    if !docker() {
+        return;
+    }
+    // Every base runs its own copy at the same time: a lock taken in one container is not seen
+    // by the others, nor held on the user's file.
+    let d = tempfile::tempdir().unwrap();
+    let exe = static_program(d.path(), "lockself", LOCK_SELF_C);
+    let bases = [image("musl"), image("bookworm"), image("distroless-static")].join(",");
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("libccheck"))
+        .env("NO_COLOR", "1")
+        .args(["--format", "json", "-j", "3", "-b", &bases])
+        .arg(&exe)
+        .arg("--exec")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let on_host = std::fs::File::open(&exe).unwrap();
+    let mut host_locked = false;
+    while child.try_wait().unwrap().is_none() {
+        host_locked |= on_host.try_lock().is_err();
+        let _ = on_host.unlock();
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let o: Output = child.wait_with_output().unwrap().into();
+    let v: Value = serde_json::from_str(&o.stdout).unwrap();
+    let code = o.code;
+    assert!(!host_locked, "a container held the lock on the user's file");
+    for b in v["bases"].as_array().unwrap() {
+        assert_eq!(b["verdict"], "ok", "{b}");
+    }
+    assert_eq!(code, 0, "{v}");
+}
+
+#[test]
+fn a_with_file_cannot_stand_in_for_the_binary() {
+    // `./prog` is the binary's own name: refused, and nothing is written anywhere.
+    let d = tempfile::tempdir().unwrap();
+    let prog = d.path().join("prog");
+    std::fs::copy(fixture("hello-static"), &prog).unwrap();
+    let other = d.path().join("other.txt");
+    std::fs::write(&other, "other content\n").unwrap();
+    let before = std::fs::read(&prog).unwrap();
     let o = run(&[
-        "-v",
-        "--format",
-        "json",
+        "--no-run",
         "-b",
-        image("bookworm"),
-        peek.to_str().unwrap(),
-        "--exec",
+        image("musl"),
+        "--with",
+        &format!("{}:./prog", other.display()),
+        prog.to_str().unwrap(),
     ]);
-    let v: Value = serde_json::from_str(&o.stdout).unwrap_or_else(|_| panic!("{}", o.stderr));
-    let e = &v["bases"][0]["exec"];
-    assert_eq!(e["stdout"], "saw 0 thing(s) it should not\n", "{v}");
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    assert!(
+        o.stderr.contains("/libccheck/app/prog is already"),
+        "{}",
+        o.stderr
+    );
+    assert_eq!(std::fs::read(&prog).unwrap(), before);
+}
+
+#[test]
+fn a_binary_with_file_capabilities_runs_from_its_copy() {
+    if !docker() {
+        return;
+    }
+    // A server given `setcap cap_net_bind_service+ep`: the copy each container gets carries no
+    // capability the sandbox would refuse at exec.
+    let d = tempfile::tempdir().unwrap();
+    let prog = d.path().join("server");
+    std::fs::copy(fixture("hello-static"), &prog).unwrap();
+    let st = std::process::Command::new("setcap")
+        .args(["cap_net_bind_service+ep"])
+        .arg(&prog)
+        .status()
+        .expect("setcap (Debian package libcap2-bin)");
+    assert!(st.success());
+    let (code, v) = check_json("musl", &prog, &["--exec"]);
     assert_eq!(v["bases"][0]["verdict"], "ok", "{v}");
-    assert_eq!(o.code, 0);
-    // Nothing was uploaded beside it: it needs no library from its directory.
-    assert!(!o.stderr.contains("uploading"), "{}", o.stderr);
+    assert_eq!(v["bases"][0]["exec"]["exit_code"], 0, "{v}");
+    assert_eq!(code, 0);
 }
 
 #[test]

@@ -33,7 +33,7 @@ fn kinds_in_sources() -> Vec<String> {
 
 /// Validate each document against schemas/<kind>.v1.json, by its own `schema` field. The error
 /// messages of the documents that fail, one line each.
-fn invalid(docs: &[Value]) -> Vec<String> {
+pub fn invalid(docs: &[Value]) -> Vec<String> {
     let d = tempfile::tempdir().unwrap();
     let mut args = Vec::new();
     for (i, doc) in docs.iter().enumerate() {

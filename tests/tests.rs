@@ -6,6 +6,7 @@ mod arm64;
 mod audit;
 mod ci;
 mod conventions;
+mod cpu_level;
 mod docker_errors;
 mod fallback;
 mod fixture_images;

@@ -173,6 +173,18 @@ fn musl_build(tool: &Toolchain) -> String {
 }
 
 /// How to build `bin` for a base with no dynamic loader at all (distroless-static).
+/// A 32-bit x86 program whose loader (`interpreter`) the base lacks.
+fn i386_hint(interpreter: &str) -> String {
+    let libs = if elf::is_musl_loader(interpreter) {
+        "which an x86_64 Alpine lacks (Alpine's x86 images have them)"
+    } else {
+        "on Debian/Ubuntu `dpkg --add-architecture i386 && apt-get update && apt-get install libc6:i386` and the i386 packages of its libraries"
+    };
+    format!(
+        "a 32-bit x86 program: the base needs {interpreter} and i386 libraries, {libs}; or build it for x86-64, or link it statically: a static i386 program runs on any amd64 base"
+    )
+}
+
 fn static_build(tool: &Toolchain) -> String {
     match tool {
         Toolchain::Go { .. } => "this base has no dynamic loader: build with CGO_ENABLED=0 (a static Go binary), or use distroless-base / distroless-cc".into(),
@@ -255,6 +267,11 @@ pub fn for_prediction(
     let highest_glibc = highest_missing_glibc(pred);
     for p in &pred.problems {
         match p {
+            // A 32-bit x86 program runs on an amd64 base only with that base's i386 loader and
+            // libraries: no other base of the same architecture helps.
+            Problem::NoInterpreter { interpreter } if bin.machine == "i386" => {
+                add(i386_hint(interpreter));
+            }
             Problem::NoInterpreter { interpreter }
                 if elf::is_glibc_loader(interpreter) && musl_base =>
             {
@@ -281,6 +298,7 @@ pub fn for_prediction(
                     add(h);
                 }
             }
+            Problem::CpuUnsupported { level, .. } => add(crate::cpu::fix(level.as_deref())),
             Problem::MissingVersion {
                 version, library, ..
             } => {

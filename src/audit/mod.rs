@@ -369,7 +369,8 @@ fn unplaced_from(mut o: verdict::Outcome, dir: &str) -> verdict::Outcome {
             | Problem::MissingVersion { needed_by, .. }
             | Problem::MissingSymbol { needed_by, .. }
             | Problem::Unsupported { needed_by, .. }
-            | Problem::LoaderCrash { needed_by, .. } => {
+            | Problem::LoaderCrash { needed_by, .. }
+            | Problem::CpuUnsupported { needed_by, .. } => {
                 if let Some(n) = needed_by {
                     fix(n);
                 }
@@ -498,6 +499,8 @@ pub fn cause(p: &Problem, target_libc: crate::image::base::LibcKind) -> String {
         Problem::Unsupported { what, .. } => format!("unsupported by the loader: {what}"),
         Problem::WrongArch { machine, .. } => format!("built for {machine}"),
         Problem::LoaderCrash { .. } => "the loader crashes mapping it".into(),
+        Problem::CpuUnsupported { level: Some(l), .. } => format!("needs a CPU with {l}"),
+        Problem::CpuUnsupported { .. } => "needs a newer CPU".into(),
     }
 }
 

@@ -313,10 +313,8 @@ pub async fn probe_in<E: Engine>(
     run_id: &str,
 ) -> anyhow::Result<Vec<probe::JobResult>> {
     let key = probe::new_key().context("no report key")?;
-    let launch = probe::launch(
-        &cfg.sandbox.user,
-        &format!("{WORK_DIR}/{}", probe::KEY_FILE),
-    );
+    let key_file = format!("{WORK_DIR}/{}", probe::KEY_FILE);
+    let launch = probe::launch(&cfg.sandbox.user, probe::KeyFrom::File(&key_file));
     let (args, job_file) = probe::job_file(
         cfg.timeout.as_millis() as u64,
         8192,
@@ -343,6 +341,7 @@ pub async fn probe_in<E: Engine>(
         cap_add: launch.cap_add,
         work_dir: WORK_DIR.into(),
         scratch_tmp: true,
+        mount: None,
     };
     let tools = vec![
         upload::Entry::bytes("probe", 0o755, probe::PROBE_BINARY),

@@ -80,6 +80,7 @@ fn suspected(risk: &Risk) -> LikelyCause {
 pub async fn confirm_thread_stacks<E: Engine>(
     engine: &E,
     plan: &Plan,
+    delivery: &super::Delivery,
     program: Program<'_>,
     cfg: &RunConfig,
     run_id: &str,
@@ -99,7 +100,16 @@ pub async fn confirm_thread_stacks<E: Engine>(
     let sem = &sem;
     join_all(reruns.map(|(r, base)| async move {
         let _permit = sem.acquire().await.expect("semaphore open");
-        let again = run_base(engine, patched, program.profile, cfg, base, run_id).await;
+        let again = run_base(
+            engine,
+            patched,
+            delivery,
+            program.profile,
+            cfg,
+            base,
+            run_id,
+        )
+        .await;
         if let Some(c) = r.likely_cause.as_mut() {
             *c = proven(c, &again);
         }

@@ -2,6 +2,7 @@
 //! probe (the program's own interpreter in trace/list mode) and optionally the exec probe (the
 //! program with the user's arguments). Docker is reached only through [`Engine`].
 
+pub mod deliver;
 pub mod explain;
 
 use std::collections::{BTreeMap, HashMap};
@@ -33,6 +34,7 @@ use crate::probe::{self, Job};
 use crate::report::run::BaseResult;
 use crate::risks::{self, BaseSide};
 use crate::verdict::{self, Verdict};
+use deliver::Delivery;
 
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize, serde::Deserialize, Default,
@@ -77,7 +79,19 @@ impl ExtraFile {
                 "--with {spec}: DEST must be a relative path below the binary's directory"
             ));
         }
-        Ok(ExtraFile { host, dest })
+        // One spelling per path (`./a//b` is `a/b`), so that two names of one file are seen.
+        let dest: Vec<_> = p
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy())
+            .filter(|c| c != ".")
+            .collect();
+        if dest.is_empty() {
+            return Err(format!("--with {spec}: DEST names no file"));
+        }
+        Ok(ExtraFile {
+            host,
+            dest: dest.join("/"),
+        })
     }
 }
 
@@ -253,6 +267,15 @@ fn parent_dirs(dest: &str, dirs: &mut Vec<String>, files: &mut Vec<upload::Entry
     }
 }
 
+/// Whether two host paths name one file (the same inode).
+fn same_file(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(a), Ok(b)) => (a.dev(), a.ino()) == (b.dev(), b.ino()),
+        _ => false,
+    }
+}
+
 /// What to upload: the binary, the libraries its `$ORIGIN` directories resolve, `--with` files.
 /// Nothing is read here but their loader parts; the upload streams them from disk.
 pub fn plan(binary: &Path, profile: &BinaryProfile, cfg: &RunConfig) -> anyhow::Result<Plan> {
@@ -271,7 +294,7 @@ pub fn plan(binary: &Path, profile: &BinaryProfile, cfg: &RunConfig) -> anyhow::
     let bin_dest = format!("app/{binary_name}");
     parent_dirs(&bin_dest, &mut dirs, &mut files);
     files.push(upload::Entry::host(&bin_dest, 0o755, binary.to_path_buf()));
-    let mut added = vec![bin_dest];
+    let mut added = vec![(bin_dest, binary.to_path_buf())];
     let libraries = origin_libraries(binary_dir, profile);
     let extras = cfg.extra_files.iter().map(|x| {
         let dest = format!("app/{}", x.dest);
@@ -283,16 +306,24 @@ pub fn plan(binary: &Path, profile: &BinaryProfile, cfg: &RunConfig) -> anyhow::
         .map(|(h, d, l)| (h, d, Some(l)))
         .chain(extras);
     for (host, dest, lib) in all {
-        if added.contains(&dest) {
-            continue;
+        if let Some((_, first)) = added.iter().find(|(d, _)| *d == dest) {
+            // The same file named twice (an $ORIGIN library also given with --with) is one file.
+            if same_file(first, &host) {
+                continue;
+            }
+            anyhow::bail!(
+                "--with {}: {WORK_DIR}/{dest} is already {}",
+                host.display(),
+                first.display()
+            );
         }
         tracing::info!("uploading {} as {WORK_DIR}/{dest}", host.display());
         parent_dirs(&dest, &mut dirs, &mut files);
-        files.push(upload::Entry::host(&dest, 0o755, host));
+        files.push(upload::Entry::host(&dest, 0o755, host.clone()));
         if let Some(lib) = lib {
             sidecars.insert(format!("{WORK_DIR}/{dest}"), lib);
         }
-        added.push(dest);
+        added.push((dest, host));
     }
     let size = upload::total_size(&files)
         .map_err(|e| anyhow::anyhow!("{}: {}", binary.display(), crate::text::io_message(&e)))?;
@@ -660,6 +691,8 @@ impl<'a> Program<'a> {
             };
             let found = risks::assess(self.profile, self.needs, &side);
             p.risks = found;
+            let cpu = crate::cpu::facts(self.profile, at.name, &p, base);
+            p.risks.extend(crate::cpu::risks(&cpu));
         }
         p
     }
@@ -798,7 +831,12 @@ pub async fn run_matrix<E: Engine>(
     let foreign = (plan.platform.docker != elf::arch::default_for(probe::NATIVE_MACHINE).docker)
         .then_some((plan.platform, cfg.platform.is_some()));
     let images = ensure_images_typed(engine, &cfg.bases, cfg.pull, foreign, progress).await;
+    let delivery = match cfg.no_run {
+        true => Delivery::Upload,
+        false => Delivery::for_run(&cfg.sandbox.user, &crate::docker::docker_host()),
+    };
     let m = Matrix {
+        delivery: &delivery,
         engine,
         plan,
         program,
@@ -826,7 +864,9 @@ pub async fn run_matrix<E: Engine>(
     let mut results = join_all(futs).await;
     if !cfg.no_run {
         explain::likely_causes(&mut results);
-        explain::confirm_thread_stacks(engine, plan, program, cfg, run_id, &mut results).await;
+        let delivery = &delivery;
+        explain::confirm_thread_stacks(engine, plan, delivery, program, cfg, run_id, &mut results)
+            .await;
     }
     results
 }
@@ -839,6 +879,7 @@ struct Matrix<'a, E> {
     profile: &'a BinaryProfile,
     cfg: &'a RunConfig,
     run_id: &'a str,
+    delivery: &'a Delivery,
     /// At most `--jobs` containers at once.
     sem: Semaphore,
 }
@@ -894,7 +935,11 @@ impl<E: Engine> Matrix<'_, E> {
                 return self.unverified(base, info, required, &why).await;
             }
             match predicted {
-                Ok(pr) => {
+                Ok(mut pr) => {
+                    // The CPU the container ran on decides what the prediction could not.
+                    if let Some(cpu) = &r.cpu_level {
+                        crate::cpu::against_cpu(&mut pr.prediction, &pr.cpu, cpu);
+                    }
                     if r.verdict == Verdict::Ok
                         && let Some(said) = pr.host_note
                     {
@@ -926,7 +971,18 @@ impl<E: Engine> Matrix<'_, E> {
         base: &Base,
         info: &ImageInfo,
     ) -> (BaseResult, anyhow::Result<Predicted>) {
-        let run = |plan| run_base(self.engine, plan, self.profile, self.cfg, base, self.run_id);
+        // The host-scoped plan differs in its jobs only: the same files serve both.
+        let run = |plan| {
+            run_base(
+                self.engine,
+                plan,
+                self.delivery,
+                self.profile,
+                self.cfg,
+                base,
+                self.run_id,
+            )
+        };
         if self.program.module.is_none() {
             return tokio::join!(run(self.plan), self.predict(base, info));
         }
@@ -969,8 +1025,10 @@ impl<E: Engine> Matrix<'_, E> {
         let mut bp =
             crate::image::export::profile(self.engine, &base.image, &info.id, self.run_id).await?;
         bp.machine = crate::probe::jobs::machine_of_docker_arch(&info.arch).map(String::from);
+        let prediction = self.program.predict(self.plan, &bp, &info.start.user);
         Ok(Predicted {
-            prediction: self.program.predict(self.plan, &bp, &info.start.user),
+            cpu: crate::cpu::facts(self.profile, &self.plan.binary_name, &prediction, &bp),
+            prediction,
             libc: bp.describe_libc(),
             os: bp.os.clone(),
             host_scope: self
@@ -1074,6 +1132,8 @@ struct Predicted {
     host_scope: Vec<String>,
     /// Which host program loads the module here, or that none does.
     host_note: Option<String>,
+    /// What the CPU decides here: the ISA level the program asks for, glibc-hwcaps copies.
+    cpu: crate::cpu::Facts,
 }
 
 /// The result of a base that is only predicted (`--no-run`).
@@ -1115,7 +1175,17 @@ fn attach_prediction(r: &mut BaseResult, p: Prediction) {
     let load = compare(&agreement::at_load(&p), actual, &problems, cut);
     let exec = r.exec.as_ref().map(|e| (e.verdict, e.problems.as_slice()));
     let c = agreement::combine(load, agreement::compare_dlopen(&p, exec));
+    let c = agreement::combine(c, agreement::compare_cpu(&p, exec));
     (r.agree, r.differs) = (c.agree, c.differs);
+    // glibc's trace mode (the load probe) does not check the ISA level: without the exec probe
+    // the CPU's flags and the loader's rule decide.
+    if r.exec.is_none() && r.verdict == Verdict::Ok && p.verdict == Verdict::CpuUnsupported {
+        r.verdict = p.verdict;
+        r.reason = format!(
+            "{} (from this CPU's /proc/cpuinfo flags: the loader's trace mode does not check the level; start the program with -- ARGS to see it refused)",
+            p.reason
+        );
+    }
     // The load probe cannot see what the program `dlopen`s once running: without the exec probe
     // the prediction says it.
     if r.exec.is_none()
@@ -1144,18 +1214,23 @@ fn container_limit(plan: &Plan, timeout: Duration) -> Duration {
     timeout * running + Duration::from_secs(15)
 }
 
-/// What goes into a probe container's upload volume: the probe, this container's report key
-/// (readable by root only; the probe deletes it) and the plan's files.
-fn upload_entries(plan: &Plan, key: &str) -> Vec<upload::Entry> {
-    let mut entries = vec![
-        upload::Entry::bytes(
-            "probe",
-            0o755,
-            probe::probe_for(plan.platform.machine).unwrap_or(probe::PROBE_BINARY),
-        ),
-        upload::Entry::bytes(probe::KEY_FILE, 0o400, key.as_bytes()),
-    ];
+/// What a probe container sees at [`WORK_DIR`]: the probe for the plan's platform and the
+/// plan's files.
+fn container_files(plan: &Plan) -> Vec<upload::Entry> {
+    let probe = probe::probe_for(plan.platform.machine).unwrap_or(probe::PROBE_BINARY);
+    let mut entries = vec![upload::Entry::bytes("probe", 0o755, probe)];
     entries.extend(plan.files.iter().cloned());
+    entries
+}
+
+/// What goes into a probe container's upload volume: its files and this container's report key
+/// (readable by root only; the probe deletes it).
+fn upload_entries(plan: &Plan, key: &str) -> Vec<upload::Entry> {
+    let mut entries = container_files(plan);
+    entries.insert(
+        1,
+        upload::Entry::bytes(probe::KEY_FILE, 0o400, key.as_bytes()),
+    );
     entries
 }
 
@@ -1188,18 +1263,24 @@ fn name_the_memory_limit(r: &mut BaseResult, memory_bytes: i64) {
 }
 
 /// The probe container of one base: the probe as root (dropping to the sandbox user for every
-/// job), this container's report key, the plan's jobs.
+/// job), this container's report key, the plan's jobs; its files mounted from `mount` or uploaded.
 fn probe_container(
     plan: &Plan,
     cfg: &RunConfig,
     base: &Base,
     run_id: &str,
     limit: Duration,
+    (key, mount): (&str, Option<PathBuf>),
 ) -> ContainerSpec {
-    let launch = probe::launch(
-        &cfg.sandbox.user,
-        &format!("{WORK_DIR}/{}", probe::KEY_FILE),
-    );
+    let key_file = format!("{WORK_DIR}/{}", probe::KEY_FILE);
+    let (key_from, env) = match mount {
+        Some(_) => (
+            probe::KeyFrom::Env,
+            vec![format!("{}={key}", probe::KEY_ENV)],
+        ),
+        None => (probe::KeyFrom::File(&key_file), vec![]),
+    };
+    let launch = probe::launch(&cfg.sandbox.user, key_from);
     let mut labels = crate::docker::owner::labels(run_id, limit + Duration::from_secs(120));
     labels.insert("org.libccheck.base".to_string(), base.name.clone());
     ContainerSpec {
@@ -1211,13 +1292,14 @@ fn probe_container(
             &launch.options,
             &plan.jobs,
         ),
-        env: vec![],
+        env,
         labels,
         sandbox: cfg.sandbox.clone(),
         user: launch.user,
         cap_add: launch.cap_add,
         work_dir: WORK_DIR.into(),
         scratch_tmp: true,
+        mount,
     }
 }
 
@@ -1227,6 +1309,7 @@ type Ended = Option<(i64, Vec<u8>, Vec<u8>)>;
 async fn run_base<E: Engine>(
     engine: &E,
     plan: &Plan,
+    delivery: &Delivery,
     profile: &BinaryProfile,
     cfg: &RunConfig,
     base: &Base,
@@ -1238,21 +1321,38 @@ async fn run_base<E: Engine>(
         Ok(k) => k,
         Err(e) => return BaseResult::error(base, false, format!("no report key: {e}")),
     };
-    let spec = probe_container(plan, cfg, base, run_id, limit);
-    let ended = crate::docker::with_container(engine, &spec, async |id: &str| {
-        let entries = upload_entries(plan, &key);
-        let size = upload::total_size(&entries).unwrap_or(0);
-        engine
-            .upload_stream(id, WORK_DIR, upload::tar_stream(entries), size)
-            .await?;
-        let Some(code) = crate::docker::start_and_wait(engine, id, limit).await? else {
-            return Ok(None);
-        };
-        let (out, err) = engine.logs(id).await?;
-        Ok::<Ended, DockerError>(Some((code, out, err)))
-    })
-    .await
-    .and_then(|r| r);
+    let run = async |mount: Option<PathBuf>| {
+        let uploads = mount.is_none();
+        let spec = probe_container(plan, cfg, base, run_id, limit, (&key, mount));
+        crate::docker::with_container(engine, &spec, async |id: &str| {
+            if uploads {
+                let entries = upload_entries(plan, &key);
+                let size = upload::total_size(&entries).unwrap_or(0);
+                engine
+                    .upload_stream(id, WORK_DIR, upload::tar_stream(entries), size)
+                    .await?;
+            }
+            let Some(code) = crate::docker::start_and_wait(engine, id, limit).await? else {
+                return Ok(None);
+            };
+            let (out, err) = engine.logs(id).await?;
+            Ok::<Ended, DockerError>(Some((code, out, err)))
+        })
+        .await
+        .and_then(|r| r)
+    };
+    let mut ended = match delivery.files_for(plan).await {
+        Some(files) => run(Some(files.path().to_path_buf())).await,
+        None => run(None).await,
+    };
+    let mount_failed = match &ended {
+        Err(e) => delivery.fall_back_after(e),
+        Ok(Some((code, out, err))) => delivery.fall_back_after_exit(*code, out, err),
+        Ok(None) => false,
+    };
+    if mount_failed {
+        ended = run(None).await;
+    }
     let mut r = BaseResult::error(base, false, String::new());
     r.ms = started.elapsed().as_millis() as u64;
     match ended {
@@ -1276,6 +1376,7 @@ fn read_report(
         Ok(results) if code == 0 => {
             let (libc, os) = image_facts(&results);
             let (load, exec, verdict, reason) = base_verdict(profile, &results);
+            r.cpu_level = crate::probe::jobs::cpu_level(&results).map(str::to_string);
             r.musl_compat_run = results
                 .iter()
                 .find(|j| j.name == "musl-compat" && j.exec_errno != 2)
@@ -1366,6 +1467,11 @@ mod tests {
         assert_eq!(ExtraFile::parse("a.so:lib/a.so").unwrap().dest, "lib/a.so");
         assert!(ExtraFile::parse("a.so:/etc/x").is_err());
         assert!(ExtraFile::parse("a.so:../x").is_err());
+        assert_eq!(
+            ExtraFile::parse("a.so:./lib//a.so").unwrap().dest,
+            "lib/a.so"
+        );
+        assert!(ExtraFile::parse("a.so:./").is_err());
     }
 
     #[test]
@@ -1389,9 +1495,13 @@ mod engine_tests {
     struct Fake {
         calls: Mutex<Vec<String>>,
         fail_upload: bool,
+        /// The daemon cannot mount host directories (a daemon in a VM).
+        refuse_mounts: bool,
         hang_wait: bool,
         report: Vec<u8>,
         spec: Mutex<Option<ContainerSpec>>,
+        /// The names in the mounted tree when the container was created.
+        mounted: Mutex<Vec<String>>,
         /// Containers the daemon lists for a label, consumed one listing at a time.
         listings: Mutex<Vec<Vec<String>>>,
     }
@@ -1428,6 +1538,20 @@ mod engine_tests {
         }
         async fn create(&self, spec: &ContainerSpec) -> Result<String, DockerError> {
             self.log(format!("create {}", spec.image));
+            if self.refuse_mounts && spec.mount.is_some() {
+                return Err(DockerError::Api {
+                    op: "container create",
+                    message:
+                        "invalid mount config for type \"bind\": bind source path does not exist"
+                            .into(),
+                });
+            }
+            if let Some(dir) = &spec.mount {
+                *self.mounted.lock().unwrap() = std::fs::read_dir(dir)
+                    .unwrap()
+                    .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                    .collect();
+            }
             *self.spec.lock().unwrap() = Some(spec.clone());
             Ok("c1".into())
         }
@@ -1568,14 +1692,19 @@ mod engine_tests {
         (profile, plan, cfg, base)
     }
 
+    /// One base run on `fake`, its files uploaded.
+    async fn uploaded(fake: &Fake) -> BaseResult {
+        let (profile, plan, cfg, base) = setup();
+        run_base(fake, &plan, &Delivery::Upload, &profile, &cfg, &base, "run").await
+    }
+
     #[tokio::test]
     async fn a_failed_upload_still_removes_the_container() {
-        let (profile, plan, cfg, base) = setup();
         let fake = Fake {
             fail_upload: true,
             ..Default::default()
         };
-        let r = run_base(&fake, &plan, &profile, &cfg, &base, "run").await;
+        let r = uploaded(&fake).await;
         assert_eq!(r.verdict, Verdict::Error);
         assert_eq!(r.reason, "Docker upload failed: disk full");
         assert_eq!(
@@ -1586,12 +1715,11 @@ mod engine_tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_container_that_never_ends_is_killed_and_removed() {
-        let (profile, plan, cfg, base) = setup();
         let fake = Fake {
             hang_wait: true,
             ..Default::default()
         };
-        let r = run_base(&fake, &plan, &profile, &cfg, &base, "run").await;
+        let r = uploaded(&fake).await;
         // The probe ends every job on time: a wait that never answers is the daemon's fault,
         // not a verdict about the binary.
         assert_eq!(r.verdict, Verdict::Error);
@@ -1611,12 +1739,11 @@ mod engine_tests {
 
     #[tokio::test]
     async fn a_damaged_probe_report_is_an_error_not_a_verdict() {
-        let (profile, plan, cfg, base) = setup();
         let fake = Fake {
             report: b"garbage\n".to_vec(),
             ..Default::default()
         };
-        let r = run_base(&fake, &plan, &profile, &cfg, &base, "run").await;
+        let r = uploaded(&fake).await;
         assert_eq!(r.verdict, Verdict::Error);
         assert!(
             r.reason.starts_with("the probe's report was refused"),
@@ -1630,7 +1757,16 @@ mod engine_tests {
     async fn the_program_runs_under_another_user_than_the_probe() {
         let (profile, plan, cfg, base) = setup();
         let fake = Fake::default();
-        run_base(&fake, &plan, &profile, &cfg, &base, "run").await;
+        run_base(
+            &fake,
+            &plan,
+            &Delivery::Upload,
+            &profile,
+            &cfg,
+            &base,
+            "run",
+        )
+        .await;
         let spec = fake.spec.lock().unwrap().clone().unwrap();
         assert_eq!(spec.user, "0:0");
         assert_eq!(spec.cap_add, ["SETUID", "SETGID", "KILL"]);
@@ -1638,6 +1774,52 @@ mod engine_tests {
         // TIMEOUT CAP, then the options before the first job.
         assert_eq!(spec.cmd[2..4], ["-k/libccheck/key", "-u65532:65532"]);
         assert_eq!(spec.cmd[4], plan.jobs[0].name);
+    }
+
+    #[tokio::test]
+    async fn mounted_files_need_no_upload_and_carry_the_key_in_the_environment() {
+        let (profile, plan, cfg, base) = setup();
+        let delivery = Delivery::for_run(&cfg.sandbox.user, "unix:///x.sock");
+        let fake = Fake::default();
+        run_base(&fake, &plan, &delivery, &profile, &cfg, &base, "run").await;
+        assert_eq!(
+            fake.calls(),
+            ["create img", "start c1", "wait c1", "remove c1"]
+        );
+        let spec = fake.spec.lock().unwrap().clone().unwrap();
+        assert_eq!(spec.cmd[2..4], ["-e", "-u65532:65532"]);
+        let key = spec.env[0].strip_prefix("LIBCCHECK_PROBE_KEY=").unwrap();
+        assert_eq!(key.len(), 32);
+        // The key is in no file of the mounted tree, which goes with its container.
+        assert_eq!(*fake.mounted.lock().unwrap(), ["probe"]);
+        assert!(!spec.mount.unwrap().exists());
+    }
+
+    #[tokio::test]
+    async fn a_daemon_that_cannot_mount_gets_an_upload() {
+        let (profile, plan, cfg, base) = setup();
+        let delivery = Delivery::for_run(&cfg.sandbox.user, "unix:///x.sock");
+        let fake = Fake {
+            refuse_mounts: true,
+            ..Default::default()
+        };
+        run_base(&fake, &plan, &delivery, &profile, &cfg, &base, "run").await;
+        assert_eq!(
+            fake.calls(),
+            [
+                "create img",
+                "create img",
+                "upload c1 /libccheck",
+                "start c1",
+                "wait c1",
+                "remove c1"
+            ]
+        );
+        let spec = fake.spec.lock().unwrap().clone().unwrap();
+        assert_eq!(spec.cmd[2], "-k/libccheck/key");
+        assert!(spec.env.is_empty());
+        // Later bases upload straight away.
+        assert!(delivery.files_for(&plan).await.is_none());
     }
 
     #[tokio::test(start_paused = true)]

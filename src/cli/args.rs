@@ -30,7 +30,8 @@ pub mod exit {
     long_about = "libccheck reads a binary's ELF facts (interpreter, needed libraries, symbol versions), \
 predicts from each base image's own files what its dynamic loader will do, then runs it inside each \
 base through the Docker Engine API, sandboxed, and tells you per base: ok, no_interpreter, \
-missing_library, missing_version, missing_symbol, crash, timeout, exit_nonzero — with the evidence \
+missing_library, missing_version, missing_symbol, wrong_arch, cpu_unsupported, crash, timeout, \
+exit_nonzero — with the evidence \
 and a fix hint. A run that refutes the prediction is flagged as a prediction mismatch.\n\n\
 Given a package — a Python wheel, a jar/war/ear or a directory — it checks every ELF file inside, \
 placed as pip or the JVM would place it, and a wheel's platform tag.\n\n\
@@ -253,8 +254,9 @@ pub enum Command {
     /// (For scripts/gen-catalog.sh) print the catalog entry of an image or a root directory.
     #[command(hide = true)]
     CatalogEntry(CatalogEntryArgs),
-    /// Remove containers left behind by libccheck runs that were killed (label org.libccheck.run).
-    /// Containers of runs still going on this host are spared unless --all.
+    /// Remove containers left behind by libccheck runs that were killed (label org.libccheck.run),
+    /// and the temporary directories of files they mounted. Containers of runs still going on
+    /// this host are spared unless --all.
     Clean(CleanArgs),
     /// Print a shell completion script (e.g. `libccheck completions bash >
     /// /etc/bash_completion.d/libccheck`, or `source <(libccheck completions zsh)`).

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use bollard::Docker;
-use bollard::models::{ContainerCreateBody, HostConfig, HostConfigLogConfig};
+use bollard::models::{ContainerCreateBody, HostConfig, HostConfigLogConfig, Mount, MountTypeEnum};
 use bollard::query_parameters::{
     CreateContainerOptionsBuilder, CreateImageOptionsBuilder, KillContainerOptionsBuilder,
     ListContainersOptionsBuilder, LogsOptionsBuilder, RemoveContainerOptionsBuilder,
@@ -92,7 +92,8 @@ impl Default for Sandbox {
 }
 
 /// What to create: an image, an entrypoint and its arguments, labels, a sandbox, and a volume
-/// (`work_dir`) that receives the uploaded files (a volume because a read-only root refuses uploads).
+/// (`work_dir`) that receives the uploaded files (a volume because a read-only root refuses uploads)
+/// — or, on a daemon that shares libccheck's filesystem, a host directory mounted read-only there.
 /// `user` and `cap_add` are the entrypoint's (the probe's); the sandbox's user is the one the probe
 /// runs the program as.
 #[derive(Debug, Clone)]
@@ -110,6 +111,8 @@ pub struct ContainerSpec {
     /// something. A container that is only exported goes without: Docker would create a `/tmp`
     /// the image lacks (mode 0755) and the export would show it.
     pub scratch_tmp: bool,
+    /// A host directory mounted read-only at `work_dir` instead of a volume (nothing is uploaded).
+    pub mount: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -423,6 +426,15 @@ impl Engine for BollardEngine {
                 .no_new_privileges
                 .then(|| vec!["no-new-privileges".into()]),
             readonly_rootfs: Some(sb.read_only_root),
+            mounts: spec.mount.as_ref().map(|dir| {
+                vec![Mount {
+                    target: Some(spec.work_dir.clone()),
+                    source: Some(dir.to_string_lossy().into_owned()),
+                    typ: Some(MountTypeEnum::BIND),
+                    read_only: Some(true),
+                    ..Default::default()
+                }]
+            }),
             tmpfs: spec.scratch_tmp.then(|| {
                 HashMap::from([("/tmp".to_string(), "rw,nosuid,nodev,size=64m".to_string())])
             }),
@@ -445,7 +457,7 @@ impl Engine for BollardEngine {
             env: Some(spec.env.clone()),
             user: Some(spec.user.clone()),
             labels: Some(spec.labels.clone()),
-            volumes: (!spec.work_dir.is_empty())
+            volumes: (!spec.work_dir.is_empty() && spec.mount.is_none())
                 .then(|| HashMap::from([(spec.work_dir.clone(), HashMap::new())])),
             working_dir: Some(if spec.scratch_tmp { "/tmp" } else { "/" }.into()),
             network_disabled: Some(!sb.network),

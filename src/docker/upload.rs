@@ -224,6 +224,54 @@ pub fn total_size(entries: &[Entry]) -> std::io::Result<u64> {
     Ok(total)
 }
 
+/// Write `entries` as files under `root` (a fresh directory), each with its mode: the tree an
+/// upload of them makes, for a daemon that mounts it instead. Every file is a new copy (never a
+/// link to the user's file, whose inode a container could then lock or see), and nothing is
+/// written through a path that exists already.
+pub fn write_dir(entries: &[Entry], root: &std::path::Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    for e in entries {
+        let dest = root.join(e.dest.trim_start_matches('/'));
+        let mode = e.mode & 0o777; // only permission bits: no set-id bit reaches the container
+        let new_file = || {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&dest)
+                .map_err(|err| with_path(err, &dest))
+        };
+        match &e.content {
+            Content::Dir => match std::fs::create_dir(&dest) {
+                Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists && dest.is_dir() => {}
+                r => r.map_err(|err| with_path(err, &dest))?,
+            },
+            Content::Bytes(b) => new_file()?.write_all(b)?,
+            Content::Host(p) => copy_into(p, &mut new_file()?, None)?,
+            Content::Patched { path, at, bytes } => {
+                copy_into(path, &mut new_file()?, Some((*at, bytes)))?
+            }
+        }
+        std::fs::set_permissions(&dest, std::fs::Permissions::from_mode(mode))?;
+    }
+    Ok(())
+}
+
+/// Copy the host file `src` into `out`, with `patch` (offset, bytes) written over it.
+fn copy_into(
+    src: &std::path::Path,
+    out: &mut std::fs::File,
+    patch: Option<(u64, &[u8])>,
+) -> std::io::Result<()> {
+    use std::os::unix::fs::FileExt;
+    let mut from = std::fs::File::open(src).map_err(|err| with_path(err, src))?;
+    std::io::copy(&mut from, out).map_err(|err| with_path(err, src))?;
+    if let Some((at, bytes)) = patch {
+        out.write_all_at(bytes, at)?;
+    }
+    Ok(())
+}
+
 /// A `Write` that hands 256 KiB chunks to an async consumer (back-pressure through a channel of
 /// four: about 1 MiB in flight per upload).
 pub struct ChannelWriter {
@@ -377,6 +425,77 @@ mod tests {
         };
         let e = short.read_to_end(&mut Vec::new()).unwrap_err();
         assert_eq!(e.kind(), std::io::ErrorKind::UnexpectedEof);
+    }
+
+    #[test]
+    fn a_written_tree_holds_what_the_tar_holds() {
+        use std::os::unix::fs::PermissionsExt;
+        let d = tempfile::tempdir().unwrap();
+        let host = d.path().join("host.bin");
+        std::fs::write(&host, b"0123456789").unwrap();
+        let root = d.path().join("root");
+        std::fs::create_dir(&root).unwrap();
+        let entries = [
+            Entry::bytes("probe", 0o755, &b"probe"[..]),
+            Entry::dir("app"),
+            Entry::host("app/prog", 0o4755, host.clone()),
+            Entry {
+                dest: "app/patched".into(),
+                mode: 0o644,
+                content: Content::Patched {
+                    path: host,
+                    at: 2,
+                    bytes: Arc::from(&b"ab"[..]),
+                },
+            },
+        ];
+        write_dir(&entries, &root).unwrap();
+        let mut tar = vec![];
+        write_tar(&entries, &mut tar).unwrap();
+        for (name, size) in names_and_sizes(&tar) {
+            let m = std::fs::metadata(root.join(name.trim_end_matches('/'))).unwrap();
+            if m.is_file() {
+                assert_eq!(m.len(), size, "{name}");
+            }
+        }
+        assert_eq!(
+            std::fs::read(root.join("app/patched")).unwrap(),
+            b"01ab456789"
+        );
+        let mode = |p: &str| {
+            std::fs::metadata(root.join(p))
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o7777
+        };
+        // The set-uid bit is dropped; the rest of the mode is kept.
+        assert_eq!(mode("app/prog"), 0o755);
+        assert_eq!(mode("app/patched"), 0o644);
+        assert_eq!(mode("probe"), 0o755);
+    }
+
+    #[test]
+    fn a_written_tree_is_a_copy_and_never_writes_through_a_name_twice() {
+        use std::os::unix::fs::MetadataExt;
+        let d = tempfile::tempdir().unwrap();
+        let host = d.path().join("prog");
+        std::fs::write(&host, b"the user's program").unwrap();
+        let root = d.path().join("root");
+        std::fs::create_dir(&root).unwrap();
+        let entries = [
+            Entry::host("prog", 0o755, host.clone()),
+            Entry::bytes("prog", 0o755, &b"something else"[..]),
+        ];
+        let e = write_dir(&entries, &root).unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::AlreadyExists, "{e}");
+        assert_eq!(std::fs::read(&host).unwrap(), b"the user's program");
+        let (a, b) = (
+            std::fs::metadata(&host).unwrap(),
+            std::fs::metadata(root.join("prog")).unwrap(),
+        );
+        assert_ne!(a.ino(), b.ino(), "a copy, not a link to the user's file");
+        assert_eq!(a.nlink(), 1);
     }
 
     #[test]

@@ -10,7 +10,8 @@ const GNU_PROPERTY_X86_ISA_1_NEEDED: u32 = 0xc000_8002;
 pub struct NoteFacts {
     /// `Linux 3.2.0` from `.note.ABI-tag`.
     pub abi_tag: Option<String>,
-    /// x86-64 ISA levels needed (`x86-64-baseline`, `x86-64-v2`, …) from the GNU property note.
+    /// x86-64 ISA levels needed (`x86-64-baseline`, `x86-64-v2`, …, `unknown:0x10` for bits no
+    /// level has yet) from the GNU property note.
     pub x86_isa_needed: Vec<String>,
 }
 
@@ -98,6 +99,12 @@ fn scan_properties(desc: &[u8], little: bool, elf64: bool, facts: &mut NoteFacts
                     facts.x86_isa_needed.push(name.to_string());
                 }
             }
+            // Bits of levels not defined yet: glibc's loader refuses them on every CPU.
+            if bits & !0xf != 0 {
+                facts
+                    .x86_isa_needed
+                    .push(format!("unknown:{:#x}", bits & !0xf));
+            }
         }
         match data
             .checked_add(size as usize)
@@ -146,6 +153,21 @@ mod tests {
         scan(&seg, 4, true, true, &mut f);
         assert_eq!(f.abi_tag.as_deref(), Some("Linux 3.2.0"));
         assert_eq!(f.x86_isa_needed, vec!["x86-64-baseline", "x86-64-v2"]);
+    }
+
+    #[test]
+    fn isa_bits_of_no_level_yet_are_named() {
+        let mut prop = Vec::new();
+        prop.extend(GNU_PROPERTY_X86_ISA_1_NEEDED.to_le_bytes());
+        prop.extend(4u32.to_le_bytes());
+        prop.extend(0x19u32.to_le_bytes());
+        prop.extend(0u32.to_le_bytes());
+        let mut f = NoteFacts::default();
+        scan(&note(b"GNU\0", 5, &prop), 8, true, true, &mut f);
+        assert_eq!(
+            f.x86_isa_needed,
+            vec!["x86-64-baseline", "x86-64-v4", "unknown:0x10"]
+        );
     }
 
     #[test]

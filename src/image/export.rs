@@ -62,6 +62,7 @@ pub async fn with_image_tar<E: Engine, T: Send + 'static>(
         work_dir: String::new(),
         // Exported, never started: nothing may be added to the filesystem it shows.
         scratch_tmp: false,
+        mount: None,
     };
     let result = crate::docker::with_container(engine, &spec, async |id: &str| {
         let stream = engine.export(id).map_err(std::io::Error::other);

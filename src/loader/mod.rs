@@ -265,6 +265,11 @@ fn glibc_system_find<'a>(
     let want64 = main.class == "elf64";
     for (_, path, flags) in w.base.cache_entries(name) {
         let is64 = flags & 0xff00 != 0;
+        // A glibc-hwcaps copy loads only on CPUs with its level: the prediction holds for all
+        // of them with the plain library (`cpu::hwcaps_copies` notes the copy).
+        if path.contains("/glibc-hwcaps/") {
+            continue;
+        }
         if is64 == want64
             && let Some(f) = w.lib(path).filter(|(_, l)| compatible(&l.profile, main))
         {
@@ -1460,6 +1465,105 @@ mod tests {
                 .iter()
                 .any(|p| matches!(p, Problem::MissingSymbol { .. })),
             "the symbol of a missing version is a consequence"
+        );
+    }
+
+    /// ldconfig lists glibc-hwcaps copies in ld.so.cache; they load only on CPUs with their level,
+    /// so the prediction (for any CPU) takes the plain library.
+    #[test]
+    fn a_glibc_hwcaps_copy_in_the_cache_is_not_the_prediction() {
+        let copy = "/usr/lib/x86_64-linux-gnu/glibc-hwcaps/x86-64-v3/libx.so.1";
+        let plain = "/usr/lib/x86_64-linux-gnu/libx.so.1";
+        let mut base = glibc_base(vec![
+            (copy, lib("libx.so.1", &[], &[], &["f"])),
+            (plain, lib("libx.so.1", &[], &[], &["f"])),
+        ]);
+        base.ld_so_cache = Some(vec![
+            ("libx.so.1".into(), copy.into(), 0x303),
+            ("libx.so.1".into(), plain.into(), 0x303),
+            (
+                "libc.so.6".into(),
+                "/usr/lib/x86_64-linux-gnu/libc.so.6".into(),
+                0x303,
+            ),
+        ]);
+        let pr = run(
+            &program(&["libx.so.1", "libc.so.6"]),
+            &base,
+            &BTreeMap::new(),
+        );
+        assert_eq!(pr.verdict, Verdict::Ok, "{pr:?}");
+        assert_eq!(pr.loaded[0], ("libx.so.1".to_string(), plain.to_string()));
+    }
+
+    /// A 32-bit x86 program on an amd64 base: its own loader (/lib/ld-linux.so.2) and the i386
+    /// libraries, found through the i386 multiarch directory and the ld.so.cache entries whose
+    /// flags are i386's (FLAG_ELF_LIBC6, 0x0003; x86-64's add FLAG_X8664_LIB64, 0x0303).
+    #[test]
+    fn an_i386_program_uses_the_i386_loader_and_libraries() {
+        let i386 = |mut l: Library| {
+            l.profile.machine = "i386".into();
+            l.profile.e_machine = 3;
+            l.profile.class = "elf32".into();
+            l
+        };
+        let ld = i386(lib(
+            "ld-linux.so.2",
+            &[],
+            &["GLIBC_2.0", "GLIBC_2.3", "GLIBC_PRIVATE"],
+            &[],
+        ));
+        let libc = i386(lib(
+            "libc.so.6",
+            &["ld-linux.so.2"],
+            &["GLIBC_2.0", "GLIBC_2.34"],
+            &["puts@@GLIBC_2.0", "__libc_start_main@@GLIBC_2.34"],
+        ));
+        let mut p = program(&["libc.so.6"]);
+        p.machine = "i386".into();
+        p.e_machine = 3;
+        p.class = "elf32".into();
+        p.interpreter = Some("/lib/ld-linux.so.2".into());
+        // Without the i386 loader: no interpreter, whatever x86-64 libraries the base has.
+        let pr = run(&p, &glibc_base(vec![]), &BTreeMap::new());
+        assert_eq!(pr.verdict, Verdict::NoInterpreter, "{pr:?}");
+
+        let mut base = glibc_base(vec![
+            ("/usr/lib/i386-linux-gnu/ld-linux.so.2", ld),
+            ("/usr/lib/i386-linux-gnu/libc.so.6", libc),
+        ]);
+        base.links.insert(
+            "/usr/lib/ld-linux.so.2".into(),
+            "i386-linux-gnu/ld-linux.so.2".into(),
+        );
+        let pr = run(&p, &base, &BTreeMap::new());
+        assert_eq!(pr.verdict, Verdict::Ok, "{pr:?}");
+        let paths: Vec<&str> = pr.loaded.iter().map(|(_, path)| path.as_str()).collect();
+        assert!(
+            paths.contains(&"/usr/lib/i386-linux-gnu/libc.so.6"),
+            "{paths:?}"
+        );
+
+        // The cache lists x86-64's libc first: its flags keep the i386 program off it.
+        base.ld_so_cache = Some(vec![
+            (
+                "libc.so.6".into(),
+                "/usr/lib/x86_64-linux-gnu/libc.so.6".into(),
+                0x0303,
+            ),
+            (
+                "libc.so.6".into(),
+                "/usr/lib/i386-linux-gnu/libc.so.6".into(),
+                0x0003,
+            ),
+        ]);
+        let pr = run(&p, &base, &BTreeMap::new());
+        assert_eq!(pr.verdict, Verdict::Ok, "{pr:?}");
+        assert!(
+            pr.loaded
+                .iter()
+                .any(|(_, path)| path == "/usr/lib/i386-linux-gnu/libc.so.6"),
+            "{pr:?}"
         );
     }
 

@@ -58,6 +58,8 @@ fn problem_key(p: &verdict::Problem) -> String {
     match p {
         verdict::Problem::LoaderCrash { what, .. } => what.clone(),
         verdict::Problem::NoInterpreter { .. } => String::new(),
+        // glibc's message names no level: the verdict says it all.
+        verdict::Problem::CpuUnsupported { .. } => String::new(),
         verdict::Problem::WrongArch { machine, .. } => machine.clone(),
         verdict::Problem::MissingLibrary { library, .. } => library.clone(),
         verdict::Problem::MissingVersion { version, .. } => version.clone(),
@@ -131,8 +133,12 @@ pub fn compare(
 /// running, which no load probe sees.
 pub fn at_load(pred: &Prediction) -> Prediction {
     let mut p = pred.clone();
-    if p.problems.iter().any(is_via_dlopen) {
-        p.problems.retain(|q| !is_via_dlopen(q));
+    // Nor does glibc's trace mode check the CPU's ISA level (measured, glibc 2.36).
+    let unseen = |q: &verdict::Problem| {
+        is_via_dlopen(q) || matches!(q, verdict::Problem::CpuUnsupported { .. })
+    };
+    if p.problems.iter().any(unseen) {
+        p.problems.retain(|q| !unseen(q));
         if p.problems.is_empty() {
             p.verdict = Verdict::Ok;
         }
@@ -201,6 +207,35 @@ pub fn compare_dlopen(
         agree: proven.then_some(true),
         differs: (!proven).then_some(differs),
     })
+}
+
+/// Did the program's start prove what the prediction said of the CPU's ISA level? `None` when
+/// there was no start or neither side names the level.
+pub fn compare_cpu(pred: &Prediction, exec: Option<(Verdict, &[Problem])>) -> Option<Comparison> {
+    let (verdict, _) = exec?;
+    let predicted = pred.verdict == Verdict::CpuUnsupported;
+    let shown = verdict == Verdict::CpuUnsupported;
+    if !predicted && !shown {
+        return None;
+    }
+    let agree = match verdict {
+        Verdict::Error | Verdict::Timeout => None,
+        _ => Some(predicted == shown),
+    };
+    let differs = (agree == Some(false)).then(|| {
+        let side = |b: bool| {
+            if b {
+                vec!["cpu_unsupported".to_string()]
+            } else {
+                vec![]
+            }
+        };
+        Differs {
+            predicted_only: side(predicted),
+            run_only: side(shown),
+        }
+    });
+    Some(Comparison { agree, differs })
 }
 
 /// The load's comparison and the `dlopen` one together: both must agree.

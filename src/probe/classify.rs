@@ -92,7 +92,8 @@ fn line_problem(l: &str, app_dir: &str) -> Option<Problem> {
     } else if let Some(rest) = l.strip_prefix("Error relocating ") {
         musl_relocation_error(rest, app_dir)
     } else {
-        None
+        l.strip_suffix(": CPU ISA level is lower than required")
+            .map(|who| glibc_cpu_level(who, app_dir))
     }
 }
 
@@ -202,6 +203,16 @@ fn musl_relocation_error(rest: &str, app_dir: &str) -> Option<Problem> {
         })
     } else {
         None
+    }
+}
+
+/// glibc ≥ 2.33 at start-up: "/x: CPU ISA level is lower than required" (`who` is "/x", the
+/// object whose GNU property note asks for a level the CPU lacks; the message names no level).
+fn glibc_cpu_level(who: &str, app_dir: &str) -> Problem {
+    Problem::CpuUnsupported {
+        level: None,
+        cpu: None,
+        needed_by: Some(below(who, app_dir)),
     }
 }
 
@@ -480,6 +491,32 @@ mod tests {
         assert_eq!(
             o.reason,
             "GLIBC_2.38 not found in libc.so.6 (needed by newer-glibc)"
+        );
+    }
+
+    #[test]
+    fn glibc_refusing_the_cpu_level_is_cpu_unsupported() {
+        // glibc 2.36 starting a program whose note asks for a level this CPU lacks.
+        let j = job(
+            0,
+            127,
+            0,
+            "",
+            "/libccheck/app/hello-isa-beyond: CPU ISA level is lower than required\n",
+        );
+        let o = classify(&j, ProbeKind::Exec, None, APP);
+        assert_eq!(o.verdict, Verdict::CpuUnsupported);
+        assert_eq!(
+            o.problems,
+            vec![Problem::CpuUnsupported {
+                level: None,
+                cpu: None,
+                needed_by: Some("hello-isa-beyond".into()),
+            }]
+        );
+        assert_eq!(
+            o.reason,
+            "CPU ISA level is lower than hello-isa-beyond requires"
         );
     }
 

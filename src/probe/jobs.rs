@@ -132,6 +132,10 @@ pub fn jobs_for(
         jobs.push(Job::new("libc-glibc-lib64", &[], &["/lib64/libc.so.6"]));
         jobs.push(Job::new("libc-musl", &[], &[a.musl_loader]));
     }
+    // A program built for an ISA level above the baseline: which level has the daemon's CPU?
+    if crate::cpu::bits_of(&profile.x86_isa_needed) & !1 != 0 {
+        jobs.push(Job::read(CPUINFO_JOB, "/proc/cpuinfo"));
+    }
     jobs.extend(load_jobs(profile, &target, "load"));
     // A glibc program whose interpreter a musl base lacks: what would musl's loader do with it?
     if let (Some(interp), Some(a)) = (
@@ -155,6 +159,17 @@ pub fn jobs_for(
         });
     }
     jobs
+}
+
+/// The job reading the CPU's flags.
+const CPUINFO_JOB: &str = "cpuinfo";
+
+/// The highest x86-64 ISA level of the CPU the container ran on, when the jobs read it.
+pub fn cpu_level(results: &[JobResult]) -> Option<&'static str> {
+    let r = results
+        .iter()
+        .find(|r| r.name == CPUINFO_JOB && r.exec_errno == 0)?;
+    crate::cpu::cpu_bits(&String::from_utf8_lossy(&r.stdout)).map(crate::cpu::highest)
 }
 
 /// What the facts jobs say about the image's libc and OS (pure).

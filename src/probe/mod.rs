@@ -60,6 +60,19 @@ impl Job {
 
 /// Where the report key is uploaded (the probe deletes it before any job runs).
 pub const KEY_FILE: &str = "key";
+/// The variable that carries the report key when the probe's files are mounted read-only (the
+/// probe removes it from its environment before any job runs).
+pub const KEY_ENV: &str = "LIBCCHECK_PROBE_KEY";
+
+/// How the probe receives this container's report key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyFrom<'a> {
+    /// A file the probe reads and deletes (uploaded files are the container's own).
+    File(&'a str),
+    /// The probe's environment ([`KEY_ENV`]): a read-only mount cannot lose a key file, and the
+    /// jobs' user cannot read the environment of processes of another uid.
+    Env,
+}
 
 /// A fresh report key: 128 random bits, hex. The probe puts it on every block it writes; the
 /// program under test never sees it, so it cannot write a block libccheck would accept.
@@ -84,9 +97,12 @@ pub struct Launch {
     pub options: Vec<String>,
 }
 
-pub fn launch(program_user: &str, key_path: &str) -> Launch {
-    let root = matches!(program_user, "0" | "0:0" | "root");
-    let mut options = vec![format!("-k{key_path}")];
+pub fn launch(program_user: &str, key: KeyFrom) -> Launch {
+    let root = runs_as_root(program_user);
+    let mut options = vec![match key {
+        KeyFrom::File(path) => format!("-k{path}"),
+        KeyFrom::Env => "-e".to_string(),
+    }];
     if !root {
         options.push(format!("-u{program_user}"));
     }
@@ -99,6 +115,11 @@ pub fn launch(program_user: &str, key_path: &str) -> Launch {
         },
         options,
     }
+}
+
+/// Whether the sandbox user is root (`--as-root`): the program then shares the probe's uid.
+pub fn runs_as_root(program_user: &str) -> bool {
+    matches!(program_user, "0" | "0:0" | "root")
 }
 
 /// The probe's command line: `TIMEOUT_MS CAP OPTION... JOB...`, each job
@@ -416,13 +437,16 @@ mod tests {
 
     #[test]
     fn the_probe_drops_the_program_to_its_user() {
-        let l = launch("65532:65532", "/libccheck/key");
+        let l = launch("65532:65532", KeyFrom::File("/libccheck/key"));
         assert_eq!(l.user, "0:0");
         assert_eq!(l.cap_add, ["SETUID", "SETGID", "KILL"]);
         assert_eq!(l.options, ["-k/libccheck/key", "-u65532:65532"]);
-        let l = launch("0:0", "/libccheck/key");
+        let l = launch("0:0", KeyFrom::File("/libccheck/key"));
         assert!(l.cap_add.is_empty());
         assert_eq!(l.options, ["-k/libccheck/key"]);
+        // On files mounted read-only the key comes through the environment.
+        let l = launch("65532:65532", KeyFrom::Env);
+        assert_eq!(l.options, ["-e", "-u65532:65532"]);
         assert_ne!(new_key().unwrap(), new_key().unwrap());
         assert_eq!(new_key().unwrap().len(), 32);
     }

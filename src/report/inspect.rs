@@ -62,6 +62,10 @@ pub fn headline(p: &BinaryProfile) -> String {
     if let Some(i) = &p.interpreter {
         parts.push(format!("interpreter {i}"));
     }
+    let isa = crate::cpu::bits_of(&p.x86_isa_needed);
+    if isa & !1 != 0 {
+        parts.push(format!("needs a CPU with {}", crate::cpu::level_name(isa)));
+    }
     // Other libraries, each with the highest versions it must provide.
     let others: Vec<String> = p
         .needed

@@ -262,11 +262,9 @@ pub fn candidate(
         (false, Some((_, p))) => p.verdict,
         (false, None) => Verdict::Ok,
     };
-    let at_risk = files.iter().any(|(_, p)| {
-        p.risks
-            .iter()
-            .any(|r| r.severity == crate::verdict::Severity::Warning)
-    });
+    let at_risk = files
+        .iter()
+        .any(|(_, p)| p.risks.iter().any(|r| r.counts_against_base()));
     Candidate {
         base: base.to_string(),
         image: image.to_string(),

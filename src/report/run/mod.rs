@@ -54,6 +54,10 @@ pub struct BaseResult {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub likely_cause: Option<LikelyCause>,
     pub ms: u64,
+    /// The highest x86-64 ISA level of the CPU the run's container had (`x86-64-v3`), read
+    /// from `/proc/cpuinfo` when the program's note asks for more than the baseline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_level: Option<String>,
     /// A run in a container decided the verdict (false for predictions: `--no-run`,
     /// `--offline`, a catalog fallback, and for errors).
     #[serde(default)]
@@ -89,6 +93,7 @@ impl BaseResult {
             differs: None,
             musl_compat_run: None,
             likely_cause: None,
+            cpu_level: None,
             ms: 0,
             verified: false,
             fallback: None,
@@ -174,7 +179,7 @@ impl BaseResult {
             image: self.image.clone(),
             size: self.size,
             verdict: self.verdict,
-            at_risk: self.risks().iter().any(|r| r.severity == Severity::Warning),
+            at_risk: self.risks().iter().any(|r| r.counts_against_base()),
         }
     }
 }
@@ -325,7 +330,7 @@ impl Report {
                 .iter()
                 .filter(|b| b.base == ranked.base)
                 .flat_map(|b| b.risks())
-                .filter(|risk| risk.severity == Severity::Warning)
+                .filter(|risk| risk.counts_against_base())
                 .map(|risk| risk.kind.to_string())
                 .collect();
             result.push_str(&format!(" ({})", kinds.join(", ")));

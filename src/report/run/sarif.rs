@@ -41,7 +41,7 @@ fn risk_results(r: &Report, uri: &str) -> Vec<serde_json::Value> {
 }
 
 /// How many verdict rules come before the risk rules.
-const RULES_LEN: usize = 8;
+const RULES_LEN: usize = 9;
 
 /// SARIF 2.1.0: one result per base where the binary does not work, for GitHub code scanning.
 pub fn sarif(r: &Report) -> String {
@@ -66,6 +66,11 @@ pub fn sarif(r: &Report) -> String {
             Verdict::MissingSymbol,
             "MissingSymbol",
             "A symbol the binary needs is defined by no library in the base image",
+        ),
+        (
+            Verdict::CpuUnsupported,
+            "CpuUnsupported",
+            "The CPU lacks the x86-64 ISA level the binary's GNU property note asks for",
         ),
         (Verdict::Crash, "Crash", "The binary was killed by a signal"),
         (
