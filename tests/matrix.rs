@@ -15,11 +15,44 @@ pub(crate) struct Row {
     cells: Vec<(String, String)>,
 }
 
+/// One platform's block of fixtures/expected.tsv: its bases (short name → image) and where its
+/// fixture programs are.
+#[derive(Clone, Copy)]
+struct Platform {
+    name: &'static str,
+    bases: &'static [(&'static str, &'static str)],
+    programs: fn() -> &'static std::path::Path,
+    ready: fn() -> bool,
+}
+
+const AMD64: Platform = Platform {
+    name: "linux/amd64",
+    bases: &BASES,
+    programs: fixtures,
+    ready: docker,
+};
+
+const ARM64: Platform = Platform {
+    name: "linux/arm64",
+    bases: &ARM64_BASES,
+    programs: fixtures_arm64,
+    ready: docker_arm64,
+};
+
+impl Platform {
+    fn image(&self, short: &str) -> &'static str {
+        self.bases.iter().find(|(s, _)| *s == short).unwrap().1
+    }
+}
+
 pub(crate) fn expected() -> Vec<Row> {
-    let text = std::fs::read_to_string(root().join("fixtures/expected.tsv")).unwrap();
-    let shorts: Vec<&str> = BASES.iter().map(|(s, _)| *s).collect();
-    text.lines()
-        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+    expected_for(&AMD64)
+}
+
+fn expected_for(platform: &Platform) -> Vec<Row> {
+    let shorts: Vec<&str> = platform.bases.iter().map(|(s, _)| *s).collect();
+    expected_lines(platform.name)
+        .iter()
         .map(|l| {
             let f: Vec<&str> = l.split_whitespace().collect();
             assert_eq!(f.len(), 2 + shorts.len(), "bad row in expected.tsv: {l}");
@@ -36,10 +69,15 @@ pub(crate) fn expected() -> Vec<Row> {
         .collect()
 }
 
-fn base_args() -> Vec<String> {
+fn base_args(platform: &Platform) -> Vec<String> {
     vec![
         "-b".into(),
-        BASES.iter().map(|(_, i)| *i).collect::<Vec<_>>().join(","),
+        platform
+            .bases
+            .iter()
+            .map(|(_, i)| *i)
+            .collect::<Vec<_>>()
+            .join(","),
     ]
 }
 
@@ -62,20 +100,28 @@ const DOCKER: Engine<'static> = Engine {
     bases: &[],
 };
 
-fn check_row(row: &Row, engine: Engine) -> Vec<String> {
+fn check_row(platform: &Platform, row: &Row, engine: Engine) -> Vec<String> {
     let mut args: Vec<String> = vec![
         "--format".into(),
         "json".into(),
         "--timeout".into(),
         "3".into(),
+        "--platform".into(),
+        platform.name.into(),
     ];
-    let bases: Vec<&str> = if engine.bases.is_empty() {
-        BASES.iter().map(|(_, i)| *i).collect()
-    } else {
-        engine.bases.iter().map(|s| image(s)).collect()
-    };
-    args.extend(["-b".to_string(), bases.join(",")]);
-    args.push(fixture(&row.binary).to_string_lossy().into_owned());
+    match engine.bases.is_empty() {
+        true => args.extend(base_args(platform)),
+        false => {
+            let bases: Vec<&str> = engine.bases.iter().map(|s| platform.image(s)).collect();
+            args.extend(["-b".to_string(), bases.join(",")]);
+        }
+    }
+    args.push(
+        (platform.programs)()
+            .join(&row.binary)
+            .to_string_lossy()
+            .into_owned(),
+    );
     if row.probe == "exec" {
         args.push("--exec".into());
     }
@@ -107,7 +153,7 @@ fn check_row(row: &Row, engine: Engine) -> Vec<String> {
             .as_array()
             .unwrap()
             .iter()
-            .find(|b| b["base"] == image(short))
+            .find(|b| b["base"] == platform.image(short))
             .unwrap();
         let (verdict, detail) = want
             .split_once(':')
@@ -151,15 +197,27 @@ fn check_row(row: &Row, engine: Engine) -> Vec<String> {
 }
 
 fn check_rows(filter: impl Fn(&Row) -> bool) {
-    if !docker() {
-        return;
-    }
-    check_rows_on(DOCKER, filter);
+    check_platform_rows(&AMD64, filter)
 }
 
-/// The rows of fixtures/expected.tsv that `filter` keeps, checked on `engine`, three at a time.
+fn check_platform_rows(platform: &Platform, filter: impl Fn(&Row) -> bool) {
+    if !(platform.ready)() {
+        return;
+    }
+    check_platform_rows_on(platform, DOCKER, filter);
+}
+
+/// The amd64 rows of fixtures/expected.tsv that `filter` keeps, checked on `engine`.
 pub(crate) fn check_rows_on(engine: Engine, filter: impl Fn(&Row) -> bool) {
-    let rows: Vec<Row> = expected().into_iter().filter(|r| filter(r)).collect();
+    check_platform_rows_on(&AMD64, engine, filter)
+}
+
+/// The rows of `platform`'s block that `filter` keeps, checked on `engine`, three at a time.
+fn check_platform_rows_on(platform: &Platform, engine: Engine, filter: impl Fn(&Row) -> bool) {
+    let rows: Vec<Row> = expected_for(platform)
+        .into_iter()
+        .filter(|r| filter(r))
+        .collect();
     assert!(!rows.is_empty());
     let errs: Vec<String> = std::thread::scope(|s| {
         let hs: Vec<_> = rows
@@ -168,7 +226,7 @@ pub(crate) fn check_rows_on(engine: Engine, filter: impl Fn(&Row) -> bool) {
                 s.spawn(move || {
                     chunk
                         .iter()
-                        .flat_map(|r| check_row(r, engine))
+                        .flat_map(|r| check_row(platform, r, engine))
                         .collect::<Vec<_>>()
                 })
             })
@@ -220,6 +278,13 @@ fn expected_table_exec_probe_loader_cases() {
 #[test]
 fn expected_table_exec_probe_runtime_cases() {
     check_rows(|r| r.probe == "exec" && RUNTIME_FIXTURES.contains(&r.binary.as_str()));
+}
+
+/// The arm64 block: the aarch64 programs on every arm64 fixture base, both probes, verified in
+/// linux/arm64 containers (under qemu-user on an amd64 host) with the aarch64 probe.
+#[test]
+fn expected_table_arm64_both_probes() {
+    check_platform_rows(&ARM64, |_| true);
 }
 
 fn run_one(base: &str, binary: &str, extra: &[&str]) -> (i32, Value) {
@@ -591,7 +656,7 @@ fn no_run_predicts_from_the_image_filesystems_without_containers() {
         return;
     }
     let mut args: Vec<String> = vec!["--format".into(), "json".into(), "--no-run".into()];
-    args.extend(base_args());
+    args.extend(base_args(&AMD64));
     args.push(fixture("hello-cxx").to_string_lossy().into_owned());
     let a: Vec<&str> = args.iter().map(String::as_str).collect();
     let (code, v) = json(&a);

@@ -19,14 +19,10 @@ const CATALOG_FOR: [(&str, &str); 10] = [
 
 #[test]
 fn offline_predictions_match_the_fixture_bases() {
-    let text = std::fs::read_to_string(root().join("fixtures/expected.tsv")).unwrap();
     let catalog_bases: Vec<&str> = CATALOG_FOR.iter().map(|(_, c)| *c).collect();
     let mut errs = Vec::new();
     let mut cells = 0;
-    for line in text
-        .lines()
-        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
-    {
+    for line in expected_lines("linux/amd64") {
         let f: Vec<&str> = line.split_whitespace().collect();
         if f[1] != "load" {
             continue;
@@ -191,4 +187,94 @@ fn bases_lists_aliases_and_catalog() {
         "/etc/ssl/certs/ca-certificates.crt"
     );
     assert_eq!(cc["runtime"]["tmp_mode"], 0o1777);
+}
+
+/// arm64 fixture base (column of expected.tsv's arm64 block) → the arm64 catalog entry.
+const ARM64_CATALOG_FOR: [(&str, &str); 6] = [
+    ("musl", "alpine-3.22"),
+    ("bookworm", "debian-12"),
+    ("trixie", "debian-13"),
+    ("distroless-static", "distroless-static-debian13"),
+    ("distroless-base", "distroless-base-debian13"),
+    ("distroless-cc", "distroless-cc-debian13"),
+];
+
+/// The arm64 catalog (catalog/catalog-arm64.json) says what the arm64 fixture bases really do:
+/// every load cell of expected.tsv's arm64 block, offline, for the aarch64 programs (their own
+/// platform, so no --platform), and the default matrix through the aliases.
+#[test]
+fn offline_arm64_predictions_match_the_arm64_fixture_bases() {
+    let entries: Vec<&str> = ARM64_CATALOG_FOR.iter().map(|(_, c)| *c).collect();
+    let mut errs = Vec::new();
+    for line in expected_lines("linux/arm64") {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        if f[1] != "load" {
+            continue;
+        }
+        let bin = fixtures_arm64().join(f[0]);
+        let (_, v) = json(&[
+            "--offline",
+            "--format",
+            "json",
+            "-b",
+            &entries.join(","),
+            bin.to_str().unwrap(),
+        ]);
+        for (i, (short, entry)) in ARM64_CATALOG_FOR.iter().enumerate() {
+            let col = ARM64_BASES.iter().position(|(s, _)| s == short).unwrap();
+            let want = f[2 + col].split(':').next().unwrap();
+            let b = &v["bases"][i];
+            assert_eq!(b["base"], *entry);
+            if b["verdict"] != want {
+                errs.push(format!(
+                    "{} on {entry} (arm64): catalog predicts {}, {short} really gives {want} ({})",
+                    f[0], b["verdict"], b["reason"]
+                ));
+            }
+        }
+    }
+    assert!(errs.is_empty(), "{}", errs.join("\n"));
+    let (code, v) = json(&[
+        "--offline",
+        "--format",
+        "json",
+        fixtures_arm64().join("hello-a64").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{v}");
+    let verdicts: Vec<&str> = v["bases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["verdict"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        verdicts,
+        ["no_interpreter", "ok", "no_interpreter", "ok", "ok"]
+    );
+    // An x86-64 program on the arm64 entries: the wrong architecture.
+    let (_, v) = json(&[
+        "--offline",
+        "--platform",
+        "linux/arm64",
+        "--format",
+        "json",
+        "-b",
+        "debian-slim",
+        fixture("hello").to_str().unwrap(),
+    ]);
+    assert_eq!(v["bases"][0]["verdict"], "wrong_arch", "{v}");
+    // No 386 entries.
+    let o = run(&[
+        "--offline",
+        "--platform",
+        "linux/386",
+        fixture("hello").to_str().unwrap(),
+    ]);
+    assert_eq!(o.code, 2);
+    assert!(
+        o.stderr
+            .contains("the offline catalog has no linux/386 entries"),
+        "{}",
+        o.stderr
+    );
 }

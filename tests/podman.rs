@@ -468,7 +468,7 @@ fn sigint_on_podman_leaves_nothing_behind() {
     let bases = [image("musl"), image("bookworm"), image("distroless-static")];
     for signal in ["INT", "TERM"] {
         let tmp = tempfile::tempdir().unwrap();
-        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("libccheck"))
+        let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("libccheck"))
             .env("DOCKER_HOST", &host)
             .env("TMPDIR", tmp.path())
             .args(["--timeout", "60", "-b", &bases.join(",")])

@@ -2,6 +2,7 @@
 
 mod util;
 
+mod arm64;
 mod audit;
 mod ci;
 mod conventions;

@@ -119,6 +119,72 @@ pub fn docker() -> bool {
     })
 }
 
+/// The rows of fixtures/expected.tsv for one platform (`linux/amd64`: the rows before any
+/// `@platform` line; `linux/arm64`: those after `@platform linux/arm64`), comments left out.
+pub fn expected_lines(platform: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(root().join("fixtures/expected.tsv")).unwrap();
+    let mut current = "linux/amd64".to_string();
+    let mut out = Vec::new();
+    for l in text.lines() {
+        if let Some(p) = l.strip_prefix("@platform ") {
+            current = p.trim().to_string();
+        } else if !l.trim().is_empty() && !l.starts_with('#') && current == platform {
+            out.push(l.to_string());
+        }
+    }
+    out
+}
+
+/// The arm64 fixture bases (linux/arm64 images, run under qemu-user on an amd64 host), by short name.
+pub const ARM64_BASES: [(&str, &str); 6] = [
+    ("musl", "libccheck-fixture/musl-arm64:latest"),
+    ("bookworm", "libccheck-fixture/debian-slim-arm64:bookworm"),
+    ("trixie", "libccheck-fixture/debian-slim-arm64:trixie"),
+    (
+        "distroless-static",
+        "libccheck-fixture/distroless-static-arm64:trixie",
+    ),
+    (
+        "distroless-base",
+        "libccheck-fixture/distroless-base-arm64:trixie",
+    ),
+    (
+        "distroless-cc",
+        "libccheck-fixture/distroless-cc-arm64:trixie",
+    ),
+];
+
+/// [`docker`], and the arm64 fixture bases and aarch64 fixture programs built (once). Running
+/// them needs qemu-aarch64 in binfmt_misc (`.ci/run` registers it).
+pub fn docker_arm64() -> bool {
+    static READY: OnceLock<bool> = OnceLock::new();
+    *READY.get_or_init(|| {
+        if !docker() {
+            return false;
+        }
+        let st = Command::new(root().join("fixtures/build-arm64-images.sh"))
+            .status()
+            .expect("run fixtures/build-arm64-images.sh");
+        assert!(st.success(), "fixtures/build-arm64-images.sh failed");
+        fixtures_arm64();
+        true
+    })
+}
+
+/// Build the aarch64 fixture programs (cached by recipe hash) and return their directory.
+pub fn fixtures_arm64() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let out = root().join("fixtures/out-arm64");
+        let st = Command::new(root().join("fixtures/build-arm64-binaries.sh"))
+            .arg(&out)
+            .status()
+            .expect("run build-arm64-binaries.sh");
+        assert!(st.success(), "fixtures/build-arm64-binaries.sh failed");
+        out
+    })
+}
+
 /// Ids of containers whose org.libccheck.run label equals `run_id` (or starts with `prefix-`).
 pub fn containers_of_run(run_id_or_pid_prefix: &str) -> Vec<String> {
     let o = Command::new("docker")

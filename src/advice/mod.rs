@@ -194,7 +194,13 @@ fn static_build(tool: &Toolchain) -> String {
 }
 
 /// How to build `bin` for a base whose glibc is only `have`.
-fn older_glibc_build(tool: &Toolchain, have: &str) -> String {
+fn older_glibc_build(tool: &Toolchain, have: &str, machine: &str) -> String {
+    // zig's and Rust's names of the machine (`x86_64`, `aarch64`, `x86`/`i686`).
+    let (zig, rust) = match machine {
+        "aarch64" => ("aarch64", "aarch64"),
+        "i386" => ("x86", "i686"),
+        _ => ("x86_64", "x86_64"),
+    };
     let builder = crate::elf::needs::toolchain::builder_for_glibc(have)
         .map(|(name, image)| format!("{name} ({image})"))
         .unwrap_or_else(|| format!("one with glibc ≤ {have}"));
@@ -210,10 +216,10 @@ fn older_glibc_build(tool: &Toolchain, have: &str) -> String {
             "build with CGO_ENABLED=0 (static: no glibc needed), or build on an older builder image: {builder}"
         ),
         Toolchain::Rust { .. } => format!(
-            "`cargo zigbuild --target x86_64-unknown-linux-gnu.{have}`, or build on an older builder image: {builder}"
+            "`cargo zigbuild --target {rust}-unknown-linux-gnu.{have}`, or build on an older builder image: {builder}"
         ),
         _ => format!(
-            "{built_on}build on an older builder image: {builder}, or with `zig cc -target x86_64-linux-gnu.{have}`"
+            "{built_on}build on an older builder image: {builder}, or with `zig cc -target {zig}-linux-gnu.{have}`"
         ),
     }
 }
@@ -236,7 +242,7 @@ fn older_glibc(
         .unwrap_or_default();
     let mut hint = format!(
         "needs glibc ≥ {num}{because}, the base has {have}: {}",
-        older_glibc_build(tool, &have)
+        older_glibc_build(tool, &have, &bin.machine)
     );
     if let Some(better) = glibc_bases_at_least(num) {
         hint.push_str(&format!("; or pick a base with glibc ≥ {num}: {better}"));
@@ -287,8 +293,10 @@ pub fn for_prediction(
                     "the image has no {interpreter}: use a base with that loader or link statically"
                 ));
             }
-            Problem::WrongArch { base, .. } => {
-                add(format!("build it for {base}, the base's architecture"));
+            Problem::WrongArch { machine, base } => {
+                for h in crate::loader::wrong_arch_hints(machine, base) {
+                    add(h);
+                }
             }
             Problem::CpuUnsupported { level, .. } => add(crate::cpu::fix(level.as_deref())),
             Problem::MissingVersion {

@@ -44,6 +44,18 @@ pub struct Entry {
     /// Where the size comes from (measured here, or a public figure and how close it is).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub size_source: String,
+    /// The platform's architecture, as Docker names it (`amd64`, `arm64`): the entry describes
+    /// that platform's image of `image`.
+    #[serde(default = "amd64", skip_serializing_if = "is_amd64")]
+    pub platform: String,
+}
+
+fn amd64() -> String {
+    "amd64".into()
+}
+
+fn is_amd64(p: &str) -> bool {
+    p == "amd64"
 }
 
 #[derive(Deserialize)]
@@ -61,19 +73,45 @@ pub fn entries() -> &'static [Entry] {
     })
 }
 
+/// The entries of one platform (Docker's architecture name): amd64 is [`entries`]; arm64's
+/// come from `catalog/catalog-arm64.json` (`scripts/gen-catalog-arm64.sh`); others have none.
+pub fn entries_on(platform: &str) -> &'static [Entry] {
+    static ARM64: OnceLock<Vec<Entry>> = OnceLock::new();
+    match platform {
+        "amd64" => entries(),
+        "arm64" => ARM64.get_or_init(|| {
+            let doc: Doc = serde_json::from_str(include_str!("../../catalog/catalog-arm64.json"))
+                .expect("catalog/catalog-arm64.json is valid");
+            doc.entries
+        }),
+        _ => &[],
+    }
+}
+
 pub fn find(name: &str) -> Option<&'static Entry> {
+    find_on(name, "amd64")
+}
+
+/// [`find`] among one platform's entries.
+pub fn find_on(name: &str, platform: &str) -> Option<&'static Entry> {
     let name = crate::image::aliases::ALIASES
         .iter()
         .find(|a| a.name == name)
         .map(|a| a.catalog)
         .unwrap_or(name);
-    entries().iter().find(|e| e.name == name)
+    entries_on(platform).iter().find(|e| e.name == name)
 }
 
 /// The catalog entry that stands for a base: by its name (an alias, a catalog name, also when
 /// `[aliases]` maps it to a mirror), else by the public image it names.
 pub fn for_base(base: &crate::image::aliases::Base) -> Option<&'static Entry> {
-    find(&base.name).or_else(|| entries().iter().find(|e| e.image == base.image))
+    for_base_on(base, "amd64")
+}
+
+/// [`for_base`] among one platform's entries.
+pub fn for_base_on(base: &crate::image::aliases::Base, platform: &str) -> Option<&'static Entry> {
+    find_on(&base.name, platform)
+        .or_else(|| entries_on(platform).iter().find(|e| e.image == base.image))
 }
 
 /// The names a base can be given by in Docker mode: `mirrors` from libccheck.toml, then the
@@ -88,8 +126,18 @@ pub fn names(mirrors: std::collections::BTreeMap<String, String>) -> crate::imag
     }
 }
 
-fn lib_profile(soname: &str, versions: &[String], musl: bool) -> BinaryProfile {
+fn lib_profile(
+    soname: &str,
+    versions: &[String],
+    musl: bool,
+    arch: &crate::elf::arch::Arch,
+) -> BinaryProfile {
     let mut p = BinaryProfile::empty(Kind::SharedObject);
+    // The loader simulation only pairs a program with libraries of its own machine.
+    if arch.machine == "aarch64" {
+        p.machine = arch.machine.into();
+        p.e_machine = 183;
+    }
     p.libc = Libc {
         flavour: if musl {
             LibcFlavour::Musl
@@ -106,12 +154,18 @@ fn lib_profile(soname: &str, versions: &[String], musl: bool) -> BinaryProfile {
 impl Entry {
     /// A base profile for the loader simulation. Catalog profiles know sonames and versions but
     /// not every library's symbols, so glibc symbol checks are left to the versions.
+    /// The architecture of the entry's platform.
+    pub fn arch(&self) -> &'static crate::elf::arch::Arch {
+        crate::elf::arch::of_docker(&self.platform).unwrap_or(&crate::elf::arch::ARCHES[0])
+    }
+
     pub fn to_profile(&self) -> BaseProfile {
         let musl = self.libc == LibcKind::Musl;
+        let arch = self.arch();
         let dir = if musl {
-            "/lib"
+            "/lib".to_string()
         } else {
-            "/usr/lib/x86_64-linux-gnu"
+            format!("/usr/lib/{}", arch.triplet)
         };
         let mut libraries = BTreeMap::new();
         let mut links = BTreeMap::new();
@@ -122,7 +176,7 @@ impl Entry {
             }
             libraries.insert(
                 format!("{dir}/{soname}"),
-                Library::new(lib_profile(soname, versions, musl), exports),
+                Library::new(lib_profile(soname, versions, musl, arch), exports),
             );
         }
         for l in &self.loaders {
@@ -159,6 +213,7 @@ impl Entry {
                 .unwrap_or_else(RuntimeFacts::all_unknown),
             catalog: true,
             hosts: vec![],
+            machine: (arch.machine != crate::loader::BASE_MACHINE).then(|| arch.machine.into()),
             link_index: Default::default(),
             cache_index: Default::default(),
         }
@@ -169,9 +224,14 @@ impl Entry {
     pub fn from_profile(name: &str, image: &str, p: &BaseProfile, source: &str) -> Entry {
         let mut libraries = BTreeMap::new();
         let mut musl_exports = Vec::new();
+        let arch = crate::elf::arch::of_machine_or_x86_64(crate::loader::base_machine(p));
+        let (lib_triplet, usr_triplet) = (
+            format!("/lib/{}", arch.triplet),
+            format!("/usr/lib/{}", arch.triplet),
+        );
         let reachable_dirs = [
-            "/lib/x86_64-linux-gnu",
-            "/usr/lib/x86_64-linux-gnu",
+            lib_triplet.as_str(),
+            usr_triplet.as_str(),
             "/lib64",
             "/usr/lib64",
             "/lib",
@@ -208,7 +268,7 @@ impl Entry {
             let Some((_, lib)) = p.library_at(&c) else {
                 continue;
             };
-            if lib.profile.e_machine != 62 {
+            if lib.profile.machine != arch.machine {
                 continue;
             }
             let soname = lib
@@ -241,7 +301,7 @@ impl Entry {
                 .entry(key)
                 .or_insert_with(|| lib.profile.version_definitions.clone());
         }
-        let loaders = ["/lib64/ld-linux-x86-64.so.2", "/lib/ld-musl-x86_64.so.1"]
+        let loaders = [arch.glibc_loader, arch.musl_loader]
             .iter()
             .filter(|l| p.library_at(l).is_some())
             .map(|s| s.to_string())
@@ -260,6 +320,7 @@ impl Entry {
             source: source.into(),
             size: None,
             size_source: String::new(),
+            platform: arch.docker.into(),
         }
     }
 

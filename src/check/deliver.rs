@@ -233,6 +233,7 @@ mod tests {
             ],
             jobs: vec![],
             sidecars: Default::default(),
+            platform: &crate::elf::arch::ARCHES[0],
         }
     }
 

@@ -113,6 +113,9 @@ pub struct RunConfig {
     pub progress: bool,
     /// Predict only: read the images' filesystems, start no container.
     pub no_run: bool,
+    /// `--platform`: every base's image must be for it. `None`: the binary's own, and an image
+    /// of another platform is a wrong architecture (a verdict).
+    pub platform: Option<&'static elf::arch::Arch>,
 }
 
 /// What is uploaded and what the probe is asked to do; the same for every base.
@@ -124,6 +127,9 @@ pub struct Plan {
     pub jobs: Vec<Job>,
     /// The ELF files uploaded beside the binary, by container path (for prediction).
     pub sidecars: BTreeMap<String, Library>,
+    /// The platform checked on (`--platform`, else the binary's own): the probe's facts jobs
+    /// use its names.
+    pub platform: &'static elf::arch::Arch,
 }
 
 impl Plan {
@@ -329,11 +335,20 @@ pub fn plan(binary: &Path, profile: &BinaryProfile, cfg: &RunConfig) -> anyhow::
             MAX_UPLOAD >> 30
         );
     }
+    let platform = cfg
+        .platform
+        .unwrap_or_else(|| elf::arch::default_for(&profile.machine));
     Ok(Plan {
-        jobs: jobs_for(profile, &binary_name, cfg.exec_args.as_deref()),
+        jobs: jobs_for(
+            profile,
+            &binary_name,
+            cfg.exec_args.as_deref(),
+            platform.machine,
+        ),
         binary_name,
         files,
         sidecars,
+        platform,
     })
 }
 
@@ -415,7 +430,7 @@ pub async fn ensure_images<E: Engine>(
     pull: PullPolicy,
     progress: &Progress,
 ) -> HashMap<String, Result<crate::docker::ImageInfo, String>> {
-    ensure_images_typed(engine, bases, pull, progress)
+    ensure_images_typed(engine, bases, pull, None, progress)
         .await
         .into_iter()
         .map(|(image, r)| (image, r.map_err(|e| e.to_string())))
@@ -423,16 +438,23 @@ pub async fn ensure_images<E: Engine>(
 }
 
 /// [`ensure_images`] with the daemon's errors as they are (an unavailable image is told apart).
+/// With a `platform` other than the daemon's own (and whether `--platform` asked for it), each
+/// image is that platform's (see [`ensure_platform_image`]).
 pub async fn ensure_images_typed<E: Engine>(
     engine: &E,
     bases: &[Base],
     pull: PullPolicy,
+    platform: Option<(&'static elf::arch::Arch, bool)>,
     progress: &Progress,
 ) -> HashMap<String, Result<crate::docker::ImageInfo, DockerError>> {
     let mut images: Vec<&str> = bases.iter().map(|b| b.image.as_str()).collect();
     images.sort();
     images.dedup();
     let futs = images.into_iter().map(|image| async move {
+        if let Some((p, explicit)) = platform {
+            let r = ensure_platform_image(engine, image, pull, p, explicit, progress).await;
+            return (image.to_string(), r);
+        }
         let r: Result<_, DockerError> = async {
             let present = engine.image_info(image).await?;
             let must_pull = match (pull, &present) {
@@ -462,7 +484,7 @@ pub async fn ensure_images_typed<E: Engine>(
                         progress.line(&format!("pulling {image}: {}", p.status));
                     }
                 };
-                engine.pull(image, &show).await?;
+                engine.pull(image, None, &show).await?;
                 tracing::info!(image, ms = t.elapsed().as_millis() as u64, "pulled");
                 return engine
                     .image_info(image)
@@ -479,6 +501,83 @@ pub async fn ensure_images_typed<E: Engine>(
         (image.to_string(), r)
     });
     join_all(futs).await.into_iter().collect()
+}
+
+/// An image of another platform than the daemon's: the reference itself when it is that
+/// platform's (a local image built for it), else its own local reference for that platform
+/// ([`crate::docker::platform_ref`]), pulled with the Engine API's platform parameter when
+/// missing (or always, as the policy says). A daemon keeps one image per tag, so the pull
+/// re-points the reference; it is pointed back at the image it had, and the platform's image
+/// keeps its own tag. When neither is there and pulling is not allowed, the reference's image
+/// as it is (the check then names the platform it is for); the same, without pulling, for a
+/// platform not asked for (`explicit` false: the program's own).
+async fn ensure_platform_image<E: Engine>(
+    engine: &E,
+    image: &str,
+    pull: PullPolicy,
+    platform: &'static elf::arch::Arch,
+    explicit: bool,
+    progress: &Progress,
+) -> Result<ImageInfo, DockerError> {
+    let is_for = |i: &Option<ImageInfo>| i.as_ref().is_some_and(|i| i.arch == platform.docker);
+    let present = engine.image_info(image).await?;
+    if pull != PullPolicy::Always && is_for(&present) {
+        return Ok(present.unwrap());
+    }
+    // The program's own platform, not asked for: a local image of another platform is checked
+    // as it is (the program's architecture is then the wrong one for it).
+    if !explicit
+        && pull != PullPolicy::Always
+        && let Some(p) = &present
+    {
+        return Ok(p.clone());
+    }
+    let own = crate::docker::platform_ref(image, &platform.platform());
+    if pull != PullPolicy::Always
+        && let Some(own) = &own
+    {
+        let kept = engine.image_info(own).await?;
+        if is_for(&kept) {
+            tracing::info!(image, local = %own, "present locally for {}", platform.platform());
+            return Ok(kept.unwrap());
+        }
+    }
+    if pull == PullPolicy::Never {
+        return present.ok_or_else(|| DockerError::ImageMissing {
+            image: image.into(),
+        });
+    }
+    progress.line(&format!("pulling {image} for {}", platform.platform()));
+    let pulled = engine
+        .pull(image, Some(&platform.platform()), &|p: &PullProgress| {
+            progress.line(&format!(
+                "pulling {image} for {}: {}",
+                platform.platform(),
+                p.status
+            ))
+        })
+        .await;
+    if let (Err(DockerError::Pull { reason, .. }), Some(p)) = (&pulled, &present) {
+        return Err(DockerError::Pull {
+            image: image.into(),
+            reason: format!("{reason} (the local image is for linux/{})", p.arch),
+        });
+    }
+    pulled?;
+    let pulled = engine.image_info(image).await?;
+    let Some(pulled) = pulled.filter(|i| i.arch == platform.docker) else {
+        return Err(DockerError::Pull {
+            image: image.into(),
+            reason: format!("the registry has no {} image for it", platform.platform()),
+        });
+    };
+    if let Some(own) = &own {
+        engine.tag(&pulled.id, own).await?;
+        if let Some(before) = present.filter(|b| b.id != pulled.id) {
+            engine.tag(&before.id, image).await?;
+        }
+    }
+    Ok(pulled)
 }
 
 /// The binary being checked: its loader profile, what it exports, and its run-time needs.
@@ -632,8 +731,8 @@ pub fn predict_offline(plan: &Plan, program: Program, cfg: &RunConfig) -> Vec<Ba
         .iter()
         .map(|base| {
             let required = cfg.required.contains(&base.name);
-            let Some(entry) = crate::catalog::find(&base.name) else {
-                let names: Vec<&str> = crate::catalog::entries()
+            let Some(entry) = crate::catalog::find_on(&base.name, plan.platform.docker) else {
+                let names: Vec<&str> = crate::catalog::entries_on(plan.platform.docker)
                     .iter()
                     .map(|e| e.name.as_str())
                     .collect();
@@ -684,7 +783,8 @@ fn unavailable_base(
         return r;
     };
     r.unavailable = Some(cause);
-    let Some(entry) = crate::catalog::for_base(base) else {
+    // Each platform's entries describe that platform's images only.
+    let Some(entry) = crate::catalog::for_base_on(base, plan.platform.docker) else {
         return r;
     };
     tracing::info!(
@@ -727,7 +827,10 @@ pub async fn run_matrix<E: Engine>(
     run_id: &str,
     progress: &Progress,
 ) -> Vec<BaseResult> {
-    let images = ensure_images_typed(engine, &cfg.bases, cfg.pull, progress).await;
+    // The daemon's own platform is what it pulls anyway (and a 386 program runs on its amd64).
+    let foreign = (plan.platform.docker != elf::arch::default_for(probe::NATIVE_MACHINE).docker)
+        .then_some((plan.platform, cfg.platform.is_some()));
+    let images = ensure_images_typed(engine, &cfg.bases, cfg.pull, foreign, progress).await;
     let delivery = match cfg.no_run {
         true => Delivery::Upload,
         false => Delivery::for_run(&cfg.sandbox.user, &crate::docker::docker_host()),
@@ -784,22 +887,40 @@ struct Matrix<'a, E> {
 impl<E: Engine> Matrix<'_, E> {
     /// One base whose image is present: predicted, and (unless `--no-run`) run.
     async fn base(&self, base: &Base, info: &ImageInfo, required: bool) -> BaseResult {
-        if let Some(wrong) = crate::probe::jobs::machine_of_docker_arch(&info.arch)
-            .and_then(|m| loader::wrong_arch(self.profile, m))
+        // An image of another platform may be kept under its own reference (the base's may
+        // point at another platform's image): read and run it by its id.
+        if info.arch != elf::arch::default_for(probe::NATIVE_MACHINE).docker && !info.id.is_empty()
         {
+            let by_id = Base {
+                name: base.name.clone(),
+                image: info.id.clone(),
+            };
+            let mut r = self.base_as(&by_id, info, required).await;
+            r.image = base.image.clone();
+            return r;
+        }
+        self.base_as(base, info, required).await
+    }
+
+    async fn base_as(&self, base: &Base, info: &ImageInfo, required: bool) -> BaseResult {
+        let arch = match image_arch(info, self.cfg.platform) {
+            Ok(a) => a,
+            Err(why) => return BaseResult::error(base, required, why),
+        };
+        if let Some(mut wrong) = loader::wrong_arch(self.profile, arch.machine) {
             // A fact of the ELF header: nothing to read of the image, nothing to run.
+            if let Some(note) = starts_here_anyway(self.profile, arch) {
+                wrong.reason.push_str(&note);
+            }
             let mut r = BaseResult::error(base, required, wrong.reason.clone());
             r.verdict = wrong.verdict;
             r.image_id = Some(info.id.clone());
             r.prediction = Some(wrong);
             return r;
         }
-        if info.arch != "amd64" && !info.arch.is_empty() {
-            let why = format!(
-                "libccheck's probe runs on amd64 images only; {} is {}",
-                base.image, info.arch
-            );
-            return BaseResult::error(base, required, why);
+        if !self.cfg.no_run && probe::probe_for(self.plan.platform.machine).is_none() {
+            let why = probe::no_probe_reason(self.plan.platform.machine);
+            return self.unverified(base, info, required, &why).await;
         }
         let _permit = self.sem.acquire().await.expect("semaphore open");
         let started = Instant::now();
@@ -807,6 +928,12 @@ impl<E: Engine> Matrix<'_, E> {
             predicted_only(base, self.predict(base, info).await)
         } else {
             let (mut r, predicted) = self.run_and_predict(base, info).await;
+            if !r.verified
+                && let Some(why) = cannot_run_platform(&r.reason, arch)
+            {
+                drop(_permit);
+                return self.unverified(base, info, required, &why).await;
+            }
             match predicted {
                 Ok(mut pr) => {
                     // The CPU the container ran on decides what the prediction could not.
@@ -868,10 +995,36 @@ impl<E: Engine> Matrix<'_, E> {
         (r, predicted)
     }
 
+    /// A base libccheck cannot run here (no probe for its platform, or the daemon cannot run
+    /// that platform): its prediction from the image, marked not verified, with `why`.
+    async fn unverified(
+        &self,
+        base: &Base,
+        info: &ImageInfo,
+        required: bool,
+        why: &str,
+    ) -> BaseResult {
+        let mut r = predicted_only(base, self.predict(base, info).await);
+        r.required = required;
+        r.image_id = Some(info.id.clone());
+        r.size = local_size(info);
+        if r.prediction.is_some() {
+            r.reason = format!(
+                "not verified: {why}; predicted from the image: {}",
+                r.reason
+            );
+            r.fallback = Some("prediction".into());
+        } else {
+            r.reason = format!("{why}; {}", r.reason);
+        }
+        r
+    }
+
     /// The prediction from the image's profile, with its hints, libc and OS.
     async fn predict(&self, base: &Base, info: &ImageInfo) -> anyhow::Result<Predicted> {
-        let bp =
+        let mut bp =
             crate::image::export::profile(self.engine, &base.image, &info.id, self.run_id).await?;
+        bp.machine = crate::probe::jobs::machine_of_docker_arch(&info.arch).map(String::from);
         let prediction = self.program.predict(self.plan, &bp, &info.start.user);
         Ok(Predicted {
             cpu: crate::cpu::facts(self.profile, &self.plan.binary_name, &prediction, &bp),
@@ -889,6 +1042,85 @@ impl<E: Engine> Matrix<'_, E> {
                 .and_then(|m| host_note(m, self.program.host_on(&bp), bp.catalog)),
         })
     }
+}
+
+/// The architecture of a base's image (an image that names none is amd64, as Docker assumes):
+/// with `--platform`, it must be that platform's (32-bit x86 programs also run on amd64 images).
+fn image_arch(
+    info: &ImageInfo,
+    platform: Option<&'static elf::arch::Arch>,
+) -> Result<&'static elf::arch::Arch, String> {
+    let named = if info.arch.is_empty() {
+        "amd64"
+    } else {
+        info.arch.as_str()
+    };
+    let Some(arch) = elf::arch::of_docker(named) else {
+        return Err(format!(
+            "an image for {}/{named}; libccheck checks linux/amd64, linux/arm64 and linux/386 images",
+            if info.os.is_empty() {
+                "linux"
+            } else {
+                info.os.as_str()
+            },
+        ));
+    };
+    match platform {
+        Some(want) if want.docker != arch.docker => Err(format!(
+            "the image is for {}, not {}: name an image for {} (give each platform's image its own tag: a daemon keeps one image per tag)",
+            arch.platform(),
+            want.platform(),
+            want.platform(),
+        )),
+        _ => Ok(arch),
+    }
+}
+
+/// Where a program of another architecture than the image's would still start on this daemon's
+/// host, what to say: its machine is the host's, or the host emulates it (qemu-user in
+/// binfmt_misc). Read on the host libccheck runs on, which is the daemon's for a local socket.
+fn starts_here_anyway(profile: &BinaryProfile, image: &elf::arch::Arch) -> Option<String> {
+    let native = probe::NATIVE_MACHINE;
+    if profile.machine == native || (native == "x86-64" && profile.machine == "i386") {
+        return Some(format!(
+            "; it still starts on this {} host, but not on a {} host",
+            elf::arch::default_for(native).docker,
+            image.platform()
+        ));
+    }
+    let qemu = match profile.machine.as_str() {
+        "aarch64" => "qemu-aarch64",
+        "x86-64" => "qemu-x86_64",
+        "i386" => "qemu-i386",
+        _ => return None,
+    };
+    std::fs::read_to_string(format!("/proc/sys/fs/binfmt_misc/{qemu}"))
+        .is_ok_and(|t| t.starts_with("enabled"))
+        .then(|| {
+            format!(
+                "; it runs here only through emulation ({qemu} in this host's binfmt_misc), not on a {} host",
+                image.platform()
+            )
+        })
+}
+
+/// When a probe container failed because the daemon's host cannot execute the image's
+/// platform: why, and how to enable it. The probe's own start is the check (no extra container):
+/// without emulation the container's init cannot exec the probe, though it was uploaded: ENOEXEC,
+/// or ENOENT where execvp's fallback to `/bin/sh` finds no shell (distroless). Measured with
+/// qemu-aarch64 disabled: `[FATAL tini (7)] exec /libccheck/probe failed: Exec format error`.
+fn cannot_run_platform(reason: &str, arch: &elf::arch::Arch) -> Option<String> {
+    let native = elf::arch::default_for(probe::NATIVE_MACHINE);
+    let probe_not_started = reason.contains(&format!("exec {WORK_DIR}/probe failed"))
+        || reason.to_ascii_lowercase().contains("exec format error");
+    if arch.docker == native.docker || !probe_not_started {
+        return None;
+    }
+    Some(format!(
+        "the Docker daemon cannot run {} containers (its host has no emulation for them); enable it there: apt-get install qemu-user-static binfmt-support (Debian), or docker run --privileged --rm tonistiigi/binfmt --install {}",
+        arch.platform(),
+        arch.docker
+    ))
 }
 
 /// A base's prediction and the facts of its image the report shows.
@@ -982,9 +1214,11 @@ fn container_limit(plan: &Plan, timeout: Duration) -> Duration {
     timeout * running + Duration::from_secs(15)
 }
 
-/// What a probe container sees at [`WORK_DIR`]: the probe and the plan's files.
+/// What a probe container sees at [`WORK_DIR`]: the probe for the plan's platform and the
+/// plan's files.
 fn container_files(plan: &Plan) -> Vec<upload::Entry> {
-    let mut entries = vec![upload::Entry::bytes("probe", 0o755, probe::PROBE_BINARY)];
+    let probe = probe::probe_for(plan.platform.machine).unwrap_or(probe::PROBE_BINARY);
+    let mut entries = vec![upload::Entry::bytes("probe", 0o755, probe)];
     entries.extend(plan.files.iter().cloned());
     entries
 }
@@ -1294,8 +1528,12 @@ mod engine_tests {
         async fn pull(
             &self,
             _: &str,
+            _: Option<&str>,
             _: &(dyn Fn(&PullProgress) + Send + Sync),
         ) -> Result<(), DockerError> {
+            Ok(())
+        }
+        async fn tag(&self, _: &str, _: &str) -> Result<(), DockerError> {
             Ok(())
         }
         async fn create(&self, spec: &ContainerSpec) -> Result<String, DockerError> {
@@ -1372,6 +1610,58 @@ mod engine_tests {
         }
     }
 
+    #[test]
+    fn a_probe_the_host_cannot_exec_means_no_emulation_for_that_platform() {
+        let arm64 = elf::arch::of_docker("arm64").unwrap();
+        let amd64 = elf::arch::of_docker("amd64").unwrap();
+        // Measured with qemu-aarch64 disabled in binfmt_misc (a shell in the image, and none).
+        for reason in [
+            "the probe failed (exit 1): [FATAL tini (7)] exec /libccheck/probe failed: Exec format error",
+            "the probe failed (exit 127): [FATAL tini (8)] exec /libccheck/probe failed: No such file or directory",
+        ] {
+            let why = cannot_run_platform(reason, arm64).unwrap();
+            assert!(
+                why.starts_with("the Docker daemon cannot run linux/arm64 containers"),
+                "{why}"
+            );
+            assert!(
+                why.contains("apt-get install qemu-user-static binfmt-support"),
+                "{why}"
+            );
+            assert!(why.contains("tonistiigi/binfmt --install arm64"), "{why}");
+            // On the host's own platform the same failure is something else.
+            assert_eq!(cannot_run_platform(reason, amd64), None);
+        }
+        assert_eq!(
+            cannot_run_platform("pulling failed: no such host", arm64),
+            None
+        );
+    }
+
+    #[test]
+    fn an_image_must_be_for_the_platform_asked_for() {
+        let info = |arch: &str| ImageInfo {
+            id: "sha256:x".into(),
+            os: "linux".into(),
+            arch: arch.into(),
+            start: Default::default(),
+            size: None,
+        };
+        let arm64 = elf::arch::of_docker("arm64");
+        assert_eq!(image_arch(&info("arm64"), None).unwrap().machine, "aarch64");
+        assert_eq!(image_arch(&info(""), None).unwrap().machine, "x86-64");
+        assert_eq!(image_arch(&info("arm64"), arm64).unwrap().docker, "arm64");
+        assert_eq!(
+            image_arch(&info("amd64"), arm64).unwrap_err(),
+            "the image is for linux/amd64, not linux/arm64: name an image for linux/arm64 (give each platform's image its own tag: a daemon keeps one image per tag)"
+        );
+        assert!(
+            image_arch(&info("riscv64"), None)
+                .unwrap_err()
+                .starts_with("an image for linux/riscv64; libccheck checks")
+        );
+    }
+
     fn setup() -> (BinaryProfile, Plan, RunConfig, Base) {
         let profile = crate::elf::parse(&std::fs::read("/proc/self/exe").unwrap()).unwrap();
         let base = Base {
@@ -1390,12 +1680,14 @@ mod engine_tests {
             output_cap: 1024,
             progress: false,
             no_run: false,
+            platform: None,
         };
         let plan = Plan {
             binary_name: "x".into(),
             files: vec![],
-            jobs: jobs_for(&profile, "x", None),
+            jobs: jobs_for(&profile, "x", None, "x86-64"),
             sidecars: BTreeMap::new(),
+            platform: &elf::arch::ARCHES[0],
         };
         (profile, plan, cfg, base)
     }

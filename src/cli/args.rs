@@ -166,6 +166,12 @@ pub struct CheckArgs {
     #[arg(long = "report", value_name = "FORMAT=PATH")]
     pub reports: Vec<crate::report::ReportSpec>,
 
+    /// The platform to check on: linux/amd64, linux/arm64 or linux/386 [default: the binary's
+    /// own]. Each base's image must be for that platform (arm64 images run under qemu-user on
+    /// amd64 hosts; libccheck says how to enable it when the daemon cannot).
+    #[arg(long, value_name = "PLATFORM", value_parser = parse_platform)]
+    pub platform: Option<&'static crate::elf::arch::Arch>,
+
     /// Predict only: read each image's filesystem and simulate its loader; start no container.
     #[arg(long, conflicts_with_all = ["exec", "args"])]
     pub no_run: bool,
@@ -432,6 +438,13 @@ pub struct InspectArgs {
 pub enum InspectFormat {
     Human,
     Json,
+}
+
+/// `--platform`: one libccheck has a probe and loader names for.
+fn parse_platform(s: &str) -> Result<&'static crate::elf::arch::Arch, String> {
+    crate::elf::arch::of_platform(s).ok_or_else(|| {
+        format!("unknown platform {s:?}: one of linux/amd64, linux/arm64, linux/386")
+    })
 }
 
 #[cfg(test)]

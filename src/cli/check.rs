@@ -104,6 +104,7 @@ pub fn check_config(a: &CheckArgs, file: &crate::cli::config::Config) -> anyhow:
         output_cap: output_cap as usize,
         progress: true,
         no_run: a.no_run,
+        platform: a.platform,
     })
 }
 
@@ -156,6 +157,13 @@ pub(super) fn check(a: CheckArgs) -> anyhow::Result<ExitCode> {
         );
     }
     let plan = crate::check::plan(&binary, &profile, &cfg)?;
+    if a.offline && crate::catalog::entries_on(plan.platform.docker).is_empty() {
+        anyhow::bail!(
+            "--offline --platform {}: the offline catalog has no {} entries (it describes linux/amd64 and linux/arm64 images); check them through Docker (drop --offline)",
+            plan.platform.platform(),
+            plan.platform.platform()
+        );
+    }
     let (run_id, mode, results) = if a.offline {
         let results = crate::check::predict_offline(&plan, program, &cfg);
         ("offline".to_string(), "offline", results)

@@ -31,8 +31,10 @@ pub(super) fn catalog_entry(a: CatalogEntryArgs) -> anyhow::Result<ExitCode> {
                     .await?
                     .ok_or_else(|| anyhow::anyhow!("no local image {image}"))?;
                 let run_id = format!("catalog-{}", std::process::id());
-                let profile =
+                let mut profile =
                     crate::image::export::profile(&engine, image, &info.id, &run_id).await?;
+                profile.machine =
+                    crate::probe::jobs::machine_of_docker_arch(&info.arch).map(String::from);
                 anyhow::Ok((profile, info.size))
             })?
         }

@@ -145,11 +145,16 @@ pub struct PullProgress {
 #[allow(async_fn_in_trait)]
 pub trait Engine: Send + Sync {
     async fn image_info(&self, image: &str) -> Result<Option<ImageInfo>, DockerError>;
+    /// Pull `image`; for `platform` (`linux/arm64`) when given, else the daemon's own. A daemon
+    /// keeps one image per tag: pulling another platform re-points the tag.
     async fn pull(
         &self,
         image: &str,
+        platform: Option<&str>,
         progress: &(dyn Fn(&PullProgress) + Send + Sync),
     ) -> Result<(), DockerError>;
+    /// Tag the image `source` (a reference or an id) as `target` (`repo:tag`).
+    async fn tag(&self, source: &str, target: &str) -> Result<(), DockerError>;
     async fn create(&self, spec: &ContainerSpec) -> Result<String, DockerError>;
     /// Upload a tar produced as a stream (bounded memory for large uploads) of about `size` bytes
     /// (for its time limit).
@@ -393,13 +398,15 @@ impl Engine for BollardEngine {
     async fn pull(
         &self,
         image: &str,
+        platform: Option<&str>,
         progress: &(dyn Fn(&PullProgress) + Send + Sync),
     ) -> Result<(), DockerError> {
         let (name, tag) = split_ref(image);
-        let opts = CreateImageOptionsBuilder::new()
-            .from_image(name)
-            .tag(tag)
-            .build();
+        let mut opts = CreateImageOptionsBuilder::new().from_image(name).tag(tag);
+        if let Some(p) = platform {
+            opts = opts.platform(p);
+        }
+        let opts = opts.build();
         let mut stream = self.docker.create_image(Some(opts), None, None);
         let mut layers: HashMap<String, (i64, i64)> = HashMap::new();
         // Drain the whole stream: the pull is only complete when it ends.
@@ -432,6 +439,18 @@ impl Engine for BollardEngine {
             });
         }
         Ok(())
+    }
+
+    async fn tag(&self, source: &str, target: &str) -> Result<(), DockerError> {
+        let (repo, tag) = split_ref(target);
+        let opts = bollard::query_parameters::TagImageOptionsBuilder::new()
+            .repo(repo)
+            .tag(tag)
+            .build();
+        self.docker
+            .tag_image(source, Some(opts))
+            .await
+            .map_err(|e| self.api("tag", e))
     }
 
     async fn create(&self, spec: &ContainerSpec) -> Result<String, DockerError> {
@@ -760,6 +779,17 @@ pub async fn start_and_wait<E: Engine>(
     }
 }
 
+/// Where an image pulled for `platform` is kept locally, beside the reference (whose tag the
+/// pull re-points): `alpine:3.22` for linux/arm64 → `alpine:3.22-linux-arm64`. `None` for a
+/// digest reference, which names one content already.
+pub fn platform_ref(image: &str, platform: &str) -> Option<String> {
+    if image.contains('@') {
+        return None;
+    }
+    let (name, tag) = split_ref(image);
+    Some(format!("{name}:{tag}-{}", platform.replace('/', "-")))
+}
+
 /// `alpine:3.22` → (`alpine`, `3.22`); `host:5000/x/y` → (`host:5000/x/y`, `latest`); digests kept whole.
 pub fn split_ref(image: &str) -> (&str, &str) {
     if image.contains('@') {
@@ -850,7 +880,7 @@ fn api_version_header(answer: &[u8]) -> Option<bollard::ClientVersion> {
 
 #[cfg(test)]
 mod tests {
-    use super::{DockerError, api_version_header, split_ref, without_offline_advice};
+    use super::{DockerError, api_version_header, platform_ref, split_ref, without_offline_advice};
 
     /// A check may fall back to --offline; audit and image, which lack it, are not told to.
     #[test]
@@ -885,6 +915,19 @@ mod tests {
         assert!(api_version_header(b"HTTP/1.1 200 OK\r\n\r\nApi-Version: 1.41").is_none());
         assert!(api_version_header(b"HTTP/1.1 200 OK\r\nApi-Version: one\r\n\r\n").is_none());
         assert!(api_version_header(b"garbage").is_none());
+    }
+
+    #[test]
+    fn each_platform_has_its_own_local_reference() {
+        assert_eq!(
+            platform_ref("alpine:3.22", "linux/arm64").as_deref(),
+            Some("alpine:3.22-linux-arm64")
+        );
+        assert_eq!(
+            platform_ref("host:5000/x/y", "linux/arm64").as_deref(),
+            Some("host:5000/x/y:latest-linux-arm64")
+        );
+        assert_eq!(platform_ref("x@sha256:ab", "linux/arm64"), None);
     }
 
     #[test]

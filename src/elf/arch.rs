@@ -52,3 +52,46 @@ pub fn of_docker(docker: &str) -> Option<&'static Arch> {
 pub fn of_machine_or_x86_64(machine: &str) -> &'static Arch {
     of_machine(machine).unwrap_or(&ARCHES[0])
 }
+
+impl Arch {
+    /// Docker's platform string (`linux/arm64`).
+    pub fn platform(&self) -> String {
+        format!("linux/{}", self.docker)
+    }
+}
+
+/// The architecture of a `--platform` value: `linux/amd64`, `linux/arm64` or `linux/386` (the
+/// `linux/` may be left out; `arm64/v8` is arm64).
+pub fn of_platform(platform: &str) -> Option<&'static Arch> {
+    let arch = platform.strip_prefix("linux/").unwrap_or(platform);
+    let arch = arch.strip_suffix("/v8").unwrap_or(arch);
+    of_docker(arch)
+}
+
+/// The platform a program of `machine` runs on by default: its own (a 32-bit x86 program runs
+/// on amd64 hosts and images).
+pub fn default_for(machine: &str) -> &'static Arch {
+    match of_machine(machine) {
+        Some(a) if a.machine != "i386" => a,
+        _ => &ARCHES[0],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn platforms_name_their_architectures() {
+        assert_eq!(of_platform("linux/arm64").unwrap().machine, "aarch64");
+        assert_eq!(of_platform("linux/arm64/v8").unwrap().machine, "aarch64");
+        assert_eq!(of_platform("amd64").unwrap().machine, "x86-64");
+        assert_eq!(of_platform("linux/386").unwrap().machine, "i386");
+        assert_eq!(of_platform("linux/riscv64"), None);
+        assert_eq!(of_platform("windows/amd64"), None);
+        assert_eq!(ARCHES[1].platform(), "linux/arm64");
+        assert_eq!(default_for("aarch64").docker, "arm64");
+        assert_eq!(default_for("i386").docker, "amd64");
+        assert_eq!(default_for("riscv").docker, "amd64");
+    }
+}

@@ -72,6 +72,10 @@ pub struct BaseProfile {
     /// Programs that load modules (a Python interpreter, a JVM), where the image has them.
     #[serde(default)]
     pub hosts: Vec<HostProgram>,
+    /// The ELF machine of the image's platform (its config's `Architecture`), set by whoever
+    /// knows it; `None` is x86-64 (amd64 images, the offline catalog).
+    #[serde(default)]
+    pub machine: Option<String>,
     #[serde(skip)]
     pub link_index: LinkIndex,
     #[serde(skip)]
@@ -127,6 +131,7 @@ impl PartialEq for BaseProfile {
             runtime,
             catalog,
             hosts,
+            machine,
             link_index: _,
             cache_index: _,
         } = self;
@@ -144,6 +149,7 @@ impl PartialEq for BaseProfile {
             && *runtime == o.runtime
             && *catalog == o.catalog
             && *hosts == o.hosts
+            && *machine == o.machine
     }
 }
 
@@ -607,6 +613,7 @@ impl Builder {
             runtime,
             catalog: false,
             hosts,
+            machine: None,
             link_index: Default::default(),
             cache_index: Default::default(),
         }

@@ -946,9 +946,13 @@ fn loader_paths(machine: &str) -> (&'static str, &'static str) {
     (a.glibc_loader, a.musl_loader)
 }
 
-/// Predict what loading `subject` on `base` does.
-/// The machine of the bases libccheck reads today (amd64 images).
+/// The machine of a base whose platform nobody said (amd64 images, the offline catalog).
 pub const BASE_MACHINE: &str = "x86-64";
+
+/// The ELF machine of `base`'s platform.
+pub fn base_machine(base: &BaseProfile) -> &str {
+    base.machine.as_deref().unwrap_or(BASE_MACHINE)
+}
 
 /// The verdict for a file the base's CPU does not run: another architecture. (32-bit x86 runs
 /// on x86-64.) `None` when it runs there.
@@ -964,9 +968,7 @@ pub fn wrong_arch(p: &BinaryProfile, base_machine: &str) -> Option<Prediction> {
         verdict: Verdict::WrongArch,
         reason: crate::verdict::describe(&problem),
         problems: vec![problem],
-        hints: vec![format!(
-            "build it for {base_machine}, the base's architecture"
-        )],
+        hints: wrong_arch_hints(&p.machine, base_machine),
         loader: None,
         loaded: vec![],
         musl_compat: None,
@@ -974,6 +976,23 @@ pub fn wrong_arch(p: &BinaryProfile, base_machine: &str) -> Option<Prediction> {
     })
 }
 
+/// The two ways out of a wrong architecture: build for the base's platform, or take the base's
+/// image for the program's platform.
+pub fn wrong_arch_hints(machine: &str, base_machine: &str) -> Vec<String> {
+    let platform = |m: &str| elf::arch::of_machine(m).map(|a| a.platform());
+    let mut hints = vec![match platform(base_machine) {
+        Some(p) => format!("build it for {base_machine} ({p}), the base's platform"),
+        None => format!("build it for {base_machine}, the base's architecture"),
+    }];
+    if let Some(p) = platform(machine) {
+        hints.push(format!(
+            "or use the base's {p} image (--platform {p}; multi-platform images have one for each)"
+        ));
+    }
+    hints
+}
+
+/// Predict what loading `subject` on `base` does.
 pub fn predict(subject: &Subject<'_>, base: &BaseProfile) -> Prediction {
     predict_with(subject, base, None)
 }
@@ -993,7 +1012,7 @@ pub fn predict_with<'a>(
     };
     let subject_index = subject.exports;
     let p = subject.profile;
-    if let Some(wrong) = wrong_arch(p, BASE_MACHINE) {
+    if let Some(wrong) = wrong_arch(p, base_machine(base)) {
         return wrong;
     }
     match (&p.interpreter, p.kind) {
@@ -1213,6 +1232,7 @@ mod tests {
             runtime: Default::default(),
             catalog: false,
             hosts: vec![],
+            machine: None,
             link_index: Default::default(),
             cache_index: Default::default(),
         }
@@ -1269,6 +1289,37 @@ mod tests {
             loaded_path(&pr, "libc.so.6"),
             Some("/usr/lib/x86_64-linux-gnu/libc.so.6")
         );
+    }
+
+    #[test]
+    fn the_base_platform_decides_the_architecture() {
+        let mut p = program(&["libc.so.6"]);
+        p.machine = "x86-64".into();
+        let mut base = glibc_base(vec![]);
+        base.machine = Some("aarch64".into());
+        let pr = run(&p, &base, &BTreeMap::new());
+        assert_eq!(pr.verdict, Verdict::WrongArch, "{pr:?}");
+        assert_eq!(
+            pr.problems,
+            vec![Problem::WrongArch {
+                machine: "x86-64".into(),
+                base: "aarch64".into()
+            }]
+        );
+        assert_eq!(
+            pr.hints,
+            [
+                "build it for aarch64 (linux/arm64), the base's platform",
+                "or use the base's linux/amd64 image (--platform linux/amd64; multi-platform images have one for each)"
+            ]
+        );
+        // An amd64 base (no platform said) runs it, and a 32-bit x86 program too.
+        base.machine = None;
+        assert_eq!(run(&p, &base, &BTreeMap::new()).verdict, Verdict::Ok);
+        let mut i386 = blank(Kind::Pie);
+        i386.machine = "i386".into();
+        assert!(wrong_arch(&i386, "x86-64").is_none());
+        assert!(wrong_arch(&i386, "aarch64").is_some());
     }
 
     #[test]
@@ -1660,6 +1711,7 @@ mod tests {
             runtime: Default::default(),
             catalog: false,
             hosts: vec![],
+            machine: None,
             link_index: Default::default(),
             cache_index: Default::default(),
         }

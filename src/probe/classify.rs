@@ -293,6 +293,19 @@ pub fn classify(
         );
         return o;
     }
+    if job.exited
+        && job.exit_code == 255
+        && let Some((interp, line)) = qemu_missing_interpreter(&job.text())
+    {
+        o.verdict = Verdict::NoInterpreter;
+        o.reason = format!("interpreter {interp} is not in the image");
+        o.evidence = Some(line);
+        o.exit_code = Some(255);
+        o.problems = vec![Problem::NoInterpreter {
+            interpreter: interp,
+        }];
+        return o;
+    }
     let mut found = root_causes(loader_problems(&job.text(), app_dir));
     if kind == ProbeKind::Exec {
         found = with_dlopen_failures(found, &job.text(), failed(job));
@@ -348,6 +361,19 @@ pub fn classify(
         ProbeKind::Exec => "exited 0".into(),
     };
     o
+}
+
+/// Under qemu-user (another architecture through binfmt_misc) qemu, not the kernel, opens the
+/// program's interpreter, and says so itself before exiting 255:
+/// `<argv0>: Could not open '/lib/ld-linux-aarch64.so.1': No such file or directory`.
+/// The interpreter's path and the line; the `argv0` prefix varies with the binfmt flags.
+fn qemu_missing_interpreter(text: &str) -> Option<(String, String)> {
+    text.lines().find_map(|l| {
+        let (_, rest) = l.split_once("Could not open '")?;
+        let (path, why) = rest.split_once("': ")?;
+        (why.trim() == "No such file or directory" && path.starts_with('/'))
+            .then(|| (path.to_string(), l.trim().to_string()))
+    })
 }
 
 /// Whether the program failed: a signal, or a non-zero exit status.
@@ -552,6 +578,43 @@ mod tests {
                 needed_by: Some("x".into())
             }
         );
+    }
+
+    #[test]
+    fn qemu_names_a_missing_interpreter_like_the_kernel() {
+        for argv0 in ["/libccheck/app/hello-a64", "qemu-aarch64-static", ""] {
+            let line = format!(
+                "{argv0}: Could not open '/lib/ld-linux-aarch64.so.1': No such file or directory"
+            );
+            let o = classify(
+                &job(0, 255, 0, "", &format!("{line}\n")),
+                ProbeKind::Exec,
+                Some("/lib/ld-linux-aarch64.so.1"),
+                "/libccheck/app",
+            );
+            assert_eq!(o.verdict, Verdict::NoInterpreter, "{argv0}");
+            assert_eq!(o.evidence.as_deref(), Some(line.as_str()));
+            assert_eq!(
+                o.problems,
+                vec![Problem::NoInterpreter {
+                    interpreter: "/lib/ld-linux-aarch64.so.1".into()
+                }]
+            );
+        }
+        // The same words from a program that exits otherwise are the program's own business.
+        let o = classify(
+            &job(
+                0,
+                1,
+                0,
+                "",
+                "x: Could not open '/etc/x.conf': No such file or directory\n",
+            ),
+            ProbeKind::Exec,
+            None,
+            "/libccheck/app",
+        );
+        assert_eq!(o.verdict, Verdict::ExitNonzero);
     }
 
     #[test]

@@ -4,7 +4,6 @@
 //! Pure.
 
 use crate::elf::{self, BinaryProfile, Kind, LibcFlavour};
-use crate::loader;
 use crate::probe::classify::{self, ProbeKind};
 use crate::probe::{Job, JobResult};
 use crate::verdict::{self, Outcome, Verdict};
@@ -110,11 +109,12 @@ pub fn load_outcome<'r>(
     )
 }
 
-/// The probe jobs for this binary (pure).
+/// The probe jobs for this binary in an image of `base_machine` (pure).
 pub fn jobs_for(
     profile: &BinaryProfile,
     binary_name: &str,
     exec_args: Option<&[String]>,
+    base_machine: &str,
 ) -> Vec<Job> {
     let target = format!("{APP_DIR}/{binary_name}");
     let mut jobs = vec![
@@ -122,7 +122,7 @@ pub fn jobs_for(
         Job::read("os-release-usr", "/usr/lib/os-release"),
     ];
     // The image's libc, read with the image's names (a 32-bit program runs on an amd64 image).
-    let names = elf::arch::of_machine(loader::BASE_MACHINE);
+    let names = elf::arch::of_machine(base_machine);
     if let Some(a) = &names {
         jobs.push(Job::new(
             "libc-glibc",

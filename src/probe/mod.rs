@@ -5,8 +5,37 @@ pub mod agreement;
 pub mod classify;
 pub mod jobs;
 
-/// The static probe binary, uploaded into every container as its entrypoint.
+/// The static probe binary for the machine libccheck was built for, uploaded into every
+/// container of that architecture as its entrypoint.
 pub const PROBE_BINARY: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/libccheck-probe"));
+
+/// The aarch64 probe (empty when build.rs found no aarch64 cross compiler).
+const PROBE_AARCH64: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/libccheck-probe-aarch64"));
+
+/// The ELF machine libccheck itself (and so [`PROBE_BINARY`]) was built for.
+pub const NATIVE_MACHINE: &str = match std::env::consts::ARCH.as_bytes() {
+    b"aarch64" => "aarch64",
+    _ => "x86-64",
+};
+
+/// The probe that runs in an image of `machine` (ELF machine name): `None` when this libccheck
+/// has none for it. The native probe serves i386 images too (an x86-64 kernel runs both).
+pub fn probe_for(machine: &str) -> Option<&'static [u8]> {
+    match machine {
+        m if m == NATIVE_MACHINE => Some(PROBE_BINARY),
+        "i386" if NATIVE_MACHINE == "x86-64" => Some(PROBE_BINARY),
+        "aarch64" if !PROBE_AARCH64.is_empty() => Some(PROBE_AARCH64),
+        _ => None,
+    }
+}
+
+/// Why there is no probe for `machine`, with the way to get one.
+pub fn no_probe_reason(machine: &str) -> String {
+    match machine {
+        "aarch64" => "this libccheck was built without the aarch64 probe: install an aarch64 cross compiler (python3 -m pip install ziglang, or apt-get install gcc-aarch64-linux-gnu) and rebuild it (cargo clean -p libccheck first, so that build.rs looks again)".into(),
+        m => format!("libccheck has no probe for {m} images"),
+    }
+}
 
 /// One thing for the probe to run (or read, when `argv[0]` is `@read`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -299,6 +328,24 @@ pub fn job_file(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_probe_is_a_static_program_for_its_machine() {
+        for machine in ["x86-64", "aarch64", "i386"] {
+            let Some(bytes) = probe_for(machine) else {
+                assert_eq!(
+                    machine, "aarch64",
+                    "only the cross-built probe may be missing"
+                );
+                assert!(no_probe_reason(machine).contains("cross compiler"));
+                continue;
+            };
+            let p = crate::elf::parse(bytes).unwrap();
+            let want = if machine == "i386" { "x86-64" } else { machine };
+            assert_eq!(p.machine, want);
+            assert_eq!(p.interpreter, None, "{machine}: the probe must be static");
+        }
+    }
 
     #[test]
     fn command_line_counts_every_part() {

@@ -413,9 +413,13 @@ fn summary_line(out: &mut String, r: &Report) {
     if r.mode != "run" {
         let _ = write!(out, "predicted to work on {} of {} bases", s.ok, s.bases);
     } else if unverified.len() == s.bases {
+        let why = match unverified.iter().all(|b| b.unavailable.is_some()) {
+            true => ": every image unavailable",
+            false => "",
+        };
         let _ = write!(
             out,
-            "predicted to work on {} of {} bases (none verified: every image unavailable)",
+            "predicted to work on {} of {} bases (none verified{why})",
             s.ok, s.bases
         );
     } else {
@@ -423,8 +427,12 @@ fn summary_line(out: &mut String, r: &Report) {
         if !unverified.is_empty() {
             let _ = write!(
                 out,
-                "; {} not verified (image unavailable), predicted to work on {} of them",
+                "; {} not verified ({}), predicted to work on {} of them",
                 unverified.len(),
+                match unverified.iter().all(|b| b.unavailable.is_some()) {
+                    true => "image unavailable",
+                    false => "see the reasons",
+                },
                 predicted_ok
             );
         }

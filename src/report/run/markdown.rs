@@ -129,11 +129,31 @@ pub fn markdown(r: &Report) -> String {
         r.summary.ok,
         r.summary.bases
     );
-    if !r.summary.unverified.is_empty() {
+    let not_run: Vec<&str> = r
+        .bases
+        .iter()
+        .filter(|b| b.fallback.as_deref() == Some("prediction"))
+        .map(|b| b.base.as_str())
+        .collect();
+    if !not_run.is_empty() {
+        let _ = writeln!(
+            o,
+            "\n⚠️ Not verified on {}: not run here (see the reasons), predicted from the image.",
+            md(&not_run.join(", "))
+        );
+    }
+    let from_catalog: Vec<&str> = r
+        .summary
+        .unverified
+        .iter()
+        .map(String::as_str)
+        .filter(|b| !not_run.contains(b))
+        .collect();
+    if !from_catalog.is_empty() {
         let _ = writeln!(
             o,
             "\n⚠️ Not verified on {}: image unavailable, predicted from the offline catalog{}.",
-            md(&r.summary.unverified.join(", ")),
+            md(&from_catalog.join(", ")),
             if r.summary.require_run {
                 " (an error with `--require-run`)"
             } else {

@@ -63,7 +63,9 @@ pub struct BaseResult {
     #[serde(default)]
     pub verified: bool,
     /// `catalog` when the image was unavailable and the verdict is the offline catalog's
-    /// prediction for the base.
+    /// prediction for the base; `prediction` when the image is here but could not be run (no
+    /// probe for its platform, or the daemon cannot run that platform) and the verdict is its
+    /// prediction.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fallback: Option<String>,
     /// Why the image could not be had (`pulling failed: …`, `not present locally …`).
