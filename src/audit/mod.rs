@@ -474,6 +474,10 @@ pub struct TargetResult {
     pub risks: Vec<RiskGroup>,
     pub files: Vec<FileResult>,
     pub error: Option<String>,
+    /// Why a run could not verify the predictions (the target is read without a container
+    /// engine, or there is none); absent when verified or not asked to be.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unverified: Option<String>,
 }
 
 /// The cause a problem is grouped under: "needs glibc", "libstdc++.so.6 missing", "GLIBC_2.38 needed".
@@ -574,6 +578,7 @@ pub fn target_result(
         risks: vec![],
         files: vec![],
         error: None,
+        unverified: None,
     };
     let bp = match profile {
         Ok(bp) => bp,

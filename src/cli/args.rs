@@ -64,6 +64,11 @@ pub struct Cli {
     /// paints into a pipe too).
     #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto, global = true)]
     pub color: ColorChoice,
+
+    /// A registry (HOST[:PORT]) that `registry:`/`docker://` images are read from over plain
+    /// HTTP instead of HTTPS; repeatable (libccheck.toml: insecure_registries = [...]).
+    #[arg(long = "insecure-registry", value_name = "HOST[:PORT]", global = true)]
+    pub insecure_registries: Vec<String>,
 }
 
 impl Cli {

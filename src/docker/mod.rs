@@ -2,6 +2,7 @@
 //! implementation over the Engine API ([`BollardEngine`], bollard + tokio). Nothing else in the
 //! crate talks to Docker, so the orchestration logic is testable with a fake.
 
+pub mod absent;
 pub mod owner;
 pub mod upload;
 
@@ -48,6 +49,9 @@ pub enum DockerError {
         "pulling {image} failed: {reason} (use a local image with --pull never{OFFLINE_ADVICE})"
     )]
     Pull { image: String, reason: String },
+    /// An image read without the daemon (a registry, an archive, a layout) could not be read.
+    #[error("{0}")]
+    Source(String),
     #[error("Docker {op} failed: {message}")]
     Api { op: &'static str, message: String },
     #[error(
@@ -135,6 +139,10 @@ pub struct PullProgress {
 /// The Docker operations libccheck needs.
 #[allow(async_fn_in_trait)]
 pub trait Engine: Send + Sync {
+    /// Why there is no engine behind this one (see [`absent::NoEngine`]); `None` for a real one.
+    fn absent(&self) -> Option<String> {
+        None
+    }
     async fn image_info(&self, image: &str) -> Result<Option<ImageInfo>, DockerError>;
     async fn pull(
         &self,

@@ -164,37 +164,32 @@ fn decompressed(reader: Box<dyn Read + Send>) -> std::io::Result<Box<dyn Read + 
 pub struct Merged {
     /// Whiteouts of paths no lower layer had (tolerated).
     pub stray_whiteouts: usize,
+    /// The image's size as Docker reports it: every layer's regular files and symbolic links
+    /// (a link counts its target's length), hidden ones included, hard links not again.
+    pub size: u64,
 }
 
 /// Read `layers` (top first) and write the merged filesystem to `out` as one tar stream.
 pub fn merge(layers: Layers, out: impl Write) -> Result<Merged, LayerError> {
     let mut tar = tar::Builder::new(out);
     let mut above = Above::default();
-    let mut merged = Merged::default();
-    // Hard links whose target was not (yet) seen: target → (layer, link).
-    let mut unresolved: HashMap<String, (String, String)> = HashMap::new();
-    // Whiteouts not yet matched by a lower layer's entry.
-    let mut whiteouts: HashSet<String> = HashSet::new();
+    let mut pending = Pending::default();
     for layer in layers {
         let Layer { name, reader } = layer?;
-        let marks = merge_layer(
-            &name,
-            reader,
-            &above,
-            &mut tar,
-            &mut unresolved,
-            &mut whiteouts,
-        )?;
+        let marks = merge_layer(&name, reader, &above, &mut tar, &mut pending)?;
         above.add(marks);
     }
-    if let Some((target, (layer, path))) = unresolved.into_iter().next() {
+    let merged = Merged {
+        stray_whiteouts: pending.whiteouts.len(),
+        size: pending.size,
+    };
+    if let Some((target, (layer, path))) = pending.hardlinks.into_iter().next() {
         return Err(LayerError::DanglingHardlink {
             layer,
             path,
             target,
         });
     }
-    merged.stray_whiteouts = whiteouts.len();
     add_init_layer(&above, &mut tar).map_err(|e| LayerError::Read {
         layer: "the merged image".into(),
         source: e,
@@ -206,14 +201,24 @@ pub fn merge(layers: Layers, out: impl Write) -> Result<Merged, LayerError> {
     Ok(merged)
 }
 
+/// What the layers read so far leave for the layers below to settle.
+#[derive(Default)]
+struct Pending {
+    /// Hard links whose target was not seen yet: target → (layer, link).
+    hardlinks: HashMap<String, (String, String)>,
+    /// Whiteouts no lower layer's entry matched yet.
+    whiteouts: HashSet<String>,
+    /// [`Merged::size`] so far.
+    size: u64,
+}
+
 /// One layer's entries: those no layer above hides go to `tar`; returns the layer's marks.
 fn merge_layer(
     name: &str,
     reader: Box<dyn Read + Send>,
     above: &Above,
     tar: &mut tar::Builder<impl Write>,
-    unresolved: &mut HashMap<String, (String, String)>,
-    whiteouts: &mut HashSet<String>,
+    pending: &mut Pending,
 ) -> Result<HashMap<String, Mark>, LayerError> {
     let io = |source: std::io::Error| LayerError::Read {
         layer: name.to_string(),
@@ -239,15 +244,20 @@ fn merge_layer(
             } else if !hidden.starts_with(".wh.") {
                 let gone = dir.map_or(hidden.to_string(), |d| format!("{d}/{hidden}"));
                 if !above.hides(&gone) {
-                    whiteouts.insert(gone.clone());
+                    pending.whiteouts.insert(gone.clone());
                 }
                 marks.entry(gone).or_insert(Mark::Gone);
             }
             continue;
         }
-        whiteouts.remove(&path);
-        unresolved.remove(&path);
+        pending.whiteouts.remove(&path);
+        pending.hardlinks.remove(&path);
         let kind = e.header().entry_type();
+        pending.size += match kind {
+            tar::EntryType::Regular | tar::EntryType::Continuous => e.size(),
+            tar::EntryType::Symlink => e.link_name_bytes().map_or(0, |t| t.len() as u64),
+            _ => 0,
+        };
         let hidden = above.hides(&path);
         if kind.is_dir() {
             mark_dir(&mut marks, &path, true, false);
@@ -269,7 +279,8 @@ fn merge_layer(
                     continue;
                 };
                 if !marks.contains_key(&target) {
-                    unresolved.insert(target.clone(), (name.to_string(), path.clone()));
+                    let link = (name.to_string(), path.clone());
+                    pending.hardlinks.insert(target.clone(), link);
                 }
                 header.set_size(0);
                 tar.append_link(&mut header, &path, &target).map_err(io)?;

@@ -30,8 +30,37 @@ fn parse(image: &str) -> anyhow::Result<Source> {
 }
 
 /// The configuration of `image` (a daemonless source): what its container runs, its platform,
-/// and its ID (the configuration's digest).
+/// its ID (the configuration's digest) and its size as Docker would report it. The size needs
+/// every layer: the first time, the image is profiled here (every caller profiles it next, and
+/// finds the profile cached).
 pub async fn info(image: &str) -> anyhow::Result<ImageInfo> {
+    let mut info = config_info(image).await?;
+    let size = match super::cache::load_size(&info.id) {
+        Some(s) => s,
+        None => profile_now(image, &info.id).await?,
+    };
+    info.size = Some(size);
+    Ok(info)
+}
+
+/// Read `image` from its layers: its profile and size go to the cache; the size is returned.
+async fn profile_now(image: &str, image_id: &str) -> anyhow::Result<u64> {
+    let t = std::time::Instant::now();
+    let id = image_id.to_string();
+    let (profile, merged) =
+        merged_tar(image, move |r| super::read::from_tar(r, &id)).await?;
+    tracing::info!(
+        image,
+        ms = t.elapsed().as_millis() as u64,
+        "profiled (filesystem merged from its layers and read)"
+    );
+    super::cache::store(&profile);
+    super::cache::store_size(image_id, merged.size);
+    Ok(merged.size)
+}
+
+/// [`info`] without the size: the configuration alone.
+async fn config_info(image: &str) -> anyhow::Result<ImageInfo> {
     let src = parse(image)?;
     let r = match (&src, file_source(&src)) {
         (Source::Registry(r), _) => super::registry::info(r).await,
@@ -64,6 +93,14 @@ pub async fn with_image_tar<T: Send + 'static>(
     image: &str,
     read: impl FnOnce(Box<dyn Read + Send>) -> std::io::Result<T> + Send + 'static,
 ) -> anyhow::Result<T> {
+    Ok(merged_tar(image, read).await?.0)
+}
+
+/// [`with_image_tar`], with what the merge found.
+async fn merged_tar<T: Send + 'static>(
+    image: &str,
+    read: impl FnOnce(Box<dyn Read + Send>) -> std::io::Result<T> + Send + 'static,
+) -> anyhow::Result<(T, super::layers::Merged)> {
     let layers = layers(image).await.map_err(|e| anyhow!("{image}: {e:#}"))?;
     let (value, merged) = tokio::task::spawn_blocking(move || with_merged(layers, read))
         .await?
@@ -75,5 +112,5 @@ pub async fn with_image_tar<T: Send + 'static>(
             merged.stray_whiteouts
         );
     }
-    Ok(value)
+    Ok((value, merged))
 }

@@ -367,6 +367,22 @@ fn unavailable_images(out: &mut String, r: &Report) -> Report {
         return r.clone();
     }
     let fallbacks = r.bases.iter().filter(|b| b.fallback.is_some()).count();
+    if r.bases
+        .iter()
+        .filter(|b| b.unavailable.is_some())
+        .all(|b| b.fallback.as_deref() == Some("prediction"))
+    {
+        // Images read from their files (a registry, an archive): nothing to make local.
+        let _ = writeln!(
+            out,
+            "images not run (predicted from their files, not verified):"
+        );
+        for (cause, images) in &causes {
+            let _ = writeln!(out, "  {}: {cause}", images.join(", "));
+        }
+        out.push('\n');
+        return r.clone();
+    }
     let _ = writeln!(
         out,
         "{}:",
@@ -413,17 +429,31 @@ fn summary_line(out: &mut String, r: &Report) {
     if r.mode != "run" {
         let _ = write!(out, "predicted to work on {} of {} bases", s.ok, s.bases);
     } else if unverified.len() == s.bases {
+        let why = match unverified
+            .iter()
+            .all(|b| b.fallback.as_deref() == Some("prediction"))
+        {
+            true => "every image read without an engine",
+            false => "every image unavailable",
+        };
         let _ = write!(
             out,
-            "predicted to work on {} of {} bases (none verified: every image unavailable)",
+            "predicted to work on {} of {} bases (none verified: {why})",
             s.ok, s.bases
         );
     } else {
         let _ = write!(out, "works on {} of {} bases", s.ok - predicted_ok, s.bases);
         if !unverified.is_empty() {
+            let why = match unverified
+                .iter()
+                .all(|b| b.fallback.as_deref() == Some("prediction"))
+            {
+                true => "read without an engine",
+                false => "image unavailable",
+            };
             let _ = write!(
                 out,
-                "; {} not verified (image unavailable), predicted to work on {} of them",
+                "; {} not verified ({why}), predicted to work on {} of them",
                 unverified.len(),
                 predicted_ok
             );
