@@ -893,7 +893,10 @@ fn unverified(base: &Base, predicted: anyhow::Result<Predicted>, why: String) ->
     let mut r = predicted_only(base, predicted);
     if r.prediction.is_some() {
         r.unavailable = Some(why);
-        r.reason = format!("not verified: predicted from the image's files; {}", r.reason);
+        r.reason = format!(
+            "not verified: predicted from the image's files; {}",
+            r.reason
+        );
         r.fallback = Some("prediction".into());
     }
     r

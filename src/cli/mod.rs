@@ -159,7 +159,11 @@ async fn present_image(
 async fn connect_for(images: &[&str]) -> anyhow::Result<AnyEngine> {
     match BollardEngine::connect(REQUEST_TIMEOUT).await {
         Ok(e) => Ok(AnyEngine::Docker(e)),
-        Err(e) if images.iter().all(|i| crate::image::source::is_daemonless(i)) => {
+        Err(e)
+            if images
+                .iter()
+                .all(|i| crate::image::source::is_daemonless(i)) =>
+        {
             tracing::info!("no container engine ({e:#}); reading every image from its files");
             Ok(AnyEngine::None(crate::docker::absent::NoEngine::new(&e)))
         }

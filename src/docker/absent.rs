@@ -71,7 +71,9 @@ impl Engine for NoEngine {
         &self,
         _: &str,
     ) -> futures_util::stream::BoxStream<'static, Result<bytes::Bytes, DockerError>> {
-        Box::pin(futures_util::stream::once(std::future::ready(Err(self.err()))))
+        Box::pin(futures_util::stream::once(std::future::ready(Err(
+            self.err()
+        ))))
     }
     async fn list_labelled(
         &self,

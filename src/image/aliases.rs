@@ -123,7 +123,9 @@ pub fn resolve_in(s: &str, names: &Names) -> Result<Base, String> {
         return Ok(named(image));
     }
     match super::source::Source::parse(s)? {
-        super::source::Source::Daemon(r) if r != s && is_image_reference(&r) => return Ok(named(&r)),
+        super::source::Source::Daemon(r) if r != s && is_image_reference(&r) => {
+            return Ok(named(&r));
+        }
         super::source::Source::Daemon(_) => {}
         _ => return Ok(named(s)),
     }

@@ -110,7 +110,10 @@ pub fn store_size(image_id: &str, bytes: u64) {
         Ok(())
     };
     if let Err(e) = write() {
-        tracing::warn!("cannot cache the size of {image_id} in {}: {e}", path.display());
+        tracing::warn!(
+            "cannot cache the size of {image_id} in {}: {e}",
+            path.display()
+        );
     }
 }
 

@@ -79,14 +79,6 @@ impl Above {
         })
     }
 
-    /// Is `path` in the merged view (written and not hidden by anything above)?
-    fn shows(&self, path: &str) -> bool {
-        self.0.get(path).is_some_and(|m| *m != Mark::Gone)
-            && !path
-                .match_indices('/')
-                .any(|(i, _)| matches!(self.0.get(&path[..i]), Some(Mark::Other | Mark::Gone)))
-    }
-
     /// Add one layer's marks below those of the layers above it.
     fn add(&mut self, layer: HashMap<String, Mark>) {
         for (path, mark) in layer {
@@ -173,6 +165,11 @@ pub struct Merged {
 pub fn merge(layers: Layers, out: impl Write) -> Result<Merged, LayerError> {
     let mut tar = tar::Builder::new(out);
     let mut above = Above::default();
+    let init = init_layer(&mut tar).map_err(|e| LayerError::Read {
+        layer: "the merged image".into(),
+        source: e,
+    })?;
+    above.add(init);
     let mut pending = Pending::default();
     for layer in layers {
         let Layer { name, reader } = layer?;
@@ -190,10 +187,6 @@ pub fn merge(layers: Layers, out: impl Write) -> Result<Merged, LayerError> {
             target,
         });
     }
-    add_init_layer(&above, &mut tar).map_err(|e| LayerError::Read {
-        layer: "the merged image".into(),
-        source: e,
-    })?;
     tar.into_inner().map_err(|e| LayerError::Read {
         layer: "the merged image".into(),
         source: e,
@@ -338,9 +331,10 @@ impl<R: Read> Read for Exact<R> {
     }
 }
 
-/// What Docker adds to every container's filesystem where the image lacks it (its init layer):
-/// an export shows these, so the merged stream does too.
-fn add_init_layer(above: &Above, tar: &mut tar::Builder<impl Write>) -> std::io::Result<()> {
+/// Docker's init layer, above every image's layers in a container (and so in its export):
+/// directories, empty files (mode 0755) and a link (moby `daemon/initlayer`). Written first;
+/// returns its marks, which hide the image's entries at those paths.
+fn init_layer(tar: &mut tar::Builder<impl Write>) -> std::io::Result<HashMap<String, Mark>> {
     const DIRS: &[&str] = &["dev", "dev/pts", "dev/shm", "etc", "proc", "sys"];
     const FILES: &[&str] = &[
         ".dockerenv",
@@ -349,29 +343,37 @@ fn add_init_layer(above: &Above, tar: &mut tar::Builder<impl Write>) -> std::io:
         "etc/hosts",
         "etc/resolv.conf",
     ];
-    let present = |p: &str| above.shows(p);
-    for d in DIRS.iter().filter(|d| !present(d)) {
+    let mut marks = HashMap::new();
+    let header = |kind: tar::EntryType, mode: u32| {
         let mut h = tar::Header::new_gnu();
-        h.set_entry_type(tar::EntryType::Directory);
-        h.set_mode(0o755);
+        h.set_entry_type(kind);
+        h.set_mode(mode);
         h.set_size(0);
-        tar.append_data(&mut h, d, std::io::empty())?;
+        h
+    };
+    for d in DIRS {
+        tar.append_data(
+            &mut header(tar::EntryType::Directory, 0o755),
+            d,
+            std::io::empty(),
+        )?;
+        mark_dir(&mut marks, d, true, false);
     }
-    for f in FILES.iter().filter(|f| !present(f)) {
-        let mut h = tar::Header::new_gnu();
-        h.set_entry_type(tar::EntryType::Regular);
-        h.set_mode(0o755);
-        h.set_size(0);
-        tar.append_data(&mut h, f, std::io::empty())?;
+    for f in FILES {
+        tar.append_data(
+            &mut header(tar::EntryType::Regular, 0o755),
+            f,
+            std::io::empty(),
+        )?;
+        marks.insert(f.to_string(), Mark::Other);
     }
-    if !present("etc/mtab") {
-        let mut h = tar::Header::new_gnu();
-        h.set_entry_type(tar::EntryType::Symlink);
-        h.set_mode(0o777);
-        h.set_size(0);
-        tar.append_link(&mut h, "etc/mtab", "/proc/mounts")?;
-    }
-    Ok(())
+    tar.append_link(
+        &mut header(tar::EntryType::Symlink, 0o777),
+        "etc/mtab",
+        "/proc/mounts",
+    )?;
+    marks.insert("etc/mtab".to_string(), Mark::Other);
+    Ok(marks)
 }
 
 /// Merge `layers` on a thread of its own and hand the merged tar stream to `read` on this one;

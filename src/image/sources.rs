@@ -47,8 +47,7 @@ pub async fn info(image: &str) -> anyhow::Result<ImageInfo> {
 async fn profile_now(image: &str, image_id: &str) -> anyhow::Result<u64> {
     let t = std::time::Instant::now();
     let id = image_id.to_string();
-    let (profile, merged) =
-        merged_tar(image, move |r| super::read::from_tar(r, &id)).await?;
+    let (profile, merged) = merged_tar(image, move |r| super::read::from_tar(r, &id)).await?;
     tracing::info!(
         image,
         ms = t.elapsed().as_millis() as u64,

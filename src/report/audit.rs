@@ -133,7 +133,10 @@ pub fn human(r: &AuditReport) -> String {
     for t in &r.targets {
         let status = match (&t.error, &t.unverified) {
             (Some(e), _) => format!("error: {e}"),
-            (None, Some(why)) => format!("{} of {} (predicted, not verified: {why})", t.broken, t.audited),
+            (None, Some(why)) => format!(
+                "{} of {} (predicted, not verified: {why})",
+                t.broken, t.audited
+            ),
             (None, None) => format!("{} of {}", t.broken, t.audited),
         };
         let _ = writeln!(
