@@ -11,7 +11,7 @@ use crate::util::*;
 
 const APP_IMAGE: &str = "libccheck-fixture/app:bookworm";
 
-fn app_root() -> std::path::PathBuf {
+pub(crate) fn app_root() -> std::path::PathBuf {
     static R: OnceLock<std::path::PathBuf> = OnceLock::new();
     R.get_or_init(|| {
         let root = fixtures().join("app-root");

@@ -21,6 +21,7 @@ mod package;
 mod reports;
 mod risks;
 mod schemas;
+mod sources;
 mod static_build;
 mod suggest;
 mod toolchain;

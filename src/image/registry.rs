@@ -61,8 +61,16 @@ fn auth_for(registry: &str) -> RegistryAuth {
     }
 }
 
-/// One line for an oci-client error: its message and its innermost cause (a refused connection).
+/// One line for an oci-client error: its message, its innermost cause (a refused connection),
+/// and what to do about the usual ones.
 fn say(e: oci_client::errors::OciDistributionError) -> anyhow::Error {
+    use oci_client::errors::OciDistributionError as E;
+    let hint = match &e {
+        E::UnauthorizedError { .. } | E::AuthenticationFailure(_) => Some(
+            "the credentials in ~/.docker/config.json (or $DOCKER_CONFIG) were refused or there are none; docker login to the registry",
+        ),
+        _ => None,
+    };
     let mut msg = e.to_string();
     let mut cur: &dyn std::error::Error = &e;
     while let Some(s) = cur.source() {
@@ -71,6 +79,14 @@ fn say(e: oci_client::errors::OciDistributionError) -> anyhow::Error {
     let root = cur.to_string();
     if !msg.contains(&root) {
         msg = format!("{msg}: {root}");
+    }
+    let hint = hint.or_else(|| {
+        // A TLS handshake answered in plain HTTP.
+        (root.contains("InvalidContentType") || root.contains("wrong version number"))
+            .then_some("is it an HTTP registry? --insecure-registry HOST:PORT reads it over HTTP")
+    });
+    if let Some(h) = hint {
+        msg = format!("{msg} ({h})");
     }
     anyhow!("{}", msg.replace('\n', " "))
 }
