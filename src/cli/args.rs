@@ -127,7 +127,9 @@ pub struct CheckArgs {
     #[arg(last = true, value_name = "ARGS")]
     pub args: Vec<String>,
 
-    /// Base alias (see `libccheck bases`) or image reference; repeat or comma-separate.
+    /// Base alias (see `libccheck bases`) or image: a reference (the Docker daemon's), or
+    /// registry:REF (docker://REF), docker-archive:PATH, oci:PATH, oci-archive:PATH (read without
+    /// a daemon); repeat or comma-separate.
     /// Default: alpine, debian-slim, distroless-static, distroless-base, distroless-cc.
     #[arg(short, long = "base", value_name = "BASE")]
     pub bases: Vec<String>,
@@ -276,10 +278,12 @@ pub struct AuditArgs {
     /// A root directory to audit (an unpacked image, a build output).
     #[arg(value_name = "DIR")]
     pub dir: Option<PathBuf>,
-    /// An image to audit (read through the Engine API, never started).
+    /// An image to audit (never started): a reference (read through the Engine API), or
+    /// registry:REF, docker-archive:PATH, oci:PATH, oci-archive:PATH (read without a daemon).
     #[arg(long, value_name = "IMAGE")]
     pub image: Option<String>,
-    /// Target base(s): alias or image reference; repeat or comma-separate.
+    /// Target base(s): alias or image (a reference, registry:REF, docker-archive:PATH, oci:PATH,
+    /// oci-archive:PATH); repeat or comma-separate.
     #[arg(long = "to", value_name = "BASE", required = true)]
     pub to: Vec<String>,
     /// Audit every ELF file, not only the application's own (those no package manager installed).
@@ -309,7 +313,8 @@ pub struct AuditArgs {
 
 #[derive(Debug, Args)]
 pub struct ImageArgs {
-    /// The image: a local reference, pulled per --pull.
+    /// The image: a reference (the daemon's, pulled per --pull), or registry:REF,
+    /// docker-archive:PATH, oci:PATH, oci-archive:PATH (read without a daemon; not verified).
     #[arg(value_name = "IMAGE")]
     pub image: String,
     /// Also start the entrypoint itself (sandboxed as usual: no network, no capabilities, not

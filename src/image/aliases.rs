@@ -132,8 +132,9 @@ pub fn resolve_in(s: &str, names: &Names) -> Result<Base, String> {
     if !is_image_reference(s) {
         let names: Vec<&str> = ALIASES.iter().map(|a| a.name).collect();
         return Err(format!(
-            "unknown base {s:?}: not an alias ({}) nor an image reference",
-            names.join(", ")
+            "unknown base {s:?}: not an alias ({}) nor an image reference (nor an image source: {})",
+            names.join(", "),
+            super::source::TRANSPORTS
         ));
     }
     Ok(Base {
