@@ -89,10 +89,13 @@ fn pushed(registry: &Registry, image: &str) -> String {
     remote
 }
 
-/// The daemon and every daemonless way of naming `images`: (label, names, with the registry
-/// flag, an image ID of its own). skopeo's OCI copies rewrite the configuration (OCI media types),
-/// so those are other images by ID; the daemon's push keeps it.
-fn sources(registry: &Registry) -> Vec<(&'static str, Box<dyn Fn(&str) -> String + '_>)> {
+/// How one source names a fixture image.
+type Namer<'a> = Box<dyn Fn(&str) -> String + 'a>;
+
+/// Every daemonless way of naming a fixture image: (label, namer). skopeo's OCI copies rewrite
+/// the configuration (OCI media types), so those are other images by ID; `docker save` and the
+/// daemon's push keep it.
+fn sources(registry: &Registry) -> Vec<(&'static str, Namer<'_>)> {
     vec![
         (
             "docker-archive",
