@@ -662,3 +662,83 @@ fn registries_refuse_wrong_credentials_and_lists_without_our_platform() {
         &["no linux/amd64 image in its manifest list (it has linux/arm64)"],
     );
 }
+
+#[test]
+fn a_fleet_of_twenty_registry_images_is_audited_with_no_daemon_and_resumes() {
+    if !docker() {
+        return;
+    }
+    crate::audit::app_root();
+    let registry = local_registry();
+    let port = registry.port;
+    // 20 references: the application image and the musl fixture under ten tags each.
+    let mut list = String::from("# a fleet\n");
+    for (image, name) in [
+        ("libccheck-fixture/app:bookworm", "app"),
+        (CHECKED[0], "musl"),
+    ] {
+        for i in 0..10 {
+            let remote = format!("127.0.0.1:{port}/fleet/{name}:{i}");
+            docker_ok(&["tag", image, &remote]);
+            docker_ok(&["push", "-q", &remote]);
+            docker_ok(&["rmi", &remote]);
+            list.push_str(&format!("registry:{remote}\n"));
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("list"), &list).unwrap();
+    let out = dir.path().join("reports");
+    let to = format!("registry:{}", pushed(&registry, CHECKED[1]));
+    let list_file = dir.path().join("list");
+    let args = [
+        "audit",
+        "--images-from",
+        list_file.to_str().unwrap(),
+        "--to",
+        &to,
+        "--no-run",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    let cache = tempfile::tempdir().unwrap();
+    let o = daemonless(&args, cache.path(), port);
+    assert_eq!(o.code, 0, "{}{}", o.stdout, o.stderr);
+    assert!(
+        o.stdout.starts_with(&format!(
+            "20 images: 20 audited now, 0 already reported in {}, 0 failed\n",
+            out.display()
+        )),
+        "{}",
+        o.stdout
+    );
+    // The application's own files (not the packaged ones) load on its own base, distroless-cc;
+    // the musl fixture has none of its own.
+    assert!(
+        o.stdout
+            .contains(&format!("\n20 of 20 images would move to {to} unchanged\n")),
+        "{}",
+        o.stdout
+    );
+    let reports: Vec<_> = std::fs::read_dir(&out).unwrap().collect();
+    assert_eq!(reports.len(), 20);
+    let one: Value = serde_json::from_slice(
+        &std::fs::read(out.join(format!("registry_127.0.0.1_{port}_fleet_app_3.json"))).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(one["schema"], "libccheck/audit/v1");
+    assert_eq!(
+        one["source"]["name"],
+        format!("registry:127.0.0.1:{port}/fleet/app:3")
+    );
+    // Run again: every image is skipped, the summary is the same.
+    let again = daemonless(&args, cache.path(), port);
+    assert_eq!(again.code, 0);
+    assert!(
+        again
+            .stdout
+            .starts_with("20 images: 0 audited now, 20 already reported in "),
+        "{}",
+        again.stdout
+    );
+    assert_eq!(again.stdout.lines().nth(1), o.stdout.lines().nth(1));
+}

@@ -273,7 +273,7 @@ pub struct CompletionsArgs {
 }
 
 #[derive(Debug, Args)]
-#[command(group(clap::ArgGroup::new("source").required(true).args(["dir", "image"])))]
+#[command(group(clap::ArgGroup::new("source").required(true).args(["dir", "image", "images_from"])))]
 pub struct AuditArgs {
     /// A root directory to audit (an unpacked image, a build output).
     #[arg(value_name = "DIR")]
@@ -282,6 +282,14 @@ pub struct AuditArgs {
     /// registry:REF, docker-archive:PATH, oci:PATH, oci-archive:PATH (read without a daemon).
     #[arg(long, value_name = "IMAGE")]
     pub image: Option<String>,
+    /// A fleet: audit every image this file names (one per line; `#` comments), two at a time,
+    /// each report written to --out DIR as JSON; images whose report exists are skipped (so an
+    /// interrupted or sharded run resumes). Needs --no-run.
+    #[arg(long, value_name = "FILE", requires = "out")]
+    pub images_from: Option<PathBuf>,
+    /// The directory of a fleet audit's reports (one JSON document per image).
+    #[arg(long, value_name = "DIR", requires = "images_from")]
+    pub out: Option<PathBuf>,
     /// Target base(s): alias or image (a reference, registry:REF, docker-archive:PATH, oci:PATH,
     /// oci-archive:PATH); repeat or comma-separate.
     #[arg(long = "to", value_name = "BASE", required = true)]

@@ -155,7 +155,7 @@ fn chosen_source(
 
 /// The source of an image audit: the image resolved (pulled if the policy says so), checked to
 /// be amd64, and its filesystem read through the engine. Also the image reference used.
-async fn read_image_source(
+pub(super) async fn read_image_source(
     engine: &AnyEngine,
     image: &str,
     pull: crate::check::PullPolicy,

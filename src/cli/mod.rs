@@ -7,6 +7,7 @@ mod bases;
 mod check;
 mod clean;
 pub mod config;
+mod fleet;
 mod image;
 mod inspect;
 mod merge;
@@ -102,6 +103,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Some(Command::Inspect(a)) => inspect::inspect(a),
         Some(Command::Bases(a)) => bases::list_bases(a),
+        Some(Command::Audit(a)) if a.images_from.is_some() => fleet::fleet(a),
         Some(Command::Audit(a)) => audit::audit(a),
         Some(Command::Image(a)) => image::image(a),
         Some(Command::Merge(a)) => merge::merge(a),
