@@ -13,7 +13,8 @@ use crate::verdict::Verdict;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SizeFrom {
-    /// The local image, as the Docker daemon reports it.
+    /// The local image, as the Docker daemon reports it (or computed the same way from the
+    /// layers of an image read without it: regular files and symbolic links of every layer).
     Local,
     /// The offline catalog (each entry's `size_source` says where its figure comes from).
     Catalog,

@@ -114,12 +114,19 @@ fn a_binary_before_a_subcommand_is_a_usage_error() {
     );
     let audit = run(&["audit", "--help"]).stdout;
     assert!(
-        audit.contains("Usage: libccheck audit [OPTIONS] --to <BASE> <DIR|--image <IMAGE>>"),
+        audit.contains(
+            "Usage: libccheck audit [OPTIONS] --to <BASE> <DIR|--image <IMAGE>|--images-from <FILE>>"
+        ),
         "{audit}"
     );
     let o = run(&["audit", "--to", "alpine"]);
     assert_eq!(o.code, 2);
-    assert!(o.stderr.contains("<DIR|--image <IMAGE>>"), "{}", o.stderr);
+    assert!(
+        o.stderr
+            .contains("<DIR|--image <IMAGE>|--images-from <FILE>>"),
+        "{}",
+        o.stderr
+    );
 }
 
 #[test]

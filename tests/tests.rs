@@ -24,6 +24,7 @@ mod podman;
 mod reports;
 mod risks;
 mod schemas;
+mod sources;
 mod static_build;
 mod suggest;
 mod toolchain;

@@ -274,6 +274,17 @@ impl Drop for Registry {
 
 /// Start a local registry and wait until it answers.
 pub fn local_registry() -> Registry {
+    local_registry_with("")
+}
+
+/// A local registry that asks for a user and password (`user`, `pw`), checked against a
+/// bcrypt htpasswd entry (the hash of `pw`, made once with libxcrypt's crypt).
+pub fn local_registry_with_auth() -> Registry {
+    local_registry_with("auth:\n  htpasswd:\n    realm: libccheck-test\n    path: HTPASSWD\n")
+}
+
+/// Start a local registry with more configuration (`HTPASSWD` stands for a file of one user).
+fn local_registry_with(extra: &str) -> Registry {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -281,11 +292,18 @@ pub fn local_registry() -> Registry {
         .port();
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("config.yml");
+    let htpasswd = dir.path().join("htpasswd");
+    std::fs::write(
+        &htpasswd,
+        "user:$2b$05$abcdefghijklmnopqrstuuHIrMEWpUCQe2YqFR3sXwQ75u4od..9q\n",
+    )
+    .unwrap();
     std::fs::write(
         &cfg,
         format!(
-            "version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\n",
-            dir.path().join("data").display()
+            "version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\n{}",
+            dir.path().join("data").display(),
+            extra.replace("HTPASSWD", &htpasswd.display().to_string())
         ),
     )
     .unwrap();

@@ -79,6 +79,8 @@ pub struct SourceBuilder {
     s: Source,
     lists: Vec<String>,
     apk: Option<String>,
+    /// Hard links (name, target), settled in [`finish`](Self::finish).
+    hardlinks: Vec<(String, String)>,
 }
 
 fn is_dpkg_list(path: &str) -> bool {
@@ -100,6 +102,47 @@ impl SourceBuilder {
     /// What a file or directory of the source is, for exec (see [`Source::kinds`]).
     pub fn add_kind(&mut self, path: &str, kind: FileKind) {
         self.s.kinds.insert(normalize(path), kind);
+    }
+
+    /// A hard link: a second name of the regular file `target`. A container export writes
+    /// every name as a regular file; so is it read here, once its target is known.
+    pub fn add_hardlink(&mut self, path: &str, target: &str) {
+        self.hardlinks.push((normalize(path), normalize(target)));
+    }
+
+    /// Each hard link as a copy of its target: its kind, and its ELF file or non-ELF count.
+    fn settle_hardlinks(&mut self) {
+        let links = std::mem::take(&mut self.hardlinks);
+        if links.is_empty() {
+            return;
+        }
+        let by_path: std::collections::HashMap<String, usize> = self
+            .s
+            .files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.path.clone(), i))
+            .collect();
+        for (path, target) in links {
+            let Some(kind) = self.s.kinds.get(&target).cloned() else {
+                continue;
+            };
+            self.s.kinds.insert(path.clone(), kind);
+            match by_path.get(&target) {
+                Some(&i) => {
+                    let mut f = self.s.files[i].clone();
+                    f.path = path;
+                    self.s.files.push(f);
+                }
+                None => match self.s.unreadable.iter().find(|(p, _)| *p == target) {
+                    Some((_, e)) => {
+                        let e = e.clone();
+                        self.s.unreadable.push((path, e));
+                    }
+                    None => self.s.non_elf += 1,
+                },
+            }
+        }
     }
 
     pub fn add_non_elf(&mut self) {
@@ -159,6 +202,7 @@ impl SourceBuilder {
     }
 
     pub fn finish(mut self) -> Source {
+        self.settle_hardlinks();
         // Only the package database's entries for files and links of this source matter; each
         // entry's directory is resolved through the source's links once (merged /usr: dpkg says
         // /lib/x86_64-linux-gnu/libc.so.6 for /usr/lib/x86_64-linux-gnu/libc.so.6).
@@ -475,6 +519,10 @@ pub struct TargetResult {
     pub risks: Vec<RiskGroup>,
     pub files: Vec<FileResult>,
     pub error: Option<String>,
+    /// Why a run could not verify the predictions (the target is read without a container
+    /// engine, or there is none); absent when verified or not asked to be.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unverified: Option<String>,
 }
 
 /// The cause a problem is grouped under: "needs glibc", "libstdc++.so.6 missing", "GLIBC_2.38 needed".
@@ -577,6 +625,7 @@ pub fn target_result(
         risks: vec![],
         files: vec![],
         error: None,
+        unverified: None,
     };
     let bp = match profile {
         Ok(bp) => bp,

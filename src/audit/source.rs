@@ -18,7 +18,8 @@ pub fn source_from_tar(reader: impl Read) -> std::io::Result<crate::audit::Sourc
         let path = item.path;
         let executable = item.mode.is_some_and(|m| m & 0o111 != 0);
         match (item.kind, item.target) {
-            (tar::EntryType::Symlink | tar::EntryType::Link, Some(t)) => b.add_link(&path, &t),
+            (tar::EntryType::Symlink, Some(t)) => b.add_link(&path, &t),
+            (tar::EntryType::Link, Some(t)) => b.add_hardlink(&path, &t),
             (tar::EntryType::Directory, _) => b.add_kind(&path, FileKind::Directory),
             (tar::EntryType::Regular | tar::EntryType::Continuous, _) => {
                 buf.clear();

@@ -431,7 +431,12 @@ pub async fn audit_targets<E: Engine>(
         let progress = &progress;
         async move {
             let started = std::time::Instant::now();
+            let cannot_run = match cfg.no_run {
+                true => None,
+                false => crate::check::why_unverifiable(engine, &p.base.image),
+            };
             let verified = match (&p.profile, cfg.no_run) {
+                (Ok(_), false) if cannot_run.is_some() => None,
                 (Ok(profile), false) => Some(
                     verify(engine, source, origin, cfg, &p.base, profile, run_id)
                         .await
@@ -444,7 +449,10 @@ pub async fn audit_targets<E: Engine>(
                 tracing::info!(target = %p.base.name, image = %p.base.image, ms, "verified");
             }
             let profile = p.profile.as_ref().map_err(String::as_str);
-            let r = audit::target_result(source, cfg.all, &p.base, profile, verified);
+            let mut r = audit::target_result(source, cfg.all, &p.base, profile, verified);
+            if r.error.is_none() {
+                r.unverified = cannot_run;
+            }
             progress.inc(&format!("audited on {}", p.base.name));
             r
         }

@@ -456,6 +456,12 @@ pub async fn ensure_images_typed<E: Engine>(
             return (image.to_string(), r);
         }
         let r: Result<_, DockerError> = async {
+            if crate::image::source::is_daemonless(image) {
+                progress.line(&format!("reading the configuration of {image}"));
+                return crate::image::sources::info(image)
+                    .await
+                    .map_err(|e| DockerError::Source(format!("{e:#}")));
+            }
             let present = engine.image_info(image).await?;
             let must_pull = match (pull, &present) {
                 (PullPolicy::Always, _) => true,
@@ -926,6 +932,8 @@ impl<E: Engine> Matrix<'_, E> {
         let started = Instant::now();
         let mut r = if self.cfg.no_run {
             predicted_only(base, self.predict(base, info).await)
+        } else if let Some(why) = why_unverifiable(self.engine, &base.image) {
+            unverified(base, self.predict(base, info).await, why)
         } else {
             let (mut r, predicted) = self.run_and_predict(base, info).await;
             if !r.verified
@@ -1153,6 +1161,35 @@ fn predicted_only(base: &Base, predicted: anyhow::Result<Predicted>) -> BaseResu
             r.prediction = Some(p);
         }
         Err(e) => r.reason = format!("cannot read the image: {e:#}"),
+    }
+    r
+}
+
+/// Why a run cannot verify predictions on `image`: no engine answers, or the image is read
+/// from its files (a registry, an archive, a layout) rather than run in the engine.
+pub fn why_unverifiable<E: Engine>(engine: &E, image: &str) -> Option<String> {
+    if let Some(why) = engine.absent() {
+        return Some(format!("verification needs a container engine ({why})"));
+    }
+    crate::image::source::is_daemonless(image).then(|| {
+        format!(
+            "{} images are read from their files; verification runs the image in a container engine (docker load or pull it and name it plainly, or pass --no-run)",
+            crate::image::source::kind_of(image)
+        )
+    })
+}
+
+/// A base read without a container engine, in a run: its prediction, marked unverified (the
+/// way a catalog fallback is) with the reason a run could not verify it.
+fn unverified(base: &Base, predicted: anyhow::Result<Predicted>, why: String) -> BaseResult {
+    let mut r = predicted_only(base, predicted);
+    if r.prediction.is_some() {
+        r.unavailable = Some(why);
+        r.reason = format!(
+            "not verified: predicted from the image's files; {}",
+            r.reason
+        );
+        r.fallback = Some("prediction".into());
     }
     r
 }

@@ -66,6 +66,11 @@ pub struct Cli {
     /// paints into a pipe too).
     #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto, global = true)]
     pub color: ColorChoice,
+
+    /// A registry (HOST[:PORT]) that `registry:`/`docker://` images are read from over plain
+    /// HTTP instead of HTTPS; repeatable (libccheck.toml: insecure_registries = [...]).
+    #[arg(long = "insecure-registry", value_name = "HOST[:PORT]", global = true)]
+    pub insecure_registries: Vec<String>,
 }
 
 impl Cli {
@@ -124,7 +129,9 @@ pub struct CheckArgs {
     #[arg(last = true, value_name = "ARGS")]
     pub args: Vec<String>,
 
-    /// Base alias (see `libccheck bases`) or image reference; repeat or comma-separate.
+    /// Base alias (see `libccheck bases`) or image: a reference (the Docker daemon's), or
+    /// registry:REF (docker://REF), docker-archive:PATH, oci:PATH, oci-archive:PATH (read without
+    /// a daemon); repeat or comma-separate.
     /// Default: alpine, debian-slim, distroless-static, distroless-base, distroless-cc.
     #[arg(short, long = "base", value_name = "BASE")]
     pub bases: Vec<String>,
@@ -275,15 +282,25 @@ pub struct CompletionsArgs {
 }
 
 #[derive(Debug, Args)]
-#[command(group(clap::ArgGroup::new("source").required(true).args(["dir", "image"])))]
+#[command(group(clap::ArgGroup::new("source").required(true).args(["dir", "image", "images_from"])))]
 pub struct AuditArgs {
     /// A root directory to audit (an unpacked image, a build output).
     #[arg(value_name = "DIR")]
     pub dir: Option<PathBuf>,
-    /// An image to audit (read through the Engine API, never started).
+    /// An image to audit (never started): a reference (read through the Engine API), or
+    /// registry:REF, docker-archive:PATH, oci:PATH, oci-archive:PATH (read without a daemon).
     #[arg(long, value_name = "IMAGE")]
     pub image: Option<String>,
-    /// Target base(s): alias or image reference; repeat or comma-separate.
+    /// A fleet: audit every image this file names (one per line; `#` comments), two at a time,
+    /// each report written to --out DIR as JSON; images whose report exists are skipped (so an
+    /// interrupted or sharded run resumes). Needs --no-run.
+    #[arg(long, value_name = "FILE", requires = "out")]
+    pub images_from: Option<PathBuf>,
+    /// The directory of a fleet audit's reports (one JSON document per image).
+    #[arg(long, value_name = "DIR", requires = "images_from")]
+    pub out: Option<PathBuf>,
+    /// Target base(s): alias or image (a reference, registry:REF, docker-archive:PATH, oci:PATH,
+    /// oci-archive:PATH); repeat or comma-separate.
     #[arg(long = "to", value_name = "BASE", required = true)]
     pub to: Vec<String>,
     /// Audit every ELF file, not only the application's own (those no package manager installed).
@@ -313,7 +330,8 @@ pub struct AuditArgs {
 
 #[derive(Debug, Args)]
 pub struct ImageArgs {
-    /// The image: a local reference, pulled per --pull.
+    /// The image: a reference (the daemon's, pulled per --pull), or registry:REF,
+    /// docker-archive:PATH, oci:PATH, oci-archive:PATH (read without a daemon; not verified).
     #[arg(value_name = "IMAGE")]
     pub image: String,
     /// Also start the entrypoint itself (sandboxed as usual: no network, no capabilities, not

@@ -29,7 +29,9 @@ pub(super) fn audit(a: AuditArgs) -> anyhow::Result<ExitCode> {
     let outcome = rt.block_on(until_interrupted(&run_id, async {
         // The targets are made ready while the source is read (an image through the engine).
         let ready = async {
-            let engine = BollardEngine::connect(REQUEST_TIMEOUT).await?;
+            let mut images: Vec<&str> = cfg.targets.iter().map(|b| b.image.as_str()).collect();
+            images.extend(a.image.as_deref());
+            let engine = connect_for(&images).await?;
             let image_source = async {
                 match (&a.image, &a.dir) {
                     (Some(image), None) => {
@@ -153,8 +155,8 @@ fn chosen_source(
 
 /// The source of an image audit: the image resolved (pulled if the policy says so), checked to
 /// be amd64, and its filesystem read through the engine. Also the image reference used.
-async fn read_image_source(
-    engine: &BollardEngine,
+pub(super) async fn read_image_source(
+    engine: &AnyEngine,
     image: &str,
     pull: crate::check::PullPolicy,
     run_id: &str,

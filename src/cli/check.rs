@@ -208,7 +208,8 @@ fn run_across_bases(
             "connecting to the Docker daemon at {}",
             crate::docker::docker_host()
         ));
-        let engine = BollardEngine::connect(REQUEST_TIMEOUT).await?;
+        let images: Vec<&str> = cfg.bases.iter().map(|b| b.image.as_str()).collect();
+        let engine = connect_for(&images).await?;
         let outcome = until_interrupted(run_id, async {
             Ok(crate::check::run_matrix(&engine, plan, program, cfg, run_id, &progress).await)
         })

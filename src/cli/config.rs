@@ -42,6 +42,8 @@ pub struct Config {
     /// More reports from the same run: format name → path (`[reports] junit = "out.xml"`);
     /// `--report` replaces them.
     pub reports: Option<std::collections::BTreeMap<String, String>>,
+    /// Registries (`host[:port]`) that `registry:` images are read from over plain HTTP.
+    pub insecure_registries: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]

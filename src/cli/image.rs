@@ -37,7 +37,9 @@ pub(super) fn image(a: ImageArgs) -> anyhow::Result<ExitCode> {
 
 /// The image resolved, read, checked and (unless --no-run) verified.
 async fn check_image(a: &ImageArgs, run_id: &str) -> anyhow::Result<ImageReport> {
-    let engine = BollardEngine::connect(REQUEST_TIMEOUT).await?;
+    let mut images: Vec<&str> = a.to.iter().map(String::as_str).collect();
+    images.push(&a.image);
+    let engine = connect_for(&images).await?;
     let progress = crate::check::Progress::new(true, 1);
     let found = present_image(&engine, &a.image, a.pull, &progress).await;
     progress.finish();
@@ -77,7 +79,11 @@ async fn check_image(a: &ImageArgs, run_id: &str) -> anyhow::Result<ImageReport>
         exec_args,
         a.exec,
     );
-    if !a.no_run {
+    let cannot_run = match a.no_run {
+        true => None,
+        false => crate::check::why_unverifiable(&engine, &base.image),
+    };
+    if !a.no_run && cannot_run.is_none() {
         let cfg = AuditConfig {
             targets: vec![],
             all: false,
@@ -90,7 +96,8 @@ async fn check_image(a: &ImageArgs, run_id: &str) -> anyhow::Result<ImageReport>
         let results = probe_in(&engine, &base.image, &jobs, &cfg, None, run_id).await?;
         checked.verified(&results);
     }
-    let mut report = checked.report(a.no_run);
+    let mut report = checked.report(a.no_run || cannot_run.is_some());
+    report.unverified = cannot_run;
     let to = alternatives(&engine, &a.to, a.pull, run_id).await?;
     let current = info.size.map(|bytes| Size {
         bytes,
@@ -104,7 +111,7 @@ async fn check_image(a: &ImageArgs, run_id: &str) -> anyhow::Result<ImageReport>
 
 /// The `--to` bases as alternatives: name, image, local size and profile.
 async fn alternatives(
-    engine: &BollardEngine,
+    engine: &AnyEngine,
     to: &[String],
     pull: crate::check::PullPolicy,
     run_id: &str,
@@ -306,6 +313,7 @@ impl<'a> Checked<'a> {
             starts: ok,
             why_not,
             mode: if no_run { "predict" } else { "run" },
+            unverified: None,
             exit_code: start::exit_code(ok),
         }
     }

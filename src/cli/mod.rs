@@ -7,6 +7,7 @@ mod bases;
 mod check;
 mod clean;
 pub mod config;
+mod fleet;
 mod image;
 mod inspect;
 mod merge;
@@ -19,6 +20,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use crate::check::{ExtraFile, RunConfig};
+use crate::docker::absent::AnyEngine;
 use crate::docker::{BollardEngine, Sandbox};
 use crate::image::aliases;
 use crate::report::{self, Format};
@@ -92,9 +94,16 @@ fn append_step_summary(markdown: impl FnOnce() -> String) -> anyhow::Result<()> 
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    // The file's broken keys are the check's to report; here only its insecure registries count.
+    let mut insecure = cli.insecure_registries.clone();
+    if let Ok((_, file)) = config::load(None) {
+        insecure.extend(file.insecure_registries.unwrap_or_default());
+    }
+    crate::image::registry::set_insecure(insecure);
     match cli.command {
         Some(Command::Inspect(a)) => inspect::inspect(a),
         Some(Command::Bases(a)) => bases::list_bases(a),
+        Some(Command::Audit(a)) if a.images_from.is_some() => fleet::fleet(a),
         Some(Command::Audit(a)) => audit::audit(a),
         Some(Command::Image(a)) => image::image(a),
         Some(Command::Merge(a)) => merge::merge(a),
@@ -131,7 +140,7 @@ fn man_page() -> anyhow::Result<ExitCode> {
 /// One image resolved and made present (pulled as `pull` allows), with what the daemon says
 /// of it. The image under audit or check: no catalog stands in for it.
 async fn present_image(
-    engine: &BollardEngine,
+    engine: &AnyEngine,
     image: &str,
     pull: crate::check::PullPolicy,
     progress: &crate::check::Progress,
@@ -145,6 +154,23 @@ async fn present_image(
         .unwrap_or_else(|| Err("image was not resolved".into()))
         .map_err(anyhow::Error::msg)?;
     Ok((base, info))
+}
+
+/// The Docker daemon; or, when it does not answer and every image named is read without one
+/// (`registry:`, `docker-archive:`, `oci:`, …), no engine: predictions go on, runs cannot.
+async fn connect_for(images: &[&str]) -> anyhow::Result<AnyEngine> {
+    match BollardEngine::connect(REQUEST_TIMEOUT).await {
+        Ok(e) => Ok(AnyEngine::Docker(e)),
+        Err(e)
+            if images
+                .iter()
+                .all(|i| crate::image::source::is_daemonless(i)) =>
+        {
+            tracing::info!("no container engine ({e:#}); reading every image from its files");
+            Ok(AnyEngine::None(crate::docker::absent::NoEngine::new(&e)))
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {

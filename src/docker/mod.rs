@@ -2,6 +2,7 @@
 //! implementation over the Engine API ([`BollardEngine`], bollard + tokio). Nothing else in the
 //! crate talks to Docker, so the orchestration logic is testable with a fake.
 
+pub mod absent;
 pub mod owner;
 pub mod podman;
 pub mod upload;
@@ -53,6 +54,9 @@ pub enum DockerError {
         "pulling {image} failed: {reason} (use a local image with --pull never{OFFLINE_ADVICE})"
     )]
     Pull { image: String, reason: String },
+    /// An image read without the daemon (a registry, an archive, a layout) could not be read.
+    #[error("{0}")]
+    Source(String),
     #[error("Docker {op} failed: {message}")]
     Api { op: &'static str, message: String },
     #[error(
@@ -144,6 +148,10 @@ pub struct PullProgress {
 /// The Docker operations libccheck needs.
 #[allow(async_fn_in_trait)]
 pub trait Engine: Send + Sync {
+    /// Why there is no engine behind this one (see [`absent::NoEngine`]); `None` for a real one.
+    fn absent(&self) -> Option<String> {
+        None
+    }
     async fn image_info(&self, image: &str) -> Result<Option<ImageInfo>, DockerError>;
     /// Pull `image`; for `platform` (`linux/arm64`) when given, else the daemon's own. A daemon
     /// keeps one image per tag: pulling another platform re-points the tag.

@@ -122,11 +122,19 @@ pub fn resolve_in(s: &str, names: &Names) -> Result<Base, String> {
     if let Some((_, image)) = names.catalog.iter().find(|(n, _)| n == s) {
         return Ok(named(image));
     }
+    match super::source::Source::parse(s)? {
+        super::source::Source::Daemon(r) if r != s && is_image_reference(&r) => {
+            return Ok(named(&r));
+        }
+        super::source::Source::Daemon(_) => {}
+        _ => return Ok(named(s)),
+    }
     if !is_image_reference(s) {
         let names: Vec<&str> = ALIASES.iter().map(|a| a.name).collect();
         return Err(format!(
-            "unknown base {s:?}: not an alias ({}) nor an image reference",
-            names.join(", ")
+            "unknown base {s:?}: not an alias ({}) nor an image reference (nor an image source: {})",
+            names.join(", "),
+            super::source::TRANSPORTS
         ));
     }
     Ok(Base {

@@ -369,6 +369,9 @@ pub struct Builder {
     seen_sh: bool,
     runtime: runtime::Collector,
     hosts: Vec<HostProgram>,
+    /// Hard links (name, target), settled in [`finish`](Self::finish) when the target's facts
+    /// are known whichever came first.
+    hardlinks: Vec<(String, String)>,
 }
 
 /// Files whose text the profile needs.
@@ -438,12 +441,40 @@ impl Builder {
         self.links.insert(path, target.to_string());
     }
 
-    /// A hard link: same content as `target` (an absolute path in the image).
+    /// A hard link: a second name of the regular file `target` (an absolute path in the
+    /// image). A container export writes every name as a regular file; so is it read here, with
+    /// its target's facts (library, text) copied once they are known.
     pub fn add_hardlink(&mut self, path: &str, target: &str) {
-        let path = normalize(path);
-        self.note_shell(&path);
-        self.runtime.add_link(&path);
-        self.links.insert(path, normalize(target));
+        self.add_other(path);
+        self.hardlinks.push((normalize(path), normalize(target)));
+    }
+
+    /// Give each hard link its target's facts.
+    fn settle_hardlinks(&mut self) {
+        for (path, target) in std::mem::take(&mut self.hardlinks) {
+            if let Some(lib) = self.libraries.get(&target).cloned() {
+                self.libraries.insert(path.clone(), lib);
+            }
+            if let Some(v) = self.musl_versions.get(&target).cloned() {
+                self.musl_versions.insert(path.clone(), v);
+            }
+            if let Some(t) = self.texts.get(&target).cloned()
+                && wanted_text(&path)
+            {
+                if path.starts_with("/etc/ld.so.conf") {
+                    self.conf_files.insert(path.clone(), t.clone());
+                }
+                self.texts.insert(path.clone(), t);
+            }
+            let needed = self
+                .hosts
+                .iter()
+                .find(|h| h.path == target)
+                .map(|h| h.needed.clone());
+            if let (Some(host), Some(needed)) = (Host::of_program_path(&path), needed) {
+                self.hosts.push(HostProgram { host, path, needed });
+            }
+        }
     }
 
     /// A directory, with its permission bits and owner when the source tells them (`/tmp`'s
@@ -546,7 +577,8 @@ impl Builder {
         }
     }
 
-    pub fn finish(self, image_id: &str) -> BaseProfile {
+    pub fn finish(mut self, image_id: &str) -> BaseProfile {
+        self.settle_hardlinks();
         let os = ["/etc/os-release", "/usr/lib/os-release"]
             .iter()
             .find_map(|p| {

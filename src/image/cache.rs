@@ -83,6 +83,40 @@ pub fn write_cache_file(path: &std::path::Path, p: &BaseProfile) -> std::io::Res
     Ok(())
 }
 
+/// The size of an image read from its layers (the daemon reports it for its own images),
+/// beside its profile: `<id>.size`, its decimal bytes.
+fn size_file(image_id: &str) -> PathBuf {
+    cache_dir().join(format!("{}.size", id_hex(image_id)))
+}
+
+/// The cached size of an image read from its layers, if known.
+pub fn load_size(image_id: &str) -> Option<u64> {
+    std::fs::read_to_string(size_file(image_id))
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// Remember the size of an image read from its layers (best effort, like the profile).
+pub fn store_size(image_id: &str, bytes: u64) {
+    let path = size_file(image_id);
+    let write = || -> std::io::Result<()> {
+        let dir = path.parent().unwrap_or(std::path::Path::new("."));
+        std::fs::create_dir_all(dir)?;
+        let tmp = tempfile::NamedTempFile::new_in(dir)?;
+        std::io::Write::write_all(&mut tmp.as_file(), bytes.to_string().as_bytes())?;
+        tmp.persist(&path).map_err(|e| e.error)?;
+        Ok(())
+    };
+    if let Err(e) = write() {
+        tracing::warn!(
+            "cannot cache the size of {image_id} in {}: {e}",
+            path.display()
+        );
+    }
+}
+
 pub fn store(p: &BaseProfile) {
     let path = cache_file(&p.image_id);
     // Profiles of other formats for this image are stale now.

@@ -13,6 +13,7 @@ use super::base::BaseProfile;
 use crate::image::cache::load_cached;
 use crate::image::cache::store;
 use crate::image::read::from_tar;
+use crate::image::source::is_daemonless;
 
 /// The profile of `image` (whose ID is `image_id`): cached, or read from the image now.
 pub async fn profile<E: Engine>(
@@ -35,20 +36,29 @@ pub async fn profile<E: Engine>(
     tracing::info!(
         image,
         ms = t.elapsed().as_millis() as u64,
-        "profiled (filesystem exported and read)"
+        "profiled (filesystem {} and read)",
+        if is_daemonless(image) {
+            "merged from its layers"
+        } else {
+            "exported"
+        }
     );
     store(&p);
     Ok(p)
 }
 
 /// Export a created, never-started container of `image` and hand its tar stream to `read`
-/// (on a blocking thread). The container is removed on every path.
+/// (on a blocking thread). The container is removed on every path. An image named with a
+/// daemonless transport (`registry:`, `oci:`, …) is merged from its layers instead.
 pub async fn with_image_tar<E: Engine, T: Send + 'static>(
     engine: &E,
     image: &str,
     run_id: &str,
     read: impl FnOnce(Box<dyn Read + Send>) -> std::io::Result<T> + Send + 'static,
 ) -> anyhow::Result<T> {
+    if is_daemonless(image) {
+        return crate::image::sources::with_image_tar(image, read).await;
+    }
     let spec = ContainerSpec {
         image: image.to_string(),
         entrypoint: vec!["/libccheck-never-started".into()],

@@ -362,6 +362,7 @@ mod tests {
             risks: vec![],
             files: vec![],
             error: error.map(String::from),
+            unverified: None,
         }
     }
 

@@ -131,9 +131,13 @@ pub fn human(r: &AuditReport) -> String {
         .max(6);
     let _ = writeln!(o, "{:w$}  {:12}  BREAKS", "TARGET", "LIBC");
     for t in &r.targets {
-        let status = match &t.error {
-            Some(e) => format!("error: {e}"),
-            None => format!("{} of {}", t.broken, t.audited),
+        let status = match (&t.error, &t.unverified) {
+            (Some(e), _) => format!("error: {e}"),
+            (None, Some(why)) => format!(
+                "{} of {} (predicted, not verified: {why})",
+                t.broken, t.audited
+            ),
+            (None, None) => format!("{} of {}", t.broken, t.audited),
         };
         let _ = writeln!(
             o,
@@ -383,6 +387,7 @@ mod tests {
             risks: vec![],
             files: vec![],
             error: None,
+            unverified: None,
         };
         AuditReport::new(source, vec![target], false)
     }

@@ -119,9 +119,14 @@ pub fn human(r: &ImageReport) -> String {
         None if r.mode == "run" => {
             let _ = writeln!(o, "starts: verified in a container of the image");
         }
-        None => {
-            let _ = writeln!(o, "starts (predicted; --no-run started no container)");
-        }
+        None => match &r.unverified {
+            Some(why) => {
+                let _ = writeln!(o, "starts (predicted, not verified: {why})");
+            }
+            None => {
+                let _ = writeln!(o, "starts (predicted; --no-run started no container)");
+            }
+        },
     }
     if let Some(p) = &r.program {
         program_lines(&mut o, "\nprogram", p);

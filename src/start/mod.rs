@@ -173,6 +173,10 @@ pub struct ImageReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub why_not: Option<String>,
     pub mode: &'static str,
+    /// Why a run could not verify the prediction (the image is read without a container engine,
+    /// or none answers); absent when it ran or was not asked to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unverified: Option<String>,
     #[serde(skip)]
     pub exit_code: u8,
 }

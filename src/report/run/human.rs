@@ -367,6 +367,22 @@ fn unavailable_images(out: &mut String, r: &Report) -> Report {
         return r.clone();
     }
     let fallbacks = r.bases.iter().filter(|b| b.fallback.is_some()).count();
+    if r.bases
+        .iter()
+        .filter(|b| b.unavailable.is_some())
+        .all(|b| b.fallback.as_deref() == Some("prediction"))
+    {
+        // Images read from their files (a registry, an archive): nothing to make local.
+        let _ = writeln!(
+            out,
+            "images not run (predicted from their files, not verified):"
+        );
+        for (cause, images) in &causes {
+            let _ = writeln!(out, "  {}: {cause}", images.join(", "));
+        }
+        out.push('\n');
+        return r.clone();
+    }
     let _ = writeln!(
         out,
         "{}:",
@@ -400,6 +416,20 @@ fn unavailable_images(out: &mut String, r: &Report) -> Report {
     shortened
 }
 
+/// Why these bases were not verified, when they share one cause.
+fn unverified_why(bases: &[&BaseResult]) -> &'static str {
+    let why = |b: &&BaseResult| match (b.fallback.as_deref(), b.unavailable.is_some()) {
+        (Some("catalog"), _) => "image unavailable",
+        (Some("prediction"), true) => "read without an engine",
+        _ => "see the reasons",
+    };
+    let first = bases.first().map_or("see the reasons", why);
+    match bases.iter().all(|b| why(b) == first) {
+        true => first,
+        false => "see the reasons",
+    }
+}
+
 /// "works on N of M bases; required but failing: …; errors: …"; bases predicted from the
 /// catalog in a run are counted apart, as predictions.
 fn summary_line(out: &mut String, r: &Report) {
@@ -413,9 +443,10 @@ fn summary_line(out: &mut String, r: &Report) {
     if r.mode != "run" {
         let _ = write!(out, "predicted to work on {} of {} bases", s.ok, s.bases);
     } else if unverified.len() == s.bases {
-        let why = match unverified.iter().all(|b| b.unavailable.is_some()) {
-            true => ": every image unavailable",
-            false => "",
+        let why = match unverified_why(&unverified) {
+            "see the reasons" => String::new(),
+            "image unavailable" => ": every image unavailable".into(),
+            why => format!(": every image {why}"),
         };
         let _ = write!(
             out,
@@ -429,10 +460,7 @@ fn summary_line(out: &mut String, r: &Report) {
                 out,
                 "; {} not verified ({}), predicted to work on {} of them",
                 unverified.len(),
-                match unverified.iter().all(|b| b.unavailable.is_some()) {
-                    true => "image unavailable",
-                    false => "see the reasons",
-                },
+                unverified_why(&unverified),
                 predicted_ok
             );
         }
