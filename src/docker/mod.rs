@@ -3,6 +3,7 @@
 //! crate talks to Docker, so the orchestration logic is testable with a fake.
 
 pub mod absent;
+pub mod init_layer;
 pub mod owner;
 pub mod podman;
 pub mod upload;

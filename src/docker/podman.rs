@@ -157,19 +157,6 @@ pub fn explain(message: &str) -> String {
     }
 }
 
-/// Docker's init layer (moby `daemon/initlayer`): in every Docker container above the image's
-/// layers, and so in Docker's export of it. Directories (mode 0755) and empty files (0755).
-const INIT_DIRS: [&str; 6] = ["dev", "dev/pts", "dev/shm", "etc", "proc", "sys"];
-const INIT_FILES: [&str; 5] = [
-    ".dockerenv",
-    "dev/console",
-    "etc/hostname",
-    "etc/hosts",
-    "etc/resolv.conf",
-];
-/// ... and a link.
-const INIT_LINK: (&str, &str) = ("etc/mtab", "/proc/mounts");
-
 /// Copy the tar of a Podman container's export to `out` as Docker would have exported the same
 /// container: with Docker's init layer, whose entries replace the image's at those paths, and
 /// each hard link as a copy of its target (`copy_of(path)` is the engine's archive of that one
@@ -189,29 +176,7 @@ pub fn with_docker_init_layer(
 ) -> std::io::Result<()> {
     let mut tar = tar::Builder::new(out);
     tar.mode(tar::HeaderMode::Complete);
-    let header = |kind: tar::EntryType, mode: u32| {
-        let mut h = tar::Header::new_gnu();
-        h.set_entry_type(kind);
-        h.set_mode(mode);
-        h.set_size(0);
-        h
-    };
-    for d in INIT_DIRS {
-        tar.append_data(
-            &mut header(tar::EntryType::Directory, 0o755),
-            d,
-            std::io::empty(),
-        )?;
-    }
-    for f in INIT_FILES {
-        tar.append_data(
-            &mut header(tar::EntryType::Regular, 0o755),
-            f,
-            std::io::empty(),
-        )?;
-    }
-    let (link, target) = INIT_LINK;
-    tar.append_link(&mut header(tar::EntryType::Symlink, 0o777), link, target)?;
+    super::init_layer::append(&mut tar)?;
     let mut archive = tar::Archive::new(input);
     for entry in archive.entries()? {
         let entry = entry?;
@@ -220,7 +185,7 @@ pub fn with_docker_init_layer(
             .trim_start_matches("./")
             .trim_start_matches('/')
             .trim_end_matches('/');
-        if path.is_empty() || is_init_path(path) {
+        if path.is_empty() || super::init_layer::holds(path) {
             continue;
         }
         let mut h = entry.header().clone();
@@ -244,10 +209,6 @@ pub fn with_docker_init_layer(
         }
     }
     tar.into_inner()?.flush()
-}
-
-fn is_init_path(path: &str) -> bool {
-    INIT_DIRS.contains(&path) || INIT_FILES.contains(&path) || path == INIT_LINK.0
 }
 
 #[cfg(test)]

@@ -335,44 +335,15 @@ impl<R: Read> Read for Exact<R> {
 /// directories, empty files (mode 0755) and a link (moby `daemon/initlayer`). Written first;
 /// returns its marks, which hide the image's entries at those paths.
 fn init_layer(tar: &mut tar::Builder<impl Write>) -> std::io::Result<HashMap<String, Mark>> {
-    const DIRS: &[&str] = &["dev", "dev/pts", "dev/shm", "etc", "proc", "sys"];
-    const FILES: &[&str] = &[
-        ".dockerenv",
-        "dev/console",
-        "etc/hostname",
-        "etc/hosts",
-        "etc/resolv.conf",
-    ];
+    use crate::docker::init_layer;
+    init_layer::append(tar)?;
     let mut marks = HashMap::new();
-    let header = |kind: tar::EntryType, mode: u32| {
-        let mut h = tar::Header::new_gnu();
-        h.set_entry_type(kind);
-        h.set_mode(mode);
-        h.set_size(0);
-        h
-    };
-    for d in DIRS {
-        tar.append_data(
-            &mut header(tar::EntryType::Directory, 0o755),
-            d,
-            std::io::empty(),
-        )?;
+    for d in init_layer::DIRS {
         mark_dir(&mut marks, d, true, false);
     }
-    for f in FILES {
-        tar.append_data(
-            &mut header(tar::EntryType::Regular, 0o755),
-            f,
-            std::io::empty(),
-        )?;
+    for f in init_layer::FILES.iter().chain([&init_layer::LINK.0]) {
         marks.insert(f.to_string(), Mark::Other);
     }
-    tar.append_link(
-        &mut header(tar::EntryType::Symlink, 0o777),
-        "etc/mtab",
-        "/proc/mounts",
-    )?;
-    marks.insert("etc/mtab".to_string(), Mark::Other);
     Ok(marks)
 }
 
