@@ -52,18 +52,18 @@ fn cpu_risk(base: &Value) -> &Value {
         .unwrap_or_else(|| panic!("no cpu_level risk: {base}"))
 }
 
+/// A check with these arguments, as JSON.
+fn checked(args: &[&str]) -> (i32, Value) {
+    let mut all = vec!["--format", "json"];
+    all.extend(args);
+    json(&all)
+}
+
 #[test]
 fn a_level_above_the_baseline_is_a_risk_in_every_prediction() {
     // Offline: no Docker, no CPU known.
     let v3 = fixture("hello-x86-64-v3");
-    let (code, v) = json(&[
-        "--offline",
-        "--format",
-        "json",
-        "-b",
-        "debian-slim",
-        v3.to_str().unwrap(),
-    ]);
+    let (code, v) = checked(&["--offline", "-b", "debian-slim", v3.to_str().unwrap()]);
     assert_eq!(code, 0, "a risk is not a failure: {v}");
     let b = &v["bases"][0];
     assert_eq!(b["verdict"], "ok");
@@ -91,10 +91,8 @@ fn a_level_above_the_baseline_is_a_risk_in_every_prediction() {
     );
 
     // The CPU decides it, not the base: it does not keep a base from being recommended.
-    let (_, v) = json(&[
+    let (_, v) = checked(&[
         "--offline",
-        "--format",
-        "json",
         "-b",
         "debian-slim,distroless-base",
         v3.to_str().unwrap(),
@@ -104,14 +102,7 @@ fn a_level_above_the_baseline_is_a_risk_in_every_prediction() {
     // musl's loader ignores the note: the program starts, and dies of SIGILL where the CPU
     // lacks an instruction it runs.
     let musl = fixture("hello-isa-beyond-musl");
-    let (_, v) = json(&[
-        "--offline",
-        "--format",
-        "json",
-        "-b",
-        "alpine",
-        musl.to_str().unwrap(),
-    ]);
+    let (_, v) = checked(&["--offline", "-b", "alpine", musl.to_str().unwrap()]);
     let fact = cpu_risk(&v["bases"][0])["base_fact"]
         .as_str()
         .unwrap()
@@ -120,14 +111,7 @@ fn a_level_above_the_baseline_is_a_risk_in_every_prediction() {
 
     // A baseline program carries none.
     let hello = fixture("hello");
-    let (_, v) = json(&[
-        "--offline",
-        "--format",
-        "json",
-        "-b",
-        "debian-slim",
-        hello.to_str().unwrap(),
-    ]);
+    let (_, v) = checked(&["--offline", "-b", "debian-slim", hello.to_str().unwrap()]);
     assert!(
         v["bases"][0]["prediction"]["risks"]
             .as_array()
@@ -145,14 +129,7 @@ fn the_run_decides_by_this_cpus_flags() {
         ("hello-x86-64-v4", "x86-64-v4"),
     ] {
         let bin = fixture(binary);
-        let (code, v) = json(&[
-            "--format",
-            "json",
-            "-b",
-            image("bookworm"),
-            bin.to_str().unwrap(),
-            "--exec",
-        ]);
+        let (code, v) = checked(&["-b", image("bookworm"), bin.to_str().unwrap(), "--exec"]);
         let b = &v["bases"][0];
         let has = this_cpu_has(level);
         let cpu = b["cpu_level"]
@@ -187,13 +164,7 @@ fn a_level_no_cpu_has_is_refused_by_glibc_and_ignored_by_musl() {
     }
     // Without the exec probe: glibc's trace mode loads it, the CPU's flags and glibc's rule decide.
     let bin = fixture("hello-isa-beyond");
-    let (code, v) = json(&[
-        "--format",
-        "json",
-        "-b",
-        image("bookworm"),
-        bin.to_str().unwrap(),
-    ]);
+    let (code, v) = checked(&["-b", image("bookworm"), bin.to_str().unwrap()]);
     let b = &v["bases"][0];
     assert_eq!(code, 1);
     assert_eq!(b["load"]["verdict"], "ok", "{b}");
@@ -216,14 +187,7 @@ fn a_level_no_cpu_has_is_refused_by_glibc_and_ignored_by_musl() {
     );
 
     // Started: glibc's own message.
-    let (_, v) = json(&[
-        "--format",
-        "json",
-        "-b",
-        image("bookworm"),
-        bin.to_str().unwrap(),
-        "--exec",
-    ]);
+    let (_, v) = checked(&["-b", image("bookworm"), bin.to_str().unwrap(), "--exec"]);
     assert_eq!(
         crate::schemas::invalid(std::slice::from_ref(&v)),
         Vec::<String>::new()
@@ -238,14 +202,7 @@ fn a_level_no_cpu_has_is_refused_by_glibc_and_ignored_by_musl() {
 
     // musl's loader ignores the note: the same request runs, and the risk says this CPU lacks it.
     let musl = fixture("hello-isa-beyond-musl");
-    let (code, v) = json(&[
-        "--format",
-        "json",
-        "-b",
-        image("musl"),
-        musl.to_str().unwrap(),
-        "--exec",
-    ]);
+    let (code, v) = checked(&["-b", image("musl"), musl.to_str().unwrap(), "--exec"]);
     let b = &v["bases"][0];
     assert_eq!((code, &b["verdict"]), (0, &Value::from("ok")), "{b}");
     let fact = cpu_risk(b)["base_fact"].as_str().unwrap();
@@ -261,14 +218,7 @@ fn glibc_before_the_check_runs_it() {
     }
     let bin = fixture("hello-isa-beyond-nocrt");
     let bases = format!("{},{}", image("bullseye"), image("bookworm"));
-    let (code, v) = json(&[
-        "--format",
-        "json",
-        "-b",
-        &bases,
-        bin.to_str().unwrap(),
-        "--exec",
-    ]);
+    let (code, v) = checked(&["-b", &bases, bin.to_str().unwrap(), "--exec"]);
     assert_eq!(code, 1, "{v}");
     let bullseye = &v["bases"][0];
     assert_eq!(bullseye["verdict"], "ok", "{bullseye}");
@@ -297,9 +247,7 @@ fn a_glibc_hwcaps_copy_is_noted_and_loads_by_this_cpus_level() {
         .expect("run fixtures/build-hwcaps-image.sh");
     assert!(st.success(), "fixtures/build-hwcaps-image.sh failed");
     let bin = fixture("app-greet");
-    let (code, v) = json(&[
-        "--format",
-        "json",
+    let (code, v) = checked(&[
         "-b",
         "libccheck-fixture/hwcaps:bookworm",
         bin.to_str().unwrap(),

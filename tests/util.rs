@@ -187,14 +187,28 @@ pub fn fixtures_arm64() -> &'static Path {
 
 /// Ids of containers whose org.libccheck.run label equals `run_id` (or starts with `prefix-`).
 pub fn containers_of_run(run_id_or_pid_prefix: &str) -> Vec<String> {
-    let o = Command::new("docker")
+    labelled_containers(
+        "docker",
+        "{{.Label \"org.libccheck.run\"}}",
+        run_id_or_pid_prefix,
+    )
+}
+
+/// Ids of containers of `engine` (its command) whose run label, as `label_format` prints it,
+/// equals `run_id` or starts with `prefix-`.
+fn labelled_containers(
+    engine: &str,
+    label_format: &str,
+    run_id_or_pid_prefix: &str,
+) -> Vec<String> {
+    let o = Command::new(engine)
         .args([
             "ps",
             "-a",
             "--filter",
             "label=org.libccheck.run",
             "--format",
-            "{{.ID}} {{.Label \"org.libccheck.run\"}}",
+            &format!("{{{{.ID}}}} {label_format}"),
         ])
         .output()
         .unwrap();
@@ -445,23 +459,9 @@ fn answers_ping(sock: &str) -> bool {
 /// Ids of containers whose org.libccheck.run label equals `run_id` (or starts with `prefix-`), in
 /// Podman's storage (as [`containers_of_run`] in Docker's).
 pub fn podman_containers_of_run(run_id_or_pid_prefix: &str) -> Vec<String> {
-    let o = Command::new("podman")
-        .args([
-            "ps",
-            "-a",
-            "--filter",
-            "label=org.libccheck.run",
-            "--format",
-            "{{.ID}} {{index .Labels \"org.libccheck.run\"}}",
-        ])
-        .output()
-        .unwrap();
-    String::from_utf8_lossy(&o.stdout)
-        .lines()
-        .filter_map(|l| l.split_once(' '))
-        .filter(|(_, run)| {
-            *run == run_id_or_pid_prefix || run.starts_with(&format!("{run_id_or_pid_prefix}-"))
-        })
-        .map(|(id, _)| id.to_string())
-        .collect()
+    labelled_containers(
+        "podman",
+        "{{index .Labels \"org.libccheck.run\"}}",
+        run_id_or_pid_prefix,
+    )
 }

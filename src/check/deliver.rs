@@ -122,11 +122,13 @@ impl Delivery {
     /// After a container with the mount ended: whether its init could not start the probe from
     /// the mount (SELinux labels, a `noexec` mount a rootless daemon keeps): then upload.
     pub fn fall_back_after_exit(&self, code: i64, out: &[u8], err: &[u8]) -> bool {
+        let err = String::from_utf8_lossy(err);
         let not_started = matches!(code, 126 | 127)
             && out.is_empty()
-            && String::from_utf8_lossy(err)
-                .contains(&format!("exec {}/probe failed", super::WORK_DIR));
-        not_started && self.stop_mounting(String::from_utf8_lossy(err).trim())
+            && err.contains(&format!("exec {}/probe failed", super::WORK_DIR))
+            // A host that cannot run the image's platform: not the mount's doing.
+            && !err.to_ascii_lowercase().contains("exec format error");
+        not_started && self.stop_mounting(err.trim())
     }
 
     fn stop_mounting(&self, why: &str) -> bool {
@@ -310,6 +312,9 @@ mod tests {
         assert!(delivery.files_for(&plan).await.is_some());
         // tini could not start the probe from the mount (SELinux): upload from now on.
         let tini = b"[FATAL tini (7)] exec /libccheck/probe failed: Permission denied\n";
+        let no_emulation = b"[FATAL tini (7)] exec /libccheck/probe failed: Exec format error\n";
+        assert!(!delivery.fall_back_after_exit(127, b"", no_emulation));
+        assert!(delivery.files_for(&plan).await.is_some());
         assert!(delivery.fall_back_after_exit(126, b"", tini));
         assert!(delivery.files_for(&plan).await.is_none());
         let delivery = Delivery::for_run("65532:65532", "unix:///x.sock");
