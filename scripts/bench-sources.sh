@@ -1,6 +1,6 @@
 #!/bin/sh
 # Image sources' speed (issue 21: profiling a ~160 MB image straight from a local registry at most
-# 1.2x the daemon-export path). One image, libccheck-fixture/bench-160:latest (the python fixture
+# 1.2x the daemon-export path; a fleet audit's peak memory under 300 MB). One image, libccheck-fixture/bench-160:latest (the python fixture
 # plus ~70 MB of the host's shared libraries in a second layer), pushed to a local registry
 # (Debian's docker-registry on 127.0.0.1). Each run predicts a binary on it with --no-run and an
 # empty profile cache, so each profiles the image cold: from the daemon (a created container's
@@ -82,3 +82,27 @@ for round in 1 2 3 4 5; do
         -n registry "$out/registry.sh" -n daemon "$out/daemon.sh" >/dev/null 2>&1
 done
 paired_rounds "$out" round registry daemon "profiling a $((size / 1000000)) MB image cold" 1.20
+
+# The fleet audit: 20 references of the same registry (the bench image and the musl fixture under
+# ten tags each), audited with --all against distroless-cc with no daemon at all (DOCKER_HOST names
+# a socket that does not exist) and a cold cache; its peak memory from /usr/bin/time.
+list=$out/fleet.txt
+: >"$list"
+for pair in "$tag bench" "libccheck-fixture/musl:latest musl"; do
+    set -- $pair
+    for i in 0 1 2 3 4 5 6 7 8 9; do
+        docker tag "$1" "127.0.0.1:$port/fleet/$2:$i"
+        docker push -q "127.0.0.1:$port/fleet/$2:$i" >/dev/null
+        docker rmi "127.0.0.1:$port/fleet/$2:$i" >/dev/null
+        echo "registry:127.0.0.1:$port/fleet/$2:$i" >>"$list"
+    done
+done
+docker tag libccheck-fixture/distroless-cc:trixie "127.0.0.1:$port/fleet/target:1"
+docker push -q "127.0.0.1:$port/fleet/target:1" >/dev/null
+docker rmi "127.0.0.1:$port/fleet/target:1" >/dev/null
+DOCKER_HOST=unix:///nonexistent/docker.sock LIBCCHECK_CACHE_DIR=$out/cache-fleet \
+    /usr/bin/time -f '%M' -o "$out/fleet.rss" "$libccheck" audit --images-from "$list" \
+    --to "registry:127.0.0.1:$port/fleet/target:1" --insecure-registry "127.0.0.1:$port" \
+    --no-run --all --out "$out/fleet" >"$out/fleet.log" 2>&1 || { cat "$out/fleet.log" >&2; exit 1; }
+head -1 "$out/fleet.log"
+echo "fleet audit of 20 registry references, no daemon: peak RSS $(( $(cat "$out/fleet.rss") / 1024 )) MB (limit 300)"

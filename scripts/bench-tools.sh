@@ -5,6 +5,7 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 missing=""
 command -v hyperfine >/dev/null || missing="$missing hyperfine"
 command -v scanelf >/dev/null || missing="$missing pax-utils"
+[ -x /usr/bin/time ] || missing="$missing time"
 if [ -n "$missing" ]; then
     as_root apt-get update -qq
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
