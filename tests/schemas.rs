@@ -165,8 +165,11 @@ fn docker_output_matches_its_schemas() {
         "--format",
         "json",
     ]);
-    let image = doc(&["image", "--format", "json", image("bookworm")]);
-    let docs = [report, audit, image];
+    let image_run = doc(&["image", "--format", "json", image("bookworm")]);
+    // Predicted only, the image report says so as the check's does.
+    let image_predicted = doc(&["image", "--no-run", "--format", "json", image("bookworm")]);
+    assert_eq!(image_predicted["mode"], "no_run", "{image_predicted}");
+    let docs = [report, audit, image_run, image_predicted];
     for d in &docs {
         assert_eq!(d["tool"]["version"], env!("CARGO_PKG_VERSION"), "{d}");
     }

@@ -312,7 +312,7 @@ impl<'a> Checked<'a> {
             smaller: None,
             starts: ok,
             why_not,
-            mode: if no_run { "predict" } else { "run" },
+            mode: if no_run { "no_run" } else { "run" },
             unverified: None,
             exit_code: start::exit_code(ok),
         }
