@@ -742,3 +742,86 @@ fn a_fleet_of_twenty_registry_images_is_audited_with_no_daemon_and_resumes() {
     );
     assert_eq!(again.stdout.lines().nth(1), o.stdout.lines().nth(1));
 }
+
+/// One OCI layout holding the musl fixture for two platforms under one name, as the layout of a
+/// multi-platform image does: the run's platform chooses which one is read.
+#[test]
+fn the_runs_platform_chooses_from_a_multi_platform_layout() {
+    if !docker_arm64() {
+        return;
+    }
+    let d = tempfile::tempdir().unwrap();
+    let layout = d.path().join("musl.oci");
+    for (image, arch) in [
+        ("libccheck-fixture/musl:latest", "amd64"),
+        ("libccheck-fixture/musl-arm64:latest", "arm64"),
+    ] {
+        skopeo(&[
+            "copy",
+            "-q",
+            &format!("docker-archive:{}", saved(image).display()),
+            &format!("oci:{}:{arch}", layout.display()),
+        ]);
+    }
+    let index_path = layout.join("index.json");
+    let mut index: Value = serde_json::from_slice(&std::fs::read(&index_path).unwrap()).unwrap();
+    for m in index["manifests"].as_array_mut().unwrap() {
+        let name = &mut m["annotations"]["org.opencontainers.image.ref.name"];
+        let arch = name.as_str().unwrap().to_string();
+        *name = "musl".into();
+        m["platform"] = serde_json::json!({"os": "linux", "architecture": arch});
+    }
+    std::fs::write(&index_path, serde_json::to_vec(&index).unwrap()).unwrap();
+    let source = format!("oci:{}:musl", layout.display());
+    let cache = tempfile::tempdir().unwrap();
+    // The wrong choice would be wrong_arch: each program loads only on its own platform's image.
+    for (binary, platform) in [
+        (fixture("hello-musl"), "linux/amd64"),
+        (fixtures_arm64().join("hello-musl-a64"), "linux/arm64"),
+    ] {
+        let args = [
+            "--no-run",
+            "--format",
+            "json",
+            "--platform",
+            platform,
+            "-b",
+            &source,
+        ];
+        let o = daemonless(
+            &[&args[..], &[binary.to_str().unwrap()]].concat(),
+            cache.path(),
+            1,
+        );
+        let v: Value = serde_json::from_str(&o.stdout).unwrap_or_else(|_| panic!("{}", o.stderr));
+        assert_eq!(v["bases"][0]["verdict"], "ok", "{platform}: {v}");
+        assert_eq!(o.code, 0);
+    }
+    // A single-platform image of another platform than asked for: an error naming both.
+    let amd64_only = format!(
+        "docker-archive:{}",
+        saved("libccheck-fixture/musl:latest").display()
+    );
+    let hello_a64 = fixtures_arm64().join("hello-musl-a64");
+    let args = [
+        "--no-run",
+        "--format",
+        "json",
+        "--platform",
+        "linux/arm64",
+        "-b",
+        &amd64_only,
+    ];
+    let o = daemonless(
+        &[&args[..], &[hello_a64.to_str().unwrap()]].concat(),
+        cache.path(),
+        1,
+    );
+    let v: Value = serde_json::from_str(&o.stdout).unwrap_or_else(|_| panic!("{}", o.stderr));
+    let reason = v["bases"][0]["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("is linux/amd64, not linux/arm64"),
+        "{reason}"
+    );
+    assert_eq!(o.code, 2);
+}

@@ -451,17 +451,17 @@ pub async fn ensure_images_typed<E: Engine>(
     images.sort();
     images.dedup();
     let futs = images.into_iter().map(|image| async move {
+        if crate::image::source::is_daemonless(image) {
+            return (
+                image.to_string(),
+                daemonless_image(image, platform, progress).await,
+            );
+        }
         if let Some((p, explicit)) = platform {
             let r = ensure_platform_image(engine, image, pull, p, explicit, progress).await;
             return (image.to_string(), r);
         }
         let r: Result<_, DockerError> = async {
-            if crate::image::source::is_daemonless(image) {
-                progress.line(&format!("reading the configuration of {image}"));
-                return crate::image::sources::info(image)
-                    .await
-                    .map_err(|e| DockerError::Source(format!("{e:#}")));
-            }
             let present = engine.image_info(image).await?;
             let must_pull = match (pull, &present) {
                 (PullPolicy::Always, _) => true,
@@ -517,6 +517,27 @@ pub async fn ensure_images_typed<E: Engine>(
 /// keeps its own tag. When neither is there and pulling is not allowed, the reference's image
 /// as it is (the check then names the platform it is for); the same, without pulling, for a
 /// platform not asked for (`explicit` false: the program's own).
+/// The configuration of an image read without the daemon; one of another platform than the run
+/// asked for is an error, as a local image of another platform is.
+async fn daemonless_image(
+    image: &str,
+    platform: Option<(&'static elf::arch::Arch, bool)>,
+    progress: &Progress,
+) -> Result<ImageInfo, DockerError> {
+    progress.line(&format!("reading the configuration of {image}"));
+    let info = crate::image::sources::info(image)
+        .await
+        .map_err(|e| DockerError::Source(format!("{e:#}")))?;
+    match platform {
+        Some((p, true)) if info.arch != p.docker => Err(DockerError::Source(format!(
+            "{image} is linux/{}, not {} as --platform asks",
+            info.arch,
+            p.platform()
+        ))),
+        _ => Ok(info),
+    }
+}
+
 async fn ensure_platform_image<E: Engine>(
     engine: &E,
     image: &str,
@@ -836,6 +857,8 @@ pub async fn run_matrix<E: Engine>(
     // The daemon's own platform is what it pulls anyway (and a 386 program runs on its amd64).
     let foreign = (plan.platform.docker != elf::arch::default_for(probe::NATIVE_MACHINE).docker)
         .then_some((plan.platform, cfg.platform.is_some()));
+    // Images read without the daemon are chosen from their manifest lists for the run's platform.
+    crate::image::archive::choose_arch(plan.platform.docker);
     let images = ensure_images_typed(engine, &cfg.bases, cfg.pull, foreign, progress).await;
     let delivery = match cfg.no_run {
         true => Delivery::Upload,

@@ -15,7 +15,21 @@ use crate::docker::ImageInfo;
 
 /// The platform images are chosen for in manifest lists and indexes.
 pub const OS: &str = "linux";
-pub const ARCH: &str = "amd64";
+
+/// The architecture chosen from manifest lists (Docker's name): the run's platform, amd64 unless
+/// a run for another one said otherwise (see [`choose_arch`]).
+static ARCH: std::sync::OnceLock<&'static str> = std::sync::OnceLock::new();
+
+/// Choose images for `arch` (`arm64`) from manifest lists and indexes, for this process: a
+/// run checks one platform.
+pub fn choose_arch(arch: &'static str) {
+    let _ = ARCH.set(arch);
+}
+
+/// The architecture chosen from manifest lists.
+pub fn arch() -> &'static str {
+    ARCH.get().copied().unwrap_or("amd64")
+}
 
 /// Where an image's blobs are: the members of a tar, or the files of a directory.
 enum Store {
@@ -196,7 +210,7 @@ fn oci_layout(store: &Store, reference: Option<&str>) -> anyhow::Result<Found> {
     if candidates.is_empty() {
         bail!("no image named {} in it", reference.unwrap_or("(any)"));
     }
-    let d = pick_platform(&candidates)?;
+    let d = pick_platform(&candidates, arch())?;
     if !is_index(d) {
         return manifest_at(store, d);
     }
@@ -204,7 +218,7 @@ fn oci_layout(store: &Store, reference: Option<&str>) -> anyhow::Result<Found> {
     let inner: Index = serde_json::from_slice(&store.read(&blob_path(&d.digest)?)?)
         .with_context(|| format!("{} is not an image index", d.digest))?;
     let all: Vec<&Descriptor> = inner.manifests.iter().collect();
-    manifest_at(store, pick_platform(&all)?)
+    manifest_at(store, pick_platform(&all, arch())?)
 }
 
 /// The image manifest `d` points to, read.
@@ -222,9 +236,9 @@ fn manifest_at(store: &Store, d: &Descriptor) -> anyhow::Result<Found> {
     })
 }
 
-/// The entry for linux/amd64 among several (or the only one, whatever it says: its config tells
+/// The entry for linux/`arch` among several (or the only one, whatever it says: its config tells
 /// the platform then, and the check says what it makes of it).
-fn pick_platform<'a>(candidates: &[&'a Descriptor]) -> anyhow::Result<&'a Descriptor> {
+fn pick_platform<'a>(candidates: &[&'a Descriptor], arch: &str) -> anyhow::Result<&'a Descriptor> {
     if let [only] = candidates
         && only.platform.is_none()
     {
@@ -235,7 +249,7 @@ fn pick_platform<'a>(candidates: &[&'a Descriptor]) -> anyhow::Result<&'a Descri
         .find(|d| {
             d.platform
                 .as_ref()
-                .is_some_and(|p| p.os == OS && p.architecture == ARCH)
+                .is_some_and(|p| p.os == OS && p.architecture == arch)
         })
         .copied()
         .ok_or_else(|| {
@@ -247,7 +261,7 @@ fn pick_platform<'a>(candidates: &[&'a Descriptor]) -> anyhow::Result<&'a Descri
                         .map_or("unknown platform".into(), Platform::describe)
                 })
                 .collect();
-            anyhow!("no {OS}/{ARCH} image in it (it has {})", have.join(", "))
+            anyhow!("no {OS}/{arch} image in it (it has {})", have.join(", "))
         })
 }
 

@@ -13,7 +13,7 @@ use oci_client::manifest::{OciDescriptor, OciImageManifest, OciManifest};
 use oci_client::secrets::RegistryAuth;
 use oci_client::{Client, Reference};
 
-use super::archive::{ARCH, OS, info_from_config, layer_name};
+use super::archive::{OS, arch, info_from_config, layer_name};
 use super::layers::{Layer, LayerError, Layers};
 use crate::docker::ImageInfo;
 
@@ -110,7 +110,7 @@ async fn resolve(image: &str) -> anyhow::Result<Remote> {
                 .iter()
                 .find(|m| {
                     m.platform.as_ref().is_some_and(|p| {
-                        p.os.to_string() == OS && p.architecture.to_string() == ARCH
+                        p.os.to_string() == OS && p.architecture.to_string() == arch()
                     })
                 })
                 .ok_or_else(|| {
@@ -124,7 +124,8 @@ async fn resolve(image: &str) -> anyhow::Result<Remote> {
                         })
                         .collect();
                     anyhow!(
-                        "no {OS}/{ARCH} image in its manifest list (it has {})",
+                        "no {OS}/{} image in its manifest list (it has {})",
+                        arch(),
                         have.join(", ")
                     )
                 })?;
