@@ -417,14 +417,8 @@ mod tests {
 
     fn prediction(loader: Option<&str>) -> Prediction {
         Prediction {
-            verdict: Verdict::Ok,
-            reason: "ok".into(),
-            problems: vec![],
-            hints: vec![],
             loader: loader.map(str::to_string),
-            loaded: vec![],
-            musl_compat: None,
-            risks: vec![],
+            ..Prediction::new(Verdict::Ok, "ok")
         }
     }
 

@@ -371,14 +371,8 @@ mod tests {
 
     fn pred(verdict: Verdict, problems: Vec<Problem>) -> Prediction {
         Prediction {
-            verdict,
-            reason: String::new(),
             problems,
-            hints: vec![],
-            loader: None,
-            loaded: vec![],
-            musl_compat: None,
-            risks: vec![],
+            ..Prediction::new(verdict, "")
         }
     }
 

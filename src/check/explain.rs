@@ -198,14 +198,8 @@ mod tests {
             })
             .collect();
         r.prediction = Some(Prediction {
-            verdict: Verdict::Ok,
-            reason: String::new(),
-            problems: vec![],
-            hints: vec![],
-            loader: None,
-            loaded: vec![],
-            musl_compat: None,
             risks,
+            ..Prediction::new(Verdict::Ok, "")
         });
         r
     }

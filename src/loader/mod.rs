@@ -43,6 +43,23 @@ pub struct Prediction {
     pub risks: Vec<crate::verdict::Risk>,
 }
 
+impl Prediction {
+    /// A prediction of `verdict` for `reason`, with no problem, hint, loader, loaded object or
+    /// risk yet (the callers add what they have).
+    pub fn new(verdict: Verdict, reason: impl Into<String>) -> Prediction {
+        Prediction {
+            verdict,
+            reason: reason.into(),
+            problems: vec![],
+            hints: vec![],
+            loader: None,
+            loaded: vec![],
+            musl_compat: None,
+            risks: vec![],
+        }
+    }
+}
+
 /// The program being predicted: its profile, what it exports, where it sits in the container,
 /// and the sidecar libraries uploaded beside it (container path → library).
 pub struct Subject<'a> {
@@ -917,26 +934,18 @@ fn finish(sim: Sim<'_>, rules: Rules) -> Prediction {
     );
     if sim.problems.is_empty() {
         return Prediction {
-            verdict: Verdict::Ok,
-            reason: "every library, version and symbol resolves".into(),
-            problems: vec![],
-            hints: vec![],
             loader,
             loaded,
-            musl_compat: None,
-            risks: vec![],
+            ..Prediction::new(Verdict::Ok, "every library, version and symbol resolves")
         };
     }
     let verdict = sim.problems.iter().map(Problem::verdict).min().unwrap();
+    let reason = verdict::summarize(&sim.problems);
     Prediction {
-        verdict,
-        reason: verdict::summarize(&sim.problems),
         problems: sim.problems,
-        hints: vec![],
         loader,
         loaded,
-        musl_compat: None,
-        risks: vec![],
+        ..Prediction::new(verdict, reason)
     }
 }
 
@@ -964,15 +973,11 @@ pub fn wrong_arch(p: &BinaryProfile, base_machine: &str) -> Option<Prediction> {
         machine: p.machine.clone(),
         base: base_machine.to_string(),
     };
+    let reason = crate::verdict::describe(&problem);
     Some(Prediction {
-        verdict: Verdict::WrongArch,
-        reason: crate::verdict::describe(&problem),
         problems: vec![problem],
         hints: wrong_arch_hints(&p.machine, base_machine),
-        loader: None,
-        loaded: vec![],
-        musl_compat: None,
-        risks: vec![],
+        ..Prediction::new(Verdict::WrongArch, reason)
     })
 }
 
@@ -1026,16 +1031,13 @@ pub fn predict_with<'a>(
             }
             None => {
                 let mut pr = Prediction {
-                    verdict: Verdict::NoInterpreter,
-                    reason: format!("interpreter {interp} is not in the image"),
                     problems: vec![Problem::NoInterpreter {
                         interpreter: interp.clone(),
                     }],
-                    hints: vec![],
-                    loader: None,
-                    loaded: vec![],
-                    musl_compat: None,
-                    risks: vec![],
+                    ..Prediction::new(
+                        Verdict::NoInterpreter,
+                        format!("interpreter {interp} is not in the image"),
+                    )
                 };
                 // A glibc program on a base with musl's loader: would musl run it?
                 let (_, musl_ld) = loader_paths(&p.machine);
@@ -1070,29 +1072,17 @@ pub fn predict_with<'a>(
             {
                 Some(t) => t.clone(),
                 None => Prediction {
-                    verdict: Verdict::NoInterpreter,
-                    reason: "the image has no dynamic loader to load this shared object".into(),
                     problems: vec![Problem::NoInterpreter {
                         interpreter: "(any dynamic loader)".into(),
                     }],
-                    hints: vec![],
-                    loader: None,
-                    loaded: vec![],
-                    musl_compat: None,
-                    risks: vec![],
+                    ..Prediction::new(
+                        Verdict::NoInterpreter,
+                        "the image has no dynamic loader to load this shared object",
+                    )
                 },
             }
         }
-        _ => Prediction {
-            verdict: Verdict::Ok,
-            reason: "static: no loader involved".into(),
-            problems: vec![],
-            hints: vec![],
-            loader: None,
-            loaded: vec![],
-            musl_compat: None,
-            risks: vec![],
-        },
+        _ => Prediction::new(Verdict::Ok, "static: no loader involved"),
     }
 }
 

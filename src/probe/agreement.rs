@@ -279,14 +279,9 @@ mod tests {
     #[test]
     fn comparison_of_whole_and_cut_reports() {
         let pred = Prediction {
-            verdict: Verdict::MissingSymbol,
-            reason: String::new(),
             problems: missing(&["__memcpy_chk", "__sprintf_chk"]),
-            hints: vec![],
             loader: Some("musl".into()),
-            loaded: vec![],
-            musl_compat: None,
-            risks: vec![],
+            ..Prediction::new(Verdict::MissingSymbol, "")
         };
         let ms = Verdict::MissingSymbol;
         let whole = compare(
@@ -334,14 +329,9 @@ mod tests {
     #[test]
     fn dlopen_comparison() {
         let mut pred = Prediction {
-            verdict: Verdict::MissingLibrary,
-            reason: String::new(),
             problems: vec![via_dlopen("libz.so.1 | libz.so")],
-            hints: vec![],
             loader: Some("glibc".into()),
-            loaded: vec![],
-            musl_compat: None,
-            risks: vec![],
+            ..Prediction::new(Verdict::MissingLibrary, "")
         };
         assert_eq!(at_load(&pred).verdict, Verdict::Ok);
         let failed = [via_dlopen("libz.so")];

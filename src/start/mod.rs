@@ -354,16 +354,7 @@ mod tests {
     }
 
     fn check(verdict: Verdict) -> ProgramCheck {
-        let p = Prediction {
-            verdict,
-            reason: "GLIBC_2.38 not found".into(),
-            problems: vec![],
-            hints: vec![],
-            loader: None,
-            loaded: vec![],
-            musl_compat: None,
-            risks: vec![],
-        };
+        let p = Prediction::new(verdict, "GLIBC_2.38 not found");
         program_check("/app", false, p, None)
     }
 
@@ -459,21 +450,7 @@ mod tests {
                 from: crate::suggest::SizeFrom::Catalog,
             })
         };
-        let ok = |v: Verdict| {
-            vec![(
-                "/app".to_string(),
-                Prediction {
-                    verdict: v,
-                    reason: String::new(),
-                    problems: vec![],
-                    hints: vec![],
-                    loader: None,
-                    loaded: vec![],
-                    musl_compat: None,
-                    risks: vec![],
-                },
-            )]
-        };
+        let ok = |v: Verdict| vec![("/app".to_string(), Prediction::new(v, ""))];
         let candidates = vec![
             candidate(
                 "static",

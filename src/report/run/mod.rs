@@ -559,14 +559,8 @@ mod tests {
     fn hinted(name: &str, verdict: Verdict, hint: &str) -> BaseResult {
         let mut r = result(name, verdict, None);
         r.prediction = Some(Prediction {
-            verdict,
-            reason: "reason".into(),
-            problems: vec![],
             hints: vec![hint.into()],
-            loader: None,
-            loaded: vec![],
-            musl_compat: None,
-            risks: vec![],
+            ..Prediction::new(verdict, "reason")
         });
         r
     }
