@@ -96,12 +96,8 @@ impl Delivery {
         let files = ContainerFiles(m.dir.path().join(format!("c{n}")));
         let (at, entries) = (files.0.clone(), super::container_files(plan));
         let written = tokio::task::spawn_blocking(move || write_tree(&at, &entries)).await;
-        match written {
-            Ok(Ok(())) => Some(files),
-            Ok(Err(e)) => {
-                tracing::info!("uploading instead of mounting: {e}");
-                None
-            }
+        match written.map_err(std::io::Error::other).and_then(|r| r) {
+            Ok(()) => Some(files),
             Err(e) => {
                 tracing::info!("uploading instead of mounting: {e}");
                 None
@@ -184,34 +180,26 @@ pub fn remove_stale_dirs(tmp: &Path) -> usize {
     };
     entries
         .flatten()
-        .filter(|e| is_private_dir_name(&e.file_name().to_string_lossy()))
-        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
-        .filter(|e| run_is_over(&e.path()))
-        .filter(|e| std::fs::remove_dir_all(e.path()).is_ok())
+        .filter_map(|e| Some((run_pid(&e.file_name().to_string_lossy())?, e)))
+        .filter(|(_, e)| e.file_type().is_ok_and(|t| t.is_dir()))
+        .filter(|(pid, e)| run_is_over(&e.path(), *pid))
+        .filter(|(_, e)| std::fs::remove_dir_all(e.path()).is_ok())
         .count()
 }
 
-/// `libccheck-run-<pid>-<random>`, the pid a number.
-fn is_private_dir_name(name: &str) -> bool {
-    name.strip_prefix(DIR_PREFIX)
-        .and_then(|r| r.split_once('-'))
-        .is_some_and(|(pid, _)| pid.parse::<u32>().is_ok())
+/// The pid in a private directory's name, `libccheck-run-<pid>-<random>`; `None` for any other
+/// name.
+fn run_pid(name: &str) -> Option<u32> {
+    let (pid, _) = name.strip_prefix(DIR_PREFIX)?.split_once('-')?;
+    pid.parse().ok()
 }
 
 /// A run holds its directory's lock while it lasts, whatever its pid namespace. A directory
-/// without a lock file is still being made, unless its process is gone.
-fn run_is_over(dir: &Path) -> bool {
+/// without a lock file is still being made, unless its process (`pid`) is gone.
+fn run_is_over(dir: &Path, pid: u32) -> bool {
     match std::fs::File::open(dir.join(LOCK_FILE)) {
         Ok(f) => f.try_lock().is_ok(),
-        Err(_) => {
-            let name = dir.file_name().unwrap_or_default().to_string_lossy();
-            let pid = name
-                .trim_start_matches(DIR_PREFIX)
-                .split('-')
-                .next()
-                .unwrap_or("");
-            !Path::new("/proc").join(pid).exists()
-        }
+        Err(_) => !Path::new("/proc").join(pid.to_string()).exists(),
     }
 }
 
