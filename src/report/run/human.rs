@@ -416,17 +416,47 @@ fn unavailable_images(out: &mut String, r: &Report) -> Report {
     shortened
 }
 
-/// Why these bases were not verified, when they share one cause.
-fn unverified_why(bases: &[&BaseResult]) -> &'static str {
-    let why = |b: &&BaseResult| match (b.fallback.as_deref(), b.unavailable.is_some()) {
-        (Some("catalog"), _) => "image unavailable",
-        (Some("prediction"), true) => "read without an engine",
-        _ => "see the reasons",
-    };
-    let first = bases.first().map_or("see the reasons", why);
-    match bases.iter().all(|b| why(b) == first) {
-        true => first,
-        false => "see the reasons",
+/// Why bases of a run were not verified.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Unverified {
+    /// Predicted from the catalog: the image could not be had.
+    ImageUnavailable,
+    /// Read from a registry or an archive, with no engine to run it.
+    WithoutEngine,
+}
+
+impl Unverified {
+    fn of(b: &BaseResult) -> Option<Unverified> {
+        match (b.fallback.as_deref(), b.unavailable.is_some()) {
+            (Some("catalog"), _) => Some(Unverified::ImageUnavailable),
+            (Some("prediction"), true) => Some(Unverified::WithoutEngine),
+            _ => None,
+        }
+    }
+
+    /// The cause these bases share, if they share one.
+    fn shared(bases: &[&BaseResult]) -> Option<Unverified> {
+        let first = Unverified::of(bases.first()?)?;
+        bases
+            .iter()
+            .all(|b| Unverified::of(b) == Some(first))
+            .then_some(first)
+    }
+
+    /// Said of some bases: "(image unavailable)".
+    fn some(self) -> &'static str {
+        match self {
+            Unverified::ImageUnavailable => "image unavailable",
+            Unverified::WithoutEngine => "read without an engine",
+        }
+    }
+
+    /// Said of every base: "(none verified: every image unavailable)".
+    fn every(self) -> &'static str {
+        match self {
+            Unverified::ImageUnavailable => "every image unavailable",
+            Unverified::WithoutEngine => "every image read without an engine",
+        }
     }
 }
 
@@ -443,11 +473,9 @@ fn summary_line(out: &mut String, r: &Report) {
     if r.mode != "run" {
         let _ = write!(out, "predicted to work on {} of {} bases", s.ok, s.bases);
     } else if unverified.len() == s.bases {
-        let why = match unverified_why(&unverified) {
-            "see the reasons" => String::new(),
-            "image unavailable" => ": every image unavailable".into(),
-            why => format!(": every image {why}"),
-        };
+        let why = Unverified::shared(&unverified)
+            .map(|cause| format!(": {}", cause.every()))
+            .unwrap_or_default();
         let _ = write!(
             out,
             "predicted to work on {} of {} bases (none verified{why})",
@@ -460,7 +488,7 @@ fn summary_line(out: &mut String, r: &Report) {
                 out,
                 "; {} not verified ({}), predicted to work on {} of them",
                 unverified.len(),
-                unverified_why(&unverified),
+                Unverified::shared(&unverified).map_or("see the reasons", Unverified::some),
                 predicted_ok
             );
         }
