@@ -251,15 +251,20 @@ fn more(left: usize) -> Option<String> {
     (left > 0).then(|| format!("… and {left} more (--all-files lists them)"))
 }
 
+/// A group's line: its cause, how many files, and its hint.
+pub fn group_heading(g: &crate::audit::Group) -> String {
+    let hint = g
+        .hint
+        .as_ref()
+        .map(|h| format!(" — {h}"))
+        .unwrap_or_default();
+    format!("{}: {}{hint}", g.cause, plural(g.files.len(), "file"))
+}
+
 /// [`groups_human`], naming at most `limit` files per group.
 fn groups_capped(o: &mut String, groups: &[crate::audit::Group], limit: Option<usize>) {
     for g in groups {
-        let hint = g
-            .hint
-            .as_ref()
-            .map(|h| format!(" — {h}"))
-            .unwrap_or_default();
-        let _ = writeln!(o, "  {}: {}{hint}", g.cause, plural(g.files.len(), "file"));
+        let _ = writeln!(o, "  {}", group_heading(g));
         let (files, left) = shown(&g.files, limit);
         for f in files {
             let _ = writeln!(o, "    {f}");

@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
+use super::audit::plural;
 use crate::audit::TargetResult;
 use crate::package::read::Package;
 use crate::package::tags::{Finding, Severity};
@@ -120,14 +121,6 @@ pub fn json(r: &PackageReport) -> String {
 /// line of the report.
 fn field(s: &str) -> std::borrow::Cow<'_, str> {
     crate::text::printable_field(s)
-}
-
-fn plural(n: usize, one: &str) -> String {
-    if n == 1 {
-        format!("1 {one}")
-    } else {
-        format!("{n} {one}s")
-    }
 }
 
 /// `wheel pkgdemo 1.0 (cp311-cp311-manylinux_2_17_x86_64)`, `Java archive`, `directory`.
@@ -252,12 +245,7 @@ fn detail(o: &mut String, b: &BaseResult) {
         let _ = writeln!(o, "  pip refuses the wheel: {}", p.reason);
     }
     for g in &t.groups {
-        let hint = g
-            .hint
-            .as_ref()
-            .map(|h| format!(" — {h}"))
-            .unwrap_or_default();
-        let _ = writeln!(o, "  {}: {}{hint}", g.cause, plural(g.files.len(), "file"));
+        let _ = writeln!(o, "  {}", super::audit::group_heading(g));
         for f in &g.files {
             let reason = t
                 .files
