@@ -949,7 +949,8 @@ impl<E: Engine> Matrix<'_, E> {
         }
         if !self.cfg.no_run && probe::probe_for(self.plan.platform.machine).is_none() {
             let why = probe::no_probe_reason(self.plan.platform.machine);
-            return self.unverified(base, info, required, &why).await;
+            let predicted = self.predict(base, info).await;
+            return self.not_runnable_here(base, info, required, &why, predicted);
         }
         let _permit = self.sem.acquire().await.expect("semaphore open");
         let started = Instant::now();
@@ -962,8 +963,8 @@ impl<E: Engine> Matrix<'_, E> {
             if !r.verified
                 && let Some(why) = cannot_run_platform(&r.reason, arch)
             {
-                drop(_permit);
-                return self.unverified(base, info, required, &why).await;
+                // The prediction made beside the run stands alone.
+                return self.not_runnable_here(base, info, required, &why, predicted);
             }
             match predicted {
                 Ok(mut pr) => {
@@ -1028,14 +1029,15 @@ impl<E: Engine> Matrix<'_, E> {
 
     /// A base libccheck cannot run here (no probe for its platform, or the daemon cannot run
     /// that platform): its prediction from the image, marked not verified, with `why`.
-    async fn unverified(
+    fn not_runnable_here(
         &self,
         base: &Base,
         info: &ImageInfo,
         required: bool,
         why: &str,
+        predicted: anyhow::Result<Predicted>,
     ) -> BaseResult {
-        let mut r = predicted_only(base, self.predict(base, info).await);
+        let mut r = predicted_only(base, predicted);
         r.required = required;
         r.image_id = Some(info.id.clone());
         r.size = local_size(info);
