@@ -17,46 +17,52 @@ const CATALOG_FOR: [(&str, &str); 10] = [
     ("distroless-cc-trixie", "distroless-cc-debian13"),
 ];
 
-#[test]
-fn offline_predictions_match_the_fixture_bases() {
-    let catalog_bases: Vec<&str> = CATALOG_FOR.iter().map(|(_, c)| *c).collect();
-    let mut errs = Vec::new();
-    let mut cells = 0;
-    for line in expected_lines("linux/amd64") {
+/// Every load cell of `platform`'s block of expected.tsv, predicted offline from the catalog
+/// entry `catalog_for` pairs with its fixture base (`bases` names the block's columns), with no
+/// daemon reachable: how many cells, and those where the catalog says otherwise.
+fn catalog_disagreements(
+    platform: &str,
+    programs: &std::path::Path,
+    bases: &[(&str, &str)],
+    catalog_for: &[(&str, &str)],
+) -> (usize, Vec<String>) {
+    let entries: Vec<&str> = catalog_for.iter().map(|(_, c)| *c).collect();
+    let (mut cells, mut errs) = (0, Vec::new());
+    for line in expected_lines(platform) {
         let f: Vec<&str> = line.split_whitespace().collect();
         if f[1] != "load" {
             continue;
         }
-        let bin = fixture(f[0]);
+        let bin = programs.join(f[0]);
         // No daemon is needed: point DOCKER_HOST nowhere.
         let o = libccheck()
             .env("DOCKER_HOST", "unix:///nonexistent.sock")
-            .args([
-                "--offline",
-                "--format",
-                "json",
-                "-b",
-                &catalog_bases.join(","),
-                bin.to_str().unwrap(),
-            ])
+            .args(["--offline", "--format", "json", "-b", &entries.join(",")])
+            .arg(&bin)
             .output()
             .unwrap();
         let v: serde_json::Value = serde_json::from_slice(&o.stdout)
             .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&o.stderr)));
-        for (i, (short, entry)) in CATALOG_FOR.iter().enumerate() {
-            let col = BASES.iter().position(|(s, _)| s == short).unwrap();
+        for (i, (short, entry)) in catalog_for.iter().enumerate() {
+            let col = bases.iter().position(|(s, _)| s == short).unwrap();
             let want = f[2 + col].split(':').next().unwrap();
             let b = &v["bases"][i];
             assert_eq!(b["base"], *entry);
             cells += 1;
             if b["verdict"] != want {
                 errs.push(format!(
-                    "{} on {entry}: catalog predicts {}, {short} really gives {want} ({})",
+                    "{} on {entry} ({platform}): catalog predicts {}, {short} really gives {want} ({})",
                     f[0], b["verdict"], b["reason"]
                 ));
             }
         }
     }
+    (cells, errs)
+}
+
+#[test]
+fn offline_predictions_match_the_fixture_bases() {
+    let (cells, errs) = catalog_disagreements("linux/amd64", fixtures(), &BASES, &CATALOG_FOR);
     assert!(cells >= 100, "{cells}");
     assert!(
         errs.is_empty(),
@@ -204,35 +210,12 @@ const ARM64_CATALOG_FOR: [(&str, &str); 6] = [
 /// platform, so no --platform), and the default matrix through the aliases.
 #[test]
 fn offline_arm64_predictions_match_the_arm64_fixture_bases() {
-    let entries: Vec<&str> = ARM64_CATALOG_FOR.iter().map(|(_, c)| *c).collect();
-    let mut errs = Vec::new();
-    for line in expected_lines("linux/arm64") {
-        let f: Vec<&str> = line.split_whitespace().collect();
-        if f[1] != "load" {
-            continue;
-        }
-        let bin = fixtures_arm64().join(f[0]);
-        let (_, v) = json(&[
-            "--offline",
-            "--format",
-            "json",
-            "-b",
-            &entries.join(","),
-            bin.to_str().unwrap(),
-        ]);
-        for (i, (short, entry)) in ARM64_CATALOG_FOR.iter().enumerate() {
-            let col = ARM64_BASES.iter().position(|(s, _)| s == short).unwrap();
-            let want = f[2 + col].split(':').next().unwrap();
-            let b = &v["bases"][i];
-            assert_eq!(b["base"], *entry);
-            if b["verdict"] != want {
-                errs.push(format!(
-                    "{} on {entry} (arm64): catalog predicts {}, {short} really gives {want} ({})",
-                    f[0], b["verdict"], b["reason"]
-                ));
-            }
-        }
-    }
+    let (_, errs) = catalog_disagreements(
+        "linux/arm64",
+        fixtures_arm64(),
+        &ARM64_BASES,
+        &ARM64_CATALOG_FOR,
+    );
     assert!(errs.is_empty(), "{}", errs.join("\n"));
     let (code, v) = json(&[
         "--offline",
