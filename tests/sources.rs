@@ -820,7 +820,7 @@ fn the_runs_platform_chooses_from_a_multi_platform_layout() {
     let v: Value = serde_json::from_str(&o.stdout).unwrap_or_else(|_| panic!("{}", o.stderr));
     let reason = v["bases"][0]["reason"].as_str().unwrap();
     assert!(
-        reason.contains("is linux/amd64, not linux/arm64"),
+        reason.contains("the image is for linux/amd64, not linux/arm64"),
         "{reason}"
     );
     assert_eq!(o.code, 2);

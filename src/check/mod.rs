@@ -452,10 +452,7 @@ pub async fn ensure_images_typed<E: Engine>(
     images.dedup();
     let futs = images.into_iter().map(|image| async move {
         if crate::image::source::is_daemonless(image) {
-            return (
-                image.to_string(),
-                daemonless_image(image, platform, progress).await,
-            );
+            return (image.to_string(), daemonless_image(image, progress).await);
         }
         if let Some((p, explicit)) = platform {
             let r = ensure_platform_image(engine, image, pull, p, explicit, progress).await;
@@ -517,25 +514,13 @@ pub async fn ensure_images_typed<E: Engine>(
 /// keeps its own tag. When neither is there and pulling is not allowed, the reference's image
 /// as it is (the check then names the platform it is for); the same, without pulling, for a
 /// platform not asked for (`explicit` false: the program's own).
-/// The configuration of an image read without the daemon; one of another platform than the run
-/// asked for is an error, as a local image of another platform is.
-async fn daemonless_image(
-    image: &str,
-    platform: Option<(&'static elf::arch::Arch, bool)>,
-    progress: &Progress,
-) -> Result<ImageInfo, DockerError> {
+/// The configuration of an image read without the daemon (its platform is checked with every
+/// base's, by [`image_arch`]).
+async fn daemonless_image(image: &str, progress: &Progress) -> Result<ImageInfo, DockerError> {
     progress.line(&format!("reading the configuration of {image}"));
-    let info = crate::image::sources::info(image)
+    crate::image::sources::info(image)
         .await
-        .map_err(|e| DockerError::Source(format!("{e:#}")))?;
-    match platform {
-        Some((p, true)) if info.arch != p.docker => Err(DockerError::Source(format!(
-            "{image} is linux/{}, not {} as --platform asks",
-            info.arch,
-            p.platform()
-        ))),
-        _ => Ok(info),
-    }
+        .map_err(|e| DockerError::Source(format!("{e:#}")))
 }
 
 async fn ensure_platform_image<E: Engine>(
